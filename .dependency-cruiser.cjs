@@ -1,0 +1,31 @@
+/**
+ * The dependency rule (ARCHITECTURE.md §2), enforced by the test command:
+ *  - the two planes share only @spooky/config and @spooky/proto and never import each other;
+ *  - config and proto never import a plane;
+ *  - generated code is only imported through proto/src.
+ */
+module.exports = {
+  forbidden: [
+    { name: 'dataplane-not-controlplane', severity: 'error',
+      from: { path: '^dataplane/' }, to: { path: '^controlplane/' } },
+    { name: 'controlplane-not-dataplane', severity: 'error',
+      from: { path: '^controlplane/' }, to: { path: '^dataplane/' } },
+    { name: 'contracts-not-planes', severity: 'error',
+      from: { path: '^(config|proto)/' }, to: { path: '^(dataplane|controlplane|test|bench)/' } },
+    { name: 'config-not-proto', severity: 'error',
+      from: { path: '^config/' }, to: { path: '^proto/' } },
+    { name: 'gen-only-through-proto', severity: 'error',
+      from: { path: '^(dataplane|controlplane|config)/' }, to: { path: '^proto/gen/' } },
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    { name: 'not-to-unresolvable', severity: 'error',
+      from: {}, to: { couldNotResolve: true } },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(node_modules|\\.tooling|\\.demo)/' },
+    tsPreCompilationDeps: true,
+    combinedDependencies: true,
+    preserveSymlinks: false,
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'node', 'default'], extensions: ['.ts', '.js'] },
+  },
+};

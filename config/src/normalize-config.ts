@@ -1,0 +1,104 @@
+/**
+ * normalizeConfig: schema-valid input → the fully-defaulted `Config`. Pure; total over
+ * schema-valid input (semantic problems such as a bad backend address are left for
+ * semantic-checks.ts to report, the value passed through unchanged).
+ */
+import { parseBackendAddress } from './backend-address.ts';
+import type { ConfigInput } from './schema.ts';
+import type { Backend, Config, Listener, LoadBalancing, Route, Upstream } from './types.ts';
+
+/** Defaults, in one place; the README's configuration reference lists the same values. */
+export const DEFAULTS = {
+  listenerAddress: '0.0.0.0',
+  listenerPort: 9889,
+  backendWeight: 100,
+  loadBalancing: 'round-robin',
+  upstreamConnectTimeoutMs: 3_000,
+  upstreamHeadersTimeoutMs: 30_000,
+  upstreamBodyIdleTimeoutMs: 60_000,
+  requestTimeoutMs: 300_000,
+  maxRequestBodyBytes: 64 * 1024 * 1024,
+  maxRequestHeaders: 100,
+  maxRequestHeaderBytes: 65_536,
+  logLevel: 'info',
+} as const;
+
+type ListenerInput = NonNullable<ConfigInput['listen']>;
+type UpstreamInput = ConfigInput['upstream'][string];
+type LbInput = NonNullable<ConfigInput['load_balancing']>;
+
+export function normalizeConfig(input: ConfigInput): Config {
+  const listenerInputs = input.listeners ?? (input.listen ? [input.listen] : []);
+  const globalLb = normalizeLb(input.load_balancing, null);
+  const upstream: Record<string, Upstream> = {};
+  for (const name of Object.keys(input.upstream).sort()) {
+    upstream[name] = normalizeUpstream(input.upstream[name] as UpstreamInput, globalLb);
+  }
+  const perf = input.performance ?? {};
+  return {
+    version: input.version ?? 1,
+    listeners: listenerInputs.map(normalizeListener),
+    upstream,
+    load_balancing: globalLb,
+    upstream_tls: {
+      verify_certificates: input.upstream_tls?.verify_certificates ?? true,
+      ca_file: input.upstream_tls?.ca_file ?? null,
+    },
+    performance: {
+      upstream_connect_timeout_ms: perf.upstream_connect_timeout_ms ?? DEFAULTS.upstreamConnectTimeoutMs,
+      upstream_headers_timeout_ms: perf.upstream_headers_timeout_ms ?? DEFAULTS.upstreamHeadersTimeoutMs,
+      upstream_body_idle_timeout_ms: perf.upstream_body_idle_timeout_ms ?? DEFAULTS.upstreamBodyIdleTimeoutMs,
+      request_timeout_ms: perf.request_timeout_ms ?? DEFAULTS.requestTimeoutMs,
+      max_request_body_bytes: perf.max_request_body_bytes ?? DEFAULTS.maxRequestBodyBytes,
+      max_request_headers: perf.max_request_headers ?? DEFAULTS.maxRequestHeaders,
+      max_request_header_bytes: perf.max_request_header_bytes ?? DEFAULTS.maxRequestHeaderBytes,
+    },
+    log: { level: input.log?.level ?? DEFAULTS.logLevel },
+  };
+}
+
+function normalizeListener(l: ListenerInput): Listener {
+  return {
+    protocol: 'http3',
+    address: l.address ?? DEFAULTS.listenerAddress,
+    port: l.port ?? DEFAULTS.listenerPort,
+    tls: { cert: l.tls.cert, key: l.tls.key },
+  };
+}
+
+function normalizeLb(lb: LbInput | undefined, fallback: LoadBalancing | null): LoadBalancing {
+  if (!lb) return fallback ?? { type: DEFAULTS.loadBalancing, key: null };
+  return { type: lb.type, key: lb.key ?? null };
+}
+
+/** Lowercase, strip one trailing dot and IPv6 brackets: the same rule requests' hosts follow. */
+export function normalizeRouteHost(host: string): string {
+  let h = host.trim().toLowerCase();
+  while (h.endsWith('.')) h = h.slice(0, -1);
+  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
+  return h;
+}
+
+/** `/api/` and `/api` are one prefix: matching is on segment boundaries either way. */
+export function normalizePathPrefix(prefix: string): string {
+  let p = prefix;
+  while (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
+  return p;
+}
+
+function normalizeRoute(r: UpstreamInput['route']): Route {
+  return {
+    host: r.host === undefined ? null : normalizeRouteHost(r.host),
+    path_prefix: normalizePathPrefix(r.path_prefix ?? '/'),
+    method: r.method === undefined ? null : r.method.toUpperCase(),
+  };
+}
+
+function normalizeUpstream(u: UpstreamInput, globalLb: LoadBalancing): Upstream {
+  const backends: Backend[] = u.backends.map((b) => ({
+    id: b.id,
+    address: parseBackendAddress(b.address)?.url ?? b.address,
+    weight: b.weight ?? DEFAULTS.backendWeight,
+  }));
+  return { route: normalizeRoute(u.route), load_balancing: normalizeLb(u.load_balancing, globalLb), backends };
+}

@@ -1,0 +1,121 @@
+/**
+ * The config document as operators write it (YAML or JSON), in the Rust Spooky shape
+ * (`version: 1`, `listen`, `upstream.<name>`), extended by Spooky's own keys.
+ *
+ * This is the *input* schema: optional fields may be absent. `normalizeConfig` turns a valid
+ * input into the fully-defaulted `Config` (see types.ts) that both planes run and that is
+ * canonicalized and digested. Every object is closed (`additionalProperties: false`): an
+ * unknown key anywhere is an error, never silently ignored.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+
+const closed = { additionalProperties: false } as const;
+
+/** Highest config schema version this build understands. Data planes declare a range. */
+export const SCHEMA_VERSION = 1;
+
+export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+
+export const TlsIdentitySchema = Type.Object(
+  {
+    cert: Type.String({ minLength: 1, description: 'Path of the PEM certificate chain on the data plane.' }),
+    key: Type.String({ minLength: 1, description: 'Path of the PEM private key on the data plane (never inlined).' }),
+  },
+  closed,
+);
+
+export const ListenerSchema = Type.Object(
+  {
+    protocol: Type.Optional(Type.Literal('http3', { description: 'Only http3 (QUIC); a TLS TCP listener for HTTP/1.1 and HTTP/2 opens on the same port.' })),
+    address: Type.Optional(Type.String({ minLength: 1, description: 'Bind address. Default 0.0.0.0.' })),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'UDP and TCP port. Default 9889.' })),
+    tls: TlsIdentitySchema,
+  },
+  closed,
+);
+
+export const RouteSchema = Type.Object(
+  {
+    host: Type.Optional(Type.String({ minLength: 1, description: 'Exact host or *.suffix wildcard (any subdomain depth, never the apex).' })),
+    path_prefix: Type.Optional(Type.String({ pattern: '^/', description: 'Segment-boundary prefix. Default /.' })),
+    method: Type.Optional(Type.String({ pattern: '^[A-Za-z]{1,20}$', description: 'HTTP method; any when absent.' })),
+  },
+  closed,
+);
+
+export const LB_TYPES = ['round-robin', 'random'] as const;
+
+export const LoadBalancingSchema = Type.Object(
+  {
+    type: Type.Union(LB_TYPES.map((t) => Type.Literal(t)), { description: 'Balancing policy.' }),
+    key: Type.Optional(Type.String({ minLength: 1, description: 'Request key for hashing policies.' })),
+  },
+  closed,
+);
+
+export const BackendSchema = Type.Object(
+  {
+    id: Type.String({ pattern: NAME_PATTERN, description: 'Unique within its upstream.' }),
+    address: Type.String({
+      minLength: 1,
+      description: 'http://host:port (HTTP/1.1), https://host:port (HTTP/2), or host:port (= https).',
+    }),
+    weight: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'Default 100.' })),
+  },
+  closed,
+);
+
+export const UpstreamSchema = Type.Object(
+  {
+    route: RouteSchema,
+    load_balancing: Type.Optional(LoadBalancingSchema),
+    backends: Type.Array(BackendSchema, { minItems: 1, maxItems: 1000 }),
+  },
+  closed,
+);
+
+export const UpstreamTlsSchema = Type.Object(
+  {
+    verify_certificates: Type.Optional(Type.Boolean({ description: 'Default true. Disabling it logs a warning.' })),
+    ca_file: Type.Optional(Type.String({ minLength: 1, description: 'PEM bundle of extra trusted CAs.' })),
+  },
+  closed,
+);
+
+const ms = (description: string) => Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000, description }));
+
+export const PerformanceSchema = Type.Object(
+  {
+    upstream_connect_timeout_ms: ms('TCP+TLS connect to a backend. Default 3000.'),
+    upstream_headers_timeout_ms: ms('From request sent to response head. Default 30000.'),
+    upstream_body_idle_timeout_ms: ms('Longest gap between response body chunks. Default 60000.'),
+    request_timeout_ms: ms('Whole request, accept to last byte. Default 300000.'),
+    max_request_body_bytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 40, description: 'Default 64 MiB.' })),
+    max_request_headers: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Default 100.' })),
+    max_request_header_bytes: Type.Optional(Type.Integer({ minimum: 256, maximum: 1_048_576, description: 'Default 65536.' })),
+  },
+  closed,
+);
+
+export const LogSchema = Type.Object(
+  {
+    level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((l) => Type.Literal(l)))),
+  },
+  closed,
+);
+
+export const ConfigInputSchema = Type.Object(
+  {
+    version: Type.Optional(Type.Integer({ minimum: 1, description: 'Config schema version. Default 1.' })),
+    listen: Type.Optional(ListenerSchema),
+    listeners: Type.Optional(Type.Array(ListenerSchema, { maxItems: 64 })),
+    upstream: Type.Record(Type.String({ pattern: NAME_PATTERN }), UpstreamSchema, { additionalProperties: false }),
+    load_balancing: Type.Optional(LoadBalancingSchema),
+    upstream_tls: Type.Optional(UpstreamTlsSchema),
+    performance: Type.Optional(PerformanceSchema),
+    log: Type.Optional(LogSchema),
+  },
+  closed,
+);
+
+export type ConfigInput = Static<typeof ConfigInputSchema>;

@@ -1,0 +1,82 @@
+/**
+ * The normalized config: every default filled, one listener list, backend addresses in one
+ * URL form. This is what both planes run, what `canonicalJson` serializes and `digest` hashes.
+ * Produced only by `parseConfig`; treat it as immutable.
+ */
+
+export type LbType = 'round-robin' | 'random';
+
+export interface TlsIdentity {
+  readonly cert: string;
+  readonly key: string;
+}
+
+export interface Listener {
+  readonly protocol: 'http3';
+  readonly address: string;
+  readonly port: number;
+  readonly tls: TlsIdentity;
+}
+
+export interface Route {
+  /** Lowercased exact host or `*.suffix`; null = any host. */
+  readonly host: string | null;
+  readonly path_prefix: string;
+  /** Uppercased method; null = any method. */
+  readonly method: string | null;
+}
+
+export interface LoadBalancing {
+  readonly type: LbType;
+  readonly key: string | null;
+}
+
+export interface Backend {
+  readonly id: string;
+  /** `http://host:port` or `https://host:port`, explicit port, no path. */
+  readonly address: string;
+  readonly weight: number;
+}
+
+export interface Upstream {
+  readonly route: Route;
+  readonly load_balancing: LoadBalancing;
+  readonly backends: readonly Backend[];
+}
+
+export interface UpstreamTls {
+  readonly verify_certificates: boolean;
+  readonly ca_file: string | null;
+}
+
+export interface Performance {
+  readonly upstream_connect_timeout_ms: number;
+  readonly upstream_headers_timeout_ms: number;
+  readonly upstream_body_idle_timeout_ms: number;
+  readonly request_timeout_ms: number;
+  readonly max_request_body_bytes: number;
+  readonly max_request_headers: number;
+  readonly max_request_header_bytes: number;
+}
+
+export interface Config {
+  readonly version: number;
+  readonly listeners: readonly Listener[];
+  readonly upstream: Readonly<Record<string, Upstream>>;
+  readonly load_balancing: LoadBalancing;
+  readonly upstream_tls: UpstreamTls;
+  readonly performance: Performance;
+  readonly log: { readonly level: string };
+}
+
+/** One problem with a config document. `pointer` is a JSON Pointer (RFC 6901) into the input. */
+export interface ConfigIssue {
+  readonly pointer: string;
+  /** Stable dotted code, e.g. `route.duplicate`, `schema.unknown_key`. */
+  readonly code: string;
+  readonly message: string;
+}
+
+export type ParseResult =
+  | { readonly ok: true; readonly config: Config }
+  | { readonly ok: false; readonly issues: readonly ConfigIssue[] };

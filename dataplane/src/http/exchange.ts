@@ -1,0 +1,52 @@
+/**
+ * The protocol-neutral request/response contract. Ingress adapters (ingress/h3, ingress/tcp)
+ * turn a QUIC stream or an HTTP/2 / HTTP/1.1 request into an Exchange; nothing past ingress
+ * knows which protocol the client spoke.
+ */
+import type { Readable } from 'node:stream';
+
+/** Header list: lowercase names, in arrival order, repeated names allowed. No pseudo-headers. */
+export type HeaderList = Array<[name: string, value: string]>;
+
+export type ClientProtocol = 'h3' | 'h2' | 'http/1.1';
+
+export interface RequestHead {
+  readonly method: string;
+  /** `:scheme` (h3/h2) or "https" for HTTP/1.1 over TLS. */
+  readonly scheme: string;
+  /** `:authority` as received, null when absent (the Host header is in `headers`). */
+  readonly authority: string | null;
+  /** Request target exactly as received (path + query), forwarded unchanged. */
+  readonly path: string;
+  readonly headers: HeaderList;
+}
+
+/** Where the response goes. Exactly one head; body writes only after it; end or abort once. */
+export interface ResponseSink {
+  readonly headersSent: boolean;
+  /** True once end() or abort() ran, or the client went away. */
+  readonly closed: boolean;
+  /** Sends status + headers. `endStream` true = no body follows (HEAD, 204, 304, empty). */
+  sendHead(status: number, headers: HeaderList, endStream: boolean): void;
+  /** Writes a body chunk; false = the client's buffer is full, await drain() before more. */
+  write(chunk: Uint8Array): boolean;
+  /** Resolves when the client can take more body (or the sink closed). */
+  drain(): Promise<void>;
+  /** Ends the body, with trailers when given (relayed from the upstream, e.g. grpc-status). */
+  end(trailers?: HeaderList): void;
+  /** Resets the stream (response truncated or cancelled). */
+  abort(reason: 'cancel' | 'internal'): void;
+}
+
+export interface Exchange {
+  readonly protocol: ClientProtocol;
+  readonly head: RequestHead;
+  /** Client address and port, null when the ingress cannot know them. */
+  readonly remoteAddress: string | null;
+  readonly remotePort: number | null;
+  /** Request body, paused until consumed; null when the request ended with its headers. */
+  readonly body: Readable | null;
+  /** Aborted when the client resets the stream or the connection goes away. */
+  readonly signal: AbortSignal;
+  readonly response: ResponseSink;
+}

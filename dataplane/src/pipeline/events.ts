@@ -1,0 +1,36 @@
+/**
+ * The pipeline's telemetry contract: the runner publishes closed-vocabulary events on
+ * node:diagnostics_channel; observability/ (access log, metrics) subscribes. No stage logs or
+ * counts by itself.
+ */
+import { channel } from 'node:diagnostics_channel';
+import type { ClientProtocol } from '../http/exchange.ts';
+
+/** Published exactly once per request, after the response finished or failed. */
+export interface RequestEndEvent {
+  readonly requestId: string;
+  readonly protocol: ClientProtocol;
+  readonly method: string;
+  readonly host: string | null;
+  readonly path: string;
+  readonly generationSeq: number;
+  /** Upstream (route) name, null when no route matched. */
+  readonly upstream: string | null;
+  /** Backend id of the attempt whose response was relayed, null when none. */
+  readonly backend: string | null;
+  readonly status: number;
+  /** `ok` or a closed reason such as `no_route`, `upstream:connect_failed`, `client:aborted`. */
+  readonly outcome: string;
+  readonly attempts: number;
+  readonly durationMs: number;
+  /** Time to the upstream's response head, null when there was none. */
+  readonly upstreamHeadersMs: number | null;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+export const requestEndChannel = channel('spooky:request:end');
+
+export function publishRequestEnd(event: RequestEndEvent): void {
+  if (requestEndChannel.hasSubscribers) requestEndChannel.publish(event);
+}

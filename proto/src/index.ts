@@ -1,0 +1,14 @@
+/**
+ * @spooky/proto: the ConfigSync wire contract. Both planes import the generated messages and
+ * service definitions from here, never from gen/ directly.
+ */
+export * from '../gen/spooky/v1/config_sync.ts';
+
+/**
+ * Largest gRPC message either side sends or accepts. Push payloads above PUSH_CHUNK_BYTES are
+ * split into Chunk messages so a generation of any size fits under this limit.
+ */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+export const PUSH_CHUNK_BYTES = 1024 * 1024;
+/** Most issues carried by one Nack. */
+export const MAX_NACK_ISSUES = 50;

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing (Node 24, dependencies), then checks that
+# generated code is fresh, typechecks, lints, enforces the dependency rule and runs every test
+# (unit, in-process API, end-to-end with real processes). Exit code 0 = all green.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/toolchain.sh
+
+echo "== node $(node -v)"
+echo "== proto/gen freshness"; npm run --silent generate:check -w @spooky/proto
+echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
+echo "== lint"; npx biome lint .
+echo "== dependency rule"; npx depcruise --config .dependency-cruiser.cjs config proto dataplane controlplane test bench
+echo "== tests"
+node --test --test-concurrency=1 --test-timeout=120000 \
+  'config/src/**/*.test.ts' 'dataplane/src/**/*.test.ts' 'controlplane/src/**/*.test.ts' 'test/src/**/*.test.ts'
