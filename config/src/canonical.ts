@@ -1,6 +1,9 @@
 /**
  * Canonical JSON and digest. Canonical = the normalized Config serialized with object keys
- * sorted at every level, no whitespace. Two configs that mean the same thing (same values after
+ * sorted at every level, no whitespace, and object members whose value is null left out (in a
+ * Config, null means "absent"). The canonical document is itself a valid config input:
+ * parseConfig(JSON.parse(canonicalJson(c))) yields c again, which is how a data plane reads the
+ * bytes it is pushed. Two configs that mean the same thing (same values after
  * defaults) have the same bytes and so the same digest, whatever key order or format they were
  * written in. digest = `sha256:<lowercase hex>` of those bytes.
  */
@@ -17,7 +20,7 @@ function sortKeys(value: unknown): unknown {
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value).sort()) {
       const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) out[key] = sortKeys(v);
+      if (v !== undefined && v !== null) out[key] = sortKeys(v);
     }
     return out;
   }

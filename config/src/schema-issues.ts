@@ -4,6 +4,7 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
+import { NAME_PATTERN } from './schema.ts';
 import type { ConfigIssue } from './types.ts';
 
 /** Upper bound of issues reported for one document (the first ones are the useful ones). */
@@ -31,6 +32,9 @@ function toIssue(type: ValueErrorType, path: string, schema: TSchema, message: s
   const field = pointer === '' ? 'config' : pointer;
   switch (type) {
     case ValueErrorType.ObjectAdditionalProperties:
+      if (/^\/upstream\/[^/]+$/.test(pointer)) {
+        return { pointer, code: 'upstream.name.invalid', message: `upstream name ${lastSegment(pointer)} must match ${NAME_PATTERN}` };
+      }
       return { pointer, code: 'schema.unknown_key', message: `unknown key ${lastSegment(pointer)}` };
     case ValueErrorType.ObjectRequiredProperty:
       return { pointer, code: 'schema.required', message: `${field} is required` };

@@ -1,0 +1,36 @@
+/**
+ * The REST API as a fastify instance, not listening: main.ts calls listen, tests call inject().
+ * Hooks are installed before the route plugins so every route inherits them: the guard
+ * (auth, scope, reason), the request metrics, and the one problem+json error mapper.
+ */
+import { MAX_CONFIG_BYTES } from '@spooky/config';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { ApiDeps } from './api-deps.ts';
+import { installGuard } from './guard.ts';
+import { installProblemHandlers } from './problem.ts';
+import { activeRoutes } from './routes/active-routes.ts';
+import { configRoutes } from './routes/config-routes.ts';
+import { fleetRoutes } from './routes/fleet-routes.ts';
+import { generationRoutes } from './routes/generation-routes.ts';
+import { healthRoutes } from './routes/health-routes.ts';
+
+export function buildApi(deps: ApiDeps): FastifyInstance {
+  const app: FastifyInstance = deps.logger
+    ? Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: MAX_CONFIG_BYTES })
+    : Fastify({ logger: false, bodyLimit: MAX_CONFIG_BYTES });
+
+  installProblemHandlers(app);
+  installGuard(app, deps.auth);
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    deps.metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  app.register(healthRoutes, deps);
+  app.register(configRoutes, deps);
+  app.register(generationRoutes, deps);
+  app.register(activeRoutes, deps);
+  app.register(fleetRoutes, deps);
+  return app;
+}

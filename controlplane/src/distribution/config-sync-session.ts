@@ -1,0 +1,281 @@
+/**
+ * One ConfigSync stream on the control-plane side: the gRPC I/O shell around the pure push
+ * decisions (push-decision.ts) and parking (parking.ts).
+ *
+ * Life: the first message must be Hello (else the stream ends with FAILED_PRECONDITION) →
+ * Welcome → Push whenever the desired generation differs from what the node serves → Ack/Nack
+ * answer it → Reports keep the node's view fresh. The stream's end, cancellation or error
+ * records the node as disconnected (unless a newer stream of the same node superseded it).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { type ServerDuplexStream, status } from '@grpc/grpc-js';
+import type { Ack, FromControlPlane, FromDataPlane, Hello, Nack, Report } from '@spooky/proto';
+import type pino from 'pino';
+import type { NodeParking } from './parking.ts';
+import type { DistributionSource, GenerationRef, NodeRecorder } from './ports.ts';
+import { afterAck, afterNack, afterPush, afterReport, decidePush, type SessionView } from './push-decision.ts';
+import { pushMessages } from './push-messages.ts';
+import { StreamWriter } from './stream-writer.ts';
+import { fromWireIssues, fromWireRef, fromWireSource } from './wire-refs.ts';
+
+export type SessionCall = ServerDuplexStream<FromDataPlane, FromControlPlane>;
+
+export interface SessionDeps {
+  readonly source: DistributionSource;
+  readonly recorder: NodeRecorder;
+  readonly parking: NodeParking;
+  readonly logger: pino.Logger;
+  readonly reportIntervalMs: number;
+  /** Called once the Hello is accepted; may supersede an older session of the same node. */
+  readonly onIdentified: (session: ConfigSyncSession) => void;
+  /** Called once when the stream is over, whatever the reason. */
+  readonly onClosed: (session: ConfigSyncSession) => void;
+  readonly now?: () => number;
+}
+
+const SCOPE_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export class ConfigSyncSession {
+  readonly sessionId = randomUUID();
+  readonly #call: SessionCall;
+  readonly #deps: SessionDeps;
+  readonly #writer: StreamWriter<FromControlPlane>;
+  readonly #now: () => number;
+  #hello: Hello | null = null;
+  #log: pino.Logger;
+  #view: SessionView = { serving: null, pending: null, queued: null };
+  #retryTimer: NodeJS.Timeout | null = null;
+  #closed = false;
+  #superseded = false;
+
+  constructor(call: SessionCall, deps: SessionDeps) {
+    this.#call = call;
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+    this.#writer = new StreamWriter(call);
+    this.#log = deps.logger.child({ sessionId: this.sessionId });
+    call.on('data', (message: FromDataPlane) => this.#onMessage(message));
+    call.on('end', () => {
+      // The data plane half-closed: finish our side with OK.
+      this.#finish();
+      call.end();
+    });
+    call.on('cancelled', () => this.#finish());
+    call.on('error', () => this.#finish());
+    call.on('close', () => this.#finish());
+  }
+
+  get nodeId(): string {
+    return this.#hello?.nodeId ?? '';
+  }
+
+  get scope(): string {
+    return this.#hello?.scope ?? '';
+  }
+
+  /** Decide again (activation changed, answer received, retry time reached) and push if due. */
+  evaluate(): void {
+    const hello = this.#hello;
+    if (this.#closed || hello === null) return;
+    let desired: ReturnType<DistributionSource['desired']>;
+    try {
+      desired = this.#deps.source.desired(hello.scope);
+    } catch (err) {
+      this.#log.error({ err }, 'distribution: reading the desired generation failed');
+      return;
+    }
+    const nowMs = this.#now();
+    const parked = desired ? this.#deps.parking.get(hello.nodeId, hello.bootId, desired.digest) : undefined;
+    const decision = decidePush({ desired, session: this.#view, parked, nowMs });
+    switch (decision.kind) {
+      case 'wait-pending':
+        this.#view = { ...this.#view, queued: decision.queued };
+        return;
+      case 'backoff':
+        this.#scheduleRetry(decision.retryAtMs - nowMs);
+        return;
+      case 'push':
+        if (desired !== null) this.#push(desired.payload, decision.target);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Tell the node to reconnect after `reconnectAfterMs`, then end the stream with OK. */
+  async goAway(reconnectAfterMs: number, reason: string): Promise<void> {
+    if (this.#closed) return;
+    await this.#writer.send([{ msg: { $case: 'goAway', value: { reconnectAfterMs, reason } } }]);
+    this.#finish();
+    this.#call.end();
+  }
+
+  /** A newer stream of the same node took over: end this one without recording a disconnect. */
+  supersede(): void {
+    this.#superseded = true;
+    this.#fail(status.ABORTED, 'superseded by a newer session of the same node');
+  }
+
+  #onMessage(message: FromDataPlane): void {
+    if (this.#closed) return;
+    const msg = message.msg;
+    if (this.#hello === null) {
+      if (msg?.$case === 'hello') this.#onHello(msg.value);
+      else this.#fail(status.FAILED_PRECONDITION, 'the first message must be Hello');
+      return;
+    }
+    switch (msg?.$case) {
+      case 'ack':
+        this.#onAck(this.#hello, msg.value);
+        break;
+      case 'nack':
+        this.#onNack(this.#hello, msg.value);
+        break;
+      case 'report':
+        this.#onReport(this.#hello, msg.value);
+        break;
+      case 'hello':
+        this.#fail(status.FAILED_PRECONDITION, 'Hello may only be sent once per stream');
+        break;
+      default:
+        break; // Unknown message kind from a newer data plane: ignored.
+    }
+  }
+
+  #onHello(hello: Hello): void {
+    if (hello.nodeId === '' || hello.bootId === '' || !SCOPE_PATTERN.test(hello.scope)) {
+      this.#fail(status.INVALID_ARGUMENT, 'Hello needs node_id, boot_id and a valid scope');
+      return;
+    }
+    this.#hello = hello;
+    this.#log = this.#log.child({ nodeId: hello.nodeId, bootId: hello.bootId, scope: hello.scope });
+    const serving = fromWireRef(hello.serving);
+    this.#view = { serving, pending: null, queued: null };
+    this.#deps.parking.enterBoot(hello.nodeId, hello.bootId);
+    this.#deps.onIdentified(this);
+    this.#deps.recorder.connected({
+      nodeId: hello.nodeId,
+      bootId: hello.bootId,
+      scope: hello.scope,
+      labels: { ...hello.labels },
+      schemaMin: hello.schemaMin,
+      schemaMax: hello.schemaMax,
+      build: hello.build,
+      serving,
+      source: fromWireSource(hello.source),
+      at: new Date(this.#now()),
+    });
+    this.#log.info({ servingSeq: serving?.seq, servingDigest: serving?.digest }, 'distribution: node connected');
+    void this.#writer.send([
+      {
+        msg: {
+          $case: 'welcome',
+          value: { sessionId: this.sessionId, reportIntervalMs: this.#deps.reportIntervalMs },
+        },
+      },
+    ]);
+    this.evaluate();
+  }
+
+  #onAck(hello: Hello, ack: Ack): void {
+    const applied = fromWireRef(ack.applied);
+    const at = new Date(ack.servingAtUnixMs > 0 ? ack.servingAtUnixMs : this.#now());
+    const effect = afterAck(this.#view, ack.nonce, applied);
+    const ref = applied ?? (effect.matched ? this.#view.pending?.target : undefined);
+    if (ref) this.#deps.recorder.acked(hello.nodeId, hello.bootId, ref, at);
+    this.#log.info({ nonce: ack.nonce, seq: ref?.seq, digest: ref?.digest, current: effect.matched }, 'distribution: ack');
+    if (!effect.matched) return;
+    this.#view = effect.session;
+    if (ref) this.#deps.parking.release(hello.nodeId, hello.bootId, ref.digest);
+    this.evaluate();
+  }
+
+  #onNack(hello: Hello, nack: Nack): void {
+    const matchedPending = this.#view.pending?.nonce === nack.nonce ? this.#view.pending : null;
+    const rejected = fromWireRef(nack.rejected) ?? matchedPending?.target ?? null;
+    const stillServing = fromWireRef(nack.stillServing);
+    const nowMs = this.#now();
+    if (rejected !== null) {
+      this.#deps.recorder.nacked({
+        nodeId: hello.nodeId,
+        bootId: hello.bootId,
+        nonce: nack.nonce,
+        rejected,
+        stillServing,
+        phase: nack.phase,
+        retryable: nack.retryable,
+        issues: fromWireIssues(nack.issues),
+        at: new Date(nowMs),
+      });
+      const parked = this.#deps.parking.park(hello.nodeId, hello.bootId, rejected.digest, nack.retryable, nowMs);
+      this.#log.info(
+        {
+          nonce: nack.nonce,
+          seq: rejected.seq,
+          digest: rejected.digest,
+          phase: nack.phase,
+          retryable: parked.retryable,
+          failures: parked.failures,
+          issues: nack.issues.length,
+        },
+        'distribution: nack, digest parked for this boot',
+      );
+    }
+    const effect = afterNack(this.#view, nack.nonce, stillServing);
+    if (!effect.matched) return;
+    this.#view = effect.session;
+    this.evaluate();
+  }
+
+  #onReport(hello: Hello, report: Report): void {
+    const serving = fromWireRef(report.serving);
+    const at = new Date(report.atUnixMs > 0 ? report.atUnixMs : this.#now());
+    this.#deps.recorder.reported(hello.nodeId, hello.bootId, serving, fromWireSource(report.source), at);
+    this.#view = afterReport(this.#view, serving);
+    this.evaluate();
+  }
+
+  #push(payload: Uint8Array, target: GenerationRef): void {
+    const nonce = randomBytes(12).toString('hex');
+    this.#view = afterPush(this.#view, { nonce, target });
+    const messages = pushMessages(nonce, target, payload);
+    this.#log.info(
+      { nonce, seq: target.seq, digest: target.digest, bytes: payload.byteLength, messages: messages.length },
+      'distribution: push',
+    );
+    void this.#writer.send(messages);
+  }
+
+  #scheduleRetry(delayMs: number): void {
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(
+      () => {
+        this.#retryTimer = null;
+        this.evaluate();
+      },
+      Math.max(0, delayMs),
+    );
+    this.#retryTimer.unref();
+  }
+
+  #fail(code: status, details: string): void {
+    if (this.#closed) return;
+    this.#log.warn({ code: status[code], details }, 'distribution: ending stream');
+    this.#finish();
+    this.#call.emit('error', { code, details });
+  }
+
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#writer.close();
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    this.#deps.onClosed(this);
+    const hello = this.#hello;
+    if (hello !== null && !this.#superseded) {
+      this.#deps.recorder.disconnected(hello.nodeId, hello.bootId, new Date(this.#now()));
+      this.#log.info('distribution: node disconnected');
+    }
+  }
+}

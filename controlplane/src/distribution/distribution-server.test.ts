@@ -1,0 +1,122 @@
+/**
+ * The server over real gRPC on 127.0.0.1, driven by a bare protocol client (the data plane's
+ * client lives in another plane; the end-to-end pairing is in test/src/config-sync.test.ts).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type ClientDuplexStream, credentials, type ServiceError, status } from '@grpc/grpc-js';
+import { ConfigSyncClient, type FromControlPlane, type FromDataPlane, type Hello } from '@spooky/proto';
+import pino from 'pino';
+import { createDistributionServer } from './distribution-server.ts';
+import { FakeRecorder, FakeSource, generation } from './fake-distribution-ports.ts';
+
+type Stream = ClientDuplexStream<FromDataPlane, FromControlPlane>;
+
+const logger = pino({ level: 'silent' });
+
+function hello(nodeId: string, over: Partial<Hello> = {}): FromDataPlane {
+  return {
+    msg: {
+      $case: 'hello',
+      value: {
+        nodeId,
+        bootId: 'boot-1',
+        scope: 'prod',
+        labels: {},
+        schemaMin: 1,
+        schemaMax: 1,
+        build: 'test',
+        serving: undefined,
+        source: 1,
+        ...over,
+      },
+    },
+  };
+}
+
+/** Collects what the server sends and lets the test wait for the n-th message. */
+function inbox(stream: Stream): { next(): Promise<FromControlPlane> } {
+  const queue: FromControlPlane[] = [];
+  const waiters: ((m: FromControlPlane) => void)[] = [];
+  stream.on('data', (m: FromControlPlane) => {
+    const w = waiters.shift();
+    if (w) w(m);
+    else queue.push(m);
+  });
+  return {
+    next: () => {
+      const m = queue.shift();
+      return m ? Promise.resolve(m) : new Promise((resolve) => waiters.push(resolve));
+    },
+  };
+}
+
+describe('distribution server', () => {
+  const source = new FakeSource();
+  const recorder = new FakeRecorder();
+  const server = createDistributionServer({ source, recorder, logger, reportIntervalMs: 5_000 });
+  let client: ConfigSyncClient;
+
+  before(async () => {
+    const port = await server.listen('127.0.0.1', 0);
+    client = new ConfigSyncClient(`127.0.0.1:${port}`, credentials.createInsecure());
+  });
+  after(async () => {
+    client.close();
+    await server.shutdown();
+  });
+
+  it('ends a stream whose first message is not Hello with FAILED_PRECONDITION', async () => {
+    const stream = client.session();
+    const failed = new Promise<ServiceError>((resolve) => stream.on('error', resolve));
+    stream.on('data', () => undefined);
+    stream.write({ msg: { $case: 'report', value: { serving: undefined, source: 1, requestsTotal: 0, inflight: 0, atUnixMs: 0 } } });
+    assert.equal((await failed).code, status.FAILED_PRECONDITION);
+  });
+
+  it('rejects a Hello without identity with INVALID_ARGUMENT', async () => {
+    const stream = client.session();
+    const failed = new Promise<ServiceError>((resolve) => stream.on('error', resolve));
+    stream.on('data', () => undefined);
+    stream.write(hello(''));
+    assert.equal((await failed).code, status.INVALID_ARGUMENT);
+  });
+
+  it('Hello → Welcome → Push; Ack recorded; one push at a time, newest target coalesced', async () => {
+    const g1 = generation('prod', 1);
+    source.activate(g1);
+    const stream = client.session();
+    stream.on('error', () => undefined);
+    const box = inbox(stream);
+    stream.write(hello('node-a'));
+
+    const welcome = await box.next();
+    assert.ok(welcome.msg?.$case === 'welcome');
+    assert.equal(welcome.msg.value.reportIntervalMs, 5_000);
+    const push1 = await box.next();
+    assert.ok(push1.msg?.$case === 'push');
+    assert.equal(push1.msg.value.target?.digest, g1.digest);
+    assert.deepEqual(new Uint8Array(push1.msg.value.payload), new Uint8Array(g1.payload));
+
+    // Two activations while push1 is unanswered: nothing is sent until the answer, then only g3.
+    source.activate(generation('prod', 2));
+    const g3 = generation('prod', 3);
+    source.activate(g3);
+    // An Ack for an unknown nonce is recorded but frees nothing.
+    stream.write({ msg: { $case: 'ack', value: { nonce: 'stale', applied: { scope: 'prod', seq: 0, digest: 'sha256:0' }, servingAtUnixMs: 1 } } });
+    await recorder.until((ev) => ev.some((e) => e.kind === 'acked' && e.seq === 0));
+
+    stream.write({ msg: { $case: 'ack', value: { nonce: push1.msg.value.nonce, applied: push1.msg.value.target, servingAtUnixMs: Date.now() } } });
+    const push3 = await box.next();
+    assert.ok(push3.msg?.$case === 'push');
+    assert.equal(push3.msg.value.target?.seq, 3);
+    assert.notEqual(push3.msg.value.nonce, push1.msg.value.nonce);
+    await recorder.until((ev) => ev.some((e) => e.kind === 'acked' && e.seq === 1));
+
+    const ended = new Promise<void>((resolve) => stream.on('end', resolve));
+    stream.end();
+    await ended;
+    await recorder.until((ev) => ev.some((e) => e.kind === 'disconnected' && e.nodeId === 'node-a'));
+    assert.equal(g3.seq, 3);
+  });
+});

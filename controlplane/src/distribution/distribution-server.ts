@@ -1,0 +1,102 @@
+/**
+ * The ConfigSync gRPC server of the control plane. main.ts builds it with the store-backed
+ * DistributionSource and NodeRecorder, then calls listen(); shutdown() on SIGTERM.
+ *
+ * Transport: insecure credentials, meant for loopback in this slice. TLS (and node identity
+ * from client certificates) for gRPC comes later; do not expose this port beyond the host yet.
+ */
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { ConfigSyncService, MAX_MESSAGE_BYTES } from '@spooky/proto';
+import type pino from 'pino';
+import { ConfigSyncSession, type SessionCall } from './config-sync-session.ts';
+import { NodeParking } from './parking.ts';
+import type { DistributionSource, NodeRecorder } from './ports.ts';
+import { SessionRegistry } from './session-registry.ts';
+
+/** How often data planes send a Report unless told otherwise. */
+export const DEFAULT_REPORT_INTERVAL_MS = 10_000;
+/** GoAway asks data planes to come back after about this long (± 25 % jitter). */
+const GOAWAY_RECONNECT_MS = 1_000;
+/** After GoAway, streams get this long to close before the server forces them. */
+const SHUTDOWN_DEADLINE_MS = 2_000;
+
+export interface DistributionServer {
+  /** Binds host:port (port 0 = any free port) and resolves with the bound port. */
+  listen(host: string, port: number): Promise<number>;
+  /** GoAway on every stream, end them, then close the server (forced after a short deadline). */
+  shutdown(): Promise<void>;
+}
+
+export function createDistributionServer(opts: {
+  source: DistributionSource;
+  recorder: NodeRecorder;
+  logger: pino.Logger;
+  reportIntervalMs?: number;
+}): DistributionServer {
+  const logger = opts.logger;
+  const registry = new SessionRegistry<ConfigSyncSession>();
+  const parking = new NodeParking();
+  const reportIntervalMs = opts.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS;
+  let shuttingDown = false;
+  const server = new Server({
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  });
+
+  server.addService(ConfigSyncService, {
+    session: (call: SessionCall) => {
+      const session = new ConfigSyncSession(call, {
+        source: opts.source,
+        recorder: opts.recorder,
+        parking,
+        logger,
+        reportIntervalMs,
+        onIdentified: (s) => registry.add(s)?.supersede(),
+        onClosed: (s) => registry.remove(s),
+      });
+      if (shuttingDown) void session.goAway(jitteredReconnectMs(), 'control plane shutting down');
+    },
+  });
+
+  const unsubscribe = opts.source.onActiveChanged((scope) => {
+    for (const session of registry.inScope(scope)) session.evaluate();
+  });
+
+  return {
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => {
+          if (err) return reject(err);
+          logger.info({ host, port: bound }, 'distribution: ConfigSync listening (insecure, loopback only for now)');
+          resolve(bound);
+        });
+      });
+    },
+    async shutdown() {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      unsubscribe();
+      const sessions = registry.all();
+      await new Promise<void>((resolve) => {
+        // One deadline for both steps: a node too slow to take its GoAway must not hold us up.
+        const force = setTimeout(() => {
+          logger.warn('distribution: streams still open after the deadline, forcing shutdown');
+          server.forceShutdown();
+          resolve();
+        }, SHUTDOWN_DEADLINE_MS);
+        void Promise.all(sessions.map((s) => s.goAway(jitteredReconnectMs(), 'control plane shutting down'))).then(
+          () =>
+            server.tryShutdown(() => {
+              clearTimeout(force);
+              resolve();
+            }),
+        );
+      });
+      logger.info({ sessions: sessions.length }, 'distribution: ConfigSync stopped');
+    },
+  };
+}
+
+function jitteredReconnectMs(): number {
+  return Math.round(GOAWAY_RECONNECT_MS * (0.75 + Math.random() * 0.5));
+}

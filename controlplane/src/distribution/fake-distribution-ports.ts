@@ -1,0 +1,86 @@
+/**
+ * In-memory fakes of the distribution ports, for tests only: a DistributionSource whose active
+ * generation the test sets, and a NodeRecorder that keeps every call and lets a test wait for one.
+ */
+import { EventEmitter } from 'node:events';
+import { canonicalJson, digest } from '@spooky/config';
+import type { DesiredGeneration, DistributionSource, NodeRecorder } from './ports.ts';
+
+export function generation(scope: string, seq: number, body: unknown = { seq }): DesiredGeneration {
+  const payload = Buffer.from(canonicalJson(body));
+  return { scope, seq, digest: digest(payload), payload };
+}
+
+export class FakeSource implements DistributionSource {
+  readonly #active = new Map<string, DesiredGeneration>();
+  readonly #listeners = new Set<(scope: string) => void>();
+
+  activate(gen: DesiredGeneration): void {
+    this.#active.set(gen.scope, gen);
+    for (const l of this.#listeners) l(gen.scope);
+  }
+
+  desired(scope: string): DesiredGeneration | null {
+    return this.#active.get(scope) ?? null;
+  }
+
+  onActiveChanged(listener: (scope: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}
+
+export type RecordedEvent =
+  | { kind: 'connected'; nodeId: string; bootId: string }
+  | { kind: 'acked'; nodeId: string; seq: number; digest: string }
+  | { kind: 'nacked'; nodeId: string; seq: number; phase: string; retryable: boolean }
+  | { kind: 'reported'; nodeId: string; digest: string | null }
+  | { kind: 'disconnected'; nodeId: string };
+
+export class FakeRecorder implements NodeRecorder {
+  readonly events: RecordedEvent[] = [];
+  readonly #emitter = new EventEmitter();
+
+  connected(f: Parameters<NodeRecorder['connected']>[0]): void {
+    this.#add({ kind: 'connected', nodeId: f.nodeId, bootId: f.bootId });
+  }
+  acked(nodeId: string, _boot: string, applied: { seq: number; digest: string }): void {
+    this.#add({ kind: 'acked', nodeId, seq: applied.seq, digest: applied.digest });
+  }
+  nacked(f: Parameters<NodeRecorder['nacked']>[0]): void {
+    this.#add({ kind: 'nacked', nodeId: f.nodeId, seq: f.rejected.seq, phase: f.phase, retryable: f.retryable });
+  }
+  reported(nodeId: string, _boot: string, serving: { digest: string } | null): void {
+    this.#add({ kind: 'reported', nodeId, digest: serving?.digest ?? null });
+  }
+  disconnected(nodeId: string): void {
+    this.#add({ kind: 'disconnected', nodeId });
+  }
+
+  count(kind: RecordedEvent['kind']): number {
+    return this.events.filter((e) => e.kind === kind).length;
+  }
+
+  /** Resolves once `predicate` holds over the recorded events; rejects after `timeoutMs`. */
+  until(predicate: (events: readonly RecordedEvent[]) => boolean, timeoutMs = 3_000): Promise<void> {
+    if (predicate(this.events)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (!predicate(this.events)) return;
+        clearTimeout(timer);
+        this.#emitter.off('event', check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#emitter.off('event', check);
+        reject(new Error(`timed out; events: ${JSON.stringify(this.events.map((e) => e.kind))}`));
+      }, timeoutMs);
+      this.#emitter.on('event', check);
+    });
+  }
+
+  #add(event: RecordedEvent): void {
+    this.events.push(event);
+    this.#emitter.emit('event');
+  }
+}

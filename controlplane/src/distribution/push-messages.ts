@@ -1,0 +1,43 @@
+/**
+ * Turns one push into the messages that carry it. A payload up to `chunkBytes` travels inside
+ * the Push; a larger one is announced by Push{chunk_count, total_size} (empty payload) and
+ * followed, in order, by `chunk_count` Chunk messages with the same nonce, so every message
+ * stays under MAX_MESSAGE_BYTES whatever the generation's size.
+ */
+import { type FromControlPlane, PUSH_CHUNK_BYTES } from '@spooky/proto';
+import type { GenerationRef } from './ports.ts';
+import { toWireRef } from './wire-refs.ts';
+
+export function pushMessages(
+  nonce: string,
+  target: GenerationRef,
+  payload: Uint8Array,
+  chunkBytes: number = PUSH_CHUNK_BYTES,
+): FromControlPlane[] {
+  const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  const wireTarget = toWireRef(target);
+  if (bytes.byteLength <= chunkBytes) {
+    return [
+      {
+        msg: {
+          $case: 'push',
+          value: { nonce, target: wireTarget, payload: bytes, chunkCount: 0, totalSize: bytes.byteLength },
+        },
+      },
+    ];
+  }
+  const chunkCount = Math.ceil(bytes.byteLength / chunkBytes);
+  const messages: FromControlPlane[] = [
+    {
+      msg: {
+        $case: 'push',
+        value: { nonce, target: wireTarget, payload: Buffer.alloc(0), chunkCount, totalSize: bytes.byteLength },
+      },
+    },
+  ];
+  for (let index = 0; index < chunkCount; index++) {
+    const data = bytes.subarray(index * chunkBytes, (index + 1) * chunkBytes);
+    messages.push({ msg: { $case: 'chunk', value: { nonce, index, data } } });
+  }
+  return messages;
+}

@@ -1,0 +1,43 @@
+/**
+ * Conversions between the ConfigSync wire messages (@spooky/proto) and the distribution ports.
+ * The wire uses empty strings / absent messages for "nothing"; the ports use null.
+ */
+import type { ConfigIssue } from '@spooky/config';
+import {
+  type ConfigIssue as WireIssue,
+  type GenerationRef as WireRef,
+  ServingSource,
+} from '@spooky/proto';
+import type { GenerationRef, NodeServingSource } from './ports.ts';
+
+export function toWireRef(ref: GenerationRef): WireRef {
+  return { scope: ref.scope, seq: ref.seq, digest: ref.digest };
+}
+
+/** An absent ref, or one without a digest, means "serves nothing". */
+export function fromWireRef(ref: WireRef | undefined): GenerationRef | null {
+  if (ref === undefined || ref.digest === '') return null;
+  return { scope: ref.scope, seq: ref.seq, digest: ref.digest };
+}
+
+export function fromWireSource(source: ServingSource): NodeServingSource {
+  switch (source) {
+    case ServingSource.SERVING_SOURCE_CONTROL_PLANE:
+      return 'control-plane';
+    case ServingSource.SERVING_SOURCE_DISK_CACHE:
+      return 'disk-cache';
+    case ServingSource.SERVING_SOURCE_LOCAL_FILE:
+      return 'local-file';
+    default:
+      return 'none';
+  }
+}
+
+export function fromWireIssues(issues: readonly WireIssue[]): ConfigIssue[] {
+  return issues.map((i) => ({ pointer: i.pointer, code: i.code, message: i.message }));
+}
+
+/** Two refs name the same generation content when their digests match (seq may differ only by dedupe). */
+export function sameDigest(a: GenerationRef | null, b: GenerationRef | null): boolean {
+  return a !== null && b !== null && a.digest === b.digest;
+}

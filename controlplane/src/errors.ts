@@ -1,0 +1,48 @@
+/**
+ * The control plane's one table of error codes. Use cases and adapters throw `CpError` with a
+ * stable `code`; the REST error mapper (api/problem.ts) turns it into RFC 9457 problem+json
+ * using the status and title from this table. Messages never contain tokens or secrets.
+ */
+import type { ConfigIssue } from '@spooky/config';
+
+export const ERROR_TABLE = {
+  unauthorized: { status: 401, title: 'Authentication required' },
+  forbidden: { status: 403, title: 'Forbidden' },
+  reason_required: { status: 400, title: 'Spooky-Change-Reason header required' },
+  invalid_scope: { status: 400, title: 'Invalid scope name' },
+  invalid_request: { status: 400, title: 'Invalid request' },
+  config_unparseable: { status: 400, title: 'Config could not be parsed' },
+  config_invalid: { status: 422, title: 'Config is invalid' },
+  payload_too_large: { status: 413, title: 'Request body too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  not_found: { status: 404, title: 'Not found' },
+  generation_not_found: { status: 404, title: 'Generation not found' },
+  node_not_found: { status: 404, title: 'Node not found' },
+  precondition_required: { status: 428, title: 'If-Match header required' },
+  precondition_failed: { status: 412, title: 'Active pointer changed (stale If-Match)' },
+  nothing_to_rollback: { status: 409, title: 'Nothing to roll back to' },
+  not_ready: { status: 503, title: 'Not ready' },
+  internal: { status: 500, title: 'Internal error' },
+  settings_invalid: { status: 500, title: 'Invalid settings' },
+  tokens_invalid: { status: 500, title: 'Invalid tokens file' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type CpErrorCode = keyof typeof ERROR_TABLE;
+
+export class CpError extends Error {
+  readonly code: CpErrorCode;
+  readonly status: number;
+  readonly issues: readonly ConfigIssue[] | undefined;
+
+  constructor(code: CpErrorCode, detail: string, options?: { issues?: readonly ConfigIssue[]; cause?: unknown }) {
+    super(detail, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CpError';
+    this.code = code;
+    this.status = ERROR_TABLE[code].status;
+    this.issues = options?.issues;
+  }
+}
+
+export function isCpError(err: unknown): err is CpError {
+  return err instanceof CpError;
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+/**
+ * Control-plane process: composition root. Opens the store, builds the use cases, starts the
+ * REST API and the gRPC distribution server, logs one "control plane ready" line with both
+ * addresses. SIGTERM/SIGINT: distribution shutdown (GoAway), close fastify, close the DB,
+ * exit 0. Any startup failure: one line on stderr, exit 1.
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from './api/build-api.ts';
+import { TokenAuthenticator } from './auth/token-authenticator.ts';
+import { createDistributionServer } from './distribution/distribution-server.ts';
+import { isCpError } from './errors.ts';
+import { ActiveService } from './generations/active-service.ts';
+import { GenerationService } from './generations/generation-service.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { parseSettings } from './settings/settings.ts';
+import { openStore, type SqliteStore } from './store/open-store.ts';
+
+async function main(): Promise<void> {
+  const settings = parseSettings(process.argv.slice(2), process.env);
+  const logger = createLogger({ level: settings.logLevel });
+  const auth = TokenAuthenticator.fromFile(settings.tokensFile);
+  const store = openStore(settings.dbPath);
+  let api: FastifyInstance | undefined;
+  let distribution: ReturnType<typeof createDistributionServer> | undefined;
+  try {
+    const clock = { now: () => new Date() };
+    const generations = new GenerationService({ repo: store.generations, audit: store.audit, clock });
+    const active = new ActiveService({
+      repo: store.generations,
+      audit: store.audit,
+      clock,
+      onListenerError: (err) => logger.error({ err }, 'active-changed listener failed'),
+    });
+    api = buildApi({
+      generations,
+      active,
+      nodes: store.nodes,
+      auth,
+      metrics: createMetrics(),
+      ready: () => store.isReady(),
+      logger: logger.child({ component: 'api' }),
+    });
+    distribution = createDistributionServer({
+      source: active,
+      recorder: store.nodes,
+      logger: logger.child({ component: 'distribution' }),
+    });
+    await api.listen({ host: settings.http.host, port: settings.http.port, listenTextResolver: () => 'http listening' });
+    const httpPort = portOf(api);
+    const grpcPort = await distribution.listen(settings.grpc.host, settings.grpc.port);
+    logger.info(
+      { http: `http://${hostForUrl(settings.http.host)}:${httpPort}`, grpc: `${hostForUrl(settings.grpc.host)}:${grpcPort}` },
+      'control plane ready',
+    );
+  } catch (err) {
+    await stop(logger, distribution, api, store).catch(() => {});
+    throw err;
+  }
+  const onSignal = (signal: NodeJS.Signals): void => {
+    logger.info({ signal }, 'control plane stopping');
+    stop(logger, distribution, api, store).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
+async function stop(
+  logger: Logger,
+  distribution: { shutdown(): Promise<void> } | undefined,
+  api: FastifyInstance | undefined,
+  store: SqliteStore,
+): Promise<void> {
+  try {
+    await distribution?.shutdown();
+  } catch (err) {
+    logger.warn({ err }, 'distribution shutdown failed');
+  }
+  await api?.close();
+  store.close();
+}
+
+function portOf(app: FastifyInstance): number {
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('http server has no TCP address');
+  return address.port;
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+main().catch((err: unknown) => {
+  const message = isCpError(err) ? err.message : err instanceof Error ? err.message : String(err);
+  process.stderr.write(`spooky-controlplane: startup failed: ${message.split('\n')[0]}\n`);
+  process.exit(1);
+});

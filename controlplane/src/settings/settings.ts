@@ -1,0 +1,77 @@
+/**
+ * Startup settings of the control-plane process, from argv with env fallbacks:
+ *   --db PATH (SPOOKY_CP_DB)  --http HOST:PORT (SPOOKY_CP_HTTP)  --grpc HOST:PORT (SPOOKY_CP_GRPC)
+ *   --tokens FILE (SPOOKY_CP_TOKENS)  --log-level LEVEL (SPOOKY_CP_LOG_LEVEL, default info)
+ * Port 0 = any free port. Pure: throws settings_invalid with a one-line message.
+ */
+import { parseArgs } from 'node:util';
+import { CpError } from '../errors.ts';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface Settings {
+  readonly dbPath: string;
+  readonly http: HostPort;
+  readonly grpc: HostPort;
+  readonly tokensFile: string;
+  readonly logLevel: string;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export const USAGE =
+  'usage: main.ts --db PATH --http HOST:PORT --grpc HOST:PORT --tokens FILE [--log-level info]';
+
+export function parseSettings(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Settings {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      options: {
+        db: { type: 'string' },
+        http: { type: 'string' },
+        grpc: { type: 'string' },
+        tokens: { type: 'string' },
+        'log-level': { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new CpError('settings_invalid', `${(err as Error).message}; ${USAGE}`);
+  }
+  const pick = (flag: string, envName: string): string | undefined => {
+    const v = values[flag];
+    return typeof v === 'string' ? v : env[envName];
+  };
+  const required = (flag: string, envName: string): string => {
+    const v = pick(flag, envName);
+    if (v === undefined || v === '') throw new CpError('settings_invalid', `--${flag} (or ${envName}) is required; ${USAGE}`);
+    return v;
+  };
+  const logLevel = pick('log-level', 'SPOOKY_CP_LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new CpError('settings_invalid', `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return {
+    dbPath: required('db', 'SPOOKY_CP_DB'),
+    http: parseHostPort('http', required('http', 'SPOOKY_CP_HTTP')),
+    grpc: parseHostPort('grpc', required('grpc', 'SPOOKY_CP_GRPC')),
+    tokensFile: required('tokens', 'SPOOKY_CP_TOKENS'),
+    logLevel,
+  };
+}
+
+/** `HOST:PORT` or `[v6]:PORT`; port 0..65535. */
+export function parseHostPort(flag: string, value: string): HostPort {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  if (!host || !Number.isInteger(port) || port > 65535) {
+    throw new CpError('settings_invalid', `--${flag} must be HOST:PORT (got ${JSON.stringify(value)})`);
+  }
+  return { host, port };
+}

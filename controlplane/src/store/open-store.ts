@@ -1,0 +1,54 @@
+/**
+ * Opens (creating if needed) the control plane's SQLite database: WAL journal, foreign keys
+ * on, a busy timeout so a second reader/writer waits instead of failing, then runs pending
+ * migrations. One process is the writer; better-sqlite3 is synchronous, so every use case
+ * transaction runs to completion without interleaving inside this process.
+ */
+import Database from 'better-sqlite3';
+import { migrate } from './migrate.ts';
+import { MIGRATIONS } from './migrations/index.ts';
+import { SqliteAuditLog } from './sqlite-audit-log.ts';
+import { SqliteGenerationRepo } from './sqlite-generation-repo.ts';
+import { SqliteNodeRegistry } from './sqlite-node-registry.ts';
+
+export interface SqliteStore {
+  readonly db: Database.Database;
+  readonly generations: SqliteGenerationRepo;
+  readonly audit: SqliteAuditLog;
+  readonly nodes: SqliteNodeRegistry;
+  /** Migration versions applied by this open (empty when the schema was already current). */
+  readonly appliedMigrations: readonly number[];
+  /** True while the database is open and migrated (readiness). */
+  isReady(): boolean;
+  close(): void;
+}
+
+export interface OpenStoreOptions {
+  readonly busyTimeoutMs?: number;
+  readonly now?: () => Date;
+}
+
+export function openStore(path: string, options: OpenStoreOptions = {}): SqliteStore {
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+    const appliedMigrations = migrate(db, MIGRATIONS, options.now ?? (() => new Date()));
+    return {
+      db,
+      generations: new SqliteGenerationRepo(db),
+      audit: new SqliteAuditLog(db),
+      nodes: new SqliteNodeRegistry(db),
+      appliedMigrations,
+      isReady: () => db.open,
+      close: () => {
+        if (db.open) db.close();
+      },
+    };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * runAttempts stage: the attempt loop. Each turn: pick a backend (balancer, excluding those
+ * already tried) → forward through its transport → on a response head, that attempt wins
+ * (ctx.winner / ctx.response) and the stage continues to streamResponse; on failure ask
+ * `decideNextAttempt` whether to try again.
+ *
+ * This slice makes exactly one attempt (no retries, hedging, breakers or health yet); they
+ * slot in here: the breaker check before forward, health in `excluded`, decideRetry in
+ * decideNextAttempt, hedges as extra live attempts raced on their heads.
+ */
+import { SpookyError, toSpookyError } from '../errors.ts';
+import { upstreamRequestHeaders } from '../forwarding/upstream-request-headers.ts';
+import type { RequestContext } from '../pipeline/context.ts';
+import { CONTINUE, type Stage, type StageResult } from '../pipeline/stage.ts';
+import type { Attempt } from './attempt.ts';
+
+export interface NextAttemptFacts {
+  readonly attempts: readonly Attempt[];
+  readonly error: SpookyError;
+  readonly clientAborted: boolean;
+}
+
+/** Retry decision point. Retries are not enabled yet: always stop. */
+export function decideNextAttempt(facts: NextAttemptFacts): { readonly again: boolean; readonly reason: string } {
+  if (facts.clientAborted) return { again: false, reason: 'client_aborted' };
+  if (facts.error.retry === 'never') return { again: false, reason: 'not_retryable' };
+  return { again: false, reason: 'disabled' };
+}
+
+export const runAttempts: Stage = {
+  name: 'runAttempts',
+  async run(ctx: RequestContext): Promise<StageResult> {
+    const upstream = ctx.upstream;
+    if (upstream === null) throw new SpookyError('internal', 'runAttempts without a route');
+    const { exchange } = ctx;
+    const headers = upstreamRequestHeaders({
+      head: exchange.head,
+      remoteAddress: exchange.remoteAddress,
+      requestId: ctx.requestId,
+    });
+    const tried = new Set<number>();
+    for (;;) {
+      const backendIndex = upstream.balancer.pick({ excluded: tried.size === 0 ? null : tried });
+      const backend = backendIndex === null ? undefined : upstream.backends[backendIndex];
+      if (backendIndex === null || backend === undefined) throw new SpookyError('no_healthy_backends');
+      tried.add(backendIndex);
+      const attempt: Attempt = {
+        index: ctx.attempts.length,
+        backendIndex,
+        backend,
+        startedAt: performance.now(),
+        controller: new AbortController(),
+        headersAt: null,
+        error: null,
+      };
+      ctx.attempts.push(attempt);
+      try {
+        const response = await backend.transport.forward({
+          method: exchange.head.method,
+          path: exchange.head.path,
+          headers,
+          body: exchange.body,
+          signal: AbortSignal.any([ctx.signal, attempt.controller.signal]),
+          onBodyBytes: (n) => {
+            ctx.bytesIn += n;
+          },
+        });
+        attempt.headersAt = performance.now();
+        ctx.winner = attempt;
+        ctx.response = response;
+        return CONTINUE;
+      } catch (err) {
+        const error = toSpookyError(err);
+        attempt.error = error;
+        const decision = decideNextAttempt({ attempts: ctx.attempts, error, clientAborted: ctx.signal.aborted });
+        if (!decision.again) throw error;
+      }
+    }
+  },
+};

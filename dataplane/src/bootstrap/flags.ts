@@ -1,0 +1,132 @@
+/**
+ * Startup settings from the command line (pure: argv in, settings or an error message out).
+ *
+ * Control-plane mode:
+ *   --control-plane HOST:PORT --node-id ID --scope SCOPE --cache-dir DIR --admin HOST:PORT
+ *   [--label k=v]... [--log-level info] [--drain-timeout-ms 5000]
+ * Standalone mode (no control plane; serves one config file):
+ *   --config FILE --admin HOST:PORT [--log-level info] [--drain-timeout-ms 5000]
+ */
+import { parseArgs } from 'node:util';
+import { LOG_LEVELS, type LogLevel } from '../observability/logger.ts';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+interface Common {
+  readonly admin: HostPort;
+  readonly logLevel: LogLevel;
+  /** How long shutdown lets in-flight requests finish. */
+  readonly drainTimeoutMs: number;
+}
+
+export interface ControlPlaneSettings extends Common {
+  readonly mode: 'control-plane';
+  /** host:port as given (gRPC target). */
+  readonly controlPlane: string;
+  readonly nodeId: string;
+  readonly scope: string;
+  readonly cacheDir: string;
+  readonly labels: Record<string, string>;
+}
+
+export interface StandaloneSettings extends Common {
+  readonly mode: 'standalone';
+  readonly configFile: string;
+}
+
+export type Settings = ControlPlaneSettings | StandaloneSettings;
+
+export type FlagsResult = { readonly ok: true; readonly settings: Settings } | { readonly ok: false; readonly error: string };
+
+export const USAGE = `usage:
+  node dataplane/src/main.ts --control-plane HOST:PORT --node-id ID --scope SCOPE --cache-dir DIR --admin HOST:PORT [--label k=v]... [--log-level LEVEL] [--drain-timeout-ms MS]
+  node dataplane/src/main.ts --config FILE --admin HOST:PORT [--log-level LEVEL] [--drain-timeout-ms MS]`;
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/;
+
+export function parseFlags(argv: readonly string[]): FlagsResult {
+  let values: Record<string, string | string[] | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'control-plane': { type: 'string' },
+        'node-id': { type: 'string' },
+        scope: { type: 'string' },
+        'cache-dir': { type: 'string' },
+        admin: { type: 'string' },
+        label: { type: 'string', multiple: true },
+        'log-level': { type: 'string' },
+        config: { type: 'string' },
+        'drain-timeout-ms': { type: 'string' },
+      },
+    }));
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  const str = (name: string): string | undefined => values[name] as string | undefined;
+
+  const adminText = str('admin');
+  if (adminText === undefined) return fail('--admin HOST:PORT is required');
+  const admin = parseHostPort(adminText);
+  if (!admin) return fail(`--admin: expected HOST:PORT, got "${adminText}"`);
+
+  const logLevel = str('log-level') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) return fail(`--log-level: one of ${LOG_LEVELS.join(', ')}`);
+
+  const drainText = str('drain-timeout-ms') ?? '5000';
+  const drainTimeoutMs = Number(drainText);
+  if (!Number.isInteger(drainTimeoutMs) || drainTimeoutMs < 0 || drainTimeoutMs > 600_000) {
+    return fail('--drain-timeout-ms: an integer from 0 to 600000');
+  }
+  const common = { admin, logLevel: logLevel as LogLevel, drainTimeoutMs };
+
+  const configFile = str('config');
+  if (configFile !== undefined) {
+    const clash = ['control-plane', 'node-id', 'scope', 'cache-dir', 'label'].filter((n) => values[n] !== undefined);
+    if (clash.length > 0) return fail(`--config (standalone) cannot be combined with --${clash.join(', --')}`);
+    if (configFile === '') return fail('--config: a file path is required');
+    return { ok: true, settings: { mode: 'standalone', configFile, ...common } };
+  }
+
+  const missing = ['control-plane', 'node-id', 'scope', 'cache-dir'].filter((n) => !str(n));
+  if (missing.length > 0) return fail(`missing --${missing.join(', --')} (or give --config FILE for standalone mode)`);
+  const controlPlane = str('control-plane') as string;
+  if (!parseHostPort(controlPlane)) return fail(`--control-plane: expected HOST:PORT, got "${controlPlane}"`);
+  const nodeId = str('node-id') as string;
+  if (!NAME.test(nodeId)) return fail('--node-id: 1-128 characters of A-Z a-z 0-9 _ . : -');
+  const scope = str('scope') as string;
+  if (!NAME.test(scope)) return fail('--scope: 1-128 characters of A-Z a-z 0-9 _ . : -');
+
+  const labels: Record<string, string> = {};
+  for (const pair of (values['label'] as string[] | undefined) ?? []) {
+    const eq = pair.indexOf('=');
+    const key = eq > 0 ? pair.slice(0, eq) : '';
+    if (!LABEL_KEY.test(key)) return fail(`--label: expected k=v with a key of A-Z a-z 0-9 _ . / -, got "${pair}"`);
+    if (Object.hasOwn(labels, key)) return fail(`--label: "${key}" given twice`);
+    labels[key] = pair.slice(eq + 1);
+  }
+  return {
+    ok: true,
+    settings: { mode: 'control-plane', controlPlane, nodeId, scope, cacheDir: str('cache-dir') as string, labels, ...common },
+  };
+}
+
+/** "127.0.0.1:9901", "[::1]:9901", "localhost:0" → {host, port}; null when malformed. */
+export function parseHostPort(text: string): HostPort | null {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(text);
+  if (!m) return null;
+  const port = Number(m[3]);
+  if (port > 65535) return null;
+  return { host: (m[1] ?? m[2]) as string, port };
+}
+
+function fail(error: string): FlagsResult {
+  return { ok: false, error };
+}

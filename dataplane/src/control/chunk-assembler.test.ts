@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Push } from '@spooky/proto';
+import { ChunkAssembler, MAX_ASSEMBLED_BYTES } from './chunk-assembler.ts';
+
+const target = { scope: 's', seq: 3, digest: 'sha256:x' };
+const push = (over: Partial<Push>): Push => ({
+  nonce: 'n1',
+  target,
+  payload: Buffer.alloc(0),
+  chunkCount: 0,
+  totalSize: 0,
+  ...over,
+});
+
+describe('ChunkAssembler', () => {
+  it('completes a whole-payload push at once', () => {
+    const r = new ChunkAssembler().push(push({ payload: Buffer.from('abc'), totalSize: 3 }));
+    assert.ok(r.kind === 'complete');
+    assert.equal(r.payload.toString(), 'abc');
+    assert.deepEqual(r.target, target);
+  });
+
+  it('reassembles chunks in order', () => {
+    const a = new ChunkAssembler();
+    assert.equal(a.push(push({ chunkCount: 2, totalSize: 5 })).kind, 'partial');
+    assert.equal(a.chunk({ nonce: 'n1', index: 0, data: Buffer.from('abc') }).kind, 'partial');
+    const r = a.chunk({ nonce: 'n1', index: 1, data: Buffer.from('de') });
+    assert.ok(r.kind === 'complete');
+    assert.equal(r.payload.toString(), 'abcde');
+  });
+
+  it('ignores chunks of no push in progress', () => {
+    const a = new ChunkAssembler();
+    assert.equal(a.chunk({ nonce: 'zz', index: 0, data: Buffer.from('x') }).kind, 'ignored');
+    a.push(push({ chunkCount: 2, totalSize: 2 }));
+    assert.equal(a.chunk({ nonce: 'other', index: 0, data: Buffer.from('x') }).kind, 'ignored');
+  });
+
+  it('fails on out-of-order chunks, size mismatch, oversize and a missing target', () => {
+    const a = new ChunkAssembler();
+    a.push(push({ chunkCount: 2, totalSize: 4 }));
+    assert.equal(a.chunk({ nonce: 'n1', index: 1, data: Buffer.from('ab') }).kind, 'failed');
+
+    a.push(push({ chunkCount: 2, totalSize: 4 }));
+    a.chunk({ nonce: 'n1', index: 0, data: Buffer.from('a') });
+    const short = a.chunk({ nonce: 'n1', index: 1, data: Buffer.from('b') });
+    assert.ok(short.kind === 'failed');
+    assert.deepEqual(short.target, target);
+
+    a.push(push({ chunkCount: 1, totalSize: 1 }));
+    assert.equal(a.chunk({ nonce: 'n1', index: 0, data: Buffer.from('toolong') }).kind, 'failed');
+
+    assert.equal(a.push(push({ chunkCount: 100, totalSize: MAX_ASSEMBLED_BYTES + 1 })).kind, 'failed');
+    assert.equal(a.push(push({ payload: Buffer.from('ab'), totalSize: 3 })).kind, 'failed');
+    const noTarget = a.push(push({ target: undefined }));
+    assert.ok(noTarget.kind === 'failed');
+    assert.equal(noTarget.target, null);
+  });
+
+  it('a new push drops an unfinished one', () => {
+    const a = new ChunkAssembler();
+    a.push(push({ chunkCount: 2, totalSize: 2 }));
+    a.chunk({ nonce: 'n1', index: 0, data: Buffer.from('a') });
+    a.push(push({ nonce: 'n2', chunkCount: 1, totalSize: 1 }));
+    assert.equal(a.chunk({ nonce: 'n1', index: 1, data: Buffer.from('b') }).kind, 'ignored');
+    assert.equal(a.chunk({ nonce: 'n2', index: 0, data: Buffer.from('c') }).kind, 'complete');
+  });
+});

@@ -1,0 +1,83 @@
+/**
+ * Reassembles a Push and its Chunks into the generation's bytes. A Push with chunk_count = 0
+ * carries the whole payload; otherwise chunk_count Chunks with the same nonce follow, in index
+ * order, adding up to exactly total_size bytes. The control plane sends at most one push at a
+ * time, so a new Push drops any unfinished one. No I/O.
+ */
+import type { Chunk, Push } from '@spooky/proto';
+import type { GenerationRef } from './generation-applier.ts';
+import { fromWireRef } from './wire-refs.ts';
+
+/** Largest generation accepted over the wire (a transfer guard; the config budget is smaller). */
+export const MAX_ASSEMBLED_BYTES = 64 * 1024 * 1024;
+
+export type AssemblyResult =
+  | { readonly kind: 'complete'; readonly nonce: string; readonly target: GenerationRef; readonly payload: Buffer }
+  /** More chunks are expected. */
+  | { readonly kind: 'partial' }
+  /** A chunk that belongs to no push in progress (e.g. after a failure): nothing to answer. */
+  | { readonly kind: 'ignored' }
+  /** The transfer is broken: answer with Nack phase "transfer". `target` null if the Push had none. */
+  | { readonly kind: 'failed'; readonly nonce: string; readonly target: GenerationRef | null; readonly reason: string };
+
+interface InProgress {
+  readonly nonce: string;
+  readonly target: GenerationRef;
+  readonly chunkCount: number;
+  readonly totalSize: number;
+  readonly parts: Buffer[];
+  received: number;
+}
+
+export class ChunkAssembler {
+  #current: InProgress | null = null;
+
+  push(push: Push): AssemblyResult {
+    this.#current = null;
+    const target = fromWireRef(push.target);
+    if (target === null) return failed(push.nonce, null, 'push without a target');
+    if (push.totalSize > MAX_ASSEMBLED_BYTES) {
+      return failed(push.nonce, target, `total_size ${push.totalSize} exceeds ${MAX_ASSEMBLED_BYTES}`);
+    }
+    if (push.chunkCount === 0) {
+      if (push.totalSize !== 0 && push.payload.byteLength !== push.totalSize) {
+        return failed(push.nonce, target, `payload is ${push.payload.byteLength} bytes, total_size says ${push.totalSize}`);
+      }
+      return { kind: 'complete', nonce: push.nonce, target, payload: push.payload };
+    }
+    this.#current = {
+      nonce: push.nonce,
+      target,
+      chunkCount: push.chunkCount,
+      totalSize: push.totalSize,
+      parts: [],
+      received: 0,
+    };
+    return { kind: 'partial' };
+  }
+
+  chunk(chunk: Chunk): AssemblyResult {
+    const current = this.#current;
+    if (current === null || current.nonce !== chunk.nonce) return { kind: 'ignored' };
+    if (chunk.index !== current.parts.length) {
+      this.#current = null;
+      return failed(current.nonce, current.target, `chunk ${chunk.index} arrived, expected ${current.parts.length}`);
+    }
+    current.parts.push(chunk.data);
+    current.received += chunk.data.byteLength;
+    if (current.received > current.totalSize) {
+      this.#current = null;
+      return failed(current.nonce, current.target, `chunks exceed total_size ${current.totalSize}`);
+    }
+    if (current.parts.length < current.chunkCount) return { kind: 'partial' };
+    this.#current = null;
+    if (current.received !== current.totalSize) {
+      return failed(current.nonce, current.target, `received ${current.received} bytes, total_size says ${current.totalSize}`);
+    }
+    return { kind: 'complete', nonce: current.nonce, target: current.target, payload: Buffer.concat(current.parts) };
+  }
+}
+
+function failed(nonce: string, target: GenerationRef | null, reason: string): AssemblyResult {
+  return { kind: 'failed', nonce, target, reason };
+}

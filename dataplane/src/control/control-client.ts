@@ -1,0 +1,216 @@
+/**
+ * The data plane's ConfigSync client: one bidi stream to the control plane for the life of the
+ * process, re-opened after any loss. main.ts creates it with the GenerationApplier and calls
+ * start(); stop() on shutdown.
+ *
+ * On each stream: Hello (what the applier serves now) → Welcome (report interval) → periodic
+ * Reports; every Push is reassembled, digest-checked and applied one at a time, in arrival
+ * order, then answered with Ack or Nack. Losing the stream never touches the applier: the
+ * process keeps serving its generation while it reconnects with jittered backoff.
+ *
+ * Transport: insecure credentials, meant for loopback in this slice; TLS for gRPC comes later.
+ */
+import { type ClientDuplexStream, credentials, type ServiceError } from '@grpc/grpc-js';
+import { ConfigSyncClient, type FromControlPlane, type FromDataPlane, MAX_MESSAGE_BYTES } from '@spooky/proto';
+import type pino from 'pino';
+import { type AssemblyResult, ChunkAssembler } from './chunk-assembler.ts';
+import type { GenerationApplier } from './generation-applier.ts';
+import { answerPush, nack } from './push-answer.ts';
+import { reconnectDelayMs } from './reconnect-backoff.ts';
+import { toWireRef, toWireSource } from './wire-refs.ts';
+
+type Stream = ClientDuplexStream<FromDataPlane, FromControlPlane>;
+
+/** Used when the Welcome carries no report interval. */
+const FALLBACK_REPORT_INTERVAL_MS = 10_000;
+
+export interface ControlClientOptions {
+  /** host:port of the control plane's ConfigSync server. */
+  readonly address: string;
+  readonly nodeId: string;
+  /** Random per process start; the control plane parks NACKed digests per boot. */
+  readonly bootId: string;
+  readonly scope: string;
+  readonly labels: Record<string, string>;
+  readonly schemaMin: number;
+  readonly schemaMax: number;
+  readonly build: string;
+  readonly applier: GenerationApplier;
+  readonly logger: pino.Logger;
+  /** Traffic counters for Reports; zeros when not given. */
+  readonly counters?: () => { readonly requestsTotal: number; readonly inflight: number };
+}
+
+export interface ControlClient {
+  /** Opens the stream; reconnects by itself until stop(). Idempotent. */
+  start(): void;
+  /** Ends the stream, cancels timers and closes the channel. The applier keeps serving. */
+  stop(): Promise<void>;
+}
+
+export function createControlClient(opts: ControlClientOptions): ControlClient {
+  const log = opts.logger.child({ component: 'control-client', nodeId: opts.nodeId, bootId: opts.bootId });
+  let running = false;
+  let client: ConfigSyncClient | null = null;
+  let stream: Stream | null = null;
+  let reportTimer: NodeJS.Timeout | null = null;
+  let reconnectTimer: NodeJS.Timeout | null = null;
+  /** Failed attempts since the last Welcome. */
+  let attempt = 0;
+  let goAwayHintMs: number | null = null;
+  /** Pushes are applied strictly one after another, in arrival order. */
+  let applying: Promise<void> = Promise.resolve();
+
+  const send = (s: Stream, message: FromDataPlane): void => {
+    if (stream === s && !s.writableEnded && !s.destroyed) s.write(message);
+  };
+
+  const report = (s: Stream): void => {
+    const serving = opts.applier.serving();
+    const counters = opts.counters?.() ?? { requestsTotal: 0, inflight: 0 };
+    send(s, {
+      msg: {
+        $case: 'report',
+        value: {
+          serving: toWireRef(serving?.ref),
+          source: toWireSource(serving?.source ?? 'none'),
+          requestsTotal: counters.requestsTotal,
+          inflight: counters.inflight,
+          atUnixMs: Date.now(),
+        },
+      },
+    });
+  };
+
+  const onAssembly = (s: Stream, result: AssemblyResult): void => {
+    if (result.kind === 'partial' || result.kind === 'ignored') return;
+    if (result.kind === 'failed') {
+      log.warn({ nonce: result.nonce, reason: result.reason }, 'control: push transfer broken');
+      const issue = { pointer: '', code: 'transfer.broken', message: result.reason };
+      send(s, nack(opts.applier, result.nonce, result.target, 'transfer', true, [issue]));
+      return;
+    }
+    const { nonce, target, payload } = result;
+    applying = applying.then(async () => {
+      const started = Date.now();
+      const answer = await answerPush(opts.applier, nonce, target, payload);
+      const fields = { nonce, seq: target.seq, digest: target.digest, ms: Date.now() - started };
+      if (answer.msg?.$case === 'nack') {
+        const { phase, retryable, issues } = answer.msg.value;
+        log.warn({ ...fields, phase, retryable, issues: issues.length }, 'control: generation rejected (nack)');
+      } else {
+        log.info(fields, 'control: generation applied (ack)');
+      }
+      // An answer for a stream that is gone is dropped: the next Hello says what we serve.
+      send(s, answer);
+    });
+  };
+
+  const onMessage = (s: Stream, assembler: ChunkAssembler, message: FromControlPlane): void => {
+    if (stream !== s) return;
+    const msg = message.msg;
+    switch (msg?.$case) {
+      case 'welcome': {
+        attempt = 0;
+        goAwayHintMs = null;
+        const interval = msg.value.reportIntervalMs > 0 ? msg.value.reportIntervalMs : FALLBACK_REPORT_INTERVAL_MS;
+        log.info({ sessionId: msg.value.sessionId, reportIntervalMs: interval }, 'control: session established');
+        if (reportTimer !== null) clearInterval(reportTimer);
+        reportTimer = setInterval(() => report(s), interval);
+        reportTimer.unref();
+        return;
+      }
+      case 'push':
+        log.info(
+          { nonce: msg.value.nonce, seq: msg.value.target?.seq, digest: msg.value.target?.digest, chunks: msg.value.chunkCount },
+          'control: push received',
+        );
+        onAssembly(s, assembler.push(msg.value));
+        return;
+      case 'chunk':
+        onAssembly(s, assembler.chunk(msg.value));
+        return;
+      case 'goAway':
+        log.info({ reconnectAfterMs: msg.value.reconnectAfterMs, reason: msg.value.reason }, 'control: goaway');
+        goAwayHintMs = msg.value.reconnectAfterMs;
+        return;
+      default:
+        return;
+    }
+  };
+
+  const lost = (s: Stream, err: ServiceError | null): void => {
+    if (stream !== s) return;
+    stream = null;
+    if (reportTimer !== null) clearInterval(reportTimer);
+    reportTimer = null;
+    if (!s.writableEnded) s.end();
+    client?.close();
+    client = null;
+    if (!running) return;
+    const delay = reconnectDelayMs(attempt, Math.random(), goAwayHintMs);
+    attempt += 1;
+    goAwayHintMs = null;
+    log.warn({ code: err?.code, details: err?.details, delayMs: delay }, 'control: stream lost, reconnecting');
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = null;
+      connect();
+    }, delay);
+    reconnectTimer.unref();
+  };
+
+  const connect = (): void => {
+    if (!running) return;
+    // A fresh channel per attempt: the attempt timing is ours, not the channel's own backoff.
+    client = new ConfigSyncClient(opts.address, credentials.createInsecure(), {
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      'grpc.keepalive_time_ms': 20_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+    });
+    const s = client.session();
+    stream = s;
+    const assembler = new ChunkAssembler();
+    s.on('data', (message: FromControlPlane) => onMessage(s, assembler, message));
+    s.on('error', (err: ServiceError) => lost(s, err));
+    s.on('end', () => lost(s, null));
+    const serving = opts.applier.serving();
+    s.write({
+      msg: {
+        $case: 'hello',
+        value: {
+          nodeId: opts.nodeId,
+          bootId: opts.bootId,
+          scope: opts.scope,
+          labels: { ...opts.labels },
+          schemaMin: opts.schemaMin,
+          schemaMax: opts.schemaMax,
+          build: opts.build,
+          serving: toWireRef(serving?.ref),
+          source: toWireSource(serving?.source ?? 'none'),
+        },
+      },
+    });
+  };
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      log.info({ address: opts.address, scope: opts.scope }, 'control: connecting');
+      connect();
+    },
+    async stop() {
+      running = false;
+      if (reconnectTimer !== null) clearTimeout(reconnectTimer);
+      reconnectTimer = null;
+      const s = stream;
+      if (s !== null) {
+        lost(s, null);
+        s.cancel();
+      }
+      client?.close();
+      client = null;
+    },
+  };
+}

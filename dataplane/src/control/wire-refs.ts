@@ -1,0 +1,33 @@
+/**
+ * Conversions between the ConfigSync wire messages (@spooky/proto) and the applier port. The
+ * wire uses absent messages for "nothing"; the port uses null.
+ */
+import type { ConfigIssue } from '@spooky/config';
+import { type ConfigIssue as WireIssue, type GenerationRef as WireRef, ServingSource } from '@spooky/proto';
+import type { GenerationRef, ServingSource as PortServingSource } from './generation-applier.ts';
+
+export function toWireRef(ref: GenerationRef | null | undefined): WireRef | undefined {
+  return ref ? { scope: ref.scope, seq: ref.seq, digest: ref.digest } : undefined;
+}
+
+export function fromWireRef(ref: WireRef | undefined): GenerationRef | null {
+  if (ref === undefined || ref.digest === '') return null;
+  return { scope: ref.scope, seq: ref.seq, digest: ref.digest };
+}
+
+export function toWireSource(source: PortServingSource): ServingSource {
+  switch (source) {
+    case 'control-plane':
+      return ServingSource.SERVING_SOURCE_CONTROL_PLANE;
+    case 'disk-cache':
+      return ServingSource.SERVING_SOURCE_DISK_CACHE;
+    case 'local-file':
+      return ServingSource.SERVING_SOURCE_LOCAL_FILE;
+    default:
+      return ServingSource.SERVING_SOURCE_NONE;
+  }
+}
+
+export function toWireIssues(issues: readonly ConfigIssue[], max: number): WireIssue[] {
+  return issues.slice(0, max).map((i) => ({ pointer: i.pointer, code: i.code, message: i.message }));
+}

@@ -1,0 +1,119 @@
+/**
+ * ResponseSink over a library stream (QUIC stream or the library's HTTP/2 adapter; both are
+ * `ServerHttp3Stream`). Known 0.9.0 defect: `respondWithBody()` sends nothing on the HTTP/2
+ * side, so a response is always `respond()` then `write()`/`end()`.
+ *
+ * Trailers: the HTTP/3 side sends trailers (with FIN) immediately while body writes may still
+ * sit in the Writable queue, so `end(trailers)` waits until every accepted write has been
+ * handed to the library before sending them.
+ */
+import type { ServerHttp3Stream } from '@currentspace/http3';
+import type { HeaderList, ResponseSink } from '../../http/exchange.ts';
+import { toResponseHeaderMap } from '../response-headers.ts';
+
+/** HTTP/3 (RFC 9114 §8.1) and HTTP/2 (RFC 9113 §7) reset codes for `abort()`. */
+const H3_CODES = { cancel: 0x10c, internal: 0x102 } as const;
+const H2_CODES = { cancel: 0x8, internal: 0x2 } as const;
+
+export class StreamResponseSink implements ResponseSink {
+  readonly #stream: ServerHttp3Stream;
+  readonly #altSvc: string;
+  readonly #codes: { readonly cancel: number; readonly internal: number };
+  #headersSent = false;
+  #ended = false;
+  #gone = false;
+  #pendingWrites = 0;
+  #onWritesFlushed: (() => void) | null = null;
+
+  constructor(stream: ServerHttp3Stream, altSvc: string, http2: boolean) {
+    this.#stream = stream;
+    this.#altSvc = altSvc;
+    this.#codes = http2 ? H2_CODES : H3_CODES;
+  }
+
+  get headersSent(): boolean {
+    return this.#headersSent;
+  }
+
+  get closed(): boolean {
+    return this.#ended || this.#gone;
+  }
+
+  /** True once end() or abort() was called (the client going away does not count). */
+  get finishedByServer(): boolean {
+    return this.#ended;
+  }
+
+  /** Called by the exchange when the stream closed or errored under us. */
+  markGone(): void {
+    this.#gone = true;
+  }
+
+  sendHead(status: number, headers: HeaderList, endStream: boolean): void {
+    if (this.#headersSent || this.closed) return;
+    this.#headersSent = true;
+    // endStream is not passed to respond(): the HTTP/3 side would then send a second FIN when
+    // the Writable ends. respond() + end() puts FIN on the stream exactly once on both sides.
+    this.#stream.respond(toResponseHeaderMap(status, headers, this.#altSvc));
+    if (endStream) {
+      this.#ended = true;
+      this.#stream.end();
+    }
+  }
+
+  write(chunk: Uint8Array): boolean {
+    if (this.closed) return true;
+    this.#pendingWrites++;
+    return this.#stream.write(chunk, () => this.#writeDone());
+  }
+
+  drain(): Promise<void> {
+    const stream = this.#stream;
+    if (this.closed || !stream.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        stream.off('drain', done);
+        stream.off('close', done);
+        resolve();
+      };
+      stream.on('drain', done);
+      stream.on('close', done);
+    });
+  }
+
+  end(trailers?: HeaderList): void {
+    if (this.closed) return;
+    this.#ended = true;
+    const stream = this.#stream;
+    if (!this.#headersSent) {
+      this.#headersSent = true;
+      stream.respond(toResponseHeaderMap(200, [], this.#altSvc));
+    }
+    if (!trailers || trailers.length === 0) {
+      stream.end();
+      return;
+    }
+    const send = (): void => {
+      if (stream.destroyed) return;
+      stream.sendTrailers(toResponseHeaderMap(null, trailers, null));
+      stream.end();
+    };
+    if (this.#pendingWrites === 0) send();
+    else this.#onWritesFlushed = send;
+  }
+
+  abort(reason: 'cancel' | 'internal'): void {
+    if (this.closed) return;
+    this.#ended = true;
+    this.#stream.close(this.#codes[reason]);
+  }
+
+  #writeDone(): void {
+    this.#pendingWrites--;
+    if (this.#pendingWrites === 0 && this.#onWritesFlushed) {
+      const send = this.#onWritesFlushed;
+      this.#onWritesFlushed = null;
+      send();
+    }
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Pure: listener failures → ConfigIssues with stable codes. Messages name file paths and
+ * system error codes only: never certificate or key contents (library TLS errors are trimmed
+ * at the first PEM marker).
+ *
+ * Codes: `listener.tls.unreadable` (cert/key file missing or unreadable; retryable, the file
+ * may appear), `listener.tls.invalid` (TLS rejected the PEM; not retryable),
+ * `listener.bind_failed` (port busy, address not local, no permission; retryable).
+ */
+import type { ConfigIssue } from '@spooky/config';
+
+export interface ListenerIssue {
+  readonly issue: ConfigIssue;
+  readonly retryable: boolean;
+}
+
+export function unreadableIssue(index: number, which: 'cert' | 'key', path: string, err: unknown): ListenerIssue {
+  const code = errorCode(err) ?? 'EIO';
+  return {
+    issue: { pointer: `/listeners/${index}/tls/${which}`, code: 'listener.tls.unreadable', message: `cannot read ${which} file ${path}: ${code}` },
+    retryable: true,
+  };
+}
+
+/** Classifies an error thrown while opening a listener. */
+export function openIssue(index: number, address: string, port: number, err: unknown): ListenerIssue {
+  const code = errorCode(err);
+  const text = safeMessage(err);
+  if (code === 'ERR_HTTP3_TLS_CONFIG_ERROR' || (!code?.startsWith('E') && /tls|cert|key|pem|pkcs/i.test(text))) {
+    return {
+      issue: { pointer: `/listeners/${index}/tls/cert`, code: 'listener.tls.invalid', message: `certificate or key rejected: ${text}` },
+      retryable: false,
+    };
+  }
+  return {
+    issue: { pointer: `/listeners/${index}/port`, code: 'listener.bind_failed', message: `cannot bind ${address}:${port}: ${code?.startsWith('E') ? code : text}` },
+    retryable: true,
+  };
+}
+
+function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function safeMessage(err: unknown): string {
+  const raw = err instanceof Error ? err.message : String(err);
+  const cut = raw.indexOf('-----BEGIN');
+  const text = (cut >= 0 ? raw.slice(0, cut) : raw).trim();
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}

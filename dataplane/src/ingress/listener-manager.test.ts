@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:net';
+import { afterEach, describe, it } from 'node:test';
+import type { Listener } from '@spooky/config';
+import pino from 'pino';
+import type { Exchange } from '../http/exchange.ts';
+import { ListenerManager, type PreparedListeners } from './listener-manager.ts';
+import { h1Request, h3Request } from './testing/clients.ts';
+import { freeUdpTcpPort, makeSelfSignedCert } from './testing/test-sockets.ts';
+
+async function hello(exchange: Exchange): Promise<void> {
+  exchange.response.sendHead(200, [['content-type', 'text/plain']], false);
+  exchange.response.write(Buffer.from('hello'));
+  exchange.response.end();
+}
+
+function listener(port: number, cert: { certPath: string; keyPath: string }): Listener {
+  return { protocol: 'http3', address: '127.0.0.1', port, tls: { cert: cert.certPath, key: cert.keyPath } };
+}
+
+async function prepared(manager: ListenerManager, listeners: Listener[]): Promise<PreparedListeners> {
+  const outcome = await manager.prepare(listeners);
+  assert.ok(outcome.ok, JSON.stringify(outcome));
+  return outcome.prepared;
+}
+
+/** True when TCP port `port` on 127.0.0.1 can be bound right now (i.e. nobody holds it). */
+async function tcpFree(port: number): Promise<boolean> {
+  const s = createServer();
+  const ok = await new Promise<boolean>((resolve) => {
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (ok) await new Promise<void>((resolve) => s.close(() => resolve()));
+  return ok;
+}
+
+describe('listener manager', () => {
+  const cert = makeSelfSignedCert();
+  let manager: ListenerManager;
+  const blockers: Server[] = [];
+
+  afterEach(async () => {
+    await manager?.closeAll(0);
+    for (const b of blockers.splice(0)) await new Promise<void>((resolve) => b.close(() => resolve()));
+  });
+
+  function newManager(): ListenerManager {
+    manager = new ListenerManager({ handler: hello, logger: pino({ level: 'silent' }), drainMs: 1000 });
+    return manager;
+  }
+
+  it('opens new listeners and keeps the sockets of unchanged ones', async () => {
+    const m = newManager();
+    const port = await freeUdpTcpPort();
+    const first = await prepared(m, [listener(port, cert)]);
+    m.commit(first);
+    assert.deepEqual(m.serving(), [{ address: '127.0.0.1', port }]);
+    assert.equal((await h3Request(port, 'GET', '/')).body, 'hello');
+
+    const second = await prepared(m, [listener(port, cert)]);
+    assert.equal(second.opened.length, 0);
+    assert.equal(second.next[0], first.next[0], 'same ServingListener object: sockets kept');
+    m.commit(second);
+    assert.equal((await h3Request(port, 'GET', '/')).body, 'hello');
+  });
+
+  it('reopens a listener whose certificate changed, on the same port', async () => {
+    const m = newManager();
+    const port = await freeUdpTcpPort();
+    const first = await prepared(m, [listener(port, cert)]);
+    m.commit(first);
+    const other = makeSelfSignedCert(undefined, 'other');
+    const second = await prepared(m, [listener(port, other)]);
+    assert.equal(second.replaced.length, 1);
+    assert.notEqual(second.next[0], first.next[0]);
+    m.commit(second);
+    assert.equal((await h1Request(port, 'GET', '/')).body, 'hello');
+    assert.equal((await h3Request(port, 'GET', '/')).body, 'hello');
+  });
+
+  it('closes listeners a generation no longer names', async () => {
+    const m = newManager();
+    const [a, b] = [await freeUdpTcpPort(), await freeUdpTcpPort()];
+    m.commit(await prepared(m, [listener(a, cert), listener(b, cert)]));
+    m.commit(await prepared(m, [listener(a, cert)]));
+    await m.closeAll(0).then(() => undefined); // waits for background closes too
+    assert.equal(await tcpFree(b), true);
+  });
+
+  it('fails all-or-nothing on a missing certificate file', async () => {
+    const m = newManager();
+    const [a, b] = [await freeUdpTcpPort(), await freeUdpTcpPort()];
+    m.commit(await prepared(m, [listener(a, cert)]));
+    const outcome = await m.prepare([listener(b, cert), { ...listener(a, cert), tls: { cert: '/nonexistent/cert.pem', key: cert.keyPath } }]);
+    assert.equal(outcome.ok, false);
+    if (outcome.ok) return;
+    assert.deepEqual(
+      outcome.issues.map((i) => [i.pointer, i.code]),
+      [['/listeners/1/tls/cert', 'listener.tls.unreadable']],
+    );
+    assert.match(outcome.issues[0]?.message ?? '', /ENOENT/);
+    assert.equal(await tcpFree(b), true, 'the new listener was not left open');
+    assert.deepEqual(m.serving(), [{ address: '127.0.0.1', port: a }]);
+    assert.equal((await h3Request(a, 'GET', '/')).body, 'hello', 'old listener still serves');
+  });
+
+  it('fails all-or-nothing when a port is busy, closing what it opened', async () => {
+    const m = newManager();
+    const [a, b, busy] = [await freeUdpTcpPort(), await freeUdpTcpPort(), await freeUdpTcpPort()];
+    m.commit(await prepared(m, [listener(a, cert)]));
+    const blocker = createServer();
+    blockers.push(blocker);
+    await new Promise<void>((resolve) => blocker.listen(busy, '127.0.0.1', () => resolve()));
+
+    const outcome = await m.prepare([listener(a, cert), listener(b, cert), listener(busy, cert)]);
+    assert.equal(outcome.ok, false);
+    if (outcome.ok) return;
+    assert.equal(outcome.retryable, true);
+    assert.deepEqual(
+      outcome.issues.map((i) => [i.pointer, i.code]),
+      [['/listeners/2/port', 'listener.bind_failed']],
+    );
+    assert.equal(await tcpFree(b), true, 'listener b opened during prepare was closed again');
+    assert.deepEqual(m.serving(), [{ address: '127.0.0.1', port: a }]);
+    assert.equal((await h3Request(a, 'GET', '/')).body, 'hello');
+  });
+
+  it('never puts key contents in issue messages', async () => {
+    const m = newManager();
+    const port = await freeUdpTcpPort();
+    // The key file given as certificate and vice versa: TLS rejects it.
+    const outcome = await m.prepare([{ ...listener(port, cert), tls: { cert: cert.keyPath, key: cert.keyPath } }]);
+    assert.equal(outcome.ok, false);
+    if (outcome.ok) return;
+    for (const issue of outcome.issues) assert.doesNotMatch(issue.message, /BEGIN|PRIVATE/);
+  });
+});

@@ -1,0 +1,200 @@
+/**
+ * Reconciles the open listeners with a generation's `config.listeners`, in two steps around
+ * the generation swap:
+ *
+ * - `prepare(listeners)` (before the swap, all-or-nothing): reads every cert/key file, opens
+ *   every new listener, and — last, only when everything else succeeded — closes then reopens
+ *   listeners whose port must be reused (a changed certificate on the same address:port, or a
+ *   changed address on the same port). On any failure it closes what it opened, reopens what
+ *   it closed, and returns the issues: the old set keeps serving.
+ * - `commit(prepared)` (after the swap): the new set becomes current; listeners no longer
+ *   named close once their in-flight requests finish (up to the drain timeout).
+ * - `abort(prepared)`: undo a successful prepare whose generation was not swapped in.
+ *
+ * Calls must be serialized by the caller (the serving applier does).
+ */
+import { readFile } from 'node:fs/promises';
+import type { ConfigIssue, Listener } from '@spooky/config';
+import type { Logger } from 'pino';
+import { type ListenerIssue, openIssue, unreadableIssue } from './listener-issues.ts';
+import { planListeners } from './listener-plan.ts';
+import { type ExchangeHandler, type ListenerSpec, openServingListener, type ServingListener } from './serving-listener.ts';
+
+export interface ListenerInfo {
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface PreparedListeners {
+  /** In desired order. */
+  readonly next: readonly ServingListener[];
+  readonly opened: readonly ServingListener[];
+  readonly replaced: readonly ServingListener[];
+  readonly closeAfterSwap: readonly ServingListener[];
+}
+
+export type PrepareOutcome =
+  | { readonly ok: true; readonly prepared: PreparedListeners }
+  | { readonly ok: false; readonly retryable: boolean; readonly issues: readonly ConfigIssue[] };
+
+export interface ListenerManagerOptions {
+  readonly handler: ExchangeHandler;
+  readonly logger: Logger;
+  /** How long a closing listener lets in-flight requests run. Default 5000 ms. */
+  readonly drainMs?: number;
+  /** Drain for a listener closed only to reopen its port (a gap in service). Default 1000 ms. */
+  readonly replaceDrainMs?: number;
+}
+
+export class ListenerManager {
+  readonly #handler: ExchangeHandler;
+  readonly #logger: Logger;
+  readonly #drainMs: number;
+  readonly #replaceDrainMs: number;
+  #current: readonly ServingListener[] = [];
+  readonly #closing = new Set<Promise<void>>();
+
+  constructor(options: ListenerManagerOptions) {
+    this.#handler = options.handler;
+    this.#logger = options.logger;
+    this.#drainMs = options.drainMs ?? 5000;
+    this.#replaceDrainMs = options.replaceDrainMs ?? 1000;
+  }
+
+  /** The listeners serving now, with their bound ports. */
+  serving(): ListenerInfo[] {
+    return this.#current.map((l) => ({ address: l.spec.address, port: l.boundPort }));
+  }
+
+  /** Requests in flight on all current listeners. */
+  inflight(): number {
+    return this.#current.reduce((n, l) => n + l.inflight.count, 0);
+  }
+
+  async prepare(listeners: readonly Listener[]): Promise<PrepareOutcome> {
+    const read = await readSpecs(listeners);
+    if (!read.ok) return fail(read.failures);
+    const specs = read.specs;
+    const current = this.#current;
+    const plan = planListeners(
+      current.map((l) => l.spec),
+      specs,
+    );
+    const next: Array<ServingListener | undefined> = specs.map(() => undefined);
+    for (const [di, ci] of plan.keep) next[di] = current[ci];
+
+    const opened: ServingListener[] = [];
+    const failures: ListenerIssue[] = [];
+    await Promise.all(
+      plan.openFirst.map(async (di) => {
+        const spec = specs[di] as ListenerSpec;
+        try {
+          const l = await openServingListener(spec, this.#handler, this.#logger);
+          opened.push(l);
+          next[di] = l;
+        } catch (err) {
+          failures.push(openIssue(di, spec.address, spec.port, err));
+        }
+      }),
+    );
+    if (failures.length > 0) {
+      await Promise.all(opened.map((l) => l.close(0)));
+      return fail(failures);
+    }
+
+    const replaced = plan.closeForReplace.map((ci) => current[ci] as ServingListener);
+    if (replaced.length > 0) {
+      await Promise.all(replaced.map((l) => l.close(this.#replaceDrainMs)));
+      for (const di of plan.openAfterClose) {
+        const spec = specs[di] as ListenerSpec;
+        try {
+          const l = await openServingListener(spec, this.#handler, this.#logger);
+          opened.push(l);
+          next[di] = l;
+        } catch (err) {
+          failures.push(openIssue(di, spec.address, spec.port, err));
+          break;
+        }
+      }
+      if (failures.length > 0) {
+        await Promise.all(opened.map((l) => l.close(0)));
+        await this.#restore(replaced);
+        return fail(failures);
+      }
+    }
+    const closeAfterSwap = plan.closeAfterSwap.map((ci) => current[ci] as ServingListener);
+    return { ok: true, prepared: { next: next as ServingListener[], opened, replaced, closeAfterSwap } };
+  }
+
+  /** Makes the prepared set current; closes listeners no longer named (in the background). */
+  commit(prepared: PreparedListeners): void {
+    this.#current = prepared.next;
+    for (const l of prepared.closeAfterSwap) this.#track(l.close(this.#drainMs));
+  }
+
+  /** Undoes a successful prepare that was not committed. */
+  async abort(prepared: PreparedListeners): Promise<void> {
+    await Promise.all(prepared.opened.map((l) => l.close(0)));
+    await this.#restore(prepared.replaced);
+  }
+
+  /** Shutdown: closes every listener after in-flight requests finish (up to drainMs). */
+  async closeAll(drainMs: number = this.#drainMs): Promise<void> {
+    const all = this.#current;
+    this.#current = [];
+    await Promise.all([...all.map((l) => l.close(drainMs)), ...this.#closing]);
+  }
+
+  /** Best effort: reopens listeners closed for a replacement that failed. */
+  async #restore(replaced: readonly ServingListener[]): Promise<void> {
+    const restored = new Map<ServingListener, ServingListener>();
+    for (const old of replaced) {
+      try {
+        restored.set(old, await openServingListener({ ...old.spec, port: old.boundPort }, this.#handler, this.#logger));
+      } catch (err) {
+        this.#logger.error({ address: old.spec.address, port: old.boundPort, err: (err as Error).message }, 'listener could not be restored');
+      }
+    }
+    this.#current = this.#current.flatMap((l) => {
+      if (!replaced.includes(l)) return [l];
+      const again = restored.get(l);
+      return again ? [again] : [];
+    });
+  }
+
+  #track(p: Promise<void>): void {
+    this.#closing.add(p);
+    void p.finally(() => this.#closing.delete(p));
+  }
+}
+
+type ReadResult = { ok: true; specs: ListenerSpec[] } | { ok: false; failures: ListenerIssue[] };
+
+async function readSpecs(listeners: readonly Listener[]): Promise<ReadResult> {
+  const failures: ListenerIssue[] = [];
+  const specs = await Promise.all(
+    listeners.map(async (l, i): Promise<ListenerSpec | null> => {
+      const [cert, key] = await Promise.all([
+        readFile(l.tls.cert).catch((err: unknown) => {
+          failures.push(unreadableIssue(i, 'cert', l.tls.cert, err));
+          return null;
+        }),
+        readFile(l.tls.key).catch((err: unknown) => {
+          failures.push(unreadableIssue(i, 'key', l.tls.key, err));
+          return null;
+        }),
+      ]);
+      if (!cert || !key) return null;
+      return { address: l.address, port: l.port, certPath: l.tls.cert, keyPath: l.tls.key, cert, key };
+    }),
+  );
+  if (failures.length > 0) {
+    failures.sort((a, b) => a.issue.pointer.localeCompare(b.issue.pointer));
+    return { ok: false, failures };
+  }
+  return { ok: true, specs: specs as ListenerSpec[] };
+}
+
+function fail(failures: readonly ListenerIssue[]): PrepareOutcome {
+  return { ok: false, retryable: failures.every((f) => f.retryable), issues: failures.map((f) => f.issue) };
+}

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import type { Exchange } from '../http/exchange.ts';
+import { openServingListener, type ServingListener } from './serving-listener.ts';
+import { h1Request, h2Request, h3Request } from './testing/clients.ts';
+import { freeUdpTcpPort, makeSelfSignedCert } from './testing/test-sockets.ts';
+
+/** Echoes what ingress made of the request, reading the body through the Exchange. */
+async function echo(exchange: Exchange): Promise<void> {
+  const chunks: Buffer[] = [];
+  if (exchange.body) for await (const c of exchange.body) chunks.push(c as Buffer);
+  const text = JSON.stringify({
+    protocol: exchange.protocol,
+    method: exchange.head.method,
+    path: exchange.head.path,
+    authority: exchange.head.authority,
+    host: exchange.head.headers.find(([n]) => n === 'host')?.[1] ?? null,
+    remoteAddress: exchange.remoteAddress,
+    remotePort: exchange.remotePort,
+    body: Buffer.concat(chunks).toString('utf8'),
+    hadBody: exchange.body !== null,
+  });
+  exchange.response.sendHead(200, [['content-type', 'application/json'], ['x-test', 'a'], ['x-test', 'b']], false);
+  exchange.response.write(Buffer.from(text));
+  exchange.response.end();
+}
+
+describe('serving listener', () => {
+  let listener: ServingListener;
+  let port: number;
+
+  before(async () => {
+    const cert = makeSelfSignedCert();
+    port = await freeUdpTcpPort();
+    listener = await openServingListener(
+      { address: '127.0.0.1', port, certPath: cert.certPath, keyPath: cert.keyPath, cert: readFileSync(cert.certPath), key: readFileSync(cert.keyPath) },
+      echo,
+      pino({ level: 'silent' }),
+    );
+  });
+  after(() => listener.close(0));
+
+  it('adapts an HTTP/3 POST, with body, client address and alt-svc', async () => {
+    const reply = await h3Request(port, 'POST', '/echo?x=1', 'hello h3');
+    assert.equal(reply.status, 200);
+    assert.equal(reply.headers['alt-svc'], `h3=":${port}"; ma=86400`);
+    const seen = JSON.parse(reply.body);
+    assert.equal(seen.protocol, 'h3');
+    assert.equal(seen.method, 'POST');
+    assert.equal(seen.path, '/echo?x=1');
+    assert.equal(seen.authority, `localhost:${port}`);
+    assert.equal(seen.body, 'hello h3');
+    assert.equal(seen.remoteAddress, '127.0.0.1');
+    assert.equal(typeof seen.remotePort, 'number');
+  });
+
+  it('gives a null body to a GET that ended with its headers', async () => {
+    const seen = JSON.parse((await h3Request(port, 'GET', '/')).body);
+    assert.equal(seen.hadBody, false);
+  });
+
+  it('answers malformed pseudo-headers with 400 itself', async () => {
+    const reply = await h3Request(port, 'GET', 'no-slash');
+    assert.equal(reply.status, 400);
+    assert.equal(reply.headers['spooky-reason'], 'path_invalid');
+  });
+
+  it('adapts HTTP/2 over TLS on the same port', async () => {
+    const reply = await h2Request(port, 'POST', '/h2', 'hello h2');
+    assert.equal(reply.status, 200);
+    assert.equal(reply.headers['alt-svc'], `h3=":${port}"; ma=86400`);
+    const seen = JSON.parse(reply.body);
+    assert.equal(seen.protocol, 'h2');
+    assert.equal(seen.body, 'hello h2');
+    assert.equal(seen.remoteAddress, '127.0.0.1');
+  });
+
+  it('adapts HTTP/1.1 over TLS on the same port', async () => {
+    const reply = await h1Request(port, 'POST', '/h1', 'hello h1');
+    assert.equal(reply.status, 200);
+    assert.equal(reply.headers['alt-svc'], `h3=":${port}"; ma=86400`);
+    const seen = JSON.parse(reply.body);
+    assert.equal(seen.protocol, 'http/1.1');
+    assert.equal(seen.authority, null);
+    assert.equal(seen.host, `localhost:${port}`);
+    assert.equal(seen.body, 'hello h1');
+    assert.equal(seen.remoteAddress, '127.0.0.1');
+  });
+});

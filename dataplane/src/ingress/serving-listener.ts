@@ -1,0 +1,100 @@
+/**
+ * One open listener: a @currentspace/http3 server bound to address:port, which is a UDP socket
+ * (HTTP/3) plus the library's TLS TCP listener on the same port number (HTTP/2 through the
+ * `stream` event, HTTP/1.1 through the `request` event). Every request becomes an Exchange and
+ * goes to the one handler.
+ *
+ * Limits of the library (0.9.0): one certificate per server (no SNI selection, no reload), so
+ * a new certificate means a new server; a second server on a port already open fails with
+ * EADDRINUSE from the TCP side even with reusePort.
+ */
+import { createSecureServer, type Http3SecureServer } from '@currentspace/http3';
+import type { Logger } from 'pino';
+import type { Exchange } from '../http/exchange.ts';
+import { createStreamExchange } from './h3/stream-exchange.ts';
+import { PeerBook } from './h3/peer-book.ts';
+import { InflightTracker } from './inflight-tracker.ts';
+import { altSvcValue } from './response-headers.ts';
+import { createHttp1Exchange } from './tcp/http1-exchange.ts';
+
+/** Never throws; finishes the response (the pipeline's request handler). */
+export type ExchangeHandler = (exchange: Exchange) => Promise<void>;
+
+export interface ListenerSpec {
+  readonly address: string;
+  readonly port: number;
+  readonly certPath: string;
+  readonly keyPath: string;
+  /** PEM contents. The key is held in memory only to (re)open the socket; never logged. */
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
+export interface ServingListener {
+  readonly spec: ListenerSpec;
+  /** The port actually bound (differs from spec.port only when spec.port is 0). */
+  readonly boundPort: number;
+  readonly inflight: InflightTracker;
+  /** Lets in-flight requests finish (up to drainMs), then closes both sockets. Idempotent. */
+  close(drainMs: number): Promise<void>;
+}
+
+/** Resolves once UDP and TCP are both bound; rejects (nothing left open) when either fails. */
+export async function openServingListener(spec: ListenerSpec, handler: ExchangeHandler, logger: Logger): Promise<ServingListener> {
+  const server = createSecureServer({ key: spec.key, cert: spec.cert, allowHTTP1: true });
+  const peers = new PeerBook();
+  const inflight = new InflightTracker();
+  let altSvc = altSvcValue(spec.port);
+  const run = (exchange: Exchange | null): void => {
+    if (exchange) inflight.track(handler(exchange));
+  };
+
+  server.on('session', (session) => {
+    // Known defect: an HTTP/2 client resetting its TCP connection emits 'error' on the
+    // session adapter; without a listener the process dies.
+    session.on('error', (err: Error) => logger.debug({ err: err.message, code: (err as { code?: string }).code }, 'client session error'));
+    peers.track(session);
+  });
+  server.on('stream', (stream, headers, flags) => run(createStreamExchange(stream, headers, flags, { peers, altSvc })));
+  server.on('request', (req, res) => run(createHttp1Exchange(req, res, altSvc)));
+
+  await listen(server, spec);
+  const boundPort = server.address()?.port ?? spec.port;
+  altSvc = altSvcValue(boundPort);
+  server.on('error', (err: Error) => logger.error({ err: err.message, address: spec.address, port: boundPort }, 'listener error'));
+
+  let closing: Promise<void> | null = null;
+  return {
+    spec,
+    boundPort,
+    inflight,
+    close(drainMs: number): Promise<void> {
+      closing ??= inflight.idle(drainMs).then(() => server.close());
+      return closing;
+    },
+  };
+}
+
+function listen(server: Http3SecureServer, spec: ListenerSpec): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => {
+      server.off('listening', onListening);
+      // The library already tore the UDP side down (its startup abort path); close() is a
+      // no-op safety net.
+      void server.close().finally(() => reject(err));
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    try {
+      server.listen(spec.port, spec.address);
+    } catch (err) {
+      server.off('error', onError);
+      server.off('listening', onListening);
+      void server.close().finally(() => reject(err));
+    }
+  });
+}

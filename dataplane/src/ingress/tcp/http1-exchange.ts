@@ -1,0 +1,133 @@
+/**
+ * HTTP/1.1 over TLS → Exchange. The HTTP/3 library's TCP listener (allowHTTP1) hands HTTP/1.1
+ * requests to the server's `request` event as node:http objects, not to the `stream` handler;
+ * this adapter gives them the same Exchange shape. Client address comes from the socket.
+ *
+ * Contract: called synchronously from the `request` event; returns null when ingress answered
+ * the request itself (request target not in origin form → 400).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Exchange, HeaderList, ResponseSink } from '../../http/exchange.ts';
+import { requestHeadFromHttp1 } from '../h3/request-head.ts';
+
+export function createHttp1Exchange(req: IncomingMessage, res: ServerResponse, altSvc: string): Exchange | null {
+  const sink = new Http1ResponseSink(res, altSvc);
+  const controller = new AbortController();
+  const goneBeforeEnd = (): void => {
+    sink.markGone();
+    if (!res.writableFinished && !sink.finishedByServer && !controller.signal.aborted) {
+      controller.abort(new Error('client went away'));
+    }
+  };
+  req.on('error', goneBeforeEnd);
+  res.on('error', goneBeforeEnd);
+  res.on('close', goneBeforeEnd);
+
+  const parsed = requestHeadFromHttp1(req.method ?? 'GET', req.url ?? '', req.rawHeaders);
+  if (!parsed.ok) {
+    sink.sendHead(400, [['content-type', 'text/plain'], ['spooky-reason', parsed.reason]], false);
+    sink.write(Buffer.from(`bad request: ${parsed.reason}\n`));
+    sink.end();
+    req.resume();
+    return null;
+  }
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? '0') > 0;
+  let body: IncomingMessage | null = null;
+  if (hasBody) {
+    req.pause();
+    body = req;
+  } else {
+    req.resume();
+  }
+  return {
+    protocol: 'http/1.1',
+    head: parsed.head,
+    remoteAddress: req.socket.remoteAddress ?? null,
+    remotePort: req.socket.remotePort ?? null,
+    body,
+    signal: controller.signal,
+    response: sink,
+  };
+}
+
+class Http1ResponseSink implements ResponseSink {
+  readonly #res: ServerResponse;
+  readonly #altSvc: string;
+  #ended = false;
+  #gone = false;
+
+  constructor(res: ServerResponse, altSvc: string) {
+    this.#res = res;
+    this.#altSvc = altSvc;
+  }
+
+  get headersSent(): boolean {
+    return this.#res.headersSent;
+  }
+
+  get closed(): boolean {
+    return this.#ended || this.#gone;
+  }
+
+  get finishedByServer(): boolean {
+    return this.#ended;
+  }
+
+  markGone(): void {
+    this.#gone = true;
+  }
+
+  sendHead(status: number, headers: HeaderList, endStream: boolean): void {
+    if (this.#res.headersSent || this.closed) return;
+    const flat: string[] = [];
+    for (const [name, value] of headers) {
+      if (name === 'alt-svc' || name === 'connection' || name === 'keep-alive' || name === 'transfer-encoding') continue;
+      flat.push(name, value);
+    }
+    flat.push('alt-svc', this.#altSvc);
+    this.#res.writeHead(status, flat);
+    if (endStream) {
+      this.#ended = true;
+      this.#res.end();
+    }
+  }
+
+  write(chunk: Uint8Array): boolean {
+    if (this.closed) return true;
+    if (!this.#res.headersSent) this.sendHead(200, [], false);
+    return this.#res.write(chunk);
+  }
+
+  drain(): Promise<void> {
+    const res = this.#res;
+    if (this.closed || !res.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  }
+
+  end(trailers?: HeaderList): void {
+    if (this.closed) return;
+    if (!this.#res.headersSent) this.sendHead(200, [], false);
+    this.#ended = true;
+    // Trailers only travel with chunked encoding; node drops them silently otherwise.
+    if (trailers && trailers.length > 0) {
+      const t: Record<string, string> = {};
+      for (const [name, value] of trailers) t[name] = t[name] === undefined ? value : `${t[name]}, ${value}`;
+      this.#res.addTrailers(t);
+    }
+    this.#res.end();
+  }
+
+  abort(_reason: 'cancel' | 'internal'): void {
+    if (this.closed) return;
+    this.#ended = true;
+    this.#res.destroy();
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The data plane's Prometheus registry (prom-client), one registry per process, families
+ * prefixed `spooky_`. Request families are fed only by the pipeline's `spooky:request:end`
+ * event; the generation families by the serving applier (through ApplyObserver); the
+ * in-flight gauge by ingress (through `trackInflight`).
+ *
+ * Families:
+ * - spooky_requests_total{upstream,status_class,outcome}   counter
+ * - spooky_request_duration_seconds{upstream}               histogram
+ * - spooky_inflight_requests                                gauge
+ * - spooky_generation_info{seq,digest}                      gauge, 1 for the generation served
+ * - spooky_generation_applies_total{result}                 counter, result ok | rejected
+ * plus prom-client's default process metrics (spooky_process_*, spooky_nodejs_*).
+ * `upstream` is "none" when no route matched.
+ */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { GenerationRef } from '../control/generation-applier.ts';
+import type { RequestEndEvent } from '../pipeline/events.ts';
+
+/** What the serving applier reports (see apply/serving-applier.ts). */
+export interface ApplyObserver {
+  applied(ref: GenerationRef): void;
+  rejected(): void;
+}
+
+export interface DataPlaneMetrics extends ApplyObserver {
+  readonly registry: Registry;
+  /** Wraps one request's handling: counts it in flight until the promise settles. */
+  trackInflight(work: () => Promise<void>): Promise<void>;
+  /** Totals for control-plane Reports. */
+  counters(): { requestsTotal: number; inflight: number };
+  /** Stops listening to pipeline events. */
+  close(): void;
+}
+
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export function createMetrics(options: { readonly defaultMetrics?: boolean } = {}): DataPlaneMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'spooky_' });
+  const requests = new Counter({
+    name: 'spooky_requests_total',
+    help: 'Requests finished, by upstream, status class and outcome.',
+    labelNames: ['upstream', 'status_class', 'outcome'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'spooky_request_duration_seconds',
+    help: 'Time from accept to the end of the response, by upstream.',
+    labelNames: ['upstream'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const inflight = new Gauge({ name: 'spooky_inflight_requests', help: 'Requests accepted and not finished.', registers: [registry] });
+  const generation = new Gauge({
+    name: 'spooky_generation_info',
+    help: 'The generation being served (value 1).',
+    labelNames: ['seq', 'digest'] as const,
+    registers: [registry],
+  });
+  const applies = new Counter({
+    name: 'spooky_generation_applies_total',
+    help: 'Generation apply attempts, by result.',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+
+  let requestsTotal = 0;
+  let inflightNow = 0;
+  const onEnd = (message: unknown): void => {
+    const e = message as RequestEndEvent;
+    const upstream = e.upstream ?? 'none';
+    requestsTotal++;
+    requests.inc({ upstream, status_class: statusClass(e.status), outcome: e.outcome });
+    duration.observe({ upstream }, e.durationMs / 1000);
+  };
+  subscribe('spooky:request:end', onEnd);
+
+  return {
+    registry,
+    async trackInflight(work) {
+      inflightNow++;
+      inflight.inc();
+      try {
+        await work();
+      } finally {
+        inflightNow--;
+        inflight.dec();
+      }
+    },
+    counters: () => ({ requestsTotal, inflight: inflightNow }),
+    applied(ref) {
+      generation.reset();
+      generation.set({ seq: String(ref.seq), digest: ref.digest }, 1);
+      applies.inc({ result: 'ok' });
+    },
+    rejected() {
+      applies.inc({ result: 'rejected' });
+    },
+    close() {
+      unsubscribe('spooky:request:end', onEnd);
+    },
+  };
+}
+
+/** 200 → "2xx"; anything outside 100..599 → "other". */
+export function statusClass(status: number): string {
+  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'other';
+}

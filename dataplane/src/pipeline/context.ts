@@ -1,0 +1,64 @@
+/**
+ * RequestContext: everything one request carries through the stages. Created by the runner at
+ * accept time with the generation pinned (a request never sees two generations). Stages read
+ * and fill it; only the runner and recordOutcome turn it into telemetry.
+ */
+import type { Attempt } from '../attempts/attempt.ts';
+import type { UpstreamResponse } from '../http/backend-transport.ts';
+import type { Exchange } from '../http/exchange.ts';
+import type { RouteEntry } from '../routing/route-table.ts';
+import type { CompiledUpstream, Generation } from '../runtime/generation.ts';
+
+/** Rust-Spooky compatibility switches (all off by default). */
+export interface CompatOptions {
+  /** Status for `no_route` (ours 404; Rust 502). */
+  readonly noRouteStatus?: number;
+  /** Status for `upstream_timeout` (ours 504; Rust 503). */
+  readonly upstreamTimeoutStatus?: number;
+}
+
+export interface RequestContext {
+  readonly exchange: Exchange;
+  readonly generation: Generation;
+  readonly requestId: string;
+  /** performance.now() at accept. */
+  readonly startedAt: number;
+  /** Aborted when the client goes away (later also: whole-request timeout). */
+  readonly signal: AbortSignal;
+  /** Normalised request host (set by screenRequest), null when the request named none. */
+  host: string | null;
+  /** Path used for routing (set by resolveRoute). */
+  matchPath: string;
+  route: RouteEntry | null;
+  upstream: CompiledUpstream | null;
+  readonly attempts: Attempt[];
+  /** The attempt whose response is relayed, and that response (set by runAttempts). */
+  winner: Attempt | null;
+  response: UpstreamResponse | null;
+  /** Final status sent (or that would have been sent) and closed-vocabulary outcome. */
+  status: number;
+  outcome: string;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export function createContext(exchange: Exchange, generation: Generation, requestId: string, startedAt: number): RequestContext {
+  return {
+    exchange,
+    generation,
+    requestId,
+    startedAt,
+    signal: exchange.signal,
+    host: null,
+    matchPath: '',
+    route: null,
+    upstream: null,
+    attempts: [],
+    winner: null,
+    response: null,
+    status: 0,
+    outcome: 'ok',
+    bytesIn: 0,
+    bytesOut: 0,
+  };
+}

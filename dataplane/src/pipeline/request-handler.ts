@@ -1,0 +1,119 @@
+/**
+ * The pipeline runner: one call per exchange. Pins the current generation at accept time,
+ * runs THE stage list in order, funnels every reply and every thrown error into one place
+ * (local reply, or a reset when the head was already sent), then records the outcome exactly
+ * once. Never throws; always finishes the response.
+ */
+import type { Logger } from 'pino';
+import { ERROR_CODES, type SpookyError, toSpookyError } from '../errors.ts';
+import type { Exchange } from '../http/exchange.ts';
+import { headerValue } from '../http/hop-by-hop.ts';
+import { type LocalReply, renderLocalReply, sendLocalReply } from '../http/local-reply.ts';
+import { normalizeRequestHost } from '../http/request-host.ts';
+import { requestIdFor } from '../http/request-id.ts';
+import type { GenerationStore } from '../runtime/generation-store.ts';
+import type { LongLivedState } from '../runtime/long-lived-state.ts';
+import { type CompatOptions, createContext, type RequestContext } from './context.ts';
+import { recordBareOutcome, recordOutcome } from './record-outcome.ts';
+import { CONTINUE } from './stage.ts';
+import { STAGES } from './stages.ts';
+
+export interface RequestHandlerDeps {
+  readonly store: GenerationStore;
+  readonly state: LongLivedState;
+  readonly logger: Logger;
+  readonly compat?: CompatOptions;
+}
+
+export type RequestHandler = (exchange: Exchange) => Promise<void>;
+
+export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
+  const compat = deps.compat ?? {};
+  const log = deps.logger;
+
+  function statusFor(code: string, fallback: number): number {
+    if (code === 'no_route' && compat.noRouteStatus !== undefined) return compat.noRouteStatus;
+    if (code === 'upstream_timeout' && compat.upstreamTimeoutStatus !== undefined) return compat.upstreamTimeoutStatus;
+    return fallback;
+  }
+
+  /** Writes a local reply when the head is not out yet; otherwise resets the stream. */
+  function finish(ctx: RequestContext, reply: LocalReply, outcome: string): void {
+    const sink = ctx.exchange.response;
+    ctx.outcome = outcome;
+    if (sink.headersSent) {
+      if (!sink.closed) sink.abort('internal');
+      return;
+    }
+    if (sink.closed || ctx.signal.aborted) {
+      ctx.status = ERROR_CODES.client_aborted.httpStatus;
+      ctx.outcome = 'client:aborted';
+      return;
+    }
+    const status = statusFor(reply.code, reply.status);
+    ctx.status = status;
+    const render = renderLocalReply({ ...reply, status }, headerValue(ctx.exchange.head.headers, 'accept'), ctx.requestId);
+    ctx.bytesOut += sendLocalReply(sink, render, ctx.exchange.head.method);
+  }
+
+  function funnel(ctx: RequestContext, err: unknown): void {
+    const error: SpookyError = toSpookyError(err);
+    if (error.code === 'internal') log.error({ requestId: ctx.requestId, err: error.cause ?? error }, 'request failed');
+    else if (error.source === 'upstream') log.debug({ requestId: ctx.requestId, code: error.code }, 'upstream failure');
+    finish(ctx, { status: error.httpStatus, code: error.code }, error.outcome);
+  }
+
+  return async function handle(exchange: Exchange): Promise<void> {
+    const startedAt = performance.now();
+    const head = exchange.head;
+    let requestId = '';
+    try {
+      requestId = requestIdFor(headerValue(head.headers, 'x-request-id'));
+      const generation = deps.store.current();
+      if (generation === null) {
+        answerWithoutGeneration(exchange, requestId, startedAt);
+        return;
+      }
+      const ctx = createContext(exchange, generation, requestId, startedAt);
+      try {
+        for (const stage of STAGES) {
+          const result = await stage.run(ctx);
+          if (result !== CONTINUE) {
+            finish(ctx, result, `rejected:${result.code}`);
+            break;
+          }
+        }
+      } catch (err) {
+        funnel(ctx, err);
+      }
+      recordOutcome(ctx);
+    } catch (err) {
+      // Last resort (a bug in the funnel or in recordOutcome's subscribers): never throw.
+      log.error({ requestId, err }, 'request handler failed');
+      const sink = exchange.response;
+      if (!sink.closed) sink.abort('internal');
+    }
+  };
+}
+
+function answerWithoutGeneration(exchange: Exchange, requestId: string, startedAt: number): void {
+  const head = exchange.head;
+  const entry = ERROR_CODES.no_generation;
+  const render = renderLocalReply({ status: entry.httpStatus, code: 'no_generation' }, headerValue(head.headers, 'accept'), requestId);
+  const bytesOut = sendLocalReply(exchange.response, render, head.method);
+  const rawHost = head.authority ?? headerValue(head.headers, 'host');
+  recordBareOutcome(
+    {
+      requestId,
+      protocol: exchange.protocol,
+      method: head.method,
+      host: rawHost === null ? null : normalizeRequestHost(rawHost),
+      path: head.path,
+      generationSeq: 0,
+      status: entry.httpStatus,
+      outcome: entry.outcome,
+      startedAt,
+    },
+    bytesOut,
+  );
+}

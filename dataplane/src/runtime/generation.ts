@@ -1,0 +1,39 @@
+/**
+ * A Generation: one validated config compiled into what the request path reads — the route
+ * index, upstream pools with their balancers. Immutable once built; a request pins the one
+ * current at accept time and never sees another. Built only by compileGeneration().
+ */
+import type { Config } from '@spooky/config';
+import type { Balancer } from '../balancing/balancer.ts';
+import type { BackendTransport } from '../http/backend-transport.ts';
+import type { RouteTable } from '../routing/route-table.ts';
+
+export interface CompiledBackend {
+  readonly id: string;
+  /** Canonical `http(s)://host:port`. */
+  readonly address: string;
+  readonly weight: number;
+  /** Shared pool from LongLivedState (survives swaps while named with equal settings). */
+  readonly transport: BackendTransport;
+}
+
+export interface CompiledUpstream {
+  readonly name: string;
+  readonly backends: readonly CompiledBackend[];
+  readonly balancer: Balancer;
+}
+
+/** Stable LongLivedState keys a generation uses; retain() keeps exactly these. */
+export interface StateKeys {
+  readonly transports: ReadonlySet<string>;
+  readonly cursors: ReadonlySet<string>;
+}
+
+export interface Generation {
+  /** Identity from the control plane; null for a config loaded without one (tests, local file). */
+  readonly ref: { readonly scope: string; readonly seq: number; readonly digest: string } | null;
+  readonly config: Config;
+  readonly routes: RouteTable;
+  readonly upstreams: ReadonlyMap<string, CompiledUpstream>;
+  readonly stateKeys: StateKeys;
+}

@@ -1,0 +1,66 @@
+/**
+ * screenRequest stage: refuses requests the proxy must not forward, before any routing work.
+ *   method not a token, CONNECT          → 400 bad_method
+ *   unsafe path (path-safety.ts)         → 400 bad_path
+ *   header count / bytes over limits     → 431 headers_too_large
+ *   several Host headers                 → 400 bad_header
+ *   `:authority` and Host disagree       → 400 authority_mismatch
+ *   invalid content-length               → 400 bad_content_length
+ *   declared content-length over max     → 413 body_too_large
+ * Sets ctx.host (normalised `:authority`, else Host). Limits come from the pinned generation's
+ * `performance` section.
+ */
+import { SpookyError } from '../errors.ts';
+import { headerValues } from '../http/hop-by-hop.ts';
+import { normalizeRequestHost } from '../http/request-host.ts';
+import type { RequestContext } from '../pipeline/context.ts';
+import { CONTINUE, type Stage, type StageResult } from '../pipeline/stage.ts';
+import { pathProblem } from './path-safety.ts';
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+export const screenRequest: Stage = {
+  name: 'screenRequest',
+  run(ctx: RequestContext): StageResult {
+    const { head } = ctx.exchange;
+    const perf = ctx.generation.config.performance;
+    if (!TOKEN.test(head.method) || head.method === 'CONNECT') throw new SpookyError('bad_method');
+
+    if (head.headers.length > perf.max_request_headers) throw new SpookyError('headers_too_large');
+    let bytes = head.method.length + head.path.length + (head.authority?.length ?? 0);
+    for (const [name, value] of head.headers) bytes += name.length + value.length;
+    if (bytes > perf.max_request_header_bytes) throw new SpookyError('headers_too_large');
+
+    if (pathProblem(head.path) !== null) throw new SpookyError('bad_path');
+
+    const hosts = headerValues(head.headers, 'host');
+    if (hosts.length > 1) throw new SpookyError('bad_header', 'several host headers');
+    const hostHeader = hosts[0] === undefined ? null : normalizeRequestHost(hosts[0]);
+    const authority = head.authority === null ? null : normalizeRequestHost(head.authority);
+    if (authority !== null && hosts.length === 1 && hostHeader !== authority) throw new SpookyError('authority_mismatch');
+    ctx.host = authority ?? hostHeader;
+
+    const lengths = headerValues(head.headers, 'content-length');
+    if (lengths.length > 0) {
+      const declared = declaredLength(lengths);
+      if (declared === null) throw new SpookyError('bad_content_length');
+      if (declared > perf.max_request_body_bytes) throw new SpookyError('body_too_large');
+    }
+    return CONTINUE;
+  },
+};
+
+/** The one length all content-length values agree on, or null when invalid or conflicting. */
+function declaredLength(values: readonly string[]): number | null {
+  let length: number | null = null;
+  for (const value of values) {
+    for (const part of value.split(',')) {
+      const text = part.trim();
+      if (!/^\d{1,15}$/.test(text)) return null;
+      const n = Number(text);
+      if (length !== null && n !== length) return null;
+      length = n;
+    }
+  }
+  return length;
+}

@@ -1,0 +1,100 @@
+/**
+ * The demo (README's first command, via scripts/demo.sh). On loopback it starts: a control
+ * plane (SQLite under .demo/), two origins (HTTP/1.1 and HTTP/2), and one data plane; loads
+ * config/examples/demo.yaml as a generation and activates it; then prints how to talk to it.
+ * Ctrl-C stops everything. State (database, token, certificate) is kept in .demo/ across runs.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureSelfSignedCert } from '../test/src/harness/certs.ts';
+import { h3Fetch } from '../test/src/harness/h3-client.ts';
+import { type Origin, startH1Origin, startH2Origin } from '../test/src/harness/origins.ts';
+import { ControlPlane, DataPlane, writeAdminToken } from '../test/src/harness/planes.ts';
+
+const root = join(import.meta.dirname, '..');
+const demo = join(root, '.demo');
+const PORTS = { h3: 9889, api: 18080, grpc: 18090, admin: 18070, h1: 18081, h2: 18082 };
+const SCOPE = 'default';
+
+process.chdir(root);
+const cert = ensureSelfSignedCert(join(demo, 'certs'));
+const tokenFile = join(demo, 'admin-token');
+const tokensFile = join(demo, 'cp', 'tokens.json');
+if (!existsSync(tokenFile) || !existsSync(tokensFile)) {
+  mkdirSync(join(demo, 'cp'), { recursive: true });
+  writeFileSync(tokenFile, writeAdminToken(tokensFile, 'demo-admin'), { mode: 0o600 });
+}
+const token = readFileSync(tokenFile, 'utf8').trim();
+
+const started: Array<{ stop(): Promise<unknown> }> = [];
+let stopping = false;
+async function stopAll(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    for (const s of started.reverse()) await s.stop().catch(() => {});
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+try {
+  const h1: Origin = await startH1Origin('demo-origin-h1', PORTS.h1);
+  started.push({ stop: () => h1.close() });
+  const h2: Origin = await startH2Origin('demo-origin-h2', cert, PORTS.h2);
+  started.push({ stop: () => h2.close() });
+  const cp = await ControlPlane.start(join(demo, 'cp'), { http: `127.0.0.1:${PORTS.api}`, grpc: `127.0.0.1:${PORTS.grpc}`, token });
+  started.push({ stop: () => cp.proc.stop() });
+  const yaml = readFileSync(join(root, 'config', 'examples', 'demo.yaml'), 'utf8');
+  const created = await cp.api<{ seq: number }>('POST', `/v1/scopes/${SCOPE}/generations`, { yaml, reason: 'demo: load config/examples/demo.yaml' });
+  if (created.status !== 201 && created.status !== 200) throw new Error(`loading demo.yaml failed: ${JSON.stringify(created.body)}`);
+  const active = await cp.api<{ seq: number | null; version: number }>('GET', `/v1/scopes/${SCOPE}/active`);
+  if (active.body.seq === null) {
+    const put = await cp.api('PUT', `/v1/scopes/${SCOPE}/active`, {
+      reason: 'demo: first activation',
+      body: { seq: created.body.seq },
+      headers: { 'if-match': `"${active.body.version}"` },
+    });
+    if (put.status !== 200) throw new Error(`activating failed: ${JSON.stringify(put.body)}`);
+  }
+  const dp = await DataPlane.start({ controlPlane: cp.grpc, nodeId: 'demo-node-1', scope: SCOPE, cacheDir: join(demo, 'cache'), admin: `127.0.0.1:${PORTS.admin}` });
+  started.push({ stop: () => dp.proc.stop() });
+  await dp.proc.waitForLog((l) => l.msg === 'generation applied');
+  const check = await h3Fetch(PORTS.h3, { path: '/h1/hello' });
+  if (check.status !== 200) throw new Error(`self-check over HTTP/3 answered ${check.status}`);
+  printBanner(process.execPath);
+} catch (err) {
+  console.error(`demo: ${(err as Error).message}`);
+  await stopAll(1);
+}
+
+function printBanner(node: string): void {
+  const api = `http://127.0.0.1:${PORTS.api}`;
+  const auth = `-H "Authorization: Bearer ${token}"`;
+  console.log(`
+Spooky demo is running (Ctrl-C stops everything).
+
+  HTTP/3 (and HTTP/1.1 + HTTP/2 over TLS) : https://127.0.0.1:${PORTS.h3}/   (/h1/* → HTTP/1.1 origin, /h2/* → HTTP/2 origin)
+  control plane REST API                  : ${api}
+  data plane admin                        : http://127.0.0.1:${PORTS.admin}/generation  (/ready, /metrics)
+  admin token                             : ${token}
+
+Send an HTTP/3 request:
+  ${node} scripts/h3-get.ts -i https://127.0.0.1:${PORTS.h3}/h2/hello
+  gtlsclient --exit-on-all-streams-close 127.0.0.1 ${PORTS.h3} https://127.0.0.1:${PORTS.h3}/h1/hello    # Debian: ngtcp2-client
+
+Push a new config (edit a copy of config/examples/demo.yaml first), then activate it:
+  curl -s ${auth} -H "Spooky-Change-Reason: demo edit" -H "Content-Type: application/yaml" \\
+       --data-binary @config/examples/demo.yaml ${api}/v1/scopes/${SCOPE}/generations
+  curl -si ${auth} ${api}/v1/scopes/${SCOPE}/active            # note the ETag (the pointer version)
+  curl -s -X PUT ${auth} -H "Spooky-Change-Reason: demo edit" -H 'If-Match: "<ETag>"' \\
+       -H "Content-Type: application/json" -d '{"seq": <SEQ>}' ${api}/v1/scopes/${SCOPE}/active
+
+Roll back to the previous generation:
+  curl -s -X POST ${auth} -H "Spooky-Change-Reason: demo rollback" -H "Content-Type: application/json" \\
+       -d '{"to": "previous"}' ${api}/v1/scopes/${SCOPE}/rollback
+
+Fleet view:
+  curl -s ${auth} ${api}/v1/nodes
+`);
+}

@@ -1,0 +1,31 @@
+/** Finding a loopback port that is free for both UDP (QUIC) and TCP (the TLS listener). */
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+
+function tcpFree(port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(port, host, () => {
+      const bound = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(bound));
+    });
+  });
+}
+
+function udpFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createSocket('udp4');
+    sock.once('error', () => resolve(false));
+    sock.bind(port, host, () => sock.close(() => resolve(true)));
+  });
+}
+
+/** A port free on `host` for TCP and UDP right now (another process may still take it later). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = await tcpFree(0, host);
+    if (await udpFree(port, host)) return port;
+  }
+  throw new Error('no port free for both TCP and UDP after 50 tries');
+}

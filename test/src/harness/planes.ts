@@ -1,0 +1,137 @@
+/**
+ * Starting the real planes as child processes, the way an operator would, and talking to the
+ * control plane's REST API. Used by the end-to-end suites and the demo.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SpawnedProcess } from './spawned-process.ts';
+
+const repoRoot = join(import.meta.dirname, '..', '..', '..');
+export const CONTROL_PLANE_MAIN = join(repoRoot, 'controlplane', 'src', 'main.ts');
+export const DATA_PLANE_MAIN = join(repoRoot, 'dataplane', 'src', 'main.ts');
+
+/** Writes a tokens file holding one admin token (stored hashed) and returns the token. */
+export function writeAdminToken(tokensFile: string, name = 'admin'): string {
+  const token = `spk_${randomBytes(24).toString('hex')}`;
+  const sha256 = createHash('sha256').update(token).digest('hex');
+  writeFileSync(tokensFile, JSON.stringify({ tokens: [{ name, sha256, permissions: ['admin'], scopes: ['*'] }] }, null, 2), { mode: 0o600 });
+  return token;
+}
+
+export interface ApiResponse<T = unknown> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: T;
+}
+
+export class ControlPlane {
+  readonly proc: SpawnedProcess;
+  readonly dir: string;
+  readonly token: string;
+  http = '';
+  grpc = '';
+
+  private constructor(proc: SpawnedProcess, dir: string, token: string) {
+    this.proc = proc;
+    this.dir = dir;
+    this.token = token;
+  }
+
+  /** Starts a control plane with its SQLite file in `dir`; `http`/`grpc` fixed or port 0. */
+  static async start(dir: string, opts: { http?: string; grpc?: string; token?: string } = {}): Promise<ControlPlane> {
+    mkdirSync(dir, { recursive: true });
+    const tokensFile = join(dir, 'tokens.json');
+    const token = opts.token ?? writeAdminToken(tokensFile);
+    const proc = new SpawnedProcess('control-plane', CONTROL_PLANE_MAIN, [
+      '--db', join(dir, 'spooky.db'),
+      '--http', opts.http ?? '127.0.0.1:0',
+      '--grpc', opts.grpc ?? '127.0.0.1:0',
+      '--tokens', tokensFile,
+    ]);
+    const cp = new ControlPlane(proc, dir, token);
+    const ready = await proc.waitForLog((l) => l.msg === 'control plane ready');
+    cp.http = String(ready['http']);
+    cp.grpc = String(ready['grpc']);
+    return cp;
+  }
+
+  /** Calls the REST API with the admin token. `reason` sets Spooky-Change-Reason. */
+  async api<T = unknown>(
+    method: string,
+    path: string,
+    opts: { body?: unknown; yaml?: string; headers?: Record<string, string>; reason?: string } = {},
+  ): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, ...(opts.headers ?? {}) };
+    if (opts.reason) headers['spooky-change-reason'] = opts.reason;
+    let body: string | undefined;
+    if (opts.yaml !== undefined) {
+      headers['content-type'] = 'application/yaml';
+      body = opts.yaml;
+    } else if (opts.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(opts.body);
+    }
+    const res = await fetch(`${this.http}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON (metrics text)
+    }
+    return { status: res.status, headers: res.headers, body: parsed as T };
+  }
+
+  /** Creates a generation from config (object or YAML text) and activates it; returns its seq. */
+  async pushAndActivate(scope: string, config: unknown, reason: string): Promise<number> {
+    const created = await this.api<{ seq: number }>('POST', `/v1/scopes/${scope}/generations`, {
+      reason,
+      ...(typeof config === 'string' ? { yaml: config } : { body: config }),
+    });
+    if (created.status !== 201 && created.status !== 200) {
+      throw new Error(`create generation: ${created.status} ${JSON.stringify(created.body)}`);
+    }
+    const active = await this.api<{ version: number }>('GET', `/v1/scopes/${scope}/active`);
+    const put = await this.api('PUT', `/v1/scopes/${scope}/active`, {
+      reason,
+      body: { seq: created.body.seq },
+      headers: { 'if-match': `"${active.body.version}"` },
+    });
+    if (put.status !== 200) throw new Error(`activate: ${put.status} ${JSON.stringify(put.body)}`);
+    return created.body.seq;
+  }
+}
+
+export class DataPlane {
+  readonly proc: SpawnedProcess;
+  admin = '';
+
+  private constructor(proc: SpawnedProcess) {
+    this.proc = proc;
+  }
+
+  /** Starts a data plane attached to a control plane's gRPC address. */
+  static async start(opts: { controlPlane: string; nodeId: string; scope: string; cacheDir: string; admin?: string }): Promise<DataPlane> {
+    const proc = new SpawnedProcess(`data-plane ${opts.nodeId}`, DATA_PLANE_MAIN, [
+      '--control-plane', opts.controlPlane,
+      '--node-id', opts.nodeId,
+      '--scope', opts.scope,
+      '--cache-dir', opts.cacheDir,
+      '--admin', opts.admin ?? '127.0.0.1:0',
+    ]);
+    const dp = new DataPlane(proc);
+    const started = await proc.waitForLog((l) => l.msg === 'data plane started');
+    dp.admin = String(started['admin']);
+    return dp;
+  }
+
+  /** Resolves when the data plane logs that it applied generation `seq`. */
+  waitForApplied(seq: number, timeoutMs = 20_000) {
+    return this.proc.waitForLog((l) => l.msg === 'generation applied' && l['seq'] === seq, timeoutMs);
+  }
+
+  waitForRejected(seq: number, timeoutMs = 20_000) {
+    return this.proc.waitForLog((l) => l.msg === 'generation rejected' && l['seq'] === seq, timeoutMs);
+  }
+}

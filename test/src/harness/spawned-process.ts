@@ -1,0 +1,94 @@
+/**
+ * A real child process (a plane, run with this Node) whose stdout carries pino JSON lines.
+ * Tests wait on log lines, never on sleeps.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export type LogLine = Record<string, unknown> & { msg?: string };
+
+interface Waiter {
+  readonly match: (line: LogLine) => boolean;
+  readonly resolve: (line: LogLine) => void;
+}
+
+export class SpawnedProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly lines: LogLine[] = [];
+  readonly stderr: string[] = [];
+  readonly exited: Promise<number | null>;
+  #waiters = new Set<Waiter>();
+
+  constructor(name: string, script: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.name = name;
+    this.child = spawn(process.execPath, [script, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    createInterface({ input: this.child.stdout! }).on('line', (text) => {
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        line = { msg: text, raw: true };
+      }
+      this.lines.push(line);
+      for (const w of this.#waiters) {
+        if (w.match(line)) {
+          this.#waiters.delete(w);
+          w.resolve(line);
+        }
+      }
+    });
+    createInterface({ input: this.child.stderr! }).on('line', (text) => this.stderr.push(text));
+  }
+
+  /** Resolves with the first log line (past or future) matching; rejects on exit or timeout. */
+  waitForLog(match: (line: LogLine) => boolean, timeoutMs = 20_000, from = 0): Promise<LogLine> {
+    const seen = this.lines.slice(from).find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        match,
+        resolve: (line) => {
+          clearTimeout(timer);
+          resolve(line);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter);
+        reject(new Error(`${this.name}: timed out waiting for a log line\n${this.tail()}`));
+      }, timeoutMs);
+      this.#waiters.add(waiter);
+      void this.exited.then((code) => {
+        if (!this.#waiters.has(waiter)) return;
+        this.#waiters.delete(waiter);
+        clearTimeout(timer);
+        reject(new Error(`${this.name} exited (${code}) before the awaited log line\n${this.tail()}`));
+      });
+    });
+  }
+
+  tail(n = 30): string {
+    const out = this.lines.slice(-n).map((l) => JSON.stringify(l));
+    return [...out, ...this.stderr.slice(-n)].join('\n');
+  }
+
+  /** SIGTERM and wait for exit (SIGKILL after the grace period). Returns the exit code. */
+  async stop(graceMs = 10_000): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+}
