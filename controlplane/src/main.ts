@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       source: active,
       recorder: store.nodes,
       logger: logger.child({ component: 'distribution' }),
+      reportIntervalMs: settings.reportIntervalMs,
     });
     await api.listen({ host: settings.http.host, port: settings.http.port, listenTextResolver: () => 'http listening' });
     const httpPort = portOf(api);

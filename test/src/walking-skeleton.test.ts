@@ -21,6 +21,7 @@ const MiB = 1024 * 1024;
 interface NodeView {
   nodeId: string;
   state: string;
+  lastSeenAt: string;
   serving: { seq: number; digest: string } | null;
   lastNack: { seq: number; phase: string; issues: Array<{ pointer: string; code: string; message: string }> } | null;
 }
@@ -52,7 +53,7 @@ describe('walking skeleton: control plane → gRPC → data plane → HTTP/3 →
     h1 = await startH1Origin('origin-h1');
     h2 = await startH2Origin('origin-h2', cert);
     port = await freePort();
-    cp = await ControlPlane.start(join(dir, 'cp'));
+    cp = await ControlPlane.start(join(dir, 'cp'), { reportIntervalMs: 200 });
     const seq = await cp.pushAndActivate(SCOPE, config({ port, cert, h1, h2, h1RouteTo: h1 }), 'e2e: first generation');
     assert.equal(seq, 1);
     dp = await DataPlane.start({ controlPlane: cp.grpc, nodeId: 'dp-1', scope: SCOPE, cacheDir: join(dir, 'cache') });
@@ -133,21 +134,27 @@ describe('walking skeleton: control plane → gRPC → data plane → HTTP/3 →
   });
 
   test('a generation the data plane cannot load is NACKed once, shown with issues, old one keeps serving', async () => {
-    const bad = config({ port, cert: { cert: join(dir, 'missing', 'cert.pem'), key: cert.key }, h1, h2, h1RouteTo: h1 });
+    const good = config({ port, cert, h1, h2, h1RouteTo: h1 });
+    const bad = { ...good, listen: { ...good.listen, tls: { cert: join(dir, 'missing', 'cert.pem'), key: cert.key } } };
     const seq = await cp.pushAndActivate(SCOPE, bad, 'e2e: certificate path that does not exist on the node');
     assert.equal(seq, 3);
     await dp.waitForRejected(3);
 
-    // The node keeps reporting; wait until the control plane has heard from it at least twice
-    // more after the NACK, then check nothing was re-sent.
+    // The node keeps reporting (every 200 ms here). Wait until the control plane has heard
+    // three reports after the NACK, then check nothing was re-sent.
     let node: NodeView | undefined;
+    let reportsAfterNack = 0;
+    let lastSeen = '';
     const deadline = Date.now() + 20_000;
-    for (;;) {
+    while (reportsAfterNack < 3) {
       const nodes = await cp.api<{ items: NodeView[] }>('GET', `/v1/nodes?scope=${SCOPE}`);
       node = nodes.body.items.find((n) => n.nodeId === 'dp-1');
-      if (node?.lastNack?.seq === 3) break;
-      assert.ok(Date.now() < deadline, 'NACK never showed in /v1/nodes');
-      await new Promise((r) => setTimeout(r, 100));
+      if (node?.lastNack?.seq === 3 && node.lastSeenAt !== lastSeen) {
+        if (lastSeen !== '') reportsAfterNack++;
+        lastSeen = node.lastSeenAt;
+      }
+      assert.ok(Date.now() < deadline, `the node did not report 3 times after the NACK: ${JSON.stringify(node)}`);
+      await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal(node?.serving?.seq, 2, 'the node still serves generation 2');
     assert.ok(node?.lastNack?.issues.some((i) => i.pointer.startsWith('/listen')), JSON.stringify(node?.lastNack));

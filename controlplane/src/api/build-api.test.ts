@@ -85,6 +85,15 @@ describe('REST API', () => {
     assert.equal(res.json().valid, true);
     assert.match(res.json().digest, /^sha256:/);
     assert.equal(res.json().diff, null);
+    const invalid = await kit.app.inject({
+      method: 'POST',
+      url: '/v1/scopes/default/validate',
+      headers: { authorization: 'Bearer reader-token', ...yaml },
+      body: MINIMAL_YAML.replace('port: 9889', 'port: 70000'),
+    });
+    assert.equal(invalid.statusCode, 200);
+    assert.equal(invalid.json().valid, false);
+    assert.equal(invalid.json().issues[0].pointer, '/listen/port');
     const list = await kit.app.inject({ url: '/v1/scopes/default/generations', headers: { authorization: 'Bearer reader-token' } });
     assert.equal(list.json().items.length, 2);
   });
@@ -111,6 +120,16 @@ describe('REST API', () => {
     assert.equal(first.headers.etag, '"1"');
     assert.deepEqual(first.json().changes, []);
     assert.equal((await put(2, '"0"')).statusCode, 412);
+    const dry = await kit.app.inject({
+      method: 'PUT',
+      url: '/v1/scopes/default/active',
+      headers: writeHeaders('admin-token', { ...json, 'if-match': '"1"' }),
+      payload: { seq: 2, dryRun: true },
+    });
+    assert.equal(dry.statusCode, 200);
+    assert.equal(dry.json().dryRun, true);
+    assert.equal(dry.json().moved, false);
+    assert.equal(dry.json().active.seq, 1);
     const second = await put(2, '"1"');
     assert.equal(second.json().active.seq, 2);
     assert.equal(kit.active.desired('default')?.seq, 2);

@@ -119,4 +119,23 @@ describe('distribution server', () => {
     await recorder.until((ev) => ev.some((e) => e.kind === 'disconnected' && e.nodeId === 'node-a'));
     assert.equal(g3.seq, 3);
   });
+
+  it('a second stream of the same node supersedes the first without recording a disconnect', async () => {
+    const first = client.session();
+    const aborted = new Promise<ServiceError>((resolve) => first.on('error', resolve));
+    const firstBox = inbox(first);
+    first.write(hello('node-b'));
+    await firstBox.next(); // Welcome
+    const disconnectsBefore = recorder.count('disconnected');
+
+    const second = client.session();
+    second.on('error', () => undefined);
+    const secondBox = inbox(second);
+    second.write(hello('node-b'));
+    assert.equal((await secondBox.next()).msg?.$case, 'welcome');
+    assert.equal((await aborted).code, status.ABORTED);
+    assert.equal(recorder.count('disconnected'), disconnectsBefore);
+    second.cancel();
+    await recorder.until(() => recorder.count('disconnected') === disconnectsBefore + 1);
+  });
 });

@@ -35,6 +35,8 @@ export function createDistributionServer(opts: {
 }): DistributionServer {
   const logger = opts.logger;
   const registry = new SessionRegistry<ConfigSyncSession>();
+  /** Every open stream, identified or not (shutdown sends GoAway to all of them). */
+  const live = new Set<ConfigSyncSession>();
   const parking = new NodeParking();
   const reportIntervalMs = opts.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS;
   let shuttingDown = false;
@@ -52,8 +54,12 @@ export function createDistributionServer(opts: {
         logger,
         reportIntervalMs,
         onIdentified: (s) => registry.add(s)?.supersede(),
-        onClosed: (s) => registry.remove(s),
+        onClosed: (s) => {
+          live.delete(s);
+          registry.remove(s);
+        },
       });
+      live.add(session);
       if (shuttingDown) void session.goAway(jitteredReconnectMs(), 'control plane shutting down');
     },
   });
@@ -76,7 +82,7 @@ export function createDistributionServer(opts: {
       if (shuttingDown) return;
       shuttingDown = true;
       unsubscribe();
-      const sessions = registry.all();
+      const sessions = [...live];
       await new Promise<void>((resolve) => {
         // One deadline for both steps: a node too slow to take its GoAway must not hold us up.
         const force = setTimeout(() => {

@@ -38,8 +38,4 @@ export class SessionRegistry<S extends RegisteredSession> {
   inScope(scope: string): S[] {
     return [...(this.#byScope.get(scope) ?? [])];
   }
-
-  all(): S[] {
-    return [...this.#byNode.values()];
-  }
 }

@@ -2,6 +2,7 @@
  * Startup settings of the control-plane process, from argv with env fallbacks:
  *   --db PATH (SPOOKY_CP_DB)  --http HOST:PORT (SPOOKY_CP_HTTP)  --grpc HOST:PORT (SPOOKY_CP_GRPC)
  *   --tokens FILE (SPOOKY_CP_TOKENS)  --log-level LEVEL (SPOOKY_CP_LOG_LEVEL, default info)
+ *   --report-interval-ms N (SPOOKY_CP_REPORT_INTERVAL_MS, default 10000): how often data planes report
  * Port 0 = any free port. Pure: throws settings_invalid with a one-line message.
  */
 import { parseArgs } from 'node:util';
@@ -18,12 +19,14 @@ export interface Settings {
   readonly grpc: HostPort;
   readonly tokensFile: string;
   readonly logLevel: string;
+  /** Report interval asked of data planes; three missed reports make a node stale. */
+  readonly reportIntervalMs: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export const USAGE =
-  'usage: main.ts --db PATH --http HOST:PORT --grpc HOST:PORT --tokens FILE [--log-level info]';
+  'usage: main.ts --db PATH --http HOST:PORT --grpc HOST:PORT --tokens FILE [--log-level info] [--report-interval-ms 10000]';
 
 export function parseSettings(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Settings {
   let values: Record<string, string | boolean | undefined>;
@@ -36,6 +39,7 @@ export function parseSettings(argv: readonly string[], env: Readonly<Record<stri
         grpc: { type: 'string' },
         tokens: { type: 'string' },
         'log-level': { type: 'string' },
+        'report-interval-ms': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -56,7 +60,13 @@ export function parseSettings(argv: readonly string[], env: Readonly<Record<stri
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new CpError('settings_invalid', `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   }
+  const reportText = pick('report-interval-ms', 'SPOOKY_CP_REPORT_INTERVAL_MS') ?? '10000';
+  const reportIntervalMs = Number(reportText);
+  if (!/^\d+$/.test(reportText) || reportIntervalMs < 100 || reportIntervalMs > 3_600_000) {
+    throw new CpError('settings_invalid', '--report-interval-ms must be an integer from 100 to 3600000');
+  }
   return {
+    reportIntervalMs,
     dbPath: required('db', 'SPOOKY_CP_DB'),
     http: parseHostPort('http', required('http', 'SPOOKY_CP_HTTP')),
     grpc: parseHostPort('grpc', required('grpc', 'SPOOKY_CP_GRPC')),

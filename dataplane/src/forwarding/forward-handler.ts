@@ -43,10 +43,6 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.#failure !== null) controller.abort(this.#failure);
   }
 
-  onBodySent(chunk: Buffer): void {
-    this.#request.onBodyBytes?.(chunk.byteLength);
-  }
-
   onResponseStart(controller: Controller, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200 || this.#headSeen) return; // 1xx informational: not relayed
     this.#headSeen = true;

@@ -3,8 +3,15 @@
  * HTTP/2 via ALPN), `http://` → HTTP/1.1 keep-alive. undici is a transport only: no
  * BalancedPool, RetryAgent or interceptors — balancing and retries are Spooky's.
  * Uses `dispatch()` with the handler API (cheaper than `request()`).
+ *
+ * TLS identity is the backend's, never the client's: undici would otherwise derive SNI and
+ * certificate verification from each request's Host header, and drop the connection whenever
+ * that changes. So the connector pins SNI to the backend hostname (none for IP literals, which
+ * are verified against IP SANs), and every request carries the same constant `servername`.
  */
-import { Pool } from 'undici';
+import { isIP } from 'node:net';
+import type { Readable } from 'node:stream';
+import { buildConnector, Pool } from 'undici';
 import type { BackendTransport, UpstreamRequest, UpstreamResponse } from '../http/backend-transport.ts';
 import type { HeaderList } from '../http/exchange.ts';
 import { ForwardHandler } from './forward-handler.ts';
@@ -12,13 +19,19 @@ import type { TransportSettings } from './transport-settings.ts';
 
 export function createUndiciTransport(address: string, settings: TransportSettings): BackendTransport {
   const https = address.startsWith('https://');
+  const url = new URL(address);
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const sni = isIP(hostname) === 0 ? hostname : undefined;
+  const connector = buildConnector({
+    timeout: settings.connectTimeoutMs,
+    allowH2: https,
+    preferH2: https,
+    ...(https ? { rejectUnauthorized: settings.verifyCertificates } : {}),
+    ...(https && settings.ca !== null ? { ca: settings.ca } : {}),
+  });
   const pool = new Pool(address, {
     allowH2: https,
-    connect: {
-      timeout: settings.connectTimeoutMs,
-      ...(https ? { rejectUnauthorized: settings.verifyCertificates } : {}),
-      ...(https && settings.ca !== null ? { ca: settings.ca } : {}),
-    },
+    connect: (options, callback) => connector({ ...options, servername: sni as string }, callback),
     headersTimeout: settings.headersTimeoutMs,
     bodyTimeout: settings.bodyIdleTimeoutMs,
   });
@@ -34,8 +47,10 @@ export function createUndiciTransport(address: string, settings: TransportSettin
               path: request.path,
               method: request.method as 'GET',
               headers: flatten(request.headers, protocol),
-              body: request.body,
-            },
+              body: countedBody(request),
+              // Constant per backend so undici never re-keys the connection on the Host header.
+              servername: hostname,
+            } as Parameters<typeof pool.dispatch>[0],
             handler,
           );
         } catch (err) {
@@ -45,6 +60,22 @@ export function createUndiciTransport(address: string, settings: TransportSettin
     },
     close: () => pool.close(),
   };
+}
+
+/**
+ * The request body as undici should read it: pulled chunk by chunk (never buffered, the
+ * source stays paused until undici asks), counted at the source. undici's own onBodySent
+ * can report the last HTTP/2 chunks after the response ended, too late for the access log.
+ */
+function countedBody(request: UpstreamRequest): Readable | AsyncIterable<Uint8Array> | null {
+  const { body, onBodyBytes } = request;
+  if (body === null || onBodyBytes === undefined) return body;
+  return (async function* counted() {
+    for await (const chunk of body as AsyncIterable<Uint8Array>) {
+      onBodyBytes(chunk.byteLength);
+      yield chunk;
+    }
+  })();
 }
 
 /** undici takes a flat [name, value, ...] list; H1 upstreams are told we accept trailers. */

@@ -9,6 +9,13 @@ import { freeUdpTcpPort, makeSelfSignedCert } from './testing/test-sockets.ts';
 
 /** Echoes what ingress made of the request, reading the body through the Exchange. */
 async function echo(exchange: Exchange): Promise<void> {
+  if (exchange.head.path === '/trailers') {
+    exchange.response.sendHead(200, [['content-type', 'application/grpc']], false);
+    exchange.response.write(Buffer.from('part1-'));
+    exchange.response.write(Buffer.from('part2'));
+    exchange.response.end([['grpc-status', '0'], ['grpc-message', 'fine']]);
+    return;
+  }
   const chunks: Buffer[] = [];
   if (exchange.body) for await (const c of exchange.body) chunks.push(c as Buffer);
   const text = JSON.stringify({
@@ -65,6 +72,15 @@ describe('serving listener', () => {
     const reply = await h3Request(port, 'GET', 'no-slash');
     assert.equal(reply.status, 400);
     assert.equal(reply.headers['spooky-reason'], 'path_invalid');
+  });
+
+  it('relays trailers after the whole body, over HTTP/3 and HTTP/2', async () => {
+    const h3 = await h3Request(port, 'GET', '/trailers');
+    assert.equal(h3.body, 'part1-part2');
+    assert.deepEqual(h3.trailers, { 'grpc-status': '0', 'grpc-message': 'fine' });
+    const h2 = await h2Request(port, 'GET', '/trailers');
+    assert.equal(h2.body, 'part1-part2');
+    assert.equal(h2.trailers?.['grpc-status'], '0');
   });
 
   it('adapts HTTP/2 over TLS on the same port', async () => {

@@ -12,7 +12,7 @@ import { createSecureServer, type Http3SecureServer } from '@currentspace/http3'
 import type { Logger } from 'pino';
 import type { Exchange } from '../http/exchange.ts';
 import { createStreamExchange } from './h3/stream-exchange.ts';
-import { PeerBook } from './h3/peer-book.ts';
+import { PeerBook } from './h3/library-internals.ts';
 import { InflightTracker } from './inflight-tracker.ts';
 import { altSvcValue } from './response-headers.ts';
 import { createHttp1Exchange } from './tcp/http1-exchange.ts';

@@ -55,7 +55,7 @@ function handler(name: string, requests: Origin['requests']) {
     if (url.searchParams.get('trailers') === '1' && 'addTrailers' in res) {
       res.statusCode = 200;
       res.setHeader('content-type', 'text/plain');
-      res.write('body-before-trailers\n');
+      (res as Http2ServerResponse).write('body-before-trailers\n');
       (res as Http2ServerResponse).addTrailers({ 'x-origin-trailer': 'done' });
       res.end();
       return;

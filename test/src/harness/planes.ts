@@ -39,7 +39,7 @@ export class ControlPlane {
   }
 
   /** Starts a control plane with its SQLite file in `dir`; `http`/`grpc` fixed or port 0. */
-  static async start(dir: string, opts: { http?: string; grpc?: string; token?: string } = {}): Promise<ControlPlane> {
+  static async start(dir: string, opts: { http?: string; grpc?: string; token?: string; reportIntervalMs?: number } = {}): Promise<ControlPlane> {
     mkdirSync(dir, { recursive: true });
     const tokensFile = join(dir, 'tokens.json');
     const token = opts.token ?? writeAdminToken(tokensFile);
@@ -48,6 +48,7 @@ export class ControlPlane {
       '--http', opts.http ?? '127.0.0.1:0',
       '--grpc', opts.grpc ?? '127.0.0.1:0',
       '--tokens', tokensFile,
+      '--report-interval-ms', String(opts.reportIntervalMs ?? 10_000),
     ]);
     const cp = new ControlPlane(proc, dir, token);
     const ready = await proc.waitForLog((l) => l.msg === 'control plane ready');

@@ -5,14 +5,16 @@
  * answered the request itself (malformed pseudo-headers → 400 with `spooky-reason`); the
  * pipeline then never sees it.
  *
- * Body: the stream itself, paused before this returns. The library resumes a never-read
- * stream when the request's FIN arrives (0.9.0), which silently drops POST bodies unless the
- * stream is paused before the first tick.
+ * Body: a relay of the stream's readable side (see request-body.ts), with the stream paused
+ * before this returns. The library resumes a never-read stream when the request's FIN
+ * arrives (0.9.0), which silently drops POST bodies unless the stream is paused at once.
  */
+import type { Readable } from 'node:stream';
 import type { IncomingHeaders, ServerHttp3Stream, StreamFlags } from '@currentspace/http3';
 import type { Exchange } from '../../http/exchange.ts';
-import type { PeerBook } from './peer-book.ts';
-import { isHttp2Adapted } from './peer-book.ts';
+import { relayBody } from '../request-body.ts';
+import type { PeerBook } from './library-internals.ts';
+import { isHttp2Adapted } from './library-internals.ts';
 import { requestHeadFromHeaders } from './request-head.ts';
 import { StreamResponseSink } from './stream-response-sink.ts';
 
@@ -49,10 +51,19 @@ export function createStreamExchange(
     return null;
   }
 
-  let body: ServerHttp3Stream | null = null;
+  let body: Readable | null = null;
   if (!flags.endStream) {
     stream.pause();
-    body = stream;
+    const relay = relayBody(stream);
+    body = relay;
+    // A response finished before the body was read: discard the rest, so the library sees
+    // the readable side end and can release the stream.
+    stream.once('finish', () => {
+      if (!stream.readableEnded) {
+        relay.destroy();
+        stream.resume();
+      }
+    });
   }
   const peer = ctx.peers.peerOf(stream);
   return {

@@ -3,13 +3,14 @@
  * `ServerHttp3Stream`). Known 0.9.0 defect: `respondWithBody()` sends nothing on the HTTP/2
  * side, so a response is always `respond()` then `write()`/`end()`.
  *
- * Trailers: the HTTP/3 side sends trailers (with FIN) immediately while body writes may still
+ * Trailers: on HTTP/2 they go through library-internals.ts (the adapter drops them). The HTTP/3 side sends trailers (with FIN) immediately while body writes may still
  * sit in the Writable queue, so `end(trailers)` waits until every accepted write has been
  * handed to the library before sending them.
  */
 import type { ServerHttp3Stream } from '@currentspace/http3';
 import type { HeaderList, ResponseSink } from '../../http/exchange.ts';
 import { toResponseHeaderMap } from '../response-headers.ts';
+import { sendHttp2TrailersOnEnd } from './library-internals.ts';
 
 /** HTTP/3 (RFC 9114 §8.1) and HTTP/2 (RFC 9113 §7) reset codes for `abort()`. */
 const H3_CODES = { cancel: 0x10c, internal: 0x102 } as const;
@@ -19,6 +20,7 @@ export class StreamResponseSink implements ResponseSink {
   readonly #stream: ServerHttp3Stream;
   readonly #altSvc: string;
   readonly #codes: { readonly cancel: number; readonly internal: number };
+  readonly #http2: boolean;
   #headersSent = false;
   #ended = false;
   #gone = false;
@@ -29,6 +31,7 @@ export class StreamResponseSink implements ResponseSink {
     this.#stream = stream;
     this.#altSvc = altSvc;
     this.#codes = http2 ? H2_CODES : H3_CODES;
+    this.#http2 = http2;
   }
 
   get headersSent(): boolean {
@@ -95,7 +98,8 @@ export class StreamResponseSink implements ResponseSink {
     }
     const send = (): void => {
       if (stream.destroyed) return;
-      stream.sendTrailers(toResponseHeaderMap(null, trailers, null));
+      const map = toResponseHeaderMap(null, trailers, null);
+      if (!this.#http2 || !sendHttp2TrailersOnEnd(stream, map)) stream.sendTrailers(map);
       stream.end();
     };
     if (this.#pendingWrites === 0) send();

@@ -7,8 +7,10 @@
  * the request itself (request target not in origin form → 400).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Exchange, HeaderList, ResponseSink } from '../../http/exchange.ts';
 import { requestHeadFromHttp1 } from '../h3/request-head.ts';
+import { relayBody } from '../request-body.ts';
 
 export function createHttp1Exchange(req: IncomingMessage, res: ServerResponse, altSvc: string): Exchange | null {
   const sink = new Http1ResponseSink(res, altSvc);
@@ -32,10 +34,17 @@ export function createHttp1Exchange(req: IncomingMessage, res: ServerResponse, a
     return null;
   }
   const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? '0') > 0;
-  let body: IncomingMessage | null = null;
+  let body: Readable | null = null;
   if (hasBody) {
     req.pause();
-    body = req;
+    const relay = relayBody(req);
+    body = relay;
+    res.once('finish', () => {
+      if (!req.readableEnded) {
+        relay.destroy();
+        req.resume();
+      }
+    });
   } else {
     req.resume();
   }

@@ -11,6 +11,7 @@ export interface Reply {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;
   readonly body: string;
+  readonly trailers?: Record<string, string | string[] | undefined>;
 }
 
 export async function h3Request(port: number, method: string, path: string, body?: string, extra: IncomingHeaders = {}): Promise<Reply> {
@@ -25,12 +26,17 @@ export async function h3Request(port: number, method: string, path: string, body
     // so a body that lands with the response head is lost unless a reader is already there.
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let trailers: IncomingHeaders | undefined;
+    stream.on('trailers', (t: IncomingHeaders) => {
+      trailers = t;
+    });
     const ended = once(stream, 'end');
     const response = once(stream, 'response') as Promise<[IncomingHeaders]>;
     if (body !== undefined) stream.end(body);
     const [headers] = await response;
     await ended;
-    return { status: Number(headers[':status']), headers, body: Buffer.concat(chunks).toString('utf8') };
+    const reply = { status: Number(headers[':status']), headers, body: Buffer.concat(chunks).toString('utf8') };
+    return trailers ? { ...reply, trailers } : reply;
   } finally {
     await session.close();
   }
@@ -42,10 +48,15 @@ export async function h2Request(port: number, method: string, path: string, body
   try {
     const req = client.request({ ':method': method, ':path': path, ':authority': `localhost:${port}` }, { endStream: body === undefined });
     if (body !== undefined) req.end(body);
+    let trailers: Record<string, string | string[] | undefined> | undefined;
+    req.on('trailers', (t) => {
+      trailers = t;
+    });
     const [headers] = (await once(req, 'response')) as [Record<string, string | string[] | undefined>];
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    return { status: Number(headers[':status']), headers, body: Buffer.concat(chunks).toString('utf8') };
+    const reply = { status: Number(headers[':status']), headers, body: Buffer.concat(chunks).toString('utf8') };
+    return trailers ? { ...reply, trailers } : reply;
   } finally {
     client.close();
   }

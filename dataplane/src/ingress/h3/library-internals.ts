@@ -11,6 +11,12 @@
  *    handle → session filled from `session` events pairs them exactly. For HTTP/2 the
  *    adapter's node:http2 stream gives the socket through node's public `session.socket`.
  *
+ * 3. Trailers on HTTP/2. The adapter only forwards trailers from its 'wantTrailers' handler,
+ *    and that handler gives up because node:http2 has already marked the stream
+ *    writableEnded when it asks for trailers: adapter.sendTrailers() never reaches the wire
+ *    (0.9.0; HTTP/3 is fine). `sendHttp2TrailersOnEnd` answers node's 'wantTrailers' on the
+ *    inner node:http2 stream directly, with node's public API.
+ *
  * Every read is shape-checked: if a library update renames these fields, the protocol falls
  * back to 'h3' and the address to null (X-Forwarded-For then omits the client) — never a
  * crash. The ingress tests assert that the address is found, so such an update is noticed.
@@ -26,6 +32,8 @@ const UNKNOWN: Peer = { address: null, port: null };
 
 interface H2StreamLike {
   session?: { socket?: { remoteAddress?: string; remotePort?: number } } | undefined;
+  prependOnceListener?: (event: 'wantTrailers', listener: () => void) => unknown;
+  sendTrailers?: (headers: Record<string, string | string[]>) => void;
 }
 
 /** True when the library adapted a node:http2 stream (TLS/TCP side) rather than a QUIC one. */
@@ -36,6 +44,37 @@ export function isHttp2Adapted(stream: ServerHttp3Stream): boolean {
 function h2StreamOf(stream: ServerHttp3Stream): H2StreamLike | null {
   const inner = (stream as unknown as { _h2Stream?: unknown })._h2Stream;
   return typeof inner === 'object' && inner !== null ? (inner as H2StreamLike) : null;
+}
+
+/**
+ * For an HTTP/2-adapted stream: arranges for `trailers` to be sent when node asks for them,
+ * which happens after the caller's end(). Returns false when the inner stream is not
+ * reachable (the caller then falls back to the adapter's sendTrailers).
+ *
+ * Two other 'wantTrailers' listeners exist on that node:http2 stream: the adapter's (which
+ * sends nothing, see above) and node's compat layer's — the library listens to the h2
+ * server's 'request' event for HTTP/1.1, so node builds a compat response for every HTTP/2
+ * stream, and that one sends *empty* trailers. A second sendTrailers() throws
+ * ERR_HTTP2_TRAILERS_ALREADY_SENT as an uncaught exception. So the stream's own sendTrailers
+ * is shadowed by a once-only function sending ours, whoever calls it first.
+ */
+export function sendHttp2TrailersOnEnd(stream: ServerHttp3Stream, trailers: Record<string, string | string[]>): boolean {
+  const inner = h2StreamOf(stream);
+  if (typeof inner?.prependOnceListener !== 'function' || typeof inner.sendTrailers !== 'function') return false;
+  const original = inner.sendTrailers;
+  let sent = false;
+  const sendOnce = (): void => {
+    if (sent) return;
+    sent = true;
+    try {
+      original.call(inner, trailers);
+    } catch {
+      // The stream closed (client reset) before the trailers could go: nothing to deliver to.
+    }
+  };
+  inner.sendTrailers = sendOnce;
+  inner.prependOnceListener('wantTrailers', sendOnce);
+  return true;
 }
 
 function connHandleOf(x: object): number | null {
@@ -67,7 +106,7 @@ export class PeerBook {
     }
     const handle = connHandleOf(stream);
     const session = handle === null ? undefined : this.#byHandle.get(handle);
-    if (!session || !session.remoteAddress) return UNKNOWN;
+    if (!session?.remoteAddress) return UNKNOWN;
     return { address: session.remoteAddress, port: session.remotePort || null };
   }
 

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseFlags, parseHostPort } from './flags.ts';
+
+const cp = ['--control-plane', '127.0.0.1:7000', '--node-id', 'n1', '--scope', 'prod-eu', '--cache-dir', '/tmp/c', '--admin', '127.0.0.1:0'];
+
+describe('parseFlags', () => {
+  it('reads control-plane mode with labels and defaults', () => {
+    const r = parseFlags([...cp, '--label', 'zone=a', '--label', 'tier=edge=1']);
+    assert.ok(r.ok);
+    assert.deepEqual(r.settings, {
+      mode: 'control-plane',
+      controlPlane: '127.0.0.1:7000',
+      nodeId: 'n1',
+      scope: 'prod-eu',
+      cacheDir: '/tmp/c',
+      labels: { zone: 'a', tier: 'edge=1' },
+      admin: { host: '127.0.0.1', port: 0 },
+      logLevel: 'info',
+      drainTimeoutMs: 5000,
+    });
+  });
+
+  it('reads standalone mode', () => {
+    const r = parseFlags(['--config', 'x.yaml', '--admin', '[::1]:9901', '--log-level', 'debug']);
+    assert.ok(r.ok);
+    assert.deepEqual(r.settings, { mode: 'standalone', configFile: 'x.yaml', admin: { host: '::1', port: 9901 }, logLevel: 'debug', drainTimeoutMs: 5000 });
+  });
+
+  for (const [name, argv, pattern] of [
+    ['missing admin', ['--config', 'x'], /--admin HOST:PORT is required/],
+    ['bad admin', ['--config', 'x', '--admin', 'host'], /--admin: expected HOST:PORT/],
+    ['unknown flag', ['--admin', '127.0.0.1:1', '--bogus'], /bogus/],
+    ['missing control-plane flags', ['--admin', '127.0.0.1:1', '--scope', 's'], /missing --control-plane, --node-id, --cache-dir/],
+    ['config mixed with control-plane', ['--config', 'x', ...cp], /cannot be combined/],
+    ['bad label', [...cp, '--label', 'novalue'], /--label/],
+    ['duplicate label', [...cp, '--label', 'a=1', '--label', 'a=2'], /given twice/],
+    ['bad log level', [...cp, '--log-level', 'loud'], /--log-level/],
+  ] as const) {
+    it(`rejects ${name}`, () => {
+      const r = parseFlags(argv);
+      assert.equal(r.ok, false);
+      if (!r.ok) assert.match(r.error, pattern);
+    });
+  }
+});
+
+describe('parseHostPort', () => {
+  it('parses names, IPv4 and bracketed IPv6; refuses the rest', () => {
+    assert.deepEqual(parseHostPort('localhost:80'), { host: 'localhost', port: 80 });
+    assert.deepEqual(parseHostPort('[::1]:0'), { host: '::1', port: 0 });
+    assert.equal(parseHostPort('::1:80'), null);
+    assert.equal(parseHostPort('h:65536'), null);
+    assert.equal(parseHostPort('h'), null);
+  });
+});

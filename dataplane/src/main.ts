@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+/**
+ * Composition root of the data plane process: settings → modules → start.
+ *
+ *   node dataplane/src/main.ts --control-plane HOST:PORT --node-id ID --scope SCOPE \
+ *     --cache-dir DIR --admin HOST:PORT [--label k=v]... [--log-level info]
+ *   node dataplane/src/main.ts --config FILE --admin HOST:PORT          (standalone)
+ *
+ * Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a startup failure (admin port,
+ * standalone config rejected) or a stuck shutdown, 2 on bad flags.
+ *
+ * Log lines other processes wait on: "data plane started" {admin: "http://HOST:PORT"} once
+ * the admin server listens; "generation applied" / "generation rejected" per apply;
+ * "data plane stopped" before a clean exit.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { SCHEMA_VERSION } from '@spooky/config';
+import { startAdminServer } from './admin/admin-server.ts';
+import { createServingApplier } from './apply/serving-applier.ts';
+import { parseFlags, type Settings, USAGE } from './bootstrap/flags.ts';
+import { loadConfigFile } from './bootstrap/load-config-file.ts';
+import { type ControlClient, createControlClient } from './control/control-client.ts';
+import { ListenerManager } from './ingress/listener-manager.ts';
+import { startAccessLog } from './observability/access-log.ts';
+import { createLogger } from './observability/logger.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { createRequestHandler } from './pipeline/request-handler.ts';
+import { GenerationStore } from './runtime/generation-store.ts';
+import { LongLivedState } from './runtime/long-lived-state.ts';
+
+const BUILD = `spooky-dataplane/0.1.0 node/${process.versions.node}`;
+
+async function main(settings: Settings): Promise<void> {
+  const logger = createLogger(settings.logLevel);
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err: err.message, stack: err.stack }, 'uncaught exception');
+    process.exit(1);
+  });
+  const bootId = randomUUID();
+  const metrics = createMetrics();
+  const stopAccessLog = startAccessLog(logger);
+  const store = new GenerationStore();
+  const state = new LongLivedState();
+  const handleRequest = createRequestHandler({ store, state, logger });
+  const listeners = new ListenerManager({
+    handler: (exchange) => metrics.trackInflight(() => handleRequest(exchange)),
+    logger,
+    drainMs: settings.drainTimeoutMs,
+  });
+  const applier = createServingApplier({ store, state, listeners, logger, observer: metrics });
+
+  let draining = false;
+  let admin: Awaited<ReturnType<typeof startAdminServer>>;
+  try {
+    admin = await startAdminServer(settings.admin.host, settings.admin.port, { applier, registry: metrics.registry, draining: () => draining });
+  } catch (err) {
+    logger.fatal({ err: (err as Error).message, admin: settings.admin }, 'admin server could not listen');
+    process.exit(1);
+  }
+  logger.info({ admin: admin.url, bootId, mode: settings.mode, build: BUILD }, 'data plane started');
+
+  let control: ControlClient | null = null;
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without draining');
+      process.exit(1);
+    }
+    stopping = true;
+    draining = true;
+    logger.info({ signal, inflight: listeners.inflight(), drainTimeoutMs: settings.drainTimeoutMs }, 'data plane stopping');
+    const hardStop = setTimeout(() => {
+      logger.error('shutdown did not finish in time');
+      process.exit(1);
+    }, settings.drainTimeoutMs + 5000);
+    hardStop.unref();
+    await control?.stop().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'control client stop failed'));
+    await listeners.closeAll(settings.drainTimeoutMs);
+    await state.close();
+    stopAccessLog();
+    metrics.close();
+    await admin.close();
+    logger.info('data plane stopped');
+    process.exit(0);
+  };
+  // A second signal while draining forces the exit (see shutdown).
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  if (settings.mode === 'standalone') {
+    const loaded = await loadConfigFile(settings.configFile);
+    if (!loaded.ok) {
+      logger.fatal({ file: settings.configFile, issues: loaded.issues }, 'config file rejected');
+      process.exit(1);
+    }
+    const result = await applier.apply(loaded.payload, loaded.ref, 'local-file');
+    if (!result.ok) process.exit(1); // "generation rejected" already logged with the issues
+    return;
+  }
+
+  // The disk cache of the last good generation is a later issue: the directory is created
+  // (so deployments can mount it now) but nothing is read or written yet.
+  await mkdir(settings.cacheDir, { recursive: true });
+  control = createControlClient({
+    address: settings.controlPlane,
+    nodeId: settings.nodeId,
+    bootId,
+    scope: settings.scope,
+    labels: settings.labels,
+    schemaMin: 1,
+    schemaMax: SCHEMA_VERSION,
+    build: BUILD,
+    applier,
+    logger,
+    counters: () => metrics.counters(),
+  });
+  control.start();
+}
+
+const flags = parseFlags(process.argv.slice(2));
+if (!flags.ok) {
+  process.stderr.write(`spooky-dataplane: ${flags.error}\n${USAGE}\n`);
+  process.exit(2);
+}
+await main(flags.settings);

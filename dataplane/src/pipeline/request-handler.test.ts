@@ -1,0 +1,253 @@
+/**
+ * The request path end to end in process: a memory Exchange (the ingress is the only fake)
+ * through the real pipeline, undici transports and real origins (node:http H1, node:http2 TLS).
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { after, before, describe, test } from 'node:test';
+import { type Config, parseConfig } from '@spooky/config';
+import pino from 'pino';
+import { compileGeneration } from '../compile/compile-generation.ts';
+import { createMemoryExchange, type MemoryExchangeOptions } from '../http/memory-exchange.ts';
+import { GenerationStore } from '../runtime/generation-store.ts';
+import { LongLivedState } from '../runtime/long-lived-state.ts';
+import type { RequestEndEvent } from './events.ts';
+import { createRequestHandler } from './request-handler.ts';
+import { bigBody, MIB, type Origins, startOrigins } from './test-origins.ts';
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+function configFor(o: Origins, extra: Record<string, unknown> = {}): Config {
+  const parsed = parseConfig({
+    version: 1,
+    listen: { protocol: 'http3', address: '127.0.0.1', port: 9889, tls: { cert: 'unused.pem', key: 'unused.pem' } },
+    upstream: {
+      h1: { route: { path_prefix: '/h1' }, backends: [{ id: 'h1-a', address: `http://127.0.0.1:${o.h1Port}` }] },
+      h2: { route: { path_prefix: '/h2' }, backends: [{ id: 'h2-a', address: `https://127.0.0.1:${o.h2Port}` }] },
+      dead: { route: { path_prefix: '/dead' }, backends: [{ id: 'dead-a', address: `http://127.0.0.1:${o.closedPort}` }] },
+    },
+    upstream_tls: { ca_file: o.caFile },
+    performance: {
+      upstream_connect_timeout_ms: 400,
+      upstream_headers_timeout_ms: 400,
+      upstream_body_idle_timeout_ms: 5000,
+      request_timeout_ms: 10000,
+    },
+    ...extra,
+  });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+  return parsed.config;
+}
+
+describe('request handler against real origins', () => {
+  let origins: Origins;
+  const state = new LongLivedState();
+  const store = new GenerationStore();
+  const handle = createRequestHandler({ store, state, logger: pino({ level: 'silent' }) });
+  const events: RequestEndEvent[] = [];
+  const onEvent = (e: unknown) => events.push(e as RequestEndEvent);
+
+  before(async () => {
+    origins = await startOrigins();
+    const compiled = compileGeneration(configFor(origins), { scope: 'test', seq: 7, digest: 'd'.repeat(64) }, state);
+    assert.ok(compiled.ok);
+    store.swap(compiled.generation);
+    subscribe('spooky:request:end', onEvent);
+  });
+  after(async () => {
+    unsubscribe('spooky:request:end', onEvent);
+    await state.close();
+    await origins.close();
+  });
+
+  async function run(options: MemoryExchangeOptions) {
+    const ex = createMemoryExchange(options);
+    const before = events.length;
+    await handle(ex);
+    await ex.response.finished;
+    assert.equal(events.length, before + 1, 'exactly one RequestEndEvent');
+    return { sink: ex.response, event: events.at(-1) as RequestEndEvent };
+  }
+
+  test('routes by path to the H1 origin, status/headers/body intact, request id kept', async () => {
+    const { sink, event } = await run({
+      method: 'POST',
+      path: '/h1/created?x=1',
+      headers: [['x-request-id', 'req-123'], ['content-type', 'text/plain']],
+      body: [Buffer.from('hello')],
+    });
+    assert.equal(sink.status, 201);
+    assert.equal(sink.header('x-origin'), 'h1');
+    assert.equal(sink.header('x-seen-path'), '/h1/created?x=1');
+    assert.equal(sink.header('x-seen-method'), 'POST');
+    assert.equal(sink.header('x-request-id'), 'req-123');
+    assert.equal(sink.body.toString(), 'hello');
+    assert.equal(event.upstream, 'h1');
+    assert.equal(event.backend, 'h1-a');
+    assert.equal(event.status, 201);
+    assert.equal(event.outcome, 'ok');
+    assert.equal(event.generationSeq, 7);
+    assert.equal(event.bytesIn, 5);
+    assert.equal(event.bytesOut, 5);
+  });
+
+  test('routes by path to the H2 TLS origin (ca_file), :authority passed through', async () => {
+    const { sink } = await run({ path: '/h2/echo', authority: 'app.example:443' });
+    assert.equal(sink.status, 200);
+    assert.equal(sink.header('x-origin'), 'h2');
+    assert.equal(sink.header('x-seen-authority'), 'app.example:443');
+    assert.equal(sink.header('x-seen-te'), '');
+  });
+
+  test('hop-by-hop headers are stripped both ways; forwarding headers added', async () => {
+    const { sink } = await run({
+      path: '/h1/echo',
+      headers: [
+        ['connection', 'x-listed'],
+        ['x-listed', 'drop me'],
+        ['keep-alive', 'timeout=5'],
+        ['te', 'gzip'],
+        ['upgrade', 'websocket'],
+        ['proxy-authorization', 'Basic c2VjcmV0'],
+        ['x-forwarded-for', '1.2.3.4'],
+        ['x-request-id', 'bad id with spaces'],
+        ['x-app', 'kept'],
+      ],
+    });
+    const seen = JSON.parse(sink.header('x-seen-headers') ?? '{}') as Record<string, string>;
+    for (const gone of ['x-listed', 'keep-alive', 'upgrade', 'proxy-authorization']) assert.equal(seen[gone], undefined, gone);
+    assert.equal(seen.te, 'trailers');
+    assert.equal(seen['x-app'], 'kept');
+    assert.equal(seen.host, 'localhost');
+    assert.equal(seen['x-forwarded-for'], '203.0.113.9');
+    assert.equal(seen['x-forwarded-proto'], 'https');
+    assert.equal(seen['x-forwarded-host'], 'localhost');
+    assert.match(seen['x-request-id'] ?? '', /^[0-9a-f]{16}-[0-9a-z]+$/);
+    assert.equal(sink.header('x-request-id'), seen['x-request-id']);
+    assert.equal(seen.via, undefined);
+
+    const hop = await run({ path: '/h1/hop' });
+    const names = hop.sink.headers.map(([n]) => n);
+    for (const gone of ['connection', 'x-resp-listed', 'proxy-authenticate', 'upgrade', 'keep-alive', 'transfer-encoding']) {
+      assert.ok(!names.includes(gone), gone);
+    }
+    assert.equal(hop.sink.header('x-kept'), 'yes');
+    assert.deepEqual(hop.sink.headers.filter(([n]) => n === 'set-cookie').map(([, v]) => v), ['a=1', 'b=2']);
+    assert.equal(hop.sink.body.toString(), 'hop');
+  });
+
+  for (const target of ['/h1/echo', '/h2/echo']) {
+    test(`1 MiB request body streamed up and back (${target}), with client backpressure`, async () => {
+      const body = bigBody();
+      const chunks = Array.from({ length: 16 }, (_, i) => body.subarray(i * 65536, (i + 1) * 65536));
+      const { sink, event } = await run({ method: 'PUT', path: target, body: chunks, highWaterMark: 64 * 1024 });
+      assert.equal(sink.status, 200);
+      assert.equal(sink.body.length, MIB);
+      assert.equal(sha(sink.body), sha(body));
+      assert.ok(sink.writesRefused > 0, 'write() reported a full buffer at least once');
+      assert.equal(event.bytesIn, MIB);
+      assert.equal(event.bytesOut, MIB);
+    });
+  }
+
+  test('1 MiB response body streamed from the H1 origin', async () => {
+    const { sink } = await run({ path: '/h1/big', highWaterMark: 16 * 1024 });
+    assert.equal(sink.header('content-length'), String(MIB));
+    assert.equal(sha(sink.body), sha(bigBody()));
+  });
+
+  test('trailers relayed from the H2 origin (grpc-status) and the H1 origin', async () => {
+    const { sink } = await run({ method: 'POST', path: '/h2/trailers', body: [Buffer.from('x')] });
+    assert.equal(sink.body.toString(), 'h2-body');
+    assert.deepEqual(sink.trailers, [['grpc-status', '0'], ['grpc-message', 'ok']]);
+    const h1 = await run({ path: '/h1/trailers' });
+    assert.deepEqual(h1.sink.trailers, [['x-checksum', 'abc']]);
+    assert.equal(h1.sink.header('trailer'), undefined);
+  });
+
+  test('HEAD gets the head only', async () => {
+    const { sink } = await run({ method: 'HEAD', path: '/h1/echo' });
+    assert.equal(sink.status, 200);
+    assert.ok(sink.endedWithHead);
+  });
+
+  test('404 no_route (text/plain, spooky-reason)', async () => {
+    const { sink, event } = await run({ path: '/nowhere', headers: [['x-request-id', 'r-404']] });
+    assert.equal(sink.status, 404);
+    assert.equal(sink.header('spooky-reason'), 'no_route');
+    assert.equal(sink.header('content-type'), 'text/plain; charset=utf-8');
+    assert.equal(sink.header('x-request-id'), 'r-404');
+    assert.equal(sink.body.toString(), '404 Not Found\n');
+    assert.equal(event.outcome, 'no_route');
+    assert.equal(event.upstream, null);
+  });
+
+  test('problem+json when the client accepts json', async () => {
+    const { sink } = await run({ path: '/nowhere', headers: [['accept', 'application/json']] });
+    assert.equal(sink.header('content-type'), 'application/problem+json');
+    const problem = JSON.parse(sink.body.toString()) as { status: number; code: string };
+    assert.equal(problem.status, 404);
+    assert.equal(problem.code, 'no_route');
+  });
+
+  test('502 upstream_connect_failed when the backend port is closed', async () => {
+    const { sink, event } = await run({ path: '/dead/x' });
+    assert.equal(sink.status, 502);
+    assert.equal(sink.header('spooky-reason'), 'upstream_connect_failed');
+    assert.equal(event.outcome, 'upstream:connect_failed');
+    assert.equal(event.attempts, 1);
+  });
+
+  test('504 upstream_timeout when the origin never sends headers', async () => {
+    const { sink, event } = await run({ path: '/h1/never' });
+    assert.equal(sink.status, 504);
+    assert.equal(sink.header('spooky-reason'), 'upstream_timeout');
+    assert.equal(event.outcome, 'upstream:timeout');
+  });
+
+  test('screening rejects before routing', async () => {
+    const cases: Array<[MemoryExchangeOptions, number, string]> = [
+      [{ path: '/h1/../etc' }, 400, 'bad_path'],
+      [{ path: '/h1//x' }, 400, 'bad_path'],
+      [{ path: 'h1' }, 400, 'bad_path'],
+      [{ path: '/h1', authority: 'a.test', headers: [['host', 'b.test']] }, 400, 'authority_mismatch'],
+      [{ path: '/h1', method: 'POST', headers: [['content-length', String(2 ** 40)]] }, 413, 'body_too_large'],
+      [{ path: '/h1', headers: Array.from({ length: 101 }, (_, i) => [`x-h${i}`, 'v'] as [string, string]) }, 431, 'headers_too_large'],
+      [{ path: '/h1', headers: [['x-big', 'v'.repeat(70_000)]] }, 431, 'headers_too_large'],
+    ];
+    for (const [options, status, reason] of cases) {
+      const { sink } = await run(options);
+      assert.equal(sink.status, status, `${options.path} ${reason}`);
+      assert.equal(sink.header('spooky-reason'), reason);
+    }
+  });
+
+  test('client abort while waiting for headers cancels the upstream', async () => {
+    const ex = createMemoryExchange({ path: '/h1/never' });
+    const done = handle(ex);
+    setImmediate(() => ex.abortController.abort());
+    await done;
+    assert.equal(ex.response.headersSent, false);
+    assert.equal(events.at(-1)?.outcome, 'client:aborted');
+  });
+
+  test('503 no_generation before any generation is served', async () => {
+    const empty = createRequestHandler({ store: new GenerationStore(), state, logger: pino({ level: 'silent' }) });
+    const ex = createMemoryExchange({ path: '/h1/echo' });
+    await empty(ex);
+    assert.equal(ex.response.status, 503);
+    assert.equal(ex.response.header('spooky-reason'), 'no_generation');
+    assert.equal(events.at(-1)?.outcome, 'no_generation');
+  });
+
+  test('compile: unreadable ca_file → issue at /upstream_tls/ca_file', () => {
+    const config = configFor(origins, { upstream_tls: { ca_file: '/nonexistent/ca.pem' } });
+    const result = compileGeneration(config, null, new LongLivedState());
+    assert.equal(result.ok, false);
+    if (!result.ok) {
+      assert.equal(result.issues[0]?.pointer, '/upstream_tls/ca_file');
+      assert.equal(result.issues[0]?.code, 'tls.ca_file.unreadable');
+    }
+  });
+});
