@@ -62,7 +62,7 @@ try {
   await dp.proc.waitForLog((l) => l.msg === 'generation applied');
   const check = await h3Fetch(PORTS.h3, { path: '/h1/hello' });
   if (check.status !== 200) throw new Error(`self-check over HTTP/3 answered ${check.status}`);
-  printBanner(process.execPath);
+  printBanner(process.env['PATH']?.split(':')[0]?.endsWith('.tooling/bin') ? '.tooling/bin/node' : 'node');
 } catch (err) {
   console.error(`demo: ${(err as Error).message}`);
   await stopAll(1);
@@ -81,7 +81,7 @@ Spooky demo is running (Ctrl-C stops everything).
 
 Send an HTTP/3 request:
   ${node} scripts/h3-get.ts -i https://127.0.0.1:${PORTS.h3}/h2/hello
-  gtlsclient --exit-on-all-streams-close 127.0.0.1 ${PORTS.h3} https://127.0.0.1:${PORTS.h3}/h1/hello    # Debian: ngtcp2-client
+  gtlsclient --no-quic-dump --exit-on-all-streams-close 127.0.0.1 ${PORTS.h3} https://127.0.0.1:${PORTS.h3}/h1/hello    # Debian: ngtcp2-client
 
 Push a new config (edit a copy of config/examples/demo.yaml first), then activate it:
   curl -s ${auth} -H "Spooky-Change-Reason: demo edit" -H "Content-Type: application/yaml" \\
