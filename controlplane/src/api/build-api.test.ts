@@ -98,6 +98,22 @@ describe('REST API', () => {
     assert.equal(list.json().items.length, 2);
   });
 
+  it('rejects request bodies with unknown keys or wrongly typed values instead of guessing', async () => {
+    const put = (payload: unknown) =>
+      kit.app.inject({
+        method: 'PUT',
+        url: '/v1/scopes/default/active',
+        headers: writeHeaders('admin-token', { ...json, 'if-match': '"0"' }),
+        payload: payload as Record<string, unknown>,
+      });
+    const typo = await put({ seq: 1, dryrun: true });
+    assert.equal(typo.statusCode, 400);
+    assert.equal(typo.headers['content-type'], 'application/problem+json; charset=utf-8');
+    assert.equal((await put({ seq: 'one' })).statusCode, 400);
+    assert.equal((await put({})).statusCode, 400);
+    assert.equal((await kit.app.inject({ url: '/v1/scopes/default/active', headers: { authorization: 'Bearer reader-token' } })).json().seq, null, 'nothing moved');
+  });
+
   it('activates with If-Match: 428 without, 412 stale, 200 + version bump, then rolls back', async () => {
     const put = (seq: number, ifMatch?: string) =>
       kit.app.inject({

@@ -14,10 +14,17 @@ import { fleetRoutes } from './routes/fleet-routes.ts';
 import { generationRoutes } from './routes/generation-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 
+/**
+ * Request bodies are validated strictly, like configs: an unknown key is an error, never
+ * silently dropped (fastify's default removes it). Type coercion stays on because query
+ * strings and path parameters (`?limit=10`, `/generations/3`) arrive as text.
+ */
+const strictAjv = { customOptions: { removeAdditional: false, allErrors: true } } as const;
+
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const app: FastifyInstance = deps.logger
-    ? Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: MAX_CONFIG_BYTES })
-    : Fastify({ logger: false, bodyLimit: MAX_CONFIG_BYTES });
+    ? Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: MAX_CONFIG_BYTES, ajv: strictAjv })
+    : Fastify({ logger: false, bodyLimit: MAX_CONFIG_BYTES, ajv: strictAjv });
 
   installProblemHandlers(app);
   installGuard(app, deps.auth);

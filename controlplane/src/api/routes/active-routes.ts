@@ -15,12 +15,14 @@ const activateBody = {
   type: 'object',
   properties: { seq: { type: 'integer', minimum: 1 }, dryRun: { type: 'boolean' } },
   required: ['seq'],
+  additionalProperties: false,
 } as const;
 
 const rollbackBody = {
   type: 'object',
   properties: { to: { anyOf: [{ type: 'string', enum: ['previous', 'lkg'] }, { type: 'integer', minimum: 1 }] } },
   required: ['to'],
+  additionalProperties: false,
 } as const;
 
 export async function activeRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
