@@ -11,6 +11,7 @@ describe('parseSettings', () => {
       grpc: { host: '::1', port: 7000 },
       tokensFile: 't.json',
       logLevel: 'info',
+      reportIntervalMs: 10_000,
     });
   });
 
@@ -21,5 +22,7 @@ describe('parseSettings', () => {
     assert.throws(() => parseSettings([...base, '--http', '127.0.0.1:70000'], {}), { code: 'settings_invalid' });
     assert.throws(() => parseSettings([...base, '--http', 'h:1', '--log-level', 'loud'], {}), { code: 'settings_invalid' });
     assert.throws(() => parseSettings([...base, '--http', 'h:1', '--nope'], {}), { code: 'settings_invalid' });
+    assert.throws(() => parseSettings([...base, '--http', 'h:1', '--report-interval-ms', '5'], {}), { code: 'settings_invalid' });
+    assert.equal(parseSettings([...base, '--http', 'h:1', '--report-interval-ms', '250'], {}).reportIntervalMs, 250);
   });
 });
