@@ -5,7 +5,7 @@
  */
 import { parseBackendAddress } from './backend-address.ts';
 import type { ConfigInput } from './schema.ts';
-import type { Backend, Config, Listener, LoadBalancing, Route, Upstream } from './types.ts';
+import type { Backend, Config, HealthCheck, Listener, LoadBalancing, Matcher, Route, Upstream } from './types.ts';
 
 /** Defaults, in one place; the README's configuration reference lists the same values. */
 export const DEFAULTS = {
@@ -21,6 +21,13 @@ export const DEFAULTS = {
   maxRequestHeaders: 100,
   maxRequestHeaderBytes: 65_536,
   logLevel: 'info',
+  healthPath: '/health',
+  healthIntervalMs: 5_000,
+  healthTimeoutMs: 1_000,
+  healthFailureThreshold: 3,
+  healthSuccessThreshold: 2,
+  healthCooldownMs: 5_000,
+  mirrorPercent: 100,
 } as const;
 
 type ListenerInput = NonNullable<ConfigInput['listen']>;
@@ -86,11 +93,40 @@ export function normalizePathPrefix(prefix: string): string {
   return p;
 }
 
-function normalizeRoute(r: UpstreamInput['route']): Route {
+type RouteInput = NonNullable<UpstreamInput['route']>;
+type MatcherInput = NonNullable<RouteInput['headers']>[number];
+type HealthInput = NonNullable<UpstreamInput['backends'][number]['health_check']>;
+
+function normalizeMatcher(m: MatcherInput, lowerName: boolean): Matcher {
+  return {
+    name: lowerName ? m.name.toLowerCase() : m.name,
+    ...(m.exact !== undefined ? { exact: m.exact } : {}),
+    ...(m.prefix !== undefined ? { prefix: m.prefix } : {}),
+    ...(m.present !== undefined ? { present: m.present } : {}),
+    ...(m.regex !== undefined ? { regex: m.regex } : {}),
+  };
+}
+
+function normalizeRoute(r: RouteInput): Route {
   return {
     host: r.host === undefined ? null : normalizeRouteHost(r.host),
     path_prefix: normalizePathPrefix(r.path_prefix ?? '/'),
     method: r.method === undefined ? null : r.method.toUpperCase(),
+    headers: (r.headers ?? []).map((m) => normalizeMatcher(m, true)),
+    query: (r.query ?? []).map((m) => normalizeMatcher(m, false)),
+    cookies: (r.cookies ?? []).map((m) => normalizeMatcher(m, false)),
+  };
+}
+
+function normalizeHealth(h: HealthInput | undefined): HealthCheck | null {
+  if (!h) return null;
+  return {
+    path: h.path ?? DEFAULTS.healthPath,
+    interval: h.interval ?? DEFAULTS.healthIntervalMs,
+    timeout_ms: h.timeout_ms ?? DEFAULTS.healthTimeoutMs,
+    failure_threshold: h.failure_threshold ?? DEFAULTS.healthFailureThreshold,
+    success_threshold: h.success_threshold ?? DEFAULTS.healthSuccessThreshold,
+    cooldown_ms: h.cooldown_ms ?? DEFAULTS.healthCooldownMs,
   };
 }
 
@@ -99,6 +135,13 @@ function normalizeUpstream(u: UpstreamInput, globalLb: LoadBalancing): Upstream 
     id: b.id,
     address: parseBackendAddress(b.address)?.url ?? b.address,
     weight: b.weight ?? DEFAULTS.backendWeight,
+    health_check: normalizeHealth(b.health_check),
   }));
-  return { route: normalizeRoute(u.route), load_balancing: normalizeLb(u.load_balancing, globalLb), backends };
+  return {
+    route: u.route === undefined ? null : normalizeRoute(u.route),
+    load_balancing: normalizeLb(u.load_balancing, globalLb),
+    backends,
+    traffic_split: (u.traffic_split ?? []).map((t) => ({ upstream: t.upstream, weight: t.weight })),
+    mirror: u.mirror ? { upstream: u.mirror.upstream, percent: u.mirror.percent ?? DEFAULTS.mirrorPercent } : null,
+  };
 }

@@ -54,7 +54,7 @@ test('route and backend forms are normalized', () => {
   });
   assert.ok(r.ok);
   const up = r.config.upstream['b']!;
-  assert.deepEqual(up.route, { host: 'api.example.com', path_prefix: '/api', method: 'GET' });
+  assert.deepEqual(up.route, { host: 'api.example.com', path_prefix: '/api', method: 'GET', headers: [], query: [], cookies: [] });
   assert.deepEqual(up.backends.map((b) => b.address), ['https://10.0.0.1:8443', 'http://[::1]:80']);
   assert.equal(up.load_balancing.type, 'random', 'global load_balancing is the upstream default');
 });

@@ -34,21 +34,72 @@ export const ListenerSchema = Type.Object(
   closed,
 );
 
+/**
+ * One request attribute test: exactly one of exact / prefix / present / regex (semantic check).
+ * Header names are case-insensitive; query and cookie names are case-sensitive.
+ */
+export const MatcherSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 256 }),
+    exact: Type.Optional(Type.String({ maxLength: 4096 })),
+    prefix: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+    present: Type.Optional(Type.Boolean({ description: 'true: must be present; false: must be absent.' })),
+    regex: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Whole-value match, cost-bounded.' })),
+  },
+  closed,
+);
+
+const matchers = (what: string) => Type.Optional(Type.Array(MatcherSchema, { maxItems: 16, description: `All must match (${what}).` }));
+
 export const RouteSchema = Type.Object(
   {
     host: Type.Optional(Type.String({ minLength: 1, description: 'Exact host or *.suffix wildcard (any subdomain depth, never the apex).' })),
     path_prefix: Type.Optional(Type.String({ pattern: '^/', description: 'Segment-boundary prefix. Default /.' })),
     method: Type.Optional(Type.String({ pattern: '^[A-Za-z]{1,20}$', description: 'HTTP method; any when absent.' })),
+    headers: matchers('request headers'),
+    query: matchers('query parameters'),
+    cookies: matchers('cookies'),
   },
   closed,
 );
 
-export const LB_TYPES = ['round-robin', 'random'] as const;
+export const LB_TYPES = ['round-robin', 'random', 'consistent-hash', 'least-connections', 'latency-aware', 'sticky-cid'] as const;
+
+/** Where consistent-hash takes its key from. */
+export const LB_KEY_PATTERN = '^(path|authority|method|peer_ip|bearer_token|sticky-cid|(header|cookie|query):[^\\s:]{1,256})$';
 
 export const LoadBalancingSchema = Type.Object(
   {
     type: Type.Union(LB_TYPES.map((t) => Type.Literal(t)), { description: 'Balancing policy.' }),
-    key: Type.Optional(Type.String({ minLength: 1, description: 'Request key for hashing policies.' })),
+    key: Type.Optional(Type.String({ pattern: LB_KEY_PATTERN, description: 'Request key for consistent-hash.' })),
+  },
+  closed,
+);
+
+export const HealthCheckSchema = Type.Object(
+  {
+    path: Type.Optional(Type.String({ pattern: '^/', description: 'Probe path. Default /health.' })),
+    interval: Type.Optional(Type.Integer({ minimum: 100, maximum: 3_600_000, description: 'Probe interval, ms. Default 5000.' })),
+    timeout_ms: Type.Optional(Type.Integer({ minimum: 10, maximum: 600_000, description: 'Default 1000.' })),
+    failure_threshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Default 3.' })),
+    success_threshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Default 2.' })),
+    cooldown_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000, description: 'Default 5000.' })),
+  },
+  closed,
+);
+
+export const TrafficSplitSchema = Type.Object(
+  {
+    upstream: Type.String({ pattern: NAME_PATTERN }),
+    weight: Type.Integer({ minimum: 1, maximum: 10000 }),
+  },
+  closed,
+);
+
+export const MirrorSchema = Type.Object(
+  {
+    upstream: Type.String({ pattern: NAME_PATTERN }),
+    percent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, description: 'Share of requests mirrored. Default 100.' })),
   },
   closed,
 );
@@ -61,15 +112,20 @@ export const BackendSchema = Type.Object(
       description: 'http://host:port (HTTP/1.1), https://host:port (HTTP/2), or host:port (= https).',
     }),
     weight: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'Default 100.' })),
+    health_check: Type.Optional(HealthCheckSchema),
   },
   closed,
 );
 
 export const UpstreamSchema = Type.Object(
   {
-    route: RouteSchema,
+    route: Type.Optional(RouteSchema),
     load_balancing: Type.Optional(LoadBalancingSchema),
     backends: Type.Array(BackendSchema, { minItems: 1, maxItems: 1000 }),
+    traffic_split: Type.Optional(
+      Type.Array(TrafficSplitSchema, { maxItems: 32, description: 'Requests matching this route go to these upstreams by weight; empty = to this one.' }),
+    ),
+    mirror: Type.Optional(MirrorSchema),
   },
   closed,
 );

@@ -3,8 +3,9 @@
  * (`/listen/...` when the single-listener form was used, `/listeners/<i>/...` otherwise).
  */
 import { parseBackendAddress } from './backend-address.ts';
+import { checkRegexCost } from './regex-cost.ts';
 import type { ConfigInput } from './schema.ts';
-import type { Config, ConfigIssue } from './types.ts';
+import type { Config, ConfigIssue, Matcher, Route } from './types.ts';
 
 /** Most routes (= upstreams) one config may hold; the route index is built for this size. */
 export const MAX_ROUTES = 10_000;
@@ -26,16 +27,21 @@ export function semanticIssues(input: ConfigInput, config: Config): ConfigIssue[
   for (const name of names) {
     const up = config.upstream[name]!;
     const base = `/upstream/${escapePointer(name)}`;
-    const host = up.route.host;
-    if (host !== null && !HOST_PATTERN.test(host) && !IP_PATTERN.test(host)) {
-      add(`${base}/route/host`, 'route.host.invalid', 'host must be a hostname, an IP address or *.suffix');
+    if (up.route) {
+      checkRoute(up.route, `${base}/route`, add);
+      const key = routeKey(up.route);
+      const other = routeKeys.get(key);
+      if (other !== undefined) {
+        add(`${base}/route`, 'route.duplicate', `route (host, path_prefix, method, matchers) is the same as upstream '${other}'`);
+      } else {
+        routeKeys.set(key, name);
+      }
     }
-    const key = `${host ?? '*any*'} ${up.route.path_prefix} ${up.route.method ?? '*any*'}`;
-    const other = routeKeys.get(key);
-    if (other !== undefined) {
-      add(`${base}/route`, 'route.duplicate', `route (host, path_prefix, method) is the same as upstream '${other}'`);
-    } else {
-      routeKeys.set(key, name);
+    checkTargets(config, name, base, add);
+    const lb = up.load_balancing;
+    if (lb.key !== null && lb.type !== 'consistent-hash') {
+      const ptr = input.upstream[name]?.load_balancing ? `${base}/load_balancing/key` : '/load_balancing/key';
+      add(ptr, 'load_balancing.key.unused', `key is only used by consistent-hash, not ${lb.type}`);
     }
     const ids = new Set<string>();
     const addresses = new Set<string>();
@@ -49,6 +55,10 @@ export function semanticIssues(input: ConfigInput, config: Config): ConfigIssue[
         add(`${bp}/address`, 'backend.address.duplicate', 'two backends of this upstream have the same address');
       }
       addresses.add(b.address);
+      const hc = b.health_check;
+      if (hc && hc.timeout_ms > hc.interval) {
+        add(`${bp}/health_check/timeout_ms`, 'health.timeout_exceeds_interval', `timeout_ms (${hc.timeout_ms}) must not exceed interval (${hc.interval})`);
+      }
     });
   }
 
@@ -67,6 +77,56 @@ export function semanticIssues(input: ConfigInput, config: Config): ConfigIssue[
 }
 
 type Add = (pointer: string, code: string, message: string) => void;
+
+function checkRoute(route: Route, ptr: string, add: Add): void {
+  const host = route.host;
+  if (host !== null && !HOST_PATTERN.test(host) && !IP_PATTERN.test(host)) {
+    add(`${ptr}/host`, 'route.host.invalid', 'host must be a hostname, an IP address or *.suffix');
+  }
+  for (const field of ['headers', 'query', 'cookies'] as const) {
+    const names = new Set<string>();
+    route[field].forEach((m, i) => {
+      const mp = `${ptr}/${field}/${i}`;
+      const kinds = (['exact', 'prefix', 'present', 'regex'] as const).filter((k) => m[k] !== undefined);
+      if (kinds.length !== 1) add(mp, 'route.matcher.kind', 'a matcher needs exactly one of exact, prefix, present, regex');
+      if (names.has(m.name)) add(`${mp}/name`, 'route.matcher.duplicate', `${field} matcher '${m.name}' is given twice`);
+      names.add(m.name);
+      if (field === 'headers' && !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(m.name)) {
+        add(`${mp}/name`, 'route.matcher.name', 'header names are tokens (letters, digits, -, _ …)');
+      }
+      if (m.regex !== undefined) {
+        const verdict = checkRegexCost(m.regex);
+        if (!verdict.ok) add(`${mp}/regex`, verdict.code, verdict.reason);
+      }
+    });
+  }
+}
+
+function matcherKey(m: Matcher): string {
+  return JSON.stringify([m.name, m.exact ?? null, m.prefix ?? null, m.present ?? null, m.regex ?? null]);
+}
+
+/** Two routes with the same key would always tie: a configuration error. */
+function routeKey(r: Route): string {
+  const ms = (list: readonly Matcher[]) => list.map(matcherKey).sort().join(',');
+  return [r.host ?? '*any*', r.path_prefix, r.method ?? '*any*', ms(r.headers), ms(r.query), ms(r.cookies)].join(' ');
+}
+
+/** traffic_split and mirror targets exist, are not nested, and mirror is not itself. */
+function checkTargets(config: Config, name: string, base: string, add: Add): void {
+  const up = config.upstream[name]!;
+  up.traffic_split.forEach((t, i) => {
+    const target = config.upstream[t.upstream];
+    if (!target) add(`${base}/traffic_split/${i}/upstream`, 'upstream.split.unknown', `no upstream named '${t.upstream}'`);
+    else if (t.upstream !== name && target.traffic_split.length > 0) {
+      add(`${base}/traffic_split/${i}/upstream`, 'upstream.split.nested', `'${t.upstream}' has a traffic_split itself; splits do not chain`);
+    }
+  });
+  if (up.mirror) {
+    if (!config.upstream[up.mirror.upstream]) add(`${base}/mirror/upstream`, 'upstream.mirror.unknown', `no upstream named '${up.mirror.upstream}'`);
+    else if (up.mirror.upstream === name) add(`${base}/mirror/upstream`, 'upstream.mirror.self', 'an upstream cannot mirror to itself');
+  }
+}
 
 function checkListeners(input: ConfigInput, config: Config, add: Add): void {
   if (input.listen && input.listeners) {

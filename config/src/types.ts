@@ -4,7 +4,7 @@
  * Produced only by `parseConfig`; treat it as immutable.
  */
 
-export type LbType = 'round-robin' | 'random';
+export type LbType = 'round-robin' | 'random' | 'consistent-hash' | 'least-connections' | 'latency-aware' | 'sticky-cid';
 
 export interface TlsIdentity {
   readonly cert: string;
@@ -18,12 +18,46 @@ export interface Listener {
   readonly tls: TlsIdentity;
 }
 
+/** A request attribute test; exactly one of exact / prefix / present / regex is set. */
+export interface Matcher {
+  /** Header names lowercased; query and cookie names as written. */
+  readonly name: string;
+  readonly exact?: string;
+  readonly prefix?: string;
+  readonly present?: boolean;
+  /** Anchored whole-value match; passed the cost bound (regex-cost.ts). */
+  readonly regex?: string;
+}
+
 export interface Route {
   /** Lowercased exact host or `*.suffix`; null = any host. */
   readonly host: string | null;
   readonly path_prefix: string;
   /** Uppercased method; null = any method. */
   readonly method: string | null;
+  /** All must match; empty = unconstrained. */
+  readonly headers: readonly Matcher[];
+  readonly query: readonly Matcher[];
+  readonly cookies: readonly Matcher[];
+}
+
+export interface HealthCheck {
+  readonly path: string;
+  readonly interval: number;
+  readonly timeout_ms: number;
+  readonly failure_threshold: number;
+  readonly success_threshold: number;
+  readonly cooldown_ms: number;
+}
+
+export interface TrafficSplit {
+  readonly upstream: string;
+  readonly weight: number;
+}
+
+export interface Mirror {
+  readonly upstream: string;
+  readonly percent: number;
 }
 
 export interface LoadBalancing {
@@ -36,12 +70,18 @@ export interface Backend {
   /** `http://host:port` or `https://host:port`, explicit port, no path. */
   readonly address: string;
   readonly weight: number;
+  /** Active probing; null = passive ejection only. */
+  readonly health_check: HealthCheck | null;
 }
 
 export interface Upstream {
-  readonly route: Route;
+  /** null: not routable by itself, only a target of another upstream's traffic_split/mirror. */
+  readonly route: Route | null;
   readonly load_balancing: LoadBalancing;
   readonly backends: readonly Backend[];
+  /** Empty = all matching traffic goes to this upstream's own backends. */
+  readonly traffic_split: readonly TrafficSplit[];
+  readonly mirror: Mirror | null;
 }
 
 export interface UpstreamTls {

@@ -19,5 +19,8 @@ export function createBalancer(type: LbType, backends: readonly WeightedBackend[
       return createRoundRobin(backends, deps.roundRobinState());
     case 'random':
       return createRandom(backends, deps.random);
+    default:
+      // Policies being added in issue 3; compile refuses them until their balancer exists.
+      throw new Error(`load_balancing.type ${type} is not supported by this data plane yet`);
   }
 }

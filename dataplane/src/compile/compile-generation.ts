@@ -32,12 +32,12 @@ export function compileGeneration(config: Config, ref: Generation['ref'], state:
   const transportKeys = new Set<string>();
   const cursorKeys = new Set<string>();
   const upstreams = new Map<string, CompiledUpstream>();
-  const routes: Array<{ upstream: string; route: Config['upstream'][string]['route'] }> = [];
+  const routes: Array<{ upstream: string; route: NonNullable<Config['upstream'][string]['route']> }> = [];
 
   for (const name of Object.keys(config.upstream).sort()) {
     const upstream = config.upstream[name];
     if (upstream === undefined) continue;
-    routes.push({ upstream: name, route: upstream.route });
+    if (upstream.route) routes.push({ upstream: name, route: upstream.route });
     const backends: CompiledBackend[] = upstream.backends.map((b) => {
       const { key, transport } = state.transport(name, b.address, settings);
       transportKeys.add(key);

@@ -5,7 +5,7 @@ import { normalizeRequestHost } from '../http/request-host.ts';
 import { matchingPath } from './match-path.ts';
 import { compileRouteTable } from './route-table.ts';
 
-const r = (host: string | null, path_prefix: string, method: string | null = null): Route => ({ host, path_prefix, method });
+const r = (host: string | null, path_prefix: string, method: string | null = null): Route => ({ host, path_prefix, method, headers: [], query: [], cookies: [] });
 
 const table = compileRouteTable([
   { upstream: 'root', route: r(null, '/') },

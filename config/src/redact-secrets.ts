@@ -1,0 +1,39 @@
+/**
+ * Redaction of secret-looking values before they leave the control plane (diffs, documents,
+ * errors). Deliberately over-eager: a value is replaced by `"[redacted]"` when it sits at a key
+ * named `key`, `token`, `secret`, `password` or ending in `_key`, `_token`, `_secret`,
+ * `_password` (case-insensitive; the whole value, whatever its type), or when it is a string
+ * containing a PEM header (`-----BEGIN`), wherever it is. Listener `tls.key` holds a file path,
+ * not key material, and is redacted anyway: a rule without exceptions cannot leak by mistake.
+ */
+
+export const REDACTED = '[redacted]';
+
+const SECRET_NAMES: ReadonlySet<string> = new Set(['key', 'token', 'secret', 'password']);
+const SECRET_SUFFIXES = ['_key', '_token', '_secret', '_password'] as const;
+
+/** True when a value stored under `name` is treated as a secret. */
+export function isSecretKey(name: string): boolean {
+  const n = name.toLowerCase();
+  return SECRET_NAMES.has(n) || SECRET_SUFFIXES.some((s) => n.endsWith(s));
+}
+
+export function looksLikePem(value: string): boolean {
+  return value.includes('-----BEGIN');
+}
+
+/**
+ * A redacted deep copy of the JSON value `value`, which is stored under the object key `field`
+ * ('' for none; array elements count as stored under their array's key).
+ */
+export function redactSecrets(value: unknown, field = ''): unknown {
+  if (field !== '' && isSecretKey(field)) return REDACTED;
+  if (typeof value === 'string') return looksLikePem(value) ? REDACTED : value;
+  if (Array.isArray(value)) return value.map((v) => redactSecrets(v, field));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = redactSecrets(v, k);
+    return out;
+  }
+  return value;
+}
