@@ -11,7 +11,8 @@
  *   /version, /log, /observability, /compat → global
  *   any other top-level key               → policy (performance, upstream_tls, resilience…)
  */
-import type { ChangeEntity } from './diff.ts';
+/** The kinds of entity a config change belongs to. */
+export type ChangeEntity = 'listener' | 'upstream' | 'route' | 'backend' | 'policy' | 'global';
 
 const GLOBAL_KEYS: ReadonlySet<string> = new Set(['version', 'log', 'observability', 'compat']);
 

@@ -13,12 +13,12 @@
  * Secret-looking values are replaced by `"[redacted]"` (see `redactSecrets`).
  */
 import { canonicalJson } from './canonical.ts';
-import { entityOf, isCollection } from './diff-entities.ts';
+import { type ChangeEntity, entityOf, isCollection } from './diff-entities.ts';
 import { redactSecrets } from './redact-secrets.ts';
 import { escapePointer } from './semantic-checks.ts';
 import type { Config } from './types.ts';
 
-export type ChangeEntity = 'listener' | 'upstream' | 'route' | 'backend' | 'policy' | 'global';
+export type { ChangeEntity };
 export type ChangeOp = 'add' | 'remove' | 'change';
 
 /**

@@ -1,8 +1,12 @@
 /** @spooky/config: the config contract shared by the control plane and data planes. */
 export { type BackendAddress, parseBackendAddress } from './backend-address.ts';
+export { type BehaviourResult, behaviourDiff, MAX_BEHAVIOUR_REQUESTS, type RoutedTo } from './behaviour-diff.ts';
 export { canonicalJson, DIGEST_PATTERN, digest } from './canonical.ts';
+export { type Change, type ChangeEntity, type ChangeOp, diff, diffDocuments } from './diff.ts';
 export { DEFAULTS, normalizePathPrefix, normalizeRouteHost } from './normalize-config.ts';
 export { type ConfigFormat, MAX_CONFIG_BYTES, parseConfig, parseConfigText } from './parse-config.ts';
+export { isSecretKey, REDACTED, redactSecrets } from './redact-secrets.ts';
+export { type ProbeRequest, type ReferenceResolver, referenceResolver, resolveReference } from './route-reference.ts';
 export { type ConfigInput, ConfigInputSchema, LB_TYPES, SCHEMA_VERSION } from './schema.ts';
 export { escapePointer, MAX_ROUTES } from './semantic-checks.ts';
 export type * from './types.ts';

@@ -4,8 +4,13 @@
  * named `key`, `token`, `secret`, `password` or ending in `_key`, `_token`, `_secret`,
  * `_password` (case-insensitive; the whole value, whatever its type), or when it is a string
  * containing a PEM header (`-----BEGIN`), wherever it is. Listener `tls.key` holds a file path,
- * not key material, and is redacted anyway: a rule without exceptions cannot leak by mistake.
+ * not key material, and is redacted anyway. One exception: `load_balancing.key` holds a request-key
+ * *spec* (`header:x-user`, `path`, …), kept readable when it has exactly that form, because an
+ * operator must see a changed hash key in a diff.
  */
+import { LB_KEY_PATTERN } from './schema.ts';
+
+const LB_KEY = new RegExp(LB_KEY_PATTERN);
 
 export const REDACTED = '[redacted]';
 
@@ -27,6 +32,7 @@ export function looksLikePem(value: string): boolean {
  * ('' for none; array elements count as stored under their array's key).
  */
 export function redactSecrets(value: unknown, field = ''): unknown {
+  if (field === 'key' && typeof value === 'string' && LB_KEY.test(value)) return value;
   if (field !== '' && isSecretKey(field)) return REDACTED;
   if (typeof value === 'string') return looksLikePem(value) ? REDACTED : value;
   if (Array.isArray(value)) return value.map((v) => redactSecrets(v, field));

@@ -21,6 +21,12 @@ export const ERROR_TABLE = {
   precondition_required: { status: 428, title: 'If-Match header required' },
   precondition_failed: { status: 412, title: 'Active pointer changed (stale If-Match)' },
   nothing_to_rollback: { status: 409, title: 'Nothing to roll back to' },
+  generation_failed: { status: 409, title: 'Generation was rejected by a node (send force: true to activate anyway)' },
+  schema_unsupported: { status: 422, title: 'Connected nodes cannot run this config schema version' },
+  idempotency_key_reused: { status: 422, title: 'Idempotency-Key was used for a different request' },
+  idempotency_in_progress: { status: 409, title: 'A request with this Idempotency-Key is still in progress' },
+  cursor_expired: { status: 410, title: 'Event cursor is older than the retained events' },
+  token_exists: { status: 409, title: 'A token with this name exists' },
   not_ready: { status: 503, title: 'Not ready' },
   internal: { status: 500, title: 'Internal error' },
   settings_invalid: { status: 500, title: 'Invalid settings' },
@@ -33,13 +39,20 @@ export class CpError extends Error {
   readonly code: CpErrorCode;
   readonly status: number;
   readonly issues: readonly ConfigIssue[] | undefined;
+  /** Extra problem members for scripts (e.g. `nodes` of schema_unsupported); never secrets. */
+  readonly extensions: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(code: CpErrorCode, detail: string, options?: { issues?: readonly ConfigIssue[]; cause?: unknown }) {
+  constructor(
+    code: CpErrorCode,
+    detail: string,
+    options?: { issues?: readonly ConfigIssue[]; extensions?: Readonly<Record<string, unknown>>; cause?: unknown },
+  ) {
     super(detail, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CpError';
     this.code = code;
     this.status = ERROR_TABLE[code].status;
     this.issues = options?.issues;
+    this.extensions = options?.extensions;
   }
 }
 

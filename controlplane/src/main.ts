@@ -8,10 +8,9 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from './api/build-api.ts';
 import { TokenAuthenticator } from './auth/token-authenticator.ts';
+import { composeControlPlane } from './compose.ts';
 import { createDistributionServer } from './distribution/distribution-server.ts';
 import { isCpError } from './errors.ts';
-import { ActiveService } from './generations/active-service.ts';
-import { GenerationService } from './generations/generation-service.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { parseSettings } from './settings/settings.ts';
@@ -20,33 +19,32 @@ import { openStore, type SqliteStore } from './store/open-store.ts';
 async function main(): Promise<void> {
   const settings = parseSettings(process.argv.slice(2), process.env);
   const logger = createLogger({ level: settings.logLevel });
-  const auth = TokenAuthenticator.fromFile(settings.tokensFile);
+  const auth = TokenAuthenticator.fromFile(settings.tokensFile, {
+    onReloadError: (err) =>
+      logger.error({ code: isCpError(err) ? err.code : undefined, detail: (err as Error).message }, 'tokens file reload failed; previous tokens stay in force'),
+  });
   const store = openStore(settings.dbPath);
   let api: FastifyInstance | undefined;
   let distribution: ReturnType<typeof createDistributionServer> | undefined;
   try {
-    const clock = { now: () => new Date() };
-    const generations = new GenerationService({ repo: store.generations, audit: store.audit, clock });
-    const active = new ActiveService({
-      repo: store.generations,
-      audit: store.audit,
-      clock,
+    const metrics = createMetrics();
+    const core = composeControlPlane(store, {
+      reportIntervalMs: settings.reportIntervalMs,
       onListenerError: (err) => logger.error({ err }, 'active-changed listener failed'),
     });
     api = buildApi({
-      generations,
-      active,
-      nodes: store.nodes,
+      ...core.api,
       auth,
-      metrics: createMetrics(),
+      metrics,
       ready: () => store.isReady(),
       logger: logger.child({ component: 'api' }),
     });
     distribution = createDistributionServer({
-      source: active,
-      recorder: store.nodes,
+      source: core.active,
+      recorder: core.recorder,
       logger: logger.child({ component: 'distribution' }),
       reportIntervalMs: settings.reportIntervalMs,
+      metricsRegistry: metrics.registry,
     });
     await api.listen({ host: settings.http.host, port: settings.http.port, listenTextResolver: () => 'http listening' });
     const httpPort = portOf(api);

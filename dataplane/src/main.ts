@@ -3,7 +3,8 @@
  * Composition root of the data plane process: settings → modules → start.
  *
  *   node dataplane/src/main.ts --control-plane HOST:PORT --node-id ID --scope SCOPE \
- *     --cache-dir DIR --admin HOST:PORT [--label k=v]... [--log-level info]
+ *     --cache-dir DIR --admin HOST:PORT [--label k=v]... [--log-level info] \
+ *     [--cache-grace-ms 2000] [--cache-max-age 24h]
  *   node dataplane/src/main.ts --config FILE --admin HOST:PORT          (standalone)
  *
  * Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a startup failure (admin port,
@@ -11,7 +12,9 @@
  *
  * Log lines other processes wait on: "data plane started" {admin: "http://HOST:PORT"} once
  * the admin server listens; "generation applied" / "generation rejected" per apply;
- * "data plane stopped" before a clean exit.
+ * "health transition" {upstream, backend, from, to, reason} per backend status change;
+ * "data plane stopped" before a clean exit; with a control plane also "generation cached" and
+ * "disk cache not served" (see cache/).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -20,9 +23,16 @@ import { startAdminServer } from './admin/admin-server.ts';
 import { createServingApplier } from './apply/serving-applier.ts';
 import { parseFlags, type Settings, USAGE } from './bootstrap/flags.ts';
 import { loadConfigFile } from './bootstrap/load-config-file.ts';
+import { withGenerationCache } from './cache/caching-applier.ts';
+import { type ColdStart, startColdStart } from './cache/cold-start.ts';
+import { createGenerationCache } from './cache/generation-cache.ts';
 import { type ControlClient, createControlClient } from './control/control-client.ts';
+import { startHealthLog } from './health/health-log.ts';
+import { healthUnreadyReason } from './health/readiness.ts';
 import { ListenerManager } from './ingress/listener-manager.ts';
 import { startAccessLog } from './observability/access-log.ts';
+import { startMirrorLog } from './mirroring/mirror-events.ts';
+import { startRouteTrace } from './routing/route-trace.ts';
 import { createLogger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createRequestHandler } from './pipeline/request-handler.ts';
@@ -40,6 +50,9 @@ async function main(settings: Settings): Promise<void> {
   const bootId = randomUUID();
   const metrics = createMetrics();
   const stopAccessLog = startAccessLog(logger);
+  const stopRouteTrace = startRouteTrace(logger);
+  const stopMirrorLog = startMirrorLog(logger);
+  const stopHealthLog = startHealthLog(logger);
   const store = new GenerationStore();
   const state = new LongLivedState();
   const handleRequest = createRequestHandler({ store, state, logger });
@@ -51,9 +64,19 @@ async function main(settings: Settings): Promise<void> {
   const applier = createServingApplier({ store, state, listeners, logger, observer: metrics });
 
   let draining = false;
+  let coldStart: ColdStart | null = null;
   let admin: Awaited<ReturnType<typeof startAdminServer>>;
   try {
-    admin = await startAdminServer(settings.admin.host, settings.admin.port, { applier, registry: metrics.registry, draining: () => draining });
+    admin = await startAdminServer(settings.admin.host, settings.admin.port, {
+      applier,
+      registry: metrics.registry,
+      draining: () => draining,
+      notServingReason: () => coldStart?.notServingReason() ?? null,
+      healthUnreadyReason: () => {
+        const served = store.current();
+        return served === null ? null : healthUnreadyReason(served.upstreams.values(), (u, a) => state.health.isAvailable(u, a));
+      },
+    });
   } catch (err) {
     logger.fatal({ err: (err as Error).message, admin: settings.admin }, 'admin server could not listen');
     process.exit(1);
@@ -75,10 +98,14 @@ async function main(settings: Settings): Promise<void> {
       process.exit(1);
     }, settings.drainTimeoutMs + 5000);
     hardStop.unref();
+    coldStart?.cancel();
     await control?.stop().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'control client stop failed'));
     await listeners.closeAll(settings.drainTimeoutMs);
     await state.close();
     stopAccessLog();
+    stopRouteTrace();
+    stopMirrorLog();
+    stopHealthLog();
     metrics.close();
     await admin.close();
     logger.info('data plane stopped');
@@ -99,9 +126,11 @@ async function main(settings: Settings): Promise<void> {
     return;
   }
 
-  // The disk cache of the last good generation is a later issue: the directory is created
-  // (so deployments can mount it now) but nothing is read or written yet.
+  // Every generation the control plane delivers and we apply is cached on disk; if the control
+  // plane stays silent for the grace period, the cache is served instead (cache/cold-start.ts).
   await mkdir(settings.cacheDir, { recursive: true });
+  const cache = createGenerationCache(settings.cacheDir);
+  const caching = withGenerationCache(applier, cache, logger);
   control = createControlClient({
     address: settings.controlPlane,
     nodeId: settings.nodeId,
@@ -111,11 +140,19 @@ async function main(settings: Settings): Promise<void> {
     schemaMin: 1,
     schemaMax: SCHEMA_VERSION,
     build: BUILD,
-    applier,
+    applier: caching,
     logger,
     counters: () => metrics.counters(),
   });
   control.start();
+  coldStart = startColdStart({
+    applier: caching,
+    cache,
+    scope: settings.scope,
+    graceMs: settings.cacheGraceMs,
+    maxAgeMs: settings.cacheMaxAgeMs,
+    logger,
+  });
 }
 
 const flags = parseFlags(process.argv.slice(2));

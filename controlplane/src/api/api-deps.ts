@@ -1,19 +1,28 @@
-/** What buildApi needs; wired in main.ts (or a test). */
+/** What buildApi needs; wired in compose.ts + main.ts (or the test kit). */
 import type { ActiveService } from '../generations/active-service.ts';
+import type { FleetService } from '../generations/fleet-service.ts';
 import type { GenerationService } from '../generations/generation-service.ts';
-import type { NodeReader } from '../generations/ports.ts';
+import type { EventLog } from '../generations/lifecycle-ports.ts';
+import type { AuditReader, Clock } from '../generations/ports.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { CpMetrics } from '../observability/metrics.ts';
 import type { Authenticator } from './guard.ts';
+import type { IdempotencyStore } from './idempotency.ts';
 
 export interface ApiDeps {
   readonly generations: GenerationService;
   readonly active: ActiveService;
-  readonly nodes: NodeReader;
+  readonly fleet: FleetService;
+  readonly audit: AuditReader;
+  readonly events: EventLog;
+  readonly idempotency: IdempotencyStore;
   readonly auth: Authenticator;
   readonly metrics: CpMetrics;
+  readonly clock: Clock;
   /** Readiness: store open and migrated. */
   readonly ready: () => boolean;
   /** Omitted → fastify logging off (tests). */
   readonly logger?: Logger;
+  /** SSE heartbeat comment period on GET /v1/events; default 15 000 ms. */
+  readonly sseHeartbeatMs?: number;
 }

@@ -1,55 +1,75 @@
 /**
- * Test wiring for in-process API tests: a real SQLite file in a temp dir, the real use cases,
- * and three tokens: `admin-token` (admin, all scopes), `reader-token` (config:read +
- * fleet:read), `eu-token` (admin on scope prod-eu only).
+ * Test wiring for in-process API tests: a real SQLite file in a temp dir, the real use cases
+ * (compose.ts, as main.ts wires them), and three tokens: `admin-token` (admin, all scopes),
+ * `reader-token` (config:read + fleet:read), `eu-token` (admin on scope prod-eu only).
+ * `tokensFile` (a path) makes the kit authenticate against that file instead (reloaded on
+ * change, like main.ts). `recorder` is what the gRPC server would be given.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { hashToken, TokenAuthenticator } from '../auth/token-authenticator.ts';
-import { ActiveService } from '../generations/active-service.ts';
-import { GenerationService } from '../generations/generation-service.ts';
+import { composeControlPlane } from '../compose.ts';
+import type { ActiveService } from '../generations/active-service.ts';
+import type { FleetService } from '../generations/fleet-service.ts';
+import type { LifecycleRecorder } from '../generations/lifecycle-recorder.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { openStore, type SqliteStore } from '../store/open-store.ts';
 import { buildApi } from './build-api.ts';
 
 export const MINIMAL_YAML = readFileSync(new URL('../../../config/examples/minimal.yaml', import.meta.url), 'utf8');
 
+export const KIT_TOKENS = [
+  { name: 'admin', sha256: hashToken('admin-token'), permissions: ['admin'], scopes: ['*'] },
+  { name: 'reader', sha256: hashToken('reader-token'), permissions: ['config:read', 'fleet:read'], scopes: ['*'] },
+  { name: 'eu', sha256: hashToken('eu-token'), permissions: ['admin'], scopes: ['prod-eu'] },
+];
+
+export interface ApiKitOptions {
+  /** Clock of the use cases, the fleet view and the token expiry; default real time. */
+  readonly now?: () => Date;
+  readonly reportIntervalMs?: number;
+  readonly tokensFile?: string;
+  readonly eventRetention?: number;
+  readonly sseHeartbeatMs?: number;
+}
+
 export interface ApiKit {
   readonly app: FastifyInstance;
   readonly store: SqliteStore;
   readonly active: ActiveService;
+  readonly recorder: LifecycleRecorder;
+  readonly fleet: FleetService;
+  /** The temp directory holding the database (removed by close). */
+  readonly dir: string;
   close(): Promise<void>;
 }
 
-export function startApiKit(): ApiKit {
+export function startApiKit(options: ApiKitOptions = {}): ApiKit {
   const dir = mkdtempSync(join(tmpdir(), 'spooky-api-'));
-  const store = openStore(join(dir, 'cp.db'));
-  const clock = { now: () => new Date() };
-  const generations = new GenerationService({ repo: store.generations, audit: store.audit, clock });
-  const active = new ActiveService({ repo: store.generations, audit: store.audit, clock });
-  const auth = TokenAuthenticator.fromJson(
-    JSON.stringify({
-      tokens: [
-        { name: 'admin', sha256: hashToken('admin-token'), permissions: ['admin'], scopes: ['*'] },
-        { name: 'reader', sha256: hashToken('reader-token'), permissions: ['config:read', 'fleet:read'], scopes: ['*'] },
-        { name: 'eu', sha256: hashToken('eu-token'), permissions: ['admin'], scopes: ['prod-eu'] },
-      ],
-    }),
-  );
+  const store = openStore(join(dir, 'cp.db'), options.eventRetention === undefined ? {} : { eventRetention: options.eventRetention });
+  const now = options.now ?? (() => new Date());
+  const clock = { now };
+  const core = composeControlPlane(store, { clock, reportIntervalMs: options.reportIntervalMs ?? 10_000 });
+  const tokenOptions = { now: () => now().getTime() };
+  const auth = options.tokensFile
+    ? TokenAuthenticator.fromFile(options.tokensFile, tokenOptions)
+    : TokenAuthenticator.fromJson(JSON.stringify({ tokens: KIT_TOKENS }), tokenOptions);
   const app = buildApi({
-    generations,
-    active,
-    nodes: store.nodes,
+    ...core.api,
     auth,
     metrics: createMetrics({ defaults: false }),
     ready: () => store.isReady(),
+    ...(options.sseHeartbeatMs === undefined ? {} : { sseHeartbeatMs: options.sseHeartbeatMs }),
   });
   return {
     app,
     store,
-    active,
+    active: core.active,
+    recorder: core.recorder,
+    fleet: core.fleet,
+    dir,
     close: async () => {
       await app.close();
       store.close();

@@ -84,7 +84,8 @@ describe('REST API', () => {
     assert.equal(res.statusCode, 200);
     assert.equal(res.json().valid, true);
     assert.match(res.json().digest, /^sha256:/);
-    assert.equal(res.json().diff, null);
+    // Nothing is active yet: every entity of the submitted config is an add.
+    assert.ok(res.json().diff.some((c: { entity: string; op: string }) => c.entity === 'upstream' && c.op === 'add'));
     const invalid = await kit.app.inject({
       method: 'POST',
       url: '/v1/scopes/default/validate',
@@ -134,7 +135,10 @@ describe('REST API', () => {
     assert.equal(first.statusCode, 200);
     assert.equal(first.json().active.version, 1);
     assert.equal(first.headers.etag, '"1"');
-    assert.deepEqual(first.json().changes, []);
+    assert.deepEqual(
+      first.json().changes.filter((c: { entity: string }) => c.entity === 'upstream').map((c: { id: string; op: string }) => `${c.id} ${c.op}`),
+      ['app add'],
+    );
     assert.equal((await put(2, '"0"')).statusCode, 412);
     const dry = await kit.app.inject({
       method: 'PUT',
@@ -229,7 +233,7 @@ describe('REST API', () => {
     const reader = { authorization: 'Bearer reader-token' };
     const status = await kit.app.inject({ url: '/v1/scopes/default/status', headers: reader });
     assert.equal(status.statusCode, 200);
-    assert.deepEqual(status.json().nodes, { total: 1, connected: 1, converged: 1, nacking: 0 });
+    assert.deepEqual(status.json().nodes, { total: 1, connected: 1, stale: 0, disconnected: 0, converged: 1, nacking: 0 });
     assert.deepEqual(status.json().byGeneration, [{ seq: active.seq, digest: active.digest, count: 1 }]);
     const nodes = await kit.app.inject({ url: '/v1/nodes?scope=default', headers: reader });
     assert.equal(nodes.json().items[0].nodeId, 'node-a');

@@ -1,15 +1,20 @@
 /**
  * The REST API as a fastify instance, not listening: main.ts calls listen, tests call inject().
  * Hooks are installed before the route plugins so every route inherits them: the guard
- * (auth, scope, reason), the request metrics, and the one problem+json error mapper.
+ * (auth, scope, reason), Idempotency-Key handling of mutating routes, the request metrics,
+ * and the one problem+json error mapper.
  */
 import { MAX_CONFIG_BYTES } from '@spooky/config';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiDeps } from './api-deps.ts';
 import { installGuard } from './guard.ts';
+import { installIdempotency } from './idempotency.ts';
 import { installProblemHandlers } from './problem.ts';
 import { activeRoutes } from './routes/active-routes.ts';
+import { auditRoutes } from './routes/audit-routes.ts';
 import { configRoutes } from './routes/config-routes.ts';
+import { diffRoutes } from './routes/diff-routes.ts';
+import { eventRoutes } from './routes/event-routes.ts';
 import { fleetRoutes } from './routes/fleet-routes.ts';
 import { generationRoutes } from './routes/generation-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
@@ -28,6 +33,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   installProblemHandlers(app);
   installGuard(app, deps.auth);
+  installIdempotency(app, deps.idempotency, () => deps.clock.now());
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     deps.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
@@ -37,7 +43,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.register(healthRoutes, deps);
   app.register(configRoutes, deps);
   app.register(generationRoutes, deps);
+  app.register(diffRoutes, deps);
   app.register(activeRoutes, deps);
   app.register(fleetRoutes, deps);
+  app.register(auditRoutes, deps);
+  app.register(eventRoutes, deps);
   return app;
 }

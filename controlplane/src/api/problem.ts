@@ -17,9 +17,15 @@ export interface Problem {
   readonly issues?: readonly ConfigIssue[];
 }
 
-export function problemOf(code: CpErrorCode, detail: string, issues?: readonly ConfigIssue[]): Problem {
+/** `extensions` add members (RFC 9457 §3.2) but never replace the standard ones. */
+export function problemOf(
+  code: CpErrorCode,
+  detail: string,
+  issues?: readonly ConfigIssue[],
+  extensions?: Readonly<Record<string, unknown>>,
+): Problem {
   const { status, title } = ERROR_TABLE[code];
-  return { type: `urn:spooky:problem:${code}`, title, status, detail, code, ...(issues ? { issues } : {}) };
+  return { ...extensions, type: `urn:spooky:problem:${code}`, title, status, detail, code, ...(issues ? { issues } : {}) };
 }
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
@@ -57,7 +63,7 @@ export function installProblemHandlers(app: FastifyInstance): void {
     const mapped = toCpError(err);
     if (mapped.status >= 500) request.log.error({ err }, 'request failed');
     const detail = mapped.status >= 500 ? 'internal error' : mapped.message;
-    return sendProblem(reply, problemOf(mapped.code, detail, mapped.issues));
+    return sendProblem(reply, problemOf(mapped.code, detail, mapped.issues, mapped.status >= 500 ? undefined : mapped.extensions));
   });
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) =>
     sendProblem(reply, problemOf('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`)),

@@ -1,9 +1,11 @@
 /** JSON shapes the REST API returns (CONTROL-PLANE.md). Pure mapping from use-case results. */
-import type { ActivePointer, GenerationMeta, NodeView } from '../generations/ports.ts';
+import type { NodeHistoryEntry } from '../generations/lifecycle-ports.ts';
+import type { ActivePointer, AuditEntry, GenerationMeta, NodeView } from '../generations/ports.ts';
 
-export function activeView(pointer: ActivePointer | null) {
+/** `lkgSeq`: the scope's last known good seq, null while none is recorded. */
+export function activeView(pointer: ActivePointer | null, lkgSeq: number | null) {
   if (!pointer) {
-    return { seq: null, digest: null, version: 0, activatedAt: null, actor: null, reason: null, lkgSeq: null };
+    return { seq: null, digest: null, version: 0, activatedAt: null, actor: null, reason: null, lkgSeq };
   }
   return {
     seq: pointer.seq,
@@ -12,8 +14,7 @@ export function activeView(pointer: ActivePointer | null) {
     activatedAt: pointer.activatedAt,
     actor: pointer.actor,
     reason: pointer.reason,
-    /** Last known good is not tracked yet. */
-    lkgSeq: null,
+    lkgSeq,
   };
 }
 
@@ -32,6 +33,8 @@ export function generationView(meta: GenerationMeta) {
     reason: meta.reason,
     createdAt: meta.createdAt,
     parentSeq: meta.parentSeq,
+    failed: meta.failedReason !== null,
+    failedReason: meta.failedReason,
   };
 }
 
@@ -55,5 +58,32 @@ export function nodeView(node: NodeView) {
     lastSeenAt: node.lastSeenAt,
     lastAck: node.lastAck,
     lastNack: node.lastNack,
+  };
+}
+
+export function nodeDetailView(node: NodeView, history: readonly NodeHistoryEntry[]) {
+  return {
+    ...nodeView(node),
+    history: history.map((h) => ({
+      kind: h.kind,
+      at: h.at,
+      bootId: h.bootId,
+      ...(h.seq === null ? {} : { seq: h.seq, digest: h.digest }),
+      ...(h.phase === null ? {} : { phase: h.phase }),
+    })),
+  };
+}
+
+/** One audit entry; `detail` is parsed, and canonicalJson(detail) is what `hash` covers. */
+export function auditView(entry: AuditEntry) {
+  return {
+    id: entry.id,
+    at: entry.at,
+    actor: entry.actor,
+    action: entry.action,
+    scope: entry.scope,
+    detail: JSON.parse(entry.detail) as unknown,
+    prev_hash: entry.prev_hash,
+    hash: entry.hash,
   };
 }

@@ -15,7 +15,7 @@ export type Permission = (typeof PERMISSIONS)[number];
 export interface Principal {
   readonly name: string;
   readonly permissions: ReadonlySet<Permission>;
-  /** Scope names, or '*' for every scope. */
+  /** Scope patterns: a name (`default`), a glob (`prod-*`, `*` matches any run of characters), or `*` (all). */
   readonly scopes: ReadonlySet<string>;
 }
 
@@ -24,5 +24,28 @@ export function hasPermission(principal: Principal, permission: Permission): boo
 }
 
 export function canAccessScope(principal: Principal, scope: string): boolean {
-  return principal.scopes.has('*') || principal.scopes.has(scope);
+  for (const pattern of principal.scopes) if (scopeMatches(pattern, scope)) return true;
+  return false;
+}
+
+/** True when the principal may see every scope (needed for records that name no scope). */
+export function canAccessAllScopes(principal: Principal): boolean {
+  return principal.scopes.has('*');
+}
+
+/** Glob match where `*` is any run of characters (possibly empty) and everything else is literal. */
+export function scopeMatches(pattern: string, scope: string): boolean {
+  if (!pattern.includes('*')) return pattern === scope;
+  const parts = pattern.split('*');
+  const first = parts[0] ?? '';
+  const last = parts[parts.length - 1] ?? '';
+  if (scope.length < first.length + last.length || !scope.startsWith(first) || !scope.endsWith(last)) return false;
+  let at = first.length;
+  const end = scope.length - last.length;
+  for (const middle of parts.slice(1, -1)) {
+    const found = scope.indexOf(middle, at);
+    if (found < 0 || found + middle.length > end) return false;
+    at = found + middle.length;
+  }
+  return true;
 }

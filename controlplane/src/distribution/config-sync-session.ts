@@ -6,14 +6,20 @@
  * Welcome → Push whenever the desired generation differs from what the node serves → Ack/Nack
  * answer it → Reports keep the node's view fresh. The stream's end, cancellation or error
  * records the node as disconnected (unless a newer stream of the same node superseded it).
+ * A push unanswered after `pushTimeoutMs` is abandoned: logged, counted, and the next trigger
+ * (Report, activation) may push again.
+ *
+ * Log lines: "distribution: push sent" {nonce, seq, digest, bytes, messages} per push;
+ * "distribution: push abandoned (no answer)"; "distribution: schema version outside the node's
+ * range, not pushed" (once per digest per stream).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type ServerDuplexStream, status } from '@grpc/grpc-js';
 import type { Ack, FromControlPlane, FromDataPlane, Hello, Nack, Report } from '@spooky/proto';
 import type pino from 'pino';
 import type { NodeParking } from './parking.ts';
-import type { DistributionSource, GenerationRef, NodeRecorder } from './ports.ts';
-import { afterAck, afterNack, afterPush, afterReport, decidePush, type SessionView } from './push-decision.ts';
+import type { DistributionSource, GenerationRef, NodeRecorder, NodeServingSource } from './ports.ts';
+import { afterAck, afterNack, afterPush, afterPushTimeout, afterReport, decidePush, type SessionView } from './push-decision.ts';
 import { pushMessages } from './push-messages.ts';
 import { StreamWriter } from './stream-writer.ts';
 import { fromWireIssues, fromWireRef, fromWireSource } from './wire-refs.ts';
@@ -26,6 +32,12 @@ export interface SessionDeps {
   readonly parking: NodeParking;
   readonly logger: pino.Logger;
   readonly reportIntervalMs: number;
+  /** How long a push may stay unanswered before it is abandoned. */
+  readonly pushTimeoutMs: number;
+  /** Called after each push is queued for writing (for counters). */
+  readonly onPushSent?: (session: ConfigSyncSession, target: GenerationRef) => void;
+  /** Called when a push is abandoned for lack of an answer. */
+  readonly onPushAbandoned?: (session: ConfigSyncSession, target: GenerationRef) => void;
   /** Called once the Hello is accepted; may supersede an older session of the same node. */
   readonly onIdentified: (session: ConfigSyncSession) => void;
   /** Called once when the stream is over, whatever the reason. */
@@ -45,6 +57,10 @@ export class ConfigSyncSession {
   #log: pino.Logger;
   #view: SessionView = { serving: null, pending: null, queued: null };
   #retryTimer: NodeJS.Timeout | null = null;
+  #pushTimer: NodeJS.Timeout | null = null;
+  #servingSource: NodeServingSource = 'none';
+  /** Digest whose schema refusal was logged last (log once, not on every Report). */
+  #schemaRefusalLogged: string | null = null;
   #closed = false;
   #superseded = false;
 
@@ -86,8 +102,24 @@ export class ConfigSyncSession {
     }
     const nowMs = this.#now();
     const parked = desired ? this.#deps.parking.get(hello.nodeId, hello.bootId, desired.digest) : undefined;
-    const decision = decidePush({ desired, session: this.#view, parked, nowMs });
+    const decision = decidePush({
+      desired,
+      session: this.#view,
+      parked,
+      nowMs,
+      servingSource: this.#servingSource,
+      schemaRange: { min: hello.schemaMin, max: hello.schemaMax },
+    });
     switch (decision.kind) {
+      case 'schema-unsupported':
+        if (desired !== null && this.#schemaRefusalLogged !== desired.digest) {
+          this.#schemaRefusalLogged = desired.digest;
+          this.#log.warn(
+            { seq: desired.seq, digest: desired.digest, schemaVersion: decision.schemaVersion, schemaMin: hello.schemaMin, schemaMax: hello.schemaMax },
+            "distribution: schema version outside the node's range, not pushed",
+          );
+        }
+        return;
       case 'wait-pending':
         this.#view = { ...this.#view, queued: decision.queued };
         return;
@@ -151,6 +183,7 @@ export class ConfigSyncSession {
     this.#log = this.#log.child({ nodeId: hello.nodeId, bootId: hello.bootId, scope: hello.scope });
     const serving = fromWireRef(hello.serving);
     this.#view = { serving, pending: null, queued: null };
+    this.#servingSource = fromWireSource(hello.source);
     this.#deps.parking.enterBoot(hello.nodeId, hello.bootId);
     this.#deps.onIdentified(this);
     this.#deps.recorder.connected({
@@ -165,7 +198,7 @@ export class ConfigSyncSession {
       source: fromWireSource(hello.source),
       at: new Date(this.#now()),
     });
-    this.#log.info({ servingSeq: serving?.seq, servingDigest: serving?.digest }, 'distribution: node connected');
+    this.#log.info({ servingSeq: serving?.seq, servingDigest: serving?.digest, source: this.#servingSource }, 'distribution: node connected');
     void this.#writer.send([
       {
         msg: {
@@ -179,13 +212,15 @@ export class ConfigSyncSession {
 
   #onAck(hello: Hello, ack: Ack): void {
     const applied = fromWireRef(ack.applied);
-    const at = new Date(ack.servingAtUnixMs > 0 ? ack.servingAtUnixMs : this.#now());
+    const at = new Date(this.#now()); // control-plane clock (see #onReport)
     const effect = afterAck(this.#view, ack.nonce, applied);
     const ref = applied ?? (effect.matched ? this.#view.pending?.target : undefined);
     if (ref) this.#deps.recorder.acked(hello.nodeId, hello.bootId, ref, at);
     this.#log.info({ nonce: ack.nonce, seq: ref?.seq, digest: ref?.digest, current: effect.matched }, 'distribution: ack');
     if (!effect.matched) return;
     this.#view = effect.session;
+    this.#servingSource = 'control-plane';
+    this.#clearPushTimer();
     if (ref) this.#deps.parking.release(hello.nodeId, hello.bootId, ref.digest);
     this.evaluate();
   }
@@ -224,14 +259,18 @@ export class ConfigSyncSession {
     const effect = afterNack(this.#view, nack.nonce, stillServing);
     if (!effect.matched) return;
     this.#view = effect.session;
+    this.#clearPushTimer();
     this.evaluate();
   }
 
   #onReport(hello: Hello, report: Report): void {
     const serving = fromWireRef(report.serving);
-    const at = new Date(report.atUnixMs > 0 ? report.atUnixMs : this.#now());
+    // The control plane's clock, not the node's: staleness is judged against these times,
+    // and a node's clock may be skewed.
+    const at = new Date(this.#now());
     this.#deps.recorder.reported(hello.nodeId, hello.bootId, serving, fromWireSource(report.source), at);
     this.#view = afterReport(this.#view, serving);
+    this.#servingSource = fromWireSource(report.source);
     this.evaluate();
   }
 
@@ -241,9 +280,32 @@ export class ConfigSyncSession {
     const messages = pushMessages(nonce, target, payload);
     this.#log.info(
       { nonce, seq: target.seq, digest: target.digest, bytes: payload.byteLength, messages: messages.length },
-      'distribution: push',
+      'distribution: push sent',
     );
     void this.#writer.send(messages);
+    this.#deps.onPushSent?.(this, target);
+    this.#clearPushTimer();
+    this.#pushTimer = setTimeout(() => this.#abandon(nonce, target), this.#deps.pushTimeoutMs);
+    this.#pushTimer.unref();
+  }
+
+  /** No answer in time: free the slot; the next Report or activation decides again. */
+  #abandon(nonce: string, target: GenerationRef): void {
+    this.#pushTimer = null;
+    if (this.#closed) return;
+    const effect = afterPushTimeout(this.#view, nonce);
+    if (!effect.matched) return;
+    this.#view = effect.session;
+    this.#log.warn(
+      { nonce, seq: target.seq, digest: target.digest, timeoutMs: this.#deps.pushTimeoutMs },
+      'distribution: push abandoned (no answer)',
+    );
+    this.#deps.onPushAbandoned?.(this, target);
+  }
+
+  #clearPushTimer(): void {
+    if (this.#pushTimer !== null) clearTimeout(this.#pushTimer);
+    this.#pushTimer = null;
   }
 
   #scheduleRetry(delayMs: number): void {
@@ -271,6 +333,7 @@ export class ConfigSyncSession {
     this.#writer.close();
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
+    this.#clearPushTimer();
     this.#deps.onClosed(this);
     const hello = this.#hello;
     if (hello !== null && !this.#superseded) {

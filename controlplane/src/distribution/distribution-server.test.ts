@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type ClientDuplexStream, credentials, type ServiceError, status } from '@grpc/grpc-js';
-import { ConfigSyncClient, type FromControlPlane, type FromDataPlane, type Hello } from '@spooky/proto';
+import { ConfigSyncClient, type FromControlPlane, type FromDataPlane, type Hello, ServingSource } from '@spooky/proto';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import { createDistributionServer } from './distribution-server.ts';
 import { FakeRecorder, FakeSource, generation } from './fake-distribution-ports.ts';
 
@@ -137,5 +138,123 @@ describe('distribution server', () => {
     assert.equal(recorder.count('disconnected'), disconnectsBefore);
     second.cancel();
     await recorder.until(() => recorder.count('disconnected') === disconnectsBefore + 1);
+  });
+});
+
+/** Bounded polling of a condition with no event of its own (a timer inside the server). */
+async function eventually(condition: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const report = (digest?: string): FromDataPlane => ({
+  msg: {
+    $case: 'report',
+    value: {
+      serving: digest ? { scope: 'prod', seq: 0, digest } : undefined,
+      source: digest ? ServingSource.SERVING_SOURCE_CONTROL_PLANE : ServingSource.SERVING_SOURCE_NONE,
+      requestsTotal: 0, inflight: 0, atUnixMs: Date.now() },
+  },
+});
+
+describe('distribution server hardening', () => {
+  const source = new FakeSource();
+  const recorder = new FakeRecorder();
+  const registry = new Registry();
+  const server = createDistributionServer({ source, recorder, logger, reportIntervalMs: 5_000, pushTimeoutMs: 150, metricsRegistry: registry });
+  let client: ConfigSyncClient;
+
+  before(async () => {
+    const port = await server.listen('127.0.0.1', 0);
+    client = new ConfigSyncClient(`127.0.0.1:${port}`, credentials.createInsecure());
+  });
+  after(async () => {
+    client.close();
+    await server.shutdown();
+  });
+
+  it('abandons an unanswered push after the timeout, re-pushes on the next trigger and counts both', async () => {
+    const scope = 'prod';
+    const g = generation(scope, 11);
+    source.activate(g);
+    const stream = client.session();
+    stream.on('error', () => undefined);
+    const box = inbox(stream);
+    stream.write(hello('node-c'));
+    assert.equal((await box.next()).msg?.$case, 'welcome');
+    const push1 = await box.next();
+    assert.ok(push1.msg?.$case === 'push');
+    assert.equal(server.pushesSent('node-c'), 1);
+
+    await eventually(() => server.pushesAbandoned('node-c') === 1, 'the push to be abandoned');
+    stream.write(report());
+    const push2 = await box.next();
+    assert.ok(push2.msg?.$case === 'push');
+    assert.notEqual(push2.msg.value.nonce, push1.msg.value.nonce);
+    assert.equal(push2.msg.value.target?.digest, g.digest);
+    assert.equal(server.pushesSent('node-c'), 2);
+
+    // The late answer to the abandoned push is recorded but frees nothing: a Report still sees push2 pending.
+    stream.write({ msg: { $case: 'ack', value: { nonce: push1.msg.value.nonce, applied: push1.msg.value.target, servingAtUnixMs: Date.now() } } });
+    await recorder.until((ev) => ev.some((e) => e.kind === 'acked' && e.nodeId === 'node-c'));
+    stream.write({ msg: { $case: 'ack', value: { nonce: push2.msg.value.nonce, applied: push2.msg.value.target, servingAtUnixMs: Date.now() } } });
+    await recorder.until((ev) => ev.filter((e) => e.kind === 'acked' && e.nodeId === 'node-c').length === 2);
+    stream.write(report(g.digest));
+    await recorder.until((ev) => ev.some((e) => e.kind === 'reported' && e.nodeId === 'node-c' && e.digest === g.digest));
+    assert.equal(server.pushesSent('node-c'), 2);
+    assert.equal(server.pushesAbandoned('node-c'), 1);
+
+    const sent = await registry.getSingleMetricAsString('spooky_cp_pushes_sent_total');
+    assert.match(sent, /spooky_cp_pushes_sent_total\{scope="prod"\} 2/);
+    const abandoned = await registry.getSingleMetricAsString('spooky_cp_pushes_abandoned_total');
+    assert.match(abandoned, /spooky_cp_pushes_abandoned_total\{scope="prod"\} 1/);
+    stream.cancel();
+  });
+
+  it("never pushes a generation whose schema version is outside the node's range", async () => {
+    source.activate({ ...generation('prod', 12), schemaVersion: 2 });
+    const stream = client.session();
+    stream.on('error', () => undefined);
+    const box = inbox(stream);
+    stream.write(hello('node-d', { schemaMin: 1, schemaMax: 1 }));
+    assert.equal((await box.next()).msg?.$case, 'welcome');
+    stream.write(report());
+    await recorder.until((ev) => ev.some((e) => e.kind === 'reported' && e.nodeId === 'node-d'));
+    assert.equal(server.pushesSent('node-d'), 0);
+
+    const runnable = { ...generation('prod', 13), schemaVersion: 1 };
+    source.activate(runnable);
+    const push = await box.next();
+    assert.ok(push.msg?.$case === 'push');
+    assert.equal(push.msg.value.target?.seq, 13);
+    assert.equal(server.pushesSent('node-d'), 1);
+    stream.cancel();
+  });
+
+  it('re-pushes the desired digest to a node serving it from its disk cache, not to one serving it from the control plane', async () => {
+    const g = generation('prod', 14);
+    source.activate(g);
+    const cached = client.session();
+    cached.on('error', () => undefined);
+    const cachedBox = inbox(cached);
+    cached.write(hello('node-e', { serving: { scope: 'prod', seq: 14, digest: g.digest }, source: ServingSource.SERVING_SOURCE_DISK_CACHE }));
+    assert.equal((await cachedBox.next()).msg?.$case, 'welcome');
+    const push = await cachedBox.next();
+    assert.ok(push.msg?.$case === 'push');
+    assert.equal(push.msg.value.target?.digest, g.digest);
+
+    const live = client.session();
+    live.on('error', () => undefined);
+    const liveBox = inbox(live);
+    live.write(hello('node-f', { serving: { scope: 'prod', seq: 14, digest: g.digest }, source: ServingSource.SERVING_SOURCE_CONTROL_PLANE }));
+    assert.equal((await liveBox.next()).msg?.$case, 'welcome');
+    live.write(report(g.digest));
+    await recorder.until((ev) => ev.some((e) => e.kind === 'reported' && e.nodeId === 'node-f'));
+    assert.equal(server.pushesSent('node-f'), 0);
+    cached.cancel();
+    live.cancel();
   });
 });

@@ -8,13 +8,17 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { ConfigSyncService, MAX_MESSAGE_BYTES } from '@spooky/proto';
 import type pino from 'pino';
+import type { Registry } from 'prom-client';
 import { ConfigSyncSession, type SessionCall } from './config-sync-session.ts';
 import { NodeParking } from './parking.ts';
 import type { DistributionSource, NodeRecorder } from './ports.ts';
+import { PushCounters } from './push-counters.ts';
 import { SessionRegistry } from './session-registry.ts';
 
 /** How often data planes send a Report unless told otherwise. */
 export const DEFAULT_REPORT_INTERVAL_MS = 10_000;
+/** A push unanswered this long is abandoned; the next Report or activation may push again. */
+export const DEFAULT_PUSH_TIMEOUT_MS = 30_000;
 /** GoAway asks data planes to come back after about this long (± 25 % jitter). */
 const GOAWAY_RECONNECT_MS = 1_000;
 /** After GoAway, streams get this long to close before the server forces them. */
@@ -25,6 +29,10 @@ export interface DistributionServer {
   listen(host: string, port: number): Promise<number>;
   /** GoAway on every stream, end them, then close the server (forced after a short deadline). */
   shutdown(): Promise<void>;
+  /** Pushes this server sent to `nodeId` (all its streams), 0 if none. */
+  pushesSent(nodeId: string): number;
+  /** Pushes to `nodeId` abandoned for lack of an answer. */
+  pushesAbandoned(nodeId: string): number;
 }
 
 export function createDistributionServer(opts: {
@@ -32,6 +40,10 @@ export function createDistributionServer(opts: {
   recorder: NodeRecorder;
   logger: pino.Logger;
   reportIntervalMs?: number;
+  /** Default DEFAULT_PUSH_TIMEOUT_MS. */
+  pushTimeoutMs?: number;
+  /** When given, push counters are also exported there (spooky_cp_pushes_*_total{scope}). */
+  metricsRegistry?: Registry;
 }): DistributionServer {
   const logger = opts.logger;
   const registry = new SessionRegistry<ConfigSyncSession>();
@@ -39,6 +51,8 @@ export function createDistributionServer(opts: {
   const live = new Set<ConfigSyncSession>();
   const parking = new NodeParking();
   const reportIntervalMs = opts.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS;
+  const pushTimeoutMs = opts.pushTimeoutMs ?? DEFAULT_PUSH_TIMEOUT_MS;
+  const counters = new PushCounters(opts.metricsRegistry);
   let shuttingDown = false;
   const server = new Server({
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
@@ -53,6 +67,9 @@ export function createDistributionServer(opts: {
         parking,
         logger,
         reportIntervalMs,
+        pushTimeoutMs,
+        onPushSent: (s) => counters.sent(s.scope, s.nodeId),
+        onPushAbandoned: (s) => counters.abandoned(s.scope, s.nodeId),
         onIdentified: (s) => registry.add(s)?.supersede(),
         onClosed: (s) => {
           live.delete(s);
@@ -69,6 +86,8 @@ export function createDistributionServer(opts: {
   });
 
   return {
+    pushesSent: (nodeId) => counters.sentTo(nodeId),
+    pushesAbandoned: (nodeId) => counters.abandonedFor(nodeId),
     listen(host, port) {
       return new Promise((resolve, reject) => {
         server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => {

@@ -14,6 +14,12 @@ export interface GenerationRef {
 export interface DesiredGeneration extends GenerationRef {
   /** Canonical JSON bytes; sha256 of these bytes is `digest`. */
   readonly payload: Uint8Array;
+  /**
+   * The config's schema version (its `version` key). A node whose Hello declares a range
+   * [schema_min, schema_max] not containing it is never pushed this generation (skipped and
+   * logged; the REST API refuses such activations with 422). Absent: not checked.
+   */
+  readonly schemaVersion?: number;
 }
 
 export interface DistributionSource {

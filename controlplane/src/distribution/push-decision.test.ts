@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NodeParking } from './parking.ts';
 import type { GenerationRef } from './ports.ts';
-import { afterAck, afterNack, afterPush, decidePush, type SessionView } from './push-decision.ts';
+import { afterAck, afterNack, afterPush, afterPushTimeout, decidePush, type SessionView } from './push-decision.ts';
 
 const ref = (seq: number): GenerationRef => ({ scope: 's', seq, digest: `sha256:${String(seq).padStart(64, '0')}` });
 const fresh = (serving: GenerationRef | null = null): SessionView => ({ serving, pending: null, queued: null });
@@ -93,5 +93,38 @@ describe('decidePush with parking', () => {
     assert.deepEqual(early, { kind: 'backoff', retryAtMs: 11_000 });
     const due = decidePush({ desired: ref(2), session: fresh(ref(1)), parked: entry, nowMs: 11_000 });
     assert.equal(due.kind, 'push');
+  });
+});
+
+describe('decidePush: schema range, disk-cache adoption, push timeout', () => {
+  it('never pushes a generation whose schema version is outside the node range', () => {
+    const v2 = { ...ref(2), schemaVersion: 2 };
+    const base = { desired: v2, session: fresh(ref(1)), parked: undefined, nowMs: 0 };
+    assert.deepEqual(decidePush({ ...base, schemaRange: { min: 1, max: 1 } }), { kind: 'schema-unsupported', schemaVersion: 2 });
+    assert.deepEqual(decidePush({ ...base, schemaRange: { min: 3, max: 4 } }), { kind: 'schema-unsupported', schemaVersion: 2 });
+    assert.equal(decidePush({ ...base, schemaRange: { min: 1, max: 2 } }).kind, 'push');
+    // No range declared (max 0) or no schema version known: not checked.
+    assert.equal(decidePush({ ...base, schemaRange: { min: 0, max: 0 } }).kind, 'push');
+    assert.equal(decidePush({ ...base, desired: ref(2), schemaRange: { min: 1, max: 1 } }).kind, 'push');
+    // A node already serving it is in sync whatever its range says.
+    assert.equal(decidePush({ ...base, session: fresh(ref(2)), schemaRange: { min: 1, max: 1 } }).kind, 'in-sync');
+  });
+
+  it('re-pushes the served digest once when it came from the disk cache', () => {
+    const base = { desired: ref(1), session: fresh(ref(1)), parked: undefined, nowMs: 0 };
+    assert.equal(decidePush({ ...base, servingSource: 'disk-cache' }).kind, 'push');
+    assert.equal(decidePush({ ...base, servingSource: 'control-plane' }).kind, 'in-sync');
+    assert.equal(decidePush(base).kind, 'in-sync');
+  });
+
+  it('a push timeout frees the slot only for the pending nonce', () => {
+    const pending = afterPush(fresh(ref(1)), { nonce: 'n1', target: ref(2) });
+    assert.deepEqual(afterPushTimeout(pending, 'other'), { session: pending, matched: false });
+    const freed = afterPushTimeout(pending, 'n1');
+    assert.ok(freed.matched);
+    assert.deepEqual(freed.session, fresh(ref(1)));
+    assert.equal(decidePush({ desired: ref(2), session: freed.session, parked: undefined, nowMs: 0 }).kind, 'push');
+    // A late Ack for the abandoned nonce moves nothing.
+    assert.equal(afterAck(freed.session, 'n1', ref(2)).matched, false);
   });
 });

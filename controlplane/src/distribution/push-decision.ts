@@ -8,10 +8,15 @@
  *  - at most one unanswered push per stream: while one is pending, a newer target is only
  *    remembered (`queued`, newest wins) and decided again once the pending push is answered;
  *  - a NACKed digest is parked for (node, boot): never re-sent unless the NACK was retryable,
- *    then re-sent no earlier than its retry time.
+ *    then re-sent no earlier than its retry time;
+ *  - a generation whose schema version is outside the node's declared range is never sent;
+ *  - a node serving the desired digest from its disk cache is sent it once more, so it adopts
+ *    it from the control plane (fresh cache timestamp, source control-plane);
+ *  - a push unanswered for too long is abandoned (afterPushTimeout): the slot is free and the
+ *    next trigger (report, activation) decides again.
  */
 import type { ParkedDigest } from './parking.ts';
-import type { GenerationRef } from './ports.ts';
+import type { GenerationRef, NodeServingSource } from './ports.ts';
 import { sameDigest } from './wire-refs.ts';
 
 export interface PendingPush {
@@ -35,26 +40,41 @@ export type PushDecision =
   | { readonly kind: 'wait-pending'; readonly queued: GenerationRef | null }
   /** The desired digest was NACKed (not retryable) during this boot: never re-sent. */
   | { readonly kind: 'parked' }
+  /** The desired generation's schema version is outside the node's range: never sent to it. */
+  | { readonly kind: 'schema-unsupported'; readonly schemaVersion: number }
   /** The desired digest was NACKed as retryable: decide again at `retryAtMs`. */
   | { readonly kind: 'backoff'; readonly retryAtMs: number }
   | { readonly kind: 'push'; readonly target: GenerationRef };
 
+export interface SchemaRange {
+  readonly min: number;
+  readonly max: number;
+}
+
 export interface DecideInput {
-  readonly desired: GenerationRef | null;
+  readonly desired: (GenerationRef & { readonly schemaVersion?: number }) | null;
   readonly session: SessionView;
   /** Parking entry for desired.digest under this node's boot, if any. */
   readonly parked: ParkedDigest | undefined;
   readonly nowMs: number;
+  /** Where the node's serving generation came from; 'disk-cache' is re-pushed to be adopted. */
+  readonly servingSource?: NodeServingSource;
+  /** The node's declared schema range; absent (or max 0, an old Hello): not checked. */
+  readonly schemaRange?: SchemaRange;
 }
 
 export function decidePush(input: DecideInput): PushDecision {
-  const { desired, session, parked, nowMs } = input;
+  const { desired, session, parked, nowMs, schemaRange } = input;
   if (desired === null) return { kind: 'idle' };
   if (session.pending !== null) {
     const queued = sameDigest(session.pending.target, desired) ? null : desired;
     return { kind: 'wait-pending', queued };
   }
-  if (sameDigest(session.serving, desired)) return { kind: 'in-sync' };
+  if (sameDigest(session.serving, desired) && input.servingSource !== 'disk-cache') return { kind: 'in-sync' };
+  const version = desired.schemaVersion;
+  if (version !== undefined && schemaRange !== undefined && schemaRange.max > 0) {
+    if (version < schemaRange.min || version > schemaRange.max) return { kind: 'schema-unsupported', schemaVersion: version };
+  }
   if (parked !== undefined) {
     if (!parked.retryable) return { kind: 'parked' };
     if (nowMs < parked.retryAtMs) return { kind: 'backoff', retryAtMs: parked.retryAtMs };
@@ -86,6 +106,16 @@ export function afterAck(session: SessionView, nonce: string, applied: Generatio
 export function afterNack(session: SessionView, nonce: string, stillServing: GenerationRef | null): AnswerEffect {
   if (session.pending === null || session.pending.nonce !== nonce) return { session, matched: false };
   return { session: { serving: stillServing, pending: null, queued: session.queued }, matched: true };
+}
+
+/**
+ * The pending push got no answer in time: when `nonce` is still the pending one the slot is
+ * free again (what the node serves is unknown until its next Report or answer; keep the last
+ * known). A late answer for that nonce is then an old one: recorded, moves nothing.
+ */
+export function afterPushTimeout(session: SessionView, nonce: string): AnswerEffect {
+  if (session.pending === null || session.pending.nonce !== nonce) return { session, matched: false };
+  return { session: { serving: session.serving, pending: null, queued: session.queued }, matched: true };
 }
 
 /** A Report says what the node serves now; pending and queued are untouched. */

@@ -5,10 +5,14 @@
  * after that transaction committed. Also the DistributionSource the gRPC server reads.
  */
 import { EventEmitter } from 'node:events';
+import type { Change } from '@spooky/config';
 import type { DesiredGeneration, DistributionSource } from '../distribution/ports.ts';
 import { CpError } from '../errors.ts';
+import { changesToTarget } from './generation-diff.ts';
 import type { Actor } from './generation-service.ts';
-import type { ActivationKind, ActivePointer, AuditLog, Clock, GenerationRecord, GenerationRepo } from './ports.ts';
+import type { EventSink, LifecycleRepo, LkgRecord } from './lifecycle-ports.ts';
+import type { ActivationKind, ActivePointer, AuditLog, Clock, GenerationRecord, GenerationRepo, NodeReader } from './ports.ts';
+import { configVersion, schemaMismatches } from './schema-range.ts';
 
 export interface MoveResult {
   /** The pointer after the call (unchanged on dry run or when the target was already active). */
@@ -17,9 +21,32 @@ export interface MoveResult {
   readonly target: { readonly seq: number; readonly digest: string };
   /** True when the pointer moved. */
   readonly moved: boolean;
+  /** What the target changes against the generation active before the call ([] when it was active already). */
+  readonly changes: readonly Change[];
 }
 
-export type RollbackTarget = 'previous' | number;
+export type RollbackTarget = 'previous' | 'lkg' | number;
+
+export interface MoveOptions {
+  /** Check everything, move nothing. */
+  readonly dryRun?: boolean;
+  /** Activate even a generation marked failed (never skips the schema-range check). */
+  readonly force?: boolean;
+}
+
+export interface ActiveServiceDeps {
+  readonly repo: GenerationRepo;
+  readonly audit: AuditLog;
+  readonly clock: Clock;
+  /** LKG and failed marks; without it there is no LKG (rollback to lkg → nothing_to_rollback). */
+  readonly lifecycle?: LifecycleRepo;
+  /** Connected nodes and their schema ranges; without it the schema-range check is skipped. */
+  readonly nodes?: NodeReader;
+  /** Receives `active.changed` inside the move's transaction. */
+  readonly events?: EventSink;
+  /** Receives what an onActiveChanged listener throws (the move stays committed). */
+  readonly onListenerError?: (err: unknown) => void;
+}
 
 export class ActiveService implements DistributionSource {
   readonly #repo: GenerationRepo;
@@ -27,12 +54,19 @@ export class ActiveService implements DistributionSource {
   readonly #clock: Clock;
   readonly #events = new EventEmitter();
   readonly #onListenerError: (err: unknown) => void;
+  /** Schema version of the last desired generation per scope (digest-keyed: contents never change). */
+  readonly #schemaMemo = new Map<string, { readonly digest: string; readonly version: number }>();
+  readonly #lifecycle: LifecycleRepo | undefined;
+  readonly #nodes: NodeReader | undefined;
+  readonly #eventSink: EventSink | undefined;
 
-  /** `onListenerError` receives what an onActiveChanged listener throws (the move stays committed). */
-  constructor(deps: { repo: GenerationRepo; audit: AuditLog; clock: Clock; onListenerError?: (err: unknown) => void }) {
+  constructor(deps: ActiveServiceDeps) {
     this.#repo = deps.repo;
     this.#audit = deps.audit;
     this.#clock = deps.clock;
+    this.#lifecycle = deps.lifecycle;
+    this.#nodes = deps.nodes;
+    this.#eventSink = deps.events;
     this.#onListenerError = deps.onListenerError ?? (() => {});
     this.#events.setMaxListeners(0);
   }
@@ -42,17 +76,25 @@ export class ActiveService implements DistributionSource {
     return this.#repo.getActive(scope);
   }
 
+  /** The scope's last known good generation, or null (none yet, or no lifecycle store). */
+  lkg(scope: string): LkgRecord | null {
+    return this.#lifecycle?.getLkg(scope) ?? null;
+  }
+
   /**
    * Makes `seq` active if the pointer's version still equals `ifMatchVersion` (0 = never
-   * activated). Throws precondition_failed (412) when stale, generation_not_found (404).
-   * Activating the already-active seq changes nothing. `dryRun` checks the same things and
-   * moves nothing.
+   * activated). Checks, in order: precondition_failed (412) when stale, generation_not_found
+   * (404), generation_failed (409, unless `force`), schema_unsupported (422: a connected node
+   * of the scope cannot run its config version). Activating the already-active seq changes
+   * nothing. `dryRun` checks the same things and moves nothing.
    */
-  activate(scope: string, seq: number, ifMatchVersion: number, who: Actor, options: { dryRun?: boolean } = {}): MoveResult {
+  activate(scope: string, seq: number, ifMatchVersion: number, who: Actor, options: MoveOptions = {}): MoveResult {
     const result = this.#repo.transaction(() => {
       const current = this.#checkVersion(scope, ifMatchVersion);
       const target = this.#target(scope, seq);
-      if (options.dryRun || current?.seq === seq) return unmoved(current, target);
+      if (current?.seq === seq) return unmoved(current, target, []);
+      this.#checkRunnable(scope, target, options.force === true);
+      if (options.dryRun) return unmoved(current, target, changesToTarget(this.#repo, scope, target));
       return this.#move(scope, current, target, 'activate', who);
     });
     if (result.moved) this.#events.emit('changed', scope);
@@ -61,11 +103,13 @@ export class ActiveService implements DistributionSource {
 
   /**
    * Moves the pointer back: `previous` = the newest earlier activation of another generation
-   * per the activation log; a number = that seq. `ifMatchVersion` null skips the version check.
-   * Throws nothing_to_rollback (409) when nothing is active, there is no earlier generation or
-   * the target is already active; generation_not_found (404); precondition_failed (412).
+   * per the activation log; `lkg` = the scope's last known good; a number = that seq.
+   * `ifMatchVersion` null skips the version check. Throws nothing_to_rollback (409) when
+   * nothing is active, there is no such earlier generation (or no LKG) or the target is
+   * already active; generation_not_found (404); precondition_failed (412); and the
+   * generation_failed / schema_unsupported checks of `activate`.
    */
-  rollback(scope: string, to: RollbackTarget, ifMatchVersion: number | null, who: Actor): MoveResult {
+  rollback(scope: string, to: RollbackTarget, ifMatchVersion: number | null, who: Actor, options: MoveOptions = {}): MoveResult {
     const result = this.#repo.transaction(() => {
       const current = ifMatchVersion === null ? this.#repo.getActive(scope) : this.#checkVersion(scope, ifMatchVersion);
       if (!current) throw new CpError('nothing_to_rollback', `scope ${scope} has no active generation`);
@@ -74,6 +118,10 @@ export class ActiveService implements DistributionSource {
         const prev = this.#repo.previousActivation(scope, current.version, current.seq);
         if (!prev) throw new CpError('nothing_to_rollback', `scope ${scope} has no earlier active generation`);
         seq = prev.seq;
+      } else if (to === 'lkg') {
+        const lkg = this.lkg(scope);
+        if (!lkg) throw new CpError('nothing_to_rollback', `scope ${scope} has no last known good generation`);
+        seq = lkg.seq;
       } else {
         seq = to;
       }
@@ -81,9 +129,11 @@ export class ActiveService implements DistributionSource {
       if (target.seq === current.seq) {
         throw new CpError('nothing_to_rollback', `generation ${seq} is already active in scope ${scope}`);
       }
+      this.#checkRunnable(scope, target, options.force === true);
+      if (options.dryRun) return unmoved(current, target, changesToTarget(this.#repo, scope, target));
       return this.#move(scope, current, target, 'rollback', who);
     });
-    this.#events.emit('changed', scope);
+    if (result.moved) this.#events.emit('changed', scope);
     return result;
   }
 
@@ -92,7 +142,12 @@ export class ActiveService implements DistributionSource {
     if (!active) return null;
     const record = this.#repo.getGeneration(scope, active.seq);
     if (!record) return null;
-    return { scope, seq: record.seq, digest: record.digest, payload: Buffer.from(record.payload, 'utf8') };
+    let memo = this.#schemaMemo.get(scope);
+    if (memo?.digest !== record.digest) {
+      memo = { digest: record.digest, version: configVersion(record.payload) };
+      this.#schemaMemo.set(scope, memo);
+    }
+    return { scope, seq: record.seq, digest: record.digest, payload: Buffer.from(record.payload, 'utf8'), schemaVersion: memo.version };
   }
 
   onActiveChanged(listener: (scope: string) => void): () => void {
@@ -122,7 +177,26 @@ export class ActiveService implements DistributionSource {
     return record;
   }
 
+  #checkRunnable(scope: string, target: GenerationRecord, force: boolean): void {
+    if (target.failedReason !== null && !force) {
+      throw new CpError('generation_failed', `generation ${target.seq} of ${scope} was rejected: ${target.failedReason}`, {
+        extensions: { seq: target.seq, failedReason: target.failedReason },
+      });
+    }
+    if (!this.#nodes) return;
+    const mismatches = schemaMismatches(target.payload, this.#nodes.listNodes(scope));
+    if (mismatches.nodes.length > 0) {
+      const ids = mismatches.nodes.map((n) => n.nodeId);
+      throw new CpError(
+        'schema_unsupported',
+        `config version ${mismatches.version} is outside the schema range of connected node(s) ${ids.join(', ')}`,
+        { extensions: { version: mismatches.version, nodes: mismatches.nodes } },
+      );
+    }
+  }
+
   #move(scope: string, current: ActivePointer | null, target: GenerationRecord, kind: ActivationKind, who: Actor): MoveResult {
+    const changes = changesToTarget(this.#repo, scope, target);
     const at = this.#clock.now().toISOString();
     const next: ActivePointer = {
       scope,
@@ -142,10 +216,16 @@ export class ActiveService implements DistributionSource {
       scope,
       detail: { seq: next.seq, digest: next.digest, version: next.version, fromSeq: current?.seq ?? null, reason: who.reason },
     });
-    return { active: next, target: { seq: target.seq, digest: target.digest }, moved: true };
+    this.#eventSink?.append({
+      type: 'active.changed',
+      scope,
+      at,
+      data: { kind, seq: next.seq, digest: next.digest, version: next.version, fromSeq: current?.seq ?? null, actor: who.actor },
+    });
+    return { active: next, target: { seq: target.seq, digest: target.digest }, moved: true, changes };
   }
 }
 
-function unmoved(current: ActivePointer | null, target: GenerationRecord): MoveResult {
-  return { active: current, target: { seq: target.seq, digest: target.digest }, moved: false };
+function unmoved(current: ActivePointer | null, target: GenerationRecord, changes: readonly Change[]): MoveResult {
+  return { active: current, target: { seq: target.seq, digest: target.digest }, moved: false, changes };
 }

@@ -1,10 +1,19 @@
 /**
- * Generation use cases: validate (dry run), create, read history. Creating a generation never
+ * Generation use cases: validate (dry run), create, read history, diffs. Creating a generation never
  * changes traffic; only ActiveService moves the active pointer.
  */
-import type { ConfigIssue } from '@spooky/config';
+import type { Change, ConfigIssue, ProbeRequest } from '@spooky/config';
 import { CpError } from '../errors.ts';
 import { type ConfigSubmission, parseSubmission } from './config-input.ts';
+import {
+  type BehaviourDiffResult,
+  behaviourBetween,
+  type DiffResult,
+  diffAgainstActive,
+  diffGenerations,
+  type GenerationSelector,
+} from './generation-diff.ts';
+import type { EventSink } from './lifecycle-ports.ts';
 import type { AuditLog, Clock, GenerationMeta, GenerationRecord, GenerationRepo } from './ports.ts';
 
 export interface ValidateResult {
@@ -12,8 +21,8 @@ export interface ValidateResult {
   readonly issues: readonly ConfigIssue[];
   readonly digest: string | null;
   readonly sizeBytes: number | null;
-  /** Diff against the active generation; not computed yet (always null). */
-  readonly diff: null;
+  /** Changes against the active generation (all adds when none is active); null when invalid. */
+  readonly diff: Change[] | null;
 }
 
 export interface CreateResult {
@@ -40,19 +49,28 @@ export class GenerationService {
   readonly #repo: GenerationRepo;
   readonly #audit: AuditLog;
   readonly #clock: Clock;
+  readonly #events: EventSink | undefined;
 
-  constructor(deps: { repo: GenerationRepo; audit: AuditLog; clock: Clock }) {
+  /** `events` receives `generation.created` inside the creating transaction. */
+  constructor(deps: { repo: GenerationRepo; audit: AuditLog; clock: Clock; events?: EventSink }) {
     this.#repo = deps.repo;
     this.#audit = deps.audit;
     this.#clock = deps.clock;
+    this.#events = deps.events;
   }
 
   /** Dry run: parse + semantic checks; stores nothing. Throws for unparseable/too large input. */
-  validate(_scope: string, submission: ConfigSubmission): ValidateResult {
+  validate(scope: string, submission: ConfigSubmission): ValidateResult {
     const parsed = parseSubmission(submission);
     switch (parsed.kind) {
       case 'ok':
-        return { valid: true, issues: [], digest: parsed.digest, sizeBytes: parsed.sizeBytes, diff: null };
+        return {
+          valid: true,
+          issues: [],
+          digest: parsed.digest,
+          sizeBytes: parsed.sizeBytes,
+          diff: diffAgainstActive(this.#repo, scope, parsed.config),
+        };
       case 'invalid':
         return { valid: false, issues: parsed.issues, digest: null, sizeBytes: null, diff: null };
       default:
@@ -86,6 +104,7 @@ export class GenerationService {
         reason: who.reason,
         createdAt: this.#clock.now().toISOString(),
         parentSeq: this.#repo.getActive(scope)?.seq ?? null,
+        failedReason: null,
       };
       this.#repo.insertGeneration(record);
       this.#audit.append({
@@ -94,6 +113,12 @@ export class GenerationService {
         action: 'generation.create',
         scope,
         detail: { seq: record.seq, digest: record.digest, reason: who.reason, sizeBytes: record.sizeBytes },
+      });
+      this.#events?.append({
+        type: 'generation.created',
+        scope,
+        at: record.createdAt,
+        data: { seq: record.seq, digest: record.digest, author: who.actor, sizeBytes: record.sizeBytes },
       });
       const { payload: _payload, ...meta } = record;
       return { generation: meta, deduplicated: false };
@@ -107,6 +132,16 @@ export class GenerationService {
     const items = rows.slice(0, size);
     const last = items[items.length - 1];
     return { items, next: rows.length > size && last ? last.seq : null };
+  }
+
+  /** Field-level changes between two generations (GET …/diff); throws generation_not_found. */
+  diff(scope: string, from: GenerationSelector, to: GenerationSelector): DiffResult {
+    return diffGenerations(this.#repo, scope, from, to);
+  }
+
+  /** Where each sample request routes under `from` and `to` (POST …/diff/behaviour). */
+  behaviourDiff(scope: string, from: GenerationSelector, to: GenerationSelector, requests: readonly ProbeRequest[]): BehaviourDiffResult {
+    return behaviourBetween(this.#repo, scope, from, to, requests);
   }
 
   /** One generation with its canonical JSON text; throws generation_not_found. */

@@ -16,6 +16,11 @@ export interface GenerationMeta {
   readonly createdAt: string;
   /** The scope's active seq when this generation was created; null when nothing was active. */
   readonly parentSeq: number | null;
+  /**
+   * Why a node rejected it with a non-retryable NACK (then the generation is "failed" and
+   * activating it needs force); null while no node rejected it for good.
+   */
+  readonly failedReason: string | null;
 }
 
 export interface GenerationRecord extends GenerationMeta {
@@ -80,9 +85,36 @@ export interface AuditLog {
   append(entry: AuditEntryInput): void;
 }
 
+/** One stored audit entry; `detail` is canonical JSON text (it is what the hash covers). */
+export interface AuditEntry {
+  readonly id: number;
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly scope: string | null;
+  readonly detail: string;
+  readonly prev_hash: string;
+  readonly hash: string;
+}
+
+/** Result of recomputing the chain (GET /v1/audit/verify). */
+export type AuditCheck =
+  | { readonly ok: true; readonly entries: number }
+  | { readonly ok: false; readonly brokenAt: number; readonly reason: string };
+
+/** Read side of the audit trail. */
+export interface AuditReader {
+  /** Entries with id > `since`, oldest first, of one scope or all, at most `limit`. */
+  page(since: number, scope: string | null, limit: number): AuditEntry[];
+  check(): AuditCheck;
+}
+
 export interface Clock {
   now(): Date;
 }
+
+/** stale = connected but silent for more than three report intervals. */
+export type NodeState = 'connected' | 'stale' | 'disconnected';
 
 /** One data-plane node as the fleet view shows it (GET /v1/nodes). */
 export interface NodeView {
@@ -93,7 +125,8 @@ export interface NodeView {
   readonly schemaMin: number;
   readonly schemaMax: number;
   readonly build: string;
-  readonly state: 'connected' | 'disconnected';
+  /** As stored: connected or disconnected; FleetService derives `stale` at read time. */
+  readonly state: NodeState;
   readonly serving: { readonly seq: number; readonly digest: string } | null;
   readonly source: NodeServingSource;
   readonly connectedAt: string;

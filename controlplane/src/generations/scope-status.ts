@@ -1,25 +1,41 @@
 /**
- * Fleet convergence of one scope, computed from the active pointer and the node records. Pure.
- * converged = connected and serving the active digest; nacking = connected, not serving the
- * active digest, and whose last NACK rejected it; byGeneration counts connected nodes per
- * served generation, newest seq first.
+ * Fleet convergence of one scope, computed from the active pointer, the LKG and the node
+ * records (with their live state already derived, see node-state.ts). Pure.
+ *   nodes.connected / stale / disconnected partition nodes.total;
+ *   converged = connected or stale, serving the active digest;
+ *   nacking = connected or stale, not serving the active digest, last NACK rejected it;
+ *   byGeneration counts connected and stale nodes per served generation, newest seq first.
  */
 import type { ActivePointer, NodeView } from './ports.ts';
 
 export interface ScopeStatus {
   readonly scope: string;
   readonly active: { readonly seq: number; readonly digest: string } | null;
-  readonly nodes: { readonly total: number; readonly connected: number; readonly converged: number; readonly nacking: number };
+  readonly lkgSeq: number | null;
+  readonly nodes: {
+    readonly total: number;
+    readonly connected: number;
+    readonly stale: number;
+    readonly disconnected: number;
+    readonly converged: number;
+    readonly nacking: number;
+  };
   readonly byGeneration: { readonly seq: number; readonly digest: string; readonly count: number }[];
 }
 
-export function scopeStatus(scope: string, active: ActivePointer | null, nodes: readonly NodeView[]): ScopeStatus {
-  const connected = nodes.filter((n) => n.scope === scope && n.state === 'connected');
+export function scopeStatus(
+  scope: string,
+  active: ActivePointer | null,
+  lkgSeq: number | null,
+  nodes: readonly NodeView[],
+): ScopeStatus {
+  const mine = nodes.filter((n) => n.scope === scope);
+  const attached = mine.filter((n) => n.state !== 'disconnected');
   const activeDigest = active?.digest ?? null;
   let converged = 0;
   let nacking = 0;
   const counts = new Map<string, { seq: number; digest: string; count: number }>();
-  for (const node of connected) {
+  for (const node of attached) {
     const servesActive = activeDigest !== null && node.serving?.digest === activeDigest;
     if (servesActive) converged += 1;
     else if (activeDigest !== null && node.lastNack?.digest === activeDigest) nacking += 1;
@@ -30,12 +46,16 @@ export function scopeStatus(scope: string, active: ActivePointer | null, nodes: 
       counts.set(key, entry);
     }
   }
+  const count = (state: NodeView['state']): number => mine.filter((n) => n.state === state).length;
   return {
     scope,
     active: active ? { seq: active.seq, digest: active.digest } : null,
+    lkgSeq,
     nodes: {
-      total: nodes.filter((n) => n.scope === scope).length,
-      connected: connected.length,
+      total: mine.length,
+      connected: count('connected'),
+      stale: count('stale'),
+      disconnected: count('disconnected'),
       converged,
       nacking,
     },

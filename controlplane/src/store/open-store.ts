@@ -8,7 +8,11 @@ import Database from 'better-sqlite3';
 import { migrate } from './migrate.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import { SqliteAuditLog } from './sqlite-audit-log.ts';
+import { SqliteEventLog } from './sqlite-event-log.ts';
 import { SqliteGenerationRepo } from './sqlite-generation-repo.ts';
+import { SqliteIdempotencyStore } from './sqlite-idempotency-store.ts';
+import { SqliteLifecycleRepo } from './sqlite-lifecycle-repo.ts';
+import { SqliteNodeHistory } from './sqlite-node-history.ts';
 import { SqliteNodeRegistry } from './sqlite-node-registry.ts';
 
 export interface SqliteStore {
@@ -16,6 +20,10 @@ export interface SqliteStore {
   readonly generations: SqliteGenerationRepo;
   readonly audit: SqliteAuditLog;
   readonly nodes: SqliteNodeRegistry;
+  readonly lifecycle: SqliteLifecycleRepo;
+  readonly nodeHistory: SqliteNodeHistory;
+  readonly events: SqliteEventLog;
+  readonly idempotency: SqliteIdempotencyStore;
   /** Migration versions applied by this open (empty when the schema was already current). */
   readonly appliedMigrations: readonly number[];
   /** True while the database is open and migrated (readiness). */
@@ -26,6 +34,8 @@ export interface SqliteStore {
 export interface OpenStoreOptions {
   readonly busyTimeoutMs?: number;
   readonly now?: () => Date;
+  /** Events kept for GET /v1/events resumption (default 10 000). */
+  readonly eventRetention?: number;
 }
 
 export function openStore(path: string, options: OpenStoreOptions = {}): SqliteStore {
@@ -41,6 +51,10 @@ export function openStore(path: string, options: OpenStoreOptions = {}): SqliteS
       generations: new SqliteGenerationRepo(db),
       audit: new SqliteAuditLog(db),
       nodes: new SqliteNodeRegistry(db),
+      lifecycle: new SqliteLifecycleRepo(db),
+      nodeHistory: new SqliteNodeHistory(db),
+      events: new SqliteEventLog(db, options.eventRetention === undefined ? {} : { retain: options.eventRetention }),
+      idempotency: new SqliteIdempotencyStore(db),
       appliedMigrations,
       isReady: () => db.open,
       close: () => {

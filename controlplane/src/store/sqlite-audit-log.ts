@@ -7,20 +7,11 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '@spooky/config';
 import type Database from 'better-sqlite3';
-import type { AuditEntryInput, AuditLog } from '../generations/ports.ts';
+import type { AuditCheck, AuditEntry, AuditEntryInput, AuditLog, AuditReader } from '../generations/ports.ts';
 
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
 
-export interface AuditRow {
-  readonly id: number;
-  readonly at: string;
-  readonly actor: string;
-  readonly action: string;
-  readonly scope: string | null;
-  readonly detail: string;
-  readonly prev_hash: string;
-  readonly hash: string;
-}
+export type AuditRow = AuditEntry;
 
 /** The hash of one audit row given its predecessor's hash. */
 export function auditHash(prevHash: string, row: Omit<AuditRow, 'prev_hash' | 'hash'>): string {
@@ -35,10 +26,12 @@ export function auditHash(prevHash: string, row: Omit<AuditRow, 'prev_hash' | 'h
   return createHash('sha256').update(prevHash + canonical).digest('hex');
 }
 
-export class SqliteAuditLog implements AuditLog {
+export class SqliteAuditLog implements AuditLog, AuditReader {
   readonly #head: Database.Statement;
   readonly #insert: Database.Statement;
   readonly #all: Database.Statement;
+  readonly #page: Database.Statement;
+  readonly #pageOfScope: Database.Statement;
 
   constructor(db: Database.Database) {
     this.#head = db.prepare('SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1');
@@ -46,6 +39,8 @@ export class SqliteAuditLog implements AuditLog {
       'INSERT INTO audit (id, at, actor, action, scope, detail, prev_hash, hash) VALUES (@id, @at, @actor, @action, @scope, @detail, @prev_hash, @hash)',
     );
     this.#all = db.prepare('SELECT * FROM audit ORDER BY id');
+    this.#page = db.prepare('SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT ?');
+    this.#pageOfScope = db.prepare('SELECT * FROM audit WHERE id > ? AND scope = ? ORDER BY id LIMIT ?');
   }
 
   append(entry: AuditEntryInput): void {
@@ -67,13 +62,37 @@ export class SqliteAuditLog implements AuditLog {
     return this.#all.all() as AuditRow[];
   }
 
+  /** Rows with id > `since`, oldest first, of one scope or all, at most `limit`. */
+  page(since: number, scope: string | null, limit: number): AuditRow[] {
+    return (scope === null ? this.#page.all(since, limit) : this.#pageOfScope.all(since, scope, limit)) as AuditRow[];
+  }
+
   /** Recomputes the chain; returns the id of the first broken row, or null when intact. */
   verify(): number | null {
+    const result = this.check();
+    return result.ok ? null : result.brokenAt;
+  }
+
+  /**
+   * Recomputes the chain from the genesis hash, row by row (ids must run 1, 2, 3, …). A
+   * deleted row, an edited row or a forged hash makes it fail at the first affected id.
+   */
+  check(): AuditCheck {
     let prev = AUDIT_GENESIS_HASH;
-    for (const row of this.all()) {
-      if (row.prev_hash !== prev || auditHash(prev, row) !== row.hash) return row.id;
+    let expectedId = 1;
+    for (const row of this.#all.iterate() as IterableIterator<AuditRow>) {
+      if (row.id !== expectedId) return { ok: false, brokenAt: row.id, reason: `entry ${expectedId} is missing` };
+      if (row.prev_hash !== prev) return { ok: false, brokenAt: row.id, reason: 'prev_hash does not match the previous entry' };
+      let computed: string;
+      try {
+        computed = auditHash(prev, row);
+      } catch {
+        return { ok: false, brokenAt: row.id, reason: 'detail is not valid JSON' };
+      }
+      if (computed !== row.hash) return { ok: false, brokenAt: row.id, reason: 'hash does not match the entry' };
       prev = row.hash;
+      expectedId += 1;
     }
-    return null;
+    return { ok: true, entries: expectedId - 1 };
   }
 }

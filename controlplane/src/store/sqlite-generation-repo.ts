@@ -22,6 +22,7 @@ interface GenerationRow {
   reason: string;
   created_at: string;
   parent_seq: number | null;
+  failed_reason: string | null;
 }
 
 interface ActiveRow {
@@ -34,7 +35,9 @@ interface ActiveRow {
   reason: string;
 }
 
-const META_COLUMNS = 'scope, seq, digest, size_bytes, author, reason, created_at, parent_seq';
+const META_COLUMNS =
+  'g.scope, g.seq, g.digest, g.size_bytes, g.author, g.reason, g.created_at, g.parent_seq, f.reason AS failed_reason';
+const META_FROM = 'generations g LEFT JOIN generation_failures f ON f.scope = g.scope AND f.seq = g.seq';
 
 export class SqliteGenerationRepo implements GenerationRepo {
   readonly #db: Database.Database;
@@ -50,9 +53,11 @@ export class SqliteGenerationRepo implements GenerationRepo {
         `INSERT INTO generations (scope, seq, digest, payload, size_bytes, author, reason, created_at, parent_seq)
          VALUES (@scope, @seq, @digest, @payload, @sizeBytes, @author, @reason, @createdAt, @parentSeq)`,
       ),
-      byDigest: db.prepare(`SELECT ${META_COLUMNS} FROM generations WHERE scope = ? AND digest = ? ORDER BY seq LIMIT 1`),
-      get: db.prepare(`SELECT ${META_COLUMNS}, payload FROM generations WHERE scope = ? AND seq = ?`),
-      list: db.prepare(`SELECT ${META_COLUMNS} FROM generations WHERE scope = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
+      byDigest: db.prepare(`SELECT ${META_COLUMNS} FROM ${META_FROM} WHERE g.scope = ? AND g.digest = ? ORDER BY g.seq LIMIT 1`),
+      get: db.prepare(`SELECT ${META_COLUMNS}, g.payload FROM ${META_FROM} WHERE g.scope = ? AND g.seq = ?`),
+      list: db.prepare(
+        `SELECT ${META_COLUMNS} FROM ${META_FROM} WHERE g.scope = ? AND g.seq < ? ORDER BY g.seq DESC LIMIT ?`,
+      ),
       getActive: db.prepare('SELECT * FROM active WHERE scope = ?'),
       setActive: db.prepare(
         `INSERT INTO active (scope, seq, digest, version, activated_at, actor, reason)
@@ -80,7 +85,8 @@ export class SqliteGenerationRepo implements GenerationRepo {
   }
 
   insertGeneration(record: GenerationRecord): void {
-    this.#stmts.insert.run({ ...record });
+    const { failedReason: _failed, ...row } = record;
+    this.#stmts.insert.run(row);
   }
 
   findByDigest(scope: string, digest: string): GenerationMeta | null {
@@ -135,5 +141,6 @@ function toMeta(row: GenerationRow): GenerationMeta {
     reason: row.reason,
     createdAt: row.created_at,
     parentSeq: row.parent_seq,
+    failedReason: row.failed_reason,
   };
 }

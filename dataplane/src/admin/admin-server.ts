@@ -2,9 +2,11 @@
  * Read-only admin endpoints on their own node:http server (never on the traffic listeners):
  *
  * - GET /live        200 while the process runs.
- * - GET /ready       200 when a generation is served and the process is not draining; else 503.
+ * - GET /ready       200 when a generation is served, the process is not draining and at least
+ *                    one backend is available (health); else 503 with the reason in the body.
  * - GET /metrics     Prometheus text of the process registry.
  * - GET /generation  {serving: {scope, seq, digest, source} | null, listeners: [{address, port}]}
+ *                    plus `reason` (why nothing is served) when serving is null.
  *
  * Anything else: 404; a method other than GET/HEAD: 405.
  */
@@ -18,6 +20,10 @@ export interface AdminDeps {
   readonly registry: Registry;
   /** True once shutdown began: /ready answers 503 from then on. */
   readonly draining: () => boolean;
+  /** Why nothing is served (disk cache missing, stale, corrupt…); only asked while serving is null. */
+  readonly notServingReason?: () => string | null;
+  /** Why the served generation cannot serve (every backend unhealthy), null when it can. */
+  readonly healthUnreadyReason?: () => string | null;
 }
 
 export interface AdminServer {
@@ -52,8 +58,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: AdminDeps
     case '/live':
       return send(res, 200, 'text/plain', 'live\n');
     case '/ready': {
-      const ready = deps.applier.serving() !== null && !deps.draining();
-      return send(res, ready ? 200 : 503, 'text/plain', ready ? 'ready\n' : 'not ready\n');
+      const why = unreadyReason(deps);
+      return send(res, why === null ? 200 : 503, 'text/plain', why === null ? 'ready\n' : `not ready: ${why}\n`);
     }
     case '/metrics':
       return send(res, 200, deps.registry.contentType, await deps.registry.metrics());
@@ -61,6 +67,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: AdminDeps
       const serving = deps.applier.serving();
       const body = {
         serving: serving ? { scope: serving.ref.scope, seq: serving.ref.seq, digest: serving.ref.digest, source: serving.source } : null,
+        ...(serving ? {} : { reason: deps.notServingReason?.() ?? 'no generation applied yet' }),
         listeners: deps.applier.listeners(),
       };
       return send(res, 200, 'application/json', `${JSON.stringify(body)}\n`);
@@ -68,6 +75,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: AdminDeps
     default:
       return send(res, 404, 'text/plain', 'not found\n');
   }
+}
+
+/** null when ready; otherwise the first reason it is not. */
+function unreadyReason(deps: AdminDeps): string | null {
+  if (deps.draining()) return 'draining';
+  if (deps.applier.serving() === null) return `no generation served (${deps.notServingReason?.() ?? 'no generation applied yet'})`;
+  return deps.healthUnreadyReason?.() ?? null;
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {

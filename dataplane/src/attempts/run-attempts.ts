@@ -4,10 +4,13 @@
  * (ctx.winner / ctx.response) and the stage continues to streamResponse; on failure ask
  * `decideNextAttempt` whether to try again.
  *
- * This slice makes exactly one attempt (no retries, hedging, breakers or health yet); they
- * slot in here: the breaker check before forward, health in `excluded`, decideRetry in
- * decideNextAttempt, hedges as extra live attempts raced on their heads.
+ * Health (health/health-monitor.ts): ejected backends are left out of the candidates, and
+ * every try's outcome (response status or error code) is reported for passive ejection.
+ * This slice makes exactly one attempt (no retries, hedging or breakers yet); they slot in
+ * here: the breaker check before forward, decideRetry in decideNextAttempt, hedges as extra
+ * live attempts raced on their heads.
  */
+import { eligibleBackends } from '../balancing/candidates.ts';
 import { SpookyError, toSpookyError } from '../errors.ts';
 import { upstreamRequestHeaders } from '../forwarding/upstream-request-headers.ts';
 import type { RequestContext } from '../pipeline/context.ts';
@@ -39,8 +42,14 @@ export const runAttempts: Stage = {
       requestId: ctx.requestId,
     });
     const tried = new Set<number>();
+    // Health filter: ejected backends (HealthMonitor) are not candidates; none left → 503.
+    const health = ctx.generation.health;
+    const candidates = eligibleBackends(upstream.backends.length, (i) => {
+      const b = upstream.backends[i];
+      return b === undefined || health.isAvailable(upstream.name, b.address);
+    });
     for (;;) {
-      const backendIndex = upstream.balancer.pick({ excluded: tried.size === 0 ? null : tried });
+      const backendIndex = upstream.balancer.pick(candidates, { exclude: tried.size === 0 ? null : tried, request: exchange });
       const backend = backendIndex === null ? undefined : upstream.backends[backendIndex];
       if (backendIndex === null || backend === undefined) throw new SpookyError('no_healthy_backends');
       tried.add(backendIndex);
@@ -66,12 +75,14 @@ export const runAttempts: Stage = {
           },
         });
         attempt.headersAt = performance.now();
+        health.reportTraffic(upstream.name, backend.address, { kind: 'response', status: response.status });
         ctx.winner = attempt;
         ctx.response = response;
         return CONTINUE;
       } catch (err) {
         const error = toSpookyError(err);
         attempt.error = error;
+        health.reportTraffic(upstream.name, backend.address, { kind: 'error', code: error.code });
         const decision = decideNextAttempt({ attempts: ctx.attempts, error, clientAborted: ctx.signal.aborted });
         if (!decision.again) throw error;
       }

@@ -1,26 +1,37 @@
 /**
- * Builds the Balancer an upstream's `load_balancing.type` names. Called by compile/ once per
- * upstream per generation.
+ * Builds the Balancer an upstream's `load_balancing` names. Called by compile/ once per
+ * upstream per generation; every LbType of the config schema has a policy.
  */
-import type { LbType } from '@spooky/config';
+import type { LoadBalancing } from '@spooky/config';
+import type { BackendStats } from '../runtime/backend-stats.ts';
 import type { Balancer, RandomSource, WeightedBackend } from './balancer.ts';
+import { createConsistentHash } from './consistent-hash.ts';
+import { createLatencyAware } from './latency-aware.ts';
+import { createLeastConnections } from './least-connections.ts';
 import { createRandom } from './random.ts';
 import { createRoundRobin, type RoundRobinState } from './round-robin.ts';
 
 export interface BalancerDeps {
-  /** Round-robin cursor for this upstream, from LongLivedState. */
+  /** Round-robin cursor for this upstream, from LongLivedState (asked only for round-robin). */
   readonly roundRobinState: () => RoundRobinState;
+  /** Live stats per backend index (same order as `backends`), from LongLivedState. */
+  readonly backendStats: readonly BackendStats[];
   readonly random?: RandomSource;
 }
 
-export function createBalancer(type: LbType, backends: readonly WeightedBackend[], deps: BalancerDeps): Balancer {
-  switch (type) {
+export function createBalancer(lb: LoadBalancing, backends: readonly WeightedBackend[], deps: BalancerDeps): Balancer {
+  switch (lb.type) {
     case 'round-robin':
       return createRoundRobin(backends, deps.roundRobinState());
     case 'random':
       return createRandom(backends, deps.random);
-    default:
-      // Policies being added in issue 3; compile refuses them until their balancer exists.
-      throw new Error(`load_balancing.type ${type} is not supported by this data plane yet`);
+    case 'consistent-hash':
+      return createConsistentHash(backends, lb.key, 'consistent-hash');
+    case 'sticky-cid':
+      return createConsistentHash(backends, null, 'sticky-cid');
+    case 'least-connections':
+      return createLeastConnections(backends, deps.backendStats);
+    case 'latency-aware':
+      return createLatencyAware(deps.backendStats);
   }
 }

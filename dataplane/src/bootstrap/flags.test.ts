@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseFlags, parseHostPort } from './flags.ts';
+import { parseDurationMs, parseFlags, parseHostPort } from './flags.ts';
 
 const cp = ['--control-plane', '127.0.0.1:7000', '--node-id', 'n1', '--scope', 'prod-eu', '--cache-dir', '/tmp/c', '--admin', '127.0.0.1:0'];
 
@@ -18,7 +18,16 @@ describe('parseFlags', () => {
       admin: { host: '127.0.0.1', port: 0 },
       logLevel: 'info',
       drainTimeoutMs: 5000,
+      cacheGraceMs: 2000,
+      cacheMaxAgeMs: 86_400_000,
     });
+  });
+
+  it('reads the cache grace and max age', () => {
+    const r = parseFlags([...cp, '--cache-grace-ms', '0', '--cache-max-age', '30s']);
+    assert.ok(r.ok && r.settings.mode === 'control-plane');
+    assert.equal(r.settings.cacheGraceMs, 0);
+    assert.equal(r.settings.cacheMaxAgeMs, 30_000);
   });
 
   it('reads standalone mode', () => {
@@ -36,6 +45,9 @@ describe('parseFlags', () => {
     ['bad label', [...cp, '--label', 'novalue'], /--label/],
     ['duplicate label', [...cp, '--label', 'a=1', '--label', 'a=2'], /given twice/],
     ['bad log level', [...cp, '--log-level', 'loud'], /--log-level/],
+    ['bad cache max age', [...cp, '--cache-max-age', '24'], /--cache-max-age/],
+    ['bad cache grace', [...cp, '--cache-grace-ms', '-1'], /--cache-grace-ms/],
+    ['cache flags in standalone mode', ['--config', 'x', '--admin', '127.0.0.1:1', '--cache-max-age', '1h'], /cannot be combined/],
   ] as const) {
     it(`rejects ${name}`, () => {
       const r = parseFlags(argv);
@@ -52,5 +64,16 @@ describe('parseHostPort', () => {
     assert.equal(parseHostPort('::1:80'), null);
     assert.equal(parseHostPort('h:65536'), null);
     assert.equal(parseHostPort('h'), null);
+  });
+});
+
+describe('parseDurationMs', () => {
+  it('reads ms, s, m, h, d and refuses the rest', () => {
+    assert.equal(parseDurationMs('500ms'), 500);
+    assert.equal(parseDurationMs('30s'), 30_000);
+    assert.equal(parseDurationMs('10m'), 600_000);
+    assert.equal(parseDurationMs('24h'), 86_400_000);
+    assert.equal(parseDurationMs('7d'), 604_800_000);
+    for (const bad of ['', '0s', '1.5h', '-1s', '10', 'h', '1w', ' 1s']) assert.equal(parseDurationMs(bad), null, bad);
   });
 });

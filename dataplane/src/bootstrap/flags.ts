@@ -4,6 +4,7 @@
  * Control-plane mode:
  *   --control-plane HOST:PORT --node-id ID --scope SCOPE --cache-dir DIR --admin HOST:PORT
  *   [--label k=v]... [--log-level info] [--drain-timeout-ms 5000]
+ *   [--cache-grace-ms 2000] [--cache-max-age 24h]
  * Standalone mode (no control plane; serves one config file):
  *   --config FILE --admin HOST:PORT [--log-level info] [--drain-timeout-ms 5000]
  */
@@ -30,6 +31,10 @@ export interface ControlPlaneSettings extends Common {
   readonly scope: string;
   readonly cacheDir: string;
   readonly labels: Record<string, string>;
+  /** How long boot waits for the control plane's first generation before reading the disk cache. */
+  readonly cacheGraceMs: number;
+  /** A disk cache older than this is not served. */
+  readonly cacheMaxAgeMs: number;
 }
 
 export interface StandaloneSettings extends Common {
@@ -42,7 +47,7 @@ export type Settings = ControlPlaneSettings | StandaloneSettings;
 export type FlagsResult = { readonly ok: true; readonly settings: Settings } | { readonly ok: false; readonly error: string };
 
 export const USAGE = `usage:
-  node dataplane/src/main.ts --control-plane HOST:PORT --node-id ID --scope SCOPE --cache-dir DIR --admin HOST:PORT [--label k=v]... [--log-level LEVEL] [--drain-timeout-ms MS]
+  node dataplane/src/main.ts --control-plane HOST:PORT --node-id ID --scope SCOPE --cache-dir DIR --admin HOST:PORT [--label k=v]... [--log-level LEVEL] [--drain-timeout-ms MS] [--cache-grace-ms MS] [--cache-max-age 24h]
   node dataplane/src/main.ts --config FILE --admin HOST:PORT [--log-level LEVEL] [--drain-timeout-ms MS]`;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
@@ -65,6 +70,8 @@ export function parseFlags(argv: readonly string[]): FlagsResult {
         'log-level': { type: 'string' },
         config: { type: 'string' },
         'drain-timeout-ms': { type: 'string' },
+        'cache-grace-ms': { type: 'string' },
+        'cache-max-age': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -89,7 +96,7 @@ export function parseFlags(argv: readonly string[]): FlagsResult {
 
   const configFile = str('config');
   if (configFile !== undefined) {
-    const clash = ['control-plane', 'node-id', 'scope', 'cache-dir', 'label'].filter((n) => values[n] !== undefined);
+    const clash = ['control-plane', 'node-id', 'scope', 'cache-dir', 'label', 'cache-grace-ms', 'cache-max-age'].filter((n) => values[n] !== undefined);
     if (clash.length > 0) return fail(`--config (standalone) cannot be combined with --${clash.join(', --')}`);
     if (configFile === '') return fail('--config: a file path is required');
     return { ok: true, settings: { mode: 'standalone', configFile, ...common } };
@@ -112,10 +119,26 @@ export function parseFlags(argv: readonly string[]): FlagsResult {
     if (Object.hasOwn(labels, key)) return fail(`--label: "${key}" given twice`);
     labels[key] = pair.slice(eq + 1);
   }
+  const cacheGraceMs = Number(str('cache-grace-ms') ?? '2000');
+  if (!Number.isInteger(cacheGraceMs) || cacheGraceMs < 0 || cacheGraceMs > 600_000) {
+    return fail('--cache-grace-ms: an integer from 0 to 600000');
+  }
+  const maxAgeText = str('cache-max-age') ?? '24h';
+  const cacheMaxAgeMs = parseDurationMs(maxAgeText);
+  if (cacheMaxAgeMs === null) return fail(`--cache-max-age: a duration like 30s, 10m, 24h or 7d, got "${maxAgeText}"`);
   return {
     ok: true,
-    settings: { mode: 'control-plane', controlPlane, nodeId, scope, cacheDir: str('cache-dir') as string, labels, ...common },
+    settings: { mode: 'control-plane', controlPlane, nodeId, scope, cacheDir: str('cache-dir') as string, labels, cacheGraceMs, cacheMaxAgeMs, ...common },
   };
+}
+
+/** "500ms", "30s", "10m", "24h", "7d" → milliseconds; null when malformed or not positive. */
+export function parseDurationMs(text: string): number | null {
+  const m = /^(\d{1,9})(ms|s|m|h|d)$/.exec(text);
+  if (!m) return null;
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  const ms = Number(m[1]) * unit;
+  return ms > 0 && Number.isSafeInteger(ms) ? ms : null;
 }
 
 /** "127.0.0.1:9901", "[::1]:9901", "localhost:0" → {host, port}; null when malformed. */

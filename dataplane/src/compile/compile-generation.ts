@@ -8,8 +8,10 @@
 import { readFileSync } from 'node:fs';
 import type { Config, ConfigIssue } from '@spooky/config';
 import { createBalancer } from '../balancing/create-balancer.ts';
+import { withBackendStats } from '../forwarding/stats-transport.ts';
 import type { TransportSettings } from '../forwarding/transport-settings.ts';
-import { compileRouteTable } from '../routing/route-table.ts';
+import { type HealthSpec, healthKey } from '../health/health-monitor.ts';
+import { compileRouteTable, type RouteInput } from '../routing/route-table.ts';
 import type { CompiledBackend, CompiledUpstream, Generation } from '../runtime/generation.ts';
 import type { LongLivedState } from '../runtime/long-lived-state.ts';
 
@@ -31,20 +33,26 @@ export function compileGeneration(config: Config, ref: Generation['ref'], state:
 
   const transportKeys = new Set<string>();
   const cursorKeys = new Set<string>();
+  const healthSpecs = new Map<string, HealthSpec>();
+  const probeTransport = { connectTimeoutMs: settings.connectTimeoutMs, verifyCertificates: settings.verifyCertificates, ca };
   const upstreams = new Map<string, CompiledUpstream>();
-  const routes: Array<{ upstream: string; route: NonNullable<Config['upstream'][string]['route']> }> = [];
+  const routes: RouteInput[] = [];
 
   for (const name of Object.keys(config.upstream).sort()) {
     const upstream = config.upstream[name];
     if (upstream === undefined) continue;
-    if (upstream.route) routes.push({ upstream: name, route: upstream.route });
-    const backends: CompiledBackend[] = upstream.backends.map((b) => {
-      const { key, transport } = state.transport(name, b.address, settings);
+    if (upstream.route) routes.push({ upstream: name, route: upstream.route, trafficSplit: upstream.traffic_split, mirror: upstream.mirror });
+    const stats = upstream.backends.map((b) => state.backendStats(name, b.address));
+    const backends: CompiledBackend[] = upstream.backends.map((b, i) => {
+      const { key, transport: pooled } = state.transport(name, b.address, settings);
       transportKeys.add(key);
+      const transport = withBackendStats(pooled, stats[i] as (typeof stats)[number]);
+      healthSpecs.set(healthKey(name, b.address), { upstream: name, backendId: b.id, address: b.address, check: b.health_check, transport: probeTransport });
       return { id: b.id, address: b.address, weight: b.weight, transport };
     });
     const signature = backends.map((b) => `${b.address}*${b.weight}`).join(',');
-    const balancer = createBalancer(upstream.load_balancing.type, backends, {
+    const balancer = createBalancer(upstream.load_balancing, backends, {
+      backendStats: stats,
       roundRobinState: () => {
         const { key, state: cursor } = state.roundRobinState(name, signature, backends.length);
         cursorKeys.add(key);
@@ -54,12 +62,15 @@ export function compileGeneration(config: Config, ref: Generation['ref'], state:
     upstreams.set(name, { name, backends, balancer });
   }
 
+  const routeTable = compileRouteTable(routes, issues);
+  if (issues.length > 0) return { ok: false, issues };
   const generation: Generation = {
     ref,
     config,
-    routes: compileRouteTable(routes),
+    routes: routeTable,
     upstreams,
-    stateKeys: { transports: transportKeys, cursors: cursorKeys },
+    stateKeys: { transports: transportKeys, cursors: cursorKeys, health: healthSpecs },
+    health: state.health,
   };
   return { ok: true, generation };
 }

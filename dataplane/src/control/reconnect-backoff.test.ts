@@ -14,8 +14,12 @@ describe('reconnectDelayMs', () => {
     }
   });
 
-  it("uses a GoAway's reconnect_after_ms as the first delay only", () => {
-    assert.equal(reconnectDelayMs(0, 0.5, 1_100), 1_100);
+  it("uses a GoAway's reconnect_after_ms, jittered upwards, as the first delay only", () => {
+    assert.equal(reconnectDelayMs(0, 0, 1_100), 1_100);
+    assert.equal(reconnectDelayMs(0, 0.5, 1_000), 1_250);
+    assert.equal(reconnectDelayMs(0, 1 - 1e-9, 1_000), 1_500);
+    const spread = new Set(Array.from({ length: 20 }, (_, i) => reconnectDelayMs(0, i / 20, 1_000)));
+    assert.ok(spread.size > 10, 'different nodes get different delays');
     assert.equal(reconnectDelayMs(0, 0.5, 60_000), RECONNECT_CAP_MS);
     assert.equal(reconnectDelayMs(2, 0, 1_100), 500);
     assert.equal(reconnectDelayMs(0, 0, 0), 125);

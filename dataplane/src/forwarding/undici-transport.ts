@@ -6,32 +6,22 @@
  *
  * TLS identity is the backend's, never the client's: undici would otherwise derive SNI and
  * certificate verification from each request's Host header, and drop the connection whenever
- * that changes. So the connector pins SNI to the backend hostname (none for IP literals, which
- * are verified against IP SANs), and every request carries the same constant `servername`.
+ * that changes. So the connector (backend-connector.ts, shared with the health prober) pins
+ * SNI to the backend hostname, and every request carries the same constant `servername`.
  */
-import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
-import { buildConnector, Pool } from 'undici';
+import { Pool } from 'undici';
 import type { BackendTransport, UpstreamRequest, UpstreamResponse } from '../http/backend-transport.ts';
 import type { HeaderList } from '../http/exchange.ts';
+import { backendConnection } from './backend-connector.ts';
 import { ForwardHandler } from './forward-handler.ts';
 import type { TransportSettings } from './transport-settings.ts';
 
 export function createUndiciTransport(address: string, settings: TransportSettings): BackendTransport {
-  const https = address.startsWith('https://');
-  const url = new URL(address);
-  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  const sni = isIP(hostname) === 0 ? hostname : undefined;
-  const connector = buildConnector({
-    timeout: settings.connectTimeoutMs,
-    allowH2: https,
-    preferH2: https,
-    ...(https ? { rejectUnauthorized: settings.verifyCertificates } : {}),
-    ...(https && settings.ca !== null ? { ca: settings.ca } : {}),
-  });
+  const { https, hostname, connect } = backendConnection(address, settings);
   const pool = new Pool(address, {
     allowH2: https,
-    connect: (options, callback) => connector({ ...options, servername: sni as string }, callback),
+    connect,
     headersTimeout: settings.headersTimeoutMs,
     bodyTimeout: settings.bodyIdleTimeoutMs,
   });

@@ -44,6 +44,13 @@ export interface Exchange {
   /** Client address and port, null when the ingress cannot know them. */
   readonly remoteAddress: string | null;
   readonly remotePort: number | null;
+  /**
+   * Stable identity of the client connection this request arrived on, for sticky-cid
+   * balancing; absent or null when the ingress has none (then the client address:port
+   * stands in). For HTTP/3 it is NOT the QUIC wire connection id: see
+   * ingress/h3/library-internals.ts (PeerBook) for what it is and its limits.
+   */
+  readonly connectionId?: string | null;
   /** Request body, paused until consumed; null when the request ended with its headers. */
   readonly body: Readable | null;
   /** Aborted when the client resets the stream or the connection goes away. */

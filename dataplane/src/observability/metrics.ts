@@ -10,12 +10,16 @@
  * - spooky_inflight_requests                                gauge
  * - spooky_generation_info{seq,digest}                      gauge, 1 for the generation served
  * - spooky_generation_applies_total{result}                 counter, result ok | rejected
+ * - spooky_health_transitions_total{upstream,backend,to}    counter, fed by `spooky:health:transition`
+ * - spooky_backend_healthy{upstream,backend}                gauge, 1 while the backend takes traffic
+ *                                                           (health/health-monitor.ts), removed when untracked
  * plus prom-client's default process metrics (spooky_process_*, spooky_nodejs_*).
  * `upstream` is "none" when no route matched.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { GenerationRef } from '../control/generation-applier.ts';
+import type { HealthMembershipEvent, HealthTransitionEvent } from '../health/health-events.ts';
 import type { RequestEndEvent } from '../pipeline/events.ts';
 
 /** What the serving applier reports (see apply/serving-applier.ts). */
@@ -66,6 +70,32 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     registers: [registry],
   });
 
+  const healthTransitions = new Counter({
+    name: 'spooky_health_transitions_total',
+    help: 'Backend health status changes, by upstream, backend id and new status.',
+    labelNames: ['upstream', 'backend', 'to'] as const,
+    registers: [registry],
+  });
+  const backendHealthy = new Gauge({
+    name: 'spooky_backend_healthy',
+    help: 'Whether a backend takes traffic (1) or is ejected by health checking (0).',
+    labelNames: ['upstream', 'backend'] as const,
+    registers: [registry],
+  });
+  const onHealthTransition = (message: unknown): void => {
+    const e = message as HealthTransitionEvent;
+    healthTransitions.inc({ upstream: e.upstream, backend: e.backend, to: e.to });
+    backendHealthy.set({ upstream: e.upstream, backend: e.backend }, e.available ? 1 : 0);
+  };
+  const onHealthMembership = (message: unknown): void => {
+    const e = message as HealthMembershipEvent;
+    const labels = { upstream: e.upstream, backend: e.backend };
+    if (e.change === 'added') backendHealthy.set(labels, e.available ? 1 : 0);
+    else backendHealthy.remove(labels);
+  };
+  subscribe('spooky:health:transition', onHealthTransition);
+  subscribe('spooky:health:membership', onHealthMembership);
+
   let requestsTotal = 0;
   let inflightNow = 0;
   const onEnd = (message: unknown): void => {
@@ -100,6 +130,8 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     },
     close() {
       unsubscribe('spooky:request:end', onEnd);
+      unsubscribe('spooky:health:transition', onHealthTransition);
+      unsubscribe('spooky:health:membership', onHealthMembership);
     },
   };
 }

@@ -29,7 +29,9 @@ export interface RequestContext {
   host: string | null;
   /** Path used for routing (set by resolveRoute). */
   matchPath: string;
+  /** The matched route (set by resolveRoute); `route.upstream` names it in metrics and logs. */
   route: RouteEntry | null;
+  /** The target upstream whose backends serve the request: the route's own or its traffic_split pick. */
   upstream: CompiledUpstream | null;
   readonly attempts: Attempt[];
   /** The attempt whose response is relayed, and that response (set by runAttempts). */

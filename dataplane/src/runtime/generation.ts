@@ -5,6 +5,7 @@
  */
 import type { Config } from '@spooky/config';
 import type { Balancer } from '../balancing/balancer.ts';
+import type { HealthSpec, HealthView } from '../health/health-monitor.ts';
 import type { BackendTransport } from '../http/backend-transport.ts';
 import type { RouteTable } from '../routing/route-table.ts';
 
@@ -27,6 +28,8 @@ export interface CompiledUpstream {
 export interface StateKeys {
   readonly transports: ReadonlySet<string>;
   readonly cursors: ReadonlySet<string>;
+  /** Health-tracked backends by healthKey(upstream, address), with their health_check. */
+  readonly health: ReadonlyMap<string, HealthSpec>;
 }
 
 export interface Generation {
@@ -36,4 +39,6 @@ export interface Generation {
   readonly routes: RouteTable;
   readonly upstreams: ReadonlyMap<string, CompiledUpstream>;
   readonly stateKeys: StateKeys;
+  /** LongLivedState's health monitor: the attempt loop filters and reports through it. */
+  readonly health: HealthView;
 }

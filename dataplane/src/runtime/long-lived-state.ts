@@ -2,15 +2,19 @@
  * State that survives generation swaps, keyed by stable identity (upstream name + backend
  * address): one transport (undici Pool) per backend and transport settings, round-robin
  * cursors per upstream and backend list. compile/ asks for entries (creating them when new);
- * `retain(generation)` drops and closes what the generation no longer names. Health, breaker
- * and EWMA state will live here too, under the same keys.
+ * `retain(generation)` drops and closes what the generation no longer names. Health (the
+ * HealthMonitor: probes, passive ejection) lives here under upstream + address; retain()
+ * reconciles it with the generation. Breaker and EWMA state will live here too.
  */
 import type { RoundRobinState } from '../balancing/round-robin.ts';
 import { createRoundRobinState } from '../balancing/round-robin.ts';
 import { createUndiciTransport } from '../forwarding/undici-transport.ts';
 import type { TransportSettings } from '../forwarding/transport-settings.ts';
 import { settingsKey } from '../forwarding/transport-settings.ts';
+import { createUndiciProber } from '../forwarding/undici-prober.ts';
+import { HealthMonitor, type HealthMonitorOptions } from '../health/health-monitor.ts';
 import type { BackendTransport } from '../http/backend-transport.ts';
+import { BackendStats, backendStatsKey } from './backend-stats.ts';
 import type { Generation } from './generation.ts';
 
 export type TransportFactory = (address: string, settings: TransportSettings) => BackendTransport;
@@ -19,11 +23,16 @@ export class LongLivedState {
   readonly #createTransport: TransportFactory;
   readonly #transports = new Map<string, BackendTransport>();
   readonly #cursors = new Map<string, RoundRobinState>();
+  /** Active requests and latency EWMA per backendStatsKey(upstream, address). */
+  readonly #stats = new Map<string, BackendStats>();
   #closed = false;
+  /** Health of every backend the served generation names (survives swaps). */
+  readonly health: HealthMonitor;
 
-  /** `createTransport` defaults to undici; tests may inject a fake. */
-  constructor(options?: { readonly createTransport?: TransportFactory }) {
+  /** `createTransport` defaults to undici; `health` (prober factory, scheduler) too. Tests may inject fakes. */
+  constructor(options?: { readonly createTransport?: TransportFactory; readonly health?: Partial<HealthMonitorOptions> }) {
     this.#createTransport = options?.createTransport ?? createUndiciTransport;
+    this.health = new HealthMonitor({ createProber: createUndiciProber, ...options?.health });
   }
 
   /** The transport for a backend, created on first use. Settings are part of the identity. */
@@ -49,6 +58,17 @@ export class LongLivedState {
     return { key, state };
   }
 
+  /** The live stats of a backend (balancing reads, forwarding writes), created on first use. */
+  backendStats(upstream: string, address: string): BackendStats {
+    const key = backendStatsKey(upstream, address);
+    let stats = this.#stats.get(key);
+    if (stats === undefined) {
+      stats = new BackendStats();
+      this.#stats.set(key, stats);
+    }
+    return stats;
+  }
+
   /**
    * Keeps exactly what `generation` names; closes dropped transports in the background
    * (in-flight requests on them finish first). The promise resolves when they are closed.
@@ -63,6 +83,10 @@ export class LongLivedState {
     for (const key of this.#cursors.keys()) {
       if (!generation.stateKeys.cursors.has(key)) this.#cursors.delete(key);
     }
+    const named = new Set<string>();
+    for (const [name, upstream] of generation.upstreams) for (const b of upstream.backends) named.add(backendStatsKey(name, b.address));
+    for (const key of this.#stats.keys()) if (!named.has(key)) this.#stats.delete(key);
+    closing.push(this.health.reconcile(generation.stateKeys.health));
     return Promise.all(closing).then(() => undefined);
   }
 
@@ -72,6 +96,7 @@ export class LongLivedState {
     const all = [...this.#transports.values()];
     this.#transports.clear();
     this.#cursors.clear();
-    await Promise.all(all.map((t) => t.close().catch(() => undefined)));
+    this.#stats.clear();
+    await Promise.all([this.health.close(), ...all.map((t) => t.close().catch(() => undefined))]);
   }
 }

@@ -1,11 +1,13 @@
 /**
- * The active pointer: GET (ETag = version), PUT (activate, If-Match required), POST rollback
- * (If-Match optional). Responses: {active, changes} with the new ETag; `changes` stays empty
- * until the config diff exists.
+ * The active pointer: GET (ETag = version, plus lkgSeq), PUT (activate, If-Match required),
+ * POST rollback (If-Match optional; to previous | lkg | seq). Both moves accept `force: true`
+ * to activate a generation marked failed. Responses: {active, target, moved, changes} with the
+ * new ETag; `changes` = the field-level diff from the previously active generation to the
+ * target (what a dry run would change), [] when the target was active already.
  */
 import type { FastifyInstance } from 'fastify';
 import { CpError } from '../../errors.ts';
-import type { MoveResult, RollbackTarget } from '../../generations/active-service.ts';
+import type { MoveResult } from '../../generations/active-service.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { actorOf } from '../guard.ts';
 import { ifMatchVersion } from '../if-match.ts';
@@ -13,30 +15,36 @@ import { activeEtag, activeView } from '../views.ts';
 
 const activateBody = {
   type: 'object',
-  properties: { seq: { type: 'integer', minimum: 1 }, dryRun: { type: 'boolean' } },
+  properties: { seq: { type: 'integer', minimum: 1 }, dryRun: { type: 'boolean' }, force: { type: 'boolean' } },
   required: ['seq'],
   additionalProperties: false,
 } as const;
 
 const rollbackBody = {
   type: 'object',
-  properties: { to: { anyOf: [{ type: 'string', enum: ['previous', 'lkg'] }, { type: 'integer', minimum: 1 }] } },
+  properties: {
+    to: { anyOf: [{ type: 'string', enum: ['previous', 'lkg'] }, { type: 'integer', minimum: 1 }] },
+    force: { type: 'boolean' },
+  },
   required: ['to'],
   additionalProperties: false,
 } as const;
 
 export async function activeRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const lkgSeq = (scope: string): number | null => deps.active.lkg(scope)?.seq ?? null;
+
   app.get<{ Params: { scope: string } }>(
     '/v1/scopes/:scope/active',
     { config: { permission: 'config:read' } },
     async (request, reply) => {
-      const pointer = deps.active.getActive(request.params.scope);
+      const { scope } = request.params;
+      const pointer = deps.active.getActive(scope);
       reply.header('etag', activeEtag(pointer));
-      return activeView(pointer);
+      return activeView(pointer, lkgSeq(scope));
     },
   );
 
-  app.put<{ Params: { scope: string }; Body: { seq: number; dryRun?: boolean } }>(
+  app.put<{ Params: { scope: string }; Body: { seq: number; dryRun?: boolean; force?: boolean } }>(
     '/v1/scopes/:scope/active',
     { config: { permission: 'config:activate', mutating: true }, schema: { body: activateBody } },
     async (request, reply) => {
@@ -44,35 +52,35 @@ export async function activeRoutes(app: FastifyInstance, deps: ApiDeps): Promise
       if (expected === null) throw new CpError('precondition_required', 'send If-Match with the active ETag ("0" before the first activation)');
       const { scope } = request.params;
       const dryRun = request.body.dryRun === true;
-      const result = deps.active.activate(scope, request.body.seq, expected, actorOf(request), { dryRun });
+      const force = request.body.force === true;
+      const result = deps.active.activate(scope, request.body.seq, expected, actorOf(request), { dryRun, force });
       if (result.moved) deps.metrics.activeMoves.inc({ scope, kind: 'activate' });
       reply.header('etag', activeEtag(result.active));
-      return moveBody(result, dryRun);
+      return moveBody(result, lkgSeq(scope), dryRun);
     },
   );
 
-  app.post<{ Params: { scope: string }; Body: { to: 'previous' | 'lkg' | number } }>(
+  app.post<{ Params: { scope: string }; Body: { to: 'previous' | 'lkg' | number; force?: boolean } }>(
     '/v1/scopes/:scope/rollback',
     { config: { permission: 'config:rollback', mutating: true }, schema: { body: rollbackBody } },
     async (request, reply) => {
       const { scope } = request.params;
-      const { to } = request.body;
-      if (to === 'lkg') throw new CpError('nothing_to_rollback', 'no last-known-good generation is recorded yet');
-      const target: RollbackTarget = to;
-      const result = deps.active.rollback(scope, target, ifMatchVersion(request.headers['if-match']), actorOf(request));
-      deps.metrics.activeMoves.inc({ scope, kind: 'rollback' });
+      const force = request.body.force === true;
+      const expected = ifMatchVersion(request.headers['if-match']);
+      const result = deps.active.rollback(scope, request.body.to, expected, actorOf(request), { force });
+      if (result.moved) deps.metrics.activeMoves.inc({ scope, kind: 'rollback' });
       reply.header('etag', activeEtag(result.active));
-      return moveBody(result, false);
+      return moveBody(result, lkgSeq(scope), false);
     },
   );
 }
 
-function moveBody(result: MoveResult, dryRun: boolean) {
+function moveBody(result: MoveResult, lkgSeq: number | null, dryRun: boolean) {
   return {
-    active: activeView(result.active),
+    active: activeView(result.active, lkgSeq),
     target: result.target,
     moved: result.moved,
-    changes: [],
+    changes: result.changes,
     ...(dryRun ? { dryRun: true } : {}),
   };
 }

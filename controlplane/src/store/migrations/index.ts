@@ -1,5 +1,6 @@
 /** Every schema migration, in order. Append only: never edit a migration that has shipped. */
 import { migration0001 } from './0001-initial.ts';
+import { migration0002 } from './0002-lifecycle.ts';
 
 export interface Migration {
   readonly version: number;
@@ -7,4 +8,4 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002];

@@ -21,14 +21,17 @@
  * back to 'h3' and the address to null (X-Forwarded-For then omits the client) — never a
  * crash. The ingress tests assert that the address is found, so such an update is noticed.
  */
+import { randomBytes } from 'node:crypto';
 import type { Http3ServerSession, ServerHttp3Stream } from '@currentspace/http3';
 
 export interface Peer {
   readonly address: string | null;
   readonly port: number | null;
+  /** Per-connection identity for sticky-cid (HTTP/3 only; see PeerBook), else null. */
+  readonly connectionId: string | null;
 }
 
-const UNKNOWN: Peer = { address: null, port: null };
+const UNKNOWN: Peer = { address: null, port: null, connectionId: null };
 
 interface H2StreamLike {
   session?: { socket?: { remoteAddress?: string; remotePort?: number } } | undefined;
@@ -82,9 +85,25 @@ function connHandleOf(x: object): number | null {
   return typeof handle === 'number' ? handle : null;
 }
 
-/** One per server: remembers live HTTP/3 sessions by connection handle. */
+/**
+ * One per server: remembers live HTTP/3 sessions by connection handle.
+ *
+ * It also names each connection for sticky-cid. 0.9.0 exposes no QUIC connection id: neither
+ * the public API nor the native events carry DCID/SCID bytes (the native side keeps them).
+ * It does give `_connHandle`, the native connection's slot, stable for the life of the
+ * connection including across client address migration (the library keys the connection by
+ * it, not by address) — the property sticky-cid needs, and one a wire CID lacks anyway (CIDs
+ * rotate via NEW_CONNECTION_ID). Handles may be reused after a close, so each tracked
+ * session gets its own id `<process nonce>.<serial>`. Limits: it names one connection of
+ * one process — a reconnect (even a 0-RTT resumption) is a new identity, and another Spooky
+ * process cannot derive it (routing by the real CID, QUIC-LB style, is out of reach). A
+ * stream whose session was not seen gets null; sticky-cid then keys on address:port.
+ */
 export class PeerBook {
   readonly #byHandle = new Map<number, Http3ServerSession>();
+  readonly #ids = new WeakMap<Http3ServerSession, string>();
+  readonly #nonce = randomBytes(4).toString('hex');
+  #serial = 0;
 
   /** Call from the server's `session` event (HTTP/2 adapters are ignored). */
   track(session: Http3ServerSession): void {
@@ -92,6 +111,7 @@ export class PeerBook {
     const handle = connHandleOf(session);
     if (handle === null) return;
     this.#byHandle.set(handle, session);
+    this.#ids.set(session, `${this.#nonce}.${(++this.#serial).toString(36)}`);
     session.once('close', () => {
       if (this.#byHandle.get(handle) === session) this.#byHandle.delete(handle);
     });
@@ -102,12 +122,12 @@ export class PeerBook {
     const h2 = h2StreamOf(stream);
     if (h2 !== null) {
       const socket = h2.session?.socket;
-      return socket ? { address: socket.remoteAddress ?? null, port: socket.remotePort ?? null } : UNKNOWN;
+      return socket ? { address: socket.remoteAddress ?? null, port: socket.remotePort ?? null, connectionId: null } : UNKNOWN;
     }
     const handle = connHandleOf(stream);
     const session = handle === null ? undefined : this.#byHandle.get(handle);
     if (!session?.remoteAddress) return UNKNOWN;
-    return { address: session.remoteAddress, port: session.remotePort || null };
+    return { address: session.remoteAddress, port: session.remotePort || null, connectionId: this.#ids.get(session) ?? null };
   }
 
   get size(): number {

@@ -71,6 +71,7 @@ export function createStreamExchange(
     head: parsed.head,
     remoteAddress: peer.address,
     remotePort: peer.port,
+    connectionId: peer.connectionId,
     body,
     signal: controller.signal,
     response: sink,

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_SERVER, DEFAULT_WAIT_TIMEOUT_MS, parseInvocation } from './args.ts';
+import { CliError } from './cli-error.ts';
+import { parseDuration } from './duration.ts';
+
+const parse = (argv: string[], env: Record<string, string> = {}) => parseInvocation(argv, env);
+
+function usageError(argv: string[], pattern: RegExp): void {
+  assert.throws(
+    () => parse(argv),
+    (err: unknown) => err instanceof CliError && err.code === 'usage' && err.exitCode === 1 && pattern.test(err.message),
+  );
+}
+
+describe('parseInvocation', () => {
+  it('globals: defaults, environment, flags win over environment, anywhere on the line', () => {
+    const plain = parse(['status']);
+    assert.deepEqual(plain.globals, { server: DEFAULT_SERVER, token: null, scope: 'default', json: false, idempotencyKey: null });
+    const env = parse(['status'], { SPOOKY_SERVER: 'http://cp:9000/', SPOOKY_TOKEN: 't-env', SPOOKY_SCOPE: 'prod-eu' });
+    assert.deepEqual(env.globals, { server: 'http://cp:9000', token: 't-env', scope: 'prod-eu', json: false, idempotencyKey: null });
+    const flags = parse(['--json', 'status', '--server', 'https://x.example', '--token', 't-flag', '--scope', 'edge'], { SPOOKY_TOKEN: 't-env' });
+    assert.equal(flags.globals.server, 'https://x.example');
+    assert.equal(flags.globals.token, 't-flag');
+    assert.equal(flags.globals.scope, 'edge');
+    assert.equal(flags.globals.json, true);
+  });
+
+  it('config commands', () => {
+    assert.deepEqual(parse(['validate', 'a.yaml']).command, { kind: 'validate', file: 'a.yaml' });
+    assert.deepEqual(parse(['plan', 'a.yaml', '--detailed-exitcode']).command, { kind: 'plan', file: 'a.yaml', detailedExitcode: true });
+    assert.deepEqual(parse(['push', 'a.json', '--reason', ' ship it ']).command, {
+      kind: 'push',
+      file: 'a.json',
+      reason: 'ship it',
+      activate: false,
+      wait: null,
+    });
+    assert.deepEqual(parse(['push', 'a.json', '--reason', 'r', '--activate', '--wait', '--timeout', '90s']).command, {
+      kind: 'push',
+      file: 'a.json',
+      reason: 'r',
+      activate: true,
+      wait: { timeoutMs: 90_000 },
+    });
+  });
+
+  it('activate and rollback', () => {
+    assert.deepEqual(parse(['activate', '7', '--reason', 'r', '--wait']).command, {
+      kind: 'activate',
+      seq: 7,
+      reason: 'r',
+      wait: { timeoutMs: DEFAULT_WAIT_TIMEOUT_MS },
+      force: false,
+      dryRun: false,
+      ifMatch: null,
+    });
+    const full = parse(['activate', '7', '--reason', 'r', '--force', '--dry-run', '--if-match', '"4"']).command;
+    assert.equal(full.kind === 'activate' && full.force && full.dryRun && full.ifMatch, 4);
+    for (const to of ['previous', 'lkg'] as const) {
+      assert.deepEqual(parse(['rollback', '--to', to, '--reason', 'r']).command, { kind: 'rollback', to, reason: 'r', wait: null, force: false, ifMatch: null });
+    }
+    const seq = parse(['rollback', '--to', '3', '--reason', 'r', '--wait', '--timeout', '500ms']).command;
+    assert.deepEqual(seq, { kind: 'rollback', to: 3, reason: 'r', wait: { timeoutMs: 500 }, force: false, ifMatch: null });
+    const forced = parse(['rollback', '--to', '3', '--reason', 'r', '--force', '--if-match', '9']).command;
+    assert.equal(forced.kind === 'rollback' && forced.force && forced.ifMatch, 9);
+  });
+
+  it('read-only commands', () => {
+    assert.deepEqual(parse(['status']).command, { kind: 'status' });
+    assert.deepEqual(parse(['nodes']).command, { kind: 'nodes' });
+    assert.deepEqual(parse(['diff', 'active', '4']).command, { kind: 'diff', from: 'active', to: 4 });
+    assert.deepEqual(parse(['diff', '2', '4']).command, { kind: 'diff', from: 2, to: 4 });
+    assert.deepEqual(parse(['diff', '2', 'active']).command, { kind: 'diff', from: 2, to: 'active' });
+    assert.deepEqual(parse(['history', '--limit', '5']).command, { kind: 'history', limit: 5 });
+    assert.deepEqual(parse(['history']).command, { kind: 'history', limit: null });
+    assert.deepEqual(parse(['audit', 'verify']).command, { kind: 'audit-verify' });
+    assert.deepEqual(parse(['help']).command, { kind: 'help' });
+    assert.deepEqual(parse(['push', '--help']).command, { kind: 'help' });
+  });
+
+  it('tokens', () => {
+    assert.deepEqual(
+      parse(['tokens', 'create', '--name', 'ci', '--permissions', 'config:read, config:write', '--scopes', 'prod,edge', '--expires', '2027-01-01T00:00:00Z', '--file', 't.json']).command,
+      { kind: 'tokens-create', name: 'ci', permissions: ['config:read', 'config:write'], scopes: ['prod', 'edge'], expiresAt: '2027-01-01T00:00:00.000Z', file: 't.json' },
+    );
+    assert.deepEqual(parse(['tokens', 'revoke', '--name', 'ci', '--file', 't.json']).command, { kind: 'tokens-revoke', name: 'ci', file: 't.json' });
+  });
+
+  it('usage errors (exit 1), never a guess', () => {
+    usageError([], /no command/);
+    usageError(['deploy'], /unknown command: deploy/);
+    usageError(['audit', 'purge'], /unknown command: audit purge/);
+    usageError(['validate'], /one FILE/);
+    usageError(['validate', 'a', 'b'], /one FILE/);
+    usageError(['push', 'a.yaml'], /--reason is required/);
+    usageError(['push', 'a.yaml', '--reason', '  '], /--reason is required/);
+    usageError(['push', 'a.yaml', '--reason', 'r', '--wait'], /only with --activate/);
+    usageError(['activate', '0', '--reason', 'r'], /positive integer/);
+    usageError(['activate', 'x', '--reason', 'r'], /positive integer/);
+    usageError(['activate', '3', '--reason', 'r', '--timeout', '5s'], /--timeout needs --wait/);
+    usageError(['activate', '3', '--reason', 'r', '--wait', '--timeout', 'soon'], /not a duration/);
+    usageError(['activate', '3', '--reason', 'r', '--if-match', 'abc'], /--if-match/);
+    usageError(['status', '--reason', 'r'], /status does not take --reason/);
+    usageError(['validate', 'a', '--detailed-exitcode'], /validate does not take --detailed-exitcode/);
+    usageError(['rollback', '--reason', 'r'], /--to/);
+    usageError(['rollback', '--to', 'yesterday', '--reason', 'r'], /--to must be a positive integer/);
+    usageError(['status', '--bogus'], /bogus/);
+    usageError(['status', '--scope', 'Prod'], /--scope/);
+    usageError(['status', '--server', 'ftp://x'], /http/);
+    usageError(['history', '--limit', '500'], /at most 100/);
+    usageError(['tokens', 'create', '--name', 'ci', '--permissions', 'admin', '--scopes', '*', '--file', 't', '--expires', 'tomorrow'], /--expires/);
+    usageError(['tokens', 'create', '--name', 'ci', '--scopes', '*', '--file', 't'], /--permissions is required/);
+  });
+});
+
+describe('parseDuration', () => {
+  it('reads ms, s, m, h and bare seconds', () => {
+    assert.equal(parseDuration('250ms'), 250);
+    assert.equal(parseDuration('60s'), 60_000);
+    assert.equal(parseDuration('1.5s'), 1500);
+    assert.equal(parseDuration('2m'), 120_000);
+    assert.equal(parseDuration('1h'), 3_600_000);
+    assert.equal(parseDuration('45'), 45_000);
+    assert.equal(parseDuration('-1s'), null);
+    assert.equal(parseDuration('1d'), null);
+    assert.equal(parseDuration(''), null);
+  });
+});

@@ -1,0 +1,297 @@
+/**
+ * Command-line parsing for spookyctl: argv + environment → one typed Invocation, or a usage
+ * CliError (exit 1). Pure: no I/O, no process globals. Global options may appear anywhere;
+ * each command accepts only its own options (an option it does not know is a usage error, so a
+ * typo never silently changes what CI does).
+ */
+import { parseArgs } from 'node:util';
+import { CliError } from './cli-error.ts';
+import { parseDuration } from './duration.ts';
+import { EXIT } from './exit-codes.ts';
+
+export interface Globals {
+  /** Base URL without a trailing slash. */
+  readonly server: string;
+  readonly token: string | null;
+  readonly scope: string;
+  readonly json: boolean;
+  /** Explicit Idempotency-Key for mutations; null = the command picks its default. */
+  readonly idempotencyKey: string | null;
+}
+
+/** --wait was given: poll the fleet for at most `timeoutMs`. */
+export interface WaitOptions {
+  readonly timeoutMs: number;
+}
+
+export type RollbackTo = 'previous' | 'lkg' | number;
+
+export type Command =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'validate'; readonly file: string }
+  | { readonly kind: 'plan'; readonly file: string; readonly detailedExitcode: boolean }
+  | { readonly kind: 'push'; readonly file: string; readonly reason: string; readonly activate: boolean; readonly wait: WaitOptions | null }
+  | {
+      readonly kind: 'activate';
+      readonly seq: number;
+      readonly reason: string;
+      readonly wait: WaitOptions | null;
+      readonly force: boolean;
+      readonly dryRun: boolean;
+      readonly ifMatch: number | null;
+    }
+  | {
+      readonly kind: 'rollback';
+      readonly to: RollbackTo;
+      readonly reason: string;
+      readonly wait: WaitOptions | null;
+      readonly force: boolean;
+      readonly ifMatch: number | null;
+    }
+  | { readonly kind: 'status' }
+  | { readonly kind: 'nodes' }
+  | { readonly kind: 'diff'; readonly from: number | 'active'; readonly to: number | 'active' }
+  | { readonly kind: 'history'; readonly limit: number | null }
+  | { readonly kind: 'audit-verify' }
+  | {
+      readonly kind: 'tokens-create';
+      readonly name: string;
+      readonly permissions: string[];
+      readonly scopes: string[];
+      readonly expiresAt: string | null;
+      readonly file: string;
+    }
+  | { readonly kind: 'tokens-revoke'; readonly name: string; readonly file: string };
+
+export interface Invocation {
+  readonly command: Command;
+  readonly globals: Globals;
+}
+
+export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
+export const DEFAULT_SCOPE = 'default';
+export const DEFAULT_WAIT_TIMEOUT_MS = 60_000;
+const SCOPE_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+const OPTIONS = {
+  server: { type: 'string' },
+  token: { type: 'string' },
+  scope: { type: 'string' },
+  json: { type: 'boolean' },
+  'idempotency-key': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  'detailed-exitcode': { type: 'boolean' },
+  reason: { type: 'string' },
+  activate: { type: 'boolean' },
+  wait: { type: 'boolean' },
+  timeout: { type: 'string' },
+  force: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  'if-match': { type: 'string' },
+  to: { type: 'string' },
+  limit: { type: 'string' },
+  name: { type: 'string' },
+  permissions: { type: 'string' },
+  scopes: { type: 'string' },
+  expires: { type: 'string' },
+  file: { type: 'string' },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+type Values = { [K in OptionName]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+const GLOBAL_OPTIONS: readonly OptionName[] = ['server', 'token', 'scope', 'json', 'idempotency-key', 'help'];
+const WAIT_OPTIONS: readonly OptionName[] = ['wait', 'timeout'];
+
+/** Options each command accepts besides the global ones. */
+const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionName[]>> = {
+  help: [],
+  validate: [],
+  plan: ['detailed-exitcode'],
+  push: ['reason', 'activate', ...WAIT_OPTIONS],
+  activate: ['reason', 'force', 'dry-run', 'if-match', ...WAIT_OPTIONS],
+  rollback: ['reason', 'to', 'force', 'if-match', ...WAIT_OPTIONS],
+  status: [],
+  nodes: [],
+  diff: [],
+  history: ['limit'],
+  'audit verify': [],
+  'tokens create': ['name', 'permissions', 'scopes', 'expires', 'file'],
+  'tokens revoke': ['name', 'file'],
+};
+
+function usage(message: string): CliError {
+  return new CliError('usage', message, EXIT.error);
+}
+
+/** Parses argv (without node and script) with the environment's SPOOKY_* defaults. */
+export function parseInvocation(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Invocation {
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true }) as { values: Values; positionals: string[] };
+  } catch (err) {
+    throw usage((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const globals = parseGlobals(values, env);
+  if (values.help || positionals.length === 0 || positionals[0] === 'help') {
+    if (positionals.length === 0 && !values.help) throw usage('no command given');
+    return { command: { kind: 'help' }, globals };
+  }
+  const [name, rest] = commandName(positionals);
+  const allowed = new Set<OptionName>([...GLOBAL_OPTIONS, ...(COMMAND_OPTIONS[name] ?? [])]);
+  for (const key of Object.keys(values) as OptionName[]) {
+    if (!allowed.has(key)) throw usage(`${name} does not take --${key}`);
+  }
+  return { command: parseCommand(name, rest, values), globals };
+}
+
+function commandName(positionals: readonly string[]): [string, string[]] {
+  const [first = '', second, ...more] = positionals;
+  if (first === 'audit' || first === 'tokens') {
+    const name = `${first} ${second ?? ''}`;
+    if (!(name in COMMAND_OPTIONS)) throw usage(`unknown command: ${name.trim()} (see spookyctl help)`);
+    return [name, more];
+  }
+  if (!(first in COMMAND_OPTIONS)) throw usage(`unknown command: ${first} (see spookyctl help)`);
+  return [first, positionals.slice(1)];
+}
+
+function parseGlobals(values: Values, env: Readonly<Record<string, string | undefined>>): Globals {
+  const serverText = values.server ?? env['SPOOKY_SERVER'] ?? DEFAULT_SERVER;
+  let server: URL;
+  try {
+    server = new URL(serverText);
+  } catch {
+    throw usage(`--server is not a URL: ${serverText}`);
+  }
+  if (server.protocol !== 'http:' && server.protocol !== 'https:') throw usage('--server must be an http:// or https:// URL');
+  const scope = values.scope ?? env['SPOOKY_SCOPE'] ?? DEFAULT_SCOPE;
+  if (!SCOPE_PATTERN.test(scope)) throw usage('--scope must match [a-z0-9][a-z0-9-]{0,62}');
+  const token = values.token ?? env['SPOOKY_TOKEN'] ?? null;
+  return {
+    server: server.href.replace(/\/+$/, ''),
+    token: token === '' ? null : token,
+    scope,
+    json: values.json === true,
+    idempotencyKey: values['idempotency-key'] ?? null,
+  };
+}
+
+function parseCommand(name: string, args: readonly string[], v: Values): Command {
+  const positional = (count: number, what: string): string[] => {
+    if (args.length !== count) throw usage(`${name} takes ${what}`);
+    return [...args];
+  };
+  switch (name) {
+    case 'help':
+      return { kind: 'help' };
+    case 'validate':
+      return { kind: 'validate', file: positional(1, 'one FILE')[0]! };
+    case 'plan':
+      return { kind: 'plan', file: positional(1, 'one FILE')[0]!, detailedExitcode: v['detailed-exitcode'] === true };
+    case 'push': {
+      const file = positional(1, 'one FILE')[0]!;
+      const activate = v.activate === true;
+      if (!activate && (v.wait || v.timeout !== undefined)) throw usage('push takes --wait/--timeout only with --activate');
+      return { kind: 'push', file, reason: reason(v), activate, wait: waitOptions(v) };
+    }
+    case 'activate': {
+      const seq = seqOf(positional(1, 'one SEQ')[0]!, 'SEQ');
+      return {
+        kind: 'activate',
+        seq,
+        reason: reason(v),
+        wait: waitOptions(v),
+        force: v.force === true,
+        dryRun: v['dry-run'] === true,
+        ifMatch: ifMatch(v),
+      };
+    }
+    case 'rollback': {
+      positional(0, 'no positional arguments (use --to)');
+      const to = v.to;
+      if (to === undefined) throw usage('rollback needs --to previous|lkg|SEQ');
+      const target: RollbackTo = to === 'previous' || to === 'lkg' ? to : seqOf(to, '--to');
+      return { kind: 'rollback', to: target, reason: reason(v), wait: waitOptions(v), force: v.force === true, ifMatch: ifMatch(v) };
+    }
+    case 'status':
+    case 'nodes':
+      positional(0, 'no arguments');
+      return { kind: name };
+    case 'diff': {
+      const [from, to] = positional(2, 'FROM TO (each a seq or "active")');
+      const side = (text: string, what: string) => (text === 'active' ? 'active' : seqOf(text, what));
+      return { kind: 'diff', from: side(from!, 'FROM'), to: side(to!, 'TO') };
+    }
+    case 'history': {
+      positional(0, 'no positional arguments');
+      const limit = v.limit === undefined ? null : seqOf(v.limit, '--limit');
+      if (limit !== null && limit > 100) throw usage('--limit is at most 100');
+      return { kind: 'history', limit };
+    }
+    case 'audit verify':
+      positional(0, 'no further arguments');
+      return { kind: 'audit-verify' };
+    case 'tokens create': {
+      positional(0, 'no positional arguments');
+      const expires = v.expires ?? null;
+      if (expires !== null && (!/^\d{4}-\d{2}-\d{2}T/.test(expires) || Number.isNaN(Date.parse(expires)))) {
+        throw usage('--expires must be an ISO 8601 date-time, e.g. 2027-01-01T00:00:00Z');
+      }
+      return {
+        kind: 'tokens-create',
+        name: required(v.name, '--name'),
+        permissions: list(required(v.permissions, '--permissions')),
+        scopes: list(required(v.scopes, '--scopes')),
+        expiresAt: expires === null ? null : new Date(expires).toISOString(),
+        file: required(v.file, '--file'),
+      };
+    }
+    case 'tokens revoke':
+      positional(0, 'no positional arguments');
+      return { kind: 'tokens-revoke', name: required(v.name, '--name'), file: required(v.file, '--file') };
+    default:
+      throw usage(`unknown command: ${name}`);
+  }
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (value === undefined || value.trim() === '') throw usage(`${flag} is required`);
+  return value;
+}
+
+function reason(v: Values): string {
+  return required(v.reason, '--reason').trim();
+}
+
+function list(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function seqOf(text: string, what: string): number {
+  if (!/^[1-9]\d{0,14}$/.test(text)) throw usage(`${what} must be a positive integer, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+function ifMatch(v: Values): number | null {
+  const text = v['if-match'];
+  if (text === undefined) return null;
+  const bare = text.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+  if (!/^\d{1,15}$/.test(bare)) throw usage('--if-match must be the active pointer version (a number, 0 before the first activation)');
+  return Number(bare);
+}
+
+function waitOptions(v: Values): WaitOptions | null {
+  if (v.wait !== true) {
+    if (v.timeout !== undefined) throw usage('--timeout needs --wait');
+    return null;
+  }
+  if (v.timeout === undefined) return { timeoutMs: DEFAULT_WAIT_TIMEOUT_MS };
+  const ms = parseDuration(v.timeout);
+  if (ms === null) throw usage(`--timeout is not a duration (e.g. 60s, 2m, 500ms): ${v.timeout}`);
+  return { timeoutMs: ms };
+}

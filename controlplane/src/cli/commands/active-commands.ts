@@ -1,0 +1,103 @@
+/**
+ * activate and rollback: the commands that move the active pointer. Both read the pointer's
+ * ETag first (unless --if-match pins the version the caller planned against) and send it as
+ * If-Match, so a concurrent move is refused (412 → exit 4) instead of silently overwritten.
+ * With --wait they then wait for the fleet (wait-for-fleet.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import type { RollbackTo, WaitOptions } from '../args.ts';
+import { type CliContext, scopePath } from '../cli-context.ts';
+import { EXIT } from '../exit-codes.ts';
+import { type CommandResult, quoted, shortDigest } from '../output.ts';
+import { waitForFleet } from '../wait-for-fleet.ts';
+import { changeLines, changesOf } from './change-lines.ts';
+
+interface ActiveView {
+  readonly seq: number | null;
+  readonly digest: string | null;
+  readonly version: number;
+}
+
+interface MoveBody {
+  readonly active: ActiveView;
+  readonly target: { readonly seq: number; readonly digest: string };
+  readonly moved: boolean;
+  readonly changes?: unknown;
+  readonly dryRun?: boolean;
+}
+
+export interface ActivateRequest {
+  readonly seq: number;
+  readonly reason: string;
+  readonly wait: WaitOptions | null;
+  readonly force: boolean;
+  readonly dryRun: boolean;
+  /** Pinned pointer version; null = read it from GET active. */
+  readonly ifMatch: number | null;
+  /** null = the global --idempotency-key, else a random one. */
+  readonly idempotencyKey?: string | null;
+}
+
+/** The If-Match value to send: the pinned version, else the current pointer's ETag. */
+async function ifMatchFor(ctx: CliContext, pinned: number | null): Promise<string> {
+  if (pinned !== null) return `"${pinned}"`;
+  const answer = await ctx.api.call<ActiveView>('GET', `${scopePath(ctx)}/active`);
+  return answer.headers.get('etag') ?? `"${answer.body.version}"`;
+}
+
+function keyFor(ctx: CliContext, explicit: string | null | undefined): string {
+  return explicit ?? ctx.globals.idempotencyKey ?? randomUUID();
+}
+
+/** activate SEQ: PUT active {seq} with If-Match; then optionally wait for the fleet. */
+export async function activateSeq(ctx: CliContext, req: ActivateRequest): Promise<CommandResult> {
+  const ifMatch = await ifMatchFor(ctx, req.ifMatch);
+  const answer = await ctx.api.call<MoveBody>('PUT', `${scopePath(ctx)}/active`, {
+    json: { seq: req.seq, ...(req.dryRun ? { dryRun: true } : {}), ...(req.force ? { force: true } : {}) },
+    reason: req.reason,
+    ifMatch,
+    idempotencyKey: keyFor(ctx, req.idempotencyKey),
+  });
+  const move = answer.body;
+  const changes = changesOf(move.changes);
+  const lines: string[] = [];
+  if (req.dryRun) {
+    lines.push(`dry run: activating seq ${move.target.seq} (${shortDigest(move.target.digest)}) would be accepted; nothing moved`);
+  } else if (move.moved) {
+    lines.push(`activated seq ${move.target.seq} (${move.target.digest}), active version ${move.active.version}`);
+  } else {
+    lines.push(`seq ${move.target.seq} is already active (version ${move.active.version}); nothing moved`);
+  }
+  if (changes !== null && changes.length > 0) lines.push(...changeLines(changes));
+  return finish(ctx, move, lines, req.dryRun ? null : req.wait, `spookyctl rollback --to previous --reason ${quoted('…')}`);
+}
+
+export async function rollbackCommand(
+  ctx: CliContext,
+  cmd: { to: RollbackTo; reason: string; wait: WaitOptions | null; force: boolean; ifMatch: number | null },
+): Promise<CommandResult> {
+  const ifMatch = await ifMatchFor(ctx, cmd.ifMatch);
+  const answer = await ctx.api.call<MoveBody>('POST', `${scopePath(ctx)}/rollback`, {
+    json: { to: cmd.to, ...(cmd.force ? { force: true } : {}) },
+    reason: cmd.reason,
+    ifMatch,
+    idempotencyKey: keyFor(ctx, null),
+  });
+  const move = answer.body;
+  const lines = [
+    move.moved
+      ? `rolled back to seq ${move.target.seq} (${move.target.digest}), active version ${move.active.version}`
+      : `seq ${move.target.seq} is already active; nothing moved`,
+  ];
+  return finish(ctx, move, lines, cmd.wait, 'spookyctl status');
+}
+
+async function finish(ctx: CliContext, move: MoveBody, lines: string[], wait: WaitOptions | null, hint: string): Promise<CommandResult> {
+  const data = { active: move.active, target: move.target, moved: move.moved, changes: changesOf(move.changes) ?? [], dryRun: move.dryRun === true };
+  if (wait === null) {
+    if (move.dryRun !== true) lines.push(`next: spookyctl status (fleet convergence), or ${hint}`);
+    return { exitCode: EXIT.ok, data, lines };
+  }
+  const waited = await waitForFleet(ctx.api, { scope: ctx.globals.scope, ...move.target }, wait.timeoutMs);
+  return { exitCode: waited.exitCode, data: { ...data, ...(waited.data as object) }, lines: [...lines, ...waited.lines] };
+}

@@ -1,0 +1,68 @@
+/**
+ * spookyctl's whole run: parse, dispatch to the command, render, return the exit code. Never
+ * reads stdin and never prompts, so it behaves the same with or without a TTY. Every failure
+ * is rendered (human: stderr; --json: one JSON document on stdout) and mapped to an exit code.
+ */
+import { ApiClient } from './api-client.ts';
+import { type Command, type Globals, parseInvocation } from './args.ts';
+import type { CliContext } from './cli-context.ts';
+import { CliError } from './cli-error.ts';
+import { activateSeq, rollbackCommand } from './commands/active-commands.ts';
+import { planCommand, pushCommand, validateCommand } from './commands/config-commands.ts';
+import { nodesCommand, statusCommand } from './commands/fleet-commands.ts';
+import { auditVerifyCommand, diffCommand, historyCommand } from './commands/history-commands.ts';
+import { EXIT, type ExitCode } from './exit-codes.ts';
+import { type CommandResult, type Io, render, renderError } from './output.ts';
+import { USAGE } from './usage.ts';
+
+export async function runCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, io: Io): Promise<ExitCode> {
+  let globals: Globals | null = null;
+  try {
+    const invocation = parseInvocation(argv, env);
+    globals = invocation.globals;
+    if (invocation.command.kind === 'help') {
+      io.out(USAGE);
+      return EXIT.ok;
+    }
+    const ctx: CliContext = { api: new ApiClient(globals.server, globals.token), globals };
+    const result = await dispatch(ctx, invocation.command);
+    render(result, globals.json, io);
+    return result.exitCode;
+  } catch (err) {
+    const error = err instanceof CliError ? err : new CliError('internal', `unexpected failure: ${(err as Error)?.message ?? String(err)}`, EXIT.error);
+    const json = globals?.json ?? argv.includes('--json');
+    renderError(error, json, io);
+    if (error.code === 'usage' && !json) io.err('see: spookyctl help\n');
+    return error.exitCode;
+  }
+}
+
+function dispatch(ctx: CliContext, command: Exclude<Command, { kind: 'help' }>): Promise<CommandResult> {
+  switch (command.kind) {
+    case 'validate':
+      return validateCommand(ctx, command.file);
+    case 'plan':
+      return planCommand(ctx, command.file, command.detailedExitcode);
+    case 'push':
+      return pushCommand(ctx, command);
+    case 'activate':
+      return activateSeq(ctx, command);
+    case 'rollback':
+      return rollbackCommand(ctx, command);
+    case 'status':
+      return statusCommand(ctx);
+    case 'nodes':
+      return nodesCommand(ctx);
+    case 'diff':
+      return diffCommand(ctx, command.from, command.to);
+    case 'history':
+      return historyCommand(ctx, command.limit);
+    case 'audit-verify':
+      return auditVerifyCommand(ctx);
+    // Loaded on demand: only these two commands touch the local tokens file code.
+    case 'tokens-create':
+      return import('./commands/token-commands.ts').then((m) => m.tokensCreateCommand(command));
+    case 'tokens-revoke':
+      return import('./commands/token-commands.ts').then((m) => m.tokensRevokeCommand(command));
+  }
+}

@@ -1,0 +1,39 @@
+/** The help text printed by `spookyctl help` and after a usage error. */
+export const USAGE = `spookyctl — drive a Spooky control plane from a shell or CI (never prompts)
+
+Usage: spookyctl <command> [options]
+
+Config
+  validate FILE                      check a config (YAML or JSON); stores nothing
+  plan FILE [--detailed-exitcode]    validate + what would change against the active generation
+  push FILE --reason R [--activate [--wait] [--timeout D]]
+                                     store FILE as a generation (idempotent per file + reason)
+Activation
+  activate SEQ --reason R [--wait] [--timeout D] [--force] [--dry-run] [--if-match VERSION]
+  rollback --to previous|lkg|SEQ --reason R [--wait] [--timeout D] [--force] [--if-match VERSION]
+Inspection
+  status                             fleet convergence of the scope
+  nodes                              data planes of the scope
+  diff FROM TO                       field-level diff; each side a seq or "active"
+  history [--limit N]                generations, newest first
+  audit verify                       check the audit hash chain
+Tokens (local tokens file, no server call)
+  tokens create --name N --permissions a,b --scopes s1,s2 [--expires ISO-8601] --file TOKENS_FILE
+  tokens revoke --name N --file TOKENS_FILE
+
+Global options
+  --server URL        control plane REST address (env SPOOKY_SERVER, default http://127.0.0.1:8080)
+  --token T           bearer token (env SPOOKY_TOKEN; prefer the env variable: argv is visible to ps)
+  --scope S           scope (env SPOOKY_SCOPE, default "default")
+  --json              one JSON document on stdout, for every command and every error
+  --idempotency-key K key for mutations (default: random; push uses sha256 of scope + file + reason)
+
+--wait polls until every connected node of the scope serves the target (exit 0), a node NACKs
+it (exit 5, with the node's issues) or the timeout passes (exit 6; default 60s). With no
+connected node it succeeds at once (nothing to wait for); stale and disconnected nodes are
+listed, not awaited. --force activates a generation marked failed.
+
+Exit codes: 0 ok · 1 error (network, server, usage) · 2 changes pending (plan --detailed-exitcode)
+· 3 config invalid · 4 conflict or precondition failed · 5 rejected by the fleet (NACK) or rolled
+back · 6 timed out waiting · 7 forbidden (401/403)
+`;

@@ -1,0 +1,171 @@
+/**
+ * The NodeRecorder the gRPC distribution server talks to (wired in compose.ts). Each fact runs
+ * in ONE write transaction that updates the node record (through the node registry, which
+ * ignores facts from an older boot), appends the node's history and the event log, and then
+ * draws the lifecycle conclusions:
+ *   - a NACK with retryable=false marks the rejected generation `failed` (audit
+ *     `generation.failed`, event `generation.failed`), once;
+ *   - after every fact (and after every activation, via `reevaluate`), the active generation
+ *     becomes the scope's LKG when nextLkg says so (audit `generation.lkg`, event).
+ * Facts from an older boot update nothing here either.
+ */
+import type {
+  GenerationRef,
+  NodeHelloFacts,
+  NodeNackFacts,
+  NodeRecorder,
+  NodeServingSource,
+} from '../distribution/ports.ts';
+import type { EventSink, LifecycleRepo, NodeHistory } from './lifecycle-ports.ts';
+import { nextLkg } from './lkg-decision.ts';
+import type { AuditLog, Clock, GenerationRepo, NodeReader, NodeView } from './ports.ts';
+
+export interface LifecycleRecorderDeps {
+  /** The node records (SqliteNodeRegistry). */
+  readonly registry: NodeRecorder & NodeReader;
+  readonly repo: GenerationRepo;
+  readonly lifecycle: LifecycleRepo;
+  readonly history: NodeHistory;
+  readonly events: EventSink;
+  readonly audit: AuditLog;
+  readonly clock: Clock;
+}
+
+const MAX_REASON_CHARS = 500;
+
+export class LifecycleRecorder implements NodeRecorder {
+  readonly #d: LifecycleRecorderDeps;
+
+  constructor(deps: LifecycleRecorderDeps) {
+    this.#d = deps;
+  }
+
+  connected(facts: NodeHelloFacts): void {
+    this.#d.repo.transaction(() => {
+      this.#d.registry.connected(facts);
+      const at = facts.at.toISOString();
+      const ref = facts.serving;
+      this.#d.history.record(facts.nodeId, {
+        kind: 'connected',
+        bootId: facts.bootId,
+        seq: ref?.seq ?? null,
+        digest: ref?.digest ?? null,
+        phase: null,
+        at,
+      });
+      this.#event('node.connected', facts.scope, at, {
+        nodeId: facts.nodeId,
+        bootId: facts.bootId,
+        serving: ref ? { seq: ref.seq, digest: ref.digest } : null,
+        source: facts.source,
+      });
+      this.#evaluate(facts.scope);
+    });
+  }
+
+  acked(nodeId: string, bootId: string, applied: GenerationRef, at: Date): void {
+    this.#d.repo.transaction(() => {
+      const node = this.#current(nodeId, bootId);
+      this.#d.registry.acked(nodeId, bootId, applied, at);
+      if (!node) return;
+      const when = at.toISOString();
+      this.#d.history.record(nodeId, { kind: 'acked', bootId, seq: applied.seq, digest: applied.digest, phase: null, at: when });
+      this.#event('node.acked', node.scope, when, { nodeId, seq: applied.seq, digest: applied.digest });
+      this.#evaluate(node.scope);
+    });
+  }
+
+  nacked(facts: NodeNackFacts): void {
+    this.#d.repo.transaction(() => {
+      const node = this.#current(facts.nodeId, facts.bootId);
+      this.#d.registry.nacked(facts);
+      if (!node) return;
+      const at = facts.at.toISOString();
+      const { seq, digest } = facts.rejected;
+      this.#d.history.record(facts.nodeId, { kind: 'nacked', bootId: facts.bootId, seq, digest, phase: facts.phase, at });
+      this.#event('node.nacked', node.scope, at, {
+        nodeId: facts.nodeId,
+        seq,
+        digest,
+        phase: facts.phase,
+        retryable: facts.retryable,
+        issues: facts.issues.length,
+      });
+      if (!facts.retryable) this.#markFailed(node.scope, facts);
+      this.#evaluate(node.scope);
+    });
+  }
+
+  reported(nodeId: string, bootId: string, serving: GenerationRef | null, source: NodeServingSource, at: Date): void {
+    this.#d.repo.transaction(() => {
+      const node = this.#current(nodeId, bootId);
+      this.#d.registry.reported(nodeId, bootId, serving, source, at);
+      if (node) this.#evaluate(node.scope);
+    });
+  }
+
+  disconnected(nodeId: string, bootId: string, at: Date): void {
+    this.#d.repo.transaction(() => {
+      const node = this.#current(nodeId, bootId);
+      this.#d.registry.disconnected(nodeId, bootId, at);
+      if (!node) return;
+      const when = at.toISOString();
+      this.#d.history.record(nodeId, { kind: 'disconnected', bootId, seq: null, digest: null, phase: null, at: when });
+      this.#event('node.disconnected', node.scope, when, { nodeId, bootId });
+      this.#evaluate(node.scope);
+    });
+  }
+
+  /** Re-checks the LKG rule of `scope` (call after the active pointer moved). */
+  reevaluate(scope: string): void {
+    this.#d.repo.transaction(() => this.#evaluate(scope));
+  }
+
+  #current(nodeId: string, bootId: string): NodeView | null {
+    const node = this.#d.registry.getNode(nodeId);
+    return node && node.bootId === bootId ? node : null;
+  }
+
+  #markFailed(scope: string, facts: NodeNackFacts): void {
+    const { seq, digest } = facts.rejected;
+    const generation = this.#d.repo.getGeneration(scope, seq);
+    if (!generation || generation.digest !== digest) return; // not one of ours (or another scope's)
+    const first = facts.issues[0];
+    const detail = first ? `: ${first.code} at ${first.pointer || '/'}: ${first.message}` : '';
+    const reason = `node ${facts.nodeId} rejected it in phase ${facts.phase}${detail}`.slice(0, MAX_REASON_CHARS);
+    const at = this.#d.clock.now().toISOString();
+    if (!this.#d.lifecycle.markFailed({ scope, seq, reason, nodeId: facts.nodeId, at })) return;
+    this.#d.audit.append({
+      at,
+      actor: `node:${facts.nodeId}`,
+      action: 'generation.failed',
+      scope,
+      detail: { seq, digest, nodeId: facts.nodeId, phase: facts.phase, reason },
+    });
+    this.#event('generation.failed', scope, at, { seq, digest, nodeId: facts.nodeId, phase: facts.phase, reason });
+  }
+
+  #evaluate(scope: string): void {
+    const active = this.#d.repo.getActive(scope);
+    if (!active) return;
+    const current = this.#d.lifecycle.getLkg(scope);
+    if (current?.seq === active.seq) return;
+    const failed = this.#d.lifecycle.getFailure(scope, active.seq) !== null;
+    const next = nextLkg(active, failed, current, this.#d.registry.listNodes(scope));
+    if (!next) return;
+    const at = this.#d.clock.now().toISOString();
+    this.#d.lifecycle.setLkg({ scope, seq: next.seq, digest: next.digest, at });
+    this.#d.audit.append({
+      at,
+      actor: 'system',
+      action: 'generation.lkg',
+      scope,
+      detail: { seq: next.seq, digest: next.digest, previousSeq: current?.seq ?? null },
+    });
+    this.#event('generation.lkg', scope, at, { seq: next.seq, digest: next.digest, previousSeq: current?.seq ?? null });
+  }
+
+  #event(type: Parameters<EventSink['append']>[0]['type'], scope: string, at: string, data: Record<string, unknown>): void {
+    this.#d.events.append({ type, scope, at, data });
+  }
+}

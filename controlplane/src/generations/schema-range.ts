@@ -1,0 +1,29 @@
+/**
+ * Can the connected nodes of a scope run a generation? Pure. A generation's config schema is
+ * its top-level `version`; a node declares [schemaMin, schemaMax] in its Hello. Nodes that are
+ * disconnected do not count (they get re-checked by the data plane itself on reconnect).
+ */
+import type { NodeView } from './ports.ts';
+
+export interface SchemaMismatch {
+  readonly nodeId: string;
+  readonly schemaMin: number;
+  readonly schemaMax: number;
+}
+
+export function schemaMismatches(
+  payload: string,
+  nodes: readonly NodeView[],
+): { readonly version: number; readonly nodes: SchemaMismatch[] } {
+  const version = configVersion(payload);
+  const bad = nodes
+    .filter((n) => n.state !== 'disconnected' && (version > n.schemaMax || version < n.schemaMin))
+    .map((n) => ({ nodeId: n.nodeId, schemaMin: n.schemaMin, schemaMax: n.schemaMax }));
+  return { version, nodes: bad };
+}
+
+/** The `version` of a canonical config document (1 when absent: the schema's default). */
+export function configVersion(payload: string): number {
+  const doc = JSON.parse(payload) as { version?: unknown };
+  return typeof doc.version === 'number' ? doc.version : 1;
+}

@@ -1,0 +1,67 @@
+/**
+ * A GenerationApplier decorator, wired in main.ts between the control client and the serving
+ * applier: every generation the control plane delivered and the inner applier applied is
+ * written to the disk cache (after the swap; the Ack does not wait for the disk). It also
+ * remembers the facts cold-start.ts needs: whether the control plane delivered anything yet,
+ * and the last rejected apply (to say why nothing is served).
+ *
+ * Logs "generation cached" {seq, digest, path, ms} after each durable write, or
+ * "generation cache write failed" {code, err}: a failed write never changes what is served.
+ */
+import type pino from 'pino';
+import type { ApplyPhase, GenerationApplier, GenerationRef, ServingSource } from '../control/generation-applier.ts';
+import type { GenerationCache } from './generation-cache.ts';
+
+export interface Rejection {
+  readonly ref: GenerationRef;
+  readonly source: ServingSource;
+  readonly phase: ApplyPhase;
+  /** First issue's code and message, for the admin reason. */
+  readonly issue: string;
+}
+
+export interface CachingApplier extends GenerationApplier {
+  /** True once the control plane handed over a generation (whatever the apply's result). */
+  controlPlaneDelivered(): boolean;
+  /** The last rejected apply, cleared by the next success; null when none. */
+  lastRejection(): Rejection | null;
+  /** Resolves when every cache write started so far has finished (for tests and shutdown). */
+  flushed(): Promise<void>;
+}
+
+export function withGenerationCache(inner: GenerationApplier, cache: GenerationCache, logger: pino.Logger): CachingApplier {
+  const log = logger.child({ component: 'generation-cache' });
+  let delivered = false;
+  let rejection: Rejection | null = null;
+  let writes: Promise<void> = Promise.resolve();
+
+  return {
+    serving: () => inner.serving(),
+    controlPlaneDelivered: () => delivered,
+    lastRejection: () => rejection,
+    flushed: () => writes,
+    async apply(payload, ref, source) {
+      if (source === 'control-plane') delivered = true;
+      const result = await inner.apply(payload, ref, source);
+      if (!result.ok) {
+        const first = result.issues[0];
+        rejection = { ref, source, phase: result.phase, issue: first ? `${first.code}: ${first.message}` : 'no issue given' };
+        return result;
+      }
+      rejection = null;
+      if (source === 'control-plane') {
+        const started = Date.now();
+        const write = cache.save(ref, payload).then(
+          () => log.info({ seq: ref.seq, digest: ref.digest, path: cache.path, ms: Date.now() - started }, 'generation cached'),
+          (err: unknown) =>
+            log.warn(
+              { seq: ref.seq, digest: ref.digest, path: cache.path, code: (err as NodeJS.ErrnoException).code, err: (err as Error).message },
+              'generation cache write failed',
+            ),
+        );
+        writes = writes.then(() => write);
+      }
+      return result;
+    },
+  };
+}

@@ -1,0 +1,267 @@
+/**
+ * HealthMonitor: the health of every backend the served generation names, keyed by upstream
+ * name + backend address. Owned by LongLivedState, so it survives generation swaps:
+ *
+ * - `reconcile(specs)` (run by LongLivedState.retain after a swap) starts tracking new
+ *   backends (Healthy), keeps the state and running probes of backends still named, restarts
+ *   the checker of a backend whose health_check (or TLS settings) changed while keeping its
+ *   state, and drops backends no longer named (checker stopped, timers cancelled, probe pool
+ *   closed).
+ * - Backends with a health_check are probed (ActiveChecker); they take traffic only while
+ *   Healthy. Backends without one are judged by their traffic (`reportTraffic`, passive
+ *   ejection, PASSIVE_POLICY); they take traffic while Healthy or Probing (optimistic
+ *   re-admission).
+ * - A backend not (yet) tracked — e.g. new in a generation whose retain has not run — is
+ *   available.
+ *
+ * Every status change is published on `spooky:health:transition`, every start/stop of
+ * tracking on `spooky:health:membership` (health-events.ts).
+ */
+import type { HealthCheck } from '@spooky/config';
+import { ActiveChecker } from './active-checker.ts';
+import { publishHealthMembership, publishHealthTransition } from './health-events.ts';
+import {
+  advanceHealth,
+  type HealthPolicy,
+  type HealthState,
+  type HealthStatus,
+  type HealthStep,
+  type HealthVerdict,
+  initialHealthState,
+  observeHealth,
+} from './health-state.ts';
+import { classifyTraffic, PASSIVE_POLICY, type TrafficOutcome } from './passive-ejector.ts';
+import type { Prober, ProberFactory, ProbeTransportSettings } from './prober.ts';
+import { realScheduler, type Scheduler, type TimerHandle } from './scheduler.ts';
+
+/** What a generation says about one backend's health checking (built by compile/). */
+export interface HealthSpec {
+  readonly upstream: string;
+  readonly backendId: string;
+  /** Canonical `http(s)://host:port`. */
+  readonly address: string;
+  /** null: passive ejection. */
+  readonly check: HealthCheck | null;
+  readonly transport: ProbeTransportSettings;
+}
+
+/** The seam the request path uses (Generation.health). */
+export interface HealthView {
+  /** False while the backend is ejected (Unhealthy, or Probing under an active check). */
+  isAvailable(upstream: string, address: string): boolean;
+  /** One attempt's outcome; counts only for backends without a health_check. */
+  reportTraffic(upstream: string, address: string, outcome: TrafficOutcome): void;
+}
+
+export interface BackendHealth {
+  readonly upstream: string;
+  readonly backend: string;
+  readonly address: string;
+  readonly mode: 'active' | 'passive';
+  readonly status: HealthStatus;
+  readonly available: boolean;
+}
+
+export function healthKey(upstream: string, address: string): string {
+  return `${upstream}\u0000${address}`;
+}
+
+interface Entry {
+  spec: HealthSpec;
+  policy: HealthPolicy;
+  state: HealthState;
+  checker: ActiveChecker | null;
+  prober: Prober | null;
+  cooldown: TimerHandle | null;
+}
+
+export interface HealthMonitorOptions {
+  readonly createProber: ProberFactory;
+  readonly scheduler?: Scheduler;
+  /** Start jitter source, uniform in [0, 1). */
+  readonly random?: () => number;
+}
+
+export class HealthMonitor implements HealthView {
+  readonly #createProber: ProberFactory;
+  readonly #scheduler: Scheduler;
+  readonly #random: () => number;
+  readonly #entries = new Map<string, Entry>();
+  #closed = false;
+
+  constructor(options: HealthMonitorOptions) {
+    this.#createProber = options.createProber;
+    this.#scheduler = options.scheduler ?? realScheduler;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** Makes the tracked set exactly `specs` (keyed by healthKey); resolves when dropped probe pools are closed. */
+  reconcile(specs: ReadonlyMap<string, HealthSpec>): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    const closing: Promise<void>[] = [];
+    for (const [key, entry] of this.#entries) {
+      if (specs.has(key)) continue;
+      this.#entries.delete(key);
+      closing.push(this.#shutdown(entry));
+      publishHealthMembership({ ...labels(entry), change: 'removed', available: false });
+    }
+    for (const [key, spec] of specs) {
+      const entry = this.#entries.get(key);
+      if (entry === undefined) this.#add(key, spec);
+      else closing.push(this.#update(entry, spec));
+    }
+    return Promise.all(closing).then(() => undefined);
+  }
+
+  isAvailable(upstream: string, address: string): boolean {
+    const entry = this.#entries.get(healthKey(upstream, address));
+    if (entry === undefined) return true;
+    this.#apply(entry, advanceHealth(entry.state, this.#scheduler.now()), 'cooldown elapsed');
+    return available(entry);
+  }
+
+  reportTraffic(upstream: string, address: string, outcome: TrafficOutcome): void {
+    const entry = this.#entries.get(healthKey(upstream, address));
+    if (entry === undefined || entry.spec.check !== null) return;
+    const { verdict, detail } = classifyTraffic(outcome);
+    this.#observe(entry, verdict, detail);
+  }
+
+  /** Current view of every tracked backend, in tracking order. */
+  snapshot(): BackendHealth[] {
+    return [...this.#entries.values()].map((e) => ({ ...labels(e), mode: mode(e), status: e.state.status, available: available(e) }));
+  }
+
+  /** Probe loops running (tests, diagnostics). */
+  activeCheckers(): number {
+    let n = 0;
+    for (const e of this.#entries.values()) if (e.checker !== null) n++;
+    return n;
+  }
+
+  /** Stops every checker and timer and closes every probe pool (shutdown). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const entries = [...this.#entries.values()];
+    this.#entries.clear();
+    await Promise.all(entries.map((e) => this.#shutdown(e)));
+  }
+
+  #add(key: string, spec: HealthSpec): void {
+    const entry: Entry = { spec, policy: policyOf(spec.check), state: initialHealthState(), checker: null, prober: null, cooldown: null };
+    this.#entries.set(key, entry);
+    publishHealthMembership({ ...labels(entry), change: 'added', available: true });
+    this.#startChecker(entry, key);
+  }
+
+  /** Same backend in a new generation: keep state; restart the checker only if its settings changed. */
+  #update(entry: Entry, spec: HealthSpec): Promise<void> {
+    const previous = entry.spec;
+    if (previous.backendId !== spec.backendId) {
+      publishHealthMembership({ ...labels(entry), change: 'removed', available: false });
+      entry.spec = { ...previous, backendId: spec.backendId };
+      publishHealthMembership({ ...labels(entry), change: 'added', available: available(entry) });
+    }
+    const sameCheck = JSON.stringify(previous.check) === JSON.stringify(spec.check);
+    const sameTransport = JSON.stringify(previous.transport) === JSON.stringify(spec.transport);
+    entry.spec = spec;
+    if (sameCheck && (sameTransport || spec.check === null)) return Promise.resolve();
+    entry.policy = policyOf(spec.check);
+    entry.checker?.stop();
+    entry.checker = null;
+    let closing = Promise.resolve();
+    if (entry.prober !== null && (!sameTransport || spec.check === null)) {
+      closing = entry.prober.close().catch(() => undefined);
+      entry.prober = null;
+    }
+    this.#startChecker(entry, healthKey(spec.upstream, spec.address));
+    return closing;
+  }
+
+  #startChecker(entry: Entry, key: string): void {
+    const check = entry.spec.check;
+    if (check === null) return;
+    entry.prober ??= this.#createProber(entry.spec.address, entry.spec.transport);
+    const checker = new ActiveChecker({
+      check,
+      prober: entry.prober,
+      scheduler: this.#scheduler,
+      random: this.#random,
+      onResult: (verdict, detail) => {
+        if (this.#entries.get(key) === entry && entry.checker === checker) this.#observe(entry, verdict, detail);
+      },
+    });
+    entry.checker = checker;
+    checker.start();
+  }
+
+  #observe(entry: Entry, verdict: HealthVerdict, detail: string): void {
+    this.#apply(entry, observeHealth(entry.state, verdict, this.#scheduler.now(), entry.policy), detail);
+  }
+
+  /** Stores a step's state, publishes its transitions, (re)arms the cooldown timer. */
+  #apply(entry: Entry, step: HealthStep, detail: string): void {
+    const before = entry.state;
+    entry.state = step.state;
+    for (const t of step.transitions) {
+      const isLast = t === step.transitions[step.transitions.length - 1];
+      publishHealthTransition({
+        ...labels(entry),
+        from: t.from,
+        to: t.to,
+        reason: t.reason,
+        detail: t.reason === 'cooldown_elapsed' ? 'cooldown elapsed' : detail,
+        available: isLast ? available(entry) : availableIn(mode(entry), t.to),
+        mode: mode(entry),
+      });
+    }
+    if (step.state === before) return;
+    if (step.state.status === 'unhealthy' && step.state.unhealthyUntil !== before.unhealthyUntil) {
+      entry.cooldown?.cancel();
+      const key = healthKey(entry.spec.upstream, entry.spec.address);
+      // Makes the end of the cooldown visible (log, gauge) even when no request asks.
+      entry.cooldown = this.#scheduler.setTimer(
+        () => {
+          entry.cooldown = null;
+          if (this.#entries.get(key) === entry) this.#apply(entry, advanceHealth(entry.state, this.#scheduler.now()), 'cooldown elapsed');
+        },
+        step.state.unhealthyUntil - this.#scheduler.now(),
+      );
+    } else if (step.state.status !== 'unhealthy') {
+      entry.cooldown?.cancel();
+      entry.cooldown = null;
+    }
+  }
+
+  #shutdown(entry: Entry): Promise<void> {
+    entry.checker?.stop();
+    entry.checker = null;
+    entry.cooldown?.cancel();
+    entry.cooldown = null;
+    const prober = entry.prober;
+    entry.prober = null;
+    return prober === null ? Promise.resolve() : prober.close().catch(() => undefined);
+  }
+}
+
+function policyOf(check: HealthCheck | null): HealthPolicy {
+  if (check === null) return PASSIVE_POLICY;
+  return { failureThreshold: check.failure_threshold, successThreshold: check.success_threshold, cooldownMs: check.cooldown_ms };
+}
+
+function mode(entry: Entry): 'active' | 'passive' {
+  return entry.spec.check === null ? 'passive' : 'active';
+}
+
+/** Active checks gate re-admission on probes; passive ejection re-admits optimistically. */
+function availableIn(m: 'active' | 'passive', status: HealthStatus): boolean {
+  return status === 'healthy' || (status === 'probing' && m === 'passive');
+}
+
+function available(entry: Entry): boolean {
+  return availableIn(mode(entry), entry.state.status);
+}
+
+function labels(entry: Entry): { upstream: string; backend: string; address: string } {
+  return { upstream: entry.spec.upstream, backend: entry.spec.backendId, address: entry.spec.address };
+}
