@@ -129,5 +129,9 @@ describe('ConfigSync across control-plane restarts (real processes)', () => {
     assert.equal(pushesTo(cp), 1);
     assert.equal((await adminGeneration(dp.admin)).serving?.seq, 2);
     assert.equal((await h3Fetch(port, { path: '/converged' })).headers['x-origin'], 'origin-b');
+    const audit = await cp.api<{ ok: boolean; entries: number }>('GET', '/v1/audit/verify');
+    assert.equal(audit.status, 200);
+    assert.equal(audit.body.ok, true, 'the audit chain verifies after the SIGKILLs');
+    assert.ok(audit.body.entries >= 4, JSON.stringify(audit.body));
   });
 });
