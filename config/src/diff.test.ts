@@ -175,6 +175,7 @@ describe('diff', () => {
       'policy load_balancing add /load_balancing',
       'policy performance add /performance',
       'policy upstream_tls add /upstream_tls',
+      'global compat add /compat',
       'global log add /log',
       'global version add /version',
     ]);

@@ -61,6 +61,10 @@ export function normalizeConfig(input: ConfigInput): Config {
       max_request_header_bytes: perf.max_request_header_bytes ?? DEFAULTS.maxRequestHeaderBytes,
     },
     log: { level: input.log?.level ?? DEFAULTS.logLevel },
+    compat: {
+      no_route_status: input.compat?.no_route_status ?? 404,
+      upstream_timeout_status: input.compat?.upstream_timeout_status ?? 504,
+    },
   };
 }
 

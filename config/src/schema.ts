@@ -160,6 +160,15 @@ export const LogSchema = Type.Object(
   closed,
 );
 
+/** Switches that restore the Rust Spooky's answers where ours deliberately differ. */
+export const CompatSchema = Type.Object(
+  {
+    no_route_status: Type.Optional(Type.Union([Type.Literal(404), Type.Literal(502)], { description: 'Default 404 (Rust: 502).' })),
+    upstream_timeout_status: Type.Optional(Type.Union([Type.Literal(504), Type.Literal(503)], { description: 'Default 504 (Rust: 503).' })),
+  },
+  closed,
+);
+
 export const ConfigInputSchema = Type.Object(
   {
     version: Type.Optional(Type.Integer({ minimum: 1, description: 'Config schema version. Default 1.' })),
@@ -170,6 +179,7 @@ export const ConfigInputSchema = Type.Object(
     upstream_tls: Type.Optional(UpstreamTlsSchema),
     performance: Type.Optional(PerformanceSchema),
     log: Type.Optional(LogSchema),
+    compat: Type.Optional(CompatSchema),
   },
   closed,
 );

@@ -107,6 +107,8 @@ export interface Config {
   readonly upstream_tls: UpstreamTls;
   readonly performance: Performance;
   readonly log: { readonly level: string };
+  /** Rust Spooky compatibility: which status a local reply uses where ours differs. */
+  readonly compat: { readonly no_route_status: 404 | 502; readonly upstream_timeout_status: 504 | 503 };
 }
 
 /** One problem with a config document. `pointer` is a JSON Pointer (RFC 6901) into the input. */

@@ -206,6 +206,26 @@ describe('request handler against real origins', () => {
     assert.equal(event.outcome, 'upstream:timeout');
   });
 
+  test('compat switches give the Rust answers: 502 for no route, 503 for an upstream timeout', async () => {
+    const compiled = compileGeneration(
+      configFor(origins, { compat: { no_route_status: 502, upstream_timeout_status: 503 } }),
+      { scope: 'test', seq: 8, digest: 'e'.repeat(64) },
+      state,
+    );
+    assert.ok(compiled.ok);
+    const previous = store.swap(compiled.generation);
+    try {
+      const noRoute = await run({ path: '/nowhere' });
+      assert.equal(noRoute.sink.status, 502);
+      assert.equal(noRoute.sink.header('spooky-reason'), 'no_route', 'the reason code stays ours');
+      const timeout = await run({ path: '/h1/never' });
+      assert.equal(timeout.sink.status, 503);
+      assert.equal(timeout.sink.header('spooky-reason'), 'upstream_timeout');
+    } finally {
+      if (previous) store.swap(previous);
+    }
+  });
+
   test('screening rejects before routing', async () => {
     const cases: Array<[MemoryExchangeOptions, number, string]> = [
       [{ path: '/h1/../etc' }, 400, 'bad_path'],

@@ -31,9 +31,11 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
   const compat = deps.compat ?? {};
   const log = deps.logger;
 
-  function statusFor(code: string, fallback: number): number {
-    if (code === 'no_route' && compat.noRouteStatus !== undefined) return compat.noRouteStatus;
-    if (code === 'upstream_timeout' && compat.upstreamTimeoutStatus !== undefined) return compat.upstreamTimeoutStatus;
+  /** Deps' compat (tests) wins; else the pinned generation's `compat` section decides. */
+  function statusFor(ctx: RequestContext, code: string, fallback: number): number {
+    const fromConfig = ctx.generation.config.compat;
+    if (code === 'no_route') return compat.noRouteStatus ?? fromConfig?.no_route_status ?? fallback;
+    if (code === 'upstream_timeout') return compat.upstreamTimeoutStatus ?? fromConfig?.upstream_timeout_status ?? fallback;
     return fallback;
   }
 
@@ -50,7 +52,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
       ctx.outcome = 'client:aborted';
       return;
     }
-    const status = statusFor(reply.code, reply.status);
+    const status = statusFor(ctx, reply.code, reply.status);
     ctx.status = status;
     const render = renderLocalReply({ ...reply, status }, headerValue(ctx.exchange.head.headers, 'accept'), ctx.requestId);
     ctx.bytesOut += sendLocalReply(sink, render, ctx.exchange.head.method);
