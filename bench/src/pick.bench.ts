@@ -8,13 +8,16 @@
  * stateful ones see load (each pick begins a request, one in four finishes). A "+retry" row
  * measures a pick with one backend excluded, and a "degraded" row a candidate list missing one
  * backend (consistent-hash: served from its per-membership ring cache).
- * Prints ns/op (median of 5 runs) as a Markdown table.
+ * Prints CPU ns/op (median of 5 runs) as a Markdown table, then a second table for building the
+ * candidates per request: CandidateFilter.current() over health handles (what the attempt loop
+ * does) against the per-request string-keyed HealthMonitor.isAvailable filter it replaced.
  */
 import type { LbType } from '@spooky/config';
 import type { Balancer, PickContext, PickRequest, WeightedBackend } from '../../dataplane/src/balancing/balancer.ts';
-import { allBackends, eligibleBackends } from '../../dataplane/src/balancing/candidates.ts';
+import { allBackends, CandidateFilter, eligibleBackends } from '../../dataplane/src/balancing/candidates.ts';
 import { createBalancer } from '../../dataplane/src/balancing/create-balancer.ts';
 import { createRoundRobinState } from '../../dataplane/src/balancing/round-robin.ts';
+import { type HealthSpec, HealthMonitor, healthKey } from '../../dataplane/src/health/health-monitor.ts';
 import { BackendStats } from '../../dataplane/src/runtime/backend-stats.ts';
 
 const msArg = process.argv.indexOf('--ms');
@@ -44,12 +47,17 @@ function setup(type: LbType, key: string | null, n: number): { balancer: Balance
   return { balancer, stats };
 }
 
-/** ns per pick over RUN_MS; picks are consumed into a checksum so nothing is optimised away. */
+/**
+ * CPU ns (user + system of the process) per pick over RUN_MS of wall time — less distorted by
+ * other jobs on a shared machine than wall time; picks are consumed into a checksum so nothing
+ * is optimised away.
+ */
 function measure(balancer: Balancer, stats: BackendStats[], candidates: readonly number[], exclude: ReadonlySet<number> | null): number {
   const contexts: PickContext[] = REQUESTS.map((request) => ({ exclude, request }));
   for (let i = 0; i < 20_000; i++) balancer.pick(candidates, contexts[i & 1023] as PickContext); // warm up (+ builds rings)
   let ops = 0;
   let sink = 0;
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   const deadline = start + BigInt(RUN_MS) * 1_000_000n;
   let now = start;
@@ -64,9 +72,10 @@ function measure(balancer: Balancer, stats: BackendStats[], candidates: readonly
     ops += 4096;
     now = process.hrtime.bigint();
   }
-  for (const s of stats) s.active = 0;
+  const used = process.cpuUsage(cpu);
+  for (const s of stats) while (s.active > 0) s.end();
   if (sink === -1) console.log(sink);
-  return Number(now - start) / ops;
+  return ((used.user + used.system) * 1000) / ops;
 }
 
 function median(xs: number[]): number {
@@ -95,7 +104,57 @@ for (const p of POLICIES) {
   }
   rows.push(`| ${p.label} | ${cells.join(' | ')} |`);
 }
-console.log(`Node ${process.version}, ${RUN_MS} ms per run, median of 5 (ns/op); loop baseline (no-op pick) ${baselineNs.toFixed(1)} ns\n`);
+console.log(`Node ${process.version}, ${RUN_MS} ms per run, median of 5 (CPU ns/op); loop baseline (no-op pick) ${baselineNs.toFixed(1)} ns\n`);
 console.log('| policy | 3 | 3 +retry | 3 degraded | 100 | 100 +retry | 100 degraded |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) console.log(r);
+
+/** ns per candidate-list build for `n` backends (`down` of them ejected): by key, by handle loop, by handle + summary. */
+function filterCosts(n: number, down: number): [number, number, number] {
+  const monitor = new HealthMonitor({
+    createProber: () => {
+      throw new Error('passive only');
+    },
+  });
+  const addresses = Array.from({ length: n }, (_, i) => `http://10.2.${i >> 8}.${i & 255}:8080`);
+  const specs = new Map<string, HealthSpec>();
+  for (const address of addresses) specs.set(healthKey('bench', address), { upstream: 'bench', backendId: address, address, check: null, transport: { connectTimeoutMs: 1000, verifyCertificates: true, ca: null } });
+  void monitor.reconcile(specs);
+  for (let i = 0; i < down; i++) for (let k = 0; k < 3; k++) monitor.reportTraffic('bench', addresses[i] as string, { kind: 'error', code: 'upstream_connect_failed' });
+  const handles = addresses.map((a) => monitor.handle('bench', a));
+  const loop = new CandidateFilter(handles);
+  const summarised = new CandidateFilter(handles, monitor);
+  const time = (build: () => readonly number[]): number => {
+    let sink = 0;
+    for (let i = 0; i < 20_000; i++) sink += build().length;
+    const runs: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      const start = process.hrtime.bigint();
+      const deadline = start + BigInt(RUN_MS) * 1_000_000n;
+      let now = start;
+      let ops = 0;
+      const cpu = process.cpuUsage();
+      while (now < deadline) {
+        for (let i = 0; i < 4096; i++) sink += build().length;
+        ops += 4096;
+        now = process.hrtime.bigint();
+      }
+      const used = process.cpuUsage(cpu);
+      runs.push(((used.user + used.system) * 1000) / ops);
+    }
+    if (sink === -1) console.log(sink);
+    return median(runs);
+  };
+  const byKey = time(() => eligibleBackends(n, (i) => monitor.isAvailable('bench', addresses[i] as string)));
+  const byHandle = time(() => loop.current());
+  const bySummary = time(() => summarised.current());
+  void monitor.close();
+  return [byKey, byHandle, bySummary];
+}
+
+console.log('\n| candidates (CPU ns/op) | 3 | 3, one down | 100 | 100, one down |');
+console.log('| --- | ---: | ---: | ---: | ---: |');
+const filterCells = [filterCosts(3, 0), filterCosts(3, 1), filterCosts(100, 0), filterCosts(100, 1)];
+console.log(`| string key per backend (before) | ${filterCells.map((c) => c[0].toFixed(0)).join(' | ')} |`);
+console.log(`| CandidateFilter, loop over handles | ${filterCells.map((c) => c[1].toFixed(0)).join(' | ')} |`);
+console.log(`| CandidateFilter + HealthMonitor summary (as compiled) | ${filterCells.map((c) => c[2].toFixed(0)).join(' | ')} |`);

@@ -1,24 +1,47 @@
 /**
  * Route lookup micro-benchmark: ns per RouteTable.lookup (plus the per-request
- * RequestAttributes it is given) at 10, 1 000 and 10 000 routes, a realistic mix of exact
- * hosts, wildcard hosts, host-agnostic prefixes, method-specific and a few matcher routes.
- * Requests cycle over 256 precomputed targets (hits on every kind, fallbacks to the catch-all).
+ * RequestAttributes it is given) at 10, 1 000 and 10 000 routes.
  *
- *   node bench/src/route-lookup.bench.ts
+ *   node bench/src/route-lookup.bench.ts [--baseline <dir>] [--sizes 10,1000,10000] [--rounds 7] [--ops 1000000]
  *
- * Prints a table (median and best of ROUNDS timed rounds after a warm-up, CPU time and wall
- * time per op) and the 10k/10 ratio of the CPU medians.
+ * Fairness: every table size is exercised by the same request mix. Routes are generated in an
+ * interleaved kind order (exact host, wildcard, host-agnostic, POST-only, matchers) so even the
+ * 10-route table holds every kind, and the 256 requests follow one fixed kind pattern whatever
+ * the size (60 % exact-host hits, 15 % wildcard, 15 % host-agnostic, 5 % POST-only, 5 %
+ * matchers; 1 in 8 requests misses every specific route and falls back to the catch-all).
+ * Each request is its own object with its own strings (distinct path tails), so the
+ * request-side memory touched is the same at every size; only the table grows.
+ *
+ * Timing: every table is built and warmed up first, then ROUNDS rounds each run OPS lookups
+ * on every (size, implementation) in turn, so load drifting over the run hits all columns
+ * alike. CPU time of the process per op (user + system; a busy shared machine distorts it less
+ * than wall time), median and best of the rounds.
+ * `--baseline <dir>`: a saved copy of route-table.ts + request-attributes.ts (e.g. the previous
+ * version, with its imports fixed up) measured in the same process, in the same interleaving.
  */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
 import type { Matcher, Route } from '@spooky/config';
 import type { HeaderList } from '../../dataplane/src/http/exchange.ts';
 import { matchingPath } from '../../dataplane/src/routing/match-path.ts';
-import { RequestAttributes } from '../../dataplane/src/routing/request-attributes.ts';
-import { compileRouteTable, type RouteInput, type RouteTable } from '../../dataplane/src/routing/route-table.ts';
+import { RequestAttributes, type RouteAttributes } from '../../dataplane/src/routing/request-attributes.ts';
+import { compileRouteTable, type RouteInput } from '../../dataplane/src/routing/route-table.ts';
 
-const SIZES = [10, 1_000, 10_000];
-const WARMUP = 300_000;
-const OPS_PER_ROUND = 1_000_000;
-const ROUNDS = 7;
+const { values: args } = parseArgs({ options: { baseline: { type: 'string' }, sizes: { type: 'string', default: '10,1000,10000' }, rounds: { type: 'string', default: '7' }, ops: { type: 'string', default: '1000000' } } });
+const SIZES = args.sizes.split(',').map(Number);
+const ROUNDS = Number(args.rounds);
+const OPS = Number(args.ops);
+const WARMUP = Math.max(100_000, OPS * 0.3);
+const PROBES = 256;
+
+interface Lookup {
+  lookup(host: string | null, path: string, method: string, attrs?: RouteAttributes): { readonly pathPrefix: string; readonly upstream: string } | null;
+}
+interface Impl {
+  readonly name: string;
+  compile(routes: RouteInput[]): Lookup;
+  attributes(headers: HeaderList, target: string): RouteAttributes;
+}
 
 interface Probe {
   readonly host: string | null;
@@ -27,6 +50,10 @@ interface Probe {
   readonly method: string;
   readonly headers: HeaderList;
 }
+
+/** Route kinds, interleaved so any 9 consecutive positions hold every kind (12 E, 3 W, 3 A, 1 P, 1 M per 20). */
+const KINDS = 'EWEAEMEPEWEAEEWEAEEE';
+type Kind = 'E' | 'W' | 'A' | 'P' | 'M';
 
 const route = (host: string | null, path_prefix: string, method: string | null = null, headers: Matcher[] = [], cookies: Matcher[] = []): Route => ({
   host,
@@ -37,30 +64,8 @@ const route = (host: string | null, path_prefix: string, method: string | null =
   cookies,
 });
 
-/** Route i of a table: 60 % exact hosts, 15 % wildcards, 20 % host-agnostic, 5 % with matchers. */
-function routeAt(i: number): { input: RouteInput; probe: Omit<Probe, 'path' | 'headers'> & { extra?: HeaderList } } {
-  const r = i % 20;
-  const upstream = `u${i}`;
-  if (r < 12) {
-    const host = `h${i >> 2}.example.com`;
-    const prefix = ['/', '/api', '/api/v2', '/static'][i & 3] as string;
-    const method = r === 5 ? 'GET' : null;
-    return { input: { upstream, route: route(host, prefix, method) }, probe: { host, target: `${prefix === '/' ? '' : prefix}/items/42?page=2`, method: 'GET' } };
-  }
-  if (r < 15) {
-    const prefix = r === 13 ? '/app' : '/';
-    return { input: { upstream, route: route(`*.t${i}.example.net`, prefix) }, probe: { host: `a.b.t${i}.example.net`, target: '/app/page/1', method: 'GET' } };
-  }
-  if (r < 19) {
-    const admin = r === 17;
-    const prefix = admin ? `/svc${i}/admin` : `/svc${i}`;
-    return { input: { upstream, route: route(null, prefix, admin ? 'POST' : null) }, probe: { host: 'unknown.org', target: `${prefix}/users/7`, method: admin ? 'POST' : 'GET' } };
-  }
-  return {
-    input: { upstream, route: route(null, `/svc${i}`, null, [{ name: 'x-tenant', exact: 'blue' }], [{ name: 'beta', present: true }]) },
-    probe: { host: 'unknown.org', target: `/svc${i}/feature`, method: 'GET', extra: [['x-tenant', 'blue'], ['cookie', 'sid=abc; beta=1']] },
-  };
-}
+/** A distinct copy of `s` (a flat string, like one decoded from the network). */
+const fresh = (s: string): string => Buffer.from(s, 'latin1').toString('latin1');
 
 const BASE_HEADERS: HeaderList = [
   ['user-agent', 'Mozilla/5.0 (X11; Linux x86_64) bench'],
@@ -70,39 +75,74 @@ const BASE_HEADERS: HeaderList = [
   ['cookie', 'sid=abc'],
 ];
 
-function build(size: number): { table: RouteTable; probes: Probe[] } {
-  const inputs: RouteInput[] = [{ upstream: 'default', route: route(null, '/') }];
-  const candidates: Probe[] = [];
+/** Route i (by kind ordinal n) and a request `k` that hits it. */
+function routeOf(kind: Kind, i: number, n: number): { input: RouteInput; probe: (k: number) => Probe } {
+  const upstream = `u${i}`;
+  const req = (host: string | null, target: string, method = 'GET', extra: HeaderList = []): Probe => ({
+    host: host === null ? null : fresh(host),
+    target,
+    path: matchingPath(target),
+    method: fresh(method),
+    headers: [...BASE_HEADERS, ...extra].map(([name, value]) => [fresh(name), fresh(value)]),
+  });
+  switch (kind) {
+    case 'E': {
+      const host = `h${n >> 2}.example.com`;
+      const prefix = ['/', '/api', '/api/v2', '/static'][n & 3] as string;
+      const method = n % 12 === 5 ? 'GET' : null;
+      const base = prefix === '/' ? '' : prefix;
+      return { input: { upstream, route: route(host, prefix, method) }, probe: (k) => req(host, `${base}/items/${k}?page=2`) };
+    }
+    case 'W':
+      return { input: { upstream, route: route(`*.t${i}.example.net`, n % 3 === 1 ? '/app' : '/') }, probe: (k) => req(`a.b.t${i}.example.net`, `/app/page/${k}`) };
+    case 'A':
+      return { input: { upstream, route: route(null, `/svc${i}`) }, probe: (k) => req('unknown.org', `/svc${i}/users/${k}`) };
+    case 'P':
+      return { input: { upstream, route: route(null, `/svc${i}/admin`, 'POST') }, probe: (k) => req('unknown.org', `/svc${i}/admin/users/${k}`, 'POST') };
+    case 'M':
+      return {
+        input: { upstream, route: route(null, `/svc${i}`, null, [{ name: 'x-tenant', exact: 'blue' }], [{ name: 'beta', present: true }]) },
+        probe: (k) => req('unknown.org', `/svc${i}/feature/${k}`, 'GET', [['x-tenant', 'blue'], ['cookie', 'sid=abc; beta=1']]),
+      };
+  }
+}
+
+function build(size: number): { routes: RouteInput[]; probes: Probe[] } {
+  const routes: RouteInput[] = [{ upstream: 'default', route: route(null, '/') }];
+  const byKind = new Map<Kind, Array<(k: number) => Probe>>();
+  const count = new Map<string, number>();
   for (let i = 0; i < size - 1; i++) {
-    const { input, probe } = routeAt(i);
-    inputs.push(input);
-    candidates.push({ host: probe.host, target: probe.target, path: matchingPath(probe.target), method: probe.method, headers: [...BASE_HEADERS, ...(probe.extra ?? [])] });
+    const kind = KINDS[i % KINDS.length] as Kind;
+    const n = count.get(kind) ?? 0;
+    count.set(kind, n + 1);
+    const { input, probe } = routeOf(kind, i, n);
+    routes.push(input);
+    byKind.set(kind, [...(byKind.get(kind) ?? []), probe]);
   }
   const probes: Probe[] = [];
-  for (let k = 0; k < 256; k++) {
+  let hit = 0;
+  for (let k = 0; k < PROBES; k++) {
     if (k % 8 === 7) {
-      // a miss on every specific route: falls back to the catch-all
-      probes.push({ host: `nohost${k}.example.org`, target: '/nothing/here?q=1', path: '/nothing/here', method: 'GET', headers: BASE_HEADERS });
+      probes.push({ host: fresh(`nohost${k}.example.org`), target: `/nothing/here/${k}?q=1`, path: `/nothing/here/${k}`, method: fresh('GET'), headers: BASE_HEADERS.map(([n, v]) => [fresh(n), fresh(v)]) });
       continue;
     }
-    probes.push(candidates[(k * 7919) % candidates.length] as Probe);
+    // The same kind sequence at every size; the route within the kind spreads over the table.
+    const kinds = byKind.get(KINDS[hit % KINDS.length] as Kind) as Array<(k: number) => Probe>;
+    probes.push((kinds[(hit * 7919) % kinds.length] as (k: number) => Probe)(k));
+    hit++;
   }
-  return { table: compileRouteTable(inputs), probes };
+  return { routes, probes };
 }
 
 let sink = 0;
 
-/**
- * ns/op of one round in CPU time (user + system of this process), which a busy shared machine
- * distorts far less than wall time; the wall-clock figure is kept for comparison.
- */
-function round(table: RouteTable, probes: Probe[], ops: number): { cpu: number; wall: number } {
+function round(table: Lookup, impl: Impl, probes: Probe[], ops: number): { cpu: number; wall: number } {
   const mask = probes.length - 1;
   const cpu0 = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (let n = 0; n < ops; n++) {
     const p = probes[n & mask] as Probe;
-    const hit = table.lookup(p.host, p.path, p.method, new RequestAttributes(p.headers, p.target));
+    const hit = table.lookup(p.host, p.path, p.method, impl.attributes(p.headers, p.target));
     if (hit !== null) sink += hit.pathPrefix.length;
   }
   const wall = Number(process.hrtime.bigint() - start) / ops;
@@ -110,31 +150,68 @@ function round(table: RouteTable, probes: Probe[], ops: number): { cpu: number; 
   return { cpu: ((cpu.user + cpu.system) * 1000) / ops, wall };
 }
 
-function measure(size: number): { median: number; best: number; wall: number; hits: string } {
-  const { table, probes } = build(size);
-  const matched = probes.filter((p) => table.lookup(p.host, p.path, p.method, new RequestAttributes(p.headers, p.target))?.upstream !== 'default').length;
-  round(table, probes, WARMUP);
-  const cpu: number[] = [];
-  const wall: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const t = round(table, probes, OPS_PER_ROUND);
-    cpu.push(t.cpu);
-    wall.push(t.wall);
-  }
-  cpu.sort((a, b) => a - b);
-  wall.sort((a, b) => a - b);
-  const mid = Math.floor(ROUNDS / 2);
-  return { median: cpu[mid] as number, best: cpu[0] as number, wall: wall[mid] as number, hits: `${matched}/${probes.length}` };
+interface Result {
+  readonly median: number;
+  readonly best: number;
+  readonly wall: number;
+  readonly routed: string;
 }
 
-const results = SIZES.map((size) => ({ size, ...measure(size) }));
-console.log(`route lookup (node ${process.version}, ${OPS_PER_ROUND.toLocaleString('en')} ops × ${ROUNDS} rounds after ${WARMUP.toLocaleString('en')} warm-up)`);
-console.log('| routes | CPU ns/op (median) | CPU ns/op (best) | wall ns/op (median) | probes routed past the catch-all |');
-console.log('| ---: | ---: | ---: | ---: | ---: |');
-for (const r of results) {
-  console.log(`| ${r.size.toLocaleString('en')} | ${r.median.toFixed(0)} | ${r.best.toFixed(0)} | ${r.wall.toFixed(0)} | ${r.hits} |`);
+interface Case {
+  readonly size: number;
+  readonly impl: Impl;
+  readonly table: Lookup;
+  readonly probes: Probe[];
+  readonly cpu: number[];
+  readonly wall: number[];
 }
-const small = results[0];
-const large = results.at(-1);
-if (small && large) console.log(`ratio ${large.size}/${small.size} (median): ${(large.median / small.median).toFixed(2)}×`);
+
+/** Every (size, implementation) case, warmed up, then timed in interleaved rounds. */
+function measure(sizes: number[], impls: Impl[]): Map<Case, Result> {
+  const cases: Case[] = [];
+  for (const size of sizes) {
+    const { routes, probes } = build(size);
+    for (const impl of impls) cases.push({ size, impl, table: impl.compile(routes), probes, cpu: [], wall: [] });
+  }
+  for (const c of cases) round(c.table, c.impl, c.probes, WARMUP);
+  // Round r runs every case once, so load drifting over the run hits every column alike.
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const c of cases) {
+      const t = round(c.table, c.impl, c.probes, OPS);
+      c.cpu.push(t.cpu);
+      c.wall.push(t.wall);
+    }
+  }
+  const mid = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  const out = new Map<Case, Result>();
+  for (const c of cases) {
+    const routed = c.probes.filter((p) => c.table.lookup(p.host, p.path, p.method, c.impl.attributes(p.headers, p.target))?.upstream !== 'default').length;
+    out.set(c, { median: mid(c.cpu), best: Math.min(...c.cpu), wall: mid(c.wall), routed: `${routed}/${c.probes.length}` });
+  }
+  return out;
+}
+
+const current: Impl = { name: 'current', compile: (routes) => compileRouteTable(routes), attributes: (h, t) => new RequestAttributes(h, t) };
+const impls: Impl[] = [current];
+if (args.baseline !== undefined) {
+  const dir = path.resolve(args.baseline);
+  const table = (await import(path.join(dir, 'route-table.ts'))) as { compileRouteTable(routes: RouteInput[]): Lookup };
+  const attrs = (await import(path.join(dir, 'request-attributes.ts'))) as { RequestAttributes: new (h: HeaderList, t: string) => RouteAttributes };
+  impls.push({ name: 'baseline', compile: (routes) => table.compileRouteTable(routes), attributes: (h, t) => new attrs.RequestAttributes(h, t) });
+}
+
+const measured = measure(SIZES, impls);
+const resultOf = (size: number, impl: Impl): Result => [...measured].find(([c]) => c.size === size && c.impl === impl)?.[1] as Result;
+console.log(`route lookup (node ${process.version}, ${OPS.toLocaleString('en')} ops × ${ROUNDS} interleaved rounds after ${WARMUP.toLocaleString('en')} warm-up, ${PROBES} requests)`);
+console.log(`| routes | ${impls.map((i) => `${i.name} CPU ns/op (median) | ${i.name} best | ${i.name} wall (median)`).join(' | ')} | routed past the catch-all |`);
+console.log(`| ---: | ${impls.map(() => '---: | ---: | ---:').join(' | ')} | ---: |`);
+for (const size of SIZES) {
+  const rs = impls.map((impl) => resultOf(size, impl));
+  console.log(`| ${size.toLocaleString('en')} | ${rs.map((x) => `${x.median.toFixed(0)} | ${x.best.toFixed(0)} | ${x.wall.toFixed(0)}`).join(' | ')} | ${rs[0]?.routed} |`);
+}
+for (const impl of impls) {
+  const small = resultOf(SIZES[0] as number, impl);
+  const large = resultOf(SIZES.at(-1) as number, impl);
+  console.log(`${impl.name}: ratio ${SIZES.at(-1)}/${SIZES[0]} (median) ${(large.median / small.median).toFixed(2)}×`);
+}
 if (sink === -1) console.log('unreachable');

@@ -11,9 +11,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { h1Request, h3Request } from './ingress/testing/clients.ts';
-import { LogLines } from './ingress/testing/log-lines.ts';
-import { freeUdpTcpPort, makeSelfSignedCert } from './ingress/testing/test-sockets.ts';
+import { h1Request, h3Request } from './testing/clients.ts';
+import { freeUdpTcpPort } from './testing/free-port.ts';
+import { LogLines } from './testing/log-lines.ts';
+import { makeSelfSignedCert } from './testing/self-signed-cert.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 

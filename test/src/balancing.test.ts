@@ -15,8 +15,7 @@ import { ensureSelfSignedCert } from './harness/certs.ts';
 import { freePort } from './harness/free-port.ts';
 import { connectH3, h3Request } from './harness/h3-client.ts';
 import { type Origin, startH1Origin } from './harness/origins.ts';
-import { DATA_PLANE_MAIN } from './harness/planes.ts';
-import { SpawnedProcess } from './harness/spawned-process.ts';
+import { DataPlane } from './harness/data-plane.ts';
 
 const IN_FLIGHT = 32;
 
@@ -37,7 +36,7 @@ async function pooled<T>(count: number, job: (i: number) => Promise<T>): Promise
 describe('load balancing end to end', () => {
   let dir: string;
   let origins: Origin[];
-  let dp: SpawnedProcess;
+  let dp: DataPlane;
   let port: number;
   let session: Http3ClientSession;
 
@@ -87,14 +86,14 @@ describe('load balancing end to end', () => {
     };
     const configPath = join(dir, 'spooky.json');
     writeFileSync(configPath, JSON.stringify(config));
-    dp = new SpawnedProcess('data-plane', DATA_PLANE_MAIN, ['--config', configPath, '--admin', '127.0.0.1:0']);
-    await dp.waitForLog((l) => l.msg === 'generation applied');
+    dp = await DataPlane.start({ config: configPath });
+    await dp.proc.waitForLog((l) => l.msg === 'generation applied');
     session = await connectH3(port);
   });
 
   after(async () => {
     await session?.close().catch(() => undefined);
-    await dp?.stop();
+    await dp?.proc.stop();
     await Promise.all((origins ?? []).map((o) => o.close()));
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type CertFiles, ensureSelfSignedCert } from './harness/certs.ts';
-import { adminGeneration, adminReadyStatus, type StartedDataPlane, startDataPlane } from './harness/data-plane-process.ts';
+import { adminGeneration, adminReadyStatus, DataPlane } from './harness/data-plane.ts';
 import { freePort } from './harness/free-port.ts';
 import { h3Fetch } from './harness/h3-client.ts';
 import { type Origin, startH1Origin } from './harness/origins.ts';
@@ -30,12 +30,12 @@ describe('cold start from the disk cache (control plane unreachable)', () => {
   let cpToken: string;
   /** The cache file a real data plane wrote after applying generation 1. */
   let validCacheText: string;
-  const running: StartedDataPlane[] = [];
+  const running: DataPlane[] = [];
   const controlPlanes: ControlPlane[] = [];
 
   const cacheDir = (name: string): string => join(dir, 'caches', name);
-  const startCold = async (name: string, extra: string[] = []): Promise<StartedDataPlane> => {
-    const dp = await startDataPlane({
+  const startCold = async (name: string, extra: string[] = []): Promise<DataPlane> => {
+    const dp = await DataPlane.start({
       controlPlane: `127.0.0.1:${closedGrpcPort}`,
       nodeId: `dp-${name}`,
       scope: SCOPE,
@@ -62,7 +62,7 @@ describe('cold start from the disk cache (control plane unreachable)', () => {
     };
     assert.equal(await cp.pushAndActivate(SCOPE, config, 'cold start: the generation to cache'), 1);
 
-    const warm = await startDataPlane({ controlPlane: cp.grpc, nodeId: 'dp-warm', scope: SCOPE, cacheDir: cacheDir('warm') });
+    const warm = await DataPlane.start({ controlPlane: cp.grpc, nodeId: 'dp-warm', scope: SCOPE, cacheDir: cacheDir('warm') });
     running.push(warm);
     await warm.proc.waitForLog((l) => l.msg === 'generation applied' && l['seq'] === 1 && l['source'] === 'control-plane');
     await warm.proc.waitForLog((l) => l.msg === 'generation cached' && l['seq'] === 1);

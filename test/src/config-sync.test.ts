@@ -49,16 +49,22 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/** Registers `stop` to run after the test and returns it made idempotent (a test may stop early). */
+function stopAfterTest(stop: () => Promise<void>): () => Promise<void> {
+  let done = false;
+  const once = async () => {
+    if (done) return;
+    done = true;
+    await stop();
+  };
+  cleanups.push(once);
+  return once;
+}
+
 async function startServer(source: FakeSource, recorder: FakeRecorder, port = 0) {
   const server = createDistributionServer({ source, recorder, logger, reportIntervalMs: 40 });
   const bound = await server.listen('127.0.0.1', port);
-  let down = false;
-  const shutdown = async () => {
-    if (down) return;
-    down = true;
-    await server.shutdown();
-  };
-  cleanups.push(shutdown);
+  const shutdown = stopAfterTest(() => server.shutdown());
   return { port: bound, shutdown, server };
 }
 
@@ -76,13 +82,7 @@ function startClient(port: number, applier: FakeApplier, bootId: string = random
     logger,
   });
   client.start();
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await client.stop();
-  };
-  cleanups.push(stop);
+  const stop = stopAfterTest(() => client.stop());
   return { stop };
 }
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type CertFiles, ensureSelfSignedCert } from './harness/certs.ts';
-import { adminGeneration, type StartedDataPlane, startDataPlane } from './harness/data-plane-process.ts';
+import { adminGeneration, DataPlane } from './harness/data-plane.ts';
 import { freePort } from './harness/free-port.ts';
 import { h3Fetch } from './harness/h3-client.ts';
 import { type Origin, startH1Origin } from './harness/origins.ts';
@@ -59,7 +59,7 @@ describe('ConfigSync across control-plane restarts (real processes)', () => {
   let grpc: string;
   let token: string;
   let cp: ControlPlane;
-  let dp: StartedDataPlane;
+  let dp: DataPlane;
   const stopped: ControlPlane[] = [];
 
   const config = (origin: Origin) => ({
@@ -79,7 +79,7 @@ describe('ConfigSync across control-plane restarts (real processes)', () => {
     cp = await ControlPlane.start(join(dir, 'cp'), { grpc, reportIntervalMs: 200 });
     token = cp.token;
     assert.equal(await cp.pushAndActivate(SCOPE, config(h1), 'dist: first'), 1);
-    dp = await startDataPlane({ controlPlane: grpc, nodeId: NODE, scope: SCOPE, cacheDir: join(dir, 'cache') });
+    dp = await DataPlane.start({ controlPlane: grpc, nodeId: NODE, scope: SCOPE, cacheDir: join(dir, 'cache') });
     await dp.proc.waitForLog((l) => l.msg === 'generation applied' && l['seq'] === 1);
   });
 

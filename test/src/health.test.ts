@@ -16,8 +16,8 @@ import { type CertFiles, ensureSelfSignedCert } from './harness/certs.ts';
 import { freePort } from './harness/free-port.ts';
 import { connectH3, h3Request } from './harness/h3-client.ts';
 import { type Origin, startH1Origin } from './harness/origins.ts';
-import { DATA_PLANE_MAIN } from './harness/planes.ts';
-import { type LogLine, SpawnedProcess } from './harness/spawned-process.ts';
+import { DataPlane } from './harness/data-plane.ts';
+import type { LogLine, SpawnedProcess } from './harness/spawned-process.ts';
 
 const HEALTH = { path: '/health', interval: 200, timeout_ms: 100, failure_threshold: 2, success_threshold: 1, cooldown_ms: 500 };
 
@@ -120,8 +120,7 @@ describe('health checks end to end (standalone data plane, three HTTP/1.1 origin
     };
     const configPath = join(dir, 'spooky.json');
     writeFileSync(configPath, JSON.stringify(config));
-    dp = new SpawnedProcess('data-plane', DATA_PLANE_MAIN, ['--config', configPath, '--admin', '127.0.0.1:0']);
-    admin = String((await dp.waitForLog((l) => l.msg === 'data plane started'))['admin']);
+    ({ proc: dp, admin } = await DataPlane.start({ config: configPath }));
     await dp.waitForLog((l) => l.msg === 'generation applied');
     session = await connectH3(port);
   });

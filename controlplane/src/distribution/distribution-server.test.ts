@@ -8,7 +8,7 @@ import { type ClientDuplexStream, credentials, type ServiceError, status } from 
 import { ConfigSyncClient, type FromControlPlane, type FromDataPlane, type Hello, ServingSource } from '@spooky/proto';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { createDistributionServer } from './distribution-server.ts';
+import { createDistributionServer, type DistributionServer } from './distribution-server.ts';
 import { FakeRecorder, FakeSource, generation } from './fake-distribution-ports.ts';
 
 type Stream = ClientDuplexStream<FromDataPlane, FromControlPlane>;
@@ -52,20 +52,44 @@ function inbox(stream: Stream): { next(): Promise<FromControlPlane> } {
   };
 }
 
-describe('distribution server', () => {
-  const source = new FakeSource();
-  const recorder = new FakeRecorder();
-  const server = createDistributionServer({ source, recorder, logger, reportIntervalMs: 5_000 });
-  let client: ConfigSyncClient;
+interface SuiteClient {
+  session(): Stream;
+  /** A session whose stream errors are ignored (the test reads what arrives), with its inbox. */
+  open(): { stream: Stream; box: ReturnType<typeof inbox> };
+}
 
+/**
+ * Serves `server` on a loopback port for the enclosing suite (before) and connects one client;
+ * both are closed after the suite. Sessions open on that client.
+ */
+function servedForSuite(server: DistributionServer): SuiteClient {
+  let client: ConfigSyncClient | undefined;
   before(async () => {
     const port = await server.listen('127.0.0.1', 0);
     client = new ConfigSyncClient(`127.0.0.1:${port}`, credentials.createInsecure());
   });
   after(async () => {
-    client.close();
+    client?.close();
     await server.shutdown();
   });
+  const session = (): Stream => {
+    if (!client) throw new Error('the suite has not started');
+    return client.session();
+  };
+  return {
+    session,
+    open: () => {
+      const stream = session();
+      stream.on('error', () => undefined);
+      return { stream, box: inbox(stream) };
+    },
+  };
+}
+
+describe('distribution server', () => {
+  const source = new FakeSource();
+  const recorder = new FakeRecorder();
+  const client = servedForSuite(createDistributionServer({ source, recorder, logger, reportIntervalMs: 5_000 }));
 
   it('ends a stream whose first message is not Hello with FAILED_PRECONDITION', async () => {
     const stream = client.session();
@@ -86,9 +110,7 @@ describe('distribution server', () => {
   it('Hello → Welcome → Push; Ack recorded; one push at a time, newest target coalesced', async () => {
     const g1 = generation('prod', 1);
     source.activate(g1);
-    const stream = client.session();
-    stream.on('error', () => undefined);
-    const box = inbox(stream);
+    const { stream, box } = client.open();
     stream.write(hello('node-a'));
 
     const welcome = await box.next();
@@ -129,9 +151,7 @@ describe('distribution server', () => {
     await firstBox.next(); // Welcome
     const disconnectsBefore = recorder.count('disconnected');
 
-    const second = client.session();
-    second.on('error', () => undefined);
-    const secondBox = inbox(second);
+    const { stream: second, box: secondBox } = client.open();
     second.write(hello('node-b'));
     assert.equal((await secondBox.next()).msg?.$case, 'welcome');
     assert.equal((await aborted).code, status.ABORTED);
@@ -165,24 +185,13 @@ describe('distribution server hardening', () => {
   const recorder = new FakeRecorder();
   const registry = new Registry();
   const server = createDistributionServer({ source, recorder, logger, reportIntervalMs: 5_000, pushTimeoutMs: 150, metricsRegistry: registry });
-  let client: ConfigSyncClient;
-
-  before(async () => {
-    const port = await server.listen('127.0.0.1', 0);
-    client = new ConfigSyncClient(`127.0.0.1:${port}`, credentials.createInsecure());
-  });
-  after(async () => {
-    client.close();
-    await server.shutdown();
-  });
+  const client = servedForSuite(server);
 
   it('abandons an unanswered push after the timeout, re-pushes on the next trigger and counts both', async () => {
     const scope = 'prod';
     const g = generation(scope, 11);
     source.activate(g);
-    const stream = client.session();
-    stream.on('error', () => undefined);
-    const box = inbox(stream);
+    const { stream, box } = client.open();
     stream.write(hello('node-c'));
     assert.equal((await box.next()).msg?.$case, 'welcome');
     const push1 = await box.next();
@@ -216,9 +225,7 @@ describe('distribution server hardening', () => {
 
   it("never pushes a generation whose schema version is outside the node's range", async () => {
     source.activate({ ...generation('prod', 12), schemaVersion: 2 });
-    const stream = client.session();
-    stream.on('error', () => undefined);
-    const box = inbox(stream);
+    const { stream, box } = client.open();
     stream.write(hello('node-d', { schemaMin: 1, schemaMax: 1 }));
     assert.equal((await box.next()).msg?.$case, 'welcome');
     stream.write(report());
@@ -237,18 +244,14 @@ describe('distribution server hardening', () => {
   it('re-pushes the desired digest to a node serving it from its disk cache, not to one serving it from the control plane', async () => {
     const g = generation('prod', 14);
     source.activate(g);
-    const cached = client.session();
-    cached.on('error', () => undefined);
-    const cachedBox = inbox(cached);
+    const { stream: cached, box: cachedBox } = client.open();
     cached.write(hello('node-e', { serving: { scope: 'prod', seq: 14, digest: g.digest }, source: ServingSource.SERVING_SOURCE_DISK_CACHE }));
     assert.equal((await cachedBox.next()).msg?.$case, 'welcome');
     const push = await cachedBox.next();
     assert.ok(push.msg?.$case === 'push');
     assert.equal(push.msg.value.target?.digest, g.digest);
 
-    const live = client.session();
-    live.on('error', () => undefined);
-    const liveBox = inbox(live);
+    const { stream: live, box: liveBox } = client.open();
     live.write(hello('node-f', { serving: { scope: 'prod', seq: 14, digest: g.digest }, source: ServingSource.SERVING_SOURCE_CONTROL_PLANE }));
     assert.equal((await liveBox.next()).msg?.$case, 'welcome');
     live.write(report(g.digest));

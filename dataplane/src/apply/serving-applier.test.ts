@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
 import { canonicalJson, digest, parseConfig } from '@spooky/config';
-import pino from 'pino';
 import type { GenerationRef } from '../control/generation-applier.ts';
 import { ListenerManager } from '../ingress/listener-manager.ts';
-import { freeUdpTcpPort, makeSelfSignedCert } from '../ingress/testing/test-sockets.ts';
 import { GenerationStore } from '../runtime/generation-store.ts';
 import { LongLivedState } from '../runtime/long-lived-state.ts';
+import { capturedLogger } from '../testing/captured-logger.ts';
+import { freeUdpTcpPort } from '../testing/free-port.ts';
+import { makeSelfSignedCert } from '../testing/self-signed-cert.ts';
 import { createServingApplier } from './serving-applier.ts';
 
 const cert = makeSelfSignedCert();
@@ -27,14 +27,7 @@ function payload(input: Record<string, unknown>): { bytes: Uint8Array; ref: Gene
 }
 
 function setup() {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      cb();
-    },
-  });
-  const logger = pino({ level: 'info' }, sink);
+  const { logger, lines } = capturedLogger('info');
   const store = new GenerationStore();
   const state = new LongLivedState();
   const listeners = new ListenerManager({ handler: async () => {}, logger });

@@ -10,7 +10,6 @@
  * here: the breaker check before forward, decideRetry in decideNextAttempt, hedges as extra
  * live attempts raced on their heads.
  */
-import { eligibleBackends } from '../balancing/candidates.ts';
 import { SpookyError, toSpookyError } from '../errors.ts';
 import { upstreamRequestHeaders } from '../forwarding/upstream-request-headers.ts';
 import type { RequestContext } from '../pipeline/context.ts';
@@ -42,12 +41,10 @@ export const runAttempts: Stage = {
       requestId: ctx.requestId,
     });
     const tried = new Set<number>();
-    // Health filter: ejected backends (HealthMonitor) are not candidates; none left → 503.
+    // Health filter: ejected backends (HealthMonitor, through the handles compile/ resolved)
+    // are not candidates; none left → 503.
     const health = ctx.generation.health;
-    const candidates = eligibleBackends(upstream.backends.length, (i) => {
-      const b = upstream.backends[i];
-      return b === undefined || health.isAvailable(upstream.name, b.address);
-    });
+    const candidates = upstream.candidates.current();
     for (;;) {
       const backendIndex = upstream.balancer.pick(candidates, { exclude: tried.size === 0 ? null : tried, request: exchange });
       const backend = backendIndex === null ? undefined : upstream.backends[backendIndex];

@@ -6,11 +6,13 @@
  *   pick(candidates, ctx) → index | null
  *
  * - `candidates`: the backends that may take traffic now — healthy and not circuit-open —
- *   as distinct indexes in ascending order. The caller (attempt loop, with health and the
- *   breakers) builds it with `eligibleBackends()`, which returns the shared `allBackends(n)`
- *   list when every backend passes: policies recognise it (length = n) and take their fast,
- *   precomputed path; consistent-hash caches its ring per distinct candidate set, so the ring
- *   is rebuilt only when healthy membership changes, never per request.
+ *   as distinct indexes in ascending order, never mutated. The caller (attempt loop, with
+ *   health and the breakers) gets it from the upstream's CandidateFilter (candidates.ts; or
+ *   `eligibleBackends()`), which returns the shared `allBackends(n)` list when every backend
+ *   passes — policies recognise it (length = n) and take their fast path — and the same
+ *   degraded array while membership holds, so policies may cache per membership by identity;
+ *   consistent-hash caches its ring per distinct candidate set, so the ring is rebuilt only
+ *   when healthy membership changes, never per request.
  * - `ctx.exclude`: backends this request already tried (retries and hedges must go to a
  *   different backend). Excluded backends stay members for hashing: a retry walks on to the
  *   next backend instead of reshuffling the ring.
@@ -18,8 +20,9 @@
  *
  * Result: a member of candidates not in exclude, or null when there is none (the caller
  * answers 503 `no_healthy_backends`). Policies never throw and never allocate on the fast
- * path; their only mutable state (round-robin scores, backend stats) lives in LongLivedState
- * so it survives generation swaps.
+ * path; their durable state (round-robin scores, backend stats) lives in LongLivedState so it
+ * survives generation swaps. What a balancer keeps itself (hash rings, load trees, the last
+ * key hash) is derived from that and its backend list, and rebuilt freely.
  */
 import type { LbType } from '@spooky/config';
 import type { RequestHead } from '../http/exchange.ts';

@@ -3,7 +3,8 @@ import { describe, test } from 'node:test';
 import { allBackends, eligibleBackends } from './candidates.ts';
 import { createConsistentHash } from './consistent-hash.ts';
 import { fnv1a64Hex, ringHash } from './fnv1a64.ts';
-import { buildRing, lookupRing, pointCounts, RING_POINTS } from './hash-ring.ts';
+import { buildRing, lookupRing, pointCounts, RING_POINTS, restrictRing } from './hash-ring.ts';
+import { keyHash } from './key-hash.ts';
 import { backendsOf, ctxOf, distinctRequest, requestOf } from './testing/balancer-fixtures.ts';
 
 const KEYS = 20_000;
@@ -94,7 +95,7 @@ describe('hash ring', () => {
     assert.equal(lookupRing(ring, 0, null), ring.owners[0]);
     assert.equal(lookupRing(ring, ring.points[5] as number, null), ring.owners[5]);
     assert.equal(lookupRing(ring, 0, new Set([0, 1])), null);
-    assert.equal(lookupRing({ points: new Float64Array(0), owners: new Int32Array(0) }, 1, null), null);
+    assert.equal(lookupRing(restrictRing(ring, new Uint8Array(2)), 1, null), null, 'empty ring');
   });
 });
 
@@ -117,5 +118,32 @@ describe('fnv1a64', () => {
       const h = ringHash(s);
       assert.ok(Number.isSafeInteger(h) && h >= 0);
     }
+  });
+});
+
+describe('ring lookup and key hash (fast paths)', () => {
+  test('bucketed lookup = first point ≥ hash over the whole ring (wrapping)', () => {
+    const ring = buildRing(backendsOf(100, 150, 200, 1, 10_000));
+    const plain = (hash: number): number => {
+      for (let j = 0; j < ring.points.length; j++) if ((ring.points[j] as number) >= hash) return ring.owners[j] as number;
+      return ring.owners[0] as number;
+    };
+    const probes = [0, 2 ** 53 - 1, ring.points[0] as number, ring.points[ring.points.length - 1] as number, (ring.points[17] as number) + 1];
+    for (let i = 0; i < 3000; i++) probes.push(keyHash(`probe-${i}`));
+    for (const h of probes) assert.equal(lookupRing(ring, h, null), plain(h), `hash ${h}`);
+  });
+  test('keyHash: 53-bit integers, deterministic, spread over the ring', () => {
+    const buckets = new Array<number>(16).fill(0);
+    for (const s of ['', 'a', 'ab', 'abc', 'héllo', '😀x', 'user-1', 'user-2']) {
+      const h = keyHash(s);
+      assert.ok(Number.isInteger(h) && h >= 0 && h < 2 ** 53, s);
+      assert.equal(keyHash(s), h);
+    }
+    for (let i = 0; i < 16_000; i++) {
+      const h = keyHash(`user-${i}`);
+      buckets[Math.floor(h / 2 ** 49)] = (buckets[Math.floor(h / 2 ** 49)] ?? 0) + 1;
+    }
+    for (const c of buckets) assert.ok(c > 800 && c < 1200, `bucket count ${c}`);
+    assert.notEqual(keyHash('ab'), keyHash('ba'));
   });
 });

@@ -1,17 +1,20 @@
 /**
  * `consistent-hash` and `sticky-cid`: the request key (request-key.ts; sticky-cid always keys
- * on the client connection) is hashed with ringHash (finalized FNV-1a-64) and looked up on
- * the ring of the current candidates (hash-ring.ts). Retries and hedges walk on to the next
+ * on the client connection) is hashed with keyHash (key-hash.ts: fast, 53-bit; it replaced
+ * ringHash for keys, which moved keys once) and looked up on the ring of the current
+ * candidates (hash-ring.ts). Retries and hedges walk on to the next
  * point owned by a backend not yet tried.
  *
  * Rings are never built per request: the full ring is built on the first pick, and a ring per
  * distinct candidate set is derived from it when health changes membership, kept in a small
- * cache (RING_CACHE entries, most recent first) keyed by the set itself. `ringBuilds` counts
+ * cache (RING_CACHE entries, most recent first) keyed by the set itself; the list last seen
+ * is remembered by identity too (CandidateFilter hands out the same array while membership
+ * holds, and lists are never mutated), which skips even the set comparison. `ringBuilds` counts
  * the rings made, for tests and telemetry.
  */
 import type { Balancer, PickContext, WeightedBackend } from './balancer.ts';
-import { ringHash } from './fnv1a64.ts';
 import { buildRing, type HashRing, lookupRing, restrictRing } from './hash-ring.ts';
+import { keyHash } from './key-hash.ts';
 import { compileKeyExtractor, type KeyExtractor } from './request-key.ts';
 
 const RING_CACHE = 8;
@@ -37,6 +40,11 @@ export function createConsistentHash(
   let full: HashRing | null = null;
   let builds = 0;
   const cache: CachedRing[] = [];
+  let lastList: readonly number[] | null = null;
+  let lastRing: HashRing | null = null;
+  let lastKey = '';
+  /** keyHash(lastKey), in a typed array: a double kept in a closure variable would be boxed on every store. */
+  const lastHash = Float64Array.of(keyHash(''));
 
   function fullRing(): HashRing {
     if (full === null) {
@@ -48,6 +56,13 @@ export function createConsistentHash(
 
   function ringFor(candidates: readonly number[]): HashRing {
     if (candidates.length === n) return fullRing();
+    if (candidates === lastList && lastRing !== null) return lastRing;
+    lastList = candidates;
+    lastRing = degradedRing(candidates);
+    return lastRing;
+  }
+
+  function degradedRing(candidates: readonly number[]): HashRing {
     const signature = signatureOf(candidates);
     for (let k = 0; k < cache.length; k++) {
       const entry = cache[k] as CachedRing;
@@ -78,7 +93,12 @@ export function createConsistentHash(
         const only = candidates[0] as number;
         return ctx.exclude?.has(only) ? null : only;
       }
-      return lookupRing(ringFor(candidates), ringHash(extract(ctx.request)), ctx.exclude);
+      const key = extract(ctx.request);
+      if (key !== lastKey) {
+        lastKey = key; // one-entry cache: a connection's or user's requests often come in runs
+        lastHash[0] = keyHash(key);
+      }
+      return lookupRing(ringFor(candidates), lastHash[0] as number, ctx.exclude);
     },
   };
 }

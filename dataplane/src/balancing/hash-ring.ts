@@ -23,6 +23,29 @@ export interface HashRing {
   readonly points: Float64Array;
   /** Backend index owning each point. */
   readonly owners: Int32Array;
+  /**
+   * Search shortcut: bucket b (the top BUCKET_BITS bits of a position) starts at point
+   * index[b]; index[BUCKETS] = points.length. A lookup binary-searches one bucket (≈ 4 points
+   * for a full ring) instead of the whole ring.
+   */
+  readonly index: Uint32Array;
+}
+
+const BUCKET_BITS = 12;
+const BUCKETS = 1 << BUCKET_BITS;
+/** 2^(53 − BUCKET_BITS): positions per bucket. */
+const BUCKET_SPAN = 2 ** (53 - BUCKET_BITS);
+
+function indexOf(points: Float64Array): Uint32Array {
+  const index = new Uint32Array(BUCKETS + 1);
+  let j = 0;
+  for (let b = 0; b <= BUCKETS; b++) {
+    const start = b * BUCKET_SPAN;
+    while (j < points.length && (points[j] as number) < start) j++;
+    index[b] = j;
+  }
+  index[BUCKETS] = points.length;
+  return index;
 }
 
 /** Points per backend: RING_POINTS split by weight, at least 1. */
@@ -53,7 +76,7 @@ export function buildRing(backends: readonly WeightedBackend[]): HashRing {
   points.sort();
   const owners = new Int32Array(total);
   for (let j = 0; j < total; j++) owners[j] = ownerOf.get(points[j] as number) as number;
-  return { points, owners };
+  return { points, owners, index: indexOf(points) };
 }
 
 /** The full ring restricted to `members` (a 0/1 mask by backend index); no rehashing. */
@@ -70,7 +93,7 @@ export function restrictRing(full: HashRing, members: Uint8Array): HashRing {
     owners[j] = owner;
     j++;
   }
-  return { points, owners };
+  return { points, owners, index: indexOf(points) };
 }
 
 /**
@@ -78,11 +101,12 @@ export function restrictRing(full: HashRing, members: Uint8Array): HashRing {
  * ring is empty or every owner is excluded.
  */
 export function lookupRing(ring: HashRing, hash: number, exclude: ReadonlySet<number> | null): number | null {
-  const { points, owners } = ring;
+  const { points, owners, index } = ring;
   const n = points.length;
   if (n === 0) return null;
-  let lo = 0;
-  let hi = n;
+  const bucket = Math.floor(hash / BUCKET_SPAN);
+  let lo = index[bucket] as number;
+  let hi = index[bucket + 1] as number;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if ((points[mid] as number) < hash) lo = mid + 1;

@@ -25,6 +25,7 @@ export function searchCumulative(cumulative: ArrayLike<number>, r: number, lengt
 export function createRandom(backends: readonly WeightedBackend[], random: RandomSource = Math.random): Balancer {
   const n = backends.length;
   const cumulative = new Float64Array(n);
+  const weights = Float64Array.from(backends, (b) => b.weight);
   let total = 0;
   for (let i = 0; i < n; i++) {
     total += (backends[i] as WeightedBackend).weight;
@@ -38,7 +39,7 @@ export function createRandom(backends: readonly WeightedBackend[], random: Rando
     for (let k = 0; k < candidates.length; k++) {
       const i = candidates[k] as number;
       if (exclude?.has(i)) continue;
-      sum += (backends[i] as WeightedBackend).weight;
+      sum += weights[i] as number;
       last = i;
     }
     if (last === -1) return null;
@@ -47,7 +48,7 @@ export function createRandom(backends: readonly WeightedBackend[], random: Rando
     for (let k = 0; k < candidates.length; k++) {
       const i = candidates[k] as number;
       if (exclude?.has(i)) continue;
-      acc += (backends[i] as WeightedBackend).weight;
+      acc += weights[i] as number;
       if (acc > r) return i;
     }
     return last; // r rounding up to sum

@@ -89,7 +89,11 @@ function authorityOf(r: PickRequest): string | null {
 }
 
 function headerValue(r: PickRequest, lowerName: string): string | null {
-  for (const [name, value] of r.head.headers) if (name === lowerName) return value;
+  const headers = r.head.headers;
+  for (let k = 0; k < headers.length; k++) {
+    const entry = headers[k] as readonly [string, string];
+    if (entry[0] === lowerName) return entry[1];
+  }
   return null;
 }
 

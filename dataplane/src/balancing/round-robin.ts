@@ -4,35 +4,44 @@
  * subtracts the eligible total from it. Equal weights rotate strictly; 5:1:1 gives
  * a a b a c a a. Weights are divided by their GCD first (same sequence, smaller numbers).
  * Ineligible backends (not candidates, or excluded) neither gain nor lose score on that pick.
+ * `smoothWeightedStep` is that rule, literally (the reference the tests hold the engine to).
+ *
+ * The engine (smooth-weighted-engine.ts) gives the same picks without touching every backend:
+ * O(distinct weights + log n) per pick while every backend is eligible, O(n) otherwise.
  */
 import type { Balancer, PickContext, WeightedBackend } from './balancer.ts';
 import { greatestCommonDivisor } from './balancer.ts';
+import { SmoothWeightedEngine } from './smooth-weighted-engine.ts';
 
-/** Cursor state that survives generation swaps (held by LongLivedState per upstream). */
+/**
+ * Cursor state that survives generation swaps (held by LongLivedState per upstream and backend
+ * list). Opaque: the engine is created by the first balancer that picks with it.
+ */
 export interface RoundRobinState {
-  /** Current scores, one per backend index. */
-  readonly current: number[];
+  readonly size: number;
+  engine: SmoothWeightedEngine | null;
 }
 
 export function createRoundRobinState(size: number): RoundRobinState {
-  return { current: new Array<number>(size).fill(0) };
+  return { size, engine: null };
 }
 
-/** Pure step over `state` (mutated): the index picked, or null when none is eligible. */
-export function smoothWeightedPick(
+/**
+ * The reference rule, one step over `current` (mutated, one score per backend index): the index
+ * picked, or null when none is eligible.
+ */
+export function smoothWeightedStep(
   weights: readonly number[],
-  state: RoundRobinState,
+  current: number[],
   candidates: readonly number[],
   exclude: ReadonlySet<number> | null,
 ): number | null {
   let best = -1;
   let bestScore = 0;
   let total = 0;
-  const current = state.current;
-  const skip = exclude !== null && exclude.size > 0 ? exclude : null;
   for (let k = 0; k < candidates.length; k++) {
     const i = candidates[k] as number;
-    if (skip?.has(i)) continue;
+    if (exclude?.has(i)) continue;
     const w = weights[i] as number;
     const score = (current[i] ?? 0) + w;
     current[i] = score;
@@ -50,8 +59,16 @@ export function smoothWeightedPick(
 export function createRoundRobin(backends: readonly WeightedBackend[], state: RoundRobinState): Balancer {
   const gcd = greatestCommonDivisor(backends.map((b) => b.weight));
   const weights = backends.map((b) => b.weight / gcd);
+  let engine = state.engine;
+  if (engine === null || !engine.hasWeights(weights)) {
+    // First use, or (never with LongLivedState, whose key includes the weights) a state
+    // shared by another weight list: carry the scores over.
+    engine = new SmoothWeightedEngine(weights, engine?.scores() ?? null);
+    state.engine = engine;
+  }
+  const ready = engine;
   return {
     type: 'round-robin',
-    pick: (candidates: readonly number[], ctx: PickContext) => smoothWeightedPick(weights, state, candidates, ctx.exclude),
+    pick: (candidates: readonly number[], ctx: PickContext) => ready.pick(candidates, ctx.exclude),
   };
 }

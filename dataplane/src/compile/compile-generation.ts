@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Config, ConfigIssue } from '@spooky/config';
+import { CandidateFilter } from '../balancing/candidates.ts';
 import { createBalancer } from '../balancing/create-balancer.ts';
 import { withBackendStats } from '../forwarding/stats-transport.ts';
 import type { TransportSettings } from '../forwarding/transport-settings.ts';
@@ -48,7 +49,7 @@ export function compileGeneration(config: Config, ref: Generation['ref'], state:
       transportKeys.add(key);
       const transport = withBackendStats(pooled, stats[i] as (typeof stats)[number]);
       healthSpecs.set(healthKey(name, b.address), { upstream: name, backendId: b.id, address: b.address, check: b.health_check, transport: probeTransport });
-      return { id: b.id, address: b.address, weight: b.weight, transport };
+      return { id: b.id, address: b.address, weight: b.weight, transport, health: state.health.handle(name, b.address) };
     });
     const signature = backends.map((b) => `${b.address}*${b.weight}`).join(',');
     const balancer = createBalancer(upstream.load_balancing, backends, {
@@ -59,7 +60,8 @@ export function compileGeneration(config: Config, ref: Generation['ref'], state:
         return cursor;
       },
     });
-    upstreams.set(name, { name, backends, balancer });
+    const candidates = new CandidateFilter(backends.map((b) => b.health), state.health);
+    upstreams.set(name, { name, backends, balancer, candidates });
   }
 
   const routeTable = compileRouteTable(routes, issues);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { closedTcpPort } from '../testing/free-port.ts';
 import { createUndiciProber } from './undici-prober.ts';
 
 const SETTINGS = { connectTimeoutMs: 1000, verifyCertificates: true, ca: null };
@@ -50,10 +51,7 @@ describe('undici prober', () => {
   });
 
   it('reports a transport error when nothing listens', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', () => resolve()));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = await closedTcpPort();
     const prober = createUndiciProber(`http://127.0.0.1:${port}`, SETTINGS);
     const result = await prober.probe({ path: '/health', timeoutMs: 1000, signal: new AbortController().signal });
     assert.deepEqual(result, { kind: 'error', code: 'ECONNREFUSED' });

@@ -19,6 +19,7 @@
  */
 import type { HealthCheck } from '@spooky/config';
 import { ActiveChecker } from './active-checker.ts';
+import { HealthHandle } from './health-handle.ts';
 import { publishHealthMembership, publishHealthTransition } from './health-events.ts';
 import {
   advanceHealth,
@@ -49,6 +50,13 @@ export interface HealthSpec {
 export interface HealthView {
   /** False while the backend is ejected (Unhealthy, or Probing under an active check). */
   isAvailable(upstream: string, address: string): boolean;
+  /**
+   * The backend's HealthHandle (health-handle.ts), created when first asked: compile/ resolves
+   * it once per generation so the request path filters candidates on a boolean.
+   */
+  handle(upstream: string, address: string): HealthHandle;
+  /** Tracked backends currently unavailable; 0 = every backend is available (no recheck needed). */
+  readonly unavailableCount: number;
   /** One attempt's outcome; counts only for backends without a health_check. */
   reportTraffic(upstream: string, address: string, outcome: TrafficOutcome): void;
 }
@@ -68,6 +76,8 @@ export function healthKey(upstream: string, address: string): string {
 
 interface Entry {
   spec: HealthSpec;
+  /** Mirrors available(entry) for the request path (kept in step by #sync). */
+  readonly handle: HealthHandle;
   policy: HealthPolicy;
   state: HealthState;
   checker: ActiveChecker | null;
@@ -87,6 +97,10 @@ export class HealthMonitor implements HealthView {
   readonly #scheduler: Scheduler;
   readonly #random: () => number;
   readonly #entries = new Map<string, Entry>();
+  /** Handles by healthKey: every tracked backend's, plus those compile/ asked for since the last reconcile. */
+  readonly #handles = new Map<string, HealthHandle>();
+  readonly #recheck = (key: string): boolean => this.#availableByKey(key);
+  #unavailable = 0;
   #closed = false;
 
   constructor(options: HealthMonitorOptions) {
@@ -102,6 +116,7 @@ export class HealthMonitor implements HealthView {
     for (const [key, entry] of this.#entries) {
       if (specs.has(key)) continue;
       this.#entries.delete(key);
+      if (!entry.handle.available) this.#unavailable--;
       closing.push(this.#shutdown(entry));
       publishHealthMembership({ ...labels(entry), change: 'removed', available: false });
     }
@@ -110,13 +125,51 @@ export class HealthMonitor implements HealthView {
       if (entry === undefined) this.#add(key, spec);
       else closing.push(this.#update(entry, spec));
     }
+    for (const [key, handle] of this.#handles) {
+      if (specs.has(key)) continue;
+      this.#handles.delete(key);
+      handle.available = false; // detached: recheck() answers by key
+    }
     return Promise.all(closing).then(() => undefined);
   }
 
   isAvailable(upstream: string, address: string): boolean {
-    const entry = this.#entries.get(healthKey(upstream, address));
+    return this.#availableByKey(healthKey(upstream, address));
+  }
+
+  handle(upstream: string, address: string): HealthHandle {
+    const key = healthKey(upstream, address);
+    let handle = this.#handles.get(key);
+    if (handle === undefined) {
+      handle = new HealthHandle(key, this.#recheck);
+      if (this.#closed) handle.available = false; // detached from the start: answers by key (available)
+      else this.#handles.set(key, handle);
+    }
+    return handle;
+  }
+
+  /**
+   * How many tracked backends are unavailable (their handle's flag is false). 0 means every
+   * backend anywhere is available — CandidateFilter's O(1) shortcut.
+   */
+  get unavailableCount(): number {
+    return this.#unavailable;
+  }
+
+  /** Keeps the entry's handle (and the unavailable count) in step with its state and mode. */
+  #sync(entry: Entry): void {
+    const now = available(entry);
+    if (entry.handle.available === now) return;
+    entry.handle.available = now;
+    this.#unavailable += now ? -1 : 1;
+  }
+
+  #availableByKey(key: string): boolean {
+    const entry = this.#entries.get(key);
     if (entry === undefined) return true;
-    this.#apply(entry, advanceHealth(entry.state, this.#scheduler.now()), 'cooldown elapsed');
+    // Only an Unhealthy backend can move on (its cooldown may have ended): the clock and the
+    // step are skipped otherwise, where advanceHealth would change nothing.
+    if (entry.state.status === 'unhealthy') this.#apply(entry, advanceHealth(entry.state, this.#scheduler.now()), 'cooldown elapsed');
     return available(entry);
   }
 
@@ -144,12 +197,21 @@ export class HealthMonitor implements HealthView {
     this.#closed = true;
     const entries = [...this.#entries.values()];
     this.#entries.clear();
+    for (const handle of this.#handles.values()) handle.available = false;
+    this.#handles.clear();
+    this.#unavailable = 0;
     await Promise.all(entries.map((e) => this.#shutdown(e)));
   }
 
   #add(key: string, spec: HealthSpec): void {
-    const entry: Entry = { spec, policy: policyOf(spec.check), state: initialHealthState(), checker: null, prober: null, cooldown: null };
+    let handle = this.#handles.get(key);
+    if (handle === undefined) {
+      handle = new HealthHandle(key, this.#recheck);
+      this.#handles.set(key, handle);
+    }
+    const entry: Entry = { spec, handle, policy: policyOf(spec.check), state: initialHealthState(), checker: null, prober: null, cooldown: null };
     this.#entries.set(key, entry);
+    this.#sync(entry);
     publishHealthMembership({ ...labels(entry), change: 'added', available: true });
     this.#startChecker(entry, key);
   }
@@ -165,6 +227,7 @@ export class HealthMonitor implements HealthView {
     const sameCheck = JSON.stringify(previous.check) === JSON.stringify(spec.check);
     const sameTransport = JSON.stringify(previous.transport) === JSON.stringify(spec.transport);
     entry.spec = spec;
+    this.#sync(entry); // the mode (active/passive) may have changed
     if (sameCheck && (sameTransport || spec.check === null)) return Promise.resolve();
     entry.policy = policyOf(spec.check);
     entry.checker?.stop();
@@ -203,6 +266,7 @@ export class HealthMonitor implements HealthView {
   #apply(entry: Entry, step: HealthStep, detail: string): void {
     const before = entry.state;
     entry.state = step.state;
+    this.#sync(entry);
     for (const t of step.transitions) {
       const isLast = t === step.transitions[step.transitions.length - 1];
       publishHealthTransition({
@@ -261,6 +325,7 @@ function availableIn(m: 'active' | 'passive', status: HealthStatus): boolean {
 function available(entry: Entry): boolean {
   return availableIn(mode(entry), entry.state.status);
 }
+
 
 function labels(entry: Entry): { upstream: string; backend: string; address: string } {
   return { upstream: entry.spec.upstream, backend: entry.spec.backendId, address: entry.spec.address };

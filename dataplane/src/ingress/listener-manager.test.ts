@@ -5,8 +5,9 @@ import type { Listener } from '@spooky/config';
 import pino from 'pino';
 import type { Exchange } from '../http/exchange.ts';
 import { ListenerManager, type PreparedListeners } from './listener-manager.ts';
-import { h1Request, h3Request } from './testing/clients.ts';
-import { freeUdpTcpPort, makeSelfSignedCert } from './testing/test-sockets.ts';
+import { h1Request, h3Request } from '../testing/clients.ts';
+import { freeUdpTcpPort, tcpPortFree } from '../testing/free-port.ts';
+import { makeSelfSignedCert } from '../testing/self-signed-cert.ts';
 
 async function hello(exchange: Exchange): Promise<void> {
   exchange.response.sendHead(200, [['content-type', 'text/plain']], false);
@@ -22,17 +23,6 @@ async function prepared(manager: ListenerManager, listeners: Listener[]): Promis
   const outcome = await manager.prepare(listeners);
   assert.ok(outcome.ok, JSON.stringify(outcome));
   return outcome.prepared;
-}
-
-/** True when TCP port `port` on 127.0.0.1 can be bound right now (i.e. nobody holds it). */
-async function tcpFree(port: number): Promise<boolean> {
-  const s = createServer();
-  const ok = await new Promise<boolean>((resolve) => {
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => resolve(true));
-  });
-  if (ok) await new Promise<void>((resolve) => s.close(() => resolve()));
-  return ok;
 }
 
 describe('listener manager', () => {
@@ -85,7 +75,7 @@ describe('listener manager', () => {
     m.commit(await prepared(m, [listener(a, cert), listener(b, cert)]));
     m.commit(await prepared(m, [listener(a, cert)]));
     await m.closeAll(0).then(() => undefined); // waits for background closes too
-    assert.equal(await tcpFree(b), true);
+    assert.equal(await tcpPortFree(b), true);
   });
 
   it('fails all-or-nothing on a missing certificate file', async () => {
@@ -100,7 +90,7 @@ describe('listener manager', () => {
       [['/listeners/1/tls/cert', 'listener.tls.unreadable']],
     );
     assert.match(outcome.issues[0]?.message ?? '', /ENOENT/);
-    assert.equal(await tcpFree(b), true, 'the new listener was not left open');
+    assert.equal(await tcpPortFree(b), true, 'the new listener was not left open');
     assert.deepEqual(m.serving(), [{ address: '127.0.0.1', port: a }]);
     assert.equal((await h3Request(a, 'GET', '/')).body, 'hello', 'old listener still serves');
   });
@@ -121,7 +111,7 @@ describe('listener manager', () => {
       outcome.issues.map((i) => [i.pointer, i.code]),
       [['/listeners/2/port', 'listener.bind_failed']],
     );
-    assert.equal(await tcpFree(b), true, 'listener b opened during prepare was closed again');
+    assert.equal(await tcpPortFree(b), true, 'listener b opened during prepare was closed again');
     assert.deepEqual(m.serving(), [{ address: '127.0.0.1', port: a }]);
     assert.equal((await h3Request(a, 'GET', '/')).body, 'hello');
   });

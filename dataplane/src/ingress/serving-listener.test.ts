@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
 import type { Exchange } from '../http/exchange.ts';
-import { openServingListener, type ServingListener } from './serving-listener.ts';
-import { h1Request, h2Request, h3Request } from './testing/clients.ts';
-import { freeUdpTcpPort, makeSelfSignedCert } from './testing/test-sockets.ts';
+import { h1Request, h2Request, h3Request } from '../testing/clients.ts';
+import { openTestListener } from '../testing/test-listener.ts';
+import type { ServingListener } from './serving-listener.ts';
 
 /** Echoes what ingress made of the request, reading the body through the Exchange. */
 async function echo(exchange: Exchange): Promise<void> {
@@ -39,13 +37,7 @@ describe('serving listener', () => {
   let port: number;
 
   before(async () => {
-    const cert = makeSelfSignedCert();
-    port = await freeUdpTcpPort();
-    listener = await openServingListener(
-      { address: '127.0.0.1', port, certPath: cert.certPath, keyPath: cert.keyPath, cert: readFileSync(cert.certPath), key: readFileSync(cert.keyPath) },
-      echo,
-      pino({ level: 'silent' }),
-    );
+    ({ listener, port } = await openTestListener(echo));
   });
   after(() => listener.close(0));
 

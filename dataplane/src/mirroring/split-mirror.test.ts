@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { type Config, parseConfig } from '@spooky/config';
 import pino from 'pino';
@@ -18,6 +17,8 @@ import { createRequestHandler } from '../pipeline/request-handler.ts';
 import { routeTraceChannel, startRouteTrace } from '../routing/route-trace.ts';
 import { GenerationStore } from '../runtime/generation-store.ts';
 import { LongLivedState } from '../runtime/long-lived-state.ts';
+import { capturedLogger } from '../testing/captured-logger.ts';
+import { closedTcpPort } from '../testing/free-port.ts';
 import { MIRROR_CHANNEL, type MirrorEvent } from './mirror-events.ts';
 import { mirrorRequest } from './mirror-request.ts';
 
@@ -90,16 +91,7 @@ describe('traffic_split and mirror against real origins', () => {
   let deadPort: number;
   const state = new LongLivedState();
   const store = new GenerationStore();
-  const logLines: Array<Record<string, unknown>> = [];
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        for (const line of chunk.toString().split('\n')) if (line !== '') logLines.push(JSON.parse(line) as Record<string, unknown>);
-        cb();
-      },
-    }),
-  );
+  const { logger, lines: logLines } = capturedLogger('debug');
   const handle = createRequestHandler({ store, state, logger });
   const events: RequestEndEvent[] = [];
   const onEnd = (e: unknown) => events.push(e as RequestEndEvent);
@@ -107,9 +99,7 @@ describe('traffic_split and mirror against real origins', () => {
 
   before(async () => {
     [stable, canary, shadow] = await Promise.all([startOrigin('stable'), startOrigin('canary'), startOrigin('shadow')]);
-    const dead = await startOrigin('dead');
-    deadPort = dead.port;
-    await dead.close();
+    deadPort = await closedTcpPort();
     const parsed = parseConfig({
       listen: { address: '127.0.0.1', port: 9889, tls: { cert: 'unused.pem', key: 'unused.pem' } },
       upstream: {

@@ -12,9 +12,9 @@ import { compileGeneration } from '../compile/compile-generation.ts';
 import { createMemoryExchange, type MemoryExchangeOptions } from '../http/memory-exchange.ts';
 import { GenerationStore } from '../runtime/generation-store.ts';
 import { LongLivedState } from '../runtime/long-lived-state.ts';
+import { bigBody, MIB, type Origins, startOrigins } from '../testing/origins.ts';
 import type { RequestEndEvent } from './events.ts';
 import { createRequestHandler } from './request-handler.ts';
-import { bigBody, MIB, type Origins, startOrigins } from './test-origins.ts';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 

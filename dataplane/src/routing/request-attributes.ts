@@ -10,6 +10,10 @@
  *  - cookies: every `cookie` header, split on `;`, `name=value` pairs trimmed, values as sent
  *    (no decoding); pairs without `=` are ignored; a repeated name has several values.
  * A matcher holds when ANY value of its name matches (see route-matchers.ts).
+ *
+ * Cost: the first few header / cookie reads scan the header list for that one name (no map, no
+ * per-header lowercasing, one small array when the name is present); a request whose routes
+ * ask for more names than that gets the full index built once instead.
  */
 import type { HeaderList } from '../http/exchange.ts';
 
@@ -27,6 +31,8 @@ export class RequestAttributes implements RouteAttributes {
   #headerMap: Map<string, string[]> | null = null;
   #queryMap: Map<string, string[]> | null = null;
   #cookieMap: Map<string, string[]> | null = null;
+  /** header() / cookie() reads answered by a scan before the maps are built instead. */
+  #scans = SCANS_BEFORE_INDEX;
 
   /** `target` is the request target as received (path + query). */
   constructor(headers: HeaderList, target: string) {
@@ -35,7 +41,13 @@ export class RequestAttributes implements RouteAttributes {
   }
 
   header(name: string): AttributeValues {
-    this.#headerMap ??= indexHeaders(this.#headers);
+    if (this.#headerMap === null) {
+      if (this.#scans > 0) {
+        this.#scans--;
+        return headerValues(this.#headers, name);
+      }
+      this.#headerMap = indexHeaders(this.#headers);
+    }
     return this.#headerMap.get(name);
   }
 
@@ -45,7 +57,13 @@ export class RequestAttributes implements RouteAttributes {
   }
 
   cookie(name: string): AttributeValues {
-    this.#cookieMap ??= parseCookies(this.#headers);
+    if (this.#cookieMap === null) {
+      if (this.#scans > 0) {
+        this.#scans--;
+        return cookieValues(this.#headers, name);
+      }
+      this.#cookieMap = parseCookies(this.#headers);
+    }
     return this.#cookieMap.get(name);
   }
 }
@@ -56,6 +74,58 @@ export const NO_ATTRIBUTES: RouteAttributes = {
   query: () => undefined,
   cookie: () => undefined,
 };
+
+/** Past this many header / cookie reads on one request, index them all instead of scanning. */
+const SCANS_BEFORE_INDEX = 6;
+
+/** The values of header `name` (lowercase), in order; undefined when absent. */
+function headerValues(headers: HeaderList, name: string): AttributeValues {
+  let out: string[] | undefined;
+  for (let i = 0; i < headers.length; i++) {
+    const [n, v] = headers[i] as [string, string];
+    if (n !== name && (n.length !== name.length || n.toLowerCase() !== name)) continue;
+    if (out === undefined) out = [v];
+    else out.push(v);
+  }
+  return out;
+}
+
+/** The values of cookie `name` across all `cookie` headers (same rules as parseCookies). */
+function cookieValues(headers: HeaderList, name: string): AttributeValues {
+  let out: string[] | undefined;
+  if (name === '') return out;
+  const first = name.charCodeAt(0);
+  for (let i = 0; i < headers.length; i++) {
+    const [n, value] = headers[i] as [string, string];
+    if (n !== 'cookie' && (n.length !== 6 || n.toLowerCase() !== 'cookie')) continue;
+    for (let start = 0; start <= value.length; ) {
+      let end = value.indexOf(';', start);
+      if (end === -1) end = value.length;
+      const eq = value.indexOf('=', start);
+      if (eq !== -1 && eq < end) {
+        // The pair's name, trimmed exactly as String.prototype.trim would.
+        let a = start;
+        let b = eq;
+        while (a < b && isTrimmed(value.charCodeAt(a))) a++;
+        while (b > a && isTrimmed(value.charCodeAt(b - 1))) b--;
+        if (b - a === name.length && value.charCodeAt(a) === first && value.startsWith(name, a)) {
+          const v = value.slice(eq + 1, end).trim();
+          if (out === undefined) out = [v];
+          else out.push(v);
+        }
+      }
+      start = end + 1;
+    }
+  }
+  return out;
+}
+
+/** The code units String.prototype.trim removes (WhiteSpace and LineTerminator). */
+export function isTrimmed(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  if (c < 0xa0) return false;
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
 
 function add(map: Map<string, string[]>, name: string, value: string): void {
   const list = map.get(name);

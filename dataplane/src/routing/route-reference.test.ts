@@ -106,3 +106,41 @@ test('compiled index agrees with resolveReference', () => {
   assert.ok(rejected < 100, `most generated configs are valid (${rejected} rejected)`);
   assert.ok(routed > checked / 8, `enough requests routed to be meaningful (${routed}/${checked})`);
 });
+
+// Wider tables for the index itself (no matchers): deeper hosts and wildcards, multi-segment and
+// long prefixes (past the 29-character length mask), paths with trailing or doubled slashes.
+const SEGMENTS = ['a', 'b', 'ab', 'api', 'v1', 'x', 'long-segment-of-the-path'];
+const segmentPath = (min: number) => fc.array(fc.constantFrom(...SEGMENTS), { minLength: min, maxLength: 4 }).map((s) => `/${s.join('/')}`);
+const WIDE_HOSTS = ['c.test', 'b.c.test', 'a.b.c.test', 'd.test', 'test', 'x.y.z.c.test'];
+const wideRoute = fc.record({
+  host: fc.oneof(fc.constant(null), fc.constantFrom(...WIDE_HOSTS), fc.constantFrom(...WIDE_HOSTS).map((h) => `*.${h}`)),
+  path_prefix: segmentPath(0),
+  method: fc.constantFrom(null, 'GET', 'POST'),
+});
+const wideRequest = fc.record({
+  host: fc.oneof(fc.constant(''), fc.constantFrom(...WIDE_HOSTS, 'q.a.b.c.test', 'e.d.test', 'other.org')),
+  path: fc.tuple(segmentPath(0), fc.constantFrom('', '/', '//x', 'x', '?q=1')).map(([p, tail]) => `${p}${tail}`),
+  method: fc.constantFrom('GET', 'POST'),
+});
+
+test('compiled index agrees with resolveReference on wider tables', () => {
+  fc.assert(
+    fc.property(fc.array(wideRoute, { minLength: 1, maxLength: 40 }), fc.array(wideRequest, { minLength: 1, maxLength: 20 }), (routes, requests) => {
+      const upstream: Record<string, unknown> = {};
+      routes.forEach((route, i) => {
+        upstream[`u${String(i).padStart(2, '0')}`] = { route: { ...route, headers: [], query: [], cookies: [] }, backends: [] };
+      });
+      // The reference reads only the routes; a hand-built config keeps duplicate routes in.
+      const config = { upstream } as unknown as Config;
+      const table = compileRouteTable(routesOf(config));
+      const reference = referenceResolver(config);
+      for (const req of requests) {
+        const expected = reference({ method: req.method, host: req.host, path: req.path });
+        const host = req.host === '' ? null : normalizeRequestHost(req.host);
+        const got = table.lookup(host, matchingPath(req.path), req.method);
+        assert.equal(got?.upstream ?? null, expected, `${req.method} ${req.host} ${req.path}`);
+      }
+    }),
+    { numRuns: 500 },
+  );
+});

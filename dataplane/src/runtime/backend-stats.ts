@@ -25,32 +25,69 @@ export function failedEwma(previous: number | null, latencyMs: number): number {
   return Math.max(previous ?? 0, latencyMs, FAILURE_FLOOR_MS);
 }
 
+/**
+ * Told when a BackendStats changes (balancing/load-tree.ts keeps backends ordered by load).
+ * A stats object feeds ONE watcher: the latest to `watch` it. The one it replaces is told
+ * `displaced()` and must stop trusting what it saw (its balancer goes back to scanning), so a
+ * retired generation's watcher is neither fed nor leaked by the stats it shared with the new
+ * generation, and no one ever has to unregister.
+ */
+export interface StatsWatcher {
+  statsChanged(slot: number): void;
+  displaced(): void;
+}
+
 export class BackendStats {
+  #active = 0;
+  #ewmaMs = 0;
+  #sampled = false;
+  #watcher: StatsWatcher | null = null;
+  #slot = 0;
+
   /** Tries dispatched and not finished. */
-  active = 0;
+  get active(): number {
+    return this.#active;
+  }
   /** Latency EWMA in milliseconds; meaningful only when `sampled`. */
-  ewmaMs = 0;
-  sampled = false;
+  get ewmaMs(): number {
+    return this.#ewmaMs;
+  }
+  /** Once true, stays true. */
+  get sampled(): boolean {
+    return this.#sampled;
+  }
 
   begin(): void {
-    this.active++;
+    this.#active++;
+    if (this.#watcher !== null) this.#watcher.statsChanged(this.#slot);
   }
 
   end(): void {
-    if (this.active > 0) this.active--;
+    if (this.#active > 0) this.#active--;
+    if (this.#watcher !== null) this.#watcher.statsChanged(this.#slot);
   }
 
   /** A response head arrived after `latencyMs`; 5xx heads are not sampled. */
   recordHead(status: number, latencyMs: number): void {
     if (status >= 500) return;
-    this.ewmaMs = nextEwma(this.sampled ? this.ewmaMs : null, latencyMs);
-    this.sampled = true;
+    this.#ewmaMs = nextEwma(this.#sampled ? this.#ewmaMs : null, latencyMs);
+    this.#sampled = true;
+    if (this.#watcher !== null) this.#watcher.statsChanged(this.#slot);
   }
 
   /** The try failed before any head after `latencyMs` (not for client aborts). */
   recordFailure(latencyMs: number): void {
-    this.ewmaMs = failedEwma(this.sampled ? this.ewmaMs : null, latencyMs);
-    this.sampled = true;
+    this.#ewmaMs = failedEwma(this.#sampled ? this.#ewmaMs : null, latencyMs);
+    this.#sampled = true;
+    if (this.#watcher !== null) this.#watcher.statsChanged(this.#slot);
+  }
+
+  /** From now on `watcher.statsChanged(slot)` follows every change; the previous watcher is displaced. */
+  watch(watcher: StatsWatcher, slot: number): void {
+    const previous = this.#watcher;
+    this.#watcher = watcher;
+    this.#slot = slot;
+    if (previous !== null && previous !== watcher) previous.displaced();
   }
 }
 

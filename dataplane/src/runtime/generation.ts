@@ -5,6 +5,8 @@
  */
 import type { Config } from '@spooky/config';
 import type { Balancer } from '../balancing/balancer.ts';
+import type { CandidateFilter } from '../balancing/candidates.ts';
+import type { HealthHandle } from '../health/health-handle.ts';
 import type { HealthSpec, HealthView } from '../health/health-monitor.ts';
 import type { BackendTransport } from '../http/backend-transport.ts';
 import type { RouteTable } from '../routing/route-table.ts';
@@ -16,12 +18,16 @@ export interface CompiledBackend {
   readonly weight: number;
   /** Shared pool from LongLivedState (survives swaps while named with equal settings). */
   readonly transport: BackendTransport;
+  /** Its health (stable, from LongLivedState's HealthMonitor), resolved once at compile. */
+  readonly health: HealthHandle;
 }
 
 export interface CompiledUpstream {
   readonly name: string;
   readonly backends: readonly CompiledBackend[];
   readonly balancer: Balancer;
+  /** Healthy candidates for `balancer.pick`, from the backends' health handles (no per-request keys). */
+  readonly candidates: CandidateFilter;
 }
 
 /** Stable LongLivedState keys a generation uses; retain() keeps exactly these. */

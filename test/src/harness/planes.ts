@@ -1,15 +1,17 @@
 /**
  * Starting the real planes as child processes, the way an operator would, and talking to the
- * control plane's REST API. Used by the end-to-end suites and the demo.
+ * control plane's REST API (the data plane's starter is data-plane.ts). Used by the
+ * end-to-end suites and the demo.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SpawnedProcess } from './spawned-process.ts';
 
-const repoRoot = join(import.meta.dirname, '..', '..', '..');
-export const CONTROL_PLANE_MAIN = join(repoRoot, 'controlplane', 'src', 'main.ts');
-export const DATA_PLANE_MAIN = join(repoRoot, 'dataplane', 'src', 'main.ts');
+// The data plane starter lives in data-plane.ts; re-exported for the callers of this module.
+export { DATA_PLANE_MAIN, DataPlane } from './data-plane.ts';
+
+export const CONTROL_PLANE_MAIN = join(import.meta.dirname, '..', '..', '..', 'controlplane', 'src', 'main.ts');
 
 /** Writes a tokens file holding one admin token (stored hashed) and returns the token. */
 export function writeAdminToken(tokensFile: string, name = 'admin'): string {
@@ -101,38 +103,5 @@ export class ControlPlane {
     });
     if (put.status !== 200) throw new Error(`activate: ${put.status} ${JSON.stringify(put.body)}`);
     return created.body.seq;
-  }
-}
-
-export class DataPlane {
-  readonly proc: SpawnedProcess;
-  admin = '';
-
-  private constructor(proc: SpawnedProcess) {
-    this.proc = proc;
-  }
-
-  /** Starts a data plane attached to a control plane's gRPC address. */
-  static async start(opts: { controlPlane: string; nodeId: string; scope: string; cacheDir: string; admin?: string }): Promise<DataPlane> {
-    const proc = new SpawnedProcess(`data-plane ${opts.nodeId}`, DATA_PLANE_MAIN, [
-      '--control-plane', opts.controlPlane,
-      '--node-id', opts.nodeId,
-      '--scope', opts.scope,
-      '--cache-dir', opts.cacheDir,
-      '--admin', opts.admin ?? '127.0.0.1:0',
-    ]);
-    const dp = new DataPlane(proc);
-    const started = await proc.waitForLog((l) => l.msg === 'data plane started');
-    dp.admin = String(started['admin']);
-    return dp;
-  }
-
-  /** Resolves when the data plane logs that it applied generation `seq`. */
-  waitForApplied(seq: number, timeoutMs = 20_000) {
-    return this.proc.waitForLog((l) => l.msg === 'generation applied' && l['seq'] === seq, timeoutMs);
-  }
-
-  waitForRejected(seq: number, timeoutMs = 20_000) {
-    return this.proc.waitForLog((l) => l.msg === 'generation rejected' && l['seq'] === seq, timeoutMs);
   }
 }

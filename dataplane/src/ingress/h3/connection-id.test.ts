@@ -5,14 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { connectAsync, type Http3ClientSession, type IncomingHeaders } from '@currentspace/http3';
-import pino from 'pino';
 import type { Exchange } from '../../http/exchange.ts';
-import { openServingListener, type ServingListener } from '../serving-listener.ts';
-import { h2Request } from '../testing/clients.ts';
-import { freeUdpTcpPort, makeSelfSignedCert } from '../testing/test-sockets.ts';
+import { h2Request } from '../../testing/clients.ts';
+import { openTestListener } from '../../testing/test-listener.ts';
+import type { ServingListener } from '../serving-listener.ts';
 
 async function reportConnection(exchange: Exchange): Promise<void> {
   exchange.response.sendHead(200, [['content-type', 'application/json']], false);
@@ -36,13 +34,7 @@ describe('connection identity for sticky-cid', () => {
   let port: number;
 
   before(async () => {
-    const cert = makeSelfSignedCert();
-    port = await freeUdpTcpPort();
-    listener = await openServingListener(
-      { address: '127.0.0.1', port, certPath: cert.certPath, keyPath: cert.keyPath, cert: readFileSync(cert.certPath), key: readFileSync(cert.keyPath) },
-      reportConnection,
-      pino({ level: 'silent' }),
-    );
+    ({ listener, port } = await openTestListener(reportConnection));
   });
   after(() => listener.close(0));
 

@@ -1,15 +1,14 @@
 /**
  * Real origins for in-process pipeline tests (test helper, not used in production):
  * a node:http HTTP/1.1 origin and a node:http2 TLS origin with a throwaway self-signed
- * certificate made by openssl in a temp dir. All bound to 127.0.0.1 on port 0.
+ * certificate (self-signed-cert.ts). All bound to 127.0.0.1 on port 0.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createSecureServer, type Http2SecureServer, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { closedTcpPort } from './free-port.ts';
+import { makeSelfSignedCert } from './self-signed-cert.ts';
 
 export const MIB = 1024 * 1024;
 
@@ -92,23 +91,13 @@ function listen(server: Server | Http2SecureServer): Promise<number> {
 }
 
 export async function startOrigins(): Promise<Origins> {
-  const dir = mkdtempSync(join(tmpdir(), 'spooky-origins-'));
-  const keyFile = join(dir, 'key.pem');
-  const caFile = join(dir, 'cert.pem');
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', keyFile, '-out', caFile],
-    { stdio: 'ignore' },
-  );
+  const { dir, certPath: caFile, keyPath: keyFile } = makeSelfSignedCert();
   const h1 = createServer(handleH1);
   const h2 = createSecureServer({ key: readFileSync(keyFile), cert: readFileSync(caFile) });
   h2.on('stream', handleH2);
   const h1Port = await listen(h1);
   const h2Port = await listen(h2);
-  const closed = createServer();
-  const closedPort = await listen(closed);
-  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  const closedPort = await closedTcpPort();
   return {
     h1Port,
     h2Port,

@@ -1,0 +1,76 @@
+/**
+ * The one way the end-to-end suites (and the demo) start a real data plane: a child process
+ * attached to a control plane or standalone on a config file, with any extra flags, plus reads
+ * of its admin endpoints. Ready once it logged "data plane started" (admin bound); whether a
+ * generation is applied yet is the caller's wait (waitForApplied, or a log line).
+ */
+import { join } from 'node:path';
+import { SpawnedProcess } from './spawned-process.ts';
+
+export const DATA_PLANE_MAIN = join(import.meta.dirname, '..', '..', '..', 'dataplane', 'src', 'main.ts');
+
+/** Where the data plane takes its config from: a control plane (gRPC) or a local file. */
+export type DataPlaneSource =
+  | { readonly controlPlane: string; readonly nodeId: string; readonly scope: string; readonly cacheDir: string }
+  | { readonly config: string };
+
+export type DataPlaneOptions = DataPlaneSource & {
+  /** `--admin` address; default 127.0.0.1:0 (the bound one is in `admin`). */
+  readonly admin?: string;
+  /** Flags appended as given, e.g. `['--cache-grace-ms', '200']`. */
+  readonly extra?: readonly string[];
+};
+
+export class DataPlane {
+  readonly proc: SpawnedProcess;
+  /** `http://host:port` of the admin server. */
+  readonly admin: string;
+  /** The boot id this process announces in its Hello. */
+  readonly bootId: string;
+
+  private constructor(proc: SpawnedProcess, admin: string, bootId: string) {
+    this.proc = proc;
+    this.admin = admin;
+    this.bootId = bootId;
+  }
+
+  /** Spawns `node dataplane/src/main.ts …` and resolves once its admin server is up. */
+  static async start(opts: DataPlaneOptions): Promise<DataPlane> {
+    const source = 'config' in opts
+      ? ['--config', opts.config]
+      : ['--control-plane', opts.controlPlane, '--node-id', opts.nodeId, '--scope', opts.scope, '--cache-dir', opts.cacheDir];
+    const name = 'config' in opts ? 'data-plane' : `data-plane ${opts.nodeId}`;
+    const proc = new SpawnedProcess(name, DATA_PLANE_MAIN, [...source, '--admin', opts.admin ?? '127.0.0.1:0', ...(opts.extra ?? [])]);
+    const started = await proc.waitForLog((l) => l.msg === 'data plane started');
+    return new DataPlane(proc, String(started['admin']), String(started['bootId']));
+  }
+
+  /** Resolves when the data plane logs that it applied generation `seq`. */
+  waitForApplied(seq: number, timeoutMs = 20_000) {
+    return this.proc.waitForLog((l) => l.msg === 'generation applied' && l['seq'] === seq, timeoutMs);
+  }
+
+  /** Resolves when the data plane logs that it rejected generation `seq`. */
+  waitForRejected(seq: number, timeoutMs = 20_000) {
+    return this.proc.waitForLog((l) => l.msg === 'generation rejected' && l['seq'] === seq, timeoutMs);
+  }
+}
+
+/** The admin server's `GET /generation` answer. */
+export interface GenerationView {
+  serving: { scope: string; seq: number; digest: string; source: string } | null;
+  reason?: string;
+  listeners: { address: string; port: number }[];
+}
+
+export async function adminGeneration(admin: string): Promise<GenerationView> {
+  const res = await fetch(`${admin}/generation`);
+  return (await res.json()) as GenerationView;
+}
+
+/** The status code of `GET /ready` (200 serving, 503 not). */
+export async function adminReadyStatus(admin: string): Promise<number> {
+  const res = await fetch(`${admin}/ready`);
+  await res.arrayBuffer();
+  return res.status;
+}
