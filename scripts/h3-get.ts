@@ -26,7 +26,7 @@ for (let i = 0; i < args.length; i++) {
     if (method === 'GET') method = 'POST';
   } else url = new URL(a);
 }
-if (!url || url.protocol !== 'https:') {
+if (url?.protocol !== 'https:') {
   console.error('usage: node scripts/h3-get.ts https://HOST:PORT/PATH [-X METHOD] [-d @FILE|TEXT] [-H "name: value"] [-i]');
   process.exit(2);
 }

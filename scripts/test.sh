@@ -9,7 +9,7 @@ source scripts/toolchain.sh
 echo "== node $(node -v)"
 echo "== proto/gen freshness"; npm run --silent generate:check -w @spooky/proto
 echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
-echo "== lint"; npx biome lint .
+echo "== lint"; npx biome lint --error-on-warnings .
 echo "== dependency rule"; npx depcruise --config .dependency-cruiser.cjs config proto dataplane controlplane test bench
 echo "== tests"
 node --test --test-concurrency=1 --test-timeout=120000 \
