@@ -13,7 +13,6 @@
  *    beyond that the copy is skipped (`skipped:busy`).
  * The mirror setting of the route's upstream applies (not that of a traffic_split target).
  */
-import { eligibleBackends } from '../balancing/candidates.ts';
 import { type SpookyError, toSpookyError } from '../errors.ts';
 import { upstreamRequestHeaders } from '../forwarding/upstream-request-headers.ts';
 import type { RequestContext } from '../pipeline/context.ts';
@@ -111,12 +110,7 @@ export function createMirrorStage(options: MirrorStageOptions = {}): MirrorStage
  * traffic). Mirror outcomes are not reported to health: a shadow never ejects a backend.
  */
 function pickMirrorBackend(ctx: RequestContext, target: CompiledUpstream): number | null {
-  const health = ctx.generation.health;
-  const candidates = eligibleBackends(target.backends.length, (i) => {
-    const b = target.backends[i];
-    return b === undefined || health.isAvailable(target.name, b.address);
-  });
-  return target.balancer.pick(candidates, { exclude: null, request: ctx.exchange });
+  return target.balancer.pick(target.candidates.current(), { exclude: null, request: ctx.exchange });
 }
 
 /** The stage in THE stage list: process-wide limiter, Math.random sampling. */
