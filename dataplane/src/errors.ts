@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   body_too_large: { httpStatus: 413, source: 'client', retry: 'never', outcome: 'rejected:body_too_large' },
   headers_too_large: { httpStatus: 431, source: 'client', retry: 'never', outcome: 'rejected:headers_too_large' },
   client_aborted: { httpStatus: 499, source: 'client', retry: 'never', outcome: 'client:aborted' },
+  request_timeout: { httpStatus: 504, source: 'config', retry: 'never', outcome: 'timeout:request' },
   no_route: { httpStatus: 404, source: 'config', retry: 'never', outcome: 'no_route' },
   no_generation: { httpStatus: 503, source: 'config', retry: 'never', outcome: 'no_generation' },
   no_healthy_backends: { httpStatus: 503, source: 'upstream', retry: 'never', outcome: 'upstream:no_healthy_backends' },
@@ -77,4 +78,13 @@ export function toSpookyError(err: unknown): SpookyError {
 
 export function isSpookyError(err: unknown): err is SpookyError {
   return err instanceof SpookyError;
+}
+
+/**
+ * The error an aborted request signal stands for: the reason itself when it is a SpookyError
+ * (the request deadline, a body over its limit), else the client went away.
+ */
+export function abortError(signal: AbortSignal): SpookyError {
+  const reason: unknown = signal.reason;
+  return reason instanceof SpookyError ? reason : new SpookyError('client_aborted', 'client aborted');
 }

@@ -41,6 +41,7 @@ export const runAttempts: Stage = {
       requestId: ctx.requestId,
     });
     const tried = new Set<number>();
+    const maxBody = ctx.generation.config.performance.max_request_body_bytes;
     // Health filter: ejected backends (HealthMonitor, through the handles compile/ resolved)
     // are not candidates; none left → 503.
     const health = ctx.generation.health;
@@ -69,6 +70,10 @@ export const runAttempts: Stage = {
           signal: AbortSignal.any([ctx.signal, attempt.controller.signal]),
           onBodyBytes: (n) => {
             ctx.bytesIn += n;
+            // A body without (or with a false) content-length is limited as it streams.
+            if (ctx.bytesIn > maxBody && !attempt.controller.signal.aborted) {
+              attempt.controller.abort(new SpookyError('body_too_large', 'request body over max_request_body_bytes'));
+            }
           },
         });
         attempt.headersAt = performance.now();

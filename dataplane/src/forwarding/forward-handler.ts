@@ -7,7 +7,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { SpookyError } from '../errors.ts';
+import { abortError, SpookyError } from '../errors.ts';
 import type { BodyConsumer, UpstreamRequest, UpstreamResponse } from '../http/backend-transport.ts';
 import type { HeaderList } from '../http/exchange.ts';
 import { endToEndHeaders } from '../http/hop-by-hop.ts';
@@ -28,13 +28,13 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   #endTrailers: HeaderList | null = null;
   #failure: Error | null = null;
   #done = false;
-  readonly #onAbort = () => this.#abort(new SpookyError('client_aborted', 'client aborted'));
+  readonly #onAbort = () => this.#abort(abortError(this.#request.signal));
 
   constructor(request: UpstreamRequest, resolve: (r: UpstreamResponse) => void, reject: (e: Error) => void) {
     this.#request = request;
     this.#resolve = resolve;
     this.#reject = reject;
-    if (request.signal.aborted) this.#failure = new SpookyError('client_aborted', 'client aborted');
+    if (request.signal.aborted) this.#failure = abortError(request.signal);
     else request.signal.addEventListener('abort', this.#onAbort, { once: true });
   }
 

@@ -5,6 +5,7 @@
  */
 import type { Attempt } from '../attempts/attempt.ts';
 import type { UpstreamResponse } from '../http/backend-transport.ts';
+import { SpookyError } from '../errors.ts';
 import type { Exchange } from '../http/exchange.ts';
 import type { RouteEntry } from '../routing/route-table.ts';
 import type { CompiledUpstream, Generation } from '../runtime/generation.ts';
@@ -23,8 +24,14 @@ export interface RequestContext {
   readonly requestId: string;
   /** performance.now() at accept. */
   readonly startedAt: number;
-  /** Aborted when the client goes away (later also: whole-request timeout). */
+  /**
+   * Aborted when the client goes away (reason: not a SpookyError), when the whole-request
+   * deadline `performance.request_timeout_ms` passes (reason: SpookyError request_timeout), or
+   * by the runner. `exchange.signal` alone tells whether the client went away.
+   */
   readonly signal: AbortSignal;
+  /** Clears the deadline timer; the runner calls it once the request is finished. */
+  readonly release: () => void;
   /** Normalised request host (set by screenRequest), null when the request named none. */
   host: string | null;
   /** Path used for routing (set by resolveRoute). */
@@ -45,12 +52,19 @@ export interface RequestContext {
 }
 
 export function createContext(exchange: Exchange, generation: Generation, requestId: string, startedAt: number): RequestContext {
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new SpookyError('request_timeout', 'whole-request deadline passed')),
+    generation.config.performance.request_timeout_ms,
+  );
+  timer.unref();
   return {
     exchange,
     generation,
     requestId,
     startedAt,
-    signal: exchange.signal,
+    signal: AbortSignal.any([exchange.signal, deadline.signal]),
+    release: () => clearTimeout(timer),
     host: null,
     matchPath: '',
     route: null,

@@ -226,6 +226,39 @@ describe('request handler against real origins', () => {
     }
   });
 
+  test('limits: a streamed body over max_request_body_bytes → 413; the whole-request deadline cuts a trickling response', async () => {
+    const limited = compileGeneration(
+      configFor(origins, {
+        performance: {
+          upstream_connect_timeout_ms: 200,
+          upstream_headers_timeout_ms: 300,
+          upstream_body_idle_timeout_ms: 400,
+          request_timeout_ms: 600,
+          max_request_body_bytes: 1000,
+        },
+      }),
+      { scope: 'test', seq: 9, digest: 'f'.repeat(64) },
+      state,
+    );
+    assert.ok(limited.ok);
+    const previous = store.swap(limited.generation);
+    try {
+      // No content-length: only counting the streamed bytes can catch it.
+      const big = await run({ method: 'POST', path: '/h1/never', body: [Buffer.alloc(600), Buffer.alloc(600), Buffer.alloc(600)] });
+      assert.equal(big.sink.status, 413);
+      assert.equal(big.sink.header('spooky-reason'), 'body_too_large');
+      assert.equal(big.event.outcome, 'rejected:body_too_large');
+
+      const trickle = await run({ path: '/h1/trickle' });
+      assert.equal(trickle.sink.status, 200, 'the head was relayed before the deadline');
+      assert.equal(trickle.sink.aborted, 'internal', 'the response is cut, not ended cleanly');
+      assert.equal(trickle.event.outcome, 'timeout:request');
+      assert.ok(trickle.event.durationMs >= 550 && trickle.event.durationMs < 5000, String(trickle.event.durationMs));
+    } finally {
+      if (previous) store.swap(previous);
+    }
+  });
+
   test('screening rejects before routing', async () => {
     const cases: Array<[MemoryExchangeOptions, number, string]> = [
       [{ path: '/h1/../etc' }, 400, 'bad_path'],

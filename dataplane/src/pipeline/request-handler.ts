@@ -47,7 +47,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
       if (!sink.closed) sink.abort('internal');
       return;
     }
-    if (sink.closed || ctx.signal.aborted) {
+    if (sink.closed || ctx.exchange.signal.aborted) {
       ctx.status = ERROR_CODES.client_aborted.httpStatus;
       ctx.outcome = 'client:aborted';
       return;
@@ -88,6 +88,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
       } catch (err) {
         funnel(ctx, err);
       }
+      ctx.release();
       recordOutcome(ctx);
     } catch (err) {
       // Last resort (a bug in the funnel or in recordOutcome's subscribers): never throw.

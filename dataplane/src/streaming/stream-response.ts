@@ -71,9 +71,12 @@ function relay(
     },
     error(err) {
       const error = toSpookyError(err);
-      if (error.code === 'client_aborted' || ctx.signal.aborted) {
+      if (ctx.exchange.signal.aborted || (error.code === 'client_aborted' && !ctx.signal.aborted)) {
         ctx.outcome = 'client:aborted';
         if (!sink.closed) sink.abort('cancel');
+      } else if (error.code === 'request_timeout' || error.code === 'body_too_large') {
+        ctx.outcome = error.outcome;
+        if (!sink.closed) sink.abort('internal');
       } else {
         ctx.outcome = error.code === 'upstream_timeout' ? 'upstream:body_timeout' : 'upstream:reset_after_head';
         if (!sink.closed) sink.abort('internal');

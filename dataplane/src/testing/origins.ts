@@ -30,6 +30,14 @@ export interface Origins {
 function handleH1(req: IncomingMessage, res: ServerResponse): void {
   const url = req.url ?? '/';
   if (url.startsWith('/h1/never')) return; // never answers: headers timeout
+  if (url.startsWith('/h1/trickle')) {
+    // Head now, then a small chunk every 50 ms forever: no idle gap, only a whole-request
+    // deadline ends it.
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    const timer = setInterval(() => res.write('.'), 50);
+    res.on('close', () => clearInterval(timer));
+    return;
+  }
   if (url.startsWith('/h1/big')) {
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': MIB });
     res.end(bigBody());
