@@ -234,6 +234,26 @@ describe('spookyctl against a real control plane and data plane', () => {
     await expectExit(['diff', 'active', '3'], 0);
   });
 
+  test('diff --requests FILE: which sample requests change upstream; --detailed-exitcode 2 only when some do', async () => {
+    const gen = async (seq: number) =>
+      (await cp.api<{ document: { upstream: { app: { route: { path_prefix: string } } } } }>('GET', `/v1/scopes/ctl/generations/${seq}`)).body.document
+        .upstream.app.route.path_prefix;
+    const [p3, p5] = [await gen(3), await gen(5)];
+    assert.notEqual(p3, p5, 'the fixture generations route different prefixes');
+    const samples = join(dir, 'samples.json');
+    const requests = [p3, p5, '/elsewhere'].map((path) => ({ method: 'GET', host: 'localhost', path: `${path}/x` }));
+    writeFileSync(samples, JSON.stringify({ requests }));
+    const run = await expectExit(['diff', '3', '5', '--requests', samples, '--json', '--detailed-exitcode'], 2);
+    const results = (JSON.parse(run.stdout) as { results: Array<{ changed: boolean; before: unknown; after: unknown }> }).results;
+    assert.equal(results.length, 3);
+    assert.deepEqual(results.map((r) => r.changed), [true, true, false]);
+    const human = await expectExit(['diff', '3', '5', '--requests', samples], 0);
+    assert.match(human.stdout, /2 of 3 sample request\(s\) change upstream/);
+    await expectExit(['diff', 'active', 'active', '--requests', samples, '--detailed-exitcode'], 0);
+    writeFileSync(join(dir, 'bad-samples.json'), '{"nope": 1}');
+    await expectExit(['diff', '3', '5', '--requests', join(dir, 'bad-samples.json')], 1);
+  });
+
   test('audit verify: the hash chain of everything above is intact (0)', async () => {
     const run = await expectExit(['audit', 'verify'], 0);
     assert.match(run.stdout, /audit chain intact/);

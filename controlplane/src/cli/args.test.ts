@@ -69,9 +69,17 @@ describe('parseInvocation', () => {
   it('read-only commands', () => {
     assert.deepEqual(parse(['status']).command, { kind: 'status' });
     assert.deepEqual(parse(['nodes']).command, { kind: 'nodes' });
-    assert.deepEqual(parse(['diff', 'active', '4']).command, { kind: 'diff', from: 'active', to: 4 });
-    assert.deepEqual(parse(['diff', '2', '4']).command, { kind: 'diff', from: 2, to: 4 });
-    assert.deepEqual(parse(['diff', '2', 'active']).command, { kind: 'diff', from: 2, to: 'active' });
+    const plainDiff = { requests: null, detailedExitcode: false };
+    assert.deepEqual(parse(['diff', 'active', '4']).command, { kind: 'diff', from: 'active', to: 4, ...plainDiff });
+    assert.deepEqual(parse(['diff', '2', '4']).command, { kind: 'diff', from: 2, to: 4, ...plainDiff });
+    assert.deepEqual(parse(['diff', '2', 'active']).command, { kind: 'diff', from: 2, to: 'active', ...plainDiff });
+    assert.deepEqual(parse(['diff', '2', '4', '--requests', 'samples.json', '--detailed-exitcode']).command, {
+      kind: 'diff',
+      from: 2,
+      to: 4,
+      requests: 'samples.json',
+      detailedExitcode: true,
+    });
     assert.deepEqual(parse(['history', '--limit', '5']).command, { kind: 'history', limit: 5 });
     assert.deepEqual(parse(['history']).command, { kind: 'history', limit: null });
     assert.deepEqual(parse(['audit', 'verify']).command, { kind: 'audit-verify' });

@@ -50,7 +50,14 @@ export type Command =
     }
   | { readonly kind: 'status' }
   | { readonly kind: 'nodes' }
-  | { readonly kind: 'diff'; readonly from: number | 'active'; readonly to: number | 'active' }
+  | {
+      readonly kind: 'diff';
+      readonly from: number | 'active';
+      readonly to: number | 'active';
+      /** Sample-requests file: behavioural diff (which requests change upstream) instead of fields. */
+      readonly requests: string | null;
+      readonly detailedExitcode: boolean;
+    }
   | { readonly kind: 'history'; readonly limit: number | null }
   | { readonly kind: 'audit-verify' }
   | {
@@ -95,6 +102,7 @@ const OPTIONS = {
   scopes: { type: 'string' },
   expires: { type: 'string' },
   file: { type: 'string' },
+  requests: { type: 'string' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -113,7 +121,7 @@ const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionName[]>> = {
   rollback: ['reason', 'to', 'force', 'if-match', ...WAIT_OPTIONS],
   status: [],
   nodes: [],
-  diff: [],
+  diff: ['requests', 'detailed-exitcode'],
   history: ['limit'],
   'audit verify': [],
   'tokens create': ['name', 'permissions', 'scopes', 'expires', 'file'],
@@ -222,7 +230,13 @@ function parseCommand(name: string, args: readonly string[], v: Values): Command
     case 'diff': {
       const [from, to] = positional(2, 'FROM TO (each a seq or "active")');
       const side = (text: string, what: string) => (text === 'active' ? 'active' : seqOf(text, what));
-      return { kind: 'diff', from: side(from!, 'FROM'), to: side(to!, 'TO') };
+      return {
+        kind: 'diff',
+        from: side(from!, 'FROM'),
+        to: side(to!, 'TO'),
+        requests: v.requests ?? null,
+        detailedExitcode: v['detailed-exitcode'] === true,
+      };
     }
     case 'history': {
       positional(0, 'no positional arguments');

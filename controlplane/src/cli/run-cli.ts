@@ -10,6 +10,7 @@ import { CliError } from './cli-error.ts';
 import { activateSeq, rollbackCommand } from './commands/active-commands.ts';
 import { planCommand, pushCommand, validateCommand } from './commands/config-commands.ts';
 import { nodesCommand, statusCommand } from './commands/fleet-commands.ts';
+import { behaviourDiffCommand } from './commands/behaviour-diff-command.ts';
 import { auditVerifyCommand, diffCommand, historyCommand } from './commands/history-commands.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { type CommandResult, type Io, render, renderError } from './output.ts';
@@ -54,7 +55,9 @@ function dispatch(ctx: CliContext, command: Exclude<Command, { kind: 'help' }>):
     case 'nodes':
       return nodesCommand(ctx);
     case 'diff':
-      return diffCommand(ctx, command.from, command.to);
+      return command.requests === null
+        ? diffCommand(ctx, command.from, command.to, command.detailedExitcode)
+        : behaviourDiffCommand(ctx, command.from, command.to, command.requests, command.detailedExitcode);
     case 'history':
       return historyCommand(ctx, command.limit);
     case 'audit-verify':

@@ -14,7 +14,9 @@ Activation
 Inspection
   status                             fleet convergence of the scope
   nodes                              data planes of the scope
-  diff FROM TO                       field-level diff; each side a seq or "active"
+  diff FROM TO [--requests FILE] [--detailed-exitcode]
+                                     field-level diff; each side a seq or "active"; with
+                                     --requests, which sample requests change upstream
   history [--limit N]                generations, newest first
   audit verify                       check the audit hash chain
 Tokens (local tokens file, no server call)

@@ -1,6 +1,8 @@
 /**
  * One ConfigSync stream on the control-plane side: the gRPC I/O shell around the pure push
- * decisions (push-decision.ts) and parking (parking.ts).
+ * decisions (push-decision.ts) and parking (parking.ts). Wire conversions live in
+ * wire-refs.ts and hello-facts.ts, what a Nack records in record-nack.ts, push framing in
+ * push-messages.ts.
  *
  * Life: the first message must be Hello (else the stream ends with FAILED_PRECONDITION) →
  * Welcome → Push whenever the desired generation differs from what the node serves → Ack/Nack
@@ -17,12 +19,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { type ServerDuplexStream, status } from '@grpc/grpc-js';
 import type { Ack, FromControlPlane, FromDataPlane, Hello, Nack, Report } from '@spooky/proto';
 import type pino from 'pino';
+import { helloFacts, isValidHello } from './hello-facts.ts';
+import { OneShotTimer } from './one-shot-timer.ts';
 import type { NodeParking } from './parking.ts';
 import type { DistributionSource, GenerationRef, NodeRecorder, NodeServingSource } from './ports.ts';
 import { afterAck, afterNack, afterPush, afterPushTimeout, afterReport, decidePush, type SessionView } from './push-decision.ts';
 import { pushMessages } from './push-messages.ts';
+import { recordNack } from './record-nack.ts';
 import { StreamWriter } from './stream-writer.ts';
-import { fromWireIssues, fromWireRef, fromWireSource } from './wire-refs.ts';
+import { fromWireRef, fromWireSource } from './wire-refs.ts';
 
 export type SessionCall = ServerDuplexStream<FromDataPlane, FromControlPlane>;
 
@@ -45,8 +50,6 @@ export interface SessionDeps {
   readonly now?: () => number;
 }
 
-const SCOPE_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
-
 export class ConfigSyncSession {
   readonly sessionId = randomUUID();
   readonly #call: SessionCall;
@@ -56,8 +59,9 @@ export class ConfigSyncSession {
   #hello: Hello | null = null;
   #log: pino.Logger;
   #view: SessionView = { serving: null, pending: null, queued: null };
-  #retryTimer: NodeJS.Timeout | null = null;
-  #pushTimer: NodeJS.Timeout | null = null;
+  readonly #retryTimer = new OneShotTimer();
+  /** Armed while a push waits for its Ack/Nack. */
+  readonly #pushTimer = new OneShotTimer();
   #servingSource: NodeServingSource = 'none';
   /** Digest whose schema refusal was logged last (log once, not on every Report). */
   #schemaRefusalLogged: string | null = null;
@@ -124,7 +128,7 @@ export class ConfigSyncSession {
         this.#view = { ...this.#view, queued: decision.queued };
         return;
       case 'backoff':
-        this.#scheduleRetry(decision.retryAtMs - nowMs);
+        this.#retryTimer.start(decision.retryAtMs - nowMs, () => this.evaluate());
         return;
       case 'push':
         if (desired !== null) this.#push(desired.payload, decision.target);
@@ -175,7 +179,7 @@ export class ConfigSyncSession {
   }
 
   #onHello(hello: Hello): void {
-    if (hello.nodeId === '' || hello.bootId === '' || !SCOPE_PATTERN.test(hello.scope)) {
+    if (!isValidHello(hello)) {
       this.#fail(status.INVALID_ARGUMENT, 'Hello needs node_id, boot_id and a valid scope');
       return;
     }
@@ -186,18 +190,7 @@ export class ConfigSyncSession {
     this.#servingSource = fromWireSource(hello.source);
     this.#deps.parking.enterBoot(hello.nodeId, hello.bootId);
     this.#deps.onIdentified(this);
-    this.#deps.recorder.connected({
-      nodeId: hello.nodeId,
-      bootId: hello.bootId,
-      scope: hello.scope,
-      labels: { ...hello.labels },
-      schemaMin: hello.schemaMin,
-      schemaMax: hello.schemaMax,
-      build: hello.build,
-      serving,
-      source: fromWireSource(hello.source),
-      at: new Date(this.#now()),
-    });
+    this.#deps.recorder.connected(helloFacts(hello, serving, new Date(this.#now())));
     this.#log.info({ servingSeq: serving?.seq, servingDigest: serving?.digest, source: this.#servingSource }, 'distribution: node connected');
     void this.#writer.send([
       {
@@ -220,7 +213,7 @@ export class ConfigSyncSession {
     if (!effect.matched) return;
     this.#view = effect.session;
     this.#servingSource = 'control-plane';
-    this.#clearPushTimer();
+    this.#pushTimer.clear();
     if (ref) this.#deps.parking.release(hello.nodeId, hello.bootId, ref.digest);
     this.evaluate();
   }
@@ -230,36 +223,11 @@ export class ConfigSyncSession {
     const rejected = fromWireRef(nack.rejected) ?? matchedPending?.target ?? null;
     const stillServing = fromWireRef(nack.stillServing);
     const nowMs = this.#now();
-    if (rejected !== null) {
-      this.#deps.recorder.nacked({
-        nodeId: hello.nodeId,
-        bootId: hello.bootId,
-        nonce: nack.nonce,
-        rejected,
-        stillServing,
-        phase: nack.phase,
-        retryable: nack.retryable,
-        issues: fromWireIssues(nack.issues),
-        at: new Date(nowMs),
-      });
-      const parked = this.#deps.parking.park(hello.nodeId, hello.bootId, rejected.digest, nack.retryable, nowMs);
-      this.#log.info(
-        {
-          nonce: nack.nonce,
-          seq: rejected.seq,
-          digest: rejected.digest,
-          phase: nack.phase,
-          retryable: parked.retryable,
-          failures: parked.failures,
-          issues: nack.issues.length,
-        },
-        'distribution: nack, digest parked for this boot',
-      );
-    }
+    if (rejected !== null) recordNack(this.#deps, this.#log, hello, nack, rejected, stillServing, nowMs);
     const effect = afterNack(this.#view, nack.nonce, stillServing);
     if (!effect.matched) return;
     this.#view = effect.session;
-    this.#clearPushTimer();
+    this.#pushTimer.clear();
     this.evaluate();
   }
 
@@ -284,14 +252,11 @@ export class ConfigSyncSession {
     );
     void this.#writer.send(messages);
     this.#deps.onPushSent?.(this, target);
-    this.#clearPushTimer();
-    this.#pushTimer = setTimeout(() => this.#abandon(nonce, target), this.#deps.pushTimeoutMs);
-    this.#pushTimer.unref();
+    this.#pushTimer.start(this.#deps.pushTimeoutMs, () => this.#abandon(nonce, target));
   }
 
   /** No answer in time: free the slot; the next Report or activation decides again. */
   #abandon(nonce: string, target: GenerationRef): void {
-    this.#pushTimer = null;
     if (this.#closed) return;
     const effect = afterPushTimeout(this.#view, nonce);
     if (!effect.matched) return;
@@ -301,23 +266,6 @@ export class ConfigSyncSession {
       'distribution: push abandoned (no answer)',
     );
     this.#deps.onPushAbandoned?.(this, target);
-  }
-
-  #clearPushTimer(): void {
-    if (this.#pushTimer !== null) clearTimeout(this.#pushTimer);
-    this.#pushTimer = null;
-  }
-
-  #scheduleRetry(delayMs: number): void {
-    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
-    this.#retryTimer = setTimeout(
-      () => {
-        this.#retryTimer = null;
-        this.evaluate();
-      },
-      Math.max(0, delayMs),
-    );
-    this.#retryTimer.unref();
   }
 
   #fail(code: status, details: string): void {
@@ -331,9 +279,8 @@ export class ConfigSyncSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#writer.close();
-    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
-    this.#retryTimer = null;
-    this.#clearPushTimer();
+    this.#retryTimer.clear();
+    this.#pushTimer.clear();
     this.#deps.onClosed(this);
     const hello = this.#hello;
     if (hello !== null && !this.#superseded) {

@@ -17,34 +17,18 @@
  * Every status change is published on `spooky:health:transition`, every start/stop of
  * tracking on `spooky:health:membership` (health-events.ts).
  */
-import type { HealthCheck } from '@spooky/config';
 import { ActiveChecker } from './active-checker.ts';
+import { availableIn, BackendEntry, policyOf } from './backend-entry.ts';
 import { HealthHandle } from './health-handle.ts';
 import { publishHealthMembership, publishHealthTransition } from './health-events.ts';
-import {
-  advanceHealth,
-  type HealthPolicy,
-  type HealthState,
-  type HealthStatus,
-  type HealthStep,
-  type HealthVerdict,
-  initialHealthState,
-  observeHealth,
-} from './health-state.ts';
-import { classifyTraffic, PASSIVE_POLICY, type TrafficOutcome } from './passive-ejector.ts';
-import type { Prober, ProberFactory, ProbeTransportSettings } from './prober.ts';
-import { realScheduler, type Scheduler, type TimerHandle } from './scheduler.ts';
+import { type HealthSpec, healthKey } from './health-spec.ts';
+import { advanceHealth, type HealthStatus, type HealthStep, type HealthVerdict, observeHealth } from './health-state.ts';
+import { classifyTraffic, type TrafficOutcome } from './passive-ejector.ts';
+import type { ProberFactory } from './prober.ts';
+import { realScheduler, type Scheduler } from './scheduler.ts';
 
-/** What a generation says about one backend's health checking (built by compile/). */
-export interface HealthSpec {
-  readonly upstream: string;
-  readonly backendId: string;
-  /** Canonical `http(s)://host:port`. */
-  readonly address: string;
-  /** null: passive ejection. */
-  readonly check: HealthCheck | null;
-  readonly transport: ProbeTransportSettings;
-}
+export type { HealthSpec } from './health-spec.ts';
+export { healthKey } from './health-spec.ts';
 
 /** The seam the request path uses (Generation.health). */
 export interface HealthView {
@@ -70,21 +54,6 @@ export interface BackendHealth {
   readonly available: boolean;
 }
 
-export function healthKey(upstream: string, address: string): string {
-  return `${upstream}\u0000${address}`;
-}
-
-interface Entry {
-  spec: HealthSpec;
-  /** Mirrors available(entry) for the request path (kept in step by #sync). */
-  readonly handle: HealthHandle;
-  policy: HealthPolicy;
-  state: HealthState;
-  checker: ActiveChecker | null;
-  prober: Prober | null;
-  cooldown: TimerHandle | null;
-}
-
 export interface HealthMonitorOptions {
   readonly createProber: ProberFactory;
   readonly scheduler?: Scheduler;
@@ -96,7 +65,7 @@ export class HealthMonitor implements HealthView {
   readonly #createProber: ProberFactory;
   readonly #scheduler: Scheduler;
   readonly #random: () => number;
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries = new Map<string, BackendEntry>();
   /** Handles by healthKey: every tracked backend's, plus those compile/ asked for since the last reconcile. */
   readonly #handles = new Map<string, HealthHandle>();
   readonly #recheck = (key: string): boolean => this.#availableByKey(key);
@@ -117,8 +86,8 @@ export class HealthMonitor implements HealthView {
       if (specs.has(key)) continue;
       this.#entries.delete(key);
       if (!entry.handle.available) this.#unavailable--;
-      closing.push(this.#shutdown(entry));
-      publishHealthMembership({ ...labels(entry), change: 'removed', available: false });
+      closing.push(entry.shutdown());
+      publishHealthMembership({ ...entry.labels, change: 'removed', available: false });
     }
     for (const [key, spec] of specs) {
       const entry = this.#entries.get(key);
@@ -157,8 +126,8 @@ export class HealthMonitor implements HealthView {
   }
 
   /** Keeps the entry's handle (and the unavailable count) in step with its state and mode. */
-  #sync(entry: Entry): void {
-    const now = available(entry);
+  #sync(entry: BackendEntry): void {
+    const now = entry.available;
     if (entry.handle.available === now) return;
     entry.handle.available = now;
     this.#unavailable += now ? -1 : 1;
@@ -170,7 +139,7 @@ export class HealthMonitor implements HealthView {
     // Only an Unhealthy backend can move on (its cooldown may have ended): the clock and the
     // step are skipped otherwise, where advanceHealth would change nothing.
     if (entry.state.status === 'unhealthy') this.#apply(entry, advanceHealth(entry.state, this.#scheduler.now()), 'cooldown elapsed');
-    return available(entry);
+    return entry.available;
   }
 
   reportTraffic(upstream: string, address: string, outcome: TrafficOutcome): void {
@@ -182,7 +151,7 @@ export class HealthMonitor implements HealthView {
 
   /** Current view of every tracked backend, in tracking order. */
   snapshot(): BackendHealth[] {
-    return [...this.#entries.values()].map((e) => ({ ...labels(e), mode: mode(e), status: e.state.status, available: available(e) }));
+    return [...this.#entries.values()].map((e) => ({ ...e.labels, mode: e.mode, status: e.state.status, available: e.available }));
   }
 
   /** Probe loops running (tests, diagnostics). */
@@ -200,7 +169,7 @@ export class HealthMonitor implements HealthView {
     for (const handle of this.#handles.values()) handle.available = false;
     this.#handles.clear();
     this.#unavailable = 0;
-    await Promise.all(entries.map((e) => this.#shutdown(e)));
+    await Promise.all(entries.map((e) => e.shutdown()));
   }
 
   #add(key: string, spec: HealthSpec): void {
@@ -209,20 +178,20 @@ export class HealthMonitor implements HealthView {
       handle = new HealthHandle(key, this.#recheck);
       this.#handles.set(key, handle);
     }
-    const entry: Entry = { spec, handle, policy: policyOf(spec.check), state: initialHealthState(), checker: null, prober: null, cooldown: null };
+    const entry = new BackendEntry(spec, handle);
     this.#entries.set(key, entry);
     this.#sync(entry);
-    publishHealthMembership({ ...labels(entry), change: 'added', available: true });
+    publishHealthMembership({ ...entry.labels, change: 'added', available: true });
     this.#startChecker(entry, key);
   }
 
   /** Same backend in a new generation: keep state; restart the checker only if its settings changed. */
-  #update(entry: Entry, spec: HealthSpec): Promise<void> {
+  #update(entry: BackendEntry, spec: HealthSpec): Promise<void> {
     const previous = entry.spec;
     if (previous.backendId !== spec.backendId) {
-      publishHealthMembership({ ...labels(entry), change: 'removed', available: false });
+      publishHealthMembership({ ...entry.labels, change: 'removed', available: false });
       entry.spec = { ...previous, backendId: spec.backendId };
-      publishHealthMembership({ ...labels(entry), change: 'added', available: available(entry) });
+      publishHealthMembership({ ...entry.labels, change: 'added', available: entry.available });
     }
     const sameCheck = JSON.stringify(previous.check) === JSON.stringify(spec.check);
     const sameTransport = JSON.stringify(previous.transport) === JSON.stringify(spec.transport);
@@ -230,8 +199,7 @@ export class HealthMonitor implements HealthView {
     this.#sync(entry); // the mode (active/passive) may have changed
     if (sameCheck && (sameTransport || spec.check === null)) return Promise.resolve();
     entry.policy = policyOf(spec.check);
-    entry.checker?.stop();
-    entry.checker = null;
+    entry.stopChecker();
     let closing = Promise.resolve();
     if (entry.prober !== null && (!sameTransport || spec.check === null)) {
       closing = entry.prober.close().catch(() => undefined);
@@ -241,7 +209,7 @@ export class HealthMonitor implements HealthView {
     return closing;
   }
 
-  #startChecker(entry: Entry, key: string): void {
+  #startChecker(entry: BackendEntry, key: string): void {
     const check = entry.spec.check;
     if (check === null) return;
     entry.prober ??= this.#createProber(entry.spec.address, entry.spec.transport);
@@ -258,75 +226,36 @@ export class HealthMonitor implements HealthView {
     checker.start();
   }
 
-  #observe(entry: Entry, verdict: HealthVerdict, detail: string): void {
+  #observe(entry: BackendEntry, verdict: HealthVerdict, detail: string): void {
     this.#apply(entry, observeHealth(entry.state, verdict, this.#scheduler.now(), entry.policy), detail);
   }
 
   /** Stores a step's state, publishes its transitions, (re)arms the cooldown timer. */
-  #apply(entry: Entry, step: HealthStep, detail: string): void {
+  #apply(entry: BackendEntry, step: HealthStep, detail: string): void {
     const before = entry.state;
     entry.state = step.state;
     this.#sync(entry);
     for (const t of step.transitions) {
       const isLast = t === step.transitions[step.transitions.length - 1];
       publishHealthTransition({
-        ...labels(entry),
+        ...entry.labels,
         from: t.from,
         to: t.to,
         reason: t.reason,
         detail: t.reason === 'cooldown_elapsed' ? 'cooldown elapsed' : detail,
-        available: isLast ? available(entry) : availableIn(mode(entry), t.to),
-        mode: mode(entry),
+        available: isLast ? entry.available : availableIn(entry.mode, t.to),
+        mode: entry.mode,
       });
     }
     if (step.state === before) return;
     if (step.state.status === 'unhealthy' && step.state.unhealthyUntil !== before.unhealthyUntil) {
-      entry.cooldown?.cancel();
       const key = healthKey(entry.spec.upstream, entry.spec.address);
       // Makes the end of the cooldown visible (log, gauge) even when no request asks.
-      entry.cooldown = this.#scheduler.setTimer(
-        () => {
-          entry.cooldown = null;
-          if (this.#entries.get(key) === entry) this.#apply(entry, advanceHealth(entry.state, this.#scheduler.now()), 'cooldown elapsed');
-        },
-        step.state.unhealthyUntil - this.#scheduler.now(),
-      );
+      entry.armCooldown(this.#scheduler, step.state.unhealthyUntil, () => {
+        if (this.#entries.get(key) === entry) this.#apply(entry, advanceHealth(entry.state, this.#scheduler.now()), 'cooldown elapsed');
+      });
     } else if (step.state.status !== 'unhealthy') {
-      entry.cooldown?.cancel();
-      entry.cooldown = null;
+      entry.cancelCooldown();
     }
   }
-
-  #shutdown(entry: Entry): Promise<void> {
-    entry.checker?.stop();
-    entry.checker = null;
-    entry.cooldown?.cancel();
-    entry.cooldown = null;
-    const prober = entry.prober;
-    entry.prober = null;
-    return prober === null ? Promise.resolve() : prober.close().catch(() => undefined);
-  }
-}
-
-function policyOf(check: HealthCheck | null): HealthPolicy {
-  if (check === null) return PASSIVE_POLICY;
-  return { failureThreshold: check.failure_threshold, successThreshold: check.success_threshold, cooldownMs: check.cooldown_ms };
-}
-
-function mode(entry: Entry): 'active' | 'passive' {
-  return entry.spec.check === null ? 'passive' : 'active';
-}
-
-/** Active checks gate re-admission on probes; passive ejection re-admits optimistically. */
-function availableIn(m: 'active' | 'passive', status: HealthStatus): boolean {
-  return status === 'healthy' || (status === 'probing' && m === 'passive');
-}
-
-function available(entry: Entry): boolean {
-  return availableIn(mode(entry), entry.state.status);
-}
-
-
-function labels(entry: Entry): { upstream: string; backend: string; address: string } {
-  return { upstream: entry.spec.upstream, backend: entry.spec.backendId, address: entry.spec.address };
 }

@@ -5,13 +5,14 @@ import { EXIT } from '../exit-codes.ts';
 import { type CommandResult, shortDigest } from '../output.ts';
 import { changeLines, changesOf } from './change-lines.ts';
 
-export async function diffCommand(ctx: CliContext, from: number | 'active', to: number | 'active'): Promise<CommandResult> {
+/** Field-level diff; with `detailed`, exit 2 when there are changes (like `plan`). */
+export async function diffCommand(ctx: CliContext, from: number | 'active', to: number | 'active', detailed = false): Promise<CommandResult> {
   const { body } = await ctx.api.call<unknown>('GET', `${scopePath(ctx)}/diff?from=${from}&to=${to}`);
   const changes = changesOf(body) ?? [];
   const side = (s: number | 'active') => (s === 'active' ? 'active' : `seq ${s}`);
   const lines = [`${side(from)} → ${side(to)}: ${changes.length} change(s)`];
   if (changes.length > 0) lines.push(...changeLines(changes));
-  return { exitCode: EXIT.ok, data: body, lines };
+  return { exitCode: detailed && changes.length > 0 ? EXIT.changes : EXIT.ok, data: body, lines };
 }
 
 interface GenerationItem {

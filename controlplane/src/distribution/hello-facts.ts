@@ -1,0 +1,33 @@
+/**
+ * What a node's Hello tells the control plane: whether it may open a session at all, and the
+ * facts the NodeRecorder (ports.ts) keeps about the node, converted from the wire message.
+ */
+import type { Hello } from '@spooky/proto';
+import type { GenerationRef, NodeHelloFacts } from './ports.ts';
+import { fromWireSource } from './wire-refs.ts';
+
+const SCOPE_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** A Hello opens a session only with a node_id, a boot_id and a well-formed scope. */
+export function isValidHello(hello: Hello): boolean {
+  return hello.nodeId !== '' && hello.bootId !== '' && SCOPE_PATTERN.test(hello.scope);
+}
+
+/**
+ * `serving` is the Hello's serving ref already converted (fromWireRef); `at` is the control
+ * plane's clock, never the node's (a node's clock may be skewed).
+ */
+export function helloFacts(hello: Hello, serving: GenerationRef | null, at: Date): NodeHelloFacts {
+  return {
+    nodeId: hello.nodeId,
+    bootId: hello.bootId,
+    scope: hello.scope,
+    labels: { ...hello.labels },
+    schemaMin: hello.schemaMin,
+    schemaMax: hello.schemaMax,
+    build: hello.build,
+    serving,
+    source: fromWireSource(hello.source),
+    at,
+  };
+}
