@@ -14,6 +14,7 @@
  * Calls must be serialized by the caller (the serving applier does).
  */
 import { readFile } from 'node:fs/promises';
+import { invalidTlsIssue } from './tls-material.ts';
 import type { ConfigIssue, Listener } from '@spooky/config';
 import type { Logger } from 'pino';
 import { type ListenerIssue, openIssue, unreadableIssue } from './listener-issues.ts';
@@ -108,7 +109,7 @@ export class ListenerManager {
       for (const di of plan.openAfterClose) {
         const spec = specs[di] as ListenerSpec;
         try {
-          const l = await openServingListener(spec, this.#handler, this.#logger);
+          const l = await this.#reopen(spec);
           opened.push(l);
           next[di] = l;
         } catch (err) {
@@ -150,7 +151,7 @@ export class ListenerManager {
     const restored = new Map<ServingListener, ServingListener>();
     for (const old of replaced) {
       try {
-        restored.set(old, await openServingListener({ ...old.spec, port: old.boundPort }, this.#handler, this.#logger));
+        restored.set(old, await this.#reopen({ ...old.spec, port: old.boundPort }));
       } catch (err) {
         this.#logger.error({ address: old.spec.address, port: old.boundPort, err: (err as Error).message }, 'listener could not be restored');
       }
@@ -162,11 +163,32 @@ export class ListenerManager {
     });
   }
 
+  /**
+   * Opens a listener on a port that was just closed. The library releases its UDP/TCP sockets
+   * asynchronously, so an immediate bind can meet EADDRINUSE: retry that (only that) for up to
+   * REOPEN_RETRY_MS before giving up.
+   */
+  async #reopen(spec: ListenerSpec): Promise<ServingListener> {
+    const deadline = Date.now() + REOPEN_RETRY_MS;
+    for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
+      try {
+        return await openServingListener(spec, this.#handler, this.#logger);
+      } catch (err) {
+        const inUse = (err as { code?: unknown } | null)?.code === 'EADDRINUSE';
+        if (!inUse || Date.now() + delay > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
   #track(p: Promise<void>): void {
     this.#closing.add(p);
     void p.finally(() => this.#closing.delete(p));
   }
 }
+
+/** How long a close-then-reopen on the same port keeps retrying a bind that meets EADDRINUSE. */
+const REOPEN_RETRY_MS = 3000;
 
 type ReadResult = { ok: true; specs: ListenerSpec[] } | { ok: false; failures: ListenerIssue[] };
 
@@ -185,6 +207,14 @@ async function readSpecs(listeners: readonly Listener[]): Promise<ReadResult> {
         }),
       ]);
       if (!cert || !key) return null;
+      // Check the PEM material here, before anything is closed: a listener whose certificate
+      // changes on the same port is closed and reopened, and a bad key found only at reopen
+      // would leave that port dark until the old listener is restored.
+      const invalid = invalidTlsIssue(i, cert, key);
+      if (invalid) {
+        failures.push(invalid);
+        return null;
+      }
       return { address: l.address, port: l.port, certPath: l.tls.cert, keyPath: l.tls.key, cert, key };
     }),
   );
