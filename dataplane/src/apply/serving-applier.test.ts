@@ -58,6 +58,21 @@ describe('serving applier', () => {
     assert.deepEqual(applied[0]?.['listeners'], [{ address: '127.0.0.1', port }]);
   });
 
+  it('the same generation from the same source again is a no-op; from another source it re-applies', async () => {
+    env = setup();
+    const port = await freeUdpTcpPort();
+    const { bytes, ref } = payload(configInput(port));
+    assert.deepEqual(await env.applier.apply(bytes, ref, 'disk-cache'), { ok: true });
+    const first = env.store.current();
+    assert.deepEqual(await env.applier.apply(bytes, ref, 'disk-cache'), { ok: true });
+    assert.equal(env.store.current(), first, 'no second swap');
+    assert.equal(env.lines.filter((l) => l['msg'] === 'generation already serving').length, 1);
+    assert.deepEqual(await env.applier.apply(bytes, ref, 'control-plane'), { ok: true });
+    assert.notEqual(env.store.current(), first, 'the control plane confirming a cached generation re-applies it');
+    assert.deepEqual(env.applier.serving(), { ref, source: 'control-plane' });
+    assert.equal(env.lines.filter((l) => l['msg'] === 'generation applied').length, 2);
+  });
+
   it('rejects bytes that are not JSON in phase parse', async () => {
     env = setup();
     const r = await env.applier.apply(Buffer.from('{nope'), { scope: 's', seq: 2, digest: 'sha256:x' }, 'control-plane');

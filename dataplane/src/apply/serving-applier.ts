@@ -46,6 +46,14 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
   };
 
   const applyNow = async (payload: Uint8Array, ref: GenerationRef, source: ServingSource): Promise<ApplyResult> => {
+    // The same generation from the same source again (a push re-sent after a reconnect raced
+    // its ack): it is already swapped in; applying twice would only churn. A different source
+    // (the control plane confirming what the disk cache gave us) re-applies, so the cache is
+    // re-saved and the source is reported truthfully.
+    if (serving !== null && serving.source === source && serving.ref.digest === ref.digest && serving.ref.seq === ref.seq) {
+      logger.info({ scope: ref.scope, seq: ref.seq, digest: ref.digest, source }, 'generation already serving');
+      return { ok: true };
+    }
     let input: unknown;
     try {
       input = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));

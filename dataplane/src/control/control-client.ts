@@ -91,7 +91,8 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
       return;
     }
     const { nonce, target, payload } = result;
-    applying = applying.then(async () => {
+    // The chain survives a failed step: one broken apply must not stop later pushes.
+    applying = applying.catch(() => undefined).then(async () => {
       const started = Date.now();
       const answer = await answerPush(opts.applier, nonce, target, payload);
       const fields = { nonce, seq: target.seq, digest: target.digest, ms: Date.now() - started };
@@ -174,6 +175,17 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
     s.on('data', (message: FromControlPlane) => onMessage(s, assembler, message));
     s.on('error', (err: ServiceError) => lost(s, err));
     s.on('end', () => lost(s, null));
+    // Hello says what we serve, so it waits for applies still running from the previous
+    // stream: a push received just before a disconnect must count, or the control plane
+    // would push it again.
+    void applying.then(
+      () => sendHello(s),
+      () => sendHello(s),
+    );
+  };
+
+  const sendHello = (s: Stream): void => {
+    if (stream !== s || s.writableEnded || s.destroyed) return;
     const serving = opts.applier.serving();
     s.write({
       msg: {
