@@ -11,6 +11,7 @@ import type { ServerHttp3Stream } from '@currentspace/http3';
 import type { HeaderList, ResponseSink } from '../../http/exchange.ts';
 import { toResponseHeaderMap } from '../response-headers.ts';
 import { sendHttp2TrailersOnEnd } from './library-internals.ts';
+import { waitForDrain } from '../../http/wait-for-drain.ts';
 
 /** HTTP/3 (RFC 9114 §8.1) and HTTP/2 (RFC 9113 §7) reset codes for `abort()`. */
 const H3_CODES = { cancel: 0x10c, internal: 0x102 } as const;
@@ -71,17 +72,7 @@ export class StreamResponseSink implements ResponseSink {
   }
 
   drain(): Promise<void> {
-    const stream = this.#stream;
-    if (this.closed || !stream.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        stream.off('drain', done);
-        stream.off('close', done);
-        resolve();
-      };
-      stream.on('drain', done);
-      stream.on('close', done);
-    });
+    return this.closed ? Promise.resolve() : waitForDrain(this.#stream);
   }
 
   end(trailers?: HeaderList): void {

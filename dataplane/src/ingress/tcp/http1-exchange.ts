@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import type { Exchange, HeaderList, ResponseSink } from '../../http/exchange.ts';
 import { requestHeadFromHttp1 } from '../h3/request-head.ts';
 import { relayBody } from '../request-body.ts';
+import { waitForDrain } from '../../http/wait-for-drain.ts';
 
 export function createHttp1Exchange(req: IncomingMessage, res: ServerResponse, altSvc: string): Exchange | null {
   const sink = new Http1ResponseSink(res, altSvc);
@@ -108,17 +109,7 @@ class Http1ResponseSink implements ResponseSink {
   }
 
   drain(): Promise<void> {
-    const res = this.#res;
-    if (this.closed || !res.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        res.off('drain', done);
-        res.off('close', done);
-        resolve();
-      };
-      res.on('drain', done);
-      res.on('close', done);
-    });
+    return this.closed ? Promise.resolve() : waitForDrain(this.#res);
   }
 
   end(trailers?: HeaderList): void {
