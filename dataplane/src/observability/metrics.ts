@@ -17,6 +17,7 @@
  * `upstream` is "none" when no route matched.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { MIRROR_CHANNEL, type MirrorEvent } from '../mirroring/mirror-events.ts';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { GenerationRef } from '../control/generation-applier.ts';
 import type { HealthMembershipEvent, HealthTransitionEvent } from '../health/health-events.ts';
@@ -96,6 +97,18 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
   subscribe('spooky:health:transition', onHealthTransition);
   subscribe('spooky:health:membership', onHealthMembership);
 
+  const mirrors = new Counter({
+    name: 'spooky_mirror_requests_total',
+    help: 'Mirror decisions by outcome: ok, error:<code>, skipped:body|sampled|busy|no_backend.',
+    labelNames: ['route', 'mirror', 'outcome'] as const,
+    registers: [registry],
+  });
+  const onMirror = (message: unknown): void => {
+    const e = message as MirrorEvent;
+    mirrors.inc({ route: e.route, mirror: e.upstream, outcome: e.outcome });
+  };
+  subscribe(MIRROR_CHANNEL, onMirror);
+
   let requestsTotal = 0;
   let inflightNow = 0;
   const onEnd = (message: unknown): void => {
@@ -132,6 +145,7 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
       unsubscribe('spooky:request:end', onEnd);
       unsubscribe('spooky:health:transition', onHealthTransition);
       unsubscribe('spooky:health:membership', onHealthMembership);
+      unsubscribe(MIRROR_CHANNEL, onMirror);
     },
   };
 }

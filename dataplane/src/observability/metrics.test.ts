@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { publishMirror } from '../mirroring/mirror-events.ts';
+import { publishRequestEnd } from '../pipeline/events.ts';
+import { createMetrics } from './metrics.ts';
+
+describe('data-plane metrics', () => {
+  it('count requests and mirror outcomes from the pipeline events', async () => {
+    const m = createMetrics({ defaultMetrics: false });
+    try {
+      publishRequestEnd({
+        requestId: 'r1', protocol: 'h3', method: 'GET', host: 'a.example', path: '/', generationSeq: 3,
+        upstream: 'web', backend: 'w1', status: 503, outcome: 'upstream:no_healthy_backends', attempts: 1,
+        durationMs: 12, upstreamHeadersMs: null, bytesIn: 0, bytesOut: 20,
+      });
+      publishMirror({ requestId: 'r1', route: 'web', upstream: 'shadow', outcome: 'skipped:busy', status: null });
+      publishMirror({ requestId: 'r2', route: 'web', upstream: 'shadow', outcome: 'ok', status: 200 });
+      const text = await m.registry.metrics();
+      assert.match(text, /spooky_requests_total\{upstream="web",status_class="5xx",outcome="upstream:no_healthy_backends"\} 1/);
+      assert.match(text, /spooky_mirror_requests_total\{route="web",mirror="shadow",outcome="skipped:busy"\} 1/);
+      assert.match(text, /spooky_mirror_requests_total\{route="web",mirror="shadow",outcome="ok"\} 1/);
+      assert.equal(m.counters().requestsTotal, 1);
+    } finally {
+      m.close();
+    }
+  });
+});
