@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type ApiKit, MINIMAL_YAML, startApiKit, writeHeaders } from './api-test-kit.ts';
+import { helloFacts } from '../testing/node-facts.ts';
 
 const reader = { authorization: 'Bearer reader-token' };
 
@@ -123,18 +124,7 @@ describe('REST API: events (SSE)', () => {
         }
       };
       await until((events) => events.some((e) => e.id === 8));
-      kit.recorder.connected({
-        nodeId: 'live-node',
-        bootId: 'b',
-        scope: 'default',
-        labels: {},
-        schemaMin: 1,
-        schemaMax: 1,
-        build: 'test',
-        serving: null,
-        source: 'none',
-        at: new Date(),
-      });
+      kit.recorder.connected(helloFacts('live-node', { bootId: 'b' }));
       const created = await create('default', 6020);
       assert.equal(created.statusCode, 201);
       const events = await until((list) => list.some((e) => e.event === 'generation.created' && e.id > 8));

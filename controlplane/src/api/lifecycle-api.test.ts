@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NodeHelloFacts } from '../distribution/ports.ts';
 import { type ApiKit, MINIMAL_YAML, startApiKit, writeHeaders } from './api-test-kit.ts';
+import { helloFacts } from '../testing/node-facts.ts';
 
 const reader = { authorization: 'Bearer reader-token' };
 const json = { 'content-type': 'application/json' };
@@ -27,19 +28,8 @@ describe('REST API: LKG, failed generations, schema range, fleet state', () => {
   after(() => kit.close());
 
   const ref = (seq: number) => ({ scope: 'default', seq, digest: digests[seq - 1] ?? '' });
-  const hello = (nodeId: string, extra: Partial<NodeHelloFacts> = {}): NodeHelloFacts => ({
-    nodeId,
-    bootId: 'b1',
-    scope: 'default',
-    labels: {},
-    schemaMin: 1,
-    schemaMax: 1,
-    build: 'test',
-    serving: null,
-    source: 'none',
-    at: now(),
-    ...extra,
-  });
+  const hello = (nodeId: string, extra: Partial<NodeHelloFacts> = {}): NodeHelloFacts =>
+    helloFacts(nodeId, { bootId: 'b1', at: now(), ...extra });
   const activeNow = async () => (await kit.app.inject({ url: '/v1/scopes/default/active', headers: reader })).json();
   const put = (seq: number, version: number, extra: Record<string, unknown> = {}) =>
     kit.app.inject({

@@ -7,6 +7,7 @@ import { composeControlPlane } from '../compose.ts';
 import type { NodeHelloFacts } from '../distribution/ports.ts';
 import { ActiveService } from '../generations/active-service.ts';
 import { openStore } from './open-store.ts';
+import { helloFacts } from '../testing/node-facts.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spooky-lifecycle-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,19 +18,7 @@ const at = new Date('2026-01-01T00:00:00Z');
 const variant = (port: number): string => minimalYaml.replace('port: 9889', `port: ${port}`);
 
 function hello(nodeId: string, overrides: Partial<NodeHelloFacts> = {}): NodeHelloFacts {
-  return {
-    nodeId,
-    bootId: `${nodeId}-boot`,
-    scope: 'default',
-    labels: {},
-    schemaMin: 1,
-    schemaMax: 1,
-    build: 'test',
-    serving: null,
-    source: 'none',
-    at,
-    ...overrides,
-  };
+  return helloFacts(nodeId, { at, ...overrides });
 }
 
 function open(name: string, options: { eventRetention?: number } = {}) {

@@ -61,7 +61,8 @@ function hashInto(text: string): void {
   hashLo = lo;
 }
 
-function fmix32(x: number): number {
+/** murmur3's 32-bit avalanche finalizer; shared by ringHash and keyHash. */
+export function fmix32(x: number): number {
   let h = x ^ (x >>> 16);
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

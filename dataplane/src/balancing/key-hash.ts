@@ -13,17 +13,12 @@
  * itself (points, weights, membership behaviour) is unchanged. Equal strings always hash equal.
  */
 
+import { fmix32 } from './fnv1a64.ts';
+
 function rotl(x: number, r: number): number {
   return (x << r) | (x >>> (32 - r));
 }
 
-function fmix32(x: number): number {
-  let h = x ^ (x >>> 16);
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 export function keyHash(text: string): number {
   const len = text.length;

@@ -3,21 +3,14 @@
  * request never got a generation). Turns the context into one RequestEndEvent on the
  * `spooky:request:end` channel; observability/ subscribes (access log, metrics).
  */
-import type { ClientProtocol } from '../http/exchange.ts';
-import { publishRequestEnd } from './events.ts';
+import { publishRequestEnd, type RequestEndEvent } from './events.ts';
 import type { RequestContext } from './context.ts';
 
-export interface OutcomeFacts {
-  readonly requestId: string;
-  readonly protocol: ClientProtocol;
-  readonly method: string;
-  readonly host: string | null;
-  readonly path: string;
-  readonly generationSeq: number;
-  readonly status: number;
-  readonly outcome: string;
-  readonly startedAt: number;
-}
+/** What a request that never ran the stages still reports: the event's request fields. */
+export type OutcomeFacts = Pick<
+  RequestEndEvent,
+  'requestId' | 'protocol' | 'method' | 'host' | 'path' | 'generationSeq' | 'status' | 'outcome'
+> & { readonly startedAt: number };
 
 /** For requests that ran the stages. */
 export function recordOutcome(ctx: RequestContext): void {
