@@ -6,8 +6,8 @@
  *
  * All-or-nothing: any failure before the swap leaves the served generation, its listeners and
  * LongLivedState's serving entries as they were, and returns {ok:false, phase, retryable,
- * issues}. (compileGeneration may create transports for new backends; the next retain()
- * collects them.) Apply calls are serialized: one runs at a time, in call order.
+ * issues}. (A compile that fails creates nothing; one that succeeds but whose listeners fail
+ * leaves transport entries for new backends, without pools, which the next retain() drops.) Apply calls are serialized: one runs at a time, in call order.
  *
  * Logs exactly one line per apply: "generation applied" (seq, digest, source, listeners) or
  * "generation rejected" (phase, issues).
