@@ -177,6 +177,7 @@ describe('supervision and poisonous generations', () => {
     running.push(dp);
     await dp.waitForApplied(1);
     const from = dp.proc.lines.length;
+    const cpFrom = cp.proc.lines.length;
     assert.equal(await cp.pushAndActivate(scope, poisonConfig(port), 'the poison'), 2);
     const refused = await dp.waitForRejected(2);
     assert.equal(refused['retryable'], false);
@@ -186,6 +187,8 @@ describe('supervision and poisonous generations', () => {
     assert.match(issue?.message ?? '', /estimated [\d.]+ MiB .*10001 backends \(10000 actively checked\).*budget is 64 MiB/);
     assert.equal((await h3Fetch(port, { path: '/still-serving' })).status, 200);
     assert.equal(dp.proc.lines.slice(from).filter((l) => l.msg === 'worker exited').length, 0);
+    // The data plane logs its NACK before the control plane has recorded it: wait for that.
+    await cp.proc.waitForLog(nackFor(2), 20_000, cpFrom);
     const gen = await cp.api<{ failed: boolean }>('GET', `/v1/scopes/${scope}/generations/2`);
     assert.equal(gen.body.failed, true);
   });
