@@ -60,6 +60,7 @@ async function main(settings: Settings): Promise<void> {
     handler: (exchange) => metrics.trackInflight(() => handleRequest(exchange)),
     logger,
     drainMs: settings.drainTimeoutMs,
+    registry: metrics.registry,
   });
   const applier = createServingApplier({ store, state, listeners, logger, observer: metrics });
 
