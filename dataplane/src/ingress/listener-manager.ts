@@ -116,7 +116,7 @@ export class ListenerManager {
           opened.push(l);
           next[di] = l;
         } catch (err) {
-          failures.push(openIssue(di, spec.address, spec.port, err));
+          failures.push(openIssue(di, spec.address, spec.port, err, spec.keyPath));
         }
       }),
     );
@@ -135,7 +135,7 @@ export class ListenerManager {
           opened.push(l);
           next[di] = l;
         } catch (err) {
-          failures.push(openIssue(di, spec.address, spec.port, err));
+          failures.push(openIssue(di, spec.address, spec.port, err, spec.keyPath));
           break;
         }
       }

@@ -49,9 +49,12 @@ export function guardH2Session(session: ServerHttp2Session, ctx: GuardContext): 
     ended = true;
     clear();
     ctx.events.closed(ctx.label(), 'h2_rapid_reset');
+    // GOAWAY first (new streams are refused from here on), then a graceful close: destroying
+    // at once can drop the GOAWAY frame behind the queued output. A client that keeps the
+    // connection open anyway is destroyed after CLOSE_GRACE_MS.
     session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
-    // Destroy on the next turn, once node has handed the GOAWAY frame to the socket.
-    setImmediate(() => session.destroy());
+    session.close();
+    setTimeout(() => session.destroy(), CLOSE_GRACE_MS).unref();
   };
 
   arm(limits.clientHeaderTimeoutMs, 'no_stream_timeout');
