@@ -147,3 +147,30 @@ test('issue messages never echo values (they may be secrets)', () => {
   const bad = issuesOf({ ...minimal, upstream: { a: { route: {}, backends: [{ id: 'a', address: `https://user:${secret}@h:1` }] } } });
   assert.ok(bad.every((i) => !i.message.includes(secret)));
 });
+
+test('connection limits: defaults filled, ranges and order checked', () => {
+  const r = parseConfig(minimal);
+  assert.ok(r.ok);
+  const p = r.config.performance;
+  assert.deepEqual(
+    [
+      p.tls_handshake_timeout_ms,
+      p.client_header_timeout_ms,
+      p.client_body_idle_timeout_ms,
+      p.client_idle_timeout_ms,
+      p.max_active_connections,
+      p.max_connections_per_ip,
+      p.new_connections_per_sec,
+      p.new_connections_burst,
+    ],
+    [10_000, 10_000, 10_000, 60_000, 10_000, 256, 1_000, 2_000],
+  );
+  const bad = issuesOf({ ...minimal, performance: { tls_handshake_timeout_ms: 0, new_connections_burst: 0.5, max_connections_per_ip: '3' } });
+  assert.deepEqual(codes(bad).sort(), [
+    '/performance/max_connections_per_ip schema.type',
+    '/performance/new_connections_burst schema.type',
+    '/performance/tls_handshake_timeout_ms schema.range',
+  ]);
+  const order = issuesOf({ ...minimal, performance: { max_active_connections: 10, max_connections_per_ip: 11 } });
+  assert.deepEqual(codes(order), ['/performance/max_connections_per_ip connections.order']);
+});

@@ -139,6 +139,7 @@ export const UpstreamTlsSchema = Type.Object(
 );
 
 const ms = (description: string) => Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000, description }));
+const count = (description: string) => Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, description }));
 
 export const PerformanceSchema = Type.Object(
   {
@@ -149,6 +150,14 @@ export const PerformanceSchema = Type.Object(
     max_request_body_bytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 40, description: 'Default 64 MiB.' })),
     max_request_headers: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Default 100.' })),
     max_request_header_bytes: Type.Optional(Type.Integer({ minimum: 256, maximum: 1_048_576, description: 'Default 65536.' })),
+    tls_handshake_timeout_ms: ms('TCP accept to the end of the TLS handshake. Default 10000.'),
+    client_header_timeout_ms: ms('Connection ready (or previous response done) to a complete request head. Default 10000.'),
+    client_body_idle_timeout_ms: ms('Longest gap between request body bytes. Default 10000.'),
+    client_idle_timeout_ms: ms('A client connection with no open stream is closed after this long. Default 60000.'),
+    max_active_connections: count('Client connections open at once (TCP and QUIC). Default 10000.'),
+    max_connections_per_ip: count('Client connections open at once from one address. Default 256.'),
+    new_connections_per_sec: count('New client connections accepted per second (token bucket refill). Default 1000.'),
+    new_connections_burst: count('New client connections accepted at once (token bucket size). Default 2000.'),
   },
   closed,
 );

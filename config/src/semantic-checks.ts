@@ -73,6 +73,13 @@ export function semanticIssues(input: ConfigInput, config: Config): ConfigIssue[
       add(`/performance/${small}`, 'timeouts.order', `${small} (${p[small]}) must not exceed ${large} (${p[large]})`);
     }
   }
+  if (p.max_connections_per_ip > p.max_active_connections) {
+    add(
+      '/performance/max_connections_per_ip',
+      'connections.order',
+      `max_connections_per_ip (${p.max_connections_per_ip}) must not exceed max_active_connections (${p.max_active_connections})`,
+    );
+  }
   return issues;
 }
 

@@ -97,6 +97,14 @@ export interface Performance {
   readonly max_request_body_bytes: number;
   readonly max_request_headers: number;
   readonly max_request_header_bytes: number;
+  readonly tls_handshake_timeout_ms: number;
+  readonly client_header_timeout_ms: number;
+  readonly client_body_idle_timeout_ms: number;
+  readonly client_idle_timeout_ms: number;
+  readonly max_active_connections: number;
+  readonly max_connections_per_ip: number;
+  readonly new_connections_per_sec: number;
+  readonly new_connections_burst: number;
 }
 
 export interface Config {

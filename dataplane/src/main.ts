@@ -81,6 +81,7 @@ async function serve(settings: Settings): Promise<void> {
     handler: (exchange) => metrics.trackInflight(() => handleRequest(exchange)),
     logger,
     drainMs: settings.drainTimeoutMs,
+    registry: metrics.registry,
   });
   // The apply journal lives in the cache dir: read a marker a crashed predecessor left behind
   // before anything is applied (cache/apply-journal.ts).

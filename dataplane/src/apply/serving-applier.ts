@@ -97,7 +97,7 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
     const compiled = compileGeneration(parsed.config, { scope: ref.scope, seq: ref.seq, digest: ref.digest }, state);
     if (!compiled.ok) return reject(ref, source, 'compile', false, compiled.issues);
 
-    const prepared = await listeners.prepare(parsed.config.listeners);
+    const prepared = await listeners.prepare(parsed.config.listeners, parsed.config.performance);
     if (!prepared.ok) return reject(ref, source, 'apply', prepared.retryable, prepared.issues);
 
     store.swap(compiled.generation);

@@ -1,7 +1,9 @@
 /**
- * Pure: listener failures → ConfigIssues with stable codes. Messages name file paths and
- * system error codes only: never certificate or key contents (library TLS errors are trimmed
- * at the first PEM marker).
+ * Pure: listener failures → ConfigIssues with stable codes. Messages name the certificate
+ * file path and system error codes only: never certificate or key contents (library TLS
+ * errors are trimmed at the first PEM marker), and never the private key's *path* (it says
+ * where the secret lives; the message says "the key file of listener N" instead, and any
+ * library text quoting the path has it replaced).
  *
  * Codes: `listener.tls.unreadable` (cert/key file missing or unreadable; retryable, the file
  * may appear), `listener.tls.invalid` (TLS rejected the PEM; not retryable),
@@ -16,16 +18,17 @@ export interface ListenerIssue {
 
 export function unreadableIssue(index: number, which: 'cert' | 'key', path: string, err: unknown): ListenerIssue {
   const code = errorCode(err) ?? 'EIO';
+  const what = which === 'cert' ? `cert file ${path}` : `the key file of listener ${index}`;
   return {
-    issue: { pointer: `/listeners/${index}/tls/${which}`, code: 'listener.tls.unreadable', message: `cannot read ${which} file ${path}: ${code}` },
+    issue: { pointer: `/listeners/${index}/tls/${which}`, code: 'listener.tls.unreadable', message: `cannot read ${what}: ${code}` },
     retryable: true,
   };
 }
 
-/** Classifies an error thrown while opening a listener. */
-export function openIssue(index: number, address: string, port: number, err: unknown): ListenerIssue {
+/** Classifies an error thrown while opening a listener; `keyPath` is scrubbed from its text. */
+export function openIssue(index: number, address: string, port: number, err: unknown, keyPath?: string): ListenerIssue {
   const code = errorCode(err);
-  const text = safeMessage(err);
+  const text = scrub(safeMessage(err), keyPath, `the key file of listener ${index}`);
   if (code === 'ERR_HTTP3_TLS_CONFIG_ERROR' || (!code?.startsWith('E') && /tls|cert|key|pem|pkcs/i.test(text))) {
     return {
       issue: { pointer: `/listeners/${index}/tls/cert`, code: 'listener.tls.invalid', message: `certificate or key rejected: ${text}` },
@@ -48,4 +51,8 @@ function safeMessage(err: unknown): string {
   const cut = raw.indexOf('-----BEGIN');
   const text = (cut >= 0 ? raw.slice(0, cut) : raw).trim();
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+function scrub(text: string, secret: string | undefined, replacement: string): string {
+  return secret ? text.split(secret).join(replacement) : text;
 }

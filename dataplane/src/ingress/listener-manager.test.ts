@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
-import type { Listener } from '@spooky/config';
+import { type Listener, parseConfig } from '@spooky/config';
 import pino from 'pino';
 import type { Exchange } from '../http/exchange.ts';
 import { ListenerManager, type PreparedListeners } from './listener-manager.ts';
 import { h1Request, h3Request } from '../testing/clients.ts';
+import { closedWith, rawTcp, until, within } from '../testing/connection-probes.ts';
 import { freeUdpTcpPort, tcpPortFree } from '../testing/free-port.ts';
 import { makeSelfSignedCert } from '../testing/self-signed-cert.ts';
 
@@ -124,5 +125,29 @@ describe('listener manager', () => {
     assert.equal(outcome.ok, false);
     if (outcome.ok) return;
     for (const issue of outcome.issues) assert.doesNotMatch(issue.message, /BEGIN|PRIVATE/);
+  });
+
+  it("applies a new generation's connection limits to new connections at commit", async () => {
+    const m = newManager();
+    const port = await freeUdpTcpPort();
+    m.commit(await prepared(m, [listener(port, cert)]));
+    const held = [await rawTcp(port), await rawTcp(port)];
+    const parsed = parseConfig({
+      listen: { address: '127.0.0.1', port, tls: { cert: cert.certPath, key: cert.keyPath } },
+      upstream: { app: { route: { path_prefix: '/' }, backends: [{ id: 'a', address: 'http://127.0.0.1:1' }] } },
+      performance: { max_connections_per_ip: 2 },
+    });
+    assert.ok(parsed.ok);
+    const outcome = await m.prepare(parsed.config.listeners, parsed.config.performance);
+    assert.ok(outcome.ok);
+    const extra = await rawTcp(port);
+    const extraClosed = closedWith(extra);
+    m.commit(outcome.prepared);
+    // The connection accepted before the commit keeps its place; the next one is refused.
+    await until(2000, 'three admitted', () => m.activeConnections() === 3);
+    const refused = await rawTcp(port);
+    await within(3000, 'refused at once', closedWith(refused));
+    for (const s of [...held, extra]) s.destroy();
+    await within(3000, 'closed', extraClosed);
   });
 });

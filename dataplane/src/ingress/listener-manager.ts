@@ -7,19 +7,24 @@
  *   listeners whose port must be reused (a changed certificate on the same address:port, or a
  *   changed address on the same port). On any failure it closes what it opened, reopens what
  *   it closed, and returns the issues: the old set keeps serving.
- * - `commit(prepared)` (after the swap): the new set becomes current; listeners no longer
- *   named close once their in-flight requests finish (up to the drain timeout).
+ * - `commit(prepared)` (after the swap): the new set becomes current and the generation's
+ *   connection limits (`performance`) apply to new connections on every listener; listeners
+ *   no longer named close once their in-flight requests finish (up to the drain timeout).
  * - `abort(prepared)`: undo a successful prepare whose generation was not swapped in.
  *
  * Calls must be serialized by the caller (the serving applier does).
  */
 import { readFile } from 'node:fs/promises';
 import { invalidTlsIssue } from './tls-material.ts';
-import type { ConfigIssue, Listener } from '@spooky/config';
+import type { ConfigIssue, Listener, Performance } from '@spooky/config';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { ConnectionAdmission } from './limits/connection-admission.ts';
+import { type ConnectionLimits, connectionLimitsOf } from './limits/connection-limits.ts';
+import { createConnectionMetrics, NO_CONNECTION_EVENTS } from './limits/connection-metrics.ts';
 import { type ListenerIssue, openIssue, unreadableIssue } from './listener-issues.ts';
 import { planListeners } from './listener-plan.ts';
-import { type ExchangeHandler, type ListenerSpec, openServingListener, type ServingListener } from './serving-listener.ts';
+import { type ExchangeHandler, type ListenerGuards, type ListenerSpec, openServingListener, type ServingListener } from './serving-listener.ts';
 
 export interface ListenerInfo {
   readonly address: string;
@@ -32,6 +37,8 @@ export interface PreparedListeners {
   readonly opened: readonly ServingListener[];
   readonly replaced: readonly ServingListener[];
   readonly closeAfterSwap: readonly ServingListener[];
+  /** The generation's connection limits, applied at commit (null: keep the current ones). */
+  readonly limits: ConnectionLimits | null;
 }
 
 export type PrepareOutcome =
@@ -45,6 +52,8 @@ export interface ListenerManagerOptions {
   readonly drainMs?: number;
   /** Drain for a listener closed only to reopen its port (a gap in service). Default 1000 ms. */
   readonly replaceDrainMs?: number;
+  /** Where spooky_connections_{rejected,closed}_total are registered; none → not counted. */
+  readonly registry?: Registry;
 }
 
 export class ListenerManager {
@@ -54,8 +63,14 @@ export class ListenerManager {
   readonly #replaceDrainMs: number;
   #current: readonly ServingListener[] = [];
   readonly #closing = new Set<Promise<void>>();
+  /** One admission for every listener: the connection caps and rate are per process. */
+  readonly #guards: ListenerGuards;
 
   constructor(options: ListenerManagerOptions) {
+    this.#guards = {
+      admission: new ConnectionAdmission(),
+      events: options.registry ? createConnectionMetrics(options.registry) : NO_CONNECTION_EVENTS,
+    };
     this.#handler = options.handler;
     this.#logger = options.logger;
     this.#drainMs = options.drainMs ?? 5000;
@@ -72,7 +87,14 @@ export class ListenerManager {
     return this.#current.reduce((n, l) => n + l.inflight.count, 0);
   }
 
-  async prepare(listeners: readonly Listener[]): Promise<PrepareOutcome> {
+  /** Connections open now on all listeners (TCP and QUIC), as admission counts them. */
+  activeConnections(): number {
+    return this.#guards.admission.active;
+  }
+
+  /** `performance` (the generation's) brings its connection limits, applied at commit. */
+  async prepare(listeners: readonly Listener[], performance?: Performance): Promise<PrepareOutcome> {
+    const limits = performance ? connectionLimitsOf(performance) : null;
     const read = await readSpecs(listeners);
     if (!read.ok) return fail(read.failures);
     const specs = read.specs;
@@ -90,11 +112,11 @@ export class ListenerManager {
       plan.openFirst.map(async (di) => {
         const spec = specs[di] as ListenerSpec;
         try {
-          const l = await openServingListener(spec, this.#handler, this.#logger);
+          const l = await openServingListener(spec, this.#handler, this.#logger, this.#guards);
           opened.push(l);
           next[di] = l;
         } catch (err) {
-          failures.push(openIssue(di, spec.address, spec.port, err));
+          failures.push(openIssue(di, spec.address, spec.port, err, spec.keyPath));
         }
       }),
     );
@@ -113,7 +135,7 @@ export class ListenerManager {
           opened.push(l);
           next[di] = l;
         } catch (err) {
-          failures.push(openIssue(di, spec.address, spec.port, err));
+          failures.push(openIssue(di, spec.address, spec.port, err, spec.keyPath));
           break;
         }
       }
@@ -124,12 +146,16 @@ export class ListenerManager {
       }
     }
     const closeAfterSwap = plan.closeAfterSwap.map((ci) => current[ci] as ServingListener);
-    return { ok: true, prepared: { next: next as ServingListener[], opened, replaced, closeAfterSwap } };
+    return { ok: true, prepared: { next: next as ServingListener[], opened, replaced, closeAfterSwap, limits } };
   }
 
   /** Makes the prepared set current; closes listeners no longer named (in the background). */
   commit(prepared: PreparedListeners): void {
     this.#current = prepared.next;
+    if (prepared.limits) {
+      this.#guards.admission.setLimits(prepared.limits);
+      for (const l of this.#current) l.applyLimits();
+    }
     for (const l of prepared.closeAfterSwap) this.#track(l.close(this.#drainMs));
   }
 
@@ -172,7 +198,7 @@ export class ListenerManager {
     const deadline = Date.now() + REOPEN_RETRY_MS;
     for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
       try {
-        return await openServingListener(spec, this.#handler, this.#logger);
+        return await openServingListener(spec, this.#handler, this.#logger, this.#guards);
       } catch (err) {
         const inUse = (err as { code?: unknown } | null)?.code === 'EADDRINUSE';
         if (!inUse || Date.now() + delay > deadline) throw err;

@@ -12,8 +12,13 @@ import { createSecureServer, type Http3SecureServer } from '@currentspace/http3'
 import type { Logger } from 'pino';
 import type { Exchange } from '../http/exchange.ts';
 import { createStreamExchange } from './h3/stream-exchange.ts';
-import { PeerBook } from './h3/library-internals.ts';
+import { PeerBook, tcpServerOf } from './h3/library-internals.ts';
+import { createQuicGuard } from './h3/quic-connection-guard.ts';
 import { InflightTracker } from './inflight-tracker.ts';
+import { ConnectionAdmission } from './limits/connection-admission.ts';
+import { NO_CONNECTION_EVENTS } from './limits/connection-metrics.ts';
+import type { GuardContext } from './limits/guard-context.ts';
+import { guardTcpServer, type TcpGuard } from './tcp/tcp-connection-guard.ts';
 import { altSvcValue } from './response-headers.ts';
 import { createHttp1Exchange } from './tcp/http1-exchange.ts';
 
@@ -35,13 +40,29 @@ export interface ServingListener {
   /** The port actually bound (differs from spec.port only when spec.port is 0). */
   readonly boundPort: number;
   readonly inflight: InflightTracker;
+  /** Re-reads the shared admission's limits into the protocol settings (after a new generation). */
+  applyLimits(): void;
   /** Lets in-flight requests finish (up to drainMs), then closes both sockets. Idempotent. */
   close(drainMs: number): Promise<void>;
 }
 
-/** Resolves once UDP and TCP are both bound; rejects (nothing left open) when either fails. */
-export async function openServingListener(spec: ListenerSpec, handler: ExchangeHandler, logger: Logger): Promise<ServingListener> {
+/** Admission and metrics shared with the other listeners; the listener fills in its label. */
+export type ListenerGuards = Omit<GuardContext, 'label'>;
+
+/**
+ * Resolves once UDP and TCP are both bound; rejects (nothing left open) when either fails.
+ * Without `guards`, the listener has an admission of its own with the config defaults.
+ */
+export async function openServingListener(
+  spec: ListenerSpec,
+  handler: ExchangeHandler,
+  logger: Logger,
+  guards: ListenerGuards = { admission: new ConnectionAdmission(), events: NO_CONNECTION_EVENTS },
+): Promise<ServingListener> {
   const server = createSecureServer({ key: spec.key, cert: spec.cert, allowHTTP1: true });
+  let label = `${spec.address}:${spec.port}`;
+  const ctx: GuardContext = { ...guards, label: () => label };
+  const quic = createQuicGuard(ctx);
   const peers = new PeerBook();
   const inflight = new InflightTracker();
   let altSvc = altSvcValue(spec.port);
@@ -54,13 +75,18 @@ export async function openServingListener(spec: ListenerSpec, handler: ExchangeH
     // session adapter; without a listener the process dies.
     session.on('error', (err: Error) => logger.debug({ err: err.message, code: (err as { code?: string }).code }, 'client session error'));
     peers.track(session);
+    quic.session(session);
   });
-  server.on('stream', (stream, headers, flags) => run(createStreamExchange(stream, headers, flags, { peers, altSvc })));
+  server.on('stream', (stream, headers, flags) => {
+    quic.stream(stream);
+    run(createStreamExchange(stream, headers, flags, { peers, altSvc }));
+  });
   server.on('request', (req, res) => run(createHttp1Exchange(req, res, altSvc)));
 
-  await listen(server, spec);
+  const tcp = await listen(server, spec, ctx);
   const boundPort = server.address()?.port ?? spec.port;
   altSvc = altSvcValue(boundPort);
+  label = `${spec.address}:${boundPort}`;
   server.on('error', (err: Error) => logger.error({ err: err.message, address: spec.address, port: boundPort }, 'listener error'));
 
   let closing: Promise<void> | null = null;
@@ -68,6 +94,7 @@ export async function openServingListener(spec: ListenerSpec, handler: ExchangeH
     spec,
     boundPort,
     inflight,
+    applyLimits: () => tcp.apply(),
     close(drainMs: number): Promise<void> {
       closing ??= inflight.idle(drainMs).then(() => server.close());
       return closing;
@@ -75,8 +102,10 @@ export async function openServingListener(spec: ListenerSpec, handler: ExchangeH
   };
 }
 
-function listen(server: Http3SecureServer, spec: ListenerSpec): Promise<void> {
+/** Binds both sides; the TCP guard is attached right after `listen()` returns, before TCP binds. */
+function listen(server: Http3SecureServer, spec: ListenerSpec, ctx: GuardContext): Promise<TcpGuard> {
   return new Promise((resolve, reject) => {
+    let tcp: TcpGuard | null = null;
     const onError = (err: Error): void => {
       server.off('listening', onListening);
       // The library already tore the UDP side down (its startup abort path); close() is a
@@ -85,12 +114,17 @@ function listen(server: Http3SecureServer, spec: ListenerSpec): Promise<void> {
     };
     const onListening = (): void => {
       server.off('error', onError);
-      resolve();
+      if (tcp) resolve(tcp);
+      else onError(new Error('listener started without its TCP guard'));
     };
     server.once('error', onError);
     server.once('listening', onListening);
     try {
       server.listen(spec.port, spec.address);
+      const h2 = tcpServerOf(server);
+      if (h2) tcp = guardTcpServer(h2, ctx);
+      // No node:http2 server yet means the library failed before creating it: its 'error'
+      // event follows and rejects. One missing after 'listening' is refused there.
     } catch (err) {
       server.off('error', onError);
       server.off('listening', onListening);

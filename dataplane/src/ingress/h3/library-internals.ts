@@ -17,12 +17,20 @@
  *    (0.9.0; HTTP/3 is fine). `sendHttp2TrailersOnEnd` answers node's 'wantTrailers' on the
  *    inner node:http2 stream directly, with node's public API.
  *
+ * 4. The node:http2 server behind the TLS TCP listener (`_h2Server`, set synchronously inside
+ *    `listen()`, before the TCP side binds). The connection guards need node's public events
+ *    on it ('connection' before any TLS work, 'secureConnection', 'session') and its public
+ *    HTTP/1.1 timeout properties, none of which the library forwards. `tcpServerOf` returns
+ *    null when the field is missing; the listener then refuses to open (an unguarded TCP
+ *    listener is the resource bomb the guards exist to prevent).
+ *
  * Every read is shape-checked: if a library update renames these fields, the protocol falls
  * back to 'h3' and the address to null (X-Forwarded-For then omits the client) — never a
  * crash. The ingress tests assert that the address is found, so such an update is noticed.
  */
 import { randomBytes } from 'node:crypto';
-import type { Http3ServerSession, ServerHttp3Stream } from '@currentspace/http3';
+import type { Http2SecureServer } from 'node:http2';
+import type { Http3SecureServer, Http3ServerSession, ServerHttp3Stream } from '@currentspace/http3';
 
 export interface Peer {
   readonly address: string | null;
@@ -133,4 +141,17 @@ export class PeerBook {
   get size(): number {
     return this.#byHandle.size;
   }
+}
+
+/** The node:http2 server of the TLS TCP side; null when this library version has none. */
+export function tcpServerOf(server: Http3SecureServer): Http2SecureServer | null {
+  const inner = (server as unknown as { _h2Server?: unknown })._h2Server;
+  if (typeof inner !== 'object' || inner === null) return null;
+  const candidate = inner as Partial<Http2SecureServer>;
+  return typeof candidate.on === 'function' && typeof candidate.updateSettings === 'function' ? (inner as Http2SecureServer) : null;
+}
+
+/** The connection handle of an HTTP/3 session or stream (see PeerBook), or null. */
+export function connectionHandleOf(x: Http3ServerSession | ServerHttp3Stream): number | null {
+  return connHandleOf(x);
 }

@@ -1,0 +1,86 @@
+/**
+ * Connection-level limits on the QUIC side of a listener, fed by the server's `session` and
+ * `stream` events (HTTP/2 adapter sessions are the TCP guard's and are ignored here):
+ *
+ * - Admission when the library announces the session (before the handshake completes):
+ *   per-IP cap, global cap and new-connection rate, shared with TCP. Refused → the
+ *   connection is closed at once with H3_EXCESSIVE_LOAD.
+ * - A connection that opens no request stream within `clientHeaderTimeoutMs` of its start
+ *   (handshake included), or has none open for `clientIdleTimeoutMs` after the last one
+ *   closed, is closed with H3_NO_ERROR.
+ *
+ * What the library does not let us do (0.9.0): refuse before the handshake work (no accept
+ * hook: `session` comes after the Initial packet was processed), change `maxConnections` or
+ * `maxIdleTimeoutMs` without reopening the socket (fixed at creation), or bound the header
+ * block size (see docs/contract-changes.md).
+ */
+import type { Http3ServerSession, ServerHttp3Stream } from '@currentspace/http3';
+import type { GuardContext } from '../limits/guard-context.ts';
+import { connectionHandleOf } from './library-internals.ts';
+
+/** HTTP/3 application error codes (RFC 9114 §8.1). */
+const H3_NO_ERROR = 0x100;
+const H3_EXCESSIVE_LOAD = 0x107;
+
+interface Tracked {
+  open: number;
+  timer: NodeJS.Timeout | null;
+  readonly session: Http3ServerSession;
+}
+
+export interface QuicGuard {
+  /** Call from the server's `session` event. */
+  session(session: Http3ServerSession): void;
+  /** Call from the server's `stream` event (before the stream is handled). */
+  stream(stream: ServerHttp3Stream): void;
+}
+
+export function createQuicGuard(ctx: GuardContext): QuicGuard {
+  const byHandle = new Map<number, Tracked>();
+
+  const arm = (t: Tracked, ms: number, reason: 'no_stream_timeout' | 'idle_timeout'): void => {
+    if (t.timer) clearTimeout(t.timer);
+    t.timer = setTimeout(() => {
+      t.timer = null;
+      if (t.open > 0) return;
+      ctx.events.closed(ctx.label(), reason);
+      void t.session.close(H3_NO_ERROR).catch(() => undefined);
+    }, ms);
+    t.timer.unref();
+  };
+
+  return {
+    session(session) {
+      if (session.alpnProtocol === 'h2') return;
+      const handle = connectionHandleOf(session);
+      const admitted = ctx.admission.admit(session.remoteAddress);
+      if (!admitted.ok) {
+        ctx.events.rejected(ctx.label(), admitted.reason);
+        void session.close(H3_EXCESSIVE_LOAD).catch(() => undefined);
+        return;
+      }
+      const t: Tracked = { open: 0, timer: null, session };
+      if (handle !== null) byHandle.set(handle, t);
+      arm(t, ctx.admission.limits.clientHeaderTimeoutMs, 'no_stream_timeout');
+      session.once('close', () => {
+        admitted.release();
+        if (t.timer) clearTimeout(t.timer);
+        t.timer = null;
+        if (handle !== null && byHandle.get(handle) === t) byHandle.delete(handle);
+      });
+    },
+    stream(stream) {
+      const handle = connectionHandleOf(stream);
+      const t = handle === null ? undefined : byHandle.get(handle);
+      if (!t) return;
+      t.open++;
+      if (t.timer) clearTimeout(t.timer);
+      t.timer = null;
+      const idleMs = ctx.admission.limits.clientIdleTimeoutMs;
+      stream.once('close', () => {
+        t.open--;
+        if (t.open === 0 && !t.session.closed) arm(t, idleMs, 'idle_timeout');
+      });
+    },
+  };
+}
