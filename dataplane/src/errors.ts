@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   body_too_large: { httpStatus: 413, source: 'client', retry: 'never', outcome: 'rejected:body_too_large' },
   headers_too_large: { httpStatus: 431, source: 'client', retry: 'never', outcome: 'rejected:headers_too_large' },
   client_aborted: { httpStatus: 499, source: 'client', retry: 'never', outcome: 'client:aborted' },
+  client_body_timeout: { httpStatus: 408, source: 'client', retry: 'never', outcome: 'timeout:client_body' },
   request_timeout: { httpStatus: 504, source: 'config', retry: 'never', outcome: 'timeout:request' },
   no_route: { httpStatus: 404, source: 'config', retry: 'never', outcome: 'no_route' },
   no_generation: { httpStatus: 503, source: 'config', retry: 'never', outcome: 'no_generation' },

@@ -4,6 +4,7 @@
  * mean several live at once, each cancellable through its own controller.
  */
 import type { SpookyError } from '../errors.ts';
+import type { BodyWatch } from './body-idle-watch.ts';
 import type { CompiledBackend } from '../runtime/generation.ts';
 
 export interface Attempt {
@@ -18,4 +19,6 @@ export interface Attempt {
   /** performance.now() when the response head arrived; null while waiting or when it failed. */
   headersAt: number | null;
   error: SpookyError | null;
+  /** The client-body idle bound while this try sends a body; stopped when the try is over. */
+  bodyWatch: BodyWatch | null;
 }

@@ -15,6 +15,7 @@ import { upstreamRequestHeaders } from '../forwarding/upstream-request-headers.t
 import type { RequestContext } from '../pipeline/context.ts';
 import { CONTINUE, type Stage, type StageResult } from '../pipeline/stage.ts';
 import type { Attempt } from './attempt.ts';
+import { bodyIdleWatch } from './body-idle-watch.ts';
 
 export interface NextAttemptFacts {
   readonly attempts: readonly Attempt[];
@@ -42,6 +43,7 @@ export const runAttempts: Stage = {
     });
     const tried = new Set<number>();
     const maxBody = ctx.generation.config.performance.max_request_body_bytes;
+    const bodyIdleMs = ctx.generation.config.performance.client_body_idle_timeout_ms;
     // Health filter: ejected backends (HealthMonitor, through the handles compile/ resolved)
     // are not candidates; none left → 503.
     const health = ctx.generation.health;
@@ -59,8 +61,15 @@ export const runAttempts: Stage = {
         controller: new AbortController(),
         headersAt: null,
         error: null,
+        bodyWatch: null,
       };
       ctx.attempts.push(attempt);
+      // A stalled upload fails this try: 408 before the head, a reset after it
+      // (body-idle-watch.ts; no timer of its own). The runner stops it when the request ends.
+      const bodyIdle = exchange.body === null ? null : bodyIdleWatch.watch(bodyIdleMs, () => {
+        if (!attempt.controller.signal.aborted) attempt.controller.abort(new SpookyError('client_body_timeout', 'request body idle over client_body_idle_timeout_ms'));
+      });
+      attempt.bodyWatch = bodyIdle;
       try {
         const response = await backend.transport.forward({
           method: exchange.head.method,
@@ -68,7 +77,9 @@ export const runAttempts: Stage = {
           headers,
           body: exchange.body,
           signal: AbortSignal.any([ctx.signal, attempt.controller.signal]),
+          onBodyEnd: () => bodyIdle?.stop(),
           onBodyBytes: (n) => {
+            bodyIdle?.touch();
             ctx.bytesIn += n;
             // A body without (or with a false) content-length is limited as it streams.
             if (ctx.bytesIn > maxBody && !attempt.controller.signal.aborted) {
@@ -82,6 +93,7 @@ export const runAttempts: Stage = {
         ctx.response = response;
         return CONTINUE;
       } catch (err) {
+        bodyIdle?.stop();
         const error = toSpookyError(err);
         attempt.error = error;
         health.reportTraffic(upstream.name, backend.address, { kind: 'error', code: error.code });

@@ -58,13 +58,14 @@ export function createUndiciTransport(address: string, settings: TransportSettin
  * can report the last HTTP/2 chunks after the response ended, too late for the access log.
  */
 function countedBody(request: UpstreamRequest): Readable | AsyncIterable<Uint8Array> | null {
-  const { body, onBodyBytes } = request;
+  const { body, onBodyBytes, onBodyEnd } = request;
   if (body === null || onBodyBytes === undefined) return body;
   return (async function* counted() {
     for await (const chunk of body as AsyncIterable<Uint8Array>) {
       onBodyBytes(chunk.byteLength);
       yield chunk;
     }
+    onBodyEnd?.();
   })();
 }
 

@@ -21,6 +21,8 @@ export interface UpstreamRequest {
   readonly signal: AbortSignal;
   /** Counts request body bytes as they are handed to the transport. */
   readonly onBodyBytes?: (n: number) => void;
+  /** The whole request body was handed to the transport. */
+  readonly onBodyEnd?: () => void;
 }
 
 /** Receives the response body. `data` returning false pauses the upstream until `resume()`. */

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { type Config, parseConfig } from '@spooky/config';
 import pino from 'pino';
@@ -283,6 +284,43 @@ describe('request handler against real origins', () => {
     await done;
     assert.equal(ex.response.headersSent, false);
     assert.equal(events.at(-1)?.outcome, 'client:aborted');
+  });
+
+  test('a request body that stalls past client_body_idle_timeout_ms → 408 client_body_timeout (issue 7)', async () => {
+    const local = new LongLivedState();
+    const localStore = new GenerationStore();
+    const perf = { upstream_connect_timeout_ms: 400, upstream_headers_timeout_ms: 5000, upstream_body_idle_timeout_ms: 5000, request_timeout_ms: 20000, client_body_idle_timeout_ms: 300 };
+    const compiled = compileGeneration(configFor(origins, { performance: perf }), { scope: 'test', seq: 8, digest: 'e'.repeat(64) }, local);
+    assert.ok(compiled.ok);
+    localStore.swap(compiled.generation);
+    const stalling = createRequestHandler({ store: localStore, state: local, logger: pino({ level: 'silent' }) });
+    const bodies: PassThrough[] = [];
+    const stall = async (path: string) => {
+      const base = createMemoryExchange({ method: 'POST', path, headers: [['content-length', '100']] });
+      const body = new PassThrough();
+      bodies.push(body);
+      body.write('first bytes, then nothing');
+      const startedAt = performance.now();
+      await stalling({ ...base, body });
+      return { sink: base.response, waited: performance.now() - startedAt, event: events.at(-1) };
+    };
+    try {
+      // The origin answers only after the whole body: 408 from us.
+      const early = await stall('/h1/never');
+      assert.equal(early.sink.status, 408);
+      assert.equal(early.sink.header('spooky-reason'), 'client_body_timeout');
+      assert.equal(early.event?.outcome, 'timeout:client_body');
+      assert.ok(early.waited >= 300 && early.waited < 4000, `cut after ${early.waited} ms`);
+      // The origin streams its answer while the body still comes: the stream is reset.
+      const late = await stall('/h1/echo');
+      assert.equal(late.sink.status, 200);
+      assert.equal(late.sink.aborted, 'internal');
+      assert.equal(late.event?.outcome, 'timeout:client_body');
+      assert.ok(late.waited < 4000, `cut after ${late.waited} ms`);
+    } finally {
+      for (const body of bodies) body.destroy();
+      await local.close();
+    }
   });
 
   test('503 no_generation before any generation is served', async () => {

@@ -90,6 +90,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
         funnel(ctx, err);
       }
       ctx.release();
+      for (const attempt of ctx.attempts) attempt.bodyWatch?.stop();
       recordOutcome(ctx);
     } catch (err) {
       // Last resort (a bug in the funnel or in recordOutcome's subscribers): never throw.

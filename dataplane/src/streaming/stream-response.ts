@@ -74,7 +74,7 @@ function relay(
       if (ctx.exchange.signal.aborted || (error.code === 'client_aborted' && !ctx.signal.aborted)) {
         ctx.outcome = 'client:aborted';
         if (!sink.closed) sink.abort('cancel');
-      } else if (error.code === 'request_timeout' || error.code === 'body_too_large') {
+      } else if (error.code === 'request_timeout' || error.code === 'body_too_large' || error.code === 'client_body_timeout') {
         ctx.outcome = error.outcome;
         if (!sink.closed) sink.abort('internal');
       } else {
