@@ -30,7 +30,9 @@ import { type ControlClient, createControlClient } from './control/control-clien
 import { startHealthLog } from './health/health-log.ts';
 import { healthUnreadyReason } from './health/readiness.ts';
 import { ListenerManager } from './ingress/listener-manager.ts';
+import { reportInternalError } from './barrier/internal-error.ts';
 import { startAccessLog } from './observability/access-log.ts';
+import { startInternalErrorLog } from './observability/internal-error-log.ts';
 import { startMirrorLog } from './mirroring/mirror-events.ts';
 import { startRouteTrace } from './routing/route-trace.ts';
 import { createLogger } from './observability/logger.ts';
@@ -43,7 +45,12 @@ const BUILD = `spooky-dataplane/0.1.0 node/${process.versions.node}`;
 
 async function main(settings: Settings): Promise<void> {
   const logger = createLogger(settings.logLevel);
+  // Crash barrier, last line: everything per request, connection and library object is
+  // contained where it happens (barrier/internal-error.ts). An exception that still gets here
+  // means unknown state: log it, count it, and exit non-zero so the supervisor starts a clean
+  // process. Never swallowed: the e2e harness fails a test on this line.
   process.on('uncaughtException', (err) => {
+    reportInternalError('process', err);
     logger.fatal({ err: err.message, stack: err.stack }, 'uncaught exception');
     process.exit(1);
   });
@@ -53,6 +60,7 @@ async function main(settings: Settings): Promise<void> {
   const stopRouteTrace = startRouteTrace(logger);
   const stopMirrorLog = startMirrorLog(logger);
   const stopHealthLog = startHealthLog(logger);
+  const stopInternalErrorLog = startInternalErrorLog(logger);
   const store = new GenerationStore();
   const state = new LongLivedState();
   const handleRequest = createRequestHandler({ store, state, logger });
@@ -106,6 +114,7 @@ async function main(settings: Settings): Promise<void> {
     stopRouteTrace();
     stopMirrorLog();
     stopHealthLog();
+    stopInternalErrorLog();
     metrics.close();
     await admin.close();
     logger.info('data plane stopped');

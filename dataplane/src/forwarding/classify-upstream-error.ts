@@ -14,9 +14,6 @@ const TIMEOUT_CODES: ReadonlySet<string> = new Set([
 
 const CONNECT_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
   'ENOTFOUND',
   'EAI_AGAIN',
   'EAI_FAIL',
@@ -26,6 +23,17 @@ const CONNECT_CODES: ReadonlySet<string> = new Set([
   'ENETUNREACH',
   'ENETDOWN',
   'EADDRNOTAVAIL',
+]);
+
+/**
+ * A connection that broke. Before the request was written to it (undici's onRequestStart)
+ * this is still a failure to connect; once request bytes went out it is a reset: the
+ * backend may have seen (part of) the request, which is what retry policy must know.
+ */
+const BROKEN_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
   'UND_ERR_SOCKET',
   'UND_ERR_CLOSED',
   'UND_ERR_DESTROYED',
@@ -63,18 +71,22 @@ function codesOf(err: unknown): string[] {
   return codes;
 }
 
-/** The code for a failure before the response head. */
-export function upstreamErrorCode(err: unknown): ErrorCode {
+/**
+ * The code for a transport failure. `requestSent`: undici had started writing the request
+ * to a connection (default false: nothing left this process yet).
+ */
+export function upstreamErrorCode(err: unknown, requestSent = false): ErrorCode {
   const codes = codesOf(err);
   if (codes.some(isTlsCode)) return 'upstream_tls_failed';
   if (codes.some((c) => TIMEOUT_CODES.has(c))) return 'upstream_timeout';
   if (codes.some((c) => CONNECT_CODES.has(c))) return 'upstream_connect_failed';
+  if (codes.some((c) => BROKEN_CODES.has(c))) return requestSent ? 'upstream_reset' : 'upstream_connect_failed';
   return 'upstream_protocol_error';
 }
 
 /** Wraps a transport failure; SpookyErrors (e.g. our own client-abort reason) pass through. */
-export function classifyUpstreamError(err: unknown): SpookyError {
+export function classifyUpstreamError(err: unknown, requestSent = false): SpookyError {
   if (err instanceof SpookyError) return err;
-  const code = upstreamErrorCode(err);
+  const code = upstreamErrorCode(err, requestSent);
   return new SpookyError(code, `upstream ${code}`, { cause: err });
 }

@@ -4,9 +4,16 @@
  * (body held paused until `stream()`), reject with a SpookyError before it; after the head,
  * body chunks go to the consumer with backpressure (consumer says false → controller.pause()
  * until `resume()`), trailers on end, failures to `consumer.error`.
+ *
+ * Exactly once: the consumer receives `end` or `error` exactly once, whatever the order of
+ * upstream completion, client abort and backpressure (an abort after undici already read the
+ * whole response still fails the held body, so the relay never waits forever). No callback
+ * undici invokes throws: a throw inside our consumer is contained (crash barrier) and fails
+ * this try only — undici would otherwise emit it as an 'error' on its Client.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { reportInternalError } from '../barrier/internal-error.ts';
 import { abortError, SpookyError } from '../errors.ts';
 import type { BodyConsumer, UpstreamRequest, UpstreamResponse } from '../http/backend-transport.ts';
 import type { HeaderList } from '../http/exchange.ts';
@@ -27,7 +34,12 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   #queue: Uint8Array[] = [];
   #endTrailers: HeaderList | null = null;
   #failure: Error | null = null;
+  /** undici finished with this request (end or error). */
   #done = false;
+  /** The consumer was given `end` or `error`. */
+  #delivered = false;
+  /** undici started writing the request to a connection (so a reset is not a connect failure). */
+  #requestStarted = false;
   readonly #onAbort = () => this.#abort(abortError(this.#request.signal));
 
   constructor(request: UpstreamRequest, resolve: (r: UpstreamResponse) => void, reject: (e: Error) => void) {
@@ -40,6 +52,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Controller): void {
     this.#controller = controller;
+    this.#requestStarted = true;
     if (this.#failure !== null) controller.abort(this.#failure);
   }
 
@@ -61,12 +74,13 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
+    if (this.#delivered) return;
     if (this.#held || this.#consumer === null || this.#queue.length > 0) {
       this.#queue.push(chunk);
       controller.pause();
       return;
     }
-    if (!this.#consumer.data(chunk)) {
+    if (!this.#offer(this.#consumer, chunk)) {
       this.#held = true;
       controller.pause();
     }
@@ -79,58 +93,119 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
       this.#endTrailers = list;
       return;
     }
-    this.#consumer.end(list);
+    this.#deliverEnd(this.#consumer, list);
   }
 
   onResponseError(_controller: Controller | null, error: Error): void {
     this.#finish();
+    // Our own cancellation (client gone, deadline, body limit) wins over however undici
+    // phrased the resulting failure, so it is never blamed on the backend.
+    const failure = this.#request.signal.aborted ? abortError(this.#request.signal) : clientBodyFailure(error) ?? classifyUpstreamError(error, this.#requestStarted);
     if (!this.#headSeen) {
       this.#headSeen = true;
-      this.#reject(classifyUpstreamError(error));
+      this.#delivered = true;
+      this.#detach();
+      this.#reject(failure);
       return;
     }
-    const failure = classifyUpstreamError(error);
-    if (this.#consumer === null) {
-      this.#failure = failure;
-      return;
-    }
+    this.#failure ??= failure;
     this.#queue = [];
-    this.#consumer.error(failure);
+    this.#endTrailers = null;
+    if (this.#consumer !== null) this.#deliverError(this.#consumer, this.#failure);
   }
 
   /** Flushes held chunks to the consumer; resumes the upstream when everything was taken. */
   resume(): void {
     const consumer = this.#consumer;
-    if (consumer === null) return;
+    if (consumer === null || this.#delivered) return;
     this.#held = false;
     while (this.#queue.length > 0) {
       const chunk = this.#queue.shift() as Uint8Array;
-      if (!consumer.data(chunk)) {
+      if (!this.#offer(consumer, chunk)) {
         this.#held = true;
         return;
       }
+      if (this.#delivered) return;
     }
     if (this.#endTrailers !== null) {
       const trailers = this.#endTrailers;
       this.#endTrailers = null;
-      consumer.end(trailers);
+      this.#deliverEnd(consumer, trailers);
     } else if (this.#done && this.#failure !== null) {
-      consumer.error(this.#failure);
+      this.#deliverError(consumer, this.#failure);
     } else if (!this.#done) {
       this.#controller?.resume();
     }
   }
 
+  /**
+   * Cancels this try. While undici still works on it, undici is told and reports back through
+   * onResponseError. Once undici is done (the whole body may already sit in our queue because
+   * the client was backpressured), the held body is dropped and the consumer fails here.
+   */
   #abort(reason: Error): void {
-    if (this.#done) return;
-    this.#failure = reason;
-    if (this.#controller !== null && !this.#controller.aborted) this.#controller.abort(reason);
+    if (this.#delivered) return;
+    this.#failure ??= reason;
+    if (!this.#done) {
+      if (this.#controller !== null && !this.#controller.aborted) this.#controller.abort(reason);
+      return;
+    }
+    this.#queue = [];
+    this.#endTrailers = null;
+    if (this.#consumer !== null) this.#deliverError(this.#consumer, this.#failure);
+  }
+
+  /** consumer.data, contained: a throw fails this try instead of escaping into undici. */
+  #offer(consumer: BodyConsumer, chunk: Uint8Array): boolean {
+    try {
+      return consumer.data(chunk);
+    } catch (err) {
+      reportInternalError('response_relay', err);
+      this.#abort(new SpookyError('internal', 'response relay failed', { cause: err }));
+      return false;
+    }
+  }
+
+  #deliverEnd(consumer: BodyConsumer, trailers: HeaderList): void {
+    if (this.#delivered) return;
+    this.#delivered = true;
+    this.#detach();
+    try {
+      consumer.end(trailers);
+    } catch (err) {
+      reportInternalError('response_relay', err);
+    }
+  }
+
+  #deliverError(consumer: BodyConsumer, failure: Error): void {
+    if (this.#delivered) return;
+    this.#delivered = true;
+    this.#detach();
+    try {
+      consumer.error(failure);
+    } catch (err) {
+      reportInternalError('response_relay', err);
+    }
   }
 
   #finish(): void {
     this.#done = true;
+  }
+
+  /** The try is over for the consumer too: the request signal has nothing left to cancel. */
+  #detach(): void {
     this.#request.signal.removeEventListener('abort', this.#onAbort);
   }
+}
+
+/** The request-body relay's client_aborted error, when undici failed because of it. */
+function clientBodyFailure(error: Error): SpookyError | null {
+  let cur: unknown = error;
+  for (let depth = 0; depth < 4 && cur instanceof Error; depth++) {
+    if (cur instanceof SpookyError && cur.code === 'client_aborted') return cur;
+    cur = cur.cause;
+  }
+  return null;
 }
 
 /** undici's parsed header object → our HeaderList (lowercase names, repeated values split). */

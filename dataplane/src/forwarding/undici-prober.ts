@@ -4,17 +4,17 @@
  * via ALPN, `http://` → HTTP/1.1. One probe = `GET <path>`, response body drained (at most
  * 64 KiB, then the connection is dropped), the whole exchange bounded by `timeoutMs`.
  */
-import { Pool } from 'undici';
 import type { ProbeResult } from '../health/health-state.ts';
 import type { Prober, ProbeRequest, ProbeTransportSettings } from '../health/prober.ts';
 import { backendConnection } from './backend-connector.ts';
+import { createGuardedPool } from './guarded-pool.ts';
 import { upstreamErrorCode } from './classify-upstream-error.ts';
 
 const MAX_PROBE_BODY = 64 * 1024;
 
 export function createUndiciProber(address: string, settings: ProbeTransportSettings): Prober {
   const conn = backendConnection(address, settings);
-  const pool = new Pool(address, {
+  const pool = createGuardedPool(address, {
     allowH2: conn.https,
     connect: conn.connect,
     // Few connections: probes are sequential per backend.

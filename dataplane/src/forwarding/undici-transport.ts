@@ -10,16 +10,16 @@
  * SNI to the backend hostname, and every request carries the same constant `servername`.
  */
 import type { Readable } from 'node:stream';
-import { Pool } from 'undici';
 import type { BackendTransport, UpstreamRequest, UpstreamResponse } from '../http/backend-transport.ts';
 import type { HeaderList } from '../http/exchange.ts';
 import { backendConnection } from './backend-connector.ts';
+import { createGuardedPool } from './guarded-pool.ts';
 import { ForwardHandler } from './forward-handler.ts';
 import type { TransportSettings } from './transport-settings.ts';
 
 export function createUndiciTransport(address: string, settings: TransportSettings): BackendTransport {
   const { https, hostname, connect } = backendConnection(address, settings);
-  const pool = new Pool(address, {
+  const pool = createGuardedPool(address, {
     allowH2: https,
     connect,
     headersTimeout: settings.headersTimeoutMs,

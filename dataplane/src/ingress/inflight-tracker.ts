@@ -1,7 +1,11 @@
 /**
  * Counts requests between accept and the handler's settlement, so a listener (or the whole
- * process) can let in-flight requests finish before closing sockets.
+ * process) can let in-flight requests finish before closing sockets. The handler's contract
+ * is to never reject; if it does anyway, that is reported to the crash barrier (never an
+ * unhandled rejection) and the request still counts as finished.
  */
+import { reportInternalError } from '../barrier/internal-error.ts';
+
 export class InflightTracker {
   #count = 0;
   #waiters: Array<() => void> = [];
@@ -13,7 +17,7 @@ export class InflightTracker {
   /** Runs `work` as one in-flight request. */
   track(work: Promise<void>): void {
     this.#count++;
-    work.then(this.#done, this.#done);
+    work.then(this.#done, this.#failed);
   }
 
   /** Resolves when nothing is in flight, or after `timeoutMs`, whichever is first. */
@@ -32,6 +36,11 @@ export class InflightTracker {
       waiters.push(finish);
     });
   }
+
+  readonly #failed = (err: unknown): void => {
+    reportInternalError('exchange_handler', err);
+    this.#done();
+  };
 
   readonly #done = (): void => {
     this.#count--;

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { reportInternalError } from '../barrier/internal-error.ts';
+import { capturedLogger } from '../testing/captured-logger.ts';
+import { startInternalErrorLog } from './internal-error-log.ts';
 import { publishMirror } from '../mirroring/mirror-events.ts';
 import { publishRequestEnd } from '../pipeline/events.ts';
 import { createMetrics } from './metrics.ts';
@@ -21,6 +24,26 @@ describe('data-plane metrics', () => {
       assert.match(text, /spooky_mirror_requests_total\{route="web",mirror="shadow",outcome="ok"\} 1/);
       assert.equal(m.counters().requestsTotal, 1);
     } finally {
+      m.close();
+    }
+  });
+
+  it('count and log crash-barrier reports once each, by where', async () => {
+    const m = createMetrics({ defaultMetrics: false });
+    const { logger, lines } = capturedLogger('info');
+    const stop = startInternalErrorLog(logger);
+    try {
+      reportInternalError('request_body', new Error('boom'), 'req-1');
+      reportInternalError('upstream_pool', new Error('pool'));
+      const text = await m.registry.metrics();
+      assert.match(text, /spooky_internal_errors_total\{where="request_body"\} 1/);
+      assert.match(text, /spooky_internal_errors_total\{where="upstream_pool"\} 1/);
+      const logged = lines.filter((l) => l.msg === 'internal error');
+      assert.equal(logged.length, 2);
+      assert.equal(logged[0]?.['requestId'], 'req-1');
+      assert.equal(logged[0]?.['where'], 'request_body');
+    } finally {
+      stop();
       m.close();
     }
   });

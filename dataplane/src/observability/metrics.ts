@@ -13,10 +13,13 @@
  * - spooky_health_transitions_total{upstream,backend,to}    counter, fed by `spooky:health:transition`
  * - spooky_backend_healthy{upstream,backend}                gauge, 1 while the backend takes traffic
  *                                                           (health/health-monitor.ts), removed when untracked
+ * - spooky_internal_errors_total{where}                     counter, crash-barrier reports
+ *                                                           (barrier/internal-error.ts); 0 in a healthy process
  * plus prom-client's default process metrics (spooky_process_*, spooky_nodejs_*).
  * `upstream` is "none" when no route matched.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { INTERNAL_ERROR_CHANNEL, type InternalErrorEvent } from '../barrier/internal-error.ts';
 import { MIRROR_CHANNEL, type MirrorEvent } from '../mirroring/mirror-events.ts';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { GenerationRef } from '../control/generation-applier.ts';
@@ -109,6 +112,17 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
   };
   subscribe(MIRROR_CHANNEL, onMirror);
 
+  const internalErrors = new Counter({
+    name: 'spooky_internal_errors_total',
+    help: 'Errors contained by the crash barrier (bugs or library defects), by where they happened.',
+    labelNames: ['where'] as const,
+    registers: [registry],
+  });
+  const onInternalError = (message: unknown): void => {
+    internalErrors.inc({ where: (message as InternalErrorEvent).where });
+  };
+  subscribe(INTERNAL_ERROR_CHANNEL, onInternalError);
+
   let requestsTotal = 0;
   let inflightNow = 0;
   const onEnd = (message: unknown): void => {
@@ -146,6 +160,7 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
       unsubscribe('spooky:health:transition', onHealthTransition);
       unsubscribe('spooky:health:membership', onHealthMembership);
       unsubscribe(MIRROR_CHANNEL, onMirror);
+      unsubscribe(INTERNAL_ERROR_CHANNEL, onInternalError);
     },
   };
 }

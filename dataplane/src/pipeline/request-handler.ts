@@ -5,6 +5,7 @@
  * once. Never throws; always finishes the response.
  */
 import type { Logger } from 'pino';
+import { reportInternalError } from '../barrier/internal-error.ts';
 import { ERROR_CODES, type SpookyError, toSpookyError } from '../errors.ts';
 import type { Exchange } from '../http/exchange.ts';
 import { headerValue } from '../http/hop-by-hop.ts';
@@ -60,7 +61,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
 
   function funnel(ctx: RequestContext, err: unknown): void {
     const error: SpookyError = toSpookyError(err);
-    if (error.code === 'internal') log.error({ requestId: ctx.requestId, err: error.cause ?? error }, 'request failed');
+    if (error.code === 'internal') reportInternalError('exchange_handler', error.cause ?? error, ctx.requestId);
     else if (error.source === 'upstream') log.debug({ requestId: ctx.requestId, code: error.code }, 'upstream failure');
     finish(ctx, { status: error.httpStatus, code: error.code }, error.outcome);
   }
@@ -92,9 +93,13 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
       recordOutcome(ctx);
     } catch (err) {
       // Last resort (a bug in the funnel or in recordOutcome's subscribers): never throw.
-      log.error({ requestId, err }, 'request handler failed');
-      const sink = exchange.response;
-      if (!sink.closed) sink.abort('internal');
+      reportInternalError('exchange_handler', err, requestId);
+      try {
+        const sink = exchange.response;
+        if (!sink.closed) sink.abort('internal');
+      } catch (abortErr) {
+        reportInternalError('exchange_handler', abortErr, requestId);
+      }
     }
   };
 }

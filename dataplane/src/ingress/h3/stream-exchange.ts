@@ -12,6 +12,7 @@
 import type { Readable } from 'node:stream';
 import type { IncomingHeaders, ServerHttp3Stream, StreamFlags } from '@currentspace/http3';
 import type { Exchange } from '../../http/exchange.ts';
+import { reportInternalError } from '../../barrier/internal-error.ts';
 import { relayBody } from '../request-body.ts';
 import type { PeerBook } from './library-internals.ts';
 import { isHttp2Adapted } from './library-internals.ts';
@@ -30,6 +31,25 @@ export function createStreamExchange(
   flags: StreamFlags,
   ctx: StreamExchangeContext,
 ): Exchange | null {
+  try {
+    return adaptStream(stream, headers, flags, ctx);
+  } catch (err) {
+    // Crash barrier: this one stream is reset; the connection and the process go on.
+    reportInternalError('ingress_adapter', err);
+    resetQuietly(stream);
+    return null;
+  }
+}
+
+function resetQuietly(stream: ServerHttp3Stream): void {
+  try {
+    if (!stream.destroyed) stream.close(isHttp2Adapted(stream) ? 0x2 : 0x102);
+  } catch (err) {
+    reportInternalError('ingress_adapter', err);
+  }
+}
+
+function adaptStream(stream: ServerHttp3Stream, headers: IncomingHeaders, flags: StreamFlags, ctx: StreamExchangeContext): Exchange | null {
   const http2 = isHttp2Adapted(stream);
   const sink = new StreamResponseSink(stream, ctx.altSvc, http2);
   const controller = new AbortController();

@@ -10,10 +10,22 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Exchange, HeaderList, ResponseSink } from '../../http/exchange.ts';
 import { requestHeadFromHttp1 } from '../h3/request-head.ts';
+import { reportInternalError } from '../../barrier/internal-error.ts';
 import { relayBody } from '../request-body.ts';
 import { waitForDrain } from '../../http/wait-for-drain.ts';
 
 export function createHttp1Exchange(req: IncomingMessage, res: ServerResponse, altSvc: string): Exchange | null {
+  try {
+    return adaptRequest(req, res, altSvc);
+  } catch (err) {
+    // Crash barrier: this one request's connection is dropped; the process goes on.
+    reportInternalError('ingress_adapter', err);
+    res.destroy();
+    return null;
+  }
+}
+
+function adaptRequest(req: IncomingMessage, res: ServerResponse, altSvc: string): Exchange | null {
   const sink = new Http1ResponseSink(res, altSvc);
   const controller = new AbortController();
   const goneBeforeEnd = (): void => {
