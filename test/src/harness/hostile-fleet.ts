@@ -5,7 +5,8 @@
  *  1. the case's own assertion (a clear 4xx or a closed connection) — the case body's job;
  *  2. the data plane is alive afterwards: process not exited, the same serving PID(s) as before
  *     (a supervisor quietly restarting a crashed worker is still a crash), admin `/live` 200,
- *     and no "uncaught exception" log line during the case;
+ *     no "uncaught exception" log line during the case, and no "internal error" line either
+ *     (an error the crash barrier contained is still a bug the hostile input reached);
  *  3. a well-behaved client (HTTP/1.1, HTTP/2, HTTP/3) kept getting 200s: 0 failures, and
  *     it made progress after the case;
  *  4. the serving process's peak RSS stayed under the case's bound.
@@ -183,12 +184,16 @@ export class HostileFleet {
     const servingAfter = exited ? '' : servingPids(pid).join(',');
     const live = exited ? 0 : await fetch(`${dp.admin}/live`, { signal: AbortSignal.timeout(3000) }).then((r) => r.status, () => 0);
     const uncaught = dp.proc.lines.slice(fromLine).filter(isUncaughtLine);
+    // Errors the crash barrier contained: a hostile input must be refused by validation, not
+    // reach a bug; each one is an unexpected error, so the case fails on it.
+    const internal = dp.proc.lines.slice(fromLine).filter((l) => l.msg === 'internal error');
     const alive = !exited && servingAfter === servingBefore && live === 200 && uncaught.length === 0;
     const aliveText = alive ? 'yes' : `no(exited=${exited} serving ${servingBefore}→${servingAfter || '-'} live=${live} uncaught=${uncaught.length})`;
     const bound = opts.rssBoundMB ?? RSS_BOUND_MB;
-    console.log(`hostile ${name}: status=${status} alive=${aliveText} wellBehaved=${counts.ok}/${counts.total} rssMaxMB=${peak.maxMB} (bound ${bound}) maxLatencyMs=${counts.maxLatencyMs}`);
+    console.log(`hostile ${name}: status=${status} alive=${aliveText} wellBehaved=${counts.ok}/${counts.total} rssMaxMB=${peak.maxMB} (bound ${bound}) maxLatencyMs=${counts.maxLatencyMs} internalErrors=${internal.length}`);
     if (failure !== null) throw failure;
     assert.ok(alive, `${name}: the data plane did not survive: ${aliveText}\n${uncaught.map((l) => JSON.stringify(l)).join('\n')}\n${dp.proc.tail(15)}`);
+    assert.deepEqual(internal.map((l) => `${String(l['where'])}: ${JSON.stringify(l['err'])}`), [], `${name}: the crash barrier caught unexpected errors`);
     assert.equal(counts.failed, 0, `${name}: well-behaved requests failed: ${counts.failures.join('; ')}`);
     assert.ok(progressed, `${name}: the well-behaved client stalled after the case: ${JSON.stringify(counts.perProtocol)}`);
     assert.ok(peak.maxMB <= bound, `${name}: serving RSS peaked at ${peak.maxMB} MiB (bound ${bound})`);

@@ -145,7 +145,7 @@ async function h2Cancels(port: number, n: number, bodyBytes: number, maxDelayMs:
   }
   session.destroy();
   assert.equal(stuck, 0, `${stuck} of ${n} cancelled HTTP/2 streams did not close within ${ANSWER_BOUND_MS} ms`);
-  return `${n} cancelled on ${sessions} session(s)`;
+  return `cancelled=${n} sessions=${sessions}`;
 }
 
 async function h3Cancels(port: number, n: number, bodyBytes: number, maxDelayMs: number): Promise<string> {
@@ -177,7 +177,7 @@ async function h3Cancels(port: number, n: number, bodyBytes: number, maxDelayMs:
   }
   await session.close().catch(() => {});
   assert.equal(stuck, 0, `${stuck} of ${n} cancelled HTTP/3 streams did not close within ${ANSWER_BOUND_MS} ms`);
-  return `${n} cancelled on ${sessions} session(s)`;
+  return `cancelled=${n} sessions=${sessions}`;
 }
 
 async function h1EarlyResets(port: number, n: number): Promise<string> {
