@@ -136,7 +136,7 @@ describe('hostile slow and idle clients against a real data plane', () => {
 
   test('200 idle QUIC connections: bounded memory, others served, all closed within the header timeout', async () => {
     await fleet.runCase('quic-200-idle', {}, async () => {
-      const conns = await openIdleQuic(fleet.port, 200, 25);
+      const conns = await openIdleQuic(fleet.port, 200, 10);
       const [closed, refused] = await quicClosedWithin(conns, HEADER_MS + SLACK_MS);
       return `closed=${closed} refused=${refused}`;
     });
