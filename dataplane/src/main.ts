@@ -6,23 +6,35 @@
  *     --cache-dir DIR --admin HOST:PORT [--label k=v]... [--log-level info] \
  *     [--cache-grace-ms 2000] [--cache-max-age 24h]
  *   node dataplane/src/main.ts --config FILE --admin HOST:PORT          (standalone)
+ *   both: [--max-generation-memory-mb 1024] [--no-supervise]
+ *
+ * Process model: this process parses the flags (exit 2 on bad ones) and becomes the
+ * supervisor (bootstrap/supervisor.ts, a node:cluster primary) which runs the serving code
+ * below in a worker process and restarts it when it crashes. `--no-supervise` serves in this
+ * process (debugging). The exit codes are the same either way.
  *
  * Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a startup failure (admin port,
- * standalone config rejected) or a stuck shutdown, 2 on bad flags.
+ * standalone config rejected), a stuck shutdown or a crash loop, 2 on bad flags.
  *
  * Log lines other processes wait on: "data plane started" {admin: "http://HOST:PORT"} once
  * the admin server listens; "generation applied" / "generation rejected" per apply;
  * "health transition" {upstream, backend, from, to, reason} per backend status change;
  * "data plane stopped" before a clean exit; with a control plane also "generation cached" and
- * "disk cache not served" (see cache/).
+ * "disk cache not served" (see cache/), and "crashed while applying a generation" {seq,
+ * digest} at boot when the previous process died mid-apply (cache/apply-journal.ts). Each
+ * line carries the serving process's `pid`; the supervisor's lines say "worker started" /
+ * "worker exited" {workerPid} (bootstrap/supervisor.ts).
  */
+import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { SCHEMA_VERSION } from '@spooky/config';
 import { startAdminServer } from './admin/admin-server.ts';
 import { createServingApplier } from './apply/serving-applier.ts';
 import { parseFlags, type Settings, USAGE } from './bootstrap/flags.ts';
+import { type PrimaryToWorker, runSupervisor, type WorkerToPrimary } from './bootstrap/supervisor.ts';
 import { loadConfigFile } from './bootstrap/load-config-file.ts';
+import { type ApplyJournal, openApplyJournal } from './cache/apply-journal.ts';
 import { withGenerationCache } from './cache/caching-applier.ts';
 import { type ColdStart, startColdStart } from './cache/cold-start.ts';
 import { createGenerationCache } from './cache/generation-cache.ts';
@@ -43,7 +55,8 @@ import { LongLivedState } from './runtime/long-lived-state.ts';
 
 const BUILD = `spooky-dataplane/0.1.0 node/${process.versions.node}`;
 
-async function main(settings: Settings): Promise<void> {
+/** Serves until a signal (or, supervised, the primary's shutdown request). Resolves once serving. */
+async function serve(settings: Settings): Promise<void> {
   const logger = createLogger(settings.logLevel);
   // Crash barrier, last line: everything per request, connection and library object is
   // contained where it happens (barrier/internal-error.ts). An exception that still gets here
@@ -69,7 +82,23 @@ async function main(settings: Settings): Promise<void> {
     logger,
     drainMs: settings.drainTimeoutMs,
   });
-  const applier = createServingApplier({ store, state, listeners, logger, observer: metrics });
+  // The apply journal lives in the cache dir: read a marker a crashed predecessor left behind
+  // before anything is applied (cache/apply-journal.ts).
+  let journal: ApplyJournal | undefined;
+  let crashedOn: ReturnType<typeof openApplyJournal>['crashedOn'] = null;
+  if (settings.mode === 'control-plane') {
+    await mkdir(settings.cacheDir, { recursive: true });
+    ({ journal, crashedOn } = openApplyJournal(settings.cacheDir, logger));
+  }
+  const applier = createServingApplier({
+    store,
+    state,
+    listeners,
+    logger,
+    observer: metrics,
+    maxGenerationBytes: settings.maxGenerationBytes,
+    ...(journal ? { journal } : {}),
+  });
 
   let draining = false;
   let coldStart: ColdStart | null = null;
@@ -93,8 +122,10 @@ async function main(settings: Settings): Promise<void> {
 
   let control: ControlClient | null = null;
   let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
+  /** `forceOnRepeat`: a second OS signal forces the exit; the primary's IPC request never does. */
+  const shutdown = async (signal: string, forceOnRepeat = true): Promise<void> => {
     if (stopping) {
+      if (!forceOnRepeat) return;
       logger.warn({ signal }, 'second signal: exiting without draining');
       process.exit(1);
     }
@@ -123,6 +154,13 @@ async function main(settings: Settings): Promise<void> {
   // A second signal while draining forces the exit (see shutdown).
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  if (cluster.isWorker) {
+    process.on('message', (m: PrimaryToWorker) => {
+      if (m?.kind === 'shutdown') void shutdown(m.signal, false);
+    });
+    // The supervisor is gone (killed): nobody would restart or stop us; drain and exit.
+    process.on('disconnect', () => void shutdown('supervisor gone', false));
+  }
 
   if (settings.mode === 'standalone') {
     const loaded = await loadConfigFile(settings.configFile);
@@ -137,7 +175,11 @@ async function main(settings: Settings): Promise<void> {
 
   // Every generation the control plane delivers and we apply is cached on disk; if the control
   // plane stays silent for the grace period, the cache is served instead (cache/cold-start.ts).
-  await mkdir(settings.cacheDir, { recursive: true });
+  // After a crash mid-apply the cache (the last good generation) is served at once: waiting
+  // would only receive the push that killed the previous process.
+  if (crashedOn !== null) {
+    logger.warn({ seq: crashedOn.seq, digest: crashedOn.digest, startedAt: crashedOn.startedAt }, 'crashed while applying a generation');
+  }
   const cache = createGenerationCache(settings.cacheDir);
   const caching = withGenerationCache(applier, cache, logger);
   control = createControlClient({
@@ -158,7 +200,7 @@ async function main(settings: Settings): Promise<void> {
     applier: caching,
     cache,
     scope: settings.scope,
-    graceMs: settings.cacheGraceMs,
+    graceMs: crashedOn !== null ? 0 : settings.cacheGraceMs,
     maxAgeMs: settings.cacheMaxAgeMs,
     logger,
   });
@@ -169,4 +211,16 @@ if (!flags.ok) {
   process.stderr.write(`spooky-dataplane: ${flags.error}\n${USAGE}\n`);
   process.exit(2);
 }
-await main(flags.settings);
+if (flags.settings.supervise && cluster.isPrimary) {
+  await runSupervisor({
+    argv: process.argv.slice(2),
+    admin: flags.settings.admin,
+    workers: 1,
+    logger: createLogger(flags.settings.logLevel),
+    hardStopMs: flags.settings.drainTimeoutMs + 10_000,
+  });
+} else {
+  await serve(flags.settings);
+  // Supervised: tell the primary we serve, so a later exit counts as a crash, not a startup failure.
+  if (cluster.isWorker) process.send?.({ kind: 'ready' } satisfies WorkerToPrimary);
+}

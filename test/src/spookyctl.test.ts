@@ -99,7 +99,13 @@ describe('spookyctl against a real control plane and data plane', () => {
   });
 
   after(async () => {
-    dp?.proc.child.kill('SIGCONT');
+    if (dp) {
+      try {
+        process.kill(dp.pid, 'SIGCONT');
+      } catch {
+        // exited
+      }
+    }
     await dp?.proc.stop();
     await cp?.proc.stop();
     await origin?.close();
@@ -209,12 +215,13 @@ describe('spookyctl against a real control plane and data plane', () => {
     const five = await pushJson(configFile('e.yaml', 'e'), 'ci: route /e');
     assert.equal(five.seq, 5);
     const node = dp!;
-    node.proc.child.kill('SIGSTOP');
+    // Freeze the serving process (the supervisor's worker), not the supervisor.
+    process.kill(node.pid, 'SIGSTOP');
     try {
       const run = await expectExit(['activate', '5', '--reason', 'nobody home', '--wait', '--timeout', '1s'], 6);
       assert.match(run.stdout, /timed out after \d+\.\ds: 0 node\(s\) serve seq 5, still waiting for dp-ctl/);
     } finally {
-      node.proc.child.kill('SIGCONT');
+      process.kill(node.pid, 'SIGCONT');
     }
     await node.waitForApplied(5);
     await expectExit(['activate', '5', '--reason', 'already there', '--wait', '--timeout', '30s'], 0);

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, describe, it } from 'node:test';
 import { canonicalJson, digest, parseConfig } from '@spooky/config';
+import { CRASHED_CODE, MARKER_FILE, openApplyJournal } from '../cache/apply-journal.ts';
 import type { GenerationRef } from '../control/generation-applier.ts';
 import { ListenerManager } from '../ingress/listener-manager.ts';
 import { GenerationStore } from '../runtime/generation-store.ts';
@@ -8,7 +12,8 @@ import { LongLivedState } from '../runtime/long-lived-state.ts';
 import { capturedLogger } from '../testing/captured-logger.ts';
 import { freeUdpTcpPort } from '../testing/free-port.ts';
 import { makeSelfSignedCert } from '../testing/self-signed-cert.ts';
-import { createServingApplier } from './serving-applier.ts';
+import { OVER_BUDGET_CODE } from './generation-budget.ts';
+import { createServingApplier, type ServingApplierDeps } from './serving-applier.ts';
 
 const cert = makeSelfSignedCert();
 
@@ -26,13 +31,23 @@ function payload(input: Record<string, unknown>): { bytes: Uint8Array; ref: Gene
   return { bytes: Buffer.from(canonicalJson(parsed.config)), ref: { scope: 's', seq: 1, digest: digest(parsed.config) } };
 }
 
-function setup() {
+function setup(extra: Pick<ServingApplierDeps, 'maxGenerationBytes' | 'journal'> = {}) {
   const { logger, lines } = capturedLogger('info');
   const store = new GenerationStore();
   const state = new LongLivedState();
   const listeners = new ListenerManager({ handler: async () => {}, logger });
-  const applier = createServingApplier({ store, state, listeners, logger });
-  return { lines, store, state, listeners, applier };
+  const applier = createServingApplier({ store, state, listeners, logger, ...extra });
+  return { lines, store, state, listeners, applier, logger };
+}
+
+/** configInput with `n` more upstreams of 1000 backends each (no route). */
+function largeInput(port: number, n: number): Record<string, unknown> {
+  const input = configInput(port);
+  const upstream = { ...(input['upstream'] as Record<string, unknown>) };
+  for (let u = 0; u < n; u++) {
+    upstream[`big${u}`] = { backends: Array.from({ length: 1000 }, (_, b) => ({ id: `b${b}`, address: `http://10.${u}.${b >> 8}.${b & 255}:80` })) };
+  }
+  return { ...input, upstream };
 }
 
 describe('serving applier', () => {
@@ -124,4 +139,68 @@ describe('serving applier', () => {
     assert.equal(env.applier.serving()?.ref.seq, 2);
     assert.deepEqual(env.applier.listeners(), [{ address: '127.0.0.1', port }]);
   });
+
+  it('refuses a generation over its memory budget (phase compile, not retryable); the served one stays', async () => {
+    env = setup({ maxGenerationBytes: 3 * 1048576 });
+    const port = await freeUdpTcpPort();
+    const small = payload(configInput(port));
+    assert.deepEqual(await env.applier.apply(small.bytes, small.ref, 'control-plane'), { ok: true });
+    const big = payload(largeInput(port, 2));
+    const r = await env.applier.apply(big.bytes, { ...big.ref, seq: 2 }, 'control-plane');
+    assert.ok(!r.ok);
+    assert.deepEqual([r.phase, r.retryable, r.issues[0]?.code], ['compile', false, OVER_BUDGET_CODE]);
+    assert.match(r.issues[0]?.message ?? '', /estimated [\d.]+ MiB .*2001 backends.*budget is 3 MiB/);
+    assert.deepEqual(env.applier.serving(), { ref: small.ref, source: 'control-plane' });
+    assert.equal(env.state.sizes().transports, 1, 'nothing of the refused generation was created');
+    // Bytes alone over the budget: refused before JSON.parse (the bytes need not even be JSON).
+    const junk = await env.applier.apply(Buffer.alloc(1048576, 0x20), { scope: 's', seq: 3, digest: 'sha256:j' }, 'control-plane');
+    assert.ok(!junk.ok);
+    assert.deepEqual([junk.phase, junk.issues[0]?.code], ['compile', OVER_BUDGET_CODE]);
+    assert.match(junk.issues[0]?.message ?? '', /1048576 payload bytes/);
+  });
+
+  it('marks the apply in the journal while it runs; refuses what a previous process crashed on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spooky-journal-'));
+    dirs.push(dir);
+    const port = await freeUdpTcpPort();
+    const good = payload(configInput(port));
+    const poison = payload({ ...configInput(port), performance: { max_request_headers: 60 } });
+    // A previous process died applying `poison` (seq 7) after it had refused sha256:older.
+    const marker = { scope: 's', seq: 7, digest: poison.ref.digest, refused: ['sha256:older'], startedAt: new Date().toISOString() };
+    writeFileSync(join(dir, MARKER_FILE), JSON.stringify(marker));
+    const { logger } = capturedLogger('info');
+    const opened = openApplyJournal(dir, logger);
+    assert.deepEqual(opened.crashedOn, { scope: 's', seq: 7, digest: poison.ref.digest, startedAt: marker.startedAt });
+    let seenDuringApply: unknown = null;
+    const journal = {
+      ...opened.journal,
+      begin: async (ref: GenerationRef) => {
+        await opened.journal.begin(ref);
+        seenDuringApply = JSON.parse(readFileSync(join(dir, MARKER_FILE), 'utf8'));
+      },
+    };
+    env = setup({ journal });
+    const r = await env.applier.apply(poison.bytes, { ...poison.ref, seq: 7 }, 'control-plane');
+    assert.ok(!r.ok);
+    assert.deepEqual([r.phase, r.retryable, r.issues[0]?.code], ['compile', false, CRASHED_CODE]);
+    assert.match(r.issues[0]?.message ?? '', /crashed while applying generation sha256:[0-9a-f]+ \(seq 7\)/);
+    assert.equal(opened.journal.refusal({ scope: 's', seq: 1, digest: 'sha256:older' })?.code, CRASHED_CODE, 'refusals carry over');
+    assert.equal(seenDuringApply, null, 'a refused generation is never marked');
+    assert.ok(existsSync(join(dir, MARKER_FILE)), 'the old marker stays until an apply ends');
+
+    assert.deepEqual(await env.applier.apply(good.bytes, good.ref, 'disk-cache'), { ok: true });
+    const during = seenDuringApply as Record<string, unknown> | null;
+    assert.equal(during?.['digest'], good.ref.digest);
+    assert.deepEqual(during?.['refused'], ['sha256:older', poison.ref.digest]);
+    assert.equal(existsSync(join(dir, MARKER_FILE)), false, 'removed once the apply ended');
+    const bad = await env.applier.apply(Buffer.from('{nope'), { scope: 's', seq: 8, digest: 'sha256:bad' }, 'control-plane');
+    assert.equal(bad.ok, false);
+    assert.equal(existsSync(join(dir, MARKER_FILE)), false, 'removed after a rejection too');
+    assert.equal(openApplyJournal(dir, logger).crashedOn, null);
+  });
+});
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });

@@ -1,25 +1,32 @@
 /**
  * The GenerationApplier (control/generation-applier.ts) of a serving process:
  *
- *   payload bytes → JSON.parse → parseConfig → compileGeneration → listeners.prepare
- *   → store.swap → state.retain → listeners.commit
+ *   [refused: crashed on before?] → [payload over the memory budget?] → journal.begin
+ *   → JSON.parse → parseConfig → [counts over the memory budget?] → compileGeneration
+ *   → listeners.prepare → store.swap → listeners.commit → state.retain → journal.end
+ *
+ * A generation this node crashed on (apply journal) or over its memory budget
+ * (generation-budget.ts) is rejected non-retryably in phase `compile` before anything of it
+ * is built.
  *
  * All-or-nothing: any failure before the swap leaves the served generation, its listeners and
  * LongLivedState's serving entries as they were, and returns {ok:false, phase, retryable,
- * issues}. (compileGeneration may create transports for new backends; the next retain()
- * collects them.) Apply calls are serialized: one runs at a time, in call order.
+ * issues}. (A compile that fails creates nothing; one that succeeds but whose listeners fail
+ * leaves transport entries for new backends, without pools, which the next retain() drops.) Apply calls are serialized: one runs at a time, in call order.
  *
  * Logs exactly one line per apply: "generation applied" (seq, digest, source, listeners) or
  * "generation rejected" (phase, issues).
  */
 import { type ConfigIssue, parseConfig } from '@spooky/config';
 import type pino from 'pino';
+import type { ApplyJournal } from '../cache/apply-journal.ts';
 import { compileGeneration } from '../compile/compile-generation.ts';
 import type { ApplyPhase, ApplyResult, GenerationApplier, GenerationRef, ServingSource } from '../control/generation-applier.ts';
 import type { ListenerInfo, ListenerManager } from '../ingress/listener-manager.ts';
 import type { ApplyObserver } from '../observability/metrics.ts';
 import type { GenerationStore } from '../runtime/generation-store.ts';
 import type { LongLivedState } from '../runtime/long-lived-state.ts';
+import { countGeneration, overBudget } from './generation-budget.ts';
 
 export interface ServingApplierDeps {
   readonly store: GenerationStore;
@@ -27,6 +34,10 @@ export interface ServingApplierDeps {
   readonly listeners: ListenerManager;
   readonly logger: pino.Logger;
   readonly observer?: ApplyObserver;
+  /** Memory budget of one generation (generation-budget.ts); none when absent. */
+  readonly maxGenerationBytes?: number;
+  /** The "applying" marker (cache/apply-journal.ts); none in standalone mode. */
+  readonly journal?: ApplyJournal;
 }
 
 export interface ServingApplier extends GenerationApplier {
@@ -35,7 +46,8 @@ export interface ServingApplier extends GenerationApplier {
 }
 
 export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
-  const { store, state, listeners, logger, observer } = deps;
+  const { store, state, listeners, logger, observer, journal } = deps;
+  const budget = deps.maxGenerationBytes ?? Number.POSITIVE_INFINITY;
   let serving: { ref: GenerationRef; source: ServingSource } | null = null;
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -54,6 +66,22 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
       logger.info({ scope: ref.scope, seq: ref.seq, digest: ref.digest, source }, 'generation already serving');
       return { ok: true };
     }
+    const crashed = journal?.refusal(ref) ?? null;
+    if (crashed !== null) return reject(ref, source, 'compile', false, [crashed]);
+    // The payload term alone is a lower bound of the estimate: refuse before JSON.parse.
+    const tooBig = overBudget({ payloadBytes: payload.byteLength, upstreams: 0, backends: 0, matchers: 0, activeChecks: 0 }, budget);
+    if (tooBig !== null) return reject(ref, source, 'compile', false, [tooBig]);
+    // From here on a crash (out of memory, a library bug) leaves the marker behind, and the
+    // restarted process refuses this generation instead of dying on it again.
+    await journal?.begin(ref);
+    try {
+      return await parseCompileSwap(payload, ref, source);
+    } finally {
+      await journal?.end();
+    }
+  };
+
+  const parseCompileSwap = async (payload: Uint8Array, ref: GenerationRef, source: ServingSource): Promise<ApplyResult> => {
     let input: unknown;
     try {
       input = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
@@ -62,6 +90,9 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
     }
     const parsed = parseConfig(input);
     if (!parsed.ok) return reject(ref, source, 'parse', false, parsed.issues);
+
+    const over = overBudget(countGeneration(parsed.config, payload.byteLength), budget);
+    if (over !== null) return reject(ref, source, 'compile', false, [over]);
 
     const compiled = compileGeneration(parsed.config, { scope: ref.scope, seq: ref.seq, digest: ref.digest }, state);
     if (!compiled.ok) return reject(ref, source, 'compile', false, compiled.issues);
@@ -72,6 +103,7 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
     store.swap(compiled.generation);
     serving = { ref: { scope: ref.scope, seq: ref.seq, digest: ref.digest }, source };
     listeners.commit(prepared.prepared);
+    // retain() starts new health checkers (probe pools) synchronously, still inside the marker.
     void state.retain(compiled.generation).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'closing retired transports failed'));
     observer?.applied(ref);
     logger.info({ scope: ref.scope, seq: ref.seq, digest: ref.digest, source, listeners: listeners.serving() }, 'generation applied');

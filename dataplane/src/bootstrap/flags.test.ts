@@ -20,7 +20,20 @@ describe('parseFlags', () => {
       drainTimeoutMs: 5000,
       cacheGraceMs: 2000,
       cacheMaxAgeMs: 86_400_000,
+      maxGenerationBytes: 1024 * 1048576,
+      supervise: true,
     });
+  });
+
+  it('reads the generation memory budget and --no-supervise in both modes', () => {
+    const r = parseFlags([...cp, '--max-generation-memory-mb', '64', '--no-supervise']);
+    assert.ok(r.ok);
+    assert.equal(r.settings.maxGenerationBytes, 64 * 1048576);
+    assert.equal(r.settings.supervise, false);
+    const s = parseFlags(['--config', 'x.yaml', '--admin', '127.0.0.1:0', '--max-generation-memory-mb', '1']);
+    assert.ok(s.ok);
+    assert.equal(s.settings.maxGenerationBytes, 1048576);
+    assert.equal(s.settings.supervise, true);
   });
 
   it('reads the cache grace and max age', () => {
@@ -33,7 +46,15 @@ describe('parseFlags', () => {
   it('reads standalone mode', () => {
     const r = parseFlags(['--config', 'x.yaml', '--admin', '[::1]:9901', '--log-level', 'debug']);
     assert.ok(r.ok);
-    assert.deepEqual(r.settings, { mode: 'standalone', configFile: 'x.yaml', admin: { host: '::1', port: 9901 }, logLevel: 'debug', drainTimeoutMs: 5000 });
+    assert.deepEqual(r.settings, {
+      mode: 'standalone',
+      configFile: 'x.yaml',
+      admin: { host: '::1', port: 9901 },
+      logLevel: 'debug',
+      drainTimeoutMs: 5000,
+      maxGenerationBytes: 1024 * 1048576,
+      supervise: true,
+    });
   });
 
   for (const [name, argv, pattern] of [
@@ -47,6 +68,8 @@ describe('parseFlags', () => {
     ['bad log level', [...cp, '--log-level', 'loud'], /--log-level/],
     ['bad cache max age', [...cp, '--cache-max-age', '24'], /--cache-max-age/],
     ['bad cache grace', [...cp, '--cache-grace-ms', '-1'], /--cache-grace-ms/],
+    ['zero memory budget', [...cp, '--max-generation-memory-mb', '0'], /--max-generation-memory-mb: an integer from 1/],
+    ['fractional memory budget', [...cp, '--max-generation-memory-mb', '1.5'], /--max-generation-memory-mb/],
     ['cache flags in standalone mode', ['--config', 'x', '--admin', '127.0.0.1:1', '--cache-max-age', '1h'], /cannot be combined/],
   ] as const) {
     it(`rejects ${name}`, () => {

@@ -7,8 +7,10 @@
  *   [--cache-grace-ms 2000] [--cache-max-age 24h]
  * Standalone mode (no control plane; serves one config file):
  *   --config FILE --admin HOST:PORT [--log-level info] [--drain-timeout-ms 5000]
+ * Both: [--max-generation-memory-mb 1024] [--no-supervise]
  */
 import { parseArgs } from 'node:util';
+import { DEFAULT_MAX_GENERATION_MEMORY_MB } from '../apply/generation-budget.ts';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.ts';
 
 export interface HostPort {
@@ -21,6 +23,10 @@ interface Common {
   readonly logLevel: LogLevel;
   /** How long shutdown lets in-flight requests finish. */
   readonly drainTimeoutMs: number;
+  /** Memory budget of one generation, bytes (`--max-generation-memory-mb`, apply/generation-budget.ts). */
+  readonly maxGenerationBytes: number;
+  /** False with `--no-supervise`: serve in this process, no cluster primary (debugging). */
+  readonly supervise: boolean;
 }
 
 export interface ControlPlaneSettings extends Common {
@@ -48,13 +54,14 @@ export type FlagsResult = { readonly ok: true; readonly settings: Settings } | {
 
 export const USAGE = `usage:
   node dataplane/src/main.ts --control-plane HOST:PORT --node-id ID --scope SCOPE --cache-dir DIR --admin HOST:PORT [--label k=v]... [--log-level LEVEL] [--drain-timeout-ms MS] [--cache-grace-ms MS] [--cache-max-age 24h]
-  node dataplane/src/main.ts --config FILE --admin HOST:PORT [--log-level LEVEL] [--drain-timeout-ms MS]`;
+  node dataplane/src/main.ts --config FILE --admin HOST:PORT [--log-level LEVEL] [--drain-timeout-ms MS]
+both: [--max-generation-memory-mb MB] [--no-supervise]`;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/;
 
 export function parseFlags(argv: readonly string[]): FlagsResult {
-  let values: Record<string, string | string[] | undefined>;
+  let values: Record<string, string | string[] | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -72,6 +79,8 @@ export function parseFlags(argv: readonly string[]): FlagsResult {
         'drain-timeout-ms': { type: 'string' },
         'cache-grace-ms': { type: 'string' },
         'cache-max-age': { type: 'string' },
+        'max-generation-memory-mb': { type: 'string' },
+        'no-supervise': { type: 'boolean' },
       },
     }));
   } catch (err) {
@@ -92,7 +101,17 @@ export function parseFlags(argv: readonly string[]): FlagsResult {
   if (!Number.isInteger(drainTimeoutMs) || drainTimeoutMs < 0 || drainTimeoutMs > 600_000) {
     return fail('--drain-timeout-ms: an integer from 0 to 600000');
   }
-  const common = { admin, logLevel: logLevel as LogLevel, drainTimeoutMs };
+  const budgetMb = Number(str('max-generation-memory-mb') ?? String(DEFAULT_MAX_GENERATION_MEMORY_MB));
+  if (!Number.isInteger(budgetMb) || budgetMb < 1 || budgetMb > 1_048_576) {
+    return fail('--max-generation-memory-mb: an integer from 1 to 1048576');
+  }
+  const common = {
+    admin,
+    logLevel: logLevel as LogLevel,
+    drainTimeoutMs,
+    maxGenerationBytes: budgetMb * 1048576,
+    supervise: values['no-supervise'] !== true,
+  };
 
   const configFile = str('config');
   if (configFile !== undefined) {

@@ -6,6 +6,7 @@
  * HealthMonitor: probes, passive ejection) lives here under upstream + address; retain()
  * reconciles it with the generation. Breaker and EWMA state will live here too.
  */
+import { createHash } from 'node:crypto';
 import type { RoundRobinState } from '../balancing/round-robin.ts';
 import { createRoundRobinState } from '../balancing/round-robin.ts';
 import { createUndiciTransport } from '../forwarding/undici-transport.ts';
@@ -16,15 +17,18 @@ import { HealthMonitor, type HealthMonitorOptions } from '../health/health-monit
 import type { BackendTransport } from '../http/backend-transport.ts';
 import { BackendStats, backendStatsKey } from './backend-stats.ts';
 import type { Generation } from './generation.ts';
+import { LazyTransport, type TransportFactory } from './lazy-transport.ts';
 
-export type TransportFactory = (address: string, settings: TransportSettings) => BackendTransport;
+export type { TransportFactory } from './lazy-transport.ts';
 
 export class LongLivedState {
   readonly #createTransport: TransportFactory;
-  readonly #transports = new Map<string, BackendTransport>();
+  readonly #transports = new Map<string, LazyTransport>();
   readonly #cursors = new Map<string, RoundRobinState>();
   /** Active requests and latency EWMA per backendStatsKey(upstream, address). */
   readonly #stats = new Map<string, BackendStats>();
+  /** settingsKey per settings object, hashed: it holds the CA's PEM text, too long to repeat in every backend's key. */
+  readonly #settingsKeys = new WeakMap<TransportSettings, string>();
   #closed = false;
   /** Health of every backend the served generation names (survives swaps). */
   readonly health: HealthMonitor;
@@ -35,16 +39,32 @@ export class LongLivedState {
     this.health = new HealthMonitor({ createProber: createUndiciProber, ...options?.health });
   }
 
-  /** The transport for a backend, created on first use. Settings are part of the identity. */
+  /**
+   * The transport for a backend, an entry created on first use; its pool is created on its
+   * first request (lazy-transport.ts). Settings are part of the identity. Pass the same
+   * settings object for every backend of a generation: its key is computed once.
+   */
   transport(upstream: string, address: string, settings: TransportSettings): { key: string; transport: BackendTransport } {
     if (this.#closed) throw new Error('LongLivedState is closed');
-    const key = `${upstream}\u0000${address}\u0000${settingsKey(settings)}`;
+    let settingsId = this.#settingsKeys.get(settings);
+    if (settingsId === undefined) {
+      settingsId = createHash('sha256').update(settingsKey(settings)).digest('base64url').slice(0, 22);
+      this.#settingsKeys.set(settings, settingsId);
+    }
+    const key = `${upstream}\u0000${address}\u0000${settingsId}`;
     let transport = this.#transports.get(key);
     if (transport === undefined) {
-      transport = this.#createTransport(address, settings);
+      transport = new LazyTransport(address, settings, this.#createTransport);
       this.#transports.set(key, transport);
     }
     return { key, transport };
+  }
+
+  /** Entry counts (tests, diagnostics): transports, how many of them opened their pool, cursors, stats. */
+  sizes(): { readonly transports: number; readonly pools: number; readonly cursors: number; readonly stats: number } {
+    let pools = 0;
+    for (const t of this.#transports.values()) if (t.created) pools++;
+    return { transports: this.#transports.size, pools, cursors: this.#cursors.size, stats: this.#stats.size };
   }
 
   /** The round-robin cursor of an upstream whose backend list has `signature`. */

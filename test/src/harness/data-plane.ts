@@ -3,6 +3,8 @@
  * attached to a control plane or standalone on a config file, with any extra flags, plus reads
  * of its admin endpoints. Ready once it logged "data plane started" (admin bound); whether a
  * generation is applied yet is the caller's wait (waitForApplied, or a log line).
+ * The process spawned is the supervisor (dataplane/src/bootstrap/supervisor.ts) unless
+ * `--no-supervise` is among the flags; `pid` is the serving process's (from its log line).
  */
 import { join } from 'node:path';
 import { SpawnedProcess } from './spawned-process.ts';
@@ -19,6 +21,8 @@ export type DataPlaneOptions = DataPlaneSource & {
   readonly admin?: string;
   /** Flags appended as given, e.g. `['--cache-grace-ms', '200']`. */
   readonly extra?: readonly string[];
+  /** Extra environment, e.g. `{NODE_OPTIONS: '--max-old-space-size=96'}` (supervisor and worker both get it). */
+  readonly env?: NodeJS.ProcessEnv;
 };
 
 export class DataPlane {
@@ -27,11 +31,14 @@ export class DataPlane {
   readonly admin: string;
   /** The boot id this process announces in its Hello. */
   readonly bootId: string;
+  /** PID of the serving process that started first (the supervisor's worker, or the process itself). */
+  readonly pid: number;
 
-  private constructor(proc: SpawnedProcess, admin: string, bootId: string) {
+  private constructor(proc: SpawnedProcess, admin: string, bootId: string, pid: number) {
     this.proc = proc;
     this.admin = admin;
     this.bootId = bootId;
+    this.pid = pid;
   }
 
   /** Spawns `node dataplane/src/main.ts …` and resolves once its admin server is up. */
@@ -40,9 +47,9 @@ export class DataPlane {
       ? ['--config', opts.config]
       : ['--control-plane', opts.controlPlane, '--node-id', opts.nodeId, '--scope', opts.scope, '--cache-dir', opts.cacheDir];
     const name = 'config' in opts ? 'data-plane' : `data-plane ${opts.nodeId}`;
-    const proc = new SpawnedProcess(name, DATA_PLANE_MAIN, [...source, '--admin', opts.admin ?? '127.0.0.1:0', ...(opts.extra ?? [])]);
+    const proc = new SpawnedProcess(name, DATA_PLANE_MAIN, [...source, '--admin', opts.admin ?? '127.0.0.1:0', ...(opts.extra ?? [])], opts.env);
     const started = await proc.waitForLog((l) => l.msg === 'data plane started');
-    return new DataPlane(proc, String(started['admin']), String(started['bootId']));
+    return new DataPlane(proc, String(started['admin']), String(started['bootId']), Number(started['pid']));
   }
 
   /** Resolves when the data plane logs that it applied generation `seq`. */

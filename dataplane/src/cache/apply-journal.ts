@@ -1,0 +1,146 @@
+/**
+ * The apply journal: an "applying" marker in the cache dir, so a data plane that dies while
+ * applying a generation (out of memory in compile, a crash in a library) does not die again
+ * on the same generation after its restart.
+ *
+ * - `begin(ref)` durably writes `<cache-dir>/applying.json` {scope, seq, digest, refused,
+ *   startedAt} (temp file, fsync, rename, fsync of the directory) before the generation is
+ *   parsed; `end()` removes it once the apply was swapped in or rejected.
+ * - At boot, `openApplyJournal` reads a marker left behind: its digest (plus the digests the
+ *   crashed process itself refused, carried in `refused`) is refused for the life of this
+ *   process: `refusal(ref)` answers the non-retryable issue `generation.crashed_while_applying`.
+ *   The marker stays until this process's first apply ends (a process that dies before that
+ *   leaves it for the next boot); the refusals live in memory and are carried in every later
+ *   marker, so a chain of crashes accumulates them. After an apply ended the marker is gone:
+ *   the next boot refuses nothing (the control plane has marked such a generation `failed`).
+ * - main.ts serves the disk cache (the last good generation) at once when the boot found a
+ *   marker, instead of waiting for a push that would kill it again.
+ *
+ * Marker I/O failures never block an apply: they are logged ("apply marker write failed") and
+ * the apply goes on unprotected.
+ */
+import { readFileSync } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ConfigIssue } from '@spooky/config';
+import type pino from 'pino';
+import type { GenerationRef } from '../control/generation-applier.ts';
+
+export const MARKER_FILE = 'applying.json';
+export const CRASHED_CODE = 'generation.crashed_while_applying';
+/** Refusals carried from marker to marker (oldest dropped first). */
+const MAX_REFUSED = 16;
+
+export interface ApplyJournal {
+  /** The refusal of a generation this node crashed on, or null. */
+  refusal(ref: GenerationRef): ConfigIssue | null;
+  /** Durably marks `ref` as being applied. Never rejects. */
+  begin(ref: GenerationRef): Promise<void>;
+  /** Removes the marker (the apply finished, either way). Never rejects. */
+  end(): Promise<void>;
+}
+
+export interface OpenedJournal {
+  readonly journal: ApplyJournal;
+  /** The generation the previous process died applying, or null when it left no marker. */
+  readonly crashedOn: (GenerationRef & { readonly startedAt: string }) | null;
+}
+
+interface Marker {
+  readonly scope: string;
+  readonly seq: number;
+  readonly digest: string;
+  readonly refused: readonly string[];
+  readonly startedAt: string;
+}
+
+/** Reads (and removes) a marker left by a crashed process; synchronous, once at boot. */
+export function openApplyJournal(dir: string, logger: pino.Logger): OpenedJournal {
+  const log = logger.child({ component: 'apply-journal' });
+  const path = join(dir, MARKER_FILE);
+  const refused = new Map<string, { seq: number }>();
+  let crashedOn: OpenedJournal['crashedOn'] = null;
+  const left = readMarker(path);
+  if (left !== null) {
+    for (const d of left.refused) refused.set(d, { seq: -1 });
+    refused.set(left.digest, { seq: left.seq });
+    crashedOn = { scope: left.scope, seq: left.seq, digest: left.digest, startedAt: left.startedAt };
+  }
+
+  const write = async (text: string): Promise<void> => {
+    const temp = `${path}.tmp-${process.pid}`;
+    const fh = await open(temp, 'w', 0o600);
+    try {
+      await fh.writeFile(text, 'utf8');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(temp, path);
+    await syncDirectory(dir);
+  };
+
+  return {
+    crashedOn,
+    journal: {
+      refusal(ref) {
+        const known = refused.get(ref.digest);
+        if (known === undefined) return null;
+        return {
+          pointer: '',
+          code: CRASHED_CODE,
+          message: `this data plane crashed while applying generation ${ref.digest}${known.seq >= 0 ? ` (seq ${known.seq})` : ''} and restarted; it refuses that generation`,
+        };
+      },
+      async begin(ref) {
+        const marker: Marker = {
+          scope: ref.scope,
+          seq: ref.seq,
+          digest: ref.digest,
+          refused: [...refused.keys()].slice(-MAX_REFUSED),
+          startedAt: new Date().toISOString(),
+        };
+        await write(JSON.stringify(marker)).catch((err: unknown) =>
+          log.warn({ code: (err as NodeJS.ErrnoException).code, err: (err as Error).message }, 'apply marker write failed'),
+        );
+      },
+      async end() {
+        try {
+          await unlink(path);
+          await syncDirectory(dir);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+            log.warn({ code: (err as NodeJS.ErrnoException).code, err: (err as Error).message }, 'apply marker removal failed');
+          }
+        }
+      },
+    },
+  };
+}
+
+function readMarker(path: string): Marker | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+  try {
+    const m = JSON.parse(text) as Partial<Marker>;
+    if (typeof m.digest !== 'string' || typeof m.scope !== 'string' || typeof m.seq !== 'number') return null;
+    const refused = Array.isArray(m.refused) ? m.refused.filter((d): d is string => typeof d === 'string') : [];
+    return { scope: m.scope, seq: m.seq, digest: m.digest, refused, startedAt: typeof m.startedAt === 'string' ? m.startedAt : '' };
+  } catch {
+    // A torn marker cannot happen (atomic rename); anything unreadable names no generation.
+    return null;
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

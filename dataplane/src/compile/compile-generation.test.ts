@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type Config, parseConfig } from '@spooky/config';
+import type { BackendTransport, UpstreamResponse } from '../http/backend-transport.ts';
+import { LongLivedState } from '../runtime/long-lived-state.ts';
+import { compileGeneration } from './compile-generation.ts';
+
+function config(upstreams: number, backends: number): Config {
+  const upstream: Record<string, unknown> = {};
+  for (let u = 0; u < upstreams; u++) {
+    upstream[`u${u}`] = {
+      route: { path_prefix: `/u${u}/`, headers: [{ name: 'x-tenant', exact: `t${u}` }] },
+      backends: Array.from({ length: backends }, (_, b) => ({ id: `b${b}`, address: `http://10.0.${u}.${b + 1}:80` })),
+    };
+  }
+  const parsed = parseConfig({ version: 1, listen: { address: '127.0.0.1', port: 9889, tls: { cert: 'c.pem', key: 'k.pem' } }, upstream });
+  assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.issues));
+  return parsed.config;
+}
+
+/** A LongLivedState whose transports are counted fakes and whose health handles are counted. */
+function countingState() {
+  const counts = { transportsCreated: 0, handles: 0 };
+  const state = new LongLivedState({
+    createTransport: (): BackendTransport => {
+      counts.transportsCreated++;
+      return {
+        protocol: 'h1',
+        forward: () => Promise.resolve({ status: 204, headers: [], stream: () => undefined, resume: () => undefined, abort: () => undefined } as UpstreamResponse),
+        close: async () => undefined,
+      };
+    },
+  });
+  const handle = state.health.handle.bind(state.health);
+  state.health.handle = (upstream, address) => {
+    counts.handles++;
+    return handle(upstream, address);
+  };
+  return { state, counts };
+}
+
+describe('compileGeneration', () => {
+  it('creates nothing in LongLivedState when the route table fails', async () => {
+    const { state, counts } = countingState();
+    const good = config(3, 4);
+    // A regex the validator never saw (Config built by hand) fails compileRouteMatchers.
+    const u2 = good.upstream['u2'];
+    assert.ok(u2?.route);
+    const broken: Config = {
+      ...good,
+      upstream: { ...good.upstream, u2: { ...u2, route: { ...u2.route, headers: [{ name: 'x-tenant', regex: '(' }] } } },
+    };
+    const result = compileGeneration(broken, null, state);
+    assert.ok(!result.ok);
+    assert.equal(result.issues[0]?.code, 'route.matcher.regex_invalid');
+    assert.deepEqual(state.sizes(), { transports: 0, pools: 0, cursors: 0, stats: 0 });
+    assert.equal(counts.handles, 0, 'no health handle was asked for');
+    assert.equal(counts.transportsCreated, 0);
+    await state.close();
+  });
+
+  it('creates a backend pool only on its first request, and a failed CA file creates nothing either', async () => {
+    const { state, counts } = countingState();
+    const result = compileGeneration(config(2, 3), null, state);
+    assert.ok(result.ok);
+    assert.equal(state.sizes().transports, 6);
+    assert.equal(state.sizes().pools, 0, 'compile opened no pool');
+    assert.equal(counts.transportsCreated, 0);
+    const backend = result.generation.upstreams.get('u1')?.backends[0];
+    assert.ok(backend);
+    const response = await backend.transport.forward({ method: 'GET', path: '/', headers: [], body: null, signal: new AbortController().signal });
+    assert.equal(response.status, 204);
+    assert.equal(state.sizes().pools, 1);
+    assert.equal(counts.transportsCreated, 1);
+
+    const other = new LongLivedState();
+    const badCa: Config = { ...config(1, 1), upstream_tls: { verify_certificates: true, ca_file: '/nonexistent/ca.pem' } };
+    const failed = compileGeneration(badCa, null, other);
+    assert.ok(!failed.ok);
+    assert.equal(failed.issues[0]?.code, 'tls.ca_file.unreadable');
+    assert.deepEqual(other.sizes(), { transports: 0, pools: 0, cursors: 0, stats: 0 });
+    await Promise.all([state.close(), other.close()]);
+  });
+});
