@@ -7,6 +7,11 @@ import { createInterface } from 'node:readline';
 
 export type LogLine = Record<string, unknown> & { msg?: string };
 
+/** A log line reporting an uncaught exception or unhandled rejection: never expected in a test. */
+export function isUncaughtLine(line: LogLine): boolean {
+  return typeof line.msg === 'string' && /uncaught exception|unhandled rejection/i.test(line.msg);
+}
+
 interface Waiter {
   readonly match: (line: LogLine) => boolean;
   readonly resolve: (line: LogLine) => void;
@@ -76,19 +81,38 @@ export class SpawnedProcess {
     return [...out, ...this.stderr.slice(-n)].join('\n');
   }
 
-  /** SIGTERM and wait for exit (SIGKILL after the grace period). Returns the exit code. */
+  /**
+   * SIGTERM and wait for exit (SIGKILL after the grace period). Returns the exit code. Throws
+   * when the process logged an uncaught exception (or node printed its crash report), so the
+   * test that stops it fails: an unexpected error must never pass unnoticed.
+   */
   async stop(graceMs = 10_000): Promise<number | null> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) {
+      this.#failOnUncaught();
+      return this.child.exitCode;
+    }
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     const code = await this.exited;
     clearTimeout(timer);
+    this.#failOnUncaught();
     return code;
   }
 
   async kill(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGKILL');
-    await this.exited;
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGKILL');
+      await this.exited;
+    }
+    this.#failOnUncaught();
+  }
+
+  #failOnUncaught(): void {
+    const logged = this.lines.filter(isUncaughtLine).map((l) => JSON.stringify(l));
+    // Without a handler, node reports an uncaught error on stderr and ends it with "Node.js vX.Y.Z".
+    const reported = this.stderr.some((l) => /^Node\.js v\d+\.\d+\.\d+$/.test(l)) ? [this.stderr.slice(-20).join('\n')] : [];
+    if (logged.length + reported.length > 0) {
+      throw new Error(`${this.name} hit an uncaught exception:\n${[...logged, ...reported].join('\n')}`);
+    }
   }
 }
