@@ -18,19 +18,14 @@ import { eventRoutes } from './routes/event-routes.ts';
 import { fleetRoutes } from './routes/fleet-routes.ts';
 import { generationRoutes } from './routes/generation-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
-
-/**
- * Request bodies are validated strictly, like configs: an unknown key is an error, never
- * silently dropped (fastify's default removes it). Type coercion stays on because query
- * strings and path parameters (`?limit=10`, `/generations/3`) arrive as text.
- */
-const strictAjv = { customOptions: { removeAdditional: false, allErrors: true } } as const;
+import { strictValidatorCompiler } from './validators.ts';
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const app: FastifyInstance = deps.logger
-    ? Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: MAX_CONFIG_BYTES, ajv: strictAjv })
-    : Fastify({ logger: false, bodyLimit: MAX_CONFIG_BYTES, ajv: strictAjv });
+    ? Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: MAX_CONFIG_BYTES })
+    : Fastify({ logger: false, bodyLimit: MAX_CONFIG_BYTES });
 
+  app.setValidatorCompiler(strictValidatorCompiler());
   installProblemHandlers(app);
   installGuard(app, deps.auth);
   installIdempotency(app, deps.idempotency, () => deps.clock.now());

@@ -2,11 +2,13 @@
  * The one error mapper: every error a route or hook throws, and every unknown URL, becomes an
  * RFC 9457 application/problem+json body {type, title, status, detail, code, issues?}.
  * `type` is `urn:spooky:problem:<code>`; `code` repeats the stable code for scripts.
- * 5xx details are never sent to the client (they are logged).
+ * 5xx details are never sent to the client (they are logged). At most MAX_RESPONSE_ISSUES
+ * issues are sent (`totalIssues` counts them all when some were left out).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigIssue } from '@spooky/config';
 import { CpError, type CpErrorCode, ERROR_TABLE, isCpError } from '../errors.ts';
+import { capIssues } from './response-bounds.ts';
 
 export interface Problem {
   readonly type: string;
@@ -15,6 +17,7 @@ export interface Problem {
   readonly detail: string;
   readonly code: string;
   readonly issues?: readonly ConfigIssue[];
+  readonly totalIssues?: number;
 }
 
 /** `extensions` add members (RFC 9457 §3.2) but never replace the standard ones. */
@@ -25,7 +28,7 @@ export function problemOf(
   extensions?: Readonly<Record<string, unknown>>,
 ): Problem {
   const { status, title } = ERROR_TABLE[code];
-  return { ...extensions, type: `urn:spooky:problem:${code}`, title, status, detail, code, ...(issues ? { issues } : {}) };
+  return { ...extensions, type: `urn:spooky:problem:${code}`, title, status, detail, code, ...(issues ? capIssues(issues) : {}) };
 }
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
@@ -37,12 +40,11 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
 export function toCpError(err: FastifyError): CpError {
   if (isCpError(err)) return err;
   if (err.validation) {
-    const issues = err.validation.map((v) => ({
-      pointer: `${v.instancePath}${typeof v.params?.['missingProperty'] === 'string' ? `/${v.params['missingProperty']}` : ''}`,
-      code: `request.${v.keyword}`,
-      message: v.message ?? 'invalid',
-    }));
-    return new CpError('invalid_request', `request ${err.validationContext ?? 'input'} is invalid`, { issues });
+    const issues = err.validation.map(validationIssue);
+    const part = err.validationContext ?? 'input';
+    const first = issues[0];
+    const where = first ? ` at ${first.pointer === '' ? '/' : first.pointer}: ${first.message}` : '';
+    return new CpError('invalid_request', `request ${part} is invalid${where}`, { issues });
   }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -56,6 +58,21 @@ export function toCpError(err: FastifyError): CpError {
   if (status === 415) return new CpError('unsupported_media_type', err.message);
   if (status >= 400 && status < 500) return new CpError('invalid_request', err.message);
   return new CpError('internal', 'internal error', { cause: err });
+}
+
+/**
+ * One ajv error as an issue whose pointer names the offending field: the value's own path, or
+ * for a missing / unknown key the key under its object (`/seq`, `/extra`).
+ */
+function validationIssue(v: NonNullable<FastifyError['validation']>[number]): ConfigIssue {
+  const key = v.params?.['missingProperty'] ?? v.params?.['additionalProperty'];
+  const pointer = typeof key === 'string' ? `${v.instancePath}/${escapePointer(key)}` : v.instancePath;
+  const message = v.keyword === 'additionalProperties' ? 'unknown key' : (v.message ?? 'invalid');
+  return { pointer, code: `request.${v.keyword}`, message };
+}
+
+function escapePointer(key: string): string {
+  return key.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
 export function installProblemHandlers(app: FastifyInstance): void {
