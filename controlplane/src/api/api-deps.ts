@@ -6,6 +6,7 @@ import type { EventLog } from '../generations/lifecycle-ports.ts';
 import type { AuditReader, Clock } from '../generations/ports.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { CpMetrics } from '../observability/metrics.ts';
+import type { AuthThrottle } from './auth-throttle.ts';
 import type { Authenticator } from './guard.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 
@@ -17,6 +18,8 @@ export interface ApiDeps {
   readonly events: EventLog;
   readonly idempotency: IdempotencyStore;
   readonly auth: Authenticator;
+  /** Throttle of failed authentications; default DEFAULT_AUTH_LIMITS on the monotonic clock. */
+  readonly authThrottle?: AuthThrottle;
   readonly metrics: CpMetrics;
   readonly clock: Clock;
   /** Readiness: store open and migrated. */

@@ -14,8 +14,10 @@ import { composeControlPlane } from '../compose.ts';
 import type { ActiveService } from '../generations/active-service.ts';
 import type { FleetService } from '../generations/fleet-service.ts';
 import type { LifecycleRecorder } from '../generations/lifecycle-recorder.ts';
+import type { Logger } from '../observability/logger.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { openStore, type SqliteStore } from '../store/open-store.ts';
+import type { AuthThrottle } from './auth-throttle.ts';
 import { buildApi } from './build-api.ts';
 
 export const MINIMAL_YAML = readFileSync(new URL('../../../config/examples/minimal.yaml', import.meta.url), 'utf8');
@@ -33,6 +35,9 @@ export interface ApiKitOptions {
   readonly tokensFile?: string;
   readonly eventRetention?: number;
   readonly sseHeartbeatMs?: number;
+  readonly authThrottle?: AuthThrottle;
+  /** Logger of the API (default: logging off). */
+  readonly logger?: Logger;
 }
 
 export interface ApiKit {
@@ -62,6 +67,8 @@ export function startApiKit(options: ApiKitOptions = {}): ApiKit {
     metrics: createMetrics({ defaults: false }),
     ready: () => store.isReady(),
     ...(options.sseHeartbeatMs === undefined ? {} : { sseHeartbeatMs: options.sseHeartbeatMs }),
+    ...(options.authThrottle ? { authThrottle: options.authThrottle } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   return {
     app,

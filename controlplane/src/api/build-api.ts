@@ -1,12 +1,13 @@
 /**
  * The REST API as a fastify instance, not listening: main.ts calls listen, tests call inject().
  * Hooks are installed before the route plugins so every route inherits them: the guard
- * (auth, scope, reason), Idempotency-Key handling of mutating routes, the request metrics,
+ * (auth with failure throttling, scope, reason), Idempotency-Key handling of mutating routes, the request metrics,
  * and the one problem+json error mapper.
  */
 import { MAX_CONFIG_BYTES } from '@spooky/config';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiDeps } from './api-deps.ts';
+import { AuthThrottle } from './auth-throttle.ts';
 import { installGuard } from './guard.ts';
 import { installIdempotency } from './idempotency.ts';
 import { installProblemHandlers } from './problem.ts';
@@ -27,7 +28,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   app.setValidatorCompiler(strictValidatorCompiler());
   installProblemHandlers(app);
-  installGuard(app, deps.auth);
+  installGuard(app, deps.auth, { throttle: deps.authThrottle ?? new AuthThrottle(), metrics: deps.metrics });
   installIdempotency(app, deps.idempotency, () => deps.clock.now());
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

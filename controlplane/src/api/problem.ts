@@ -2,7 +2,8 @@
  * The one error mapper: every error a route or hook throws, and every unknown URL, becomes an
  * RFC 9457 application/problem+json body {type, title, status, detail, code, issues?}.
  * `type` is `urn:spooky:problem:<code>`; `code` repeats the stable code for scripts.
- * 5xx details are never sent to the client (they are logged). At most MAX_RESPONSE_ISSUES
+ * 5xx details are never sent to the client (they are logged), except 503's, which say what is
+ * unavailable and when to retry (Retry-After). At most MAX_RESPONSE_ISSUES
  * issues are sent (`totalIssues` counts them all when some were left out).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -78,9 +79,11 @@ function escapePointer(key: string): string {
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const mapped = toCpError(err);
-    if (mapped.status >= 500) request.log.error({ err }, 'request failed');
-    const detail = mapped.status >= 500 ? 'internal error' : mapped.message;
-    return sendProblem(reply, problemOf(mapped.code, detail, mapped.issues, mapped.status >= 500 ? undefined : mapped.extensions));
+    const exposed = mapped.status < 500 || mapped.status === 503;
+    if (!exposed) request.log.error({ err }, 'request failed');
+    const detail = exposed ? mapped.message : 'internal error';
+    if (mapped.retryAfterSeconds !== undefined) reply.header('retry-after', String(mapped.retryAfterSeconds));
+    return sendProblem(reply, problemOf(mapped.code, detail, mapped.issues, exposed ? mapped.extensions : undefined));
   });
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) =>
     sendProblem(reply, problemOf('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`)),
