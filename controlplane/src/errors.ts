@@ -29,6 +29,7 @@ export const ERROR_TABLE = {
   token_exists: { status: 409, title: 'A token with this name exists' },
   too_many_requests: { status: 429, title: 'Too many failed authentications' },
   not_ready: { status: 503, title: 'Not ready' },
+  store_unavailable: { status: 503, title: 'Store unavailable (writes refused)' },
   internal: { status: 500, title: 'Internal error' },
   settings_invalid: { status: 500, title: 'Invalid settings' },
   tokens_invalid: { status: 500, title: 'Invalid tokens file' },
@@ -67,4 +68,13 @@ export class CpError extends Error {
 
 export function isCpError(err: unknown): err is CpError {
   return err instanceof CpError;
+}
+
+/** True for the errors (or causes) by which SQLite reports a damaged database file. */
+export function isCorruptionError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')) return true;
+  }
+  return false;
 }

@@ -22,8 +22,13 @@ export interface ApiDeps {
   readonly authThrottle?: AuthThrottle;
   readonly metrics: CpMetrics;
   readonly clock: Clock;
-  /** Readiness: store open and migrated. */
-  readonly ready: () => boolean;
+  /**
+   * Readiness: store open, migrated and intact. Not ok → /readyz 503 with the reason and every
+   * mutating route 503 store_unavailable (reads are still tried).
+   */
+  readonly storeHealth: () => { readonly ok: true } | { readonly ok: false; readonly reason: string };
+  /** Told when a statement of a request reported a damaged file (the store flips to not ok). */
+  readonly onStoreCorruption?: (err: unknown) => void;
   /** Omitted → fastify logging off (tests). */
   readonly logger?: Logger;
   /** SSE heartbeat comment period on GET /v1/events; default 15 000 ms. */

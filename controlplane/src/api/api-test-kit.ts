@@ -38,6 +38,8 @@ export interface ApiKitOptions {
   readonly authThrottle?: AuthThrottle;
   /** Logger of the API (default: logging off). */
   readonly logger?: Logger;
+  /** Directory of the database (reused across kits; the caller removes it). Default: a new temp dir, removed by close. */
+  readonly dir?: string;
 }
 
 export interface ApiKit {
@@ -52,7 +54,7 @@ export interface ApiKit {
 }
 
 export function startApiKit(options: ApiKitOptions = {}): ApiKit {
-  const dir = mkdtempSync(join(tmpdir(), 'spooky-api-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'spooky-api-'));
   const store = openStore(join(dir, 'cp.db'), options.eventRetention === undefined ? {} : { eventRetention: options.eventRetention });
   const now = options.now ?? (() => new Date());
   const clock = { now };
@@ -65,7 +67,8 @@ export function startApiKit(options: ApiKitOptions = {}): ApiKit {
     ...core.api,
     auth,
     metrics: createMetrics({ defaults: false }),
-    ready: () => store.isReady(),
+    storeHealth: () => store.health(),
+    onStoreCorruption: (err) => store.markCorrupt((err as Error).message),
     ...(options.sseHeartbeatMs === undefined ? {} : { sseHeartbeatMs: options.sseHeartbeatMs }),
     ...(options.authThrottle ? { authThrottle: options.authThrottle } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
@@ -80,7 +83,7 @@ export function startApiKit(options: ApiKitOptions = {}): ApiKit {
     close: async () => {
       await app.close();
       store.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

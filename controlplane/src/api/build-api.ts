@@ -6,6 +6,7 @@
  */
 import { MAX_CONFIG_BYTES } from '@spooky/config';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { CpError } from '../errors.ts';
 import type { ApiDeps } from './api-deps.ts';
 import { AuthThrottle } from './auth-throttle.ts';
 import { installGuard } from './guard.ts';
@@ -27,8 +28,14 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     : Fastify({ logger: false, bodyLimit: MAX_CONFIG_BYTES });
 
   app.setValidatorCompiler(strictValidatorCompiler());
-  installProblemHandlers(app);
+  installProblemHandlers(app, deps.onStoreCorruption);
   installGuard(app, deps.auth, { throttle: deps.authThrottle ?? new AuthThrottle(), metrics: deps.metrics });
+  // After the guard (callers learn nothing before authenticating): a damaged store takes no writes.
+  app.addHook('onRequest', async (request) => {
+    if (!request.routeOptions.config.mutating) return;
+    const health = deps.storeHealth();
+    if (!health.ok) throw new CpError('store_unavailable', `writes are refused: ${health.reason}`);
+  });
   installIdempotency(app, deps.idempotency, () => deps.clock.now());
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

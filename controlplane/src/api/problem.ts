@@ -8,7 +8,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigIssue } from '@spooky/config';
-import { CpError, type CpErrorCode, ERROR_TABLE, isCpError } from '../errors.ts';
+import { CpError, type CpErrorCode, ERROR_TABLE, isCorruptionError, isCpError } from '../errors.ts';
 import { capIssues } from './response-bounds.ts';
 
 export interface Problem {
@@ -76,9 +76,18 @@ function escapePointer(key: string): string {
   return key.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
-export function installProblemHandlers(app: FastifyInstance): void {
+/**
+ * `onCorruption` is told of an error by which SQLite reported a damaged file; the request is
+ * answered 503 store_unavailable rather than 500.
+ */
+export function installProblemHandlers(app: FastifyInstance, onCorruption?: (err: unknown) => void): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const mapped = toCpError(err);
+    const corrupt = isCorruptionError(err);
+    if (corrupt) {
+      request.log.error({ err }, 'store reported corruption: writes refused from now on');
+      onCorruption?.(err);
+    }
+    const mapped = corrupt ? new CpError('store_unavailable', 'the database file is damaged') : toCpError(err);
     const exposed = mapped.status < 500 || mapped.status === 503;
     if (!exposed) request.log.error({ err }, 'request failed');
     const detail = exposed ? mapped.message : 'internal error';
