@@ -29,6 +29,7 @@ export const ERROR_TABLE = {
   token_exists: { status: 409, title: 'A token with this name exists' },
   too_many_requests: { status: 429, title: 'Too many failed authentications' },
   not_ready: { status: 503, title: 'Not ready' },
+  too_many_subscribers: { status: 503, title: 'Too many event streams' },
   store_unavailable: { status: 503, title: 'Store unavailable (writes refused)' },
   internal: { status: 500, title: 'Internal error' },
   settings_invalid: { status: 500, title: 'Invalid settings' },

@@ -45,6 +45,7 @@ async function main(): Promise<void> {
       auth,
       metrics,
       storeHealth: () => store.health(),
+      sseMaxSubscribers: settings.sseMaxSubscribers,
       onStoreCorruption: (err) => {
         if (store.markCorrupt(`database reported corruption: ${(err as Error).message}`)) {
           logger.error({ db: settings.dbPath }, 'store is damaged: /readyz answers 503, mutations 503 from now on');

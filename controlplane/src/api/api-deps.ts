@@ -33,4 +33,6 @@ export interface ApiDeps {
   readonly logger?: Logger;
   /** SSE heartbeat comment period on GET /v1/events; default 15 000 ms. */
   readonly sseHeartbeatMs?: number;
+  /** Event streams open at once; default SSE_MAX_SUBSCRIBERS (1000). */
+  readonly sseMaxSubscribers?: number;
 }

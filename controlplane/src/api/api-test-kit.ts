@@ -36,6 +36,7 @@ export interface ApiKitOptions {
   readonly eventRetention?: number;
   readonly sseHeartbeatMs?: number;
   readonly authThrottle?: AuthThrottle;
+  readonly sseMaxSubscribers?: number;
   /** Logger of the API (default: logging off). */
   readonly logger?: Logger;
   /** Directory of the database (reused across kits; the caller removes it). Default: a new temp dir, removed by close. */
@@ -71,6 +72,7 @@ export function startApiKit(options: ApiKitOptions = {}): ApiKit {
     onStoreCorruption: (err) => store.markCorrupt((err as Error).message),
     ...(options.sseHeartbeatMs === undefined ? {} : { sseHeartbeatMs: options.sseHeartbeatMs }),
     ...(options.authThrottle ? { authThrottle: options.authThrottle } : {}),
+    ...(options.sseMaxSubscribers === undefined ? {} : { sseMaxSubscribers: options.sseMaxSubscribers }),
     ...(options.logger ? { logger: options.logger } : {}),
   });
   return {
