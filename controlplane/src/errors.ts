@@ -27,7 +27,10 @@ export const ERROR_TABLE = {
   idempotency_in_progress: { status: 409, title: 'A request with this Idempotency-Key is still in progress' },
   cursor_expired: { status: 410, title: 'Event cursor is older than the retained events' },
   token_exists: { status: 409, title: 'A token with this name exists' },
+  too_many_requests: { status: 429, title: 'Too many failed authentications' },
   not_ready: { status: 503, title: 'Not ready' },
+  too_many_subscribers: { status: 503, title: 'Too many event streams' },
+  store_unavailable: { status: 503, title: 'Store unavailable (writes refused)' },
   internal: { status: 500, title: 'Internal error' },
   settings_invalid: { status: 500, title: 'Invalid settings' },
   tokens_invalid: { status: 500, title: 'Invalid tokens file' },
@@ -41,11 +44,18 @@ export class CpError extends Error {
   readonly issues: readonly ConfigIssue[] | undefined;
   /** Extra problem members for scripts (e.g. `nodes` of schema_unsupported); never secrets. */
   readonly extensions: Readonly<Record<string, unknown>> | undefined;
+  /** Sent as the Retry-After header (seconds) of a 429 or 503. */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(
     code: CpErrorCode,
     detail: string,
-    options?: { issues?: readonly ConfigIssue[]; extensions?: Readonly<Record<string, unknown>>; cause?: unknown },
+    options?: {
+      issues?: readonly ConfigIssue[];
+      extensions?: Readonly<Record<string, unknown>>;
+      cause?: unknown;
+      retryAfterSeconds?: number;
+    },
   ) {
     super(detail, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CpError';
@@ -53,9 +63,19 @@ export class CpError extends Error {
     this.status = ERROR_TABLE[code].status;
     this.issues = options?.issues;
     this.extensions = options?.extensions;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 
 export function isCpError(err: unknown): err is CpError {
   return err instanceof CpError;
+}
+
+/** True for the errors (or causes) by which SQLite reports a damaged database file. */
+export function isCorruptionError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')) return true;
+  }
+  return false;
 }

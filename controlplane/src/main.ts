@@ -2,7 +2,8 @@
 /**
  * Control-plane process: composition root. Opens the store, builds the use cases, starts the
  * REST API and the gRPC distribution server, logs one "control plane ready" line with both
- * addresses. SIGTERM/SIGINT: distribution shutdown (GoAway), close fastify, close the DB,
+ * addresses (a store that fails its integrity check is logged and served degraded: reads
+ * only, /readyz 503). SIGTERM/SIGINT: distribution shutdown (GoAway), close fastify, close the DB,
  * exit 0. Any startup failure: one line on stderr, exit 1.
  */
 import type { FastifyInstance } from 'fastify';
@@ -24,6 +25,13 @@ async function main(): Promise<void> {
       logger.error({ code: isCpError(err) ? err.code : undefined, detail: (err as Error).message }, 'tokens file reload failed; previous tokens stay in force'),
   });
   const store = openStore(settings.dbPath);
+  const health = store.health();
+  if (!health.ok) {
+    logger.error(
+      { db: settings.dbPath, reason: health.reason },
+      'store is damaged: /readyz answers 503, mutations 503; restore the database from a backup',
+    );
+  }
   let api: FastifyInstance | undefined;
   let distribution: ReturnType<typeof createDistributionServer> | undefined;
   try {
@@ -36,7 +44,13 @@ async function main(): Promise<void> {
       ...core.api,
       auth,
       metrics,
-      ready: () => store.isReady(),
+      storeHealth: () => store.health(),
+      sseMaxSubscribers: settings.sseMaxSubscribers,
+      onStoreCorruption: (err) => {
+        if (store.markCorrupt(`database reported corruption: ${(err as Error).message}`)) {
+          logger.error({ db: settings.dbPath }, 'store is damaged: /readyz answers 503, mutations 503 from now on');
+        }
+      },
       logger: logger.child({ component: 'api' }),
     });
     distribution = createDistributionServer({

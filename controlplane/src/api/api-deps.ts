@@ -6,6 +6,7 @@ import type { EventLog } from '../generations/lifecycle-ports.ts';
 import type { AuditReader, Clock } from '../generations/ports.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { CpMetrics } from '../observability/metrics.ts';
+import type { AuthThrottle } from './auth-throttle.ts';
 import type { Authenticator } from './guard.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 
@@ -17,12 +18,21 @@ export interface ApiDeps {
   readonly events: EventLog;
   readonly idempotency: IdempotencyStore;
   readonly auth: Authenticator;
+  /** Throttle of failed authentications; default DEFAULT_AUTH_LIMITS on the monotonic clock. */
+  readonly authThrottle?: AuthThrottle;
   readonly metrics: CpMetrics;
   readonly clock: Clock;
-  /** Readiness: store open and migrated. */
-  readonly ready: () => boolean;
+  /**
+   * Readiness: store open, migrated and intact. Not ok → /readyz 503 with the reason and every
+   * mutating route 503 store_unavailable (reads are still tried).
+   */
+  readonly storeHealth: () => { readonly ok: true } | { readonly ok: false; readonly reason: string };
+  /** Told when a statement of a request reported a damaged file (the store flips to not ok). */
+  readonly onStoreCorruption?: (err: unknown) => void;
   /** Omitted → fastify logging off (tests). */
   readonly logger?: Logger;
   /** SSE heartbeat comment period on GET /v1/events; default 15 000 ms. */
   readonly sseHeartbeatMs?: number;
+  /** Event streams open at once; default SSE_MAX_SUBSCRIBERS (1000). */
+  readonly sseMaxSubscribers?: number;
 }

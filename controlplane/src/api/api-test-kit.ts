@@ -14,8 +14,10 @@ import { composeControlPlane } from '../compose.ts';
 import type { ActiveService } from '../generations/active-service.ts';
 import type { FleetService } from '../generations/fleet-service.ts';
 import type { LifecycleRecorder } from '../generations/lifecycle-recorder.ts';
+import type { Logger } from '../observability/logger.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { openStore, type SqliteStore } from '../store/open-store.ts';
+import type { AuthThrottle } from './auth-throttle.ts';
 import { buildApi } from './build-api.ts';
 
 export const MINIMAL_YAML = readFileSync(new URL('../../../config/examples/minimal.yaml', import.meta.url), 'utf8');
@@ -33,6 +35,12 @@ export interface ApiKitOptions {
   readonly tokensFile?: string;
   readonly eventRetention?: number;
   readonly sseHeartbeatMs?: number;
+  readonly authThrottle?: AuthThrottle;
+  readonly sseMaxSubscribers?: number;
+  /** Logger of the API (default: logging off). */
+  readonly logger?: Logger;
+  /** Directory of the database (reused across kits; the caller removes it). Default: a new temp dir, removed by close. */
+  readonly dir?: string;
 }
 
 export interface ApiKit {
@@ -47,7 +55,7 @@ export interface ApiKit {
 }
 
 export function startApiKit(options: ApiKitOptions = {}): ApiKit {
-  const dir = mkdtempSync(join(tmpdir(), 'spooky-api-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'spooky-api-'));
   const store = openStore(join(dir, 'cp.db'), options.eventRetention === undefined ? {} : { eventRetention: options.eventRetention });
   const now = options.now ?? (() => new Date());
   const clock = { now };
@@ -60,8 +68,12 @@ export function startApiKit(options: ApiKitOptions = {}): ApiKit {
     ...core.api,
     auth,
     metrics: createMetrics({ defaults: false }),
-    ready: () => store.isReady(),
+    storeHealth: () => store.health(),
+    onStoreCorruption: (err) => store.markCorrupt((err as Error).message),
     ...(options.sseHeartbeatMs === undefined ? {} : { sseHeartbeatMs: options.sseHeartbeatMs }),
+    ...(options.authThrottle ? { authThrottle: options.authThrottle } : {}),
+    ...(options.sseMaxSubscribers === undefined ? {} : { sseMaxSubscribers: options.sseMaxSubscribers }),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   return {
     app,
@@ -73,7 +85,7 @@ export function startApiKit(options: ApiKitOptions = {}): ApiKit {
     close: async () => {
       await app.close();
       store.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

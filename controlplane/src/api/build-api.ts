@@ -1,12 +1,14 @@
 /**
  * The REST API as a fastify instance, not listening: main.ts calls listen, tests call inject().
  * Hooks are installed before the route plugins so every route inherits them: the guard
- * (auth, scope, reason), Idempotency-Key handling of mutating routes, the request metrics,
+ * (auth with failure throttling, scope, reason), Idempotency-Key handling of mutating routes, the request metrics,
  * and the one problem+json error mapper.
  */
 import { MAX_CONFIG_BYTES } from '@spooky/config';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { CpError } from '../errors.ts';
 import type { ApiDeps } from './api-deps.ts';
+import { AuthThrottle } from './auth-throttle.ts';
 import { installGuard } from './guard.ts';
 import { installIdempotency } from './idempotency.ts';
 import { installProblemHandlers } from './problem.ts';
@@ -18,21 +20,22 @@ import { eventRoutes } from './routes/event-routes.ts';
 import { fleetRoutes } from './routes/fleet-routes.ts';
 import { generationRoutes } from './routes/generation-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
-
-/**
- * Request bodies are validated strictly, like configs: an unknown key is an error, never
- * silently dropped (fastify's default removes it). Type coercion stays on because query
- * strings and path parameters (`?limit=10`, `/generations/3`) arrive as text.
- */
-const strictAjv = { customOptions: { removeAdditional: false, allErrors: true } } as const;
+import { strictValidatorCompiler } from './validators.ts';
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const app: FastifyInstance = deps.logger
-    ? Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: MAX_CONFIG_BYTES, ajv: strictAjv })
-    : Fastify({ logger: false, bodyLimit: MAX_CONFIG_BYTES, ajv: strictAjv });
+    ? Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: MAX_CONFIG_BYTES })
+    : Fastify({ logger: false, bodyLimit: MAX_CONFIG_BYTES });
 
-  installProblemHandlers(app);
-  installGuard(app, deps.auth);
+  app.setValidatorCompiler(strictValidatorCompiler());
+  installProblemHandlers(app, deps.onStoreCorruption);
+  installGuard(app, deps.auth, { throttle: deps.authThrottle ?? new AuthThrottle(), metrics: deps.metrics });
+  // After the guard (callers learn nothing before authenticating): a damaged store takes no writes.
+  app.addHook('onRequest', async (request) => {
+    if (!request.routeOptions.config.mutating) return;
+    const health = deps.storeHealth();
+    if (!health.ok) throw new CpError('store_unavailable', `writes are refused: ${health.reason}`);
+  });
   installIdempotency(app, deps.idempotency, () => deps.clock.now());
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -21,6 +21,17 @@ describe('TokenAuthenticator', () => {
     assert.equal(auth.authenticate(undefined), null);
   });
 
+  it('says why a header failed, with a fingerprint that is no prefix of the token or its hash', () => {
+    assert.deepEqual(auth.check(undefined), { ok: false, reason: 'missing' });
+    assert.deepEqual(auth.check('Basic s3cret'), { ok: false, reason: 'malformed' });
+    const unknown = auth.check('Bearer wrong');
+    assert.equal(unknown.ok, false);
+    assert.equal(!unknown.ok && unknown.reason, 'unknown');
+    const fingerprint = (!unknown.ok && unknown.fingerprint) || '';
+    assert.match(fingerprint, /^[0-9a-f]{12}$/);
+    assert.ok(!hashToken('wrong').startsWith(fingerprint) && !'wrong'.startsWith(fingerprint));
+  });
+
   it('admin implies every permission', () => {
     const ops = auth.authenticate('Bearer root');
     const ci = auth.authenticate('Bearer s3cret');

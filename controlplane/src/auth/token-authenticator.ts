@@ -29,6 +29,19 @@ export interface TokenAuthenticatorOptions {
   readonly onReloadError?: (err: unknown) => void;
 }
 
+export type AuthFailureReason = 'missing' | 'malformed' | 'unknown' | 'expired';
+
+export type AuthCheck =
+  | { readonly ok: true; readonly principal: Principal }
+  | {
+      readonly ok: false;
+      readonly reason: AuthFailureReason;
+      /** The entry's name when the token is known (expired). */
+      readonly tokenName?: string;
+      /** tokenFingerprint of the presented token, when one was presented. */
+      readonly fingerprint?: string;
+    };
+
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
 /** Scope pattern: a scope name whose characters may include `*`. */
 export const SCOPE_PATTERN_SYNTAX = /^[a-z0-9*][a-z0-9*-]{0,62}$/;
@@ -60,18 +73,27 @@ export class TokenAuthenticator {
 
   /** The principal for an `Authorization` header value, or null (missing, malformed, unknown, expired). */
   authenticate(authorization: string | undefined): Principal | null {
+    const result = this.check(authorization);
+    return result.ok ? result.principal : null;
+  }
+
+  /** Like authenticate, saying why a header failed (for throttling, metrics and logs). */
+  check(authorization: string | undefined): AuthCheck {
     this.#reloadIfChanged();
-    if (!authorization) return null;
+    if (!authorization) return { ok: false, reason: 'missing' };
     const match = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization);
-    if (!match?.[1]) return null;
+    if (!match?.[1]) return { ok: false, reason: 'malformed' };
     const presented = createHash('sha256').update(match[1]).digest();
     let found: TokenEntry | null = null;
     for (const entry of this.#entries) {
       if (timingSafeEqual(presented, entry.hash) && found === null) found = entry;
     }
-    if (found === null) return null;
-    if (found.expiresAtMs !== null && this.#now() >= found.expiresAtMs) return null;
-    return found.principal;
+    const fingerprint = tokenFingerprint(match[1]);
+    if (found === null) return { ok: false, reason: 'unknown', fingerprint };
+    if (found.expiresAtMs !== null && this.#now() >= found.expiresAtMs) {
+      return { ok: false, reason: 'expired', tokenName: found.principal.name, fingerprint };
+    }
+    return { ok: true, principal: found.principal };
   }
 
   #reloadIfChanged(): void {
@@ -123,6 +145,15 @@ function fileStamp(path: string): string {
   } catch {
     return '';
   }
+}
+
+/**
+ * A short tag of a presented token for logs, so repeated attempts with one token can be told
+ * apart: 12 hex digits of a domain-separated sha256, neither a prefix of the token nor of the
+ * hash stored in the tokens file.
+ */
+export function tokenFingerprint(token: string): string {
+  return createHash('sha256').update('spooky-log-fingerprint\0').update(token).digest('hex').slice(0, 12);
 }
 
 /** The hex sha256 to put in a tokens file for `token`. */

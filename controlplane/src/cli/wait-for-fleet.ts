@@ -8,6 +8,7 @@ import type { ApiClient } from './api-client.ts';
 import { formatIssue } from './cli-error.ts';
 import { EXIT } from './exit-codes.ts';
 import { type FleetNode, type FleetVerdict, fleetVerdict, type NodeRejection } from './fleet-verdict.ts';
+import { listNodes } from './list-nodes.ts';
 import { type CommandResult, shortDigest } from './output.ts';
 
 export const POLL_INTERVAL_MS = 250;
@@ -29,9 +30,9 @@ export async function waitForFleet(api: ApiClient, target: WaitTarget, timeoutMs
   for (;;) {
     const [status, nodes] = await Promise.all([
       api.call<StatusBody>('GET', `/v1/scopes/${scope}/status`),
-      api.call<{ items: FleetNode[] }>('GET', `/v1/nodes?scope=${scope}`),
+      listNodes<FleetNode>(api, target.scope),
     ]);
-    const verdict = fleetVerdict(target, status.body.active?.seq ?? null, nodes.body.items ?? []);
+    const verdict = fleetVerdict(target, status.body.active?.seq ?? null, nodes);
     const elapsedMs = Date.now() - started;
     if (verdict.kind !== 'pending') return finished(target, verdict, elapsedMs);
     if (Date.now() >= deadline) {

@@ -33,8 +33,17 @@ export function fromWireSource(source: ServingSource): NodeServingSource {
   }
 }
 
+/** Issues kept from one NACK, and the length kept of each of their strings. */
+export const MAX_NACK_ISSUES = 100;
+export const MAX_NACK_ISSUE_TEXT = 1024;
+
+/**
+ * A NACK's issues as stored and shown by the node views: a data plane (or whatever speaks on
+ * the gRPC port) decides their number and length, so both are capped here, at the boundary.
+ */
 export function fromWireIssues(issues: readonly WireIssue[]): ConfigIssue[] {
-  return issues.map((i) => ({ pointer: i.pointer, code: i.code, message: i.message }));
+  const cut = (text: string): string => (text.length > MAX_NACK_ISSUE_TEXT ? `${text.slice(0, MAX_NACK_ISSUE_TEXT)}…` : text);
+  return issues.slice(0, MAX_NACK_ISSUES).map((i) => ({ pointer: cut(i.pointer), code: cut(i.code), message: cut(i.message) }));
 }
 
 /** Two refs name the same generation content when their digests match (seq may differ only by dedupe). */

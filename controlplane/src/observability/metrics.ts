@@ -10,6 +10,8 @@ export interface CpMetrics {
   readonly httpDuration: Histogram<'method' | 'route'>;
   readonly generationsCreated: Counter<'scope' | 'deduplicated'>;
   readonly activeMoves: Counter<'scope' | 'kind'>;
+  readonly authFailures: Counter<'reason'>;
+  readonly authThrottled: Counter<'by'>;
 }
 
 export function createMetrics(options: { defaults?: boolean } = {}): CpMetrics {
@@ -40,6 +42,18 @@ export function createMetrics(options: { defaults?: boolean } = {}): CpMetrics {
       name: 'spooky_cp_active_moves_total',
       help: 'Active pointer moves by kind (activate, rollback)',
       labelNames: ['scope', 'kind'] as const,
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'spooky_cp_auth_failures_total',
+      help: 'Failed REST authentications by reason (missing, malformed, unknown, expired), throttled ones included',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    authThrottled: new Counter({
+      name: 'spooky_cp_auth_throttled_total',
+      help: 'Failed authentications answered 429, by the exhausted bucket (address, token, global)',
+      labelNames: ['by'] as const,
       registers: [registry],
     }),
   };

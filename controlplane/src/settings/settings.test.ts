@@ -12,7 +12,10 @@ describe('parseSettings', () => {
       tokensFile: 't.json',
       logLevel: 'info',
       reportIntervalMs: 10_000,
+      sseMaxSubscribers: 1000,
     });
+    assert.equal(parseSettings(['--db', 'x', '--http', 'h:0', '--grpc', 'h:0', '--tokens', 't', '--sse-max-subscribers', '5'], {}).sseMaxSubscribers, 5);
+    assert.throws(() => parseSettings(['--db', 'x', '--http', 'h:0', '--grpc', 'h:0', '--tokens', 't', '--sse-max-subscribers', '0'], {}), { code: 'settings_invalid' });
   });
 
   it('fails with settings_invalid on missing or malformed values', () => {

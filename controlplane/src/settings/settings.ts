@@ -3,6 +3,7 @@
  *   --db PATH (SPOOKY_CP_DB)  --http HOST:PORT (SPOOKY_CP_HTTP)  --grpc HOST:PORT (SPOOKY_CP_GRPC)
  *   --tokens FILE (SPOOKY_CP_TOKENS)  --log-level LEVEL (SPOOKY_CP_LOG_LEVEL, default info)
  *   --report-interval-ms N (SPOOKY_CP_REPORT_INTERVAL_MS, default 10000): how often data planes report
+ *   --sse-max-subscribers N (SPOOKY_CP_SSE_MAX_SUBSCRIBERS, default 1000): GET /v1/events streams open at once
  * Port 0 = any free port. Pure: throws settings_invalid with a one-line message.
  */
 import { parseArgs } from 'node:util';
@@ -21,12 +22,13 @@ export interface Settings {
   readonly logLevel: string;
   /** Report interval asked of data planes; three missed reports make a node stale. */
   readonly reportIntervalMs: number;
+  readonly sseMaxSubscribers: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export const USAGE =
-  'usage: main.ts --db PATH --http HOST:PORT --grpc HOST:PORT --tokens FILE [--log-level info] [--report-interval-ms 10000]';
+  'usage: main.ts --db PATH --http HOST:PORT --grpc HOST:PORT --tokens FILE [--log-level info] [--report-interval-ms 10000] [--sse-max-subscribers 1000]';
 
 export function parseSettings(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Settings {
   let values: Record<string, string | boolean | undefined>;
@@ -40,6 +42,7 @@ export function parseSettings(argv: readonly string[], env: Readonly<Record<stri
         tokens: { type: 'string' },
         'log-level': { type: 'string' },
         'report-interval-ms': { type: 'string' },
+        'sse-max-subscribers': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -65,8 +68,14 @@ export function parseSettings(argv: readonly string[], env: Readonly<Record<stri
   if (!/^\d+$/.test(reportText) || reportIntervalMs < 100 || reportIntervalMs > 3_600_000) {
     throw new CpError('settings_invalid', '--report-interval-ms must be an integer from 100 to 3600000');
   }
+  const sseText = pick('sse-max-subscribers', 'SPOOKY_CP_SSE_MAX_SUBSCRIBERS') ?? '1000';
+  const sseMaxSubscribers = Number(sseText);
+  if (!/^\d+$/.test(sseText) || sseMaxSubscribers < 1 || sseMaxSubscribers > 100_000) {
+    throw new CpError('settings_invalid', '--sse-max-subscribers must be an integer from 1 to 100000');
+  }
   return {
     reportIntervalMs,
+    sseMaxSubscribers,
     dbPath: required('db', 'SPOOKY_CP_DB'),
     http: parseHostPort('http', required('http', 'SPOOKY_CP_HTTP')),
     grpc: parseHostPort('grpc', required('grpc', 'SPOOKY_CP_GRPC')),

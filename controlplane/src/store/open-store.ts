@@ -2,10 +2,13 @@
  * Opens (creating if needed) the control plane's SQLite database: WAL journal, foreign keys
  * on, a busy timeout so a second reader/writer waits instead of failing, then runs pending
  * migrations. One process is the writer; better-sqlite3 is synchronous, so every use case
- * transaction runs to completion without interleaving inside this process.
+ * transaction runs to completion without interleaving inside this process. A file that fails
+ * its integrity check (store-integrity.ts) is opened without migrating (nothing is written to
+ * it) and reports health() not ok.
  */
 import Database from 'better-sqlite3';
 import { migrate } from './migrate.ts';
+import { quickCheck, type StoreHealth } from './store-integrity.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import { SqliteAuditLog } from './sqlite-audit-log.ts';
 import { SqliteEventLog } from './sqlite-event-log.ts';
@@ -26,8 +29,12 @@ export interface SqliteStore {
   readonly idempotency: SqliteIdempotencyStore;
   /** Migration versions applied by this open (empty when the schema was already current). */
   readonly appliedMigrations: readonly number[];
-  /** True while the database is open and migrated (readiness). */
+  /** True while the database is open, migrated and intact (readiness). */
   isReady(): boolean;
+  /** Intact, or why not (quick_check at open, or corruption reported since). */
+  health(): StoreHealth;
+  /** Records that a statement reported corruption; true the first time (log it then). */
+  markCorrupt(reason: string): boolean;
   close(): void;
 }
 
@@ -45,7 +52,8 @@ export function openStore(path: string, options: OpenStoreOptions = {}): SqliteS
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
-    const appliedMigrations = migrate(db, MIGRATIONS, options.now ?? (() => new Date()));
+    let health = quickCheck(db);
+    const appliedMigrations = health.ok ? migrate(db, MIGRATIONS, options.now ?? (() => new Date())) : [];
     return {
       db,
       generations: new SqliteGenerationRepo(db),
@@ -56,7 +64,13 @@ export function openStore(path: string, options: OpenStoreOptions = {}): SqliteS
       events: new SqliteEventLog(db, options.eventRetention === undefined ? {} : { retain: options.eventRetention }),
       idempotency: new SqliteIdempotencyStore(db),
       appliedMigrations,
-      isReady: () => db.open,
+      isReady: () => db.open && health.ok,
+      health: () => (db.open ? health : { ok: false, reason: 'store is closed' }),
+      markCorrupt: (reason) => {
+        if (!health.ok) return false;
+        health = { ok: false, reason };
+        return true;
+      },
       close: () => {
         if (db.open) db.close();
       },

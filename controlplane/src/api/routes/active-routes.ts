@@ -3,7 +3,8 @@
  * POST rollback (If-Match optional; to previous | lkg | seq). Both moves accept `force: true`
  * to activate a generation marked failed. Responses: {active, target, moved, changes} with the
  * new ETag; `changes` = the field-level diff from the previously active generation to the
- * target (what a dry run would change), [] when the target was active already.
+ * target (what a dry run would change), [] when the target was active already; at most
+ * MAX_RESPONSE_CHANGES of them, with `truncated` and `totalChanges`.
  */
 import type { FastifyInstance } from 'fastify';
 import { CpError } from '../../errors.ts';
@@ -11,6 +12,7 @@ import type { MoveResult } from '../../generations/active-service.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { actorOf } from '../guard.ts';
 import { ifMatchVersion } from '../if-match.ts';
+import { capChanges } from '../response-bounds.ts';
 import { activeEtag, activeView } from '../views.ts';
 
 const activateBody = {
@@ -80,7 +82,7 @@ function moveBody(result: MoveResult, lkgSeq: number | null, dryRun: boolean) {
     active: activeView(result.active, lkgSeq),
     target: result.target,
     moved: result.moved,
-    changes: result.changes,
+    ...capChanges(result.changes),
     ...(dryRun ? { dryRun: true } : {}),
   };
 }

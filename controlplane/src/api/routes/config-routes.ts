@@ -2,6 +2,7 @@
  * POST /v1/scopes/:scope/validate and POST /v1/scopes/:scope/generations. Config bodies are
  * taken as raw text (JSON, or YAML with Content-Type application/yaml) and handed to
  * parseConfigText, so syntax errors come back as issues with the config's own wording.
+ * `validate` returns at most MAX_RESPONSE_CHANGES changes (`truncated`, `totalChanges`).
  * Registered in its own encapsulated context: the raw-text parsers apply only here.
  */
 import type { ConfigFormat } from '@spooky/config';
@@ -9,6 +10,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CpError } from '../../errors.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { actorOf } from '../guard.ts';
+import { capChanges, capIssues } from '../response-bounds.ts';
 import { generationLocation, generationView } from '../views.ts';
 
 const JSON_TYPES = ['application/json'];
@@ -23,7 +25,17 @@ export async function configRoutes(app: FastifyInstance, deps: ApiDeps): Promise
   app.post<{ Params: { scope: string } }>(
     '/v1/scopes/:scope/validate',
     { config: { permission: 'config:read' } },
-    async (request) => deps.generations.validate(request.params.scope, submission(request)),
+    async (request) => {
+      const { diff, issues, ...result } = deps.generations.validate(request.params.scope, submission(request));
+      const capped = diff === null ? null : capChanges(diff);
+      return {
+        ...result,
+        ...capIssues(issues),
+        diff: capped?.changes ?? null,
+        truncated: capped?.truncated ?? false,
+        totalChanges: capped?.totalChanges ?? null,
+      };
+    },
   );
 
   app.post<{ Params: { scope: string } }>(

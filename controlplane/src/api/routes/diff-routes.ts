@@ -1,6 +1,6 @@
 /**
  * Diffs between generations of a scope (read-only, config:read):
- *   GET  /v1/scopes/:scope/diff?from=<seq|active>&to=<seq|active>   → {from, to, changes}
+ *   GET  /v1/scopes/:scope/diff?from=<seq|active>&to=<seq|active>   → {from, to, changes, truncated, totalChanges}
  *   POST /v1/scopes/:scope/diff/behaviour {from, to, requests[≤1000]} → {from, to, results}
  * `from` defaults to `active`. A side is `{seq, digest}`, or null when it names `active` and
  * nothing is active yet (then it counts as an empty config: every entity is added, no request
@@ -10,6 +10,7 @@ import { MAX_BEHAVIOUR_REQUESTS, type ProbeRequest } from '@spooky/config';
 import type { FastifyInstance } from 'fastify';
 import type { GenerationSelector } from '../../generations/generation-diff.ts';
 import type { ApiDeps } from '../api-deps.ts';
+import { capChanges } from '../response-bounds.ts';
 
 const selector = { anyOf: [{ type: 'string', enum: ['active'] }, { type: 'integer', minimum: 1 }] } as const;
 
@@ -49,7 +50,8 @@ export async function diffRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
     { config: { permission: 'config:read' }, schema: { querystring: diffQuery } },
     async (request) => {
       const { from = 'active', to } = request.query;
-      return deps.generations.diff(request.params.scope, from, to);
+      const { changes, ...sides } = deps.generations.diff(request.params.scope, from, to);
+      return { ...sides, ...capChanges(changes) };
     },
   );
 

@@ -7,7 +7,9 @@
  * → 410 cursor_expired (resynchronize from the REST views, then reconnect without it).
  * `follow=false` replays and closes (scripts, tests). A `: heartbeat` comment every 15 s keeps
  * proxies from timing the stream out. All checks happen before the response is hijacked, so
- * errors are still problem+json.
+ * errors are still problem+json. At most --sse-max-subscribers streams are open at once (one
+ * more → 503 too_many_subscribers + Retry-After); events are serialised once and fanned out
+ * (event-fanout.ts); a stream whose socket stops draining is disconnected.
  */
 import type { FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
@@ -15,9 +17,15 @@ import { canAccessScope } from '../../auth/permissions.ts';
 import { CpError } from '../../errors.ts';
 import type { CpEvent } from '../../generations/lifecycle-ports.ts';
 import type { ApiDeps } from '../api-deps.ts';
+import { EventFanout, type Subscriber, sseFrame } from '../event-fanout.ts';
 import { assertScopeAccess, assertScopeName } from '../guard.ts';
 
 export const SSE_HEARTBEAT_MS = 15_000;
+/** Streams open at once by default (--sse-max-subscribers); one more → 503 + Retry-After. */
+export const SSE_MAX_SUBSCRIBERS = 1000;
+/** Bytes queued on a stream's socket past which it is disconnected (it resumes by Last-Event-ID). */
+export const SSE_MAX_BUFFERED_BYTES = 1024 * 1024;
+const SSE_RETRY_AFTER_SECONDS = 5;
 const BATCH = 500;
 
 const eventsQuery = {
@@ -27,6 +35,8 @@ const eventsQuery = {
 } as const;
 
 export async function eventRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const maxSubscribers = deps.sseMaxSubscribers ?? SSE_MAX_SUBSCRIBERS;
+  const fanout = new EventFanout(deps.events, { maxBufferedBytes: SSE_MAX_BUFFERED_BYTES });
   const open = new Set<ServerResponse>();
   // Open streams would keep server.close() waiting forever: end them first.
   app.addHook('preClose', async () => {
@@ -44,11 +54,16 @@ export async function eventRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
         assertScopeName(scope);
         assertScopeAccess(principal, scope);
       }
-      let cursor = startCursor(request.headers['last-event-id'], deps);
+      const start = startCursor(request.headers['last-event-id'], deps);
+      if (open.size >= maxSubscribers) {
+        throw new CpError('too_many_subscribers', `${open.size} event streams are open (at most ${maxSubscribers})`, {
+          retryAfterSeconds: SSE_RETRY_AFTER_SECONDS,
+        });
+      }
       const visible = (e: CpEvent): boolean => e.scope !== null && canAccessScope(principal, e.scope);
-
       reply.hijack();
       const raw = reply.raw;
+      open.add(raw);
       raw.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache, no-transform',
@@ -56,37 +71,64 @@ export async function eventRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
         'x-accel-buffering': 'no',
       });
       raw.write(': connected\nretry: 2000\n\n');
-
-      const flush = (): void => {
-        if (raw.writableEnded) return;
-        for (;;) {
-          const batch = deps.events.after(cursor, scope, BATCH);
-          const text = batch.filter(visible).map(frame).join('');
-          if (text !== '') raw.write(text);
-          const last = batch[batch.length - 1];
-          if (last) cursor = last.id;
-          if (batch.length < BATCH) return;
-        }
+      const subscriber: Subscriber = {
+        cursor: start,
+        scope,
+        accepts: visible,
+        write: (frame) => {
+          if (!raw.writableEnded && !raw.destroyed) raw.write(frame);
+          return raw.writableLength;
+        },
+        drop: () => raw.destroy(),
       };
-      flush();
+      let heartbeat: NodeJS.Timeout | undefined;
+      raw.on('close', () => {
+        clearInterval(heartbeat);
+        fanout.remove(subscriber);
+        open.delete(raw);
+      });
+      if (!(await replay(raw, subscriber, deps))) return reply;
       if (request.query.follow === false) {
         raw.end();
         return reply;
       }
-      open.add(raw);
-      const unsubscribe = deps.events.onAppended(flush);
-      const heartbeat = setInterval(() => {
+      fanout.add(subscriber);
+      heartbeat = setInterval(() => {
         if (!raw.writableEnded) raw.write(': heartbeat\n\n');
       }, deps.sseHeartbeatMs ?? SSE_HEARTBEAT_MS);
       heartbeat.unref();
-      raw.on('close', () => {
-        clearInterval(heartbeat);
-        unsubscribe();
-        open.delete(raw);
-      });
       return reply;
     },
   );
+}
+
+/**
+ * Writes the retained events after the subscriber's cursor, waiting for the socket to drain
+ * between batches past the buffer bound. Returns false when the stream closed meanwhile. The
+ * last (short) batch and joining the fan-out happen in one synchronous step, so no event
+ * falls between replay and live delivery.
+ */
+async function replay(raw: ServerResponse, subscriber: Subscriber, deps: ApiDeps): Promise<boolean> {
+  for (;;) {
+    if (raw.destroyed || raw.writableEnded) return false;
+    const batch = deps.events.after(subscriber.cursor, subscriber.scope, BATCH);
+    const text = batch.filter(subscriber.accepts).map(sseFrame).join('');
+    if (text !== '') raw.write(text);
+    const last = batch[batch.length - 1];
+    if (last) subscriber.cursor = last.id;
+    if (batch.length < BATCH) return true;
+    if (raw.writableLength > SSE_MAX_BUFFERED_BYTES) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          raw.off('drain', done);
+          raw.off('close', done);
+          resolve();
+        };
+        raw.once('drain', done);
+        raw.once('close', done);
+      });
+    }
+  }
 }
 
 /** Where to start reading: after Last-Event-ID, or after the newest event (live only). */
@@ -102,9 +144,4 @@ function startCursor(header: string | string[] | undefined, deps: ApiDeps): numb
     });
   }
   return cursor;
-}
-
-function frame(event: CpEvent): string {
-  const data = JSON.stringify({ id: event.id, type: event.type, scope: event.scope, at: event.at, data: event.data });
-  return `id: ${event.id}\nevent: ${event.type}\ndata: ${data}\n\n`;
 }

@@ -3,6 +3,7 @@ import { type CliContext, scopePath } from '../cli-context.ts';
 import { formatIssue } from '../cli-error.ts';
 import { EXIT } from '../exit-codes.ts';
 import type { FleetNode } from '../fleet-verdict.ts';
+import { listNodes } from '../list-nodes.ts';
 import { type CommandResult, shortDigest } from '../output.ts';
 
 interface StatusBody {
@@ -36,8 +37,8 @@ export async function statusCommand(ctx: CliContext): Promise<CommandResult> {
 type NodeBody = FleetNode & { readonly source?: string; readonly lastSeenAt?: string };
 
 export async function nodesCommand(ctx: CliContext): Promise<CommandResult> {
-  const { body } = await ctx.api.call<{ items: NodeBody[] }>('GET', `/v1/nodes?scope=${encodeURIComponent(ctx.globals.scope)}`);
-  const items = body.items ?? [];
+  const items = await listNodes<NodeBody>(ctx.api, ctx.globals.scope);
+  const body = { items };
   if (items.length === 0) return { exitCode: EXIT.ok, data: body, lines: [`no nodes in scope ${ctx.globals.scope}`] };
   const lines: string[] = [];
   for (const node of items) {
