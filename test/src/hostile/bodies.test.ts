@@ -6,7 +6,9 @@
  *    and on HTTP/3 (this used to kill the process);
  *  - POSTs reset within ~1 ms of their headers (HTTP/1.1: the socket destroyed; HTTP/2 and
  *    HTTP/3: the stream reset), repeated;
- *  - a 413 followed at once by the client disconnecting, repeated.
+ *  - a 413 followed at once by the client disconnecting, repeated;
+ *  - uploads that stall after part of their body (client_body_idle_timeout_ms is 1 s here)
+ *    → 408 on HTTP/1.1, HTTP/2 and HTTP/3, within the bound.
  * The cancelled ones have no answer to check: what counts is that each ends within a bound and
  * the process and the other clients are unaffected.
  */
@@ -244,6 +246,35 @@ describe('hostile request bodies against a real data plane', () => {
       }
       assert.deepEqual([...statuses.keys()], [413], `answers: ${JSON.stringify([...statuses])}`);
       return `413x${statuses.get(413)}`;
+    });
+  });
+
+  test('uploads that stall after part of their body → 408 within client_body_idle_timeout_ms, on every protocol', async () => {
+    await fleet.runCase('stalled-upload', {}, async () => {
+      const port = fleet.port;
+      const started = performance.now();
+      const conn = await rawTls(port);
+      conn.write(`POST /sink/stall HTTP/1.1\r\nHost: localhost:${port}\r\nContent-Length: 100000\r\n\r\n`);
+      conn.write(CHUNK.subarray(0, 1000));
+      await conn.waitUntil(() => conn.statuses().length > 0, ANSWER_BOUND_MS);
+      conn.destroy();
+      const h1 = conn.statuses()[0] ?? 0;
+
+      const session = h2session(port);
+      const req = session.request({ ':method': 'POST', ':path': '/sink/stall', ':authority': `localhost:${port}`, 'content-length': '100000' }, { endStream: false });
+      req.write(CHUNK.subarray(0, 1000));
+      const h2 = await outcomeOf(req, (h) => Number(h[':status']));
+      session.destroy();
+
+      const h3session: Http3ClientSession = await connectH3(port);
+      const stream = await h3session.requestAsync({ ':method': 'POST', ':scheme': 'https', ':path': '/sink/stall', ':authority': `localhost:${port}`, 'content-length': '100000' }, { endStream: false });
+      stream.write(CHUNK.subarray(0, 1000));
+      const h3 = await outcomeOf(stream, (h) => Number(h[':status']));
+      await h3session.close().catch(() => undefined);
+      const elapsed = performance.now() - started;
+      assert.deepEqual({ h1, h2, h3 }, { h1: 408, h2: { status: 408 }, h3: { status: 408 } });
+      assert.ok(elapsed < 3 * 1100 + 2000, `three stalls took ${Math.round(elapsed)} ms`);
+      return `408x3 in ${Math.round(elapsed)} ms`;
     });
   });
 
