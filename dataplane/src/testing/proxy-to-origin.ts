@@ -6,6 +6,7 @@
 import { parseConfig } from '@spooky/config';
 import pino from 'pino';
 import { compileGeneration } from '../compile/compile-generation.ts';
+import type { InflightTracker } from '../ingress/inflight-tracker.ts';
 import { createRequestHandler } from '../pipeline/request-handler.ts';
 import { GenerationStore } from '../runtime/generation-store.ts';
 import { LongLivedState } from '../runtime/long-lived-state.ts';
@@ -15,6 +16,8 @@ import { openTestListener } from './test-listener.ts';
 export interface ProxyToOrigin {
   readonly port: number;
   readonly origin: RecordingOrigin;
+  /** The listener's in-flight requests (wait on `idle(ms)` before reading what the origin saw). */
+  readonly inflight: InflightTracker;
   close(): Promise<void>;
 }
 
@@ -49,6 +52,7 @@ async function openProxy(origin: RecordingOrigin, performance: Record<string, un
   return {
     port,
     origin,
+    inflight: listener.inflight,
     async close() {
       await listener.close(0);
       await state.close();
