@@ -28,6 +28,8 @@ interface CodeEntry {
 export const ERROR_CODES = {
   bad_path: { httpStatus: 400, source: 'client', retry: 'never', outcome: 'rejected:bad_path' },
   bad_method: { httpStatus: 400, source: 'client', retry: 'never', outcome: 'rejected:bad_method' },
+  method_not_allowed: { httpStatus: 405, source: 'client', retry: 'never', outcome: 'rejected:method_not_allowed' },
+  bad_host: { httpStatus: 400, source: 'client', retry: 'never', outcome: 'rejected:bad_host' },
   bad_header: { httpStatus: 400, source: 'client', retry: 'never', outcome: 'rejected:bad_header' },
   authority_mismatch: { httpStatus: 400, source: 'client', retry: 'never', outcome: 'rejected:authority_mismatch' },
   bad_content_length: { httpStatus: 400, source: 'client', retry: 'never', outcome: 'rejected:bad_content_length' },

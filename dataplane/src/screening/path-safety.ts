@@ -1,8 +1,16 @@
 /**
  * Pure path sanity for request targets. Refuses anything two components could read
- * differently: no leading `/`, `//`, backslashes, control characters, `.`/`..` segments
- * (also when percent-encoded), encoded `/` or `\`, malformed or double percent-encoding,
- * invalid UTF-8 after decoding. Only the path is checked; the query is the origin's business.
+ * differently, so the path an origin resolves is the path routing saw:
+ *   - no leading `/`, `//` (empty segment), backslash, `#`, control or non-ASCII characters;
+ *   - `.`/`..` segments, also percent-encoded (`%2e`), also hidden behind a `;` path
+ *     parameter (`..;/`, `.;x/`, `%2e%2e%3b/`: servlet containers strip `;…` before
+ *     resolving dot segments), and segments that are only a parameter (`/;x/`);
+ *   - encoded `/` or `\`, encoded control characters, malformed percent-encoding;
+ *   - double encoding: a decoded `%` followed by two hex digits (`%252e`, `%25%32%65`);
+ *   - invalid UTF-8 after decoding (overlong `%c0%ae`, surrogates, truncated sequences);
+ *   - non-ASCII text whose NFKC form (what Unicode-normalising origins compare) contains a
+ *     separator or a dot segment (fullwidth `．．`, `／`).
+ * Only the path is checked; the query is the origin's business.
  */
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -14,44 +22,91 @@ function hex(c: number): number {
   return -1;
 }
 
+/** Problem with one segment's decoded text, or null. `last`: the segment ends the path. */
+function segmentProblem(segment: string, last: boolean): string | null {
+  if (segment === '') return last ? null : 'empty segment';
+  const semi = segment.indexOf(';');
+  const name = semi === -1 ? segment : segment.slice(0, semi);
+  if (name === '.' || name === '..') return 'dot segment';
+  if (name === '') return 'parameter-only segment';
+  return null;
+}
+
 /** null when `target`'s path is acceptable, else a short reason (for debug logs only). */
 export function pathProblem(target: string): string | null {
   if (target.charCodeAt(0) !== 0x2f) return 'must start with /';
   const q = target.indexOf('?');
   const path = q === -1 ? target : target.slice(0, q);
   const bytes: number[] = [];
-  let segmentStart = 0;
+  let nonAscii = false;
+  // Decoded text of the current segment; only its structure matters, so it is capped.
   let segment = '';
-  for (let i = 0; i < path.length; i++) {
+  for (let i = 1; i < path.length; i++) {
     let c = path.charCodeAt(i);
     if (c < 0x21 || c === 0x7f || c === 0x5c || c === 0x23) return 'forbidden character';
     if (c > 0x7e) return 'non-ascii character';
+    if (c === 0x2f) {
+      const problem = segmentProblem(segment, false);
+      if (problem !== null) return problem;
+      segment = '';
+      bytes.push(c);
+      continue;
+    }
     if (c === 0x25) {
-      const v = hex(path.charCodeAt(i + 1)) * 16 + hex(path.charCodeAt(i + 2));
-      if (hex(path.charCodeAt(i + 1)) < 0 || hex(path.charCodeAt(i + 2)) < 0) return 'malformed percent-encoding';
-      if (v === 0x2f || v === 0x5c) return 'encoded separator';
-      if (v === 0x25 && hex(path.charCodeAt(i + 3)) >= 0 && hex(path.charCodeAt(i + 4)) >= 0) return 'double encoding';
-      if (v < 0x20 || v === 0x7f) return 'encoded control character';
-      c = v;
+      const hi = hex(path.charCodeAt(i + 1));
+      const lo = hex(path.charCodeAt(i + 2));
+      if (hi < 0 || lo < 0) return 'malformed percent-encoding';
+      c = hi * 16 + lo;
+      if (c === 0x2f || c === 0x5c) return 'encoded separator';
+      if (c < 0x20 || c === 0x7f) return 'encoded control character';
+      if (c > 0x7f) nonAscii = true;
       i += 2;
     }
-    if (c === 0x2f) {
-      if (i > 0 && (segment === '.' || segment === '..')) return 'dot segment';
-      if (i > 0 && i === segmentStart) return 'empty segment';
-      segment = '';
-      segmentStart = i + 1;
-    } else if (segment.length < 3) {
-      segment += String.fromCharCode(c);
-    }
+    // Three decoded characters decide whether the name before `;` is empty, `.` or `..`.
+    if (segment.length < 3) segment += String.fromCharCode(c);
     bytes.push(c);
   }
-  if (segment === '.' || segment === '..') return 'dot segment';
-  if (path.indexOf('%') !== -1) {
+  const problem = segmentProblem(segment, true);
+  if (problem !== null) return problem;
+  for (let k = 0; k + 2 < bytes.length; k++) {
+    if (bytes[k] === 0x25 && hex(bytes[k + 1] as number) >= 0 && hex(bytes[k + 2] as number) >= 0) return 'double encoding';
+  }
+  if (nonAscii) {
+    let text: string;
     try {
-      decoder.decode(Uint8Array.from(bytes));
+      text = decoder.decode(Uint8Array.from(bytes));
     } catch {
       return 'invalid utf-8';
     }
+    return unicodeProblem(text);
+  }
+  return null;
+}
+
+function count(text: string, ch: string): number {
+  let n = 0;
+  for (let i = text.indexOf(ch); i !== -1; i = text.indexOf(ch, i + 1)) n++;
+  return n;
+}
+
+/**
+ * The decoded path as a Unicode-normalising origin would see it (NFKC) must keep its
+ * structure: no new `/`, `\` or `%`, no segment folding into `.`/`..`; no C1 controls.
+ */
+function unicodeProblem(decoded: string): string | null {
+  for (let i = 0; i < decoded.length; i++) {
+    const c = decoded.charCodeAt(i);
+    if (c >= 0x80 && c <= 0x9f) return 'encoded control character';
+  }
+  const folded = decoded.normalize('NFKC');
+  if (folded === decoded) return null;
+  if (count(folded, '/') !== count(decoded, '/') || count(folded, '%') !== count(decoded, '%') || folded.indexOf('\\') !== -1) {
+    return 'unicode-folded separator';
+  }
+  const segments = folded.split('/');
+  for (let s = 0; s < segments.length; s++) {
+    const problem = segmentProblem(segments[s] as string, s === segments.length - 1);
+    if (problem !== null) return `unicode-folded ${problem}`;
   }
   return null;
 }

@@ -1,9 +1,13 @@
 /**
  * screenRequest stage: refuses requests the proxy must not forward, before any routing work.
- *   method not a token, CONNECT          → 400 bad_method
- *   unsafe path (path-safety.ts)         → 400 bad_path
+ *   method not a token                   → 400 bad_method
+ *   CONNECT, TRACE, TRACK (any case)     → 405 method_not_allowed (no `Allow`: a reverse
+ *                                          proxy does not know what the origin allows)
  *   header count / bytes over limits     → 431 headers_too_large
+ *   unsafe path (path-safety.ts)         → 400 bad_path
  *   several Host headers                 → 400 bad_header
+ *   malformed `:authority` / Host, or
+ *   neither present (https requires one) → 400 bad_host
  *   `:authority` and Host disagree       → 400 authority_mismatch
  *   invalid content-length               → 400 bad_content_length
  *   declared content-length over max     → 413 body_too_large
@@ -12,19 +16,25 @@
  */
 import { SpookyError } from '../errors.ts';
 import { headerValues } from '../http/hop-by-hop.ts';
-import { normalizeRequestHost } from '../http/request-host.ts';
+import { normalizeRequestHost, requestHostProblem } from '../http/request-host.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import { CONTINUE, type Stage, type StageResult } from '../pipeline/stage.ts';
 import { pathProblem } from './path-safety.ts';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * Never forwarded: CONNECT would tunnel, TRACE/TRACK echo the request (credentials included)
+ * back. Compared case-insensitively because some origins match methods that way.
+ */
+const REFUSED_METHODS: ReadonlySet<string> = new Set(['CONNECT', 'TRACE', 'TRACK']);
 
 export const screenRequest: Stage = {
   name: 'screenRequest',
   run(ctx: RequestContext): StageResult {
     const { head } = ctx.exchange;
     const perf = ctx.generation.config.performance;
-    if (!TOKEN.test(head.method) || head.method === 'CONNECT') throw new SpookyError('bad_method');
+    if (!TOKEN.test(head.method)) throw new SpookyError('bad_method');
+    if (REFUSED_METHODS.has(head.method.toUpperCase())) throw new SpookyError('method_not_allowed');
 
     if (head.headers.length > perf.max_request_headers) throw new SpookyError('headers_too_large');
     let bytes = head.method.length + head.path.length + (head.authority?.length ?? 0);
@@ -35,6 +45,9 @@ export const screenRequest: Stage = {
 
     const hosts = headerValues(head.headers, 'host');
     if (hosts.length > 1) throw new SpookyError('bad_header', 'several host headers');
+    if (hosts.length === 0 && head.authority === null) throw new SpookyError('bad_host', 'no host');
+    if (hosts[0] !== undefined && requestHostProblem(hosts[0]) !== null) throw new SpookyError('bad_host', 'malformed host header');
+    if (head.authority !== null && requestHostProblem(head.authority) !== null) throw new SpookyError('bad_host', 'malformed authority');
     const hostHeader = hosts[0] === undefined ? null : normalizeRequestHost(hosts[0]);
     const authority = head.authority === null ? null : normalizeRequestHost(head.authority);
     if (authority !== null && hosts.length === 1 && hostHeader !== authority) throw new SpookyError('authority_mismatch');

@@ -22,6 +22,12 @@ describe('requestHeadFromHeaders', () => {
     });
   });
 
+  it('keeps array-index header names (listed first by Object.keys) without an order error', () => {
+    const r = requestHeadFromHeaders({ ...base, '42': 'x' });
+    assert.ok(r.ok);
+    assert.deepEqual(r.head.headers, [['42', 'x']]);
+  });
+
   it('allows a missing :authority (Host then decides)', () => {
     const { ':authority': _, ...rest } = base;
     const r = requestHeadFromHeaders({ ...rest, host: 'h' });
@@ -36,6 +42,15 @@ describe('requestHeadFromHeaders', () => {
     ['empty :method', { ...base, ':method': '' }, 'pseudo_header_missing'],
     ['unknown pseudo-header', { ...base, ':protocol': 'websocket' }, 'pseudo_header_unknown'],
     ['path not starting with /', { ...base, ':path': 'a' }, 'path_invalid'],
+    ['a pseudo-header after a regular one', { ':method': 'GET', ':scheme': 'https', accept: '*/*', ':path': '/' }, 'pseudo_header_after_regular'],
+    ['a pseudo-header named twice in different case', { ...base, ':PATH': '/b' }, 'pseudo_header_duplicate'],
+    ['an empty header name', { ...base, '': 'x' }, 'header_name_invalid'],
+    ['a header name with a space', { ...base, 'x y': 'x' }, 'header_name_invalid'],
+    ['a header name with a colon inside', { ...base, 'x:y': 'x' }, 'header_name_invalid'],
+    ['a value with CR LF (header splitting)', { ...base, 'x-a': 'v\r\nx-b: injected' }, 'header_value_invalid'],
+    ['a value with NUL', { ...base, 'x-a': ['ok', 'v\u0000'] }, 'header_value_invalid'],
+    ['a pseudo value with LF', { ...base, ':authority': 'a.example\nx' }, 'header_value_invalid'],
+    ['a scheme that is no URI scheme', { ...base, ':scheme': 'ht tp' }, 'scheme_invalid'],
   ];
   for (const [name, headers, reason] of cases) {
     it(`rejects ${name}`, () => {
@@ -55,5 +70,11 @@ describe('requestHeadFromHttp1', () => {
 
   it('rejects an absolute-form target', () => {
     assert.equal(requestHeadFromHttp1('GET', 'http://h/x', []).ok, false);
+  });
+
+  it('rejects names that are no tokens and values with NUL / CR / LF', () => {
+    assert.deepEqual(requestHeadFromHttp1('GET', '/', [':path', '/x']), { ok: false, reason: 'header_name_invalid' });
+    assert.deepEqual(requestHeadFromHttp1('GET', '/', ['', 'x']), { ok: false, reason: 'header_name_invalid' });
+    assert.deepEqual(requestHeadFromHttp1('GET', '/', ['x-a', 'a\r\nb: c']), { ok: false, reason: 'header_value_invalid' });
   });
 });

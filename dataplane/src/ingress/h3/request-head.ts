@@ -3,8 +3,12 @@
  * HTTP/2 alike) into a protocol-neutral RequestHead, enforcing the pseudo-header rules of
  * RFC 9114 §4.3.1 / RFC 9113 §8.3.1 that Spooky relies on:
  * exactly one `:method`, `:scheme`, `:path` (starting with `/`); at most one `:authority`;
- * no other pseudo-header. A violation is a 400 answered by ingress itself (the pipeline never
- * sees a request without a well-formed head).
+ * no other pseudo-header; pseudo-headers before regular ones; `:scheme` a URI scheme; header
+ * names non-empty tokens (no `:` inside a regular name); no value carrying NUL, CR or LF
+ * (RFC 9113 §8.2.1, RFC 9114 §4.2: such a message is malformed, and forwarding it would let
+ * a value split into two header lines on an HTTP/1.1 upstream). A violation is a 400
+ * answered by ingress itself (the pipeline never sees a request without a well-formed head).
+ * Path safety, methods and hosts are screening's (screening/screen-request.ts).
  */
 import type { IncomingHeaders } from '@currentspace/http3';
 import type { HeaderList, RequestHead } from '../../http/exchange.ts';
@@ -19,14 +23,27 @@ export type HeadRejection =
   | 'pseudo_header_missing'
   | 'pseudo_header_unknown'
   | 'pseudo_header_after_regular'
-  | 'path_invalid';
+  | 'path_invalid'
+  | 'scheme_invalid'
+  | 'header_name_invalid'
+  | 'header_value_invalid';
 
 const REQUIRED = [':method', ':scheme', ':path'] as const;
 const KNOWN = new Set<string>([':method', ':scheme', ':path', ':authority']);
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
+/** NUL, LF, CR: never valid in a field value on any HTTP version. */
+const FORBIDDEN_IN_VALUE = /[\0\n\r]/;
+/**
+ * Canonical array-index names (`"0"`, `"42"`) are listed first by Object.keys whatever their
+ * arrival order, so their position says nothing about the order on the wire.
+ */
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
 
 export function requestHeadFromHeaders(incoming: IncomingHeaders): HeadResult {
   const pseudo = new Map<string, string>();
   const headers: HeaderList = [];
+  let regularSeen = false;
   for (const name of Object.keys(incoming)) {
     const value = incoming[name];
     if (value === undefined) continue;
@@ -34,13 +51,17 @@ export function requestHeadFromHeaders(incoming: IncomingHeaders): HeadResult {
     if (lower.startsWith(':')) {
       if (!KNOWN.has(lower)) return reject('pseudo_header_unknown');
       if (Array.isArray(value) || pseudo.has(lower)) return reject('pseudo_header_duplicate');
+      if (regularSeen) return reject('pseudo_header_after_regular');
+      if (typeof value !== 'string' || FORBIDDEN_IN_VALUE.test(value)) return reject('header_value_invalid');
       pseudo.set(lower, value);
       continue;
     }
-    if (Array.isArray(value)) {
-      for (const v of value) headers.push([lower, v]);
-    } else {
-      headers.push([lower, value]);
+    if (!TOKEN.test(lower)) return reject('header_name_invalid');
+    if (!ARRAY_INDEX.test(lower)) regularSeen = true;
+    const values: readonly unknown[] = Array.isArray(value) ? value : [value];
+    for (const v of values) {
+      if (typeof v !== 'string' || FORBIDDEN_IN_VALUE.test(v)) return reject('header_value_invalid');
+      headers.push([lower, v]);
     }
   }
   for (const name of REQUIRED) {
@@ -48,6 +69,7 @@ export function requestHeadFromHeaders(incoming: IncomingHeaders): HeadResult {
   }
   const path = pseudo.get(':path') as string;
   if (!path.startsWith('/')) return reject('path_invalid');
+  if (!SCHEME.test(pseudo.get(':scheme') as string)) return reject('scheme_invalid');
   return {
     ok: true,
     head: {
@@ -60,12 +82,20 @@ export function requestHeadFromHeaders(incoming: IncomingHeaders): HeadResult {
   };
 }
 
-/** HTTP/1.1 over TLS: head from node:http's raw header list (names lowercased here). */
+/**
+ * HTTP/1.1 over TLS: head from node:http's raw header list (names lowercased here). node's
+ * parser already refuses most malformed heads; the same name/value rules are re-checked here
+ * so the contract does not depend on parser leniency flags.
+ */
 export function requestHeadFromHttp1(method: string, url: string, rawHeaders: readonly string[]): HeadResult {
   if (!url.startsWith('/')) return reject('path_invalid');
   const headers: HeaderList = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    headers.push([(rawHeaders[i] as string).toLowerCase(), rawHeaders[i + 1] as string]);
+    const name = (rawHeaders[i] as string).toLowerCase();
+    const value = rawHeaders[i + 1] as string;
+    if (!TOKEN.test(name)) return reject('header_name_invalid');
+    if (FORBIDDEN_IN_VALUE.test(value)) return reject('header_value_invalid');
+    headers.push([name, value]);
   }
   return { ok: true, head: { method, scheme: 'https', authority: null, path: url, headers } };
 }
