@@ -9,7 +9,9 @@ export type LogLine = Record<string, unknown> & { msg?: string };
 
 /** A log line reporting an uncaught exception or unhandled rejection: never expected in a test. */
 export function isUncaughtLine(line: LogLine): boolean {
-  return typeof line.msg === 'string' && /uncaught exception|unhandled rejection/i.test(line.msg);
+  // "internal error" is the data plane's crash barrier containing a bug: the process survives
+  // it, a test must not (dataplane/src/barrier/internal-error.ts).
+  return typeof line.msg === 'string' && /^(uncaught exception|unhandled rejection|internal error)$/i.test(line.msg);
 }
 
 interface Waiter {
@@ -112,7 +114,7 @@ export class SpawnedProcess {
     // Without a handler, node reports an uncaught error on stderr and ends it with "Node.js vX.Y.Z".
     const reported = this.stderr.some((l) => /^Node\.js v\d+\.\d+\.\d+$/.test(l)) ? [this.stderr.slice(-20).join('\n')] : [];
     if (logged.length + reported.length > 0) {
-      throw new Error(`${this.name} hit an uncaught exception:\n${[...logged, ...reported].join('\n')}`);
+      throw new Error(`${this.name} hit an uncaught exception or internal error:\n${[...logged, ...reported].join('\n')}`);
     }
   }
 }
