@@ -15,7 +15,7 @@
 import { canonicalJson } from './canonical.ts';
 import { type ChangeEntity, entityOf, isCollection } from './diff-entities.ts';
 import { redactSecrets } from './redact-secrets.ts';
-import { escapePointer } from './semantic-checks.ts';
+import { escapePointer } from './pointer.ts';
 import type { Config } from './types.ts';
 
 export type { ChangeEntity };

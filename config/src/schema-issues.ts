@@ -4,11 +4,9 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
+import { MAX_ISSUES } from './limits.ts';
 import { NAME_PATTERN } from './schema.ts';
 import type { ConfigIssue } from './types.ts';
-
-/** Upper bound of issues reported for one document (the first ones are the useful ones). */
-export const MAX_ISSUES = 100;
 
 export function schemaIssues(schema: TSchema, input: unknown): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
