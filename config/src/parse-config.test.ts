@@ -106,6 +106,12 @@ test('semantic checks: duplicate routes, bad addresses, duplicate ids, timeout o
   ].sort());
 });
 
+test('a literal outside a union is reported (it used to give a refusal without issues)', () => {
+  const issues = issuesOf({ ...minimal, listen: { ...minimal.listen, protocol: ['http3'] } });
+  assert.deepEqual(codes(issues), ['/listen/protocol schema.enum']);
+  assert.match(issues[0]!.message, /"http3"/);
+});
+
 test('upstream names are checked with their own code', () => {
   const issues = issuesOf({ ...minimal, upstream: { 'a/b': minimal.upstream.app } });
   assert.deepEqual(codes(issues), ['/upstream/a~1b upstream.name.invalid']);
