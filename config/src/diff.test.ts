@@ -230,6 +230,18 @@ describe('diff redaction', () => {
     // A balancing key is a request-key spec, not a secret: a changed hash key must be visible.
     assert.ok(JSON.stringify(diff(base, next)).includes('header:x-user'));
   });
+
+  it('redacts a private-key path even when it looks like a balancing key spec', () => {
+    const next = edited((i) => {
+      i.listeners[0].tls = { cert: 'c.pem', key: 'header:x-user' };
+      i.listeners.push({ address: '::1', port: 443, tls: { cert: 'c.pem', key: 'path' } });
+    });
+    for (const changes of [diff(base, next), diff(null, next)]) {
+      const text = JSON.stringify(changes);
+      assert.ok(!text.includes('header:x-user') && !text.includes('"key":"path"'), text);
+      assert.ok(text.includes(`"key":"${REDACTED}"`));
+    }
+  });
 });
 
 // ---- properties over generated valid configs ----
@@ -309,9 +321,9 @@ describe('diff properties', () => {
         const from = JSON.parse(canonicalJson(a));
         const to = JSON.parse(canonicalJson(b));
         for (const c of changes) {
-          const field = c.path.split('/').filter((s) => !/^\d+$/.test(s)).pop() ?? '';
-          if (c.op === 'remove') assert.deepEqual(redactSecrets(resolvePointer(from, c.path), field), c.before, c.path);
-          if (c.op !== 'remove') assert.deepEqual(redactSecrets(resolvePointer(to, c.path), field), c.after, c.path);
+          const [field = '', parent = ''] = c.path.split('/').filter((s) => !/^\d+$/.test(s)).reverse();
+          if (c.op === 'remove') assert.deepEqual(redactSecrets(resolvePointer(from, c.path), field, parent), c.before, c.path);
+          if (c.op !== 'remove') assert.deepEqual(redactSecrets(resolvePointer(to, c.path), field, parent), c.after, c.path);
         }
         assert.deepEqual(diff(a, b), changes, 'deterministic');
       }),

@@ -15,7 +15,7 @@
 import { canonicalJson } from './canonical.ts';
 import { type ChangeEntity, entityOf, isCollection } from './diff-entities.ts';
 import { redactSecrets } from './redact-secrets.ts';
-import { escapePointer } from './semantic-checks.ts';
+import { escapePointer } from './pointer.ts';
 import type { Config } from './types.ts';
 
 export type { ChangeEntity };
@@ -51,7 +51,7 @@ export function diff(from: Config | null, to: Config | null): Change[] {
 /** The same diff over already-canonical documents (e.g. stored generation payloads). */
 export function diffDocuments(from: unknown, to: unknown): Change[] {
   const out: Change[] = [];
-  walk(from, to, { pointer: '', logical: [], field: '' }, out);
+  walk(from, to, { pointer: '', logical: [], field: '', parent: '' }, out);
   return sortChanges(out);
 }
 
@@ -59,11 +59,15 @@ function canonicalDocument(config: Config): unknown {
   return JSON.parse(canonicalJson(config));
 }
 
-/** Where the walk is: JSON Pointer, the path with array elements named by their key, the nearest object key. */
+/**
+ * Where the walk is: JSON Pointer, the path with array elements named by their key, the nearest
+ * object key and the one above it (redaction depends on both).
+ */
 interface Site {
   readonly pointer: string;
   readonly logical: readonly string[];
   readonly field: string;
+  readonly parent: string;
 }
 
 type Obj = Record<string, unknown>;
@@ -90,6 +94,7 @@ function walk(a: unknown, b: unknown, site: Site, out: Change[]): void {
         pointer: `${site.pointer}/${escapePointer(key)}`,
         logical: [...site.logical, key],
         field: key,
+        parent: site.field,
       };
       walk(a[key], b[key], child, out);
     }
@@ -120,7 +125,7 @@ function walkKeyed(a: Obj[], b: Obj[], keyOf: (o: Obj) => string, site: Site, ou
 }
 
 function elementSite(site: Site, index: number, key: string): Site {
-  return { pointer: `${site.pointer}/${index}`, logical: [...site.logical, key], field: site.field };
+  return { pointer: `${site.pointer}/${index}`, logical: [...site.logical, key], field: site.field, parent: site.parent };
 }
 
 function unionKeys(a: Obj, b: Obj): string[] {
@@ -161,8 +166,8 @@ function emit(out: Change[], site: Site, op: ChangeOp, before: unknown, after: u
     id,
     op,
     path: site.pointer,
-    before: before === undefined ? null : redactSecrets(before, site.field),
-    after: after === undefined ? null : redactSecrets(after, site.field),
+    before: before === undefined ? null : redactSecrets(before, site.field, site.parent),
+    after: after === undefined ? null : redactSecrets(after, site.field, site.parent),
   });
 }
 

@@ -4,9 +4,21 @@ export { type BehaviourResult, behaviourDiff, MAX_BEHAVIOUR_REQUESTS, type Route
 export { canonicalJson, DIGEST_PATTERN, digest } from './canonical.ts';
 export { type Change, type ChangeEntity, type ChangeOp, diff, diffDocuments } from './diff.ts';
 export { DEFAULTS, normalizePathPrefix, normalizeRouteHost } from './normalize-config.ts';
-export { type ConfigFormat, MAX_CONFIG_BYTES, parseConfig, parseConfigText } from './parse-config.ts';
+export {
+  MAX_BACKENDS,
+  MAX_CONFIG_BYTES,
+  MAX_ISSUES,
+  MAX_KEY_LENGTH,
+  MAX_MATCHERS,
+  MAX_NESTING_DEPTH,
+  MAX_ROUTES,
+  MAX_STRING_LENGTH,
+  MAX_YAML_ALIASES,
+  MAX_YAML_EXPANDED_BYTES,
+} from './limits.ts';
+export { type ConfigFormat, parseConfig, parseConfigText } from './parse-config.ts';
+export { escapePointer } from './pointer.ts';
 export { isSecretKey, REDACTED, redactSecrets } from './redact-secrets.ts';
 export { type ProbeRequest, type ReferenceResolver, referenceResolver, resolveReference } from './route-reference.ts';
 export { type ConfigInput, ConfigInputSchema, LB_TYPES, SCHEMA_VERSION } from './schema.ts';
-export { escapePointer, MAX_ROUTES } from './semantic-checks.ts';
 export type * from './types.ts';

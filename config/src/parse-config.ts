@@ -3,20 +3,30 @@
  * data plane before compiling. A config this accepts must compile on a data plane, except for
  * facts only the data plane's machine can know (certificate files present, ports free).
  *
- * Steps: size budget → text decode (JSON or YAML) → strict schema (unknown keys are errors at
- * every level) → normalization (defaults, one listener list, canonical addresses) → semantic
- * checks. Never throws for bad input; returns every issue found with a JSON Pointer.
+ * Steps: size budget → nesting depth of the text (one linear scan, before any parser) → text
+ * decode (JSON, or YAML with its alias expansion measured on the node tree before anything is
+ * materialised) → value shape (depth, string and key lengths) → strict schema (unknown keys
+ * are errors at every level) → count budgets (upstreams, backends, matchers) → normalization
+ * (defaults, one listener list, canonical addresses) → canonical size budget → semantic checks.
+ * Never throws for bad input; returns the issues found (at most MAX_ISSUES), each with a JSON
+ * Pointer ('' is the document root). Every cap is in limits.ts. Cost: linear in the text;
+ * a refused document costs no more than an accepted one of the same size.
  */
 import { Value } from '@sinclair/typebox/value';
 import { parseDocument } from 'yaml';
+import { budgetIssues } from './budget-checks.ts';
+import { canonicalJson } from './canonical.ts';
+import { MAX_CONFIG_BYTES, MAX_ISSUES, MAX_NESTING_DEPTH } from './limits.ts';
 import { normalizeConfig } from './normalize-config.ts';
 import { ConfigInputSchema, SCHEMA_VERSION } from './schema.ts';
 import { schemaIssues } from './schema-issues.ts';
 import { semanticIssues } from './semantic-checks.ts';
+import { jsonTooDeep, yamlTooDeep } from './text-depth.ts';
 import type { ConfigIssue, ParseResult } from './types.ts';
+import { valueShapeIssue } from './value-shape.ts';
+import { yamlDocumentIssue } from './yaml-budget.ts';
 
-/** Largest accepted config document, in bytes of its text. */
-export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+export { MAX_CONFIG_BYTES } from './limits.ts';
 
 export type ConfigFormat = 'json' | 'yaml';
 
@@ -27,7 +37,13 @@ export function parseConfigText(text: string | Uint8Array, format?: ConfigFormat
     return fail('', 'config.too_large', `config is ${size} bytes; the limit is ${MAX_CONFIG_BYTES}`);
   }
   const source = typeof text === 'string' ? text : Buffer.from(text).toString('utf8');
-  const decoded = decodeText(source, format ?? sniffFormat(source));
+  const fmt = format ?? sniffFormat(source);
+  const deep = fmt === 'json' ? jsonTooDeep(source, MAX_NESTING_DEPTH) : yamlTooDeep(source, MAX_NESTING_DEPTH);
+  if (deep) {
+    const where = `line ${deep.line}, column ${deep.column}`;
+    return fail('', 'config.too_deep', `${fmt === 'json' ? 'JSON' : 'YAML'} nesting is deeper than ${MAX_NESTING_DEPTH} levels at ${where}`);
+  }
+  const decoded = decodeText(source, fmt);
   if (!decoded.ok) return decoded;
   return parseConfig(decoded.value);
 }
@@ -37,6 +53,8 @@ export function parseConfig(input: unknown): ParseResult {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return fail('', 'schema.type', 'config must be an object');
   }
+  const shape = valueShapeIssue(input);
+  if (shape) return { ok: false, issues: [shape] };
   const version = (input as { version?: unknown }).version;
   if (typeof version === 'number' && Number.isInteger(version) && version > SCHEMA_VERSION) {
     return fail('/version', 'version.unsupported', `config version ${version} is newer than this build supports (${SCHEMA_VERSION})`);
@@ -44,9 +62,15 @@ export function parseConfig(input: unknown): ParseResult {
   if (!Value.Check(ConfigInputSchema, input)) {
     return { ok: false, issues: schemaIssues(ConfigInputSchema, input) };
   }
+  const budget = budgetIssues(input);
+  if (budget.length > 0) return { ok: false, issues: budget };
   const config = normalizeConfig(input);
+  const canonicalBytes = Buffer.byteLength(canonicalJson(config));
+  if (canonicalBytes > MAX_CONFIG_BYTES) {
+    return fail('', 'config.too_large', `the canonical form of this config is ${canonicalBytes} bytes; the limit is ${MAX_CONFIG_BYTES}`);
+  }
   const issues = semanticIssues(input, config);
-  if (issues.length > 0) return { ok: false, issues };
+  if (issues.length > 0) return { ok: false, issues: issues.slice(0, MAX_ISSUES) };
   return { ok: true, config };
 }
 
@@ -61,19 +85,24 @@ function decodeText(text: string, format: ConfigFormat): Decoded {
     try {
       return { ok: true, value: JSON.parse(text) };
     } catch (err) {
-      return fail('', 'config.syntax', `invalid JSON: ${(err as Error).message}`);
+      // V8 quotes a slice of the input; drop it (it may hold a secret) and bound the rest.
+      const reason = (err as Error).message.replace(/, ".*" is not valid JSON$/s, '').slice(0, 200);
+      return fail('', 'config.syntax', `invalid JSON: ${reason}`);
     }
   }
-  // uniqueKeys: a repeated key is an error, not "last one wins". maxAliasCount bounds
-  // alias expansion (billion-laughs documents).
+  // uniqueKeys: a repeated key is an error, not "last one wins".
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
   const first = doc.errors[0];
   if (first) {
     const where = first.linePos?.[0] ? ` at line ${first.linePos[0].line}, column ${first.linePos[0].col}` : '';
-    return fail('', 'config.syntax', `invalid YAML${where}: ${first.message.split('\n')[0]}`);
+    return fail('', 'config.syntax', `invalid YAML${where}: ${first.message.split('\n')[0]?.slice(0, 200)}`);
   }
+  // Aliases, tags and expanded size are bounded here, so toJS needs no alias limit of its own
+  // (its maxAliasCount would refuse a few hundred uses of one small anchor).
+  const budget = yamlDocumentIssue(doc);
+  if (budget) return { ok: false, issues: [budget] };
   try {
-    return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) };
+    return { ok: true, value: doc.toJS({ maxAliasCount: -1 }) };
   } catch (err) {
     return fail('', 'config.syntax', `invalid YAML: ${(err as Error).message}`);
   }

@@ -4,11 +4,9 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
+import { MAX_ISSUES } from './limits.ts';
 import { NAME_PATTERN } from './schema.ts';
 import type { ConfigIssue } from './types.ts';
-
-/** Upper bound of issues reported for one document (the first ones are the useful ones). */
-export const MAX_ISSUES = 100;
 
 export function schemaIssues(schema: TSchema, input: unknown): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
@@ -24,7 +22,9 @@ export function schemaIssues(schema: TSchema, input: unknown): ConfigIssue[] {
   }
   // A missing key is also reported as a type mismatch at the same pointer; keep "required".
   const required = new Set(issues.filter((i) => i.code === 'schema.required').map((i) => i.pointer));
-  return issues.filter((i) => i.code === 'schema.required' || !required.has(i.pointer));
+  const kept = issues.filter((i) => i.code === 'schema.required' || !required.has(i.pointer));
+  // Never "invalid" without saying where: a rule with no mapping above still gets an issue.
+  return kept.length > 0 ? kept : [{ pointer: '', code: 'schema.invalid', message: 'config does not match the schema' }];
 }
 
 function toIssue(type: ValueErrorType, path: string, schema: TSchema, message: string): ConfigIssue | null {
@@ -41,8 +41,8 @@ function toIssue(type: ValueErrorType, path: string, schema: TSchema, message: s
     case ValueErrorType.Union:
       return { pointer, code: 'schema.enum', message: `${field} must be one of ${describeUnion(schema)}` };
     case ValueErrorType.Literal:
-      // Union members each report a literal mismatch; the Union issue covers them.
-      return null;
+      // A literal outside a union (inside one, the Union issue covers it).
+      return { pointer, code: 'schema.enum', message: `${field} must be ${JSON.stringify((schema as { const?: unknown }).const)}` };
     case ValueErrorType.String:
     case ValueErrorType.Number:
     case ValueErrorType.Integer:

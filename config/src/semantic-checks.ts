@@ -3,12 +3,10 @@
  * (`/listen/...` when the single-listener form was used, `/listeners/<i>/...` otherwise).
  */
 import { parseBackendAddress } from './backend-address.ts';
+import { escapePointer } from './pointer.ts';
 import { checkRegexCost } from './regex-cost.ts';
 import type { ConfigInput } from './schema.ts';
 import type { Config, ConfigIssue, Matcher, Route } from './types.ts';
-
-/** Most routes (= upstreams) one config may hold; the route index is built for this size. */
-export const MAX_ROUTES = 10_000;
 
 const HOST_PATTERN = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
 const IP_PATTERN = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)$/;
@@ -21,7 +19,6 @@ export function semanticIssues(input: ConfigInput, config: Config): ConfigIssue[
 
   const names = Object.keys(config.upstream);
   if (names.length === 0) add('/upstream', 'upstream.missing', 'at least one upstream is required');
-  if (names.length > MAX_ROUTES) add('/upstream', 'budget.routes', `${names.length} routes; the limit is ${MAX_ROUTES}`);
 
   const routeKeys = new Map<string, string>();
   for (const name of names) {
@@ -151,9 +148,4 @@ function checkListeners(input: ConfigInput, config: Config, add: Add): void {
     if (binds.has(bind)) add(`${ptr}/port`, 'listener.duplicate_bind', `address ${l.address} port ${l.port} is bound twice`);
     binds.add(bind);
   });
-}
-
-/** RFC 6901 escaping of one pointer segment. */
-export function escapePointer(segment: string): string {
-  return segment.replaceAll('~', '~0').replaceAll('/', '~1');
 }

@@ -44,6 +44,9 @@ describe('REST API', () => {
     const get = await kit.app.inject({ url: '/v1/scopes/default/generations/2', headers: { authorization: 'Bearer reader-token' } });
     assert.equal(get.statusCode, 200);
     assert.equal(get.json().document.listeners[0].port, 9890);
+    assert.equal(get.json().document.listeners[0].tls.key, '[redacted]', 'private-key paths are secrets');
+    assert.equal(typeof get.json().document.listeners[0].tls.cert, 'string');
+    assert.notEqual(get.json().document.listeners[0].tls.cert, '[redacted]');
     const missing = await kit.app.inject({ url: '/v1/scopes/default/generations/99', headers: { authorization: 'Bearer reader-token' } });
     assert.equal(missing.statusCode, 404);
     const list = await kit.app.inject({ url: '/v1/scopes/default/generations?limit=1', headers: { authorization: 'Bearer reader-token' } });

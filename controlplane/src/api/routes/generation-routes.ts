@@ -1,4 +1,5 @@
 /** GET /v1/scopes/:scope/generations (history) and /generations/:seq (metadata + document). */
+import { redactSecrets } from '@spooky/config';
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../api-deps.ts';
 import { generationView } from '../views.ts';
@@ -31,8 +32,9 @@ export async function generationRoutes(app: FastifyInstance, deps: ApiDeps): Pro
     async (request, reply) => {
       const record = deps.generations.get(request.params.scope, request.params.seq);
       reply.header('etag', `"${record.digest}"`);
-      // Secrets are referenced by handle (file:/env:), never inlined, so nothing to redact here.
-      return { ...generationView(record), document: JSON.parse(record.payload) as unknown };
+      // Private-key paths (tls.key) and anything secret-looking are redacted, as in diffs; the
+      // etag stays the digest of the stored, unredacted canonical document.
+      return { ...generationView(record), document: redactSecrets(JSON.parse(record.payload)) };
     },
   );
 }
