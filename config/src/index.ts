@@ -14,6 +14,7 @@ export {
   MAX_ROUTES,
   MAX_STRING_LENGTH,
   MAX_YAML_ALIASES,
+  MAX_YAML_BYTES,
   MAX_YAML_EXPANDED_BYTES,
 } from './limits.ts';
 export { type ConfigFormat, parseConfig, parseConfigText } from './parse-config.ts';

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { canonicalJson } from './canonical.ts';
+import { MAX_YAML_BYTES } from './limits.ts';
 import { MAX_CONFIG_BYTES, parseConfigText } from './parse-config.ts';
 import {
   aliasFanoutYaml,
@@ -51,14 +52,26 @@ test('alias fan-out: 130 KB expanding to 204 000 backends is refused before mate
   assert.deepEqual(codes(refused(text, 'fan-out 3x68', t)), [' config.alias_limit']);
 });
 
-test('alias fan-out: the 4 MB bomb (10 000 000 backends) is refused without materialising (the YAML parse is the floor)', (t) => {
+test('alias fan-out: the 4 MB bomb (10 000 000 backends) is refused by its size, before any YAML parser runs', (t) => {
   const text = aliasFanoutYaml(96, 100);
   assert.ok(Buffer.byteLength(text) <= MAX_CONFIG_BYTES);
   const rss = process.memoryUsage().rss;
-  const issues = refused(text, 'fan-out 96x100', t, YAML_4MIB_BOUND_MS);
+  const issues = refused(text, 'fan-out 96x100', t);
   const grew = (process.memoryUsage().rss - rss) / 2 ** 20;
   t.diagnostic(`fan-out 96x100: rss grew ${grew.toFixed(0)} MiB`);
-  assert.ok(grew < 1024, 'main peaked at 4.1 GB');
+  assert.ok(grew < 256, 'main peaked at 4.1 GB');
+  assert.deepEqual(codes(issues), [' config.too_large']);
+  assert.match(issues[0]!.message, /YAML is limited to 1048576 bytes/);
+});
+
+test('alias fan-out: a bomb under the YAML size cap is refused without materialising', (t) => {
+  const text = aliasFanoutYaml(22, 100);
+  assert.ok(Buffer.byteLength(text) <= MAX_YAML_BYTES, `${Buffer.byteLength(text)} bytes`);
+  const rss = process.memoryUsage().rss;
+  const issues = refused(text, 'fan-out 22x100', t, YAML_4MIB_BOUND_MS);
+  const grew = (process.memoryUsage().rss - rss) / 2 ** 20;
+  t.diagnostic(`fan-out 22x100 (${Buffer.byteLength(text)} bytes): rss grew ${grew.toFixed(0)} MiB`);
+  assert.ok(grew < 512);
   assert.deepEqual(codes(issues), [' config.alias_limit']);
   assert.match(issues[0]!.message, /4194304/);
 });
@@ -120,14 +133,16 @@ test('total backends across upstreams are capped', (t) => {
 
 test('huge scalars: a 3 MB matcher value, key, path and host are refused with short messages', (t) => {
   const big = 'x'.repeat(3_000_000);
+  const bigYaml = 'x'.repeat(900_000); // YAML documents are capped at 1 MiB
   const base = (extra: string) => `listen: {tls: {cert: c, key: k}}\nupstream:\n  a:\n    backends: [{id: a, address: "h:1"}]\n${extra}`;
-  assert.deepEqual(codes(refused(base(`    route: {headers: [{name: x-a, exact: ${big}}]}\n`), 'matcher value', t)), [
+  assert.deepEqual(codes(refused(base(`    route: {headers: [{name: x-a, exact: ${bigYaml}}]}\n`), 'matcher value', t)), [
     '/upstream/a/route/headers/0/exact budget.string',
   ]);
-  assert.deepEqual(codes(refused(base(`    ${big}: 1\n`), 'yaml key', t)), [' config.syntax'], 'YAML caps implicit keys at 1024');
+  assert.deepEqual(codes(refused(base(`    ${bigYaml}: 1\n`), 'yaml key', t)), [' config.syntax'], 'YAML caps implicit keys at 1024');
+  assert.deepEqual(codes(refused(base(`    route: {host: ${big}}\n`), 'yaml over 1 MiB', t)), [' config.too_large']);
   const key = `{"listen": {"tls": {"cert": "c", "key": "k"}}, "upstream": {"a": {"${big}": 1, "backends": [{"id": "a", "address": "h:1"}]}}}`;
   assert.deepEqual(codes(refused(key, 'json key', t)), ['/upstream/a budget.key']);
-  assert.deepEqual(codes(refused(base(`    route: {host: ${big}}\n`), 'host', t)), ['/upstream/a/route/host budget.string']);
+  assert.deepEqual(codes(refused(base(`    route: {host: ${bigYaml}}\n`), 'host', t)), ['/upstream/a/route/host budget.string']);
   const path = `{"listen": {"tls": {"cert": "${big}", "key": "k"}}, "upstream": {"a": {"backends": [{"id": "a", "address": "h:1"}]}}}`;
   assert.deepEqual(codes(refused(path, 'cert path', t)), ['/listen/tls/cert budget.string']);
 });

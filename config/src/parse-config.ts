@@ -16,7 +16,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parseDocument } from 'yaml';
 import { budgetIssues } from './budget-checks.ts';
 import { canonicalJson } from './canonical.ts';
-import { MAX_CONFIG_BYTES, MAX_ISSUES, MAX_NESTING_DEPTH } from './limits.ts';
+import { MAX_CONFIG_BYTES, MAX_ISSUES, MAX_NESTING_DEPTH, MAX_YAML_BYTES } from './limits.ts';
 import { normalizeConfig } from './normalize-config.ts';
 import { ConfigInputSchema, SCHEMA_VERSION } from './schema.ts';
 import { schemaIssues } from './schema-issues.ts';
@@ -42,6 +42,9 @@ export function parseConfigText(text: string | Uint8Array, format?: ConfigFormat
   if (deep) {
     const where = `line ${deep.line}, column ${deep.column}`;
     return fail('', 'config.too_deep', `${fmt === 'json' ? 'JSON' : 'YAML'} nesting is deeper than ${MAX_NESTING_DEPTH} levels at ${where}`);
+  }
+  if (fmt === 'yaml' && size > MAX_YAML_BYTES) {
+    return fail('', 'config.too_large', `YAML config is ${size} bytes; YAML is limited to ${MAX_YAML_BYTES} bytes (submit larger configs as JSON, limit ${MAX_CONFIG_BYTES})`);
   }
   const decoded = decodeText(source, fmt);
   if (!decoded.ok) return decoded;
