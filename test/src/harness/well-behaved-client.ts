@@ -2,7 +2,7 @@
  * The well-behaved client that runs beside every hostile case: one loop per protocol (HTTP/3
  * through the library's client, HTTP/2 through node:http2, HTTP/1.1 through node:https with a
  * keep-alive agent), each sending GET `path` one request at a time, ~`gapMs` apart, and
- * counting answers. Success = status 200 within `requestTimeoutMs`, default 2.5 s (a slow
+ * counting answers. Success = status 200 within `requestTimeoutMs`, default 4 s (a slow
  * answer is a failure: a flood that makes others wait seconds is a denial of service too — the
  * HTTP/2 rapid reset of issue 7 made them wait 4.7 s; a local request normally takes ~5 ms).
  *
@@ -51,7 +51,7 @@ export class WellBehavedClient {
   #maxLatencyMs = 0;
 
   constructor(opts: WellBehavedOptions) {
-    this.#opts = { protocols: PROTOCOLS, gapMs: 20, requestTimeoutMs: 2500, ...opts };
+    this.#opts = { protocols: PROTOCOLS, gapMs: 20, requestTimeoutMs: 4000, ...opts };
     this.#events.setMaxListeners(0);
     this.#loops = this.#opts.protocols.map((p) => this.#loop(p));
   }
