@@ -47,7 +47,7 @@ import { startAccessLog } from './observability/access-log.ts';
 import { startInternalErrorLog } from './observability/internal-error-log.ts';
 import { startMirrorLog } from './mirroring/mirror-events.ts';
 import { startRouteTrace } from './routing/route-trace.ts';
-import { createLogger } from './observability/logger.ts';
+import { createLogDestination, createLogger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createRequestHandler } from './pipeline/request-handler.ts';
 import { GenerationStore } from './runtime/generation-store.ts';
@@ -57,7 +57,8 @@ const BUILD = `spooky-dataplane/0.1.0 node/${process.versions.node}`;
 
 /** Serves until a signal (or, supervised, the primary's shutdown request). Resolves once serving. */
 async function serve(settings: Settings): Promise<void> {
-  const logger = createLogger(settings.logLevel);
+  const logDestination = createLogDestination();
+  const logger = createLogger(settings.logLevel, logDestination);
   // Crash barrier, last line: everything per request, connection and library object is
   // contained where it happens (barrier/internal-error.ts). An exception that still gets here
   // means unknown state: log it, count it, and exit non-zero so the supervisor starts a clean
@@ -69,7 +70,7 @@ async function serve(settings: Settings): Promise<void> {
   });
   const bootId = randomUUID();
   const metrics = createMetrics();
-  const stopAccessLog = startAccessLog(logger);
+  const stopAccessLog = startAccessLog(logger, logDestination);
   const stopRouteTrace = startRouteTrace(logger);
   const stopMirrorLog = startMirrorLog(logger);
   const stopHealthLog = startHealthLog(logger);
@@ -96,7 +97,15 @@ async function serve(settings: Settings): Promise<void> {
     state,
     listeners,
     logger,
-    observer: metrics,
+    observer: {
+      applied(ref) {
+        metrics.applied(ref);
+        // The served generation's `log.level`, live; an explicit --log-level wins.
+        const level = store.current()?.config.log.level;
+        if (!settings.logLevelFromFlag && level !== undefined && level !== logger.level) logger.level = level;
+      },
+      rejected: () => metrics.rejected(),
+    },
     maxGenerationBytes: settings.maxGenerationBytes,
     ...(journal ? { journal } : {}),
   });

@@ -21,6 +21,8 @@ export interface HostPort {
 interface Common {
   readonly admin: HostPort;
   readonly logLevel: LogLevel;
+  /** `--log-level` was given: it wins over the served generation's `log.level`. */
+  readonly logLevelFromFlag: boolean;
   /** How long shutdown lets in-flight requests finish. */
   readonly drainTimeoutMs: number;
   /** Memory budget of one generation, bytes (`--max-generation-memory-mb`, apply/generation-budget.ts). */
@@ -108,6 +110,7 @@ export function parseFlags(argv: readonly string[]): FlagsResult {
   const common = {
     admin,
     logLevel: logLevel as LogLevel,
+    logLevelFromFlag: str('log-level') !== undefined,
     drainTimeoutMs,
     maxGenerationBytes: budgetMb * 1048576,
     supervise: values['no-supervise'] !== true,

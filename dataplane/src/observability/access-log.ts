@@ -2,18 +2,38 @@
  * Access log: one line per request, msg "request", carrying every field of the pipeline's
  * `spooky:request:end` event (request id, route upstream, backend, status, durations,
  * outcome, generation seq). The pipeline publishes; this only subscribes.
+ *
+ * Hot path: the line is serialised in a fixed shape (access-log-line.ts) and written in
+ * batches, once per event-loop turn (batched-lines.ts), to the process logger's destination.
+ * It is written only while the logger's level enables `info`, so `log.level: warn` in the
+ * config (or `--log-level warn`) turns it off, live.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type pino from 'pino';
 import type { RequestEndEvent } from '../pipeline/events.ts';
+import { accessLogLine } from './access-log-line.ts';
+import { BatchedLines, type LineSink } from './batched-lines.ts';
 
-/** Starts writing access-log lines; the returned function stops it. */
-export function startAccessLog(logger: pino.Logger): () => void {
+const INFO = 30;
+
+/** Starts writing access-log lines to `sink` (the logger's destination); returns the stop. */
+export function startAccessLog(logger: pino.Logger, sink: LineSink): () => void {
+  const lines = new BatchedLines(sink);
+  const bindings = serialiseBindings(logger.bindings());
   const onEnd = (message: unknown): void => {
-    logger.info(message as RequestEndEvent, 'request');
+    if (logger.levelVal > INFO) return;
+    lines.push(accessLogLine(message as RequestEndEvent, Date.now(), bindings));
   };
   subscribe('spooky:request:end', onEnd);
   return () => {
     unsubscribe('spooky:request:end', onEnd);
+    lines.close();
   };
+}
+
+/** The logger's bindings as the `,"k":v…` run pino puts after `time`. */
+function serialiseBindings(bindings: pino.Bindings): string {
+  let out = '';
+  for (const [key, value] of Object.entries(bindings)) out += `,${JSON.stringify(key)}:${JSON.stringify(value)}`;
+  return out;
 }

@@ -8,6 +8,14 @@ import pino from 'pino';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export function createLogger(level: LogLevel): pino.Logger {
-  return pino({ level, base: { service: 'spooky-dataplane', pid: process.pid } }, pino.destination({ dest: 1, sync: true }));
+/** The process's log destination: stdout, synchronous (SonicBoom). */
+export type LogDestination = ReturnType<typeof pino.destination>;
+
+export function createLogDestination(): LogDestination {
+  return pino.destination({ dest: 1, sync: true });
+}
+
+/** `destination` defaults to a new stdout one; pass the shared one so the access log can batch into it. */
+export function createLogger(level: LogLevel, destination: LogDestination = createLogDestination()): pino.Logger {
+  return pino({ level, base: { service: 'spooky-dataplane', pid: process.pid } }, destination);
 }

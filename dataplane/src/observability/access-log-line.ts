@@ -1,0 +1,44 @@
+/**
+ * The access-log line for one RequestEndEvent, serialised by hand in a fixed shape instead
+ * of through pino's generic serializer (~10 µs a line measured; this costs ~1–2 µs). The line
+ * is the same JSON a pino `logger.info(event, 'request')` call would write: `level`, `time`,
+ * the logger's bindings (`service`, `pid`), every event field in declaration order, `msg`.
+ *
+ * Strings from the client (host, path, method, request id) are escaped exactly as
+ * JSON.stringify would, which is also the fallback for anything that needs escaping.
+ */
+import type { RequestEndEvent } from '../pipeline/events.ts';
+
+/** Characters that force JSON.stringify: quote, backslash, controls, lone-surrogate range. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what JSON must escape
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function str(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
+function strOrNull(value: string | null): string {
+  return value === null ? 'null' : str(value);
+}
+
+function num(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
+}
+
+function numOrNull(value: number | null): string {
+  return value === null ? 'null' : num(value);
+}
+
+/**
+ * `prefix` is the constant start of every line: `{"level":30,"time":` is written per line,
+ * then `prefix` carries `,"service":…,"pid":…` (the logger's bindings, already serialised).
+ */
+export function accessLogLine(e: RequestEndEvent, timeMs: number, bindings: string): string {
+  return (
+    `{"level":30,"time":${timeMs}${bindings},"requestId":${str(e.requestId)},"protocol":${str(e.protocol)},` +
+    `"method":${str(e.method)},"host":${strOrNull(e.host)},"path":${str(e.path)},"generationSeq":${num(e.generationSeq)},` +
+    `"upstream":${strOrNull(e.upstream)},"backend":${strOrNull(e.backend)},"status":${num(e.status)},` +
+    `"outcome":${str(e.outcome)},"attempts":${num(e.attempts)},"durationMs":${num(e.durationMs)},` +
+    `"upstreamHeadersMs":${numOrNull(e.upstreamHeadersMs)},"bytesIn":${num(e.bytesIn)},"bytesOut":${num(e.bytesOut)},"msg":"request"}\n`
+  );
+}

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import pino from 'pino';
+import { publishRequestEnd, type RequestEndEvent } from '../pipeline/events.ts';
+import { accessLogLine } from './access-log-line.ts';
+import { startAccessLog } from './access-log.ts';
+
+const EVENT: RequestEndEvent = {
+  requestId: 'abc-1',
+  protocol: 'h3',
+  method: 'GET',
+  host: 'a.example',
+  path: '/x?y=1',
+  generationSeq: 3,
+  upstream: 'web',
+  backend: null,
+  status: 200,
+  outcome: 'ok',
+  attempts: 1,
+  durationMs: 1.5,
+  upstreamHeadersMs: null,
+  bytesIn: 0,
+  bytesOut: 10,
+};
+
+function pinoLine(event: RequestEndEvent, time: number): string {
+  let out = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _e, cb) {
+      out += chunk.toString();
+      cb();
+    },
+  });
+  const logger = pino({ base: { service: 'spooky-dataplane', pid: 42 }, timestamp: () => `,"time":${time}` }, sink);
+  logger.info(event, 'request');
+  return out;
+}
+
+describe('access log', () => {
+  it('writes the same line pino would, byte for byte, including hostile strings', async () => {
+    const bindings = ',"service":"spooky-dataplane","pid":42';
+    const hostile: RequestEndEvent = { ...EVENT, host: 'a"b\\c', path: '/\u0000\u001f\u2028\ud800x', method: 'G\nET', backend: 'b1', upstreamHeadersMs: 0.25 };
+    for (const e of [EVENT, hostile]) {
+      const ours = accessLogLine(e, 1700000000000, bindings);
+      const theirs = pinoLine(e, 1700000000000);
+      // Wait a tick for pino's async-free write to land.
+      await new Promise((r) => setImmediate(r));
+      assert.equal(ours, theirs);
+      assert.deepEqual(JSON.parse(ours), JSON.parse(theirs));
+    }
+  });
+
+  it('batches lines into one write per turn, honours the level live, flushes on stop', async () => {
+    const writes: string[] = [];
+    const logger = pino({ level: 'info', base: { service: 's', pid: 1 } }, new Writable({ write: (_c, _e, cb) => cb() }));
+    const stop = startAccessLog(logger, { write: (s: string) => writes.push(s) });
+    publishRequestEnd(EVENT);
+    publishRequestEnd(EVENT);
+    assert.equal(writes.length, 0, 'nothing written synchronously');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(writes.length, 1, 'one write for the turn');
+    assert.equal(writes[0]?.split('\n').filter(Boolean).length, 2);
+    logger.level = 'warn';
+    publishRequestEnd(EVENT);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(writes.length, 1, 'off at warn');
+    logger.level = 'info';
+    publishRequestEnd(EVENT);
+    stop();
+    assert.equal(writes.length, 2, 'stop flushes what is pending');
+    assert.equal(JSON.parse(writes[1] ?? '').msg, 'request');
+  });
+});
