@@ -64,6 +64,10 @@ export const runAttempts: Stage = {
         bodyWatch: null,
       };
       ctx.attempts.push(attempt);
+      // The request's abort (client gone, deadline) reaches this try through its own
+      // controller: one listener, no composite signal. Tries end with the request.
+      if (ctx.signal.aborted) attempt.controller.abort(ctx.signal.reason);
+      else ctx.signal.addEventListener('abort', () => attempt.controller.abort(ctx.signal.reason), { once: true });
       // A stalled upload fails this try: 408 before the head, a reset after it
       // (body-idle-watch.ts; no timer of its own). The runner stops it when the request ends.
       const bodyIdle = exchange.body === null ? null : bodyIdleWatch.watch(bodyIdleMs, () => {
@@ -76,7 +80,7 @@ export const runAttempts: Stage = {
           path: exchange.head.path,
           headers,
           body: exchange.body,
-          signal: AbortSignal.any([ctx.signal, attempt.controller.signal]),
+          signal: attempt.controller.signal,
           onBodyEnd: () => bodyIdle?.stop(),
           onBodyBytes: (n) => {
             bodyIdle?.touch();

@@ -6,6 +6,7 @@
 import type { Attempt } from '../attempts/attempt.ts';
 import type { UpstreamResponse } from '../http/backend-transport.ts';
 import { SpookyError } from '../errors.ts';
+import { type Deadline, requestDeadlines } from './deadline-queue.ts';
 import type { Exchange } from '../http/exchange.ts';
 import type { RouteEntry } from '../routing/route-table.ts';
 import type { CompiledUpstream, Generation } from '../runtime/generation.ts';
@@ -30,7 +31,7 @@ export interface RequestContext {
    * by the runner. `exchange.signal` alone tells whether the client went away.
    */
   readonly signal: AbortSignal;
-  /** Clears the deadline timer; the runner calls it once the request is finished. */
+  /** Cancels the deadline and stops listening to the client; the runner calls it once the request is finished. */
   readonly release: () => void;
   /** Normalised request host (set by screenRequest), null when the request named none. */
   host: string | null;
@@ -51,20 +52,34 @@ export interface RequestContext {
   bytesOut: number;
 }
 
+/**
+ * One AbortController per request (no `AbortSignal.any` chain, no timer of its own): the
+ * client's abort is forwarded to it by one listener, the deadline comes from the shared
+ * deadline queue (deadline-queue.ts). Measured on small GETs: the composite signal plus a
+ * timer per request cost ~15–26 µs of CPU per request.
+ */
 export function createContext(exchange: Exchange, generation: Generation, requestId: string, startedAt: number): RequestContext {
-  const deadline = new AbortController();
-  const timer = setTimeout(
-    () => deadline.abort(new SpookyError('request_timeout', 'whole-request deadline passed')),
-    generation.config.performance.request_timeout_ms,
-  );
-  timer.unref();
+  const controller = new AbortController();
+  const clientSignal = exchange.signal;
+  const onClientAbort = (): void => controller.abort(clientSignal.reason);
+  let deadline: Deadline | null = null;
+  if (clientSignal.aborted) controller.abort(clientSignal.reason);
+  else {
+    clientSignal.addEventListener('abort', onClientAbort, { once: true });
+    deadline = requestDeadlines.add(generation.config.performance.request_timeout_ms, () => {
+      if (!controller.signal.aborted) controller.abort(new SpookyError('request_timeout', 'whole-request deadline passed'));
+    });
+  }
   return {
     exchange,
     generation,
     requestId,
     startedAt,
-    signal: AbortSignal.any([exchange.signal, deadline.signal]),
-    release: () => clearTimeout(timer),
+    signal: controller.signal,
+    release: () => {
+      deadline?.cancel();
+      clientSignal.removeEventListener('abort', onClientAbort);
+    },
     host: null,
     matchPath: '',
     route: null,

@@ -80,7 +80,9 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
       const ctx = createContext(exchange, generation, requestId, startedAt);
       try {
         for (const stage of STAGES) {
-          const result = await stage.run(ctx);
+          // A synchronous stage (screening, routing) is not awaited: no promise, no tick.
+          const ran = stage.run(ctx);
+          const result = ran instanceof Promise ? await ran : ran;
           if (result !== CONTINUE) {
             finish(ctx, result, `rejected:${result.code}`);
             break;
