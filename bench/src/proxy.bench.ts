@@ -43,16 +43,20 @@ if (options.sutCpu !== null && cpus().length < 2) {
 
 const reg = new ProcessRegistry();
 const dir = mkdtempSync(join(tmpdir(), 'spooky-bench-'));
-let stopping = false;
+let stopping: Promise<never> | null = null;
 
-async function shutdown(code: number, why: string | null): Promise<never> {
-  if (!stopping) {
-    stopping = true;
+/**
+ * Stops everything and exits with `code`. Only the first call counts (Ctrl-C makes the
+ * running cell fail too; that failure must not exit before the processes are stopped).
+ */
+function shutdown(code: number, why: string | null): Promise<never> {
+  stopping ??= (async () => {
     if (why) console.error(`bench: ${why}; stopping every process it started`);
     await reg.stopAll();
     rmSync(dir, { recursive: true, force: true });
-  }
-  process.exit(code);
+    process.exit(code);
+  })();
+  return stopping;
 }
 
 process.on('SIGINT', () => void shutdown(130, 'interrupted'));
@@ -162,6 +166,6 @@ try {
   await run();
   await shutdown(0, null);
 } catch (err) {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  if (!stopping) console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
   await shutdown(1, 'failed');
 }

@@ -107,8 +107,15 @@ export class ProcessRegistry {
 
   /** SIGTERM every process (newest first), SIGKILL whatever is left after `graceMs`. */
   async stopAll(graceMs = 5000): Promise<void> {
-    const victims = this.#tracked.splice(0).reverse();
-    await Promise.all(victims.map((t) => stopOne(t, graceMs)));
+    // Each stays listed until it is gone, so the exit handler still kills it if the process
+    // has to exit before this finished.
+    await Promise.all(
+      [...this.#tracked].reverse().map(async (t) => {
+        await stopOne(t, graceMs);
+        const i = this.#tracked.indexOf(t);
+        if (i >= 0) this.#tracked.splice(i, 1);
+      }),
+    );
   }
 
   /** Synchronous last resort (the `exit` handler): SIGKILL every tracked tree. */
