@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ALL_TARGETS, cpuCount, parseBenchOptions, rotate } from './bench-options.ts';
+import { splitEvenly } from './generator-pool.ts';
+
+describe('bench options', () => {
+  it('defaults: the full suite, pinned SUT on CPU 1 and load on CPU 0, one generator', () => {
+    const o = parseBenchOptions([]);
+    assert.equal(o.quick, false);
+    assert.equal(o.rounds, 5);
+    assert.deepEqual(o.targets, ALL_TARGETS);
+    assert.equal(o.sutCpu, '1');
+    assert.equal(o.loadCpu, '0');
+    assert.equal(o.generators, 1);
+    assert.equal(o.rate, 'auto');
+  });
+
+  it('--quick shrinks the run; flags override; lists keep the canonical order', () => {
+    const q = parseBenchOptions(['--quick']);
+    assert.ok(q.rounds * q.durationMs < parseBenchOptions([]).rounds * parseBenchOptions([]).durationMs);
+    const o = parseBenchOptions(['--targets', 'spooky-h1,direct', '--rate', '1500', '--load-cpu', '0,2-3', '--no-pin']);
+    assert.deepEqual(o.targets, ['direct', 'spooky-h1']);
+    assert.equal(o.rate, 1500);
+    assert.equal(o.sutCpu, null);
+  });
+
+  it('refuses unknown flags, unknown targets, a run without direct and bad numbers', () => {
+    assert.throws(() => parseBenchOptions(['--bogus']));
+    assert.throws(() => parseBenchOptions(['--targets', 'nginx']), /unknown nginx/);
+    assert.throws(() => parseBenchOptions(['--targets', 'spooky-h1']), /must include direct/);
+    assert.throws(() => parseBenchOptions(['--rounds', '1.5']), /whole number/);
+    assert.throws(() => parseBenchOptions(['--rounds', '0']), /at least 1/);
+  });
+
+  it('rotate, cpuCount and splitEvenly', () => {
+    assert.deepEqual(rotate([1, 2, 3], 1), [2, 3, 1]);
+    assert.deepEqual(rotate([1, 2, 3], 4), [2, 3, 1]);
+    assert.deepEqual(rotate([], 2), []);
+    assert.equal(cpuCount('0'), 1);
+    assert.equal(cpuCount('0,2-3'), 3);
+    assert.throws(() => cpuCount('x'));
+    assert.deepEqual(splitEvenly(16, 3), [6, 5, 5]);
+    assert.deepEqual(splitEvenly(1, 3), [1, 0, 0]);
+  });
+});

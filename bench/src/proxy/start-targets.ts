@@ -1,0 +1,62 @@
+/**
+ * Brings up everything a run measures: the Node origins (load core), then each selected target
+ * (SUT core). The A/A target is the direct origin measured a second time under its own key.
+ * Caddy is skipped (with the reason) when its executable is missing.
+ */
+import { execFileSync } from 'node:child_process';
+import type { ProcessRegistry } from './process-registry.ts';
+import { type Certs, type NodeOrigins, startCaddy, startDirect, startNodeOrigins, startSpooky, type Target } from './targets.ts';
+
+export interface StartedTargets {
+  readonly origins: NodeOrigins;
+  readonly targets: Target[];
+  /** Spooky access-log files (truncated between cells so the disk does not fill). */
+  readonly logFiles: string[];
+  readonly caddyVersion: string | null;
+  readonly skipped: string[];
+}
+
+export function caddyVersion(caddy: string): string | null {
+  try {
+    return execFileSync(caddy, ['version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+export async function startTargets(
+  reg: ProcessRegistry,
+  dir: string,
+  certs: Certs,
+  selected: readonly string[],
+  cpus: { readonly sut: string | null; readonly load: string | null },
+  caddy: string,
+): Promise<StartedTargets> {
+  const origins = await startNodeOrigins(reg, certs, cpus.load);
+  const h1 = `http://127.0.0.1:${origins.h1}`;
+  const h2 = `https://127.0.0.1:${origins.h2}`;
+  const targets: Target[] = [];
+  const logFiles: string[] = [];
+  const skipped: string[] = [];
+  const version = selected.some((s) => s.startsWith('caddy')) ? caddyVersion(caddy) : null;
+  for (const key of selected) {
+    if (key === 'direct') {
+      targets.push({ key, label: 'direct HTTP/3 origin', ...(await startDirect(reg, certs, cpus.sut)) });
+    } else if (key === 'direct-aa') {
+      const direct = targets.find((t) => t.key === 'direct');
+      if (!direct) throw new Error('direct-aa needs direct');
+      targets.push({ ...direct, key, label: 'direct (A/A: measured again)' });
+    } else if (key === 'spooky-h1' || key === 'spooky-h2') {
+      const t = await startSpooky(reg, dir, key, certs, key.endsWith('h1') ? h1 : h2, origins, cpus.sut);
+      logFiles.push(t.logFile);
+      targets.push(t);
+    } else if (key === 'caddy-h1' || key === 'caddy-h2') {
+      if (version === null) {
+        skipped.push(`${key}: no \`${caddy}\` executable (Debian: apt-get install -y caddy)`);
+        continue;
+      }
+      targets.push(await startCaddy(reg, caddy, dir, key, certs, key.endsWith('h1') ? h1 : h2, origins, cpus.sut));
+    }
+  }
+  return { origins, targets, logFiles, caddyVersion: version, skipped };
+}

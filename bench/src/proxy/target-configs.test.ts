@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseConfigText } from '@spooky/config';
+import { caddyJson, spookyYaml } from './target-configs.ts';
+
+describe('target configs', () => {
+  it('the Spooky YAML is a valid config: one listener, one backend, CA file', () => {
+    const result = parseConfigText(spookyYaml({ cert: '/tmp/c.pem', key: '/tmp/k.pem', upstream: 'https://127.0.0.1:4443', port: 9443 }));
+    assert.ok(result.ok, JSON.stringify(result));
+    const config = (result as { config: unknown }).config as { listeners: Array<{ port: number }>; upstream: Record<string, { backends: Array<{ address: string }> }> };
+    assert.equal(config.listeners[0]?.port, 9443);
+    assert.equal(config.upstream['origin']?.backends[0]?.address, 'https://127.0.0.1:4443');
+  });
+
+  it('Caddy: admin off, no access log, h3 on 127.0.0.1, the upstream protocol pinned', () => {
+    const h1 = JSON.parse(caddyJson({ cert: 'c', key: 'k', upstream: 'http://127.0.0.1:8080', port: 9000, storageDir: '/tmp/s' }));
+    const server = h1.apps.http.servers.bench;
+    assert.equal(h1.admin.disabled, true);
+    assert.equal(server.logs, undefined);
+    assert.deepEqual(server.listen, ['127.0.0.1:9000']);
+    assert.ok(server.protocols.includes('h3'));
+    assert.deepEqual(server.routes[0].handle[0].transport.versions, ['1.1']);
+    assert.equal(server.routes[0].handle[0].upstreams[0].dial, '127.0.0.1:8080');
+    const h2 = JSON.parse(caddyJson({ cert: 'c', key: 'k', upstream: 'https://127.0.0.1:8443', port: 9000, storageDir: '/tmp/s' }));
+    assert.deepEqual(h2.apps.http.servers.bench.routes[0].handle[0].transport.versions, ['2']);
+    assert.deepEqual(h2.apps.http.servers.bench.routes[0].handle[0].transport.tls.root_ca_pem_files, ['c']);
+  });
+});
