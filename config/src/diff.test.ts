@@ -174,6 +174,7 @@ describe('diff', () => {
       'upstream web add /upstream/web',
       'policy load_balancing add /load_balancing',
       'policy performance add /performance',
+      'policy resilience add /resilience',
       'policy upstream_tls add /upstream_tls',
       'global compat add /compat',
       'global log add /log',

@@ -4,6 +4,10 @@ export { type BehaviourResult, behaviourDiff, MAX_BEHAVIOUR_REQUESTS, type Route
 export { canonicalJson, DIGEST_PATTERN, digest } from './canonical.ts';
 export { type Change, type ChangeEntity, type ChangeOp, diff, diffDocuments } from './diff.ts';
 export { DEFAULTS, normalizePathPrefix, normalizeRouteHost } from './normalize-config.ts';
+export { RESILIENCE_DEFAULTS } from './normalize-resilience.ts';
+export { RATE_LIMIT_SCOPES, RETRY_CONDITIONS } from './resilience-schema.ts';
+export { TIMEOUT_ALIASES, TIMEOUT_ORDER, type TimeoutKey } from './timeouts.ts';
+export { upstreamPolicy } from './upstream-policy.ts';
 export {
   MAX_BACKENDS,
   MAX_CONFIG_BYTES,
@@ -11,6 +15,7 @@ export {
   MAX_KEY_LENGTH,
   MAX_MATCHERS,
   MAX_NESTING_DEPTH,
+  MAX_RATE_LIMIT_RULES,
   MAX_ROUTES,
   MAX_STRING_LENGTH,
   MAX_YAML_ALIASES,

@@ -46,3 +46,6 @@ export const MAX_KEY_LENGTH = 256;
 
 /** Upper bound of issues reported for one document (the first ones are the useful ones). */
 export const MAX_ISSUES = 100;
+
+/** Most `resilience.scoped_rate_limits` rules: each applicable rule costs every request a bucket lookup. */
+export const MAX_RATE_LIMIT_RULES = 64;

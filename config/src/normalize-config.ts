@@ -4,8 +4,10 @@
  * semantic-checks.ts to report, the value passed through unchanged).
  */
 import { parseBackendAddress } from './backend-address.ts';
+import { normalizeResilience, normalizeUpstreamResilience, normalizeUpstreamTimeouts } from './normalize-resilience.ts';
 import type { ConfigInput } from './schema.ts';
-import type { Backend, Config, HealthCheck, Listener, LoadBalancing, Matcher, Route, Upstream } from './types.ts';
+import { aliased, givenTimeouts, resolveTimeouts } from './timeouts.ts';
+import type { Backend, Config, HealthCheck, Listener, LoadBalancing, Matcher, Resilience, Route, Timeouts, Upstream } from './types.ts';
 
 /** Defaults, in one place; the README's configuration reference lists the same values. */
 export const DEFAULTS = {
@@ -36,7 +38,20 @@ export const DEFAULTS = {
   healthSuccessThreshold: 2,
   healthCooldownMs: 5_000,
   mirrorPercent: 100,
+  globalInflightLimit: 4_096,
+  perUpstreamInflightLimit: 1_024,
+  perBackendInflightLimit: 64,
+  shutdownDrainTimeoutMs: 5_000,
+  backendDnsRefreshIntervalMs: 30_000,
 } as const;
+
+const DEFAULT_TIMEOUTS: Timeouts = {
+  upstream_connect_timeout_ms: DEFAULTS.upstreamConnectTimeoutMs,
+  upstream_headers_timeout_ms: DEFAULTS.upstreamHeadersTimeoutMs,
+  upstream_body_idle_timeout_ms: DEFAULTS.upstreamBodyIdleTimeoutMs,
+  upstream_body_total_timeout_ms: null,
+  request_timeout_ms: DEFAULTS.requestTimeoutMs,
+};
 
 type ListenerInput = NonNullable<ConfigInput['listen']>;
 type UpstreamInput = ConfigInput['upstream'][string];
@@ -45,11 +60,14 @@ type LbInput = NonNullable<ConfigInput['load_balancing']>;
 export function normalizeConfig(input: ConfigInput): Config {
   const listenerInputs = input.listeners ?? (input.listen ? [input.listen] : []);
   const globalLb = normalizeLb(input.load_balancing, null);
+  const perf = input.performance ?? {};
+  const protocol = input.resilience?.protocol;
+  const timeouts = resolveTimeouts(givenTimeouts(perf), DEFAULT_TIMEOUTS);
+  const resilience = normalizeResilience(input.resilience);
   const upstream: Record<string, Upstream> = {};
   for (const name of Object.keys(input.upstream).sort()) {
-    upstream[name] = normalizeUpstream(input.upstream[name] as UpstreamInput, globalLb);
+    upstream[name] = normalizeUpstream(input.upstream[name] as UpstreamInput, name, globalLb, resilience, timeouts);
   }
-  const perf = input.performance ?? {};
   return {
     version: input.version ?? 1,
     listeners: listenerInputs.map(normalizeListener),
@@ -60,13 +78,11 @@ export function normalizeConfig(input: ConfigInput): Config {
       ca_file: input.upstream_tls?.ca_file ?? null,
     },
     performance: {
-      upstream_connect_timeout_ms: perf.upstream_connect_timeout_ms ?? DEFAULTS.upstreamConnectTimeoutMs,
-      upstream_headers_timeout_ms: perf.upstream_headers_timeout_ms ?? DEFAULTS.upstreamHeadersTimeoutMs,
-      upstream_body_idle_timeout_ms: perf.upstream_body_idle_timeout_ms ?? DEFAULTS.upstreamBodyIdleTimeoutMs,
-      request_timeout_ms: perf.request_timeout_ms ?? DEFAULTS.requestTimeoutMs,
+      ...timeouts,
       max_request_body_bytes: perf.max_request_body_bytes ?? DEFAULTS.maxRequestBodyBytes,
-      max_request_headers: perf.max_request_headers ?? DEFAULTS.maxRequestHeaders,
-      max_request_header_bytes: perf.max_request_header_bytes ?? DEFAULTS.maxRequestHeaderBytes,
+      // resilience.protocol.max_headers_* are the Rust spellings (aliases) of these two.
+      max_request_headers: aliasedAcross(perf.max_request_headers, protocol?.max_headers_count) ?? DEFAULTS.maxRequestHeaders,
+      max_request_header_bytes: aliasedAcross(perf.max_request_header_bytes, protocol?.max_headers_bytes) ?? DEFAULTS.maxRequestHeaderBytes,
       tls_handshake_timeout_ms: perf.tls_handshake_timeout_ms ?? DEFAULTS.tlsHandshakeTimeoutMs,
       client_header_timeout_ms: perf.client_header_timeout_ms ?? DEFAULTS.clientHeaderTimeoutMs,
       client_body_idle_timeout_ms: perf.client_body_idle_timeout_ms ?? DEFAULTS.clientBodyIdleTimeoutMs,
@@ -75,13 +91,25 @@ export function normalizeConfig(input: ConfigInput): Config {
       max_connections_per_ip: perf.max_connections_per_ip ?? DEFAULTS.maxConnectionsPerIp,
       new_connections_per_sec: perf.new_connections_per_sec ?? DEFAULTS.newConnectionsPerSec,
       new_connections_burst: perf.new_connections_burst ?? DEFAULTS.newConnectionsBurst,
+      global_inflight_limit: perf.global_inflight_limit ?? DEFAULTS.globalInflightLimit,
+      per_upstream_inflight_limit: perf.per_upstream_inflight_limit ?? DEFAULTS.perUpstreamInflightLimit,
+      per_backend_inflight_limit: perf.per_backend_inflight_limit ?? DEFAULTS.perBackendInflightLimit,
+      shutdown_drain_timeout_ms: perf.shutdown_drain_timeout_ms ?? DEFAULTS.shutdownDrainTimeoutMs,
+      backend_dns_refresh_enabled: perf.backend_dns_refresh_enabled ?? false,
+      backend_dns_refresh_interval_ms: perf.backend_dns_refresh_interval_ms ?? DEFAULTS.backendDnsRefreshIntervalMs,
     },
     log: { level: input.log?.level ?? DEFAULTS.logLevel },
     compat: {
       no_route_status: input.compat?.no_route_status ?? 404,
       upstream_timeout_status: input.compat?.upstream_timeout_status ?? 504,
     },
+    resilience,
   };
+}
+
+/** Ours when given, else the Rust alias (a conflict between them is a semantic issue). */
+function aliasedAcross(ours: number | undefined, rust: number | undefined): number | undefined {
+  return aliased({ ours, rust }, 'ours', 'rust');
 }
 
 function normalizeListener(l: ListenerInput): Listener {
@@ -150,7 +178,7 @@ function normalizeHealth(h: HealthInput | undefined): HealthCheck | null {
   };
 }
 
-function normalizeUpstream(u: UpstreamInput, globalLb: LoadBalancing): Upstream {
+function normalizeUpstream(u: UpstreamInput, name: string, globalLb: LoadBalancing, resilience: Resilience, timeouts: Timeouts): Upstream {
   const backends: Backend[] = u.backends.map((b) => ({
     id: b.id,
     address: parseBackendAddress(b.address)?.url ?? b.address,
@@ -163,5 +191,7 @@ function normalizeUpstream(u: UpstreamInput, globalLb: LoadBalancing): Upstream 
     backends,
     traffic_split: (u.traffic_split ?? []).map((t) => ({ upstream: t.upstream, weight: t.weight })),
     mirror: u.mirror ? { upstream: u.mirror.upstream, percent: u.mirror.percent ?? DEFAULTS.mirrorPercent } : null,
+    resilience: normalizeUpstreamResilience(u, name, resilience),
+    timeouts: normalizeUpstreamTimeouts(u, timeouts),
   };
 }

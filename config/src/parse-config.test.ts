@@ -95,9 +95,9 @@ test('semantic checks: duplicate routes, bad addresses, duplicate ids, timeout o
       'b-c': { route: { path_prefix: '/x/' }, backends: [{ id: 'b1', address: 'h:1' }, { id: 'b1', address: 'https://h:1' }] },
     },
   });
+  // Only given timeouts are compared; the connect default (3000) is clamped to the given 100.
   assert.deepEqual(codes(issues).sort(), [
     '/listeners listener.ambiguous',
-    '/performance/upstream_connect_timeout_ms timeouts.order',
     '/performance/upstream_headers_timeout_ms timeouts.order',
     '/upstream/a/backends/0/address backend.address.invalid',
     '/upstream/b-c/backends/1/address backend.address.duplicate',

@@ -8,6 +8,7 @@
  * unknown key anywhere is an error, never silently ignored.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { ResilienceSchema, TIMEOUT_KEYS, UpstreamResilienceSchema, UpstreamTimeoutsSchema } from './resilience-schema.ts';
 
 const closed = { additionalProperties: false } as const;
 
@@ -126,6 +127,8 @@ export const UpstreamSchema = Type.Object(
       Type.Array(TrafficSplitSchema, { maxItems: 32, description: 'Requests matching this route go to these upstreams by weight; empty = to this one.' }),
     ),
     mirror: Type.Optional(MirrorSchema),
+    resilience: Type.Optional(UpstreamResilienceSchema),
+    timeouts: Type.Optional(UpstreamTimeoutsSchema),
   },
   closed,
 );
@@ -143,10 +146,7 @@ const count = (description: string) => Type.Optional(Type.Integer({ minimum: 1, 
 
 export const PerformanceSchema = Type.Object(
   {
-    upstream_connect_timeout_ms: ms('TCP+TLS connect to a backend. Default 3000.'),
-    upstream_headers_timeout_ms: ms('From request sent to response head. Default 30000.'),
-    upstream_body_idle_timeout_ms: ms('Longest gap between response body chunks. Default 60000.'),
-    request_timeout_ms: ms('Whole request, accept to last byte. Default 300000.'),
+    ...TIMEOUT_KEYS,
     max_request_body_bytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 40, description: 'Default 64 MiB.' })),
     max_request_headers: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Default 100.' })),
     max_request_header_bytes: Type.Optional(Type.Integer({ minimum: 256, maximum: 1_048_576, description: 'Default 65536.' })),
@@ -158,6 +158,12 @@ export const PerformanceSchema = Type.Object(
     max_connections_per_ip: count('Client connections open at once from one address. Default 256.'),
     new_connections_per_sec: count('New client connections accepted per second (token bucket refill). Default 1000.'),
     new_connections_burst: count('New client connections accepted at once (token bucket size). Default 2000.'),
+    global_inflight_limit: count('Requests in flight to backends at once, in total. Default 4096.'),
+    per_upstream_inflight_limit: count('Requests in flight to one upstream. Default 1024.'),
+    per_backend_inflight_limit: count('Requests in flight to one backend. Default 64.'),
+    shutdown_drain_timeout_ms: ms('SIGTERM: in-flight requests finish up to this long. Default 5000.'),
+    backend_dns_refresh_enabled: Type.Optional(Type.Boolean({ description: 'Re-resolve backend host names. Default false.' })),
+    backend_dns_refresh_interval_ms: ms('Default 30000.'),
   },
   closed,
 );
@@ -189,6 +195,7 @@ export const ConfigInputSchema = Type.Object(
     performance: Type.Optional(PerformanceSchema),
     log: Type.Optional(LogSchema),
     compat: Type.Optional(CompatSchema),
+    resilience: Type.Optional(ResilienceSchema),
   },
   closed,
 );

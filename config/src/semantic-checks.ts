@@ -5,6 +5,7 @@
 import { parseBackendAddress } from './backend-address.ts';
 import { escapePointer } from './pointer.ts';
 import { checkRegexCost } from './regex-cost.ts';
+import { resilienceIssues } from './resilience-checks.ts';
 import type { ConfigInput } from './schema.ts';
 import type { Config, ConfigIssue, Matcher, Route } from './types.ts';
 
@@ -59,17 +60,8 @@ export function semanticIssues(input: ConfigInput, config: Config): ConfigIssue[
     });
   }
 
+  issues.push(...resilienceIssues(input, config));
   const p = config.performance;
-  const order: [keyof typeof p, keyof typeof p][] = [
-    ['upstream_connect_timeout_ms', 'upstream_headers_timeout_ms'],
-    ['upstream_headers_timeout_ms', 'upstream_body_idle_timeout_ms'],
-    ['upstream_body_idle_timeout_ms', 'request_timeout_ms'],
-  ];
-  for (const [small, large] of order) {
-    if (p[small] > p[large]) {
-      add(`/performance/${small}`, 'timeouts.order', `${small} (${p[small]}) must not exceed ${large} (${p[large]})`);
-    }
-  }
   if (p.max_connections_per_ip > p.max_active_connections) {
     add(
       '/performance/max_connections_per_ip',

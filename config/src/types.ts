@@ -3,6 +3,9 @@
  * URL form. This is what both planes run, what `canonicalJson` serializes and `digest` hashes.
  * Produced only by `parseConfig`; treat it as immutable.
  */
+import type { Resilience, Timeouts, UpstreamResilience } from './resilience-types.ts';
+
+export type * from './resilience-types.ts';
 
 export type LbType = 'round-robin' | 'random' | 'consistent-hash' | 'least-connections' | 'latency-aware' | 'sticky-cid';
 
@@ -82,6 +85,10 @@ export interface Upstream {
   /** Empty = all matching traffic goes to this upstream's own backends. */
   readonly traffic_split: readonly TrafficSplit[];
   readonly mirror: Mirror | null;
+  /** Per-upstream overrides of the global `resilience` blocks; null = none given. */
+  readonly resilience: UpstreamResilience | null;
+  /** Per-upstream timeouts (all five resolved, ordered); null = `performance`'s apply. */
+  readonly timeouts: Timeouts | null;
 }
 
 export interface UpstreamTls {
@@ -89,11 +96,8 @@ export interface UpstreamTls {
   readonly ca_file: string | null;
 }
 
-export interface Performance {
-  readonly upstream_connect_timeout_ms: number;
-  readonly upstream_headers_timeout_ms: number;
-  readonly upstream_body_idle_timeout_ms: number;
-  readonly request_timeout_ms: number;
+/** Timeouts in our spelling only: the Rust `backend_*` aliases are folded in by normalization. */
+export interface Performance extends Timeouts {
   readonly max_request_body_bytes: number;
   readonly max_request_headers: number;
   readonly max_request_header_bytes: number;
@@ -105,6 +109,12 @@ export interface Performance {
   readonly max_connections_per_ip: number;
   readonly new_connections_per_sec: number;
   readonly new_connections_burst: number;
+  readonly global_inflight_limit: number;
+  readonly per_upstream_inflight_limit: number;
+  readonly per_backend_inflight_limit: number;
+  readonly shutdown_drain_timeout_ms: number;
+  readonly backend_dns_refresh_enabled: boolean;
+  readonly backend_dns_refresh_interval_ms: number;
 }
 
 export interface Config {
@@ -117,6 +127,7 @@ export interface Config {
   readonly log: { readonly level: string };
   /** Rust Spooky compatibility: which status a local reply uses where ours differs. */
   readonly compat: { readonly no_route_status: 404 | 502; readonly upstream_timeout_status: 504 | 503 };
+  readonly resilience: Resilience;
 }
 
 /** One problem with a config document. `pointer` is a JSON Pointer (RFC 6901) into the input. */

@@ -4,7 +4,8 @@
  * cursors per upstream and backend list. compile/ asks for entries (creating them when new);
  * `retain(generation)` drops and closes what the generation no longer names. Health (the
  * HealthMonitor: probes, passive ejection) lives here under upstream + address; retain()
- * reconciles it with the generation. Breaker and EWMA state will live here too.
+ * reconciles it with the generation. Circuit breakers (`breakers`) live here under the same
+ * upstream + address key as the stats; retain() drops those of backends no generation names.
  */
 import { createHash } from 'node:crypto';
 import type { RoundRobinState } from '../balancing/round-robin.ts';
@@ -15,6 +16,7 @@ import { settingsKey } from '../forwarding/transport-settings.ts';
 import { createUndiciProber } from '../forwarding/undici-prober.ts';
 import { HealthMonitor, type HealthMonitorOptions } from '../health/health-monitor.ts';
 import type { BackendTransport } from '../http/backend-transport.ts';
+import { BreakerRegistry } from '../resilience/circuit-breaker.ts';
 import { BackendStats, backendStatsKey } from './backend-stats.ts';
 import type { Generation } from './generation.ts';
 import { LazyTransport, type TransportFactory } from './lazy-transport.ts';
@@ -32,6 +34,8 @@ export class LongLivedState {
   #closed = false;
   /** Health of every backend the served generation names (survives swaps). */
   readonly health: HealthMonitor;
+  /** Circuit breakers by backendStatsKey(upstream, address) (survive swaps; not wired yet). */
+  readonly breakers = new BreakerRegistry();
 
   /** `createTransport` defaults to undici; `health` (prober factory, scheduler) too. Tests may inject fakes. */
   constructor(options?: { readonly createTransport?: TransportFactory; readonly health?: Partial<HealthMonitorOptions> }) {
@@ -106,6 +110,7 @@ export class LongLivedState {
     const named = new Set<string>();
     for (const [name, upstream] of generation.upstreams) for (const b of upstream.backends) named.add(backendStatsKey(name, b.address));
     for (const key of this.#stats.keys()) if (!named.has(key)) this.#stats.delete(key);
+    this.breakers.retain(named);
     closing.push(this.health.reconcile(generation.stateKeys.health));
     return Promise.all(closing).then(() => undefined);
   }
@@ -117,6 +122,7 @@ export class LongLivedState {
     this.#transports.clear();
     this.#cursors.clear();
     this.#stats.clear();
+    this.breakers.clear();
     await Promise.all([this.health.close(), ...all.map((t) => t.close().catch(() => undefined))]);
   }
 }
