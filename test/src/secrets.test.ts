@@ -1,6 +1,6 @@
 /**
  * End to end: secrets never leave. Unique secret strings are planted where secrets live — the
- * API bearer token, private-key file contents (a valid key and a broken one that the data plane
+ * API bearer token, private-key file contents and paths (a valid key and a broken one that the data plane
  * must NACK), a client's Authorization header — and then every API answer, every log line of
  * both planes and the NACK text are searched for them.
  */
@@ -57,7 +57,8 @@ describe('secrets never appear in API output, logs or NACKs (real processes)', (
   });
 
   test('a broken key is NACKed without its contents; nothing secret shows anywhere', async () => {
-    const brokenKey = join(dir, 'broken-key.pem');
+    // The key file's path is a secret too (issue 7): a unique name that must never show.
+    const brokenKey = join(dir, `broken-key-${randomBytes(6).toString('hex')}.pem`);
     writeFileSync(brokenKey, `-----BEGIN PRIVATE KEY-----\n${keySecret}\n-----END PRIVATE KEY-----\n`, { mode: 0o600 });
     await cp.pushAndActivate(SCOPE, config(brokenKey), 'secrets: broken key');
     await dp.waitForRejected(2);
@@ -106,6 +107,8 @@ describe('secrets never appear in API output, logs or NACKs (real processes)', (
       ['real private key material', realKeyLine],
       ['client Authorization header', headerSecret],
       ['control-plane API token', cp.token],
+      ['the broken key file path', brokenKey],
+      ['the real key file path', cert.key],
     ] as const) {
       assert.ok(!everything.includes(secret), `${what} leaked`);
     }
