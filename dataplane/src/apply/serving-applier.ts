@@ -51,6 +51,8 @@ export interface PreparedApply {
   commit(): void;
   /** Drops the prepared generation: new listeners closed, the served one untouched. */
   abort(): Promise<void>;
+  /** Resolves once the apply marker of a committed apply is removed (cache/apply-journal.ts). */
+  flushed(): Promise<void>;
 }
 
 export interface ServingApplier extends GenerationApplier {
@@ -72,7 +74,7 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
     return { ok: false, phase, retryable, issues };
   };
 
-  const settled = (result: ApplyResult): PreparedApply => ({ result, commit: () => undefined, abort: async () => undefined });
+  const settled = (result: ApplyResult): PreparedApply => ({ result, commit: () => undefined, abort: async () => undefined, flushed: async () => undefined });
 
   const prepareNow = async (payload: Uint8Array, ref: GenerationRef, source: ServingSource): Promise<PreparedApply> => {
     // The same generation from the same source again (a push re-sent after a reconnect raced
@@ -103,13 +105,18 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
       return prepared;
     }
     let done = false;
+    let ended: Promise<void> = Promise.resolve();
     return {
       result: prepared.result,
+      flushed: () => ended,
       commit() {
         if (done) return;
         done = true;
-        prepared.commit();
-        void journal?.end();
+        try {
+          prepared.commit();
+        } finally {
+          ended = journal?.end() ?? Promise.resolve();
+        }
       },
       async abort() {
         if (done) return;
@@ -141,6 +148,7 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
 
     return {
       result: { ok: true },
+      flushed: async () => undefined,
       commit() {
         store.swap(compiled.generation);
         serving = { ref: { scope: ref.scope, seq: ref.seq, digest: ref.digest }, source };
@@ -174,11 +182,12 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
         if (!p.result.ok) return p;
         return {
           result: p.result,
+          flushed: () => p.flushed(),
           commit() {
             try {
               p.commit();
             } finally {
-              release();
+              void p.flushed().finally(release);
             }
           },
           async abort() {
@@ -211,6 +220,7 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
         logger.error({ err: (err as Error).message, stack: (err as Error).stack }, 'apply failed unexpectedly');
         return reject(ref, source, 'apply', true, [{ pointer: '', code: 'apply.internal', message: 'internal error while applying' }]);
       }
+      await prepared.flushed();
       return prepared.result;
     },
   };
