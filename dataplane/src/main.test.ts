@@ -1,5 +1,5 @@
 /**
- * Process test, standalone mode: `node dataplane/src/main.ts --config FILE --admin 127.0.0.1:0`
+ * Process test, standalone mode: `node dataplane/src/main.ts --config FILE --admin 127.0.0.1:0 --workers 2`
  * proxying to a node:http origin, driven over HTTP/3 (the library's client) and HTTPS/1.1.
  */
 import assert from 'node:assert/strict';
@@ -60,7 +60,7 @@ describe('data plane process (standalone)', () => {
         '',
       ].join('\n'),
     );
-    child = spawn(process.execPath, [MAIN, '--config', configPath, '--admin', '127.0.0.1:0', '--drain-timeout-ms', '2000'], {
+    child = spawn(process.execPath, [MAIN, '--config', configPath, '--admin', '127.0.0.1:0', '--drain-timeout-ms', '2000', '--workers', '2'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     logs = new LogLines(child);
@@ -68,6 +68,8 @@ describe('data plane process (standalone)', () => {
     const applied = await logs.waitForMsg('generation applied');
     assert.equal(applied['source'], 'local-file');
     assert.deepEqual(applied['listeners'], [{ address: '127.0.0.1', port }]);
+    const all = await logs.waitForMsg('generation applied by all workers');
+    assert.equal((all['workers'] as number[]).length, 2);
   });
 
   after(async () => {
@@ -110,6 +112,7 @@ describe('data plane process (standalone)', () => {
     assert.equal((await fetch(`${admin}/ready`)).status, 200);
     const generation = (await (await fetch(`${admin}/generation`)).json()) as Record<string, unknown>;
     assert.deepEqual(generation['listeners'], [{ address: '127.0.0.1', port }]);
+    assert.equal((generation['workers'] as { seq: number }[]).filter((w) => w.seq === 0).length, 2);
     const serving = generation['serving'] as Record<string, unknown>;
     assert.equal(serving['source'], 'local-file');
     assert.equal(serving['scope'], 'local');
@@ -117,7 +120,11 @@ describe('data plane process (standalone)', () => {
     const metrics = await (await fetch(`${admin}/metrics`)).text();
     assert.match(metrics, /spooky_requests_total\{upstream="app",status_class="2xx",outcome="ok"\} \d+/);
     assert.match(metrics, /spooky_generation_info\{seq="0",digest="sha256:[0-9a-f]{64}"\} 1/);
-    assert.match(metrics, /spooky_generation_applies_total\{result="ok"\} 1/);
+    // Two workers, aggregated: each applied the generation once; the info gauge is not summed.
+    assert.match(metrics, /spooky_generation_applies_total\{result="ok"\} 2/);
+    assert.match(metrics, /spooky_workers 2/);
+    assert.match(metrics, /spooky_worker_requests_total\{worker="0"\} \d+/);
+    assert.match(metrics, /spooky_worker_requests_total\{worker="1"\} \d+/);
     assert.match(metrics, /spooky_inflight_requests 0/);
   });
 

@@ -216,7 +216,7 @@ async function frozenPushScenario(t: TestContext, viaRelay: boolean): Promise<vo
   await cp.proc.waitForLog((l) => l.msg === 'distribution: ack' && l['nodeId'] === NODE && l['seq'] === 1);
   assert.equal((await h3Fetch(port, { path: '/before' })).headers['x-origin'], 'origin-a');
 
-  // Freeze the serving process (the supervisor's worker), not the supervisor.
+  // Freeze the primary (it holds the control-plane session); its workers keep serving.
   process.kill(node.pid, 'SIGSTOP');
   try {
     relay?.hold(true);

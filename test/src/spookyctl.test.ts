@@ -215,7 +215,7 @@ describe('spookyctl against a real control plane and data plane', () => {
     const five = await pushJson(configFile('e.yaml', 'e'), 'ci: route /e');
     assert.equal(five.seq, 5);
     const node = dp!;
-    // Freeze the serving process (the supervisor's worker), not the supervisor.
+    // Freeze the primary (it holds the control-plane session); its workers keep serving.
     process.kill(node.pid, 'SIGSTOP');
     try {
       const run = await expectExit(['activate', '5', '--reason', 'nobody home', '--wait', '--timeout', '1s'], 6);

@@ -1,7 +1,8 @@
 /**
- * End to end: the data plane's serving process is supervised (dataplane/src/bootstrap/
- * supervisor.ts) and survives a poisonous generation (cache/apply-journal.ts,
- * apply/generation-budget.ts). Real control plane, real data planes, real HTTP/3.
+ * End to end: the data plane's serving workers are supervised by its primary (dataplane/src/
+ * bootstrap/supervisor.ts) and survive a poisonous generation (apply/fleet-applier.ts,
+ * cache/apply-journal.ts, apply/generation-budget.ts). Real control plane, real data planes,
+ * real HTTP/3; one worker each (the harness default).
  *
  * The poison is a valid generation whose cost is far above what the worker's heap can hold:
  * POISON_UPSTREAMS × 1000 backends, each with an active health check (a probe pool of ~20 KB
@@ -50,7 +51,7 @@ describe('supervision and poisonous generations', () => {
     }
     return config;
   };
-  const startedAfter = (dp: DataPlane, from: number) => dp.proc.waitForLog((l) => l.msg === 'data plane started', 20_000, from);
+  const workerReadyAfter = (dp: DataPlane, from: number) => dp.proc.waitForLog((l) => l.msg === 'worker ready', 20_000, from);
   const nackFor = (seq: number) => (l: LogLine) => l.msg === 'distribution: nack, digest parked for this boot' && l['seq'] === seq;
 
   before(async () => {
@@ -75,28 +76,43 @@ describe('supervision and poisonous generations', () => {
     running.push(sa);
     await sa.proc.waitForLog((l) => l.msg === 'generation applied');
     assert.equal((await h3Fetch(port, { path: '/before' })).status, 200);
-    assert.notEqual(sa.pid, sa.proc.child.pid, 'the serving process is a worker of the spawned supervisor');
+    assert.notEqual(sa.workerPid, sa.proc.child.pid, 'the serving process is a worker of the spawned primary');
+    assert.equal(sa.pid, sa.proc.child.pid);
 
     const from = sa.proc.lines.length;
-    process.kill(sa.pid, 'SIGKILL');
-    const exited = await sa.proc.waitForLog((l) => l.msg === 'worker exited' && l['workerPid'] === sa.pid, 10_000, from);
+    process.kill(sa.workerPid, 'SIGKILL');
+    const exited = await sa.proc.waitForLog((l) => l.msg === 'worker exited' && l['workerPid'] === sa.workerPid, 10_000, from);
     assert.equal(exited['signal'], 'SIGKILL');
-    const again = await startedAfter(sa, from);
-    assert.notEqual(again['pid'], sa.pid);
-    assert.equal(again['admin'], sa.admin, 'the admin address survives the restart');
-    await sa.proc.waitForLog((l) => l.msg === 'generation applied', 20_000, from);
+    const again = await workerReadyAfter(sa, from);
+    assert.notEqual(again['pid'], sa.workerPid);
+    // The replacement gets the generation from the primary (the file as read at start).
+    const applied = await sa.proc.waitForLog((l) => l.msg === 'generation applied', 20_000, from);
+    assert.equal(applied['pid'], again['pid']);
+    await sa.proc.waitForLog((l) => l.msg === 'worker joined' && l['workerPid'] === again['pid'], 20_000, from);
     assert.equal((await h3Fetch(port, { path: '/after' })).status, 200);
+    assert.equal((await fetch(`${sa.admin}/ready`)).status, 200, 'the admin server (in the primary) never went away');
     assert.equal((await adminGeneration(sa.admin)).serving?.source, 'local-file');
     assert.equal(await sa.proc.stop(), 0, 'the supervisor exits with the worker clean code');
   });
 
-  test('startup failures exit once, without a restart loop: a rejected standalone config (1), a busy admin port (1)', async () => {
+  test('startup failures exit once, without a restart loop: a rejected standalone config (1), a busy admin port (1), a config the worker refuses (1)', async () => {
+    // The primary reads and validates the file before it forks anything.
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ version: 1, bogus: true }));
-    const rejected = await DataPlane.start({ config: bad });
-    assert.equal(await rejected.proc.exited, 1);
-    assert.equal(rejected.proc.lines.filter((l) => l.msg === 'worker started').length, 1);
-    assert.ok(rejected.proc.lines.some((l) => l.msg === 'worker failed to start'));
+    const rejected = new SpawnedProcess('data-plane bad', DATA_PLANE_MAIN, ['--config', bad, '--admin', '127.0.0.1:0']);
+    assert.equal(await rejected.exited, 1);
+    assert.equal(rejected.lines.filter((l) => l.msg === 'worker started').length, 0);
+    assert.ok(rejected.lines.some((l) => l.msg === 'config file rejected'));
+
+    // Valid, but the workers cannot apply it (no such certificate file): refused once, exit 1.
+    const missing = join(dir, 'missing-cert.json');
+    const noCert = goodConfig(await freePort(), 'no-cert') as { listen: { tls: { cert: string } } };
+    noCert.listen.tls.cert = join(dir, 'no-such-cert.pem');
+    writeFileSync(missing, JSON.stringify(noCert));
+    const refused = new SpawnedProcess('data-plane refused', DATA_PLANE_MAIN, ['--config', missing, '--admin', '127.0.0.1:0', '--workers', '2']);
+    assert.equal(await refused.exited, 1);
+    assert.equal(refused.lines.filter((l) => l.msg === 'worker started').length, 2, 'two workers, no restart');
+    assert.equal(refused.lines.filter((l) => l.msg === 'generation rejected').length, 2);
 
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
@@ -106,14 +122,14 @@ describe('supervision and poisonous generations', () => {
       writeFileSync(file, JSON.stringify(goodConfig(await freePort(), 'busy')));
       const proc = new SpawnedProcess('data-plane busy', DATA_PLANE_MAIN, ['--config', file, '--admin', `127.0.0.1:${busy}`]);
       assert.equal(await proc.exited, 1);
-      assert.equal(proc.lines.filter((l) => l.msg === 'worker started').length, 1);
+      assert.equal(proc.lines.filter((l) => l.msg === 'worker started').length, 0, 'the admin server is the primary\'s, bound before any fork');
       assert.ok(proc.lines.some((l) => l.msg === 'admin server could not listen'));
     } finally {
       holder.close();
     }
   });
 
-  test('a worker that dies applying a generation comes back on its disk cache and NACKs it; the control plane marks it failed', async (t) => {
+  test('a worker that dies applying a generation is replaced on the last good one and the generation is NACKed; the control plane marks it failed', async (t) => {
     const scope = 'poison';
     const port = await freePort();
     assert.equal(await cp.pushAndActivate(scope, goodConfig(port, 'good'), 'the good generation'), 1);
@@ -132,15 +148,17 @@ describe('supervision and poisonous generations', () => {
     const from = dp.proc.lines.length;
     const cpFrom = cp.proc.lines.length;
     assert.equal(await cp.pushAndActivate(scope, poisonConfig(port), 'the poison'), 2);
-    const died = await dp.proc.waitForLog((l) => l.msg === 'worker exited' && l['workerPid'] === dp.pid, 30_000, from);
+    const died = await dp.proc.waitForLog((l) => l.msg === 'worker exited' && l['workerPid'] === dp.workerPid, 30_000, from);
     assert.ok(died['signal'] !== null || died['code'] !== 0, JSON.stringify(died));
     const oom = dp.proc.stderr.some((l) => /heap out of memory|Reached heap limit/.test(l));
     t.diagnostic(`poisoned worker exit: code ${died['code']} signal ${died['signal']}, out of memory: ${oom}`);
     assert.ok(oom, `the worker died of memory:\n${dp.proc.stderr.slice(-10).join('\n')}`);
     const crashed = await dp.proc.waitForLog((l) => l.msg === 'crashed while applying a generation', 20_000, from);
     assert.equal(crashed['seq'], 2);
-    const cached = await dp.proc.waitForLog((l) => l.msg === 'generation applied' && l['source'] === 'disk-cache', 20_000, from);
-    assert.equal(cached['seq'], 1, 'the last good generation, from the disk cache');
+    assert.equal(crashed['workerPid'], dp.workerPid);
+    // The primary still holds the last good generation: the replacement joins on it.
+    const joined = await dp.proc.waitForLog((l) => l.msg === 'worker joined' && l['workerPid'] !== dp.workerPid, 20_000, from);
+    assert.equal(joined['seq'], 1, 'the last good generation, handed over by the primary');
     const refused = await dp.proc.waitForLog((l) => l.msg === 'generation rejected' && l['seq'] === 2, 20_000, from);
     assert.equal(refused['retryable'], false);
     assert.equal(refused['phase'], 'compile');
@@ -154,10 +172,10 @@ describe('supervision and poisonous generations', () => {
     assert.equal(gen.body.failed, true, JSON.stringify(gen.body));
     assert.match(gen.body.failedReason ?? '', /crashed while applying/);
 
-    // Rolling back to the good generation still works: the node adopts it from the control plane.
+    // Rolling back to the good generation still works (the node already serves it).
     const back = await cp.api('POST', `/v1/scopes/${scope}/rollback`, { reason: 'back to good', body: { to: 'previous' } });
     assert.equal(back.status, 200, JSON.stringify(back.body));
-    await dp.proc.waitForLog((l) => l.msg === 'generation applied' && l['source'] === 'control-plane' && l['seq'] === 1, 20_000, from);
+    assert.equal((await adminGeneration(dp.admin)).serving?.seq, 1);
     assert.equal((await h3Fetch(port, { path: '/rolled-back' })).status, 200);
     assert.equal(dp.proc.lines.filter((l) => l.msg === 'worker exited').length, 1, 'one crash, no loop');
   });

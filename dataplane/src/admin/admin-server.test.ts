@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Registry } from 'prom-client';
 import { type AdminDeps, startAdminServer } from './admin-server.ts';
 
 type Serving = ReturnType<AdminDeps['applier']['serving']>;
 
 async function ready(deps: { serving: Serving; draining?: boolean; health?: string | null }): Promise<{ status: number; body: string }> {
   const server = await startAdminServer('127.0.0.1', 0, {
-    applier: { serving: () => deps.serving, listeners: () => [] },
-    registry: new Registry(),
+    applier: { serving: () => deps.serving },
+    workers: async () => ({ listeners: [], healthUnreadyReason: deps.health ?? null, workers: [] }),
+    metrics: async () => ({ contentType: 'text/plain', text: '' }),
     draining: () => deps.draining ?? false,
-    healthUnreadyReason: () => deps.health ?? null,
   });
   try {
     const res = await fetch(`${server.url}/ready`);

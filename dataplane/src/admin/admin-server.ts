@@ -2,28 +2,43 @@
  * Read-only admin endpoints on their own node:http server (never on the traffic listeners):
  *
  * - GET /live        200 while the process runs.
- * - GET /ready       200 when a generation is served, the process is not draining and at least
- *                    one backend is available (health); else 503 with the reason in the body.
- * - GET /metrics     Prometheus text of the process registry.
- * - GET /generation  {serving: {scope, seq, digest, source} | null, listeners: [{address, port}]}
- *                    plus `reason` (why nothing is served) when serving is null.
+ * - GET /ready       200 when a generation is served (by every worker), the data plane is not
+ *                    draining and at least one backend is available (health, as every worker
+ *                    sees it); else 503 with the reason in the body.
+ * - GET /metrics     Prometheus text: the primary's registry and every worker's, aggregated
+ *                    (bootstrap/fleet-view.ts).
+ * - GET /generation  {serving: {scope, seq, digest, source} | null, listeners: [{address, port}],
+ *                    workers: [{slot, pid, seq}]} plus `reason` (why nothing is served) when
+ *                    serving is null.
+ *
+ * The server lives in the supervisor primary (one address per host, surviving worker
+ * restarts); worker facts are asked for per request over IPC, bounded.
  *
  * Anything else: 404; a method other than GET/HEAD: 405.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
-import type { ServingApplier } from '../apply/serving-applier.ts';
+import type { GenerationApplier } from '../control/generation-applier.ts';
+import type { ListenerInfo } from '../ingress/listener-manager.ts';
+
+/** What the workers say right now (bootstrap/fleet-view.ts). */
+export interface WorkersView {
+  readonly listeners: readonly ListenerInfo[];
+  /** Why the served generation cannot serve (every backend unhealthy in some worker), null when it can. */
+  readonly healthUnreadyReason: string | null;
+  readonly workers: readonly { readonly slot: number; readonly pid: number; readonly seq: number | null }[];
+}
 
 export interface AdminDeps {
-  readonly applier: Pick<ServingApplier, 'serving' | 'listeners'>;
-  readonly registry: Registry;
+  readonly applier: Pick<GenerationApplier, 'serving'>;
+  /** The workers' facts, asked per /ready and /generation request. */
+  readonly workers: () => Promise<WorkersView>;
+  /** The Prometheus text of the whole data plane. */
+  readonly metrics: () => Promise<{ readonly contentType: string; readonly text: string }>;
   /** True once shutdown began: /ready answers 503 from then on. */
   readonly draining: () => boolean;
   /** Why nothing is served (disk cache missing, stale, corrupt…); only asked while serving is null. */
   readonly notServingReason?: () => string | null;
-  /** Why the served generation cannot serve (every backend unhealthy), null when it can. */
-  readonly healthUnreadyReason?: () => string | null;
 }
 
 export interface AdminServer {
@@ -58,17 +73,21 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: AdminDeps
     case '/live':
       return send(res, 200, 'text/plain', 'live\n');
     case '/ready': {
-      const why = unreadyReason(deps);
+      const why = await unreadyReason(deps);
       return send(res, why === null ? 200 : 503, 'text/plain', why === null ? 'ready\n' : `not ready: ${why}\n`);
     }
-    case '/metrics':
-      return send(res, 200, deps.registry.contentType, await deps.registry.metrics());
+    case '/metrics': {
+      const metrics = await deps.metrics();
+      return send(res, 200, metrics.contentType, metrics.text);
+    }
     case '/generation': {
       const serving = deps.applier.serving();
+      const view = await deps.workers();
       const body = {
         serving: serving ? { scope: serving.ref.scope, seq: serving.ref.seq, digest: serving.ref.digest, source: serving.source } : null,
         ...(serving ? {} : { reason: deps.notServingReason?.() ?? 'no generation applied yet' }),
-        listeners: deps.applier.listeners(),
+        listeners: view.listeners,
+        workers: view.workers,
       };
       return send(res, 200, 'application/json', `${JSON.stringify(body)}\n`);
     }
@@ -78,10 +97,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: AdminDeps
 }
 
 /** null when ready; otherwise the first reason it is not. */
-function unreadyReason(deps: AdminDeps): string | null {
+async function unreadyReason(deps: AdminDeps): Promise<string | null> {
   if (deps.draining()) return 'draining';
   if (deps.applier.serving() === null) return `no generation served (${deps.notServingReason?.() ?? 'no generation applied yet'})`;
-  return deps.healthUnreadyReason?.() ?? null;
+  return (await deps.workers()).healthUnreadyReason;
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {

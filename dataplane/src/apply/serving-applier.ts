@@ -40,9 +40,26 @@ export interface ServingApplierDeps {
   readonly journal?: ApplyJournal;
 }
 
+/**
+ * The first half of a two-phase apply (a supervisor primary applying one generation on N
+ * workers, apply/fleet-applier.ts): everything up to the swap is done. On ok, exactly one of
+ * commit() / abort() must follow; until then this applier takes no other apply.
+ */
+export interface PreparedApply {
+  readonly result: ApplyResult;
+  /** Swaps the prepared generation in (synchronous; a no-op when `result` is not ok). */
+  commit(): void;
+  /** Drops the prepared generation: new listeners closed, the served one untouched. */
+  abort(): Promise<void>;
+  /** Resolves once the apply marker of a committed apply is removed (cache/apply-journal.ts). */
+  flushed(): Promise<void>;
+}
+
 export interface ServingApplier extends GenerationApplier {
   /** Listeners of the served generation, with bound ports. */
   listeners(): ListenerInfo[];
+  /** Prepares without swapping (see PreparedApply); apply() is prepare() then commit(). */
+  prepare(payload: Uint8Array, ref: GenerationRef, source: ServingSource): Promise<PreparedApply>;
 }
 
 export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
@@ -57,70 +74,154 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
     return { ok: false, phase, retryable, issues };
   };
 
-  const applyNow = async (payload: Uint8Array, ref: GenerationRef, source: ServingSource): Promise<ApplyResult> => {
+  const settled = (result: ApplyResult): PreparedApply => ({ result, commit: () => undefined, abort: async () => undefined, flushed: async () => undefined });
+
+  const prepareNow = async (payload: Uint8Array, ref: GenerationRef, source: ServingSource): Promise<PreparedApply> => {
     // The same generation from the same source again (a push re-sent after a reconnect raced
     // its ack): it is already swapped in; applying twice would only churn. A different source
     // (the control plane confirming what the disk cache gave us) re-applies, so the cache is
     // re-saved and the source is reported truthfully.
     if (serving !== null && serving.source === source && serving.ref.digest === ref.digest && serving.ref.seq === ref.seq) {
       logger.info({ scope: ref.scope, seq: ref.seq, digest: ref.digest, source }, 'generation already serving');
-      return { ok: true };
+      return settled({ ok: true });
     }
     const crashed = journal?.refusal(ref) ?? null;
-    if (crashed !== null) return reject(ref, source, 'compile', false, [crashed]);
+    if (crashed !== null) return settled(reject(ref, source, 'compile', false, [crashed]));
     // The payload term alone is a lower bound of the estimate: refuse before JSON.parse.
     const tooBig = overBudget({ payloadBytes: payload.byteLength, upstreams: 0, backends: 0, matchers: 0, activeChecks: 0 }, budget);
-    if (tooBig !== null) return reject(ref, source, 'compile', false, [tooBig]);
+    if (tooBig !== null) return settled(reject(ref, source, 'compile', false, [tooBig]));
     // From here on a crash (out of memory, a library bug) leaves the marker behind, and the
     // restarted process refuses this generation instead of dying on it again.
     await journal?.begin(ref);
+    let prepared: PreparedApply;
     try {
-      return await parseCompileSwap(payload, ref, source);
-    } finally {
+      prepared = await parseCompilePrepare(payload, ref, source);
+    } catch (err) {
       await journal?.end();
+      throw err;
     }
+    if (!prepared.result.ok) {
+      await journal?.end();
+      return prepared;
+    }
+    let done = false;
+    let ended: Promise<void> = Promise.resolve();
+    return {
+      result: prepared.result,
+      flushed: () => ended,
+      commit() {
+        if (done) return;
+        done = true;
+        try {
+          prepared.commit();
+        } finally {
+          ended = journal?.end() ?? Promise.resolve();
+        }
+      },
+      async abort() {
+        if (done) return;
+        done = true;
+        await prepared.abort();
+        await journal?.end();
+      },
+    };
   };
 
-  const parseCompileSwap = async (payload: Uint8Array, ref: GenerationRef, source: ServingSource): Promise<ApplyResult> => {
+  const parseCompilePrepare = async (payload: Uint8Array, ref: GenerationRef, source: ServingSource): Promise<PreparedApply> => {
     let input: unknown;
     try {
       input = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
     } catch (err) {
-      return reject(ref, source, 'parse', false, [{ pointer: '', code: 'config.syntax', message: `invalid JSON: ${(err as Error).message}` }]);
+      return settled(reject(ref, source, 'parse', false, [{ pointer: '', code: 'config.syntax', message: `invalid JSON: ${(err as Error).message}` }]));
     }
     const parsed = parseConfig(input);
-    if (!parsed.ok) return reject(ref, source, 'parse', false, parsed.issues);
+    if (!parsed.ok) return settled(reject(ref, source, 'parse', false, parsed.issues));
 
     const over = overBudget(countGeneration(parsed.config, payload.byteLength), budget);
-    if (over !== null) return reject(ref, source, 'compile', false, [over]);
+    if (over !== null) return settled(reject(ref, source, 'compile', false, [over]));
 
     const compiled = compileGeneration(parsed.config, { scope: ref.scope, seq: ref.seq, digest: ref.digest }, state);
-    if (!compiled.ok) return reject(ref, source, 'compile', false, compiled.issues);
+    if (!compiled.ok) return settled(reject(ref, source, 'compile', false, compiled.issues));
 
     const prepared = await listeners.prepare(parsed.config.listeners, parsed.config.performance);
-    if (!prepared.ok) return reject(ref, source, 'apply', prepared.retryable, prepared.issues);
+    if (!prepared.ok) return settled(reject(ref, source, 'apply', prepared.retryable, prepared.issues));
 
-    store.swap(compiled.generation);
-    serving = { ref: { scope: ref.scope, seq: ref.seq, digest: ref.digest }, source };
-    listeners.commit(prepared.prepared);
-    // retain() starts new health checkers (probe pools) synchronously, still inside the marker.
-    void state.retain(compiled.generation).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'closing retired transports failed'));
-    observer?.applied(ref);
-    logger.info({ scope: ref.scope, seq: ref.seq, digest: ref.digest, source, listeners: listeners.serving() }, 'generation applied');
-    return { ok: true };
+    return {
+      result: { ok: true },
+      flushed: async () => undefined,
+      commit() {
+        store.swap(compiled.generation);
+        serving = { ref: { scope: ref.scope, seq: ref.seq, digest: ref.digest }, source };
+        listeners.commit(prepared.prepared);
+        // retain() starts new health checkers (probe pools) synchronously, still inside the marker.
+        void state.retain(compiled.generation).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'closing retired transports failed'));
+        observer?.applied(ref);
+        logger.info({ scope: ref.scope, seq: ref.seq, digest: ref.digest, source, listeners: listeners.serving() }, 'generation applied');
+      },
+      async abort() {
+        // Pools of the compiled generation are dropped by the next retain() (see above).
+        await listeners.abort(prepared.prepared);
+        logger.info({ scope: ref.scope, seq: ref.seq, digest: ref.digest, source }, 'prepared generation dropped');
+      },
+    };
+  };
+
+  /** Runs prepare in the serialized queue, which stays held until the commit or abort. */
+  const prepare = (payload: Uint8Array, ref: GenerationRef, source: ServingSource): Promise<PreparedApply> => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const run = queue.then(() => prepareNow(payload, ref, source));
+    queue = run.then(
+      (p) => (p.result.ok ? held : undefined),
+      () => undefined,
+    );
+    return run.then(
+      (p) => {
+        if (!p.result.ok) return p;
+        return {
+          result: p.result,
+          flushed: () => p.flushed(),
+          commit() {
+            try {
+              p.commit();
+            } finally {
+              void p.flushed().finally(release);
+            }
+          },
+          async abort() {
+            try {
+              await p.abort();
+            } finally {
+              release();
+            }
+          },
+        };
+      },
+      (err: unknown) => {
+        // A bug, not a config problem: report it as a rejected apply, keep serving.
+        logger.error({ err: (err as Error).message, stack: (err as Error).stack }, 'apply failed unexpectedly');
+        return settled(reject(ref, source, 'apply', true, [{ pointer: '', code: 'apply.internal', message: 'internal error while applying' }]));
+      },
+    );
   };
 
   return {
     serving: () => serving,
     listeners: () => listeners.serving(),
-    apply(payload, ref, source) {
-      const run = queue.then(() => applyNow(payload, ref, source));
-      queue = run.catch(() => undefined);
-      return run.catch((err: unknown) => {
-        // A bug, not a config problem: report it as a rejected apply, keep serving.
+    prepare,
+    async apply(payload, ref, source) {
+      const prepared = await prepare(payload, ref, source);
+      if (!prepared.result.ok) return prepared.result;
+      try {
+        prepared.commit();
+      } catch (err) {
         logger.error({ err: (err as Error).message, stack: (err as Error).stack }, 'apply failed unexpectedly');
         return reject(ref, source, 'apply', true, [{ pointer: '', code: 'apply.internal', message: 'internal error while applying' }]);
-      });
+      }
+      await prepared.flushed();
+      return prepared.result;
     },
   };
 }

@@ -6,7 +6,7 @@ const cp = ['--control-plane', '127.0.0.1:7000', '--node-id', 'n1', '--scope', '
 
 describe('parseFlags', () => {
   it('reads control-plane mode with labels and defaults', () => {
-    const r = parseFlags([...cp, '--label', 'zone=a', '--label', 'tier=edge=1']);
+    const r = parseFlags([...cp, '--label', 'zone=a', '--label', 'tier=edge=1'], 6);
     assert.ok(r.ok);
     assert.deepEqual(r.settings, {
       mode: 'control-plane',
@@ -23,6 +23,7 @@ describe('parseFlags', () => {
       cacheMaxAgeMs: 86_400_000,
       maxGenerationBytes: 1024 * 1048576,
       supervise: true,
+      workers: 6,
     });
   });
 
@@ -45,7 +46,7 @@ describe('parseFlags', () => {
   });
 
   it('reads standalone mode', () => {
-    const r = parseFlags(['--config', 'x.yaml', '--admin', '[::1]:9901', '--log-level', 'debug']);
+    const r = parseFlags(['--config', 'x.yaml', '--admin', '[::1]:9901', '--log-level', 'debug', '--workers', '3'], 6);
     assert.ok(r.ok);
     assert.deepEqual(r.settings, {
       mode: 'standalone',
@@ -56,7 +57,17 @@ describe('parseFlags', () => {
       drainTimeoutMs: 5000,
       maxGenerationBytes: 1024 * 1048576,
       supervise: true,
+      workers: 3,
     });
+  });
+
+  it('--workers defaults to the cores; --no-supervise means one process', () => {
+    const r = parseFlags(cp, 2);
+    assert.ok(r.ok && r.settings.workers === 2);
+    const n = parseFlags([...cp, '--no-supervise'], 8);
+    assert.ok(n.ok && n.settings.workers === 1 && !n.settings.supervise);
+    const one = parseFlags([...cp, '--no-supervise', '--workers', '1'], 8);
+    assert.ok(one.ok && one.settings.workers === 1);
   });
 
   for (const [name, argv, pattern] of [
@@ -72,6 +83,10 @@ describe('parseFlags', () => {
     ['bad cache grace', [...cp, '--cache-grace-ms', '-1'], /--cache-grace-ms/],
     ['zero memory budget', [...cp, '--max-generation-memory-mb', '0'], /--max-generation-memory-mb: an integer from 1/],
     ['fractional memory budget', [...cp, '--max-generation-memory-mb', '1.5'], /--max-generation-memory-mb/],
+    ['zero workers', [...cp, '--workers', '0'], /--workers: an integer from 1 to 1024/],
+    ['fractional workers', [...cp, '--workers', '1.5'], /--workers: an integer/],
+    ['too many workers', [...cp, '--workers', '1025'], /--workers: an integer/],
+    ['workers without supervision', [...cp, '--workers', '2', '--no-supervise'], /cannot be combined with --workers above 1/],
     ['cache flags in standalone mode', ['--config', 'x', '--admin', '127.0.0.1:1', '--cache-max-age', '1h'], /cannot be combined/],
   ] as const) {
     it(`rejects ${name}`, () => {

@@ -7,8 +7,13 @@
  *   [--cache-grace-ms 2000] [--cache-max-age 24h]
  * Standalone mode (no control plane; serves one config file):
  *   --config FILE --admin HOST:PORT [--log-level info] [--drain-timeout-ms 5000]
- * Both: [--max-generation-memory-mb 1024] [--no-supervise]
+ * Both: [--max-generation-memory-mb 1024] [--workers N] [--no-supervise]
+ *
+ * `--workers N` (1..1024): serving processes on this host, default the number of cores
+ * (`os.availableParallelism()`, passed in so this stays pure). `--no-supervise` serves in the
+ * one process (no workers), so it cannot be combined with `--workers` above 1.
  */
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_GENERATION_MEMORY_MB } from '../apply/generation-budget.ts';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.ts';
@@ -27,8 +32,10 @@ interface Common {
   readonly drainTimeoutMs: number;
   /** Memory budget of one generation, bytes (`--max-generation-memory-mb`, apply/generation-budget.ts). */
   readonly maxGenerationBytes: number;
-  /** False with `--no-supervise`: serve in this process, no cluster primary (debugging). */
+  /** False with `--no-supervise`: serve in this process, no cluster workers (debugging). */
   readonly supervise: boolean;
+  /** Serving worker processes (`--workers`); 1 with `--no-supervise`. */
+  readonly workers: number;
 }
 
 export interface ControlPlaneSettings extends Common {
@@ -57,12 +64,12 @@ export type FlagsResult = { readonly ok: true; readonly settings: Settings } | {
 export const USAGE = `usage:
   node dataplane/src/main.ts --control-plane HOST:PORT --node-id ID --scope SCOPE --cache-dir DIR --admin HOST:PORT [--label k=v]... [--log-level LEVEL] [--drain-timeout-ms MS] [--cache-grace-ms MS] [--cache-max-age 24h]
   node dataplane/src/main.ts --config FILE --admin HOST:PORT [--log-level LEVEL] [--drain-timeout-ms MS]
-both: [--max-generation-memory-mb MB] [--no-supervise]`;
+both: [--max-generation-memory-mb MB] [--workers N (default: cores)] [--no-supervise]`;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/;
 
-export function parseFlags(argv: readonly string[]): FlagsResult {
+export function parseFlags(argv: readonly string[], cores: number = availableParallelism()): FlagsResult {
   let values: Record<string, string | string[] | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -83,6 +90,7 @@ export function parseFlags(argv: readonly string[]): FlagsResult {
         'cache-max-age': { type: 'string' },
         'max-generation-memory-mb': { type: 'string' },
         'no-supervise': { type: 'boolean' },
+        workers: { type: 'string' },
       },
     }));
   } catch (err) {
@@ -107,13 +115,21 @@ export function parseFlags(argv: readonly string[]): FlagsResult {
   if (!Number.isInteger(budgetMb) || budgetMb < 1 || budgetMb > 1_048_576) {
     return fail('--max-generation-memory-mb: an integer from 1 to 1048576');
   }
+  const supervise = values['no-supervise'] !== true;
+  const workersText = str('workers');
+  const workers = workersText === undefined ? (supervise ? Math.max(1, Math.min(1024, cores)) : 1) : Number(workersText);
+  if (!/^\d{1,4}$/.test(workersText ?? '1') || !Number.isInteger(workers) || workers < 1 || workers > 1024) {
+    return fail('--workers: an integer from 1 to 1024');
+  }
+  if (!supervise && workers > 1) return fail('--no-supervise serves in one process: it cannot be combined with --workers above 1');
   const common = {
     admin,
     logLevel: logLevel as LogLevel,
     logLevelFromFlag: str('log-level') !== undefined,
     drainTimeoutMs,
     maxGenerationBytes: budgetMb * 1048576,
-    supervise: values['no-supervise'] !== true,
+    supervise,
+    workers,
   };
 
   const configFile = str('config');

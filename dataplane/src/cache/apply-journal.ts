@@ -16,6 +16,9 @@
  * - main.ts serves the disk cache (the last good generation) at once when the boot found a
  *   marker, instead of waiting for a push that would kill it again.
  *
+ * - With `--workers N` the primary owns the journal (apply/fleet-applier.ts): a worker that dies
+ *   while the others live on makes the primary `refuse(ref)` the generation directly.
+ *
  * Marker I/O failures never block an apply: they are logged ("apply marker write failed") and
  * the apply goes on unprotected.
  */
@@ -38,6 +41,11 @@ export interface ApplyJournal {
   begin(ref: GenerationRef): Promise<void>;
   /** Removes the marker (the apply finished, either way). Never rejects. */
   end(): Promise<void>;
+  /**
+   * Refuses `ref` from now on, for the life of this process and in every later marker: a
+   * worker died applying it while this process (the supervisor primary) lived on.
+   */
+  refuse(ref: GenerationRef): void;
 }
 
 export interface OpenedJournal {
@@ -103,6 +111,10 @@ export function openApplyJournal(dir: string, logger: pino.Logger): OpenedJourna
         await write(JSON.stringify(marker)).catch((err: unknown) =>
           log.warn({ code: (err as NodeJS.ErrnoException).code, err: (err as Error).message }, 'apply marker write failed'),
         );
+      },
+      refuse(ref) {
+        refused.delete(ref.digest);
+        refused.set(ref.digest, { seq: ref.seq });
       },
       async end() {
         try {

@@ -65,6 +65,8 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     name: 'spooky_generation_info',
     help: 'The generation being served (value 1).',
     labelNames: ['seq', 'digest'] as const,
+    // Across workers (bootstrap/fleet-view.ts): 1 for each generation some worker serves.
+    aggregator: 'max',
     registers: [registry],
   });
   const applies = new Counter({
@@ -84,6 +86,8 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     name: 'spooky_backend_healthy',
     help: 'Whether a backend takes traffic (1) or is ejected by health checking (0).',
     labelNames: ['upstream', 'backend'] as const,
+    // Across workers: 1 only while every worker's own health checks let it take traffic.
+    aggregator: 'min',
     registers: [registry],
   });
   const onHealthTransition = (message: unknown): void => {

@@ -3,8 +3,10 @@
  * attached to a control plane or standalone on a config file, with any extra flags, plus reads
  * of its admin endpoints. Ready once it logged "data plane started" (admin bound); whether a
  * generation is applied yet is the caller's wait (waitForApplied, or a log line).
- * The process spawned is the supervisor (dataplane/src/bootstrap/supervisor.ts) unless
- * `--no-supervise` is among the flags; `pid` is the serving process's (from its log line).
+ * The process spawned is the primary (dataplane/src/bootstrap/primary.ts): the node identity
+ * (admin, control-plane session, disk cache) and the supervisor of the serving workers. The
+ * suites run ONE worker unless `extra` says `--workers N` (or `--no-supervise`): two cores are
+ * shared by everything here. `pid` is the primary's, `workerPid` the first worker's.
  */
 import { join } from 'node:path';
 import { SpawnedProcess } from './spawned-process.ts';
@@ -31,14 +33,17 @@ export class DataPlane {
   readonly admin: string;
   /** The boot id this process announces in its Hello. */
   readonly bootId: string;
-  /** PID of the serving process that started first (the supervisor's worker, or the process itself). */
+  /** PID of the primary: the process holding the control-plane session (SIGSTOP it to freeze the node). */
   readonly pid: number;
+  /** PID of the serving worker that started first (the primary's own with `--no-supervise`). */
+  readonly workerPid: number;
 
-  private constructor(proc: SpawnedProcess, admin: string, bootId: string, pid: number) {
+  private constructor(proc: SpawnedProcess, admin: string, bootId: string, pid: number, workerPid: number) {
     this.proc = proc;
     this.admin = admin;
     this.bootId = bootId;
     this.pid = pid;
+    this.workerPid = workerPid;
   }
 
   /** Spawns `node dataplane/src/main.ts …` and resolves once its admin server is up. */
@@ -47,9 +52,13 @@ export class DataPlane {
       ? ['--config', opts.config]
       : ['--control-plane', opts.controlPlane, '--node-id', opts.nodeId, '--scope', opts.scope, '--cache-dir', opts.cacheDir];
     const name = 'config' in opts ? 'data-plane' : `data-plane ${opts.nodeId}`;
-    const proc = new SpawnedProcess(name, DATA_PLANE_MAIN, [...source, '--admin', opts.admin ?? '127.0.0.1:0', ...(opts.extra ?? [])], opts.env);
+    const extra = opts.extra ?? [];
+    const workers = extra.includes('--workers') || extra.includes('--no-supervise') ? [] : ['--workers', '1'];
+    const proc = new SpawnedProcess(name, DATA_PLANE_MAIN, [...source, '--admin', opts.admin ?? '127.0.0.1:0', ...workers, ...extra], opts.env);
     const started = await proc.waitForLog((l) => l.msg === 'data plane started');
-    return new DataPlane(proc, String(started['admin']), String(started['bootId']), Number(started['pid']));
+    const pid = Number(started['pid']);
+    const worker = extra.includes('--no-supervise') ? started : await proc.waitForLog((l) => l.msg === 'worker ready');
+    return new DataPlane(proc, String(started['admin']), String(started['bootId']), pid, Number(worker['pid']));
   }
 
   /** Resolves when the data plane logs that it applied generation `seq`. */

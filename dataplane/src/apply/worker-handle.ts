@@ -1,0 +1,57 @@
+/**
+ * What the fleet applier (fleet-applier.ts) and the primary's admin see of one serving worker:
+ * a cluster worker reached over IPC (bootstrap/worker-link.ts) or, with `--no-supervise`, the
+ * serving code in this very process (bootstrap/local-worker.ts). Every request settles: it
+ * rejects with WorkerGoneError when the worker exits (or is killed) before answering, and with
+ * WorkerTimeoutError when it does not answer within the request's bound.
+ */
+import type { ApplyResult, GenerationRef, ServingSource } from '../control/generation-applier.ts';
+import type { ListenerInfo } from '../ingress/listener-manager.ts';
+
+/** One worker's answer to a status request. */
+export interface WorkerStatus {
+  readonly serving: { readonly ref: GenerationRef; readonly source: ServingSource } | null;
+  readonly listeners: readonly ListenerInfo[];
+  /** Why the served generation cannot serve in this worker (every backend unhealthy), or null. */
+  readonly healthUnreadyReason: string | null;
+}
+
+export interface WorkerCounters {
+  readonly requestsTotal: number;
+  readonly inflight: number;
+}
+
+export interface WorkerHandle {
+  /** The worker's stable slot, 0..workers-1: a replacement takes the slot of the worker it replaces. */
+  readonly slot: number;
+  readonly pid: number;
+  /** First phase of an apply (parse, budget, compile, listeners opened, no swap). */
+  prepare(payload: Uint8Array, ref: GenerationRef, source: ServingSource, timeoutMs: number): Promise<ApplyResult>;
+  /** Swaps in what the last successful prepare built. */
+  commit(timeoutMs: number): Promise<void>;
+  /** Drops what the last successful prepare built; the served generation stays. */
+  abort(timeoutMs: number): Promise<void>;
+  status(timeoutMs: number): Promise<WorkerStatus>;
+  /** The worker registry's `getMetricsAsJSON()` (prom-client), for AggregatorRegistry.aggregate. */
+  metrics(timeoutMs: number): Promise<object[]>;
+  /** Last counters the worker reported (about once a second); zeros before the first. */
+  counters(): WorkerCounters;
+  /** Ends a worker whose state is unknown (it stopped answering): SIGKILL. */
+  kill(): void;
+  /** Settles once the worker is gone. */
+  readonly gone: Promise<void>;
+}
+
+export class WorkerGoneError extends Error {
+  constructor(pid: number) {
+    super(`worker ${pid} exited before answering`);
+    this.name = 'WorkerGoneError';
+  }
+}
+
+export class WorkerTimeoutError extends Error {
+  constructor(pid: number, what: string, ms: number) {
+    super(`worker ${pid} did not answer ${what} within ${ms} ms`);
+    this.name = 'WorkerTimeoutError';
+  }
+}

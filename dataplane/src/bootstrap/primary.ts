@@ -1,0 +1,205 @@
+/**
+ * The data plane's primary process: the one node identity of the host. It holds the admin
+ * server, the control-plane session (control/control-client.ts), the disk cache and its cold
+ * start (cache/), the apply journal, and hands every generation to the serving workers through
+ * the fleet applier (apply/fleet-applier.ts); it serves no traffic itself. Workers are cluster
+ * processes (supervisor.ts) or, with `--no-supervise`, the serving code in this process
+ * (local-worker.ts).
+ *
+ * Start: admin bound → workers forked → "data plane started" → every initial worker joined →
+ * standalone: the file (read and validated once, here, before any fork) is applied on all
+ * workers; control-plane mode: the control client and the cold start begin.
+ * Standalone, every worker thus serves the same bytes, and a restarted worker gets the file as
+ * it was read at start (not as it is on disk now).
+ *
+ * Exit codes: 0 after a clean shutdown, 1 on a startup failure (admin port, standalone config
+ * rejected, a worker that died before serving), a stuck shutdown or a crash loop.
+ * Log lines: "data plane started" {admin, bootId, mode, build, workers}; "config file
+ * rejected" {file, issues}; "data plane stopping" {signal}; "data plane stopped" {code}; the
+ * control client's, the cache's, the fleet's and the supervisor's own.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { SCHEMA_VERSION } from '@spooky/config';
+import type pino from 'pino';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { type AdminServer, startAdminServer } from '../admin/admin-server.ts';
+import { createFleetApplier } from '../apply/fleet-applier.ts';
+import { type ApplyJournal, openApplyJournal } from '../cache/apply-journal.ts';
+import { withGenerationCache } from '../cache/caching-applier.ts';
+import { type ColdStart, startColdStart } from '../cache/cold-start.ts';
+import { createGenerationCache } from '../cache/generation-cache.ts';
+import { type ControlClient, createControlClient } from '../control/control-client.ts';
+import { fleetMetrics, workersView } from './fleet-view.ts';
+import type { Settings } from './flags.ts';
+import { loadConfigFile } from './load-config-file.ts';
+import { localWorker } from './local-worker.ts';
+import type { LineSink } from '../observability/batched-lines.ts';
+import { startServingWorker } from './serving-worker.ts';
+import { startSupervisor } from './supervisor.ts';
+import { linkWorker } from './worker-link.ts';
+
+const BUILD = `spooky-dataplane/0.1.0 node/${process.versions.node}`;
+/** Bound on one worker's answer to an admin question (status, metrics). */
+const ADMIN_ASK_MS = 2_000;
+
+export async function runPrimary(settings: Settings, argv: readonly string[], logger: pino.Logger, logDestination: LineSink): Promise<void> {
+  const bootId = randomUUID();
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'spooky_' });
+  const restarts = new Counter({
+    name: 'spooky_worker_restarts_total',
+    help: 'Serving workers that exited unasked and were replaced (or given up on).',
+    registers: [registry],
+  });
+  restarts.inc(0);
+
+  let journal: ApplyJournal | undefined;
+  let crashedOn: ReturnType<typeof openApplyJournal>['crashedOn'] = null;
+  if (settings.mode === 'control-plane') {
+    await mkdir(settings.cacheDir, { recursive: true });
+    ({ journal, crashedOn } = openApplyJournal(settings.cacheDir, logger));
+  }
+  const fleet = createFleetApplier({ logger, ...(journal ? { journal } : {}) });
+  new Gauge({
+    name: 'spooky_workers',
+    help: 'Serving workers holding the current generation.',
+    registers: [registry],
+    collect() {
+      this.set(fleet.workers().length);
+    },
+  });
+
+  const loaded = settings.mode === 'standalone' ? await loadConfigFile(settings.configFile) : null;
+  if (loaded !== null && !loaded.ok && settings.mode === 'standalone') {
+    logger.fatal({ file: settings.configFile, issues: loaded.issues }, 'config file rejected');
+    process.exit(1);
+  }
+
+  let draining = false;
+  let coldStart: ColdStart | null = null;
+  let control: ControlClient | null = null;
+  let admin: AdminServer;
+  try {
+    admin = await startAdminServer(settings.admin.host, settings.admin.port, {
+      applier: fleet,
+      workers: () => workersView(fleet.workers(), ADMIN_ASK_MS),
+      metrics: () => fleetMetrics(registry, fleet.workers(), ADMIN_ASK_MS),
+      draining: () => draining,
+      notServingReason: () => coldStart?.notServingReason() ?? null,
+    });
+  } catch (err) {
+    logger.fatal({ err: (err as Error).message, admin: settings.admin }, 'admin server could not listen');
+    process.exit(1);
+  }
+
+  const onStopping = (signal: string): void => {
+    draining = true;
+    logger.info({ signal }, 'data plane stopping');
+    coldStart?.cancel();
+    void control?.stop().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'control client stop failed'));
+  };
+  const finish = (code: number): void => {
+    void admin.close().finally(() => {
+      logger.info({ code }, 'data plane stopped');
+      process.exit(code);
+    });
+  };
+
+  let stopOnFailure: (code: number) => void;
+  let started: Promise<void>;
+  if (settings.supervise) {
+    const supervisor = startSupervisor({
+      argv,
+      workers: settings.workers,
+      logger,
+      hardStopMs: settings.drainTimeoutMs + 10_000,
+      admit: (worker, slot) => fleet.join(linkWorker(worker, slot)).then((r) => r.ok),
+      onStopping,
+      onCrash: () => restarts.inc(),
+      finish,
+    });
+    started = supervisor.started;
+    stopOnFailure = (code) => supervisor.stop('startup failure', code);
+  } else {
+    const worker = startServingWorker({
+      slot: 0,
+      logger,
+      logDestination,
+      logLevelFromFlag: settings.logLevelFromFlag,
+      drainTimeoutMs: settings.drainTimeoutMs,
+      maxGenerationBytes: settings.maxGenerationBytes,
+    });
+    let stopping = false;
+    const stop = (signal: string, code: number): void => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting without draining');
+        process.exit(1);
+      }
+      stopping = true;
+      onStopping(signal);
+      const hardStop = setTimeout(() => {
+        logger.error('shutdown did not finish in time');
+        process.exit(1);
+      }, settings.drainTimeoutMs + 5_000);
+      hardStop.unref();
+      void worker.stop().then(() => finish(code));
+    };
+    process.on('SIGTERM', () => stop('SIGTERM', 0));
+    process.on('SIGINT', () => stop('SIGINT', 0));
+    started = fleet.join(localWorker(worker)).then(() => undefined);
+    stopOnFailure = (code) => stop('startup failure', code);
+  }
+  logger.info({ admin: admin.url, bootId, mode: settings.mode, build: BUILD, workers: settings.workers }, 'data plane started');
+  await started;
+
+  if (settings.mode === 'standalone') {
+    if (loaded === null || !loaded.ok) return;
+    const result = await fleet.apply(loaded.payload, loaded.ref, 'local-file');
+    // "generation rejected" is already logged with the issues (by the worker or the fleet).
+    if (!result.ok) stopOnFailure(1);
+    return;
+  }
+
+  // Every generation the control plane delivers and the workers apply is cached on disk; if the
+  // control plane stays silent for the grace period, the cache is served instead
+  // (cache/cold-start.ts). After a crash mid-apply the cache (the last good generation) is
+  // served at once: waiting would only receive the push that killed the previous process.
+  if (crashedOn !== null) {
+    logger.warn({ seq: crashedOn.seq, digest: crashedOn.digest, startedAt: crashedOn.startedAt }, 'crashed while applying a generation');
+  }
+  const cache = createGenerationCache(settings.cacheDir);
+  const caching = withGenerationCache(fleet, cache, logger);
+  if (draining) return;
+  control = createControlClient({
+    address: settings.controlPlane,
+    nodeId: settings.nodeId,
+    bootId,
+    scope: settings.scope,
+    labels: settings.labels,
+    schemaMin: 1,
+    schemaMax: SCHEMA_VERSION,
+    build: BUILD,
+    applier: caching,
+    logger,
+    counters: () => {
+      let requestsTotal = 0;
+      let inflight = 0;
+      for (const w of fleet.workers()) {
+        const c = w.counters();
+        requestsTotal += c.requestsTotal;
+        inflight += c.inflight;
+      }
+      return { requestsTotal, inflight };
+    },
+  });
+  control.start();
+  coldStart = startColdStart({
+    applier: caching,
+    cache,
+    scope: settings.scope,
+    graceMs: crashedOn !== null ? 0 : settings.cacheGraceMs,
+    maxAgeMs: settings.cacheMaxAgeMs,
+    logger,
+  });
+}

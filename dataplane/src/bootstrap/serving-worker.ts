@@ -1,0 +1,131 @@
+/**
+ * The serving half of the data plane: listeners, the request pipeline, health checking,
+ * metrics and logs of one process, fed generations by the primary (bootstrap/primary.ts)
+ * through prepare / commit / abort. It holds no node identity: no control-plane session, no
+ * disk cache, no admin server (those are the primary's). Run in a cluster worker
+ * (worker-ipc.ts answers the primary) or, with `--no-supervise`, in the primary's own process
+ * (local-worker.ts).
+ *
+ * Metrics: the process registry (observability/metrics.ts) plus
+ * `spooky_worker_requests_total{worker}` (requests finished by this worker slot), so the
+ * primary's aggregated /metrics shows how the kernel spread the traffic over the workers.
+ */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { Counter } from 'prom-client';
+import type pino from 'pino';
+import { createServingApplier, type PreparedApply } from '../apply/serving-applier.ts';
+import type { WorkerCounters, WorkerStatus } from '../apply/worker-handle.ts';
+import type { ApplyResult, GenerationRef, ServingSource } from '../control/generation-applier.ts';
+import { startHealthLog } from '../health/health-log.ts';
+import { healthUnreadyReason } from '../health/readiness.ts';
+import { ListenerManager } from '../ingress/listener-manager.ts';
+import { startMirrorLog } from '../mirroring/mirror-events.ts';
+import { startAccessLog } from '../observability/access-log.ts';
+import type { LineSink } from '../observability/batched-lines.ts';
+import { startInternalErrorLog } from '../observability/internal-error-log.ts';
+import { createMetrics } from '../observability/metrics.ts';
+import { createRequestHandler } from '../pipeline/request-handler.ts';
+import { startRouteTrace } from '../routing/route-trace.ts';
+import { GenerationStore } from '../runtime/generation-store.ts';
+import { LongLivedState } from '../runtime/long-lived-state.ts';
+
+export interface ServingWorkerOptions {
+  readonly slot: number;
+  readonly logger: pino.Logger;
+  /** The logger's destination; the access log batches its lines into it. */
+  readonly logDestination: LineSink;
+  /** `--log-level` was given: it wins over the served generation's `log.level`. */
+  readonly logLevelFromFlag: boolean;
+  readonly drainTimeoutMs: number;
+  readonly maxGenerationBytes: number;
+}
+
+export interface ServingWorker {
+  /** First phase of an apply; one at a time (the primary serializes). */
+  prepare(payload: Uint8Array, ref: GenerationRef, source: ServingSource): Promise<ApplyResult>;
+  /** Swaps in the last successful prepare; a no-op when there is none. */
+  commit(): void;
+  abort(): Promise<void>;
+  status(): WorkerStatus;
+  metrics(): Promise<object[]>;
+  counters(): WorkerCounters;
+  inflight(): number;
+  /** Drains in-flight requests (up to `drainTimeoutMs`) and closes everything. */
+  stop(): Promise<void>;
+}
+
+export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
+  const { logger } = opts;
+  const metrics = createMetrics();
+  const served = new Counter({
+    name: 'spooky_worker_requests_total',
+    help: 'Requests finished, by worker slot (0..workers-1; a restarted worker keeps its slot).',
+    labelNames: ['worker'] as const,
+    registers: [metrics.registry],
+  });
+  const mine = served.labels({ worker: String(opts.slot) });
+  mine.inc(0);
+  const onEnd = (): void => {
+    mine.inc();
+  };
+  subscribe('spooky:request:end', onEnd);
+  const stopLogs = [startAccessLog(logger, opts.logDestination), startRouteTrace(logger), startMirrorLog(logger), startHealthLog(logger), startInternalErrorLog(logger)];
+  const store = new GenerationStore();
+  const state = new LongLivedState();
+  const handleRequest = createRequestHandler({ store, state, logger });
+  const listeners = new ListenerManager({
+    handler: (exchange) => metrics.trackInflight(() => handleRequest(exchange)),
+    logger,
+    drainMs: opts.drainTimeoutMs,
+    registry: metrics.registry,
+  });
+  const observer = {
+    applied(ref: GenerationRef): void {
+      metrics.applied(ref);
+      // The served generation's `log.level`, live; an explicit --log-level wins.
+      const level = store.current()?.config.log.level;
+      if (!opts.logLevelFromFlag && level !== undefined && level !== logger.level) logger.level = level;
+    },
+    rejected: (): void => metrics.rejected(),
+  };
+  const applier = createServingApplier({ store, state, listeners, logger, observer, maxGenerationBytes: opts.maxGenerationBytes });
+  let pending: PreparedApply | null = null;
+
+  return {
+    async prepare(payload, ref, source) {
+      if (pending !== null) await pending.abort();
+      const prepared = await applier.prepare(payload, ref, source);
+      pending = prepared.result.ok ? prepared : null;
+      return prepared.result;
+    },
+    commit() {
+      const p = pending;
+      pending = null;
+      p?.commit();
+    },
+    async abort() {
+      const p = pending;
+      pending = null;
+      await p?.abort();
+    },
+    status() {
+      const serving = applier.serving();
+      const current = store.current();
+      return {
+        serving,
+        listeners: applier.listeners(),
+        healthUnreadyReason: current === null ? null : healthUnreadyReason(current.upstreams.values(), (u, a) => state.health.isAvailable(u, a)),
+      };
+    },
+    metrics: () => metrics.registry.getMetricsAsJSON(),
+    counters: () => metrics.counters(),
+    inflight: () => listeners.inflight(),
+    async stop() {
+      await listeners.closeAll(opts.drainTimeoutMs);
+      await state.close();
+      for (const stop of stopLogs) stop();
+      unsubscribe('spooky:request:end', onEnd);
+      metrics.close();
+    },
+  };
+}
