@@ -69,6 +69,9 @@ describe('access log', () => {
     publishRequestEnd(EVENT);
     stop();
     assert.equal(writes.length, 2, 'stop flushes what is pending');
-    assert.equal(JSON.parse(writes[1] ?? '').msg, 'request');
+    const line = JSON.parse(writes[1] ?? '');
+    assert.equal(line.msg, 'request');
+    assert.equal(line.pid, 1, 'the logger bindings, pid included');
+    assert.equal(line.service, 's');
   });
 });

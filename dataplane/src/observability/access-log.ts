@@ -9,7 +9,7 @@
  * config (or `--log-level warn`) turns it off, live.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type pino from 'pino';
+import pino from 'pino';
 import type { RequestEndEvent } from '../pipeline/events.ts';
 import { accessLogLine } from './access-log-line.ts';
 import { BatchedLines, type LineSink } from './batched-lines.ts';
@@ -19,7 +19,7 @@ const INFO = 30;
 /** Starts writing access-log lines to `sink` (the logger's destination); returns the stop. */
 export function startAccessLog(logger: pino.Logger, sink: LineSink): () => void {
   const lines = new BatchedLines(sink);
-  const bindings = serialiseBindings(logger.bindings());
+  const bindings = serialisedBindings(logger);
   const onEnd = (message: unknown): void => {
     if (logger.levelVal > INFO) return;
     lines.push(accessLogLine(message as RequestEndEvent, Date.now(), bindings));
@@ -31,9 +31,14 @@ export function startAccessLog(logger: pino.Logger, sink: LineSink): () => void 
   };
 }
 
-/** The logger's bindings as the `,"k":v…` run pino puts after `time`. */
-function serialiseBindings(bindings: pino.Bindings): string {
+/**
+ * The `,"k":v…` run pino puts after `time`: its own serialised bindings (`base` fields such as
+ * `service` and `pid`, plus child bindings). Not `logger.bindings()`, which leaves out `pid`.
+ */
+function serialisedBindings(logger: pino.Logger): string {
+  const raw = (logger as unknown as Record<symbol, unknown>)[pino.symbols.chindingsSym];
+  if (typeof raw === 'string') return raw;
   let out = '';
-  for (const [key, value] of Object.entries(bindings)) out += `,${JSON.stringify(key)}:${JSON.stringify(value)}`;
+  for (const [key, value] of Object.entries({ ...logger.bindings(), pid: process.pid })) out += `,${JSON.stringify(key)}:${JSON.stringify(value)}`;
   return out;
 }
