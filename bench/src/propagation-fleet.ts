@@ -1,11 +1,11 @@
 /**
  * A light fake data-plane fleet for the propagation bench: many ConfigSync sessions from one
  * process, each on its own HTTP/2 connection (local subchannel pool), speaking the real
- * protocol from proto/: Hello → Welcome → Push (+ Chunks) → sha256 check of the reassembled
- * payload against the target digest → Ack, and a Report every interval the Welcome asks for.
+ * protocol from proto/: Hello → Welcome → Push (+ Chunks) → sha256 of the payload (chunks
+ * hashed in order as they arrive) checked against the target digest → Ack, and a Report every interval the Welcome asks for.
  * It does not parse or compile the config (that is the data plane's cost, not propagation's).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, type Hash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { type ClientDuplexStream, credentials } from '@grpc/grpc-js';
 import {
@@ -32,7 +32,10 @@ class FakeSession {
   readonly welcomed: Promise<void>;
   #serving: GenerationRef | undefined;
   #push: Push | null = null;
-  #chunks: Buffer[] = [];
+  /** Chunks are hashed as they arrive (never concatenated): the fleet's CPU competes with the control plane's. */
+  #hash: Hash | null = null;
+  #received = 0;
+  #nextIndex = 0;
   #reportTimer: NodeJS.Timeout | undefined;
   failure: Error | null = null;
 
@@ -90,25 +93,29 @@ class FakeSession {
     const msg = message.msg;
     if (msg?.$case === 'push') {
       this.#push = msg.value;
-      this.#chunks = [];
-      if (msg.value.chunkCount === 0) this.#apply(msg.value, msg.value.payload);
+      this.#hash = createHash('sha256').update(msg.value.payload);
+      this.#received = msg.value.payload.byteLength;
+      this.#nextIndex = 0;
+      if (msg.value.chunkCount === 0) this.#apply(msg.value);
     } else if (msg?.$case === 'chunk') {
       const push = this.#push;
-      if (push === null || msg.value.nonce !== push.nonce || msg.value.index !== this.#chunks.length) {
+      if (push === null || this.#hash === null || msg.value.nonce !== push.nonce || msg.value.index !== this.#nextIndex) {
         this.failure ??= new Error(`${this.nodeId}: chunk out of order`);
         return;
       }
-      this.#chunks.push(msg.value.data);
-      if (this.#chunks.length === push.chunkCount) this.#apply(push, Buffer.concat(this.#chunks));
+      this.#hash.update(msg.value.data);
+      this.#received += msg.value.data.byteLength;
+      this.#nextIndex++;
+      if (this.#nextIndex === push.chunkCount) this.#apply(push);
     }
   }
 
-  #apply(push: Push, payload: Buffer): void {
-    this.#push = null;
-    this.#chunks = [];
+  #apply(push: Push): void {
     const target = push.target;
-    const sum = `sha256:${createHash('sha256').update(payload).digest('hex')}`;
-    if (target === undefined || sum !== target.digest || payload.byteLength !== push.totalSize) {
+    const sum = `sha256:${this.#hash?.digest('hex')}`;
+    this.#push = null;
+    this.#hash = null;
+    if (target === undefined || sum !== target.digest || this.#received !== push.totalSize) {
       this.failure ??= new Error(`${this.nodeId}: payload does not match its digest`);
       return;
     }
