@@ -10,7 +10,7 @@ const encode = (m: FromControlPlane): Buffer => Buffer.from(FromControlPlane.enc
 /** The shared encoding must be exactly what encoding pushMessages' objects would send. */
 function assertSameAsReference(payload: Uint8Array, nonce: string, chunkBytes: number): void {
   const plan = pushPlan(target, payload, chunkBytes);
-  const encoded = planMessages(plan, nonce);
+  const encoded = planMessages(plan, nonce).map((m) => m.toBuffer());
   const reference = pushMessages(nonce, target, payload, chunkBytes);
   assert.equal(encoded.length, reference.length);
   for (const [i, message] of reference.entries()) {
@@ -41,14 +41,31 @@ describe('pushPlan / planMessages', () => {
     const plan = pushPlan(target, payload, 100);
     const a = planMessages(plan, 'a'.repeat(24));
     const b = planMessages(plan, 'b'.repeat(24));
+    for (const [i, body] of plan.bodies.entries()) {
+      assert.equal(a[i]?.body, body.bytes, 'the body is the shared buffer itself');
+      assert.equal(b[i]?.body, body.bytes);
+    }
     assert.equal(plan.bodies.length, 4);
     assert.equal(plan.totalSize, 250);
     assert.ok(plan.heldBytes >= 250 && plan.heldBytes < 250 + 4 * 200, `heldBytes ${plan.heldBytes}`);
-    for (const [i, message] of a.entries()) {
-      const other = b[i] ?? Buffer.alloc(0);
+    for (const [i, encoded] of a.entries()) {
+      const message = encoded.toBuffer();
+      const other = b[i]?.toBuffer() ?? Buffer.alloc(0);
       assert.equal(message.byteLength, other.byteLength);
       const differing = [...message].filter((byte, k) => byte !== other[k]).length;
       assert.equal(differing, 24, `message ${i}: only the nonce differs`);
+    }
+  });
+});
+
+describe('EncodedMessage.copy', () => {
+  it('writes head then body at an offset, like Buffer#copy, and returns the length', () => {
+    const plan = pushPlan(target, new Uint8Array(30).fill(5), 10);
+    for (const message of planMessages(plan, 'nonce')) {
+      const frame = Buffer.alloc(message.byteLength + 5, 0xee);
+      assert.equal(message.copy(frame, 5), message.byteLength);
+      assert.deepEqual(frame.subarray(0, 5), Buffer.alloc(5, 0xee));
+      assert.deepEqual(frame.subarray(5), message.toBuffer());
     }
   });
 });

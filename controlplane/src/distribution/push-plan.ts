@@ -6,8 +6,8 @@
  * for every session, so `pushPlan` encodes each message once WITHOUT its nonce (proto3 omits an
  * empty string) and `planMessages` prepends, per push, the oneof envelope and the nonce field
  * (field 1, so the bytes are the very ones FromControlPlane.encode would write). A push then
- * costs one copy of the payload per session (here) plus gRPC's framing copy, instead of
- * re-reading, re-chunking and re-encoding the generation for each node.
+ * costs one copy of the payload per session (gRPC's, into its frame), instead of re-reading,
+ * re-chunking and re-encoding the generation for each node.
  *
  * The plan does not keep the payload itself: its message bodies are the one copy a snapshot
  * holds (desired-snapshots.ts).
@@ -60,23 +60,51 @@ export function pushPlan(target: GenerationRef, payload: Uint8Array, chunkBytes:
 }
 
 /**
+ * One encoded FromControlPlane: a small head of this push's own (oneof envelope + nonce)
+ * followed by a body shared with every other push of the plan. Never concatenated here: gRPC
+ * copies it straight into its frame (outgoing-messages.ts), so a session costs one copy.
+ */
+export class EncodedMessage {
+  readonly head: Buffer;
+  readonly body: Buffer;
+  readonly byteLength: number;
+
+  constructor(head: Buffer, body: Buffer) {
+    this.head = head;
+    this.body = body;
+    this.byteLength = head.byteLength + body.byteLength;
+  }
+
+  /** Writes the message at `targetStart` of `target` (Buffer#copy's contract); returns its length. */
+  copy(target: Uint8Array, targetStart = 0): number {
+    target.set(this.head, targetStart);
+    target.set(this.body, targetStart + this.head.byteLength);
+    return this.byteLength;
+  }
+
+  /** The message as one Buffer (tests, diagnostics). */
+  toBuffer(): Buffer {
+    return Buffer.concat([this.head, this.body]);
+  }
+}
+
+/**
  * The encoded FromControlPlane messages of one push with `nonce`: each equals
  * FromControlPlane.encode of the matching pushMessages(nonce, …) message, byte for byte.
  */
-export function planMessages(plan: PushPlan, nonce: string): Buffer[] {
+export function planMessages(plan: PushPlan, nonce: string): EncodedMessage[] {
   const nonceBytes = Buffer.from(nonce, 'utf8');
   const nonceField = 1 + varintSize(nonceBytes.byteLength) + nonceBytes.byteLength;
   return plan.bodies.map(({ field, bytes }) => {
     const inner = nonceField + bytes.byteLength;
-    const out = Buffer.allocUnsafe(1 + varintSize(inner) + inner);
+    const head = Buffer.allocUnsafe(1 + varintSize(inner) + nonceField);
     let at = 0;
-    out[at++] = (field << 3) | WIRE_LEN;
-    at = writeVarint(out, at, inner);
-    out[at++] = NONCE_TAG;
-    at = writeVarint(out, at, nonceBytes.byteLength);
-    at += nonceBytes.copy(out, at);
-    bytes.copy(out, at);
-    return out;
+    head[at++] = (field << 3) | WIRE_LEN;
+    at = writeVarint(head, at, inner);
+    head[at++] = NONCE_TAG;
+    at = writeVarint(head, at, nonceBytes.byteLength);
+    nonceBytes.copy(head, at);
+    return new EncodedMessage(head, bytes);
   });
 }
 
