@@ -82,7 +82,10 @@ export class DesiredSnapshots {
     this.#byScope.clear();
   }
 
-  /** Snapshots held, and the bytes their encoded pushes hold (for tests and diagnostics). */
+  /**
+   * Scopes remembered (a scope with nothing active counts, holding 0 bytes) and the bytes
+   * their encoded pushes hold (for tests and diagnostics).
+   */
   held(): { readonly scopes: number; readonly bytes: number } {
     let bytes = 0;
     for (const snapshot of this.#byScope.values()) bytes += snapshot?.plan.heldBytes ?? 0;
