@@ -93,6 +93,9 @@ describe('ConfigSync across control-plane restarts (real processes)', () => {
   });
 
   test('a graceful restart: the node reconnects with the same boot id, says what it serves, gets no push', async () => {
+    // The control plane logs the push before sending it, but this process may read the data
+    // plane's pipe first when both are ready at once (a loaded machine): wait for the line.
+    await cp.proc.waitForLog((l) => l.msg === 'distribution: push sent' && l['nodeId'] === NODE);
     assert.equal(pushesTo(cp), 1);
     const goAwaysBefore = dp.proc.lines.filter((l) => l.msg === 'control: goaway').length;
     await cp.proc.stop();

@@ -2,7 +2,7 @@
  * One ConfigSync stream on the control-plane side: the gRPC I/O shell around the pure push
  * decisions (push-decision.ts) and parking (parking.ts). Wire conversions live in
  * wire-refs.ts and hello-facts.ts, what a Nack records in record-nack.ts, push framing in
- * push-messages.ts.
+ * push-messages.ts (encoded once per generation and shared: push-plan.ts, desired-snapshots.ts).
  *
  * Life: the first message must be Hello (else the stream ends with FAILED_PRECONDITION) →
  * Welcome → Push whenever the desired generation differs from what the node serves → Ack/Nack
@@ -17,22 +17,25 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type ServerDuplexStream, status } from '@grpc/grpc-js';
-import type { Ack, FromControlPlane, FromDataPlane, Hello, Nack, Report } from '@spooky/proto';
+import type { Ack, FromDataPlane, Hello, Nack, Report } from '@spooky/proto';
 import type pino from 'pino';
+import type { DesiredSnapshot, DesiredSnapshots } from './desired-snapshots.ts';
 import { helloFacts, isValidHello } from './hello-facts.ts';
 import { OneShotTimer } from './one-shot-timer.ts';
 import type { NodeParking } from './parking.ts';
-import type { DistributionSource, GenerationRef, NodeRecorder, NodeServingSource } from './ports.ts';
+import type { OutgoingMessage } from './outgoing-messages.ts';
+import type { GenerationRef, NodeRecorder, NodeServingSource } from './ports.ts';
 import { afterAck, afterNack, afterPush, afterPushTimeout, afterReport, decidePush, type SessionView } from './push-decision.ts';
-import { pushMessages } from './push-messages.ts';
+import { planMessages } from './push-plan.ts';
 import { recordNack } from './record-nack.ts';
 import { StreamWriter } from './stream-writer.ts';
 import { fromWireRef, fromWireSource } from './wire-refs.ts';
 
-export type SessionCall = ServerDuplexStream<FromDataPlane, FromControlPlane>;
+export type SessionCall = ServerDuplexStream<FromDataPlane, OutgoingMessage>;
 
 export interface SessionDeps {
-  readonly source: DistributionSource;
+  /** The scopes' desired generations, held in memory with their pushes encoded once. */
+  readonly snapshots: Pick<DesiredSnapshots, 'desired'>;
   readonly recorder: NodeRecorder;
   readonly parking: NodeParking;
   readonly logger: pino.Logger;
@@ -54,7 +57,7 @@ export class ConfigSyncSession {
   readonly sessionId = randomUUID();
   readonly #call: SessionCall;
   readonly #deps: SessionDeps;
-  readonly #writer: StreamWriter<FromControlPlane>;
+  readonly #writer: StreamWriter<OutgoingMessage>;
   readonly #now: () => number;
   #hello: Hello | null = null;
   #log: pino.Logger;
@@ -97,9 +100,9 @@ export class ConfigSyncSession {
   evaluate(): void {
     const hello = this.#hello;
     if (this.#closed || hello === null) return;
-    let desired: ReturnType<DistributionSource['desired']>;
+    let desired: DesiredSnapshot | null;
     try {
-      desired = this.#deps.source.desired(hello.scope);
+      desired = this.#deps.snapshots.desired(hello.scope);
     } catch (err) {
       this.#log.error({ err }, 'distribution: reading the desired generation failed');
       return;
@@ -131,7 +134,7 @@ export class ConfigSyncSession {
         this.#retryTimer.start(decision.retryAtMs - nowMs, () => this.evaluate());
         return;
       case 'push':
-        if (desired !== null) this.#push(desired.payload, decision.target);
+        if (desired !== null) this.#push(desired, decision.target);
         return;
       default:
         return;
@@ -242,12 +245,13 @@ export class ConfigSyncSession {
     this.evaluate();
   }
 
-  #push(payload: Uint8Array, target: GenerationRef): void {
+  /** Sends the snapshot's shared, pre-encoded push under a nonce of this push's own. */
+  #push(desired: DesiredSnapshot, target: GenerationRef): void {
     const nonce = randomBytes(12).toString('hex');
     this.#view = afterPush(this.#view, { nonce, target });
-    const messages = pushMessages(nonce, target, payload);
+    const messages = planMessages(desired.plan, nonce);
     this.#log.info(
-      { nonce, seq: target.seq, digest: target.digest, bytes: payload.byteLength, messages: messages.length },
+      { nonce, seq: target.seq, digest: target.digest, bytes: desired.plan.totalSize, messages: messages.length },
       'distribution: push sent',
     );
     void this.#writer.send(messages);

@@ -6,10 +6,12 @@
  * from client certificates) for gRPC comes later; do not expose this port beyond the host yet.
  */
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { ConfigSyncService, MAX_MESSAGE_BYTES } from '@spooky/proto';
+import { MAX_MESSAGE_BYTES } from '@spooky/proto';
 import type pino from 'pino';
 import type { Registry } from 'prom-client';
 import { ConfigSyncSession, type SessionCall } from './config-sync-session.ts';
+import { DesiredSnapshots } from './desired-snapshots.ts';
+import { ConfigSyncServerDefinition } from './outgoing-messages.ts';
 import { NodeParking } from './parking.ts';
 import type { DistributionSource, NodeRecorder } from './ports.ts';
 import { PushCounters } from './push-counters.ts';
@@ -33,6 +35,8 @@ export interface DistributionServer {
   pushesSent(nodeId: string): number;
   /** Pushes to `nodeId` abandoned for lack of an answer. */
   pushesAbandoned(nodeId: string): number;
+  /** Desired-generation snapshots held in memory (scopes, bytes of their encoded pushes). */
+  snapshotsHeld(): { readonly scopes: number; readonly bytes: number };
 }
 
 export function createDistributionServer(opts: {
@@ -50,6 +54,8 @@ export function createDistributionServer(opts: {
   /** Every open stream, identified or not (shutdown sends GoAway to all of them). */
   const live = new Set<ConfigSyncSession>();
   const parking = new NodeParking();
+  /** One in-memory snapshot per scope with live sessions; dropped on every move of its pointer. */
+  const snapshots = new DesiredSnapshots(opts.source);
   const reportIntervalMs = opts.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS;
   const pushTimeoutMs = opts.pushTimeoutMs ?? DEFAULT_PUSH_TIMEOUT_MS;
   const counters = new PushCounters(opts.metricsRegistry);
@@ -59,10 +65,10 @@ export function createDistributionServer(opts: {
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   });
 
-  server.addService(ConfigSyncService, {
+  server.addService(ConfigSyncServerDefinition, {
     session: (call: SessionCall) => {
       const session = new ConfigSyncSession(call, {
-        source: opts.source,
+        snapshots,
         recorder: opts.recorder,
         parking,
         logger,
@@ -74,6 +80,7 @@ export function createDistributionServer(opts: {
         onClosed: (s) => {
           live.delete(s);
           registry.remove(s);
+          if (s.scope !== '' && registry.inScope(s.scope).length === 0) snapshots.evict(s.scope);
         },
       });
       live.add(session);
@@ -81,13 +88,14 @@ export function createDistributionServer(opts: {
     },
   });
 
-  const unsubscribe = opts.source.onActiveChanged((scope) => {
+  const unsubscribe = snapshots.onActiveChanged((scope) => {
     for (const session of registry.inScope(scope)) session.evaluate();
   });
 
   return {
     pushesSent: (nodeId) => counters.sentTo(nodeId),
     pushesAbandoned: (nodeId) => counters.abandonedFor(nodeId),
+    snapshotsHeld: () => snapshots.held(),
     listen(host, port) {
       return new Promise((resolve, reject) => {
         server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => {
@@ -101,6 +109,7 @@ export function createDistributionServer(opts: {
       if (shuttingDown) return;
       shuttingDown = true;
       unsubscribe();
+      snapshots.close();
       const sessions = [...live];
       await new Promise<void>((resolve) => {
         // One deadline for both steps: a node too slow to take its GoAway must not hold us up.

@@ -20,7 +20,14 @@ export class FakeSource implements DistributionSource {
     for (const l of this.#listeners) l(gen.scope);
   }
 
+  /** How many times desired() was called (each is what a store read would be). */
+  reads = 0;
+  /** When set, desired() throws it (a failing store). */
+  failWith: Error | null = null;
+
   desired(scope: string): DesiredGeneration | null {
+    this.reads++;
+    if (this.failWith) throw this.failWith;
     return this.#active.get(scope) ?? null;
   }
 

@@ -23,7 +23,11 @@ export interface DesiredGeneration extends GenerationRef {
 }
 
 export interface DistributionSource {
-  /** The generation the data planes of `scope` should serve now; null before any activation. */
+  /**
+   * The generation the data planes of `scope` should serve now; null before any activation.
+   * The server reads it once per scope and move (desired-snapshots.ts keeps it in memory until
+   * onActiveChanged fires), not per session or Report.
+   */
   desired(scope: string): DesiredGeneration | null;
   /** Called after every activation or rollback commits. Returns an unsubscribe function. */
   onActiveChanged(listener: (scope: string) => void): () => void;

@@ -17,7 +17,7 @@ import type {
   NodeServingSource,
 } from '../distribution/ports.ts';
 import type { EventSink, LifecycleRepo, NodeHistory } from './lifecycle-ports.ts';
-import { nextLkg } from './lkg-decision.ts';
+import { blocksLkg, nextLkg } from './lkg-decision.ts';
 import type { AuditLog, Clock, GenerationRepo, NodeReader, NodeView } from './ports.ts';
 
 export interface LifecycleRecorderDeps {
@@ -35,6 +35,12 @@ const MAX_REASON_CHARS = 500;
 
 export class LifecycleRecorder implements NodeRecorder {
   readonly #d: LifecycleRecorderDeps;
+  /**
+   * Per scope, a node that kept the active digest from becoming LKG at the last evaluation.
+   * While it still blocks, the rule is false without listing every node: a rollout to N
+   * nodes then costs about N node reads instead of N² row reads (each Ack and Report evaluates).
+   */
+  readonly #blockers = new Map<string, { readonly digest: string; readonly nodeId: string }>();
 
   constructor(deps: LifecycleRecorderDeps) {
     this.#d = deps;
@@ -151,8 +157,24 @@ export class LifecycleRecorder implements NodeRecorder {
     const current = this.#d.lifecycle.getLkg(scope);
     if (current?.seq === active.seq) return;
     const failed = this.#d.lifecycle.getFailure(scope, active.seq) !== null;
-    const next = nextLkg(active, failed, current, this.#d.registry.listNodes(scope));
-    if (!next) return;
+    if (failed) return;
+    const blocker = this.#blockers.get(scope);
+    if (blocker?.digest === active.digest) {
+      const node = this.#d.registry.getNode(blocker.nodeId);
+      if (node && blocksLkg(node, active)) return;
+    }
+    const nodes = this.#d.registry.listNodes(scope);
+    const next = nextLkg(active, failed, current, nodes);
+    if (!next) {
+      // The last blocking node in list order: pushes go out in session order and the answers
+      // come back roughly so, which makes it the one likely to block longest. Any order stays
+      // correct and costs at most one listing per fact, as before.
+      const found = nodes.findLast((n) => blocksLkg(n, active));
+      if (found) this.#blockers.set(scope, { digest: active.digest, nodeId: found.nodeId });
+      else this.#blockers.delete(scope);
+      return;
+    }
+    this.#blockers.delete(scope);
     const at = this.#d.clock.now().toISOString();
     this.#d.lifecycle.setLkg({ scope, seq: next.seq, digest: next.digest, at });
     this.#d.audit.append({

@@ -18,8 +18,17 @@ export function nextLkg(
   if (currentLkg?.seq === active.seq) return null;
   const connected = nodes.filter((n) => n.scope === active.scope && n.state !== 'disconnected');
   if (connected.length === 0) return null;
-  const allServe = connected.every((n) => n.serving?.digest === active.digest && !nackOutstanding(n, active.digest));
-  return allServe ? { seq: active.seq, digest: active.digest } : null;
+  return connected.some((n) => blocksLkg(n, active)) ? null : { seq: active.seq, digest: active.digest };
+}
+
+/**
+ * True when `node` alone keeps `active` from becoming the LKG: it is a connected node of the
+ * scope that does not serve the active digest, or has an unanswered NACK for it. (While any
+ * node blocks, nextLkg is null; callers may re-check a known blocker instead of every node.)
+ */
+export function blocksLkg(node: NodeView, active: Pick<ActivePointer, 'scope' | 'digest'>): boolean {
+  if (node.scope !== active.scope || node.state === 'disconnected') return false;
+  return node.serving?.digest !== active.digest || nackOutstanding(node, active.digest);
 }
 
 function nackOutstanding(node: NodeView, digest: string): boolean {

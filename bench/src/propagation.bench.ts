@@ -1,0 +1,186 @@
+/**
+ * Config propagation benchmark (plain node script, run from the repository root):
+ *
+ *   node bench/src/propagation.bench.ts [--sessions 100] [--activations 50] [--large-activations 20]
+ *     [--report-ms 1000] [--warmup 3]
+ *
+ * One real control-plane process (controlplane/src/main.ts, SQLite in a temp dir) and
+ * `--sessions` ConfigSync sessions from a fake fleet in this process (propagation-fleet.ts:
+ * real gRPC, one HTTP/2 connection per session, sha256 check of every payload, Reports every
+ * `--report-ms`). Two generations per workload are created first (not timed), then activated
+ * alternately with PUT /v1/scopes/{scope}/active. Per activation:
+ *   - "after PUT": from the PUT response having been read to the last session's Ack;
+ *   - "PUT+push": from sending the PUT to the last Ack (the control plane starts pushing
+ *     before it answers the PUT, so this is the whole story);
+ *   - control-plane CPU ms (utime + stime of its process from /proc) per activation, and the
+ *     fake fleet's (this process: gRPC client, decode, sha256) — on a 2-core machine the two
+ *     compete, so wall times include the fleet's share.
+ * Workloads: a small config (20 upstreams, ~3 KB) and the largest valid one (the canonical
+ * document is capped at 4 MiB, so "5 MB" is measured as ~4 MiB: 1 000 upstreams with long
+ * path prefixes). Percentiles are nearest-rank over the activations (p99 of 50 = the slowest).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { canonicalJson, parseConfig } from '@spooky/config';
+import { ControlPlane } from '../../test/src/harness/planes.ts';
+import { FakeFleet } from './propagation-fleet.ts';
+
+const SCOPE = 'bench';
+/** Size aimed at for the large canonical document (the cap is 4 MiB = 4 194 304 bytes). */
+const LARGE_TARGET_BYTES = 4_190_000;
+const ACK_TIMEOUT_MS = 60_000;
+
+function arg(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+}
+
+const SESSIONS = arg('sessions', 100);
+const ACTIVATIONS = arg('activations', 50);
+const LARGE_ACTIVATIONS = arg('large-activations', 20);
+const REPORT_MS = arg('report-ms', 1000);
+const WARMUP = arg('warmup', 3);
+
+type Config = Record<string, unknown>;
+
+function baseConfig(upstream: Record<string, unknown>): Config {
+  return {
+    version: 1,
+    listen: { protocol: 'http3', address: '127.0.0.1', port: 9443, tls: { cert: 'certs/cert.pem', key: 'certs/key.pem' } },
+    upstream,
+  };
+}
+
+function upstreams(count: number, variant: string, filler: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const pad = 'p'.repeat(filler);
+  for (let i = 0; i < count; i++) {
+    out[`svc${i}`] = {
+      route: { path_prefix: `/svc${i}/${variant}${pad}` },
+      backends: [{ id: 'b1', address: `http://127.0.0.1:${8000 + (i % 1000)}` }],
+    };
+  }
+  return out;
+}
+
+function smallConfig(variant: string): Config {
+  return baseConfig(upstreams(20, variant, 0));
+}
+
+/** Bytes of the canonical document the control plane stores (defaults filled in). */
+function canonicalBytes(config: Config): number {
+  const parsed = parseConfig(config);
+  if (!parsed.ok) throw new Error(`bench config invalid: ${JSON.stringify(parsed.issues.slice(0, 3))}`);
+  return Buffer.byteLength(canonicalJson(parsed.config));
+}
+
+/** 1 000 upstreams whose path prefixes are padded so the canonical document lands just under the cap. */
+function largeConfig(variant: string): Config {
+  const count = 1000;
+  const bare = canonicalBytes(baseConfig(upstreams(count, variant, 0)));
+  const filler = Math.floor((LARGE_TARGET_BYTES - bare) / count);
+  return baseConfig(upstreams(count, variant, filler));
+}
+
+/** CPU ms (user + system) the process has used so far, from /proc (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(sorted.length, rank) - 1] ?? Number.NaN;
+}
+
+interface Round {
+  readonly putMs: number;
+  readonly afterPutMs: number;
+  readonly totalMs: number;
+}
+
+async function createGeneration(cp: ControlPlane, config: Config): Promise<{ seq: number; digest: string; sizeBytes: number }> {
+  const res = await cp.api<{ seq: number; digest: string; sizeBytes: number }>('POST', `/v1/scopes/${SCOPE}/generations`, {
+    body: config,
+    reason: 'propagation bench',
+  });
+  if (res.status !== 201 && res.status !== 200) throw new Error(`create generation: ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
+  return res.body;
+}
+
+async function activate(cp: ControlPlane, seq: number): Promise<void> {
+  const active = await cp.api<{ version?: number }>('GET', `/v1/scopes/${SCOPE}/active`);
+  const version = active.body.version ?? 0;
+  const put = await cp.api('PUT', `/v1/scopes/${SCOPE}/active`, {
+    reason: 'propagation bench',
+    body: { seq },
+    headers: { 'if-match': `"${version}"` },
+  });
+  if (put.status !== 200) throw new Error(`activate: ${put.status} ${JSON.stringify(put.body)}`);
+}
+
+async function runWorkload(cp: ControlPlane, fleet: FakeFleet, label: string, configs: [Config, Config], rounds: number) {
+  const gens = [await createGeneration(cp, configs[0]), await createGeneration(cp, configs[1])];
+  const results: Round[] = [];
+  const pid = cp.proc.child.pid ?? 0;
+  let cpu = 0;
+  let fleetCpu = 0;
+  for (let i = 0; i < WARMUP + rounds; i++) {
+    const gen = gens[i % 2];
+    if (gen === undefined) throw new Error('unreachable');
+    const cpuBefore = cpuMs(pid);
+    const fleetBefore = process.cpuUsage();
+    const t0 = performance.now();
+    await activate(cp, gen.seq);
+    const t1 = performance.now();
+    const last = await fleet.allAcked(gen.digest, ACK_TIMEOUT_MS);
+    // The GET of the version is part of t0..t1 but not of the PUT; it is small next to a push.
+    process.stderr.write(`${label} #${i}: ${(last - t0).toFixed(1)} ms\n`);
+    if (i >= WARMUP) {
+      results.push({ putMs: t1 - t0, afterPutMs: last - t1, totalMs: last - t0 });
+      cpu += cpuMs(pid) - cpuBefore;
+      const used = process.cpuUsage(fleetBefore);
+      fleetCpu += (used.user + used.system) / 1000;
+    }
+  }
+  const col = (pick: (r: Round) => number) => results.map(pick).sort((a, b) => a - b);
+  const after = col((r) => r.afterPutMs);
+  const total = col((r) => r.totalMs);
+  const put = col((r) => r.putMs);
+  const f = (n: number) => n.toFixed(1);
+  const size = gens[0]?.sizeBytes ?? 0;
+  return `| ${label} | ${size.toLocaleString('en')} | ${SESSIONS} | ${rounds} | ${f(percentile(put, 50))} | ${f(percentile(after, 50))} | ${f(percentile(after, 99))} | ${f(percentile(total, 50))} | ${f(percentile(total, 99))} | ${f(cpu / rounds)} | ${f(fleetCpu / rounds)} |`;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'spooky-propagation-'));
+  const cp = await ControlPlane.start(join(dir, 'cp'), { reportIntervalMs: REPORT_MS });
+  let fleet: FakeFleet | null = null;
+  try {
+    fleet = await FakeFleet.connect(cp.grpc, SCOPE, SESSIONS, 30_000);
+    const rows: string[] = [];
+    if (ACTIVATIONS > 0) rows.push(await runWorkload(cp, fleet, 'small', [smallConfig('a'), smallConfig('b')], ACTIVATIONS));
+    if (LARGE_ACTIVATIONS > 0) {
+      rows.push(await runWorkload(cp, fleet, 'largest valid (~4 MiB)', [largeConfig('a'), largeConfig('b')], LARGE_ACTIVATIONS));
+    }
+    console.log(`node ${process.version}, ${SESSIONS} sessions, reports every ${REPORT_MS} ms, ${WARMUP} warm-up activations per workload`);
+    console.log('| workload | canonical bytes | sessions | activations | PUT ms p50 | after PUT p50 | after PUT p99 | PUT+push p50 | PUT+push p99 | CP CPU ms / activation | fleet CPU ms / activation |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const row of rows) console.log(row);
+  } catch (err) {
+    const counts = new Map<string, number>();
+    for (const l of cp.proc.lines) counts.set(String(l.msg), (counts.get(String(l.msg)) ?? 0) + 1);
+    console.error('control-plane log lines by message:', Object.fromEntries(counts));
+    console.error(cp.proc.lines.filter((l) => Number(l['level']) >= 40).slice(-10));
+    throw err;
+  } finally {
+    fleet?.close();
+    await cp.proc.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FromControlPlane } from '@spooky/proto';
+import { pushMessages } from './push-messages.ts';
+import { planMessages, pushPlan } from './push-plan.ts';
+
+const target = { scope: 'prod', seq: 7, digest: `sha256:${'a'.repeat(64)}` };
+const encode = (m: FromControlPlane): Buffer => Buffer.from(FromControlPlane.encode(m).finish());
+
+/** The shared encoding must be exactly what encoding pushMessages' objects would send. */
+function assertSameAsReference(payload: Uint8Array, nonce: string, chunkBytes: number): void {
+  const plan = pushPlan(target, payload, chunkBytes);
+  const encoded = planMessages(plan, nonce).map((m) => m.toBuffer());
+  const reference = pushMessages(nonce, target, payload, chunkBytes);
+  assert.equal(encoded.length, reference.length);
+  for (const [i, message] of reference.entries()) {
+    assert.deepEqual(encoded[i], encode(message), `message ${i} differs from FromControlPlane.encode`);
+    assert.deepEqual(FromControlPlane.decode(encoded[i] ?? Buffer.alloc(0)), FromControlPlane.decode(encode(message)));
+  }
+}
+
+describe('pushPlan / planMessages', () => {
+  it('encodes an inline push byte for byte like FromControlPlane.encode', () => {
+    assertSameAsReference(Buffer.from('{"version":1}'), 'n0nce', 1024);
+  });
+
+  it('encodes a chunked push (including a short last chunk and chunk index 0) like FromControlPlane.encode', () => {
+    const payload = new Uint8Array(2 * 100 + 37).map((_, i) => i % 251);
+    assertSameAsReference(payload, randomHex(12), 100);
+    assertSameAsReference(payload.subarray(0, 200), randomHex(12), 100); // exactly two full chunks
+    assertSameAsReference(payload.subarray(0, 100), randomHex(12), 100); // exactly the chunk size: inline
+  });
+
+  it('handles lengths whose varints take several bytes (long nonce, 300 KB chunks)', () => {
+    assertSameAsReference(new Uint8Array(700_000).fill(9), 'x'.repeat(200), 300_000);
+    assertSameAsReference(new Uint8Array(0), 'n', 10);
+  });
+
+  it('shares its encoded bodies: two pushes differ only in their nonce bytes', () => {
+    const payload = new Uint8Array(250).fill(3);
+    const plan = pushPlan(target, payload, 100);
+    const a = planMessages(plan, 'a'.repeat(24));
+    const b = planMessages(plan, 'b'.repeat(24));
+    for (const [i, body] of plan.bodies.entries()) {
+      assert.equal(a[i]?.body, body.bytes, 'the body is the shared buffer itself');
+      assert.equal(b[i]?.body, body.bytes);
+    }
+    assert.equal(plan.bodies.length, 4);
+    assert.equal(plan.totalSize, 250);
+    assert.ok(plan.heldBytes >= 250 && plan.heldBytes < 250 + 4 * 200, `heldBytes ${plan.heldBytes}`);
+    for (const [i, encoded] of a.entries()) {
+      const message = encoded.toBuffer();
+      const other = b[i]?.toBuffer() ?? Buffer.alloc(0);
+      assert.equal(message.byteLength, other.byteLength);
+      const differing = [...message].filter((byte, k) => byte !== other[k]).length;
+      assert.equal(differing, 24, `message ${i}: only the nonce differs`);
+    }
+  });
+});
+
+describe('EncodedMessage.copy', () => {
+  it('writes head then body at an offset, like Buffer#copy, and returns the length', () => {
+    const plan = pushPlan(target, new Uint8Array(30).fill(5), 10);
+    for (const message of planMessages(plan, 'nonce')) {
+      const frame = Buffer.alloc(message.byteLength + 5, 0xee);
+      assert.equal(message.copy(frame, 5), message.byteLength);
+      assert.deepEqual(frame.subarray(0, 5), Buffer.alloc(5, 0xee));
+      assert.deepEqual(frame.subarray(5), message.toBuffer());
+    }
+  });
+});
+
+function randomHex(bytes: number): string {
+  return Buffer.from(Array.from({ length: bytes }, (_, i) => (i * 37 + 11) % 256)).toString('hex');
+}
