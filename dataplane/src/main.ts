@@ -77,6 +77,7 @@ async function serve(settings: Settings): Promise<void> {
   const stopInternalErrorLog = startInternalErrorLog(logger);
   const store = new GenerationStore();
   const state = new LongLivedState();
+  metrics.watchResilience(state);
   const handleRequest = createRequestHandler({ store, state, logger });
   const listeners = new ListenerManager({
     handler: (exchange) => metrics.trackInflight(() => handleRequest(exchange)),

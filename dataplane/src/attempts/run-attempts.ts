@@ -20,6 +20,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { abortError, SpookyError, toSpookyError } from '../errors.ts';
 import { upstreamRequestHeaders } from '../forwarding/upstream-request-headers.ts';
 import type { UpstreamResponse } from '../http/backend-transport.ts';
+import type { HeaderList } from '../http/exchange.ts';
+import { headerValue } from '../http/hop-by-hop.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import { retryAfterReply } from '../pipeline/admit-request.ts';
 import { CONTINUE, type Stage, type StageResult } from '../pipeline/stage.ts';
@@ -45,6 +47,13 @@ export function createRunAttempts(deps: StageDeps): Stage {
   };
 }
 
+/** The request's content-length (0 when absent or unreadable: the replay buffer then bounds itself). */
+function declaredLength(headers: HeaderList): number {
+  const v = headerValue(headers, 'content-length');
+  const n = v === null ? 0 : Number(v);
+  return Number.isFinite(n) ? n : 0;
+}
+
 /** Why no candidate was left (for the 503's reason). */
 type Empty = 'health' | 'circuit_open' | 'inflight_backend';
 
@@ -62,7 +71,8 @@ async function runAttempts(ctx: RequestContext, deps: StageDeps): Promise<StageR
   const retries = policy.retries;
   const canRetryAtAll = retries.max_attempts > 1 && upstream.backends.length > 1;
   let replay: ReplayableBody | null = null;
-  if (exchange.body !== null && canRetryAtAll && retries.max_replay_body_bytes > 0) {
+  // A body declared larger than the replay bound is never kept (and so never retried).
+  if (exchange.body !== null && canRetryAtAll && retries.max_replay_body_bytes > 0 && declaredLength(exchange.head.headers) <= retries.max_replay_body_bytes) {
     const kept = new ReplayableBody(exchange.body, retries.max_replay_body_bytes);
     replay = kept;
     ctx.defer(() => kept.close());
