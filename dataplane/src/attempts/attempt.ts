@@ -20,6 +20,7 @@ import type { BodyConsumer, UpstreamResponse } from '../http/backend-transport.t
 import type { HealthView } from '../health/health-monitor.ts';
 import { type BreakerPermit, type BreakerVerdict, breakerVerdict } from '../resilience/circuit-breaker.ts';
 import type { InflightGauge } from '../resilience/inflight-limiter.ts';
+import type { RouteQueue } from '../resilience/route-queue.ts';
 import type { CompiledBackend } from '../runtime/generation.ts';
 import type { BodyWatch } from './body-idle-watch.ts';
 
@@ -53,6 +54,7 @@ export class Attempt {
   readonly #count5xx: boolean;
   readonly #health: HealthView;
   readonly #backendPermit: InflightGauge | null;
+  readonly #queue: RouteQueue<() => void>;
   readonly #requestSignal: AbortSignal;
   readonly #onRequestAbort: () => void;
 
@@ -65,6 +67,8 @@ export class Attempt {
     readonly count5xx: boolean;
     readonly health: HealthView;
     readonly backendPermit: InflightGauge | null;
+    /** Woken (oldest waiter of this upstream) when the backend permit is returned. */
+    readonly queue: RouteQueue<() => void>;
     readonly requestSignal: AbortSignal;
   }) {
     this.index = init.index;
@@ -75,6 +79,7 @@ export class Attempt {
     this.#count5xx = init.count5xx;
     this.#health = init.health;
     this.#backendPermit = init.backendPermit;
+    this.#queue = init.queue;
     this.startedAt = performance.now();
     const signal = init.requestSignal;
     this.#requestSignal = signal;
@@ -107,7 +112,10 @@ export class Attempt {
     const stats = this.backend.stats;
     if (this.status === null && error !== null && !ours) stats.recordFailure(now - this.startedAt);
     stats.end();
-    this.#backendPermit?.release();
+    if (this.#backendPermit !== null) {
+      this.#backendPermit.release();
+      this.#queue.shift(this.upstream)?.();
+    }
     // Passive health: the head's status when one arrived, else the failure's code.
     if (this.status !== null) this.#health.reportTraffic(this.upstream, this.backend.address, { kind: 'response', status: this.status });
     else if (error !== null) this.#health.reportTraffic(this.upstream, this.backend.address, { kind: 'error', code: error.code });

@@ -203,6 +203,27 @@ describe('attempt loop', () => {
     assert.equal(p.state.inflight.global.active, 0, 'every permit returned');
   });
 
+  it('a full per-backend cap queues requests (bounded, FIFO on release) instead of shedding; a full queue sheds queue_full', async () => {
+    let concurrent = 0;
+    let peak = 0;
+    const slow = await origin((_req, res) => {
+      concurrent++;
+      peak = Math.max(peak, concurrent);
+      setImmediate(() => {
+        concurrent--;
+        res.end('ok');
+      });
+    });
+    cleanups.push(() => slow.close());
+    const p = await proxy([slow.address], { performance: { per_backend_inflight_limit: 1 }, resilience: { route_queue: { default_cap: 2 } } });
+    const results = await Promise.all(Array.from({ length: 4 }, () => p.send()));
+    const statuses = results.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [200, 200, 200, 503], '1 in flight + 2 queued; the 4th finds the queue full');
+    assert.equal(results.find((r) => r.status === 503)?.reason, 'queue_full');
+    assert.equal(peak, 1, 'the backend never saw more than its cap');
+    assert.equal(p.state.routeQueue.length(), 0);
+  });
+
   it('a 10 req/s burst-20 rate limit admits the burst, then 429 + Retry-After; shadow only counts', async () => {
     const live = await origin(ok);
     cleanups.push(() => live.close());

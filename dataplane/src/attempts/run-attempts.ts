@@ -89,6 +89,17 @@ async function runAttempts(ctx: RequestContext, deps: StageDeps): Promise<StageR
     const backend = backendIndex === null ? undefined : upstream.backends[backendIndex];
     if (backendIndex === null || backend === undefined) {
       if (empty === 'health') throw new SpookyError('no_healthy_backends');
+      // Every candidate's backend cap is full: wait (bounded queue, bounded by the request's
+      // deadline and the client) for a permit of this upstream, then pick again.
+      if (empty === 'inflight_backend') {
+        const waited = await waitForPermit(ctx, deps, upstream.name);
+        if (waited) {
+          empty = 'health';
+          continue;
+        }
+        ctx.shed = 'queue_full';
+        return retryAfterReply(503, 'queue_full', ctx.generation.config.resilience.route_queue.shed_retry_after_seconds);
+      }
       ctx.shed = empty;
       return retryAfterReply(503, empty, ctx.generation.config.resilience.route_queue.shed_retry_after_seconds);
     }
@@ -104,6 +115,7 @@ async function runAttempts(ctx: RequestContext, deps: StageDeps): Promise<StageR
       count5xx: policy.circuit_breaker.count_5xx,
       health: ctx.generation.health,
       backendPermit: backendGauge,
+      queue: deps.state.routeQueue,
       requestSignal: ctx.signal,
     });
     ctx.attempts.push(attempt);
@@ -238,6 +250,31 @@ function alternates(upstream: CompiledUpstream, ctx: RequestContext, now: number
     if (b !== undefined && !tried.has(i) && b.breaker.available(now) && b.inflight.active < b.inflight.limit) n++;
   }
   return n;
+}
+
+/**
+ * Queues the request for a backend permit of `upstream`: true when woken by a release, false
+ * when the queue is full; throws the request's abort reason (deadline, client gone).
+ */
+function waitForPermit(ctx: RequestContext, deps: StageDeps, upstream: string): Promise<boolean> {
+  if (ctx.signal.aborted) return Promise.reject(abortError(ctx.signal));
+  const queue = deps.state.routeQueue;
+  return new Promise<boolean>((resolve, reject) => {
+    let onAbort: (() => void) | null = null;
+    const ticket = queue.enqueue(upstream, () => {
+      if (onAbort !== null) ctx.signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    });
+    if (typeof ticket === 'string') {
+      resolve(false);
+      return;
+    }
+    onAbort = (): void => {
+      queue.remove(upstream, ticket);
+      reject(abortError(ctx.signal));
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** The jittered pause before a retry; the request's abort (client gone, deadline) ends it with that reason. */

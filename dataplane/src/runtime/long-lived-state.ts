@@ -19,6 +19,7 @@ import type { BackendTransport } from '../http/backend-transport.ts';
 import { BreakerRegistry } from '../resilience/circuit-breaker.ts';
 import { InflightLimiter } from '../resilience/inflight-limiter.ts';
 import { RetryBudgets } from '../resilience/retry-budget.ts';
+import { RouteQueue } from '../resilience/route-queue.ts';
 import { ScopedRateLimiters } from '../resilience/token-bucket-limiter.ts';
 import { BackendStats, backendStatsKey } from './backend-stats.ts';
 import type { Generation } from './generation.ts';
@@ -43,6 +44,11 @@ export class LongLivedState {
   readonly budgets = new RetryBudgets({ enabled: true, ratioPercent: 10 });
   /** In-flight gauges: global, per upstream, per backend (survive swaps; limits follow the served generation). */
   readonly inflight = new InflightLimiter(4096);
+  /**
+   * Requests waiting for a backend permit of their upstream (every candidate's
+   * per_backend_inflight_limit full), woken FIFO by each permit release (attempt.ts).
+   */
+  readonly routeQueue = new RouteQueue<() => void>({ default_cap: 512, global_cap: 2048, caps: {} });
   /** Scoped rate limits of the served generation (buckets of rules that keep their name survive swaps). */
   readonly rateLimits = new ScopedRateLimiters([]);
 
@@ -139,6 +145,7 @@ export class LongLivedState {
     this.budgets.enabled = config.resilience.retry_budget.enabled;
     this.budgets.global.ratioPercent = config.resilience.retry_budget.ratio_percent;
     this.rateLimits.reconfigure(config.resilience.scoped_rate_limits);
+    this.routeQueue.reconfigure(config.resilience.route_queue);
   }
 
   /** Closes every transport (shutdown, after draining). */
