@@ -117,6 +117,9 @@ describe('health checks end to end (standalone data plane, three HTTP/1.1 origin
           backends: [...origins.values()].map((o) => ({ id: o.name, address: o.url, health_check: HEALTH })),
         },
       },
+      // Health checking alone: an open circuit breaker (30 s by default) would keep the
+      // re-admitted origin out past this test's bounds.
+      resilience: { circuit_breaker: { enabled: false } },
     };
     const configPath = join(dir, 'spooky.json');
     writeFileSync(configPath, JSON.stringify(config));

@@ -72,6 +72,7 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
   const stopLogs = [startAccessLog(logger, opts.logDestination), startRouteTrace(logger), startMirrorLog(logger), startHealthLog(logger), startInternalErrorLog(logger)];
   const store = new GenerationStore();
   const state = new LongLivedState();
+  metrics.watchResilience(state);
   const handleRequest = createRequestHandler({ store, state, logger });
   const listeners = new ListenerManager({
     handler: (exchange) => metrics.trackInflight(() => handleRequest(exchange)),

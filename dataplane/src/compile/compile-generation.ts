@@ -16,14 +16,14 @@
  * generation from these coefficients before compiling it.
  */
 import { readFileSync } from 'node:fs';
-import type { Config, ConfigIssue } from '@spooky/config';
+import { type Config, type ConfigIssue, upstreamPolicy } from '@spooky/config';
 import { CandidateFilter } from '../balancing/candidates.ts';
 import { createBalancer } from '../balancing/create-balancer.ts';
-import { withBackendStats } from '../forwarding/stats-transport.ts';
 import type { TransportSettings } from '../forwarding/transport-settings.ts';
 import { type HealthSpec, healthKey } from '../health/health-monitor.ts';
 import { compileRouteTable, type RouteInput } from '../routing/route-table.ts';
 import type { CompiledBackend, CompiledUpstream, Generation } from '../runtime/generation.ts';
+import { backendStatsKey } from '../runtime/backend-stats.ts';
 import type { LongLivedState } from '../runtime/long-lived-state.ts';
 
 export type CompileResult = { ok: true; generation: Generation } | { ok: false; issues: ConfigIssue[] };
@@ -62,13 +62,23 @@ export function compileGeneration(config: Config, ref: Generation['ref'], state:
   for (const name of names) {
     const upstream = config.upstream[name];
     if (upstream === undefined) continue;
+    const policy = upstreamPolicy(config, name);
     const stats = upstream.backends.map((b) => state.backendStats(name, b.address));
     const backends: CompiledBackend[] = upstream.backends.map((b, i) => {
       const { key, transport: pooled } = state.transport(name, b.address, settings);
       transportKeys.add(key);
-      const transport = withBackendStats(pooled, stats[i] as (typeof stats)[number]);
       healthSpecs.set(healthKey(name, b.address), { upstream: name, backendId: b.id, address: b.address, check: b.health_check, transport: probeTransport });
-      return { id: b.id, address: b.address, weight: b.weight, transport, health: state.health.handle(name, b.address) };
+      const stateKey = backendStatsKey(name, b.address);
+      return {
+        id: b.id,
+        address: b.address,
+        weight: b.weight,
+        transport: pooled,
+        health: state.health.handle(name, b.address),
+        stats: stats[i] as (typeof stats)[number],
+        breaker: state.breakers.breaker(stateKey, policy.circuit_breaker),
+        inflight: state.inflight.backend(stateKey, perf.per_backend_inflight_limit),
+      };
     });
     const signature = backends.map((b) => `${b.address}*${b.weight}`).join(',');
     const balancer = createBalancer(upstream.load_balancing, backends, {
@@ -80,7 +90,9 @@ export function compileGeneration(config: Config, ref: Generation['ref'], state:
       },
     });
     const candidates = new CandidateFilter(backends.map((b) => b.health), state.health);
-    upstreams.set(name, { name, backends, balancer, candidates });
+    const retryWindow = state.budgets.forUpstream(name, policy.retry_budget.ratio_percent);
+    const inflight = state.inflight.upstream(name, perf.per_upstream_inflight_limit);
+    upstreams.set(name, { name, backends, balancer, candidates, policy, retryWindow, inflight });
   }
 
   const generation: Generation = {

@@ -53,6 +53,11 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Controller): void {
     this.#controller = controller;
     this.#requestStarted = true;
+    try {
+      this.#request.onRequestStart?.();
+    } catch (err) {
+      reportInternalError('response_relay', err);
+    }
     if (this.#failure !== null) controller.abort(this.#failure);
   }
 

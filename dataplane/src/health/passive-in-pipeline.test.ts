@@ -37,6 +37,8 @@ describe('passive ejection in the pipeline', () => {
       version: 1,
       listen: { address: '127.0.0.1', port: 9889, tls: { cert: 'unused.pem', key: 'unused.pem' } },
       upstream: { app: { route: { path_prefix: '/' }, backends: [{ id: 'down', address: DOWN }] } },
+      // Passive health alone: the circuit breaker (also 3 failures by default) would keep the backend out longer.
+      resilience: { circuit_breaker: { enabled: false } },
     });
     assert.ok(parsed.ok);
     const compiled = compileGeneration(parsed.config, null, state);

@@ -15,14 +15,19 @@ export interface UpstreamRequest {
   readonly path: string;
   /** End-to-end headers to send, already filtered and with forwarding headers added. */
   readonly headers: HeaderList;
-  /** Streamed as-is, never buffered; null when the request has no body. */
-  readonly body: Readable | null;
+  /**
+   * Streamed as-is (the transport never buffers it); null when the request has no body. An
+   * async iterable when the attempt loop keeps the body for replay (attempts/replay-body.ts).
+   */
+  readonly body: Readable | AsyncIterable<Uint8Array> | null;
   /** Aborts the upstream request (client went away, hedge lost, request timeout). */
   readonly signal: AbortSignal;
   /** Counts request body bytes as they are handed to the transport. */
   readonly onBodyBytes?: (n: number) => void;
   /** The whole request body was handed to the transport. */
   readonly onBodyEnd?: () => void;
+  /** The request started to be written to a connection (nothing was sent before this). */
+  readonly onRequestStart?: () => void;
 }
 
 /** Receives the response body. `data` returning false pauses the upstream until `resume()`. */

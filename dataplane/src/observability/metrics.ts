@@ -15,6 +15,15 @@
  *                                                           (health/health-monitor.ts), removed when untracked
  * - spooky_internal_errors_total{where}                     counter, crash-barrier reports
  *                                                           (barrier/internal-error.ts); 0 in a healthy process
+ * - spooky_retries_total{reason}                            counter, `retried` per retry sent, else the
+ *                                                           decideRetry refusal (resilience/reasons.ts)
+ * - spooky_shed_total{reason}                               counter, 503 sheds (SHED_REASONS)
+ * - spooky_ratelimited_total{rule,mode}                     counter, mode enforce (429) | shadow (counted only)
+ * - spooky_breaker_state{upstream,backend}                  gauge, 0 closed / 1 open / 2 half-open (`backend`
+ *                                                           is the address: breakers are keyed by it); after
+ *                                                           `watchResilience`
+ * - spooky_inflight_permits{scope,upstream}                 gauge, permits held: scope global (upstream "")
+ *                                                           or upstream; after `watchResilience`
  * plus prom-client's default process metrics (spooky_process_*, spooky_nodejs_*).
  * `upstream` is "none" when no route matched.
  */
@@ -25,6 +34,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { GenerationRef } from '../control/generation-applier.ts';
 import type { HealthMembershipEvent, HealthTransitionEvent } from '../health/health-events.ts';
 import type { RequestEndEvent } from '../pipeline/events.ts';
+import { BREAKER_STATE_VALUE, type BreakerRegistry } from '../resilience/circuit-breaker.ts';
+import type { InflightLimiter } from '../resilience/inflight-limiter.ts';
 
 /** What the serving applier reports (see apply/serving-applier.ts). */
 export interface ApplyObserver {
@@ -38,6 +49,8 @@ export interface DataPlaneMetrics extends ApplyObserver {
   trackInflight(work: () => Promise<void>): Promise<void>;
   /** Totals for control-plane Reports. */
   counters(): { requestsTotal: number; inflight: number };
+  /** Reports breaker states and in-flight permits of this long-lived state at each scrape. */
+  watchResilience(state: { readonly breakers: BreakerRegistry; readonly inflight: InflightLimiter }): void;
   /** Stops listening to pipeline events. */
   close(): void;
 }
@@ -127,6 +140,47 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
   };
   subscribe(INTERNAL_ERROR_CHANNEL, onInternalError);
 
+  const retries = new Counter({
+    name: 'spooky_retries_total',
+    help: 'Retries sent (reason "retried") and refused, by decideRetry reason.',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const shed = new Counter({ name: 'spooky_shed_total', help: 'Requests shed with 503, by reason.', labelNames: ['reason'] as const, registers: [registry] });
+  const rateLimited = new Counter({
+    name: 'spooky_ratelimited_total',
+    help: 'Requests refused (mode enforce) or that would have been (mode shadow) by a scoped rate limit, by rule.',
+    labelNames: ['rule', 'mode'] as const,
+    registers: [registry],
+  });
+  let watched: { readonly breakers: BreakerRegistry; readonly inflight: InflightLimiter } | null = null;
+  new Gauge({
+    name: 'spooky_breaker_state',
+    help: 'Circuit breaker state per backend: 0 closed, 1 open, 2 half-open.',
+    labelNames: ['upstream', 'backend'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (watched === null) return;
+      for (const [key, state] of watched.breakers.states(performance.now())) {
+        const cut = key.indexOf('\u0000');
+        this.set({ upstream: key.slice(0, cut), backend: key.slice(cut + 1) }, BREAKER_STATE_VALUE[state]);
+      }
+    },
+  });
+  new Gauge({
+    name: 'spooky_inflight_permits',
+    help: 'In-flight permits held, globally (upstream "") and per upstream.',
+    labelNames: ['scope', 'upstream'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (watched === null) return;
+      this.set({ scope: 'global', upstream: '' }, watched.inflight.global.active);
+      for (const [name, gauge] of watched.inflight.upstreams()) this.set({ scope: 'upstream', upstream: name }, gauge.active);
+    },
+  });
+
   let requestsTotal = 0;
   let inflightNow = 0;
   const onEnd = (message: unknown): void => {
@@ -135,6 +189,10 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     requestsTotal++;
     requests.inc({ upstream, status_class: statusClass(e.status), outcome: e.outcome });
     duration.observe({ upstream }, e.durationMs / 1000);
+    if (e.attempts > 1) retries.inc({ reason: 'retried' }, e.attempts - 1);
+    if (e.retryRefusal != null) retries.inc({ reason: e.retryRefusal });
+    if (e.shed != null) shed.inc({ reason: e.shed });
+    if (e.rateLimitRule != null) rateLimited.inc({ rule: e.rateLimitRule, mode: e.rateLimitMode ?? 'enforce' });
   };
   subscribe('spooky:request:end', onEnd);
 
@@ -151,6 +209,9 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
       }
     },
     counters: () => ({ requestsTotal, inflight: inflightNow }),
+    watchResilience(state) {
+      watched = state;
+    },
     applied(ref) {
       generation.reset();
       generation.set({ seq: String(ref.seq), digest: ref.digest }, 1);

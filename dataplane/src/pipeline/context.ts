@@ -50,6 +50,21 @@ export interface RequestContext {
   outcome: string;
   bytesIn: number;
   bytesOut: number;
+  /** The last retry refusal (decideRetry's reason) of this request, null when none was asked or it retried. */
+  retryRefusal: string | null;
+  /** The SHED_REASONS value when the request was shed with 503. */
+  shed: string | null;
+  /** The scoped rate-limit rule that refused (`enforce`) or would have refused (`shadow`) the request. */
+  rateLimitRule: string | null;
+  rateLimitMode: 'enforce' | 'shadow' | null;
+  /**
+   * Registers cleanup (admission permits, rate-limit tokens, replay buffers) for when the
+   * request is finished: the runner runs every registered function exactly once, in reverse
+   * order, after the stages and before recordOutcome, whatever happened.
+   */
+  defer(fn: () => void): void;
+  /** Registered cleanups (runner-owned; null until the first defer). */
+  deferred: (() => void)[] | null;
 }
 
 /**
@@ -91,5 +106,14 @@ export function createContext(exchange: Exchange, generation: Generation, reques
     outcome: 'ok',
     bytesIn: 0,
     bytesOut: 0,
+    retryRefusal: null,
+    shed: null,
+    rateLimitRule: null,
+    rateLimitMode: null,
+    deferred: null,
+    defer(fn: () => void): void {
+      if (this.deferred === null) this.deferred = [fn];
+      else this.deferred.push(fn);
+    },
   };
 }

@@ -27,6 +27,13 @@ export interface RequestEndEvent {
   readonly upstreamHeadersMs: number | null;
   readonly bytesIn: number;
   readonly bytesOut: number;
+  /** Why the last failed try was not retried (RETRY_REFUSALS), null when no retry was refused. */
+  readonly retryRefusal?: string | null;
+  /** SHED_REASONS value when the request was shed (503), else null. */
+  readonly shed?: string | null;
+  /** Rate-limit rule that refused (mode enforce) or would have (mode shadow); null when none. */
+  readonly rateLimitRule?: string | null;
+  readonly rateLimitMode?: 'enforce' | 'shadow' | null;
 }
 
 export const requestEndChannel = channel('spooky:request:end');

@@ -31,6 +31,10 @@ export function recordOutcome(ctx: RequestContext): void {
     upstreamHeadersMs: winner?.headersAt == null ? null : winner.headersAt - ctx.startedAt,
     bytesIn: ctx.bytesIn,
     bytesOut: ctx.bytesOut,
+    retryRefusal: ctx.retryRefusal,
+    shed: ctx.shed,
+    rateLimitRule: ctx.rateLimitRule,
+    rateLimitMode: ctx.rateLimitMode,
   });
 }
 
@@ -52,5 +56,9 @@ export function recordBareOutcome(facts: OutcomeFacts, bytesOut: number): void {
     upstreamHeadersMs: null,
     bytesIn: 0,
     bytesOut,
+    retryRefusal: null,
+    shed: null,
+    rateLimitRule: null,
+    rateLimitMode: null,
   });
 }

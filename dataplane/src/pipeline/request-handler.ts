@@ -17,7 +17,7 @@ import type { LongLivedState } from '../runtime/long-lived-state.ts';
 import { type CompatOptions, createContext, type RequestContext } from './context.ts';
 import { recordBareOutcome, recordOutcome } from './record-outcome.ts';
 import { CONTINUE } from './stage.ts';
-import { STAGES } from './stages.ts';
+import { createStages } from './stages.ts';
 
 export interface RequestHandlerDeps {
   readonly store: GenerationStore;
@@ -31,6 +31,8 @@ export type RequestHandler = (exchange: Exchange) => Promise<void>;
 export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
   const compat = deps.compat ?? {};
   const log = deps.logger;
+  // Built once per handler (process): stages hold the long-lived state they need.
+  const stages = createStages({ state: deps.state, random: Math.random });
 
   /** Deps' compat (tests) wins; else the pinned generation's `compat` section decides. */
   function statusFor(ctx: RequestContext, code: string, fallback: number): number {
@@ -79,7 +81,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
       }
       const ctx = createContext(exchange, generation, requestId, startedAt);
       try {
-        for (const stage of STAGES) {
+        for (const stage of stages) {
           // A synchronous stage (screening, routing) is not awaited: no promise, no tick.
           const ran = stage.run(ctx);
           const result = ran instanceof Promise ? await ran : ran;
@@ -92,7 +94,10 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
         funnel(ctx, err);
       }
       ctx.release();
-      for (const attempt of ctx.attempts) attempt.bodyWatch?.stop();
+      // Every try ends (once) with the request: a try still open here lost its response
+      // (its relay never started or the stage threw); ending it returns its permits.
+      for (const attempt of ctx.attempts) if (!attempt.ended) attempt.end(null);
+      runDeferred(ctx);
       recordOutcome(ctx);
     } catch (err) {
       // Last resort (a bug in the funnel or in recordOutcome's subscribers): never throw.
@@ -105,6 +110,20 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
       }
     }
   };
+}
+
+/** The request's deferred cleanups, last registered first, each exactly once; a throw is contained. */
+function runDeferred(ctx: RequestContext): void {
+  const fns = ctx.deferred;
+  if (fns === null) return;
+  ctx.deferred = null;
+  for (let i = fns.length - 1; i >= 0; i--) {
+    try {
+      (fns[i] as () => void)();
+    } catch (err) {
+      reportInternalError('exchange_handler', err, ctx.requestId);
+    }
+  }
 }
 
 function answerWithoutGeneration(exchange: Exchange, requestId: string, startedAt: number): void {

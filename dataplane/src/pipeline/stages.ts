@@ -2,19 +2,30 @@
  * THE ordered stage list: the request's life, written down once. Change it together with the
  * diagram in README.md. recordOutcome is not in the list: the runner runs it exactly once
  * after the list, whatever happened (see request-handler.ts).
+ *
+ * `createStages(deps)` is called once per request handler (per process): stages that need
+ * long-lived state (retry budgets, in-flight gauges, rate-limit buckets) get it injected here
+ * instead of reaching for module-level singletons; per-request cleanup goes through
+ * `ctx.defer`.
  */
-import { runAttempts } from '../attempts/run-attempts.ts';
+import { createRunAttempts } from '../attempts/run-attempts.ts';
 import { mirrorRequest } from '../mirroring/mirror-request.ts';
 import { resolveRoute } from '../routing/resolve-route.ts';
 import { screenRequest } from '../screening/screen-request.ts';
 import { streamResponse } from '../streaming/stream-response.ts';
+import { createAdmitRequest } from './admit-request.ts';
 import type { Stage } from './stage.ts';
+import type { StageDeps } from './stage-deps.ts';
 
-export const STAGES: readonly Stage[] = [
-  screenRequest, // 1: 400 / 413 / 431
-  resolveRoute, // 2: 404 no_route
-  // 3: admitRequest (rate limits, concurrency caps) slots in here
-  mirrorRequest, // 3b: fire-and-forget copy to the route's mirror upstream (never replies)
-  runAttempts, // 4: pick → forward (→ retry / hedge later): 502 / 503 / 504
-  streamResponse, // 5: relay head, body, trailers (reset on failure after the head)
-];
+export type { StageDeps } from './stage-deps.ts';
+
+export function createStages(deps: StageDeps): readonly Stage[] {
+  return [
+    screenRequest, // 1: 400 / 413 / 431
+    resolveRoute, // 2: 404 no_route
+    createAdmitRequest(deps), // 3: 429 rate_limited, 503 inflight_global / inflight_upstream
+    mirrorRequest, // 3b: fire-and-forget copy to the route's mirror upstream (never replies)
+    createRunAttempts(deps), // 4: pick → forward → retry: 502 / 503 / 504
+    streamResponse, // 5: relay head, body, trailers (reset on failure after the head)
+  ];
+}

@@ -80,6 +80,11 @@ export class InflightLimiter {
     for (const [k, g] of this.#backends) if (!backends.has(k) && g.active === 0) this.#backends.delete(k);
   }
 
+  /** Upstream gauges by name (for the in-flight permits gauge). */
+  upstreams(): IterableIterator<[string, InflightGauge]> {
+    return this.#upstreams.entries();
+  }
+
   sizes(): { readonly upstreams: number; readonly backends: number } {
     return { upstreams: this.#upstreams.size, backends: this.#backends.size };
   }

@@ -3,13 +3,17 @@
  * index, upstream pools with their balancers. Immutable once built; a request pins the one
  * current at accept time and never sees another. Built only by compileGeneration().
  */
-import type { Config } from '@spooky/config';
+import type { Config, UpstreamPolicy } from '@spooky/config';
 import type { Balancer } from '../balancing/balancer.ts';
 import type { CandidateFilter } from '../balancing/candidates.ts';
 import type { HealthHandle } from '../health/health-handle.ts';
 import type { HealthSpec, HealthView } from '../health/health-monitor.ts';
 import type { BackendTransport } from '../http/backend-transport.ts';
+import type { CircuitBreaker } from '../resilience/circuit-breaker.ts';
+import type { InflightGauge } from '../resilience/inflight-limiter.ts';
+import type { RetryWindow } from '../resilience/retry-budget.ts';
 import type { RouteTable } from '../routing/route-table.ts';
+import type { BackendStats } from './backend-stats.ts';
 
 export interface CompiledBackend {
   readonly id: string;
@@ -20,6 +24,12 @@ export interface CompiledBackend {
   readonly transport: BackendTransport;
   /** Its health (stable, from LongLivedState's HealthMonitor), resolved once at compile. */
   readonly health: HealthHandle;
+  /** Live load and latency (LongLivedState, survives swaps); fed only by Attempt. */
+  readonly stats: BackendStats;
+  /** Its circuit breaker (LongLivedState's registry, survives swaps). */
+  readonly breaker: CircuitBreaker;
+  /** Its in-flight gauge (`per_backend_inflight_limit`; 0 = no cap, then never acquired). */
+  readonly inflight: InflightGauge;
 }
 
 export interface CompiledUpstream {
@@ -28,6 +38,12 @@ export interface CompiledUpstream {
   readonly balancer: Balancer;
   /** Healthy candidates for `balancer.pick`, from the backends' health handles (no per-request keys). */
   readonly candidates: CandidateFilter;
+  /** upstreamPolicy(config, name): retries, breaker, budget, hedging, timeouts. */
+  readonly policy: UpstreamPolicy;
+  /** Its retry-budget window (LongLivedState's RetryBudgets). */
+  readonly retryWindow: RetryWindow;
+  /** Its in-flight gauge (`per_upstream_inflight_limit`). */
+  readonly inflight: InflightGauge;
 }
 
 /** Stable LongLivedState keys a generation uses; retain() keeps exactly these. */

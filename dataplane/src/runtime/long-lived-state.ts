@@ -17,6 +17,10 @@ import { createUndiciProber } from '../forwarding/undici-prober.ts';
 import { HealthMonitor, type HealthMonitorOptions } from '../health/health-monitor.ts';
 import type { BackendTransport } from '../http/backend-transport.ts';
 import { BreakerRegistry } from '../resilience/circuit-breaker.ts';
+import { InflightLimiter } from '../resilience/inflight-limiter.ts';
+import { RetryBudgets } from '../resilience/retry-budget.ts';
+import { RouteQueue } from '../resilience/route-queue.ts';
+import { ScopedRateLimiters } from '../resilience/token-bucket-limiter.ts';
 import { BackendStats, backendStatsKey } from './backend-stats.ts';
 import type { Generation } from './generation.ts';
 import { LazyTransport, type TransportFactory } from './lazy-transport.ts';
@@ -34,8 +38,19 @@ export class LongLivedState {
   #closed = false;
   /** Health of every backend the served generation names (survives swaps). */
   readonly health: HealthMonitor;
-  /** Circuit breakers by backendStatsKey(upstream, address) (survive swaps; not wired yet). */
+  /** Circuit breakers by backendStatsKey(upstream, address) (survive swaps). */
   readonly breakers = new BreakerRegistry();
+  /** Retry budget: the global window and one per upstream (survive swaps). */
+  readonly budgets = new RetryBudgets({ enabled: true, ratioPercent: 10 });
+  /** In-flight gauges: global, per upstream, per backend (survive swaps; limits follow the served generation). */
+  readonly inflight = new InflightLimiter(4096);
+  /**
+   * Requests waiting for a backend permit of their upstream (every candidate's
+   * per_backend_inflight_limit full), woken FIFO by each permit release (attempt.ts).
+   */
+  readonly routeQueue = new RouteQueue<() => void>({ default_cap: 512, global_cap: 2048, caps: {} });
+  /** Scoped rate limits of the served generation (buckets of rules that keep their name survive swaps). */
+  readonly rateLimits = new ScopedRateLimiters([]);
 
   /** `createTransport` defaults to undici; `health` (prober factory, scheduler) too. Tests may inject fakes. */
   constructor(options?: { readonly createTransport?: TransportFactory; readonly health?: Partial<HealthMonitorOptions> }) {
@@ -98,6 +113,7 @@ export class LongLivedState {
    * (in-flight requests on them finish first). The promise resolves when they are closed.
    */
   retain(generation: Generation): Promise<void> {
+    this.configure(generation);
     const closing: Promise<void>[] = [];
     for (const [key, transport] of this.#transports) {
       if (generation.stateKeys.transports.has(key)) continue;
@@ -111,8 +127,25 @@ export class LongLivedState {
     for (const [name, upstream] of generation.upstreams) for (const b of upstream.backends) named.add(backendStatsKey(name, b.address));
     for (const key of this.#stats.keys()) if (!named.has(key)) this.#stats.delete(key);
     this.breakers.retain(named);
+    this.budgets.retain(new Set(generation.upstreams.keys()));
+    this.inflight.retain(new Set(generation.upstreams.keys()), named);
     closing.push(this.health.reconcile(generation.stateKeys.health));
     return Promise.all(closing).then(() => undefined);
+  }
+
+  /**
+   * The process-wide settings of `generation` (global in-flight cap, global retry budget, rate
+   * rules). retain() calls it when a generation is served; tests that serve a compiled
+   * generation without retain() may call it directly. Per-upstream and per-backend entries are
+   * resolved by compile/.
+   */
+  configure(generation: Generation): void {
+    const config = generation.config;
+    this.inflight.global.limit = config.performance.global_inflight_limit;
+    this.budgets.enabled = config.resilience.retry_budget.enabled;
+    this.budgets.global.ratioPercent = config.resilience.retry_budget.ratio_percent;
+    this.rateLimits.reconfigure(config.resilience.scoped_rate_limits);
+    this.routeQueue.reconfigure(config.resilience.route_queue);
   }
 
   /** Closes every transport (shutdown, after draining). */
