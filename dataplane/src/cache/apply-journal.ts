@@ -23,11 +23,12 @@
  * the apply goes on unprotected.
  */
 import { readFileSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConfigIssue } from '@spooky/config';
 import type pino from 'pino';
 import type { GenerationRef } from '../control/generation-applier.ts';
+import { syncDirectory, writeFileAtomically } from './atomic-file.ts';
 
 export const MARKER_FILE = 'applying.json';
 export const CRASHED_CODE = 'generation.crashed_while_applying';
@@ -75,18 +76,7 @@ export function openApplyJournal(dir: string, logger: pino.Logger): OpenedJourna
     crashedOn = { scope: left.scope, seq: left.seq, digest: left.digest, startedAt: left.startedAt };
   }
 
-  const write = async (text: string): Promise<void> => {
-    const temp = `${path}.tmp-${process.pid}`;
-    const fh = await open(temp, 'w', 0o600);
-    try {
-      await fh.writeFile(text, 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(temp, path);
-    await syncDirectory(dir);
-  };
+  const write = (text: string): Promise<void> => writeFileAtomically(path, `${path}.tmp-${process.pid}`, text);
 
   return {
     crashedOn,
@@ -145,14 +135,5 @@ function readMarker(path: string): Marker | null {
   } catch {
     // A torn marker cannot happen (atomic rename); anything unreadable names no generation.
     return null;
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }

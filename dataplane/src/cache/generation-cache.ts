@@ -12,9 +12,10 @@
  * again; stale or other-scope files stay where they are (the next save replaces them).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GenerationRef } from '../control/generation-applier.ts';
+import { syncDirectory, writeFileAtomically } from './atomic-file.ts';
 import { type CacheEntry, type CacheExpectation, encodeCacheEntry, judgeCacheText } from './cache-entry.ts';
 
 export const CACHE_FILE = 'generation.json';
@@ -44,20 +45,7 @@ export function createGenerationCache(dir: string): GenerationCache {
   const writeAtomically = async (text: string): Promise<void> => {
     await mkdir(dir, { recursive: true });
     const temp = join(dir, `${CACHE_FILE}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`);
-    try {
-      const fh = await open(temp, 'w', 0o600);
-      try {
-        await fh.writeFile(text, 'utf8');
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(temp, path);
-    } catch (err) {
-      await unlink(temp).catch(() => undefined);
-      throw err;
-    }
-    await syncDirectory(dir);
+    await writeFileAtomically(path, temp, text);
   };
 
   return {
@@ -114,14 +102,4 @@ async function removeLeftoverTemps(dir: string): Promise<void> {
   const ours = `${CACHE_FILE}${TEMP_MARK}${process.pid}-`;
   const leftovers = names.filter((n) => n.startsWith(`${CACHE_FILE}${TEMP_MARK}`) && !n.startsWith(ours));
   await Promise.all(leftovers.map((n) => unlink(join(dir, n)).catch(() => undefined)));
-}
-
-/** fsync of the directory makes the rename itself durable. */
-async function syncDirectory(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
