@@ -16,6 +16,8 @@ import { settingsKey } from '../forwarding/transport-settings.ts';
 import { createUndiciProber } from '../forwarding/undici-prober.ts';
 import { HealthMonitor, type HealthMonitorOptions } from '../health/health-monitor.ts';
 import type { BackendTransport } from '../http/backend-transport.ts';
+import { AdaptiveAdmission } from '../resilience/adaptive-admission.ts';
+import { Brownout } from '../resilience/brownout.ts';
 import { BreakerRegistry } from '../resilience/circuit-breaker.ts';
 import { InflightLimiter } from '../resilience/inflight-limiter.ts';
 import { RetryBudgets } from '../resilience/retry-budget.ts';
@@ -51,6 +53,10 @@ export class LongLivedState {
   readonly routeQueue = new RouteQueue<() => void>({ default_cap: 512, global_cap: 2048, caps: {} });
   /** Scoped rate limits of the served generation (buckets of rules that keep their name survive swaps). */
   readonly rateLimits = new ScopedRateLimiters([]);
+  /** Adaptive concurrency limit fed by upstream latencies (follows the served generation's policy). */
+  readonly admission = new AdaptiveAdmission({ enabled: false, min_limit: 64, max_limit: null, decrease_step: 16, increase_step: 16, high_latency_ms: 500 }, 4096);
+  /** Brownout (off until a generation enables it); while active, hedging is off. */
+  readonly brownout = new Brownout({ enabled: false, trigger_inflight_percent: 90, recover_inflight_percent: 60, core_routes: [] });
 
   /** `createTransport` defaults to undici; `health` (prober factory, scheduler) too. Tests may inject fakes. */
   constructor(options?: { readonly createTransport?: TransportFactory; readonly health?: Partial<HealthMonitorOptions> }) {
@@ -146,6 +152,8 @@ export class LongLivedState {
     this.budgets.global.ratioPercent = config.resilience.retry_budget.ratio_percent;
     this.rateLimits.reconfigure(config.resilience.scoped_rate_limits);
     this.routeQueue.reconfigure(config.resilience.route_queue);
+    this.admission.reconfigure(config.resilience.adaptive_admission, config.performance.global_inflight_limit);
+    this.brownout.reconfigure(config.resilience.brownout);
   }
 
   /** Closes every transport (shutdown, after draining). */
