@@ -28,6 +28,12 @@ export interface ResponseSink {
   readonly closed: boolean;
   /** Sends status + headers. `endStream` true = no body follows (HEAD, 204, 304, empty). */
   sendHead(status: number, headers: HeaderList, endStream: boolean): void;
+  /**
+   * Sends a whole response at once: status, headers, the complete body (null = none) and the
+   * end of the stream, in as few writes to the client as the ingress allows (one library call
+   * on HTTP/3). Nothing may follow it.
+   */
+  sendComplete(status: number, headers: HeaderList, body: Uint8Array | null): void;
   /** Writes a body chunk; false = the client's buffer is full, await drain() before more. */
   write(chunk: Uint8Array): boolean;
   /** Resolves when the client can take more body (or the sink closed). */

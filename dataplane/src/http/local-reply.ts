@@ -47,11 +47,9 @@ export function renderLocalReply(reply: LocalReply, accept: string | null, reque
 export function sendLocalReply(sink: ResponseSink, render: LocalReplyRender, method: string): number {
   if (sink.headersSent || sink.closed) return 0;
   if (method === 'HEAD') {
-    sink.sendHead(render.status, render.headers, true);
+    sink.sendComplete(render.status, render.headers, null);
     return 0;
   }
-  sink.sendHead(render.status, render.headers, false);
-  sink.write(render.body);
-  sink.end();
+  sink.sendComplete(render.status, render.headers, render.body);
   return render.body.byteLength;
 }

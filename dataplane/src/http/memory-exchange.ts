@@ -66,6 +66,17 @@ export class MemorySink implements ResponseSink {
       this.#close();
     }
   }
+  /** Counted so tests can see the one-call path was taken. */
+  completeCalls = 0;
+  sendComplete(status: number, headers: HeaderList, body: Uint8Array | null): void {
+    this.completeCalls++;
+    const empty = body === null || body.byteLength === 0;
+    this.sendHead(status, headers, empty);
+    if (!empty) {
+      this.chunks.push(Buffer.from(body));
+      this.#close();
+    }
+  }
   write(chunk: Uint8Array): boolean {
     if (!this.#headersSent || this.closed) throw new Error('write outside a body');
     this.chunks.push(Buffer.from(chunk));

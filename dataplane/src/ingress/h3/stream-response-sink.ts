@@ -16,6 +16,7 @@ import { waitForDrain } from '../../http/wait-for-drain.ts';
 /** HTTP/3 (RFC 9114 §8.1) and HTTP/2 (RFC 9113 §7) reset codes for `abort()`. */
 const H3_CODES = { cancel: 0x10c, internal: 0x102 } as const;
 const H2_CODES = { cancel: 0x8, internal: 0x2 } as const;
+const EMPTY = Buffer.alloc(0);
 
 export class StreamResponseSink implements ResponseSink {
   readonly #stream: ServerHttp3Stream;
@@ -54,15 +55,34 @@ export class StreamResponseSink implements ResponseSink {
   }
 
   sendHead(status: number, headers: HeaderList, endStream: boolean): void {
+    if (endStream) {
+      this.sendComplete(status, headers, null);
+      return;
+    }
     if (this.#headersSent || this.closed) return;
     this.#headersSent = true;
-    // endStream is not passed to respond(): the HTTP/3 side would then send a second FIN when
-    // the Writable ends. respond() + end() puts FIN on the stream exactly once on both sides.
     this.#stream.respond(toResponseHeaderMap(status, headers, this.#altSvc));
-    if (endStream) {
-      this.#ended = true;
-      this.#stream.end();
+  }
+
+  /**
+   * HTTP/3: `respondWithBody` puts head, body and FIN in one native call (respond + write +
+   * end cost three, each waking the library's worker). HTTP/2 (the adapter ignores
+   * respondWithBody): respond() then end(body). endStream is never passed to respond(): the
+   * HTTP/3 side would send a second FIN when the Writable ends.
+   */
+  sendComplete(status: number, headers: HeaderList, body: Uint8Array | null): void {
+    if (this.#headersSent || this.closed) return;
+    this.#headersSent = true;
+    this.#ended = true;
+    const map = toResponseHeaderMap(status, headers, this.#altSvc);
+    const stream = this.#stream;
+    if (this.#http2) {
+      stream.respond(map);
+      if (body === null || body.byteLength === 0) stream.end();
+      else stream.end(body);
+      return;
     }
+    stream.respondWithBody(map, body === null ? EMPTY : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
   }
 
   write(chunk: Uint8Array): boolean {

@@ -100,6 +100,23 @@ class Http1ResponseSink implements ResponseSink {
   }
 
   sendHead(status: number, headers: HeaderList, endStream: boolean): void {
+    this.#writeHead(status, headers);
+    if (endStream && !this.closed) {
+      this.#ended = true;
+      this.#res.end();
+    }
+  }
+
+  /** node sends the head and a body given to end() in one socket write. */
+  sendComplete(status: number, headers: HeaderList, body: Uint8Array | null): void {
+    if (this.#res.headersSent || this.closed) return;
+    this.#writeHead(status, headers);
+    this.#ended = true;
+    if (body === null || body.byteLength === 0) this.#res.end();
+    else this.#res.end(body);
+  }
+
+  #writeHead(status: number, headers: HeaderList): void {
     if (this.#res.headersSent || this.closed) return;
     const flat: string[] = [];
     for (const [name, value] of headers) {
@@ -108,10 +125,6 @@ class Http1ResponseSink implements ResponseSink {
     }
     flat.push('alt-svc', this.#altSvc);
     this.#res.writeHead(status, flat);
-    if (endStream) {
-      this.#ended = true;
-      this.#res.end();
-    }
   }
 
   write(chunk: Uint8Array): boolean {
