@@ -14,6 +14,7 @@ import type { Exchange } from '../http/exchange.ts';
 import { createStreamExchange } from './h3/stream-exchange.ts';
 import { PeerBook, tcpServerOf } from './h3/library-internals.ts';
 import { createQuicGuard } from './h3/quic-connection-guard.ts';
+import { shareStreamTeardownError } from './h3/stream-teardown.ts';
 import { InflightTracker } from './inflight-tracker.ts';
 import { ConnectionAdmission } from './limits/connection-admission.ts';
 import { NO_CONNECTION_EVENTS } from './limits/connection-metrics.ts';
@@ -59,6 +60,7 @@ export async function openServingListener(
   logger: Logger,
   guards: ListenerGuards = { admission: new ConnectionAdmission(), events: NO_CONNECTION_EVENTS },
 ): Promise<ServingListener> {
+  shareStreamTeardownError(); // once per process; see stream-teardown.ts
   const server = createSecureServer({ key: spec.key, cert: spec.cert, allowHTTP1: true });
   let label = `${spec.address}:${spec.port}`;
   const ctx: GuardContext = { ...guards, label: () => label };
