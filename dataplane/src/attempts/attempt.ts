@@ -12,8 +12,8 @@
  *
  * It also knows whether any request byte was written (`requestSent`, Pingora's
  * fail_to_connect vs error_while_proxy), whether a response head arrived, counts its bytes
- * both ways, and owns its cancellation (`controller`; the request's abort reaches it through
- * one listener, removed when the try ends).
+ * both ways, and owns its cancellation (`controller`; the request's abort reaches it from the
+ * context, which aborts every open try in `ctx.attempts`: no listener per try).
  */
 import { type SpookyError, SpookyError as SpookyErrorClass } from '../errors.ts';
 import type { BodyConsumer, UpstreamResponse } from '../http/backend-transport.ts';
@@ -55,8 +55,6 @@ export class Attempt {
   readonly #health: HealthView;
   readonly #backendPermit: InflightGauge | null;
   readonly #queue: RouteQueue<() => void>;
-  readonly #requestSignal: AbortSignal;
-  readonly #onRequestAbort: () => void;
 
   constructor(init: {
     readonly index: number;
@@ -69,6 +67,7 @@ export class Attempt {
     readonly backendPermit: InflightGauge | null;
     /** Woken (oldest waiter of this upstream) when the backend permit is returned. */
     readonly queue: RouteQueue<() => void>;
+    /** Already aborted → this try starts aborted; later aborts come from the context (see above). */
     readonly requestSignal: AbortSignal;
   }) {
     this.index = init.index;
@@ -82,10 +81,7 @@ export class Attempt {
     this.#queue = init.queue;
     this.startedAt = performance.now();
     const signal = init.requestSignal;
-    this.#requestSignal = signal;
-    this.#onRequestAbort = () => this.controller.abort(signal.reason);
     if (signal.aborted) this.controller.abort(signal.reason);
-    else signal.addEventListener('abort', this.#onRequestAbort, { once: true });
     init.backend.stats.begin();
   }
 
@@ -105,7 +101,6 @@ export class Attempt {
     if (this.#ended) return;
     this.#ended = true;
     this.bodyWatch?.stop();
-    this.#requestSignal.removeEventListener('abort', this.#onRequestAbort);
     if (error !== null) this.error ??= error;
     const ours = error !== null && OUR_CANCELLATIONS.has(error.code);
     const now = performance.now();

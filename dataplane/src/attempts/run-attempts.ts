@@ -81,6 +81,11 @@ async function runAttempts(ctx: RequestContext, deps: StageDeps): Promise<StageR
   let tried: Set<number> | null = null;
   let empty: Empty = 'health';
   for (;;) {
+    // A retry always goes elsewhere: the tried set exists only from the second turn on.
+    if (ctx.attempts.length > 0) {
+      tried ??= new Set();
+      for (const a of ctx.attempts) tried.add(a.backendIndex);
+    }
     const now = performance.now();
     const candidates = pickable(upstream, now, tried, (why) => {
       empty = why;
@@ -103,8 +108,6 @@ async function runAttempts(ctx: RequestContext, deps: StageDeps): Promise<StageR
       ctx.shed = empty;
       return retryAfterReply(503, empty, ctx.generation.config.resilience.route_queue.shed_retry_after_seconds);
     }
-    if (tried === null) tried = new Set();
-    tried.add(backendIndex);
     const backendGauge = backend.inflight.tryAcquire() ? backend.inflight : null;
     const attempt = new Attempt({
       index: ctx.attempts.length,

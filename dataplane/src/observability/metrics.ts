@@ -45,7 +45,7 @@ export interface ApplyObserver {
 
 export interface DataPlaneMetrics extends ApplyObserver {
   readonly registry: Registry;
-  /** Wraps one request's handling: counts it in flight until the promise settles. */
+  /** Wraps one request's handling: counts it in flight until the promise settles (the returned promise is `work`'s). */
   trackInflight(work: () => Promise<void>): Promise<void>;
   /** Totals for control-plane Reports. */
   counters(): { requestsTotal: number; inflight: number };
@@ -60,11 +60,15 @@ const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 export function createMetrics(options: { readonly defaultMetrics?: boolean } = {}): DataPlaneMetrics {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'spooky_' });
+  let flushRequests = (): void => {};
   const requests = new Counter({
     name: 'spooky_requests_total',
     help: 'Requests finished, by upstream, status class and outcome.',
     labelNames: ['upstream', 'status_class', 'outcome'] as const,
     registers: [registry],
+    collect() {
+      flushRequests();
+    },
   });
   const duration = new Histogram({
     name: 'spooky_request_duration_seconds',
@@ -73,7 +77,16 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     buckets: DURATION_BUCKETS,
     registers: [registry],
   });
-  const inflight = new Gauge({ name: 'spooky_inflight_requests', help: 'Requests accepted and not finished.', registers: [registry] });
+  let inflightNow = 0;
+  // Read at scrape time: the request path only moves a number.
+  new Gauge({
+    name: 'spooky_inflight_requests',
+    help: 'Requests accepted and not finished.',
+    registers: [registry],
+    collect() {
+      this.set(inflightNow);
+    },
+  });
   const generation = new Gauge({
     name: 'spooky_generation_info',
     help: 'The generation being served (value 1).',
@@ -182,31 +195,74 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
   });
 
   let requestsTotal = 0;
-  let inflightNow = 0;
+  // Label children resolved once per label set (prom-client hashes the label object on every
+  // inc/observe otherwise). Bounded: upstream names × 7 status classes × the closed outcome
+  // vocabulary, the same sets prom-client keeps anyway.
+  // A request child is a plain number added to the counter at scrape time (prom-client's own
+  // `labels()` children still hash the label object on every inc).
+  type RequestChild = { pending: number; readonly labels: { upstream: string; status_class: string; outcome: string } };
+  type DurationChild = ReturnType<typeof duration.labels>;
+  const requestChildren = new Map<string, Map<string, Map<string, RequestChild>>>();
+  const requestPending: RequestChild[] = [];
+  flushRequests = (): void => {
+    for (const child of requestPending) {
+      if (child.pending === 0) continue;
+      requests.inc(child.labels, child.pending);
+      child.pending = 0;
+    }
+  };
+  const durationChildren = new Map<string, DurationChild>();
+  const requestChild = (upstream: string, status: number, outcome: string): RequestChild => {
+    let byClass = requestChildren.get(upstream);
+    if (byClass === undefined) {
+      byClass = new Map();
+      requestChildren.set(upstream, byClass);
+    }
+    const cls = statusClass(status);
+    let byOutcome = byClass.get(cls);
+    if (byOutcome === undefined) {
+      byOutcome = new Map();
+      byClass.set(cls, byOutcome);
+    }
+    let child = byOutcome.get(outcome);
+    if (child === undefined) {
+      child = { pending: 0, labels: { upstream, status_class: cls, outcome } };
+      byOutcome.set(outcome, child);
+      requestPending.push(child);
+    }
+    return child;
+  };
+  const durationChild = (upstream: string): DurationChild => {
+    let child = durationChildren.get(upstream);
+    if (child === undefined) {
+      child = duration.labels({ upstream });
+      durationChildren.set(upstream, child);
+    }
+    return child;
+  };
   const onEnd = (message: unknown): void => {
     const e = message as RequestEndEvent;
     const upstream = e.upstream ?? 'none';
     requestsTotal++;
-    requests.inc({ upstream, status_class: statusClass(e.status), outcome: e.outcome });
-    duration.observe({ upstream }, e.durationMs / 1000);
+    requestChild(upstream, e.status, e.outcome).pending++;
+    durationChild(upstream).observe(e.durationMs / 1000);
     if (e.attempts > 1) retries.inc({ reason: 'retried' }, e.attempts - 1);
     if (e.retryRefusal != null) retries.inc({ reason: e.retryRefusal });
     if (e.shed != null) shed.inc({ reason: e.shed });
     if (e.rateLimitRule != null) rateLimited.inc({ rule: e.rateLimitRule, mode: e.rateLimitMode ?? 'enforce' });
   };
   subscribe('spooky:request:end', onEnd);
+  const requestSettled = (): void => {
+    inflightNow--;
+  };
 
   return {
     registry,
-    async trackInflight(work) {
+    trackInflight(work) {
       inflightNow++;
-      inflight.inc();
-      try {
-        await work();
-      } finally {
-        inflightNow--;
-        inflight.dec();
-      }
+      const settled = work();
+      settled.then(requestSettled, requestSettled);
+      return settled;
     },
     counters: () => ({ requestsTotal, inflight: inflightNow }),
     watchResilience(state) {
@@ -231,6 +287,8 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
 }
 
 /** 200 → "2xx"; anything outside 100..599 → "other". */
+const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+
 export function statusClass(status: number): string {
-  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'other';
+  return status >= 100 && status < 600 ? (STATUS_CLASSES[Math.floor(status / 100) - 1] as string) : 'other';
 }

@@ -41,6 +41,7 @@ export interface RequestContext {
   route: RouteEntry | null;
   /** The target upstream whose backends serve the request: the route's own or its traffic_split pick. */
   upstream: CompiledUpstream | null;
+  /** Every try so far, in dispatch order. The request's abort (client gone, deadline) aborts each open one. */
   readonly attempts: Attempt[];
   /** The attempt whose response is relayed, and that response (set by runAttempts). */
   winner: Attempt | null;
@@ -76,13 +77,20 @@ export interface RequestContext {
 export function createContext(exchange: Exchange, generation: Generation, requestId: string, startedAt: number): RequestContext {
   const controller = new AbortController();
   const clientSignal = exchange.signal;
-  const onClientAbort = (): void => controller.abort(clientSignal.reason);
+  const attempts: Attempt[] = [];
+  // The request's abort reaches its open tries directly (no listener per try on the signal).
+  const abortRequest = (reason: unknown): void => {
+    if (controller.signal.aborted) return;
+    controller.abort(reason);
+    for (const attempt of attempts) if (!attempt.ended && !attempt.controller.signal.aborted) attempt.controller.abort(reason);
+  };
+  const onClientAbort = (): void => abortRequest(clientSignal.reason);
   let deadline: Deadline | null = null;
   if (clientSignal.aborted) controller.abort(clientSignal.reason);
   else {
     clientSignal.addEventListener('abort', onClientAbort, { once: true });
     deadline = requestDeadlines.add(generation.config.performance.request_timeout_ms, () => {
-      if (!controller.signal.aborted) controller.abort(new SpookyError('request_timeout', 'whole-request deadline passed'));
+      abortRequest(new SpookyError('request_timeout', 'whole-request deadline passed'));
     });
   }
   return {
@@ -99,7 +107,7 @@ export function createContext(exchange: Exchange, generation: Generation, reques
     matchPath: '',
     route: null,
     upstream: null,
-    attempts: [],
+    attempts,
     winner: null,
     response: null,
     status: 0,
