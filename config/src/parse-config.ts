@@ -21,6 +21,7 @@ import { normalizeConfig } from './normalize-config.ts';
 import { ConfigInputSchema, SCHEMA_VERSION } from './schema.ts';
 import { schemaIssues } from './schema-issues.ts';
 import { semanticIssues } from './semantic-checks.ts';
+import { jsonDuplicateKey } from './json-duplicate-key.ts';
 import { jsonTooDeep, yamlTooDeep } from './text-depth.ts';
 import type { ConfigIssue, ParseResult } from './types.ts';
 import { valueShapeIssue } from './value-shape.ts';
@@ -85,13 +86,18 @@ type Decoded = { ok: true; value: unknown } | { ok: false; issues: ConfigIssue[]
 
 function decodeText(text: string, format: ConfigFormat): Decoded {
   if (format === 'json') {
+    let value: unknown;
     try {
-      return { ok: true, value: JSON.parse(text) };
+      value = JSON.parse(text);
     } catch (err) {
       // V8 quotes a slice of the input; drop it (it may hold a secret) and bound the rest.
       const reason = (err as Error).message.replace(/, ".*" is not valid JSON$/s, '').slice(0, 200);
       return fail('', 'config.syntax', `invalid JSON: ${reason}`);
     }
+    // JSON.parse keeps the last of two equal keys; like YAML input, a repeated key is refused.
+    const duplicate = jsonDuplicateKey(text);
+    if (duplicate) return fail(duplicate.pointer, 'config.duplicate_key', 'this key appears twice in the same object; JSON would silently keep the last value');
+    return { ok: true, value };
   }
   // uniqueKeys: a repeated key is an error, not "last one wins".
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
