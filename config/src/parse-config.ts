@@ -100,7 +100,15 @@ function decodeText(text: string, format: ConfigFormat): Decoded {
     return { ok: true, value };
   }
   // uniqueKeys: a repeated key is an error, not "last one wins".
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
+  } catch (err) {
+    // The depth pre-scan (text-depth.ts) is an estimate; a nesting it missed that still
+    // exhausts the composer's stack is refused here, never thrown at the caller.
+    if (err instanceof RangeError) return fail('', 'config.too_deep', `YAML nesting is too deep to compose (limit ${MAX_NESTING_DEPTH} levels)`);
+    throw err;
+  }
   const first = doc.errors[0];
   if (first) {
     const where = first.linePos?.[0] ? ` at line ${first.linePos[0].line}, column ${first.linePos[0].col}` : '';
@@ -113,7 +121,8 @@ function decodeText(text: string, format: ConfigFormat): Decoded {
   try {
     return { ok: true, value: doc.toJS({ maxAliasCount: -1 }) };
   } catch (err) {
-    return fail('', 'config.syntax', `invalid YAML: ${(err as Error).message}`);
+    if (err instanceof RangeError) return fail('', 'config.too_deep', `YAML nesting is too deep to convert (limit ${MAX_NESTING_DEPTH} levels)`);
+    return fail('', 'config.syntax', `invalid YAML: ${(err as Error).message.slice(0, 200)}`);
   }
 }
 
