@@ -7,6 +7,10 @@ import type { ServingListener } from './serving-listener.ts';
 
 /** Echoes what ingress made of the request, reading the body through the Exchange. */
 async function echo(exchange: Exchange): Promise<void> {
+  if (exchange.head.method === 'HEAD') {
+    exchange.response.sendComplete(200, [['content-type', 'text/plain'], ['content-length', '12']], null);
+    return;
+  }
   if (exchange.head.path === '/trailers') {
     exchange.response.sendHead(200, [['content-type', 'application/grpc']], false);
     exchange.response.write(Buffer.from('part1-'));
@@ -53,6 +57,15 @@ describe('serving listener', () => {
     assert.equal(seen.body, 'hello h3');
     assert.equal(seen.remoteAddress, '127.0.0.1');
     assert.equal(typeof seen.remotePort, 'number');
+  });
+
+  it('answers HEAD on all three protocols (HTTP/2 used to hang: the adapter sent nothing)', async () => {
+    for (const send of [h3Request, h2Request, h1Request]) {
+      const reply = await send(port, 'HEAD', '/head');
+      assert.equal(reply.status, 200, send.name);
+      assert.equal(reply.headers['content-length'], '12', send.name);
+      assert.equal(reply.body, '', send.name);
+    }
   });
 
   it('gives a null body to a GET that ended with its headers', async () => {

@@ -24,6 +24,12 @@
  *    null when the field is missing; the listener then refuses to open (an unguarded TCP
  *    listener is the resource bomb the guards exist to prevent).
  *
+ * 5. HEAD over HTTP/2. node:http2 ends a HEAD request's writable side before the handler
+ *    runs (no payload may follow), and the adapter's respond() takes that as "stream already
+ *    closed" and sends nothing: the client waits forever (0.9.0). `respondHttp2HeadRequest`
+ *    sends the head on the inner node:http2 stream with node's public respond(), which ends
+ *    the stream; the adapter then closes with it.
+ *
  * Every read is shape-checked: if a library update renames these fields, the protocol falls
  * back to 'h3' and the address to null (X-Forwarded-For then omits the client) — never a
  * crash. The ingress tests assert that the address is found, so such an update is noticed.
@@ -85,6 +91,23 @@ export function sendHttp2TrailersOnEnd(stream: ServerHttp3Stream, trailers: Reco
   };
   inner.sendTrailers = sendOnce;
   inner.prependOnceListener('wantTrailers', sendOnce);
+  return true;
+}
+
+/**
+ * For an HTTP/2-adapted stream of a HEAD request: sends `headers` (with `:status`) as the
+ * whole response on the inner node:http2 stream. false when the stream is not such a stream
+ * (the caller uses the adapter as usual); true when handled — also when the client is already
+ * gone (node throws then; there is nobody to answer).
+ */
+export function respondHttp2HeadRequest(stream: ServerHttp3Stream, headers: Record<string, string | string[]>): boolean {
+  const inner = h2StreamOf(stream) as (H2StreamLike & { headRequest?: unknown; respond?: unknown; headersSent?: unknown }) | null;
+  if (inner === null || inner.headRequest !== true || typeof inner.respond !== 'function' || inner.headersSent === true) return false;
+  try {
+    (inner.respond as (h: Record<string, string | string[]>, o: { endStream: boolean }) => void).call(inner, headers, { endStream: true });
+  } catch {
+    // The stream closed under us (client reset): nothing to deliver to.
+  }
   return true;
 }
 

@@ -10,7 +10,7 @@
 import type { ServerHttp3Stream } from '@currentspace/http3';
 import type { HeaderList, ResponseSink } from '../../http/exchange.ts';
 import { toResponseHeaderMap } from '../response-headers.ts';
-import { sendHttp2TrailersOnEnd } from './library-internals.ts';
+import { respondHttp2HeadRequest, sendHttp2TrailersOnEnd } from './library-internals.ts';
 import { waitForDrain } from '../../http/wait-for-drain.ts';
 
 /** HTTP/3 (RFC 9114 §8.1) and HTTP/2 (RFC 9113 §7) reset codes for `abort()`. */
@@ -77,6 +77,8 @@ export class StreamResponseSink implements ResponseSink {
     const map = toResponseHeaderMap(status, headers, this.#altSvc);
     const stream = this.#stream;
     if (this.#http2) {
+      // A HEAD request's adapter sends nothing (library-internals.ts, item 5).
+      if ((body === null || body.byteLength === 0) && respondHttp2HeadRequest(stream, map)) return;
       stream.respond(map);
       if (body === null || body.byteLength === 0) stream.end();
       else stream.end(body);
