@@ -51,6 +51,7 @@ export async function startSlowOrigin(name: string, delayMs: number): Promise<Sl
     nextCancel: (timeoutMs) =>
       new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`${name}: no cancellation within ${timeoutMs} ms`)), timeoutMs);
+        timer.unref(); // a wait nobody awaits any more must not hold the test process
         waiters.push(() => {
           clearTimeout(timer);
           resolve();
