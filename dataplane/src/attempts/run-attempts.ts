@@ -12,8 +12,13 @@
  *     alternates, budget); a retry aborts the held response (the connection is not left
  *     half-read), waits the jittered backoff and goes round again; a refusal relays the
  *     response or throws the error, and its reason is kept for `spooky_retries_total`.
- * The retry budget counts the request's primary at the first dispatch and each retry when it
- * is sent. Bodies are kept for replay only when a retry is possible at all and only up to
+ *  Hedging (upstreams whose policy enables it, safe bodyless methods, first try only): the
+ *  first try races a hedge sent after `delay_ms` without a head (hedge-race.ts,
+ *  hedge-attempt.ts); the winner's head goes on through step 3 like any other, a race where
+ *  both failed goes through decideRetry with the first try's error. Requests of other
+ *  upstreams never reach that code (no timer, promise or closure of it).
+ * The retry budget counts the request's primary at the first dispatch and each retry (and
+ * hedge) when it is sent. Bodies are kept for replay only when a retry is possible at all and only up to
  * `max_replay_body_bytes` (replay-body.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,6 +35,8 @@ import { type AttemptFailure, decideRetry, type RetryDecision } from '../resilie
 import type { CompiledUpstream } from '../runtime/generation.ts';
 import { Attempt } from './attempt.ts';
 import { bodyIdleWatch } from './body-idle-watch.ts';
+import { alternates, type Empty, pickable } from './candidates.ts';
+import { raceWithHedge } from './hedge-attempt.ts';
 import { ReplayableBody } from './replay-body.ts';
 
 /** The retry_on condition a try's error stands for; null = not a retryable kind. */
@@ -54,9 +61,6 @@ function declaredLength(headers: HeaderList): number {
   return Number.isFinite(n) ? n : 0;
 }
 
-/** Why no candidate was left (for the 503's reason). */
-type Empty = 'health' | 'circuit_open' | 'inflight_backend';
-
 async function runAttempts(ctx: RequestContext, deps: StageDeps): Promise<StageResult> {
   const upstream = ctx.upstream;
   if (upstream === null) throw new SpookyError('internal', 'runAttempts without a route');
@@ -77,15 +81,14 @@ async function runAttempts(ctx: RequestContext, deps: StageDeps): Promise<StageR
     replay = kept;
     ctx.defer(() => kept.close());
   }
+  // Hedged: this upstream hedges, the method is safe and there is no body (computed once; a
+  // plain boolean test for upstreams that do not hedge).
+  const hedging = policy.hedging;
+  const hedged = hedging.enabled && exchange.body === null && upstream.backends.length > 1 && hedging.safe_methods.includes(exchange.head.method);
   budgets.recordPrimary(upstream.retryWindow, performance.now());
   let tried: Set<number> | null = null;
   let empty: Empty = 'health';
   for (;;) {
-    // A retry always goes elsewhere: the tried set exists only from the second turn on.
-    if (ctx.attempts.length > 0) {
-      tried ??= new Set();
-      for (const a of ctx.attempts) tried.add(a.backendIndex);
-    }
     const now = performance.now();
     const candidates = pickable(upstream, now, tried, (why) => {
       empty = why;
@@ -108,106 +111,124 @@ async function runAttempts(ctx: RequestContext, deps: StageDeps): Promise<StageR
       ctx.shed = empty;
       return retryAfterReply(503, empty, ctx.generation.config.resilience.route_queue.shed_retry_after_seconds);
     }
-    const backendGauge = backend.inflight.tryAcquire() ? backend.inflight : null;
-    const attempt = new Attempt({
-      index: ctx.attempts.length,
-      upstream: upstream.name,
-      backendIndex,
-      backend,
-      permit: backend.breaker.acquire(now),
-      count5xx: policy.circuit_breaker.count_5xx,
-      health: ctx.generation.health,
-      backendPermit: backendGauge,
-      queue: deps.state.routeQueue,
-      requestSignal: ctx.signal,
-    });
-    ctx.attempts.push(attempt);
-    if (attempt.index > 0) budgets.recordRetry(upstream.retryWindow, now);
-    // A stalled upload fails this try: 408 before the head, a reset after it
-    // (body-idle-watch.ts; no timer of its own). The try's end stops it.
-    attempt.bodyWatch =
-      exchange.body === null
-        ? null
-        : bodyIdleWatch.watch(bodyIdleMs, () => {
-            if (!attempt.controller.signal.aborted) attempt.controller.abort(new SpookyError('client_body_timeout', 'request body idle over client_body_idle_timeout_ms'));
-          });
+    if (tried === null) tried = new Set();
+    const attempt = begin(ctx, deps, upstream, backendIndex, now, tried, bodyIdleMs);
+    const pending = send(ctx, attempt, headers, replay, maxBody);
+    let winner = attempt;
     let response: UpstreamResponse;
-    try {
-      response = await backend.transport.forward({
-        method: exchange.head.method,
-        path: exchange.head.path,
-        headers,
-        body: replay === null ? exchange.body : replay.reader(),
-        signal: attempt.controller.signal,
-        onRequestStart: () => {
-          attempt.requestSent = true;
-        },
-        onBodyEnd: () => attempt.bodyWatch?.stop(),
-        onBodyBytes: (n) => {
-          attempt.bodyWatch?.touch();
-          attempt.bytesSent += n;
-          if (attempt.bytesSent > ctx.bytesIn) ctx.bytesIn = attempt.bytesSent;
-          // A body without (or with a false) content-length is limited as it streams.
-          if (attempt.bytesSent > maxBody && !attempt.controller.signal.aborted) {
-            attempt.controller.abort(new SpookyError('body_too_large', 'request body over max_request_body_bytes'));
-          }
+    if (hedged && attempt.index === 0) {
+      const firstTried = tried;
+      const out = await raceWithHedge({
+        ctx,
+        deps,
+        upstream,
+        first: attempt,
+        pending,
+        delayMs: hedging.delay_ms,
+        deadlineAt,
+        tried: firstTried,
+        dispatch: (index, at) => {
+          const hedge = begin(ctx, deps, upstream, index, at, firstTried, bodyIdleMs);
+          return { attempt: hedge, pending: send(ctx, hedge, headers, null, maxBody) };
         },
       });
-    } catch (err) {
-      const error = toSpookyError(err);
-      attempt.end(error);
-      const decision = decide(ctx, deps, upstream, attempt, failureKind(error.code), null, deadlineAt, replay);
-      if (!decision.retry) throw error;
-      await backoff(ctx, decision.backoffMs);
-      continue;
+      ctx.hedge = out.hedge;
+      if (!out.ok) {
+        // Both tries ended (hedge-attempt.ts ends each with its error); the first try's error answers.
+        const error = toSpookyError(out.error);
+        const decision = decide(ctx, deps, upstream, attempt, failureKind(error.code), null, deadlineAt, replay, tried);
+        if (!decision.retry) throw error;
+        await backoff(ctx, decision.backoffMs);
+        continue;
+      }
+      winner = out.attempt;
+      response = out.response;
+    } else {
+      try {
+        response = await pending;
+      } catch (err) {
+        const error = toSpookyError(err);
+        attempt.end(error);
+        const decision = decide(ctx, deps, upstream, attempt, failureKind(error.code), null, deadlineAt, replay, tried);
+        if (!decision.retry) throw error;
+        await backoff(ctx, decision.backoffMs);
+        continue;
+      }
     }
-    attempt.headArrived(response.status);
-    const wrapped = attempt.wrap(response);
+    // The winner's head (the only try still in flight): retry_on applies to it as to any try.
+    winner.headArrived(response.status);
+    const wrapped = winner.wrap(response);
     if (retries.retry_on.includes(response.status)) {
-      const decision = decide(ctx, deps, upstream, attempt, null, response.status, deadlineAt, replay);
+      const decision = decide(ctx, deps, upstream, winner, null, response.status, deadlineAt, replay, tried);
       if (decision.retry) {
         wrapped.abort(); // never relayed: cancelled, not left half-read on the connection
         await backoff(ctx, decision.backoffMs);
         continue;
       }
     }
-    ctx.winner = attempt;
+    ctx.winner = winner;
     ctx.response = wrapped;
     return CONTINUE;
   }
 }
 
 /**
- * Candidates for the balancer: the health list, without backends whose breaker is open (or
- * whose half-open probes are all out) or whose in-flight gauge is full, and without those
- * already tried. The health list itself when nothing is filtered out (no allocation).
+ * Dispatches one try to backend `backendIndex`: the Attempt (breaker permit, backend permit
+ * when the gauge has room), counted in the budget when it is not the first, marked tried, with
+ * the client-body idle bound while it sends a body (408 before the head, a reset after it;
+ * body-idle-watch.ts, no timer of its own; the try's end stops it).
  */
-function pickable(upstream: CompiledUpstream, now: number, tried: ReadonlySet<number> | null, why: (e: Empty) => void): readonly number[] {
-  const healthy = upstream.candidates.current();
-  const backends = upstream.backends;
-  let out: number[] | null = null;
-  let blocked: Empty | null = null;
-  for (let k = 0; k < healthy.length; k++) {
-    const i = healthy[k] as number;
-    const b = backends[i];
-    let ok = b !== undefined && (tried === null || !tried.has(i));
-    if (ok && b !== undefined && !b.breaker.available(now)) {
-      ok = false;
-      blocked ??= 'circuit_open';
-    }
-    if (ok && b !== undefined && b.inflight.active >= b.inflight.limit) {
-      ok = false;
-      blocked ??= 'inflight_backend';
-    }
-    if (ok) {
-      out?.push(i);
-    } else if (out === null) {
-      out = healthy.slice(0, k) as number[];
-    }
-  }
-  const list = out ?? healthy;
-  if (list.length === 0 && blocked !== null) why(blocked);
-  return list;
+function begin(ctx: RequestContext, deps: StageDeps, upstream: CompiledUpstream, backendIndex: number, now: number, tried: Set<number>, bodyIdleMs: number): Attempt {
+  const backend = upstream.backends[backendIndex];
+  if (backend === undefined) throw new SpookyError('internal', 'picked backend out of range');
+  tried.add(backendIndex);
+  const backendGauge = backend.inflight.tryAcquire() ? backend.inflight : null;
+  const attempt = new Attempt({
+    index: ctx.attempts.length,
+    upstream: upstream.name,
+    backendIndex,
+    backend,
+    permit: backend.breaker.acquire(now),
+    count5xx: upstream.policy.circuit_breaker.count_5xx,
+    health: ctx.generation.health,
+    backendPermit: backendGauge,
+    queue: deps.state.routeQueue,
+    requestSignal: ctx.signal,
+  });
+  ctx.attempts.push(attempt);
+  if (attempt.index > 0) deps.state.budgets.recordRetry(upstream.retryWindow, now);
+  attempt.bodyWatch =
+    ctx.exchange.body === null
+      ? null
+      : bodyIdleWatch.watch(bodyIdleMs, () => {
+          if (!attempt.controller.signal.aborted) attempt.controller.abort(new SpookyError('client_body_timeout', 'request body idle over client_body_idle_timeout_ms'));
+        });
+  return attempt;
+}
+
+/** Forwards the request on `attempt`: resolves with the response head, rejects with the try's failure (not yet ended). */
+function send(ctx: RequestContext, attempt: Attempt, headers: HeaderList, replay: ReplayableBody | null, maxBody: number): Promise<UpstreamResponse> {
+  const { exchange } = ctx;
+  return attempt.backend.transport.forward({
+    method: exchange.head.method,
+    path: exchange.head.path,
+    headers,
+    body: replay === null ? exchange.body : replay.reader(),
+    signal: attempt.controller.signal,
+    onRequestStart: () => {
+      attempt.requestSent = true;
+    },
+    onBodyEnd: () => attempt.bodyWatch?.stop(),
+    onBodyBytes: (n) => {
+      attempt.bodyWatch?.touch();
+      attempt.bytesSent += n;
+      if (attempt.bytesSent > ctx.bytesIn) ctx.bytesIn = attempt.bytesSent;
+      // A body without (or with a false) content-length is limited as it streams.
+      if (attempt.bytesSent > maxBody && !attempt.controller.signal.aborted) {
+        attempt.controller.abort(new SpookyError('body_too_large', 'request body over max_request_body_bytes'));
+      }
+    },
+  });
 }
 
 /** decideRetry over this try's facts; the refusal's reason is kept for the metrics. */
@@ -220,6 +241,7 @@ function decide(
   status: number | null,
   deadlineAt: number,
   replay: ReplayableBody | null,
+  tried: ReadonlySet<number>,
 ): RetryDecision {
   const now = performance.now();
   const decision = decideRetry(
@@ -232,7 +254,7 @@ function decide(
       requestSent: attempt.requestSent || attempt.bytesSent > 0,
       bodyReplayable: ctx.exchange.body === null || replay?.replayable === true,
       remainingMs: deadlineAt - now,
-      alternatesLeft: alternates(upstream, ctx, now),
+      alternatesLeft: alternates(upstream, tried, now),
       clientAborted: ctx.exchange.signal.aborted,
       budgetAllows: deps.state.budgets.canRetry(upstream.retryWindow, now),
     },
@@ -241,18 +263,6 @@ function decide(
   );
   ctx.retryRefusal = decision.retry ? null : decision.reason;
   return decision;
-}
-
-/** Untried backends that could take a retry now. */
-function alternates(upstream: CompiledUpstream, ctx: RequestContext, now: number): number {
-  let n = 0;
-  const tried = new Set<number>();
-  for (const a of ctx.attempts) tried.add(a.backendIndex);
-  for (const i of upstream.candidates.current()) {
-    const b = upstream.backends[i];
-    if (b !== undefined && !tried.has(i) && b.breaker.available(now) && b.inflight.active < b.inflight.limit) n++;
-  }
-  return n;
 }
 
 /**

@@ -47,13 +47,16 @@ export function accessLogLine(e: RequestEndEvent, timeMs: number, bindings: stri
 
 /**
  * The resilience facts, only when there is one to tell (a normal request pays one compare per
- * field): `retryRefusal` (why a failed try was not retried), `shed` (the 503's reason),
- * `rateLimitRule` + `rateLimitMode`. Left out when null, as pino leaves out undefined fields.
+ * field): `retryRefusal` (why a failed try was not retried), `hedged` + `hedge` (whether a
+ * hedge was sent and what became of it, once the hedge delay passed), `shed` (the 503's
+ * reason), `rateLimitRule` + `rateLimitMode`. Left out when null, as pino leaves out undefined
+ * fields.
  */
 function resilienceFields(e: RequestEndEvent): string {
-  if (e.retryRefusal == null && e.shed == null && e.rateLimitRule == null) return '';
+  if (e.retryRefusal == null && e.hedge == null && e.shed == null && e.rateLimitRule == null) return '';
   let out = '';
   if (e.retryRefusal != null) out += `,"retryRefusal":${str(e.retryRefusal)}`;
+  if (e.hedge != null) out += `,"hedged":${e.hedged === true},"hedge":${str(e.hedge)}`;
   if (e.shed != null) out += `,"shed":${str(e.shed)}`;
   if (e.rateLimitRule != null) out += `,"rateLimitRule":${str(e.rateLimitRule)},"rateLimitMode":${str(e.rateLimitMode ?? 'enforce')}`;
   return out;

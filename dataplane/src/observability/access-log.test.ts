@@ -41,11 +41,14 @@ describe('access log', () => {
   it('writes the same line pino would, byte for byte, including hostile strings', async () => {
     const bindings = ',"service":"spooky-dataplane","pid":42';
     const hostile: RequestEndEvent = { ...EVENT, host: 'a"b\\c', path: '/\u0000\u001f\u2028\ud800x', method: 'G\nET', backend: 'b1', upstreamHeadersMs: 0.25 };
-    const quiet: RequestEndEvent = { ...EVENT, retryRefusal: null, shed: null, rateLimitRule: null, rateLimitMode: null };
+    const quiet: RequestEndEvent = { ...EVENT, retryRefusal: null, hedged: false, hedge: null, shed: null, rateLimitRule: null, rateLimitMode: null };
+    const hedged: RequestEndEvent = { ...EVENT, attempts: 2, retryRefusal: null, hedged: true, hedge: 'won', shed: null };
     const shed: RequestEndEvent = { ...EVENT, status: 503, retryRefusal: 'budget', shed: 'inflight_global' };
     const limited: RequestEndEvent = { ...EVENT, status: 429, rateLimitRule: 'per "ip"', rateLimitMode: 'enforce' };
-    const withoutNulls = (e: RequestEndEvent) => Object.fromEntries(Object.entries(e).filter(([k, v]) => v !== null || !['retryRefusal', 'shed', 'rateLimitRule', 'rateLimitMode'].includes(k))) as unknown as RequestEndEvent;
-    for (const e of [EVENT, hostile, quiet, shed, limited]) {
+    const optional = ['retryRefusal', 'hedge', 'shed', 'rateLimitRule', 'rateLimitMode'];
+    const withoutNulls = (e: RequestEndEvent) =>
+      Object.fromEntries(Object.entries(e).filter(([k, v]) => !(v === null && optional.includes(k)) && !(k === 'hedged' && e.hedge == null))) as unknown as RequestEndEvent;
+    for (const e of [EVENT, hostile, quiet, hedged, shed, limited]) {
       const ours = accessLogLine(e, 1700000000000, bindings);
       const theirs = pinoLine(withoutNulls(e), 1700000000000);
       // Wait a tick for pino's async-free write to land.

@@ -15,8 +15,12 @@
  *                                                           (health/health-monitor.ts), removed when untracked
  * - spooky_internal_errors_total{where}                     counter, crash-barrier reports
  *                                                           (barrier/internal-error.ts); 0 in a healthy process
- * - spooky_retries_total{reason}                            counter, `retried` per retry sent, else the
- *                                                           decideRetry refusal (resilience/reasons.ts)
+ * - spooky_retries_total{reason}                            counter, `retried` per retry sent (hedges not
+ *                                                           included), else the decideRetry refusal
+ *                                                           (resilience/reasons.ts)
+ * - spooky_hedges_total{upstream,result}                   counter, `sent` per hedge sent, then its result
+ *                                                           won | lost | failed, or why none was sent
+ *                                                           (HEDGE_RESULTS, resilience/hedge-results.ts)
  * - spooky_shed_total{reason}                               counter, 503 sheds (SHED_REASONS)
  * - spooky_ratelimited_total{rule,mode}                     counter, mode enforce (429) | shadow (counted only)
  * - spooky_breaker_state{upstream,backend}                  gauge, 0 closed / 1 open / 2 half-open (`backend`
@@ -159,6 +163,12 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     labelNames: ['reason'] as const,
     registers: [registry],
   });
+  const hedges = new Counter({
+    name: 'spooky_hedges_total',
+    help: 'Hedges sent (result "sent") and how each hedge delay ended: won, lost, failed, or why no hedge was sent.',
+    labelNames: ['upstream', 'result'] as const,
+    registers: [registry],
+  });
   const shed = new Counter({ name: 'spooky_shed_total', help: 'Requests shed with 503, by reason.', labelNames: ['reason'] as const, registers: [registry] });
   const rateLimited = new Counter({
     name: 'spooky_ratelimited_total',
@@ -246,7 +256,13 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     requestsTotal++;
     requestChild(upstream, e.status, e.outcome).pending++;
     durationChild(upstream).observe(e.durationMs / 1000);
-    if (e.attempts > 1) retries.inc({ reason: 'retried' }, e.attempts - 1);
+    // A hedge is a try but not a retry (it has its own family below).
+    const retried = e.attempts - 1 - (e.hedged === true ? 1 : 0);
+    if (retried > 0) retries.inc({ reason: 'retried' }, retried);
+    if (e.hedge != null) {
+      if (e.hedged === true) hedges.inc({ upstream, result: 'sent' });
+      hedges.inc({ upstream, result: e.hedge });
+    }
     if (e.retryRefusal != null) retries.inc({ reason: e.retryRefusal });
     if (e.shed != null) shed.inc({ reason: e.shed });
     if (e.rateLimitRule != null) rateLimited.inc({ rule: e.rateLimitRule, mode: e.rateLimitMode ?? 'enforce' });

@@ -8,6 +8,7 @@ import type { UpstreamResponse } from '../http/backend-transport.ts';
 import { SpookyError } from '../errors.ts';
 import { type Deadline, requestDeadlines } from './deadline-queue.ts';
 import type { Exchange } from '../http/exchange.ts';
+import type { HedgeResult } from '../resilience/hedge-results.ts';
 import type { RouteEntry } from '../routing/route-table.ts';
 import type { CompiledUpstream, Generation } from '../runtime/generation.ts';
 
@@ -55,6 +56,8 @@ export interface RequestContext {
   retryRefusal: string | null;
   /** The SHED_REASONS value when the request was shed with 503. */
   shed: string | null;
+  /** How hedging went (HEDGE_RESULTS) when the hedge delay passed; null when it never did. */
+  hedge: HedgeResult | null;
   /** The scoped rate-limit rule that refused (`enforce`) or would have refused (`shadow`) the request. */
   rateLimitRule: string | null;
   rateLimitMode: 'enforce' | 'shadow' | null;
@@ -116,6 +119,7 @@ export function createContext(exchange: Exchange, generation: Generation, reques
     bytesOut: 0,
     retryRefusal: null,
     shed: null,
+    hedge: null,
     rateLimitRule: null,
     rateLimitMode: null,
     deferred: null,

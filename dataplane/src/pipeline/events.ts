@@ -29,6 +29,10 @@ export interface RequestEndEvent {
   readonly bytesOut: number;
   /** Why the last failed try was not retried (RETRY_REFUSALS), null when no retry was refused. */
   readonly retryRefusal?: string | null;
+  /** A hedge was sent (a second try raced the first: HEDGE_RESULTS won | lost | failed). */
+  readonly hedged?: boolean;
+  /** HEDGE_RESULTS value when the hedge delay passed (sent or refused), else null. */
+  readonly hedge?: string | null;
   /** SHED_REASONS value when the request was shed (503), else null. */
   readonly shed?: string | null;
   /** Rate-limit rule that refused (mode enforce) or would have (mode shadow); null when none. */

@@ -4,6 +4,7 @@
  * `spooky:request:end` channel; observability/ subscribes (access log, metrics).
  */
 import { publishRequestEnd, type RequestEndEvent } from './events.ts';
+import { hedgeSent } from '../resilience/hedge-results.ts';
 import type { RequestContext } from './context.ts';
 
 /** What a request that never ran the stages still reports: the event's request fields. */
@@ -32,6 +33,8 @@ export function recordOutcome(ctx: RequestContext): void {
     bytesIn: ctx.bytesIn,
     bytesOut: ctx.bytesOut,
     retryRefusal: ctx.retryRefusal,
+    hedged: hedgeSent(ctx.hedge),
+    hedge: ctx.hedge,
     shed: ctx.shed,
     rateLimitRule: ctx.rateLimitRule,
     rateLimitMode: ctx.rateLimitMode,
@@ -57,6 +60,8 @@ export function recordBareOutcome(facts: OutcomeFacts, bytesOut: number): void {
     bytesIn: 0,
     bytesOut,
     retryRefusal: null,
+    hedged: false,
+    hedge: null,
     shed: null,
     rateLimitRule: null,
     rateLimitMode: null,

@@ -6,7 +6,7 @@
  * Metric families the attempt loop will register (not registered yet; names fixed here):
  *   spooky_retries_total{reason}          counter: retries done (`reason="retried"`) and refused
  *                                         (`reason` ∈ RETRY_REFUSALS)
- *   spooky_hedges_total{outcome}          counter: hedges sent / won / lost
+ *   spooky_hedges_total{upstream,result}  counter: hedges sent and their results (HEDGE_RESULTS, hedge-results.ts)
  *   spooky_breaker_state{upstream,backend} gauge: BREAKER_STATE_VALUE (0 closed, 1 open, 2 half-open)
  *   spooky_shed_total{reason}             counter: requests shed with 503 (`reason` ∈ SHED_REASONS)
  *   spooky_ratelimited_total{rule,mode}   counter: refusals per rule (`mode` enforce | shadow)
