@@ -70,7 +70,7 @@ async function runAttempts(ctx: RequestContext, deps: StageDeps): Promise<StageR
   const performanceConfig = ctx.generation.config.performance;
   const maxBody = performanceConfig.max_request_body_bytes;
   const bodyIdleMs = performanceConfig.client_body_idle_timeout_ms;
-  const deadlineAt = ctx.startedAt + performanceConfig.request_timeout_ms;
+  const deadlineAt = ctx.startedAt + upstream.policy.timeouts.request_timeout_ms;
   const policy = upstream.policy;
   const retries = policy.retries;
   const canRetryAtAll = retries.max_attempts > 1 && upstream.backends.length > 1;

@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { type Config, type ConfigIssue, upstreamPolicy } from '@spooky/config';
 import { CandidateFilter } from '../balancing/candidates.ts';
 import { createBalancer } from '../balancing/create-balancer.ts';
-import type { TransportSettings } from '../forwarding/transport-settings.ts';
+import { SettingsInterner } from '../forwarding/transport-settings.ts';
 import { type HealthSpec, healthKey } from '../health/health-monitor.ts';
 import { compileRouteTable, type RouteInput } from '../routing/route-table.ts';
 import type { CompiledBackend, CompiledUpstream, Generation } from '../runtime/generation.ts';
@@ -34,13 +34,6 @@ export function compileGeneration(config: Config, ref: Generation['ref'], state:
   if (issues.length > 0) return { ok: false, issues };
 
   const perf = config.performance;
-  const settings: TransportSettings = {
-    connectTimeoutMs: perf.upstream_connect_timeout_ms,
-    headersTimeoutMs: perf.upstream_headers_timeout_ms,
-    bodyIdleTimeoutMs: perf.upstream_body_idle_timeout_ms,
-    verifyCertificates: config.upstream_tls.verify_certificates,
-    ca,
-  };
 
   // The route table first: it is the part that can fail, and it needs nothing from
   // LongLivedState. Only once it compiled are state entries (transports, stats, cursors,
@@ -57,12 +50,24 @@ export function compileGeneration(config: Config, ref: Generation['ref'], state:
   const transportKeys = new Set<string>();
   const cursorKeys = new Set<string>();
   const healthSpecs = new Map<string, HealthSpec>();
-  const probeTransport = { connectTimeoutMs: settings.connectTimeoutMs, verifyCertificates: settings.verifyCertificates, ca };
+  const interner = new SettingsInterner();
   const upstreams = new Map<string, CompiledUpstream>();
   for (const name of names) {
     const upstream = config.upstream[name];
     if (upstream === undefined) continue;
     const policy = upstreamPolicy(config, name);
+    // The upstream's own timeouts (else performance's): one settings object per distinct
+    // value, so upstreams with equal settings share it (and its hashed key).
+    const t = policy.timeouts;
+    const settings = interner.intern({
+      connectTimeoutMs: t.upstream_connect_timeout_ms,
+      headersTimeoutMs: t.upstream_headers_timeout_ms,
+      bodyIdleTimeoutMs: t.upstream_body_idle_timeout_ms,
+      bodyTotalTimeoutMs: t.upstream_body_total_timeout_ms,
+      verifyCertificates: config.upstream_tls.verify_certificates,
+      ca,
+    });
+    const probeTransport = { connectTimeoutMs: settings.connectTimeoutMs, verifyCertificates: settings.verifyCertificates, ca };
     const stats = upstream.backends.map((b) => state.backendStats(name, b.address));
     const backends: CompiledBackend[] = upstream.backends.map((b, i) => {
       const { key, transport: pooled } = state.transport(name, b.address, settings);

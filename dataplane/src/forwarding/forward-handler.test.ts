@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Dispatcher } from 'undici';
 import { SpookyError } from '../errors.ts';
+import { DeadlineQueue } from '../pipeline/deadline-queue.ts';
 import type { BodyConsumer, UpstreamResponse } from '../http/backend-transport.ts';
 import { ForwardHandler } from './forward-handler.ts';
 
@@ -51,7 +52,7 @@ function consumer(rec: Recorded, accept: () => boolean): BodyConsumer {
   };
 }
 
-async function started(signal: AbortSignal = new AbortController().signal) {
+async function started(signal: AbortSignal = new AbortController().signal, bodyTotalMs: number | null = null, deadlines?: DeadlineQueue) {
   let response: UpstreamResponse | null = null;
   let rejected: Error | null = null;
   const handler = new ForwardHandler(
@@ -62,6 +63,8 @@ async function started(signal: AbortSignal = new AbortController().signal) {
     (e) => {
       rejected = e;
     },
+    bodyTotalMs,
+    deadlines,
   );
   const controller = fakeController();
   handler.onRequestStart(controller);
@@ -159,5 +162,53 @@ describe('ForwardHandler', () => {
     const t = await started();
     t.handler.onResponseError(t.controller, new SpookyError('client_aborted', 'client aborted the request body'));
     assert.equal((t.rejected() as unknown as SpookyError).code, 'client_aborted');
+  });
+
+  it('a body still streaming past upstream_body_total_timeout_ms fails the try with upstream_timeout', async () => {
+    let now = 0;
+    const deadlines = new DeadlineQueue(() => now);
+    const t = await started(undefined, 1000, deadlines);
+    now = 400; // the bound counts from the head, not from dispatch
+    t.handler.onResponseStart(t.controller, 200, {});
+    const response = t.response() as unknown as UpstreamResponse;
+    const rec: Recorded = { chunks: 0, ends: 0, errors: [] };
+    response.stream(consumer(rec, () => true));
+    t.handler.onResponseData(t.controller, Buffer.from('a'));
+    now = 1399;
+    deadlines.expireDue();
+    assert.equal(t.controller.aborted, false, 'not before the bound');
+    now = 1400;
+    deadlines.expireDue();
+    assert.ok(t.controller.aborted, 'undici is told to stop');
+    assert.equal((t.controller.abortReason as SpookyError).code, 'upstream_timeout');
+    t.handler.onResponseError(t.controller, t.controller.abortReason as Error);
+    assert.equal(rec.errors.length, 1);
+    assert.equal((rec.errors[0] as SpookyError).code, 'upstream_timeout');
+    assert.equal(deadlines.size, 0);
+  });
+
+  it('the body total bound ends with the upstream body: a slow reader is left to the request deadline', async () => {
+    let now = 0;
+    const deadlines = new DeadlineQueue(() => now);
+    const t = await started(undefined, 1000, deadlines);
+    t.handler.onResponseStart(t.controller, 200, {});
+    assert.equal(deadlines.size, 1);
+    const response = t.response() as unknown as UpstreamResponse;
+    const rec: Recorded = { chunks: 0, ends: 0, errors: [] };
+    response.stream(consumer(rec, () => false)); // backpressured client
+    t.handler.onResponseData(t.controller, Buffer.from('a'));
+    t.handler.onResponseEnd(t.controller, {});
+    assert.equal(deadlines.size, 0, 'undici is done: the bound is off');
+    now = 5000;
+    deadlines.expireDue();
+    assert.equal(rec.errors.length, 0);
+    assert.equal(t.controller.aborted, false);
+  });
+
+  it('without a body total bound no deadline entry is taken', async () => {
+    const deadlines = new DeadlineQueue(() => 0);
+    const t = await started(undefined, null, deadlines);
+    t.handler.onResponseStart(t.controller, 200, {});
+    assert.equal(deadlines.size, 0);
   });
 });

@@ -10,6 +10,13 @@
  * whole response still fails the held body, so the relay never waits forever). No callback
  * undici invokes throws: a throw inside our consumer is contained (crash barrier) and fails
  * this try only — undici would otherwise emit it as an 'error' on its Client.
+ *
+ * Body total bound (`upstream_body_total_timeout_ms`, null = none): from the final head until
+ * undici is done with the body. Past it the try is aborted with `upstream_timeout` (the relay
+ * then resets the client stream). It bounds the upstream, not the client: once undici is done
+ * (the body may still sit in our queue for a slow reader) the bound is off and the
+ * whole-request deadline alone applies. Cost when configured: one entry in the shared
+ * deadline queue (no timer) and one closure per response; none otherwise.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
@@ -18,6 +25,7 @@ import { abortError, SpookyError } from '../errors.ts';
 import type { BodyConsumer, UpstreamRequest, UpstreamResponse } from '../http/backend-transport.ts';
 import type { HeaderList } from '../http/exchange.ts';
 import { endToEndHeaders } from '../http/hop-by-hop.ts';
+import { type Deadline, type DeadlineQueue, requestDeadlines } from '../pipeline/deadline-queue.ts';
 import { classifyUpstreamError } from './classify-upstream-error.ts';
 
 type Controller = Dispatcher.DispatchController;
@@ -41,11 +49,23 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   /** undici started writing the request to a connection (so a reset is not a connect failure). */
   #requestStarted = false;
   readonly #onAbort = () => this.#abort(abortError(this.#request.signal));
+  readonly #bodyTotalMs: number | null;
+  readonly #deadlines: DeadlineQueue;
+  #bodyDeadline: Deadline | null = null;
 
-  constructor(request: UpstreamRequest, resolve: (r: UpstreamResponse) => void, reject: (e: Error) => void) {
+  /** `bodyTotalMs`: upstream_body_total_timeout_ms (null = none); `deadlines`: the shared queue (a fake clock in tests). */
+  constructor(
+    request: UpstreamRequest,
+    resolve: (r: UpstreamResponse) => void,
+    reject: (e: Error) => void,
+    bodyTotalMs: number | null = null,
+    deadlines: DeadlineQueue = requestDeadlines,
+  ) {
     this.#request = request;
     this.#resolve = resolve;
     this.#reject = reject;
+    this.#bodyTotalMs = bodyTotalMs;
+    this.#deadlines = deadlines;
     if (request.signal.aborted) this.#failure = abortError(request.signal);
     else request.signal.addEventListener('abort', this.#onAbort, { once: true });
   }
@@ -65,6 +85,12 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200 || this.#headSeen) return; // 1xx informational: not relayed
     this.#headSeen = true;
     controller.pause();
+    if (this.#bodyTotalMs !== null) {
+      this.#bodyDeadline = this.#deadlines.add(this.#bodyTotalMs, () => {
+        this.#bodyDeadline = null;
+        this.#abort(new SpookyError('upstream_timeout', 'response body over upstream_body_total_timeout_ms'));
+      });
+    }
     const response: UpstreamResponse = {
       status: statusCode,
       headers: endToEndHeaders(toHeaderList(headers)),
@@ -193,13 +219,22 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     }
   }
 
+  /** undici is done with the request: the body total bound has nothing left to bound. */
   #finish(): void {
     this.#done = true;
+    this.#cancelBodyDeadline();
   }
 
   /** The try is over for the consumer too: the request signal has nothing left to cancel. */
   #detach(): void {
     this.#request.signal.removeEventListener('abort', this.#onAbort);
+    this.#cancelBodyDeadline();
+  }
+
+  #cancelBodyDeadline(): void {
+    if (this.#bodyDeadline === null) return;
+    this.#bodyDeadline.cancel();
+    this.#bodyDeadline = null;
   }
 }
 

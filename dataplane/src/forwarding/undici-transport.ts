@@ -30,7 +30,7 @@ export function createUndiciTransport(address: string, settings: TransportSettin
     protocol,
     forward(request: UpstreamRequest): Promise<UpstreamResponse> {
       return new Promise((resolve, reject) => {
-        const handler = new ForwardHandler(request, resolve, reject);
+        const handler = new ForwardHandler(request, resolve, reject, settings.bodyTotalTimeoutMs);
         try {
           pool.dispatch(
             {

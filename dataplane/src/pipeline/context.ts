@@ -28,10 +28,15 @@ export interface RequestContext {
   readonly startedAt: number;
   /**
    * Aborted when the client goes away (reason: not a SpookyError), when the whole-request
-   * deadline `performance.request_timeout_ms` passes (reason: SpookyError request_timeout), or
-   * by the runner. `exchange.signal` alone tells whether the client went away.
+   * deadline passes (reason: SpookyError request_timeout), or by the runner.
+   * `exchange.signal` alone tells whether the client went away. The deadline is
+   * `performance.request_timeout_ms` from accept, moved to the target upstream's own
+   * `timeouts.request_timeout_ms` (still from accept) once routing picked it
+   * (`useUpstreamDeadline`).
    */
   readonly signal: AbortSignal;
+  /** The whole-request deadline (null when the client was gone at accept); context.ts owns it. */
+  deadline: Deadline | null;
   /** Cancels the deadline and stops listening to the client; the runner calls it once the request is finished. */
   readonly release: () => void;
   /** Normalised request host (set by screenRequest), null when the request named none. */
@@ -96,14 +101,15 @@ export function createContext(exchange: Exchange, generation: Generation, reques
       abortRequest(new SpookyError('request_timeout', 'whole-request deadline passed'));
     });
   }
-  return {
+  const ctx: RequestContext = {
     exchange,
     generation,
     requestId,
     startedAt,
     signal: controller.signal,
+    deadline,
     release: () => {
-      deadline?.cancel();
+      ctx.deadline?.cancel();
       clientSignal.removeEventListener('abort', onClientAbort);
     },
     host: null,
@@ -128,4 +134,18 @@ export function createContext(exchange: Exchange, generation: Generation, reques
       else this.deferred.push(fn);
     },
   };
+  return ctx;
+}
+
+/**
+ * The request now targets `upstream`: when its resolved `request_timeout_ms` differs from the
+ * generation's (an `upstream.<name>.timeouts` override), the deadline is moved to it, still
+ * counted from accept. Costs nothing for upstreams without an override (one comparison); an
+ * override costs one deadline entry more. Routing runs synchronously right after accept, so
+ * moved deadlines join their list in accept order (deadline-queue.ts).
+ */
+export function useUpstreamDeadline(ctx: RequestContext, upstream: CompiledUpstream): void {
+  const timeoutMs = upstream.policy.timeouts.request_timeout_ms;
+  if (ctx.deadline === null || timeoutMs === ctx.generation.config.performance.request_timeout_ms) return;
+  ctx.deadline = requestDeadlines.retime(ctx.deadline, timeoutMs, ctx.startedAt);
 }

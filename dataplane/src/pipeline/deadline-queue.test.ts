@@ -44,4 +44,31 @@ describe('DeadlineQueue', () => {
     assert.deepEqual(fired, [1]);
     assert.equal(q.size, 0);
   });
+
+  it('retime moves a pending deadline to another timeout counted from its start, once', () => {
+    let now = 0;
+    const q = new DeadlineQueue(() => now);
+    const fired: string[] = [];
+    let shorter = q.add(1000, () => fired.push('shorter'));
+    let longer = q.add(1000, () => fired.push('longer'));
+    now = 5;
+    shorter = q.retime(shorter, 100, 0);
+    longer = q.retime(longer, 3000, 0);
+    assert.equal(q.size, 2, 'the old entries are unlinked');
+    now = 99;
+    q.expireDue();
+    assert.deepEqual(fired, []);
+    now = 100;
+    q.expireDue();
+    assert.deepEqual(fired, ['shorter'], 'due 100 ms after its start, not after the retime');
+    now = 1500;
+    q.expireDue();
+    assert.deepEqual(fired, ['shorter'], 'the original 1000 ms no longer applies');
+    assert.equal(q.retime(shorter, 50, 0), shorter, 'a fired deadline is not re-armed');
+    now = 3000;
+    q.expireDue();
+    assert.deepEqual(fired, ['shorter', 'longer']);
+    longer.cancel();
+    assert.equal(q.size, 0);
+  });
 });

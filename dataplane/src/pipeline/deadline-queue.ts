@@ -57,15 +57,22 @@ export class DeadlineQueue {
     this.#now = now;
   }
 
-  /** Calls `onExpire` once `timeoutMs` have passed, unless cancelled first. */
-  add(timeoutMs: number, onExpire: () => void): Deadline {
+  /**
+   * Calls `onExpire` once `timeoutMs` have passed since `from` (default: now), unless
+   * cancelled first. `from` earlier than now re-arms a deadline that began before (a request
+   * whose upstream has its own request timeout, known only after routing); the list stays in
+   * expiry order as long as entries of one timeout are added in the order of their `from`
+   * (otherwise an entry fires late by at most the disorder).
+   */
+  add(timeoutMs: number, onExpire: () => void, from?: number): Deadline {
     let list = this.#lists.get(timeoutMs);
     if (list === undefined) {
       list = new DeadlineList();
       this.#lists.set(timeoutMs, list);
     }
+    const now = this.#now();
     const entry: Entry = {
-      at: this.#now() + timeoutMs,
+      at: (from ?? now) + timeoutMs,
       onExpire,
       prev: null,
       next: null,
@@ -75,8 +82,19 @@ export class DeadlineQueue {
       },
     };
     list.push(entry);
-    if (list.timer === null) this.#arm(timeoutMs, list, timeoutMs);
+    if (list.timer === null) this.#arm(timeoutMs, list, Math.max(1, entry.at - now));
     return entry;
+  }
+
+  /**
+   * Moves a pending deadline to another timeout counted from `from` (same `onExpire`); a
+   * deadline that already fired or was cancelled stays so (returned as is).
+   */
+  retime(deadline: Deadline, timeoutMs: number, from: number): Deadline {
+    const entry = deadline as Entry;
+    if (entry.list === null) return deadline;
+    entry.list.unlink(entry);
+    return this.add(timeoutMs, entry.onExpire, from);
   }
 
   /** Expires every due entry of every list (the timers call this; tests with a fake clock too). */

@@ -5,11 +5,12 @@
  *   ctx.route    — the matched route; `route.upstream` is its owner (metrics `upstream`/route);
  *   ctx.upstream — the target upstream whose backends serve the request: the route's own, or
  *                  the one traffic_split picks (smooth weighted round-robin, traffic-split.ts).
+ * and moves the whole-request deadline to the target upstream's own request timeout, if any.
  * No match → 404 `no_route` (the runner applies `compat.noRouteStatus`).
  * With a `spooky:route` subscriber (debug level, route-trace.ts) it also publishes why.
  */
 import { SpookyError } from '../errors.ts';
-import type { RequestContext } from '../pipeline/context.ts';
+import { type RequestContext, useUpstreamDeadline } from '../pipeline/context.ts';
 import { CONTINUE, type Stage, type StageResult } from '../pipeline/stage.ts';
 import { matchingPath } from './match-path.ts';
 import { RequestAttributes } from './request-attributes.ts';
@@ -34,6 +35,7 @@ export const resolveRoute: Stage = {
     if (upstream === undefined) throw new SpookyError('internal', `route names unknown upstream ${target}`);
     ctx.route = route;
     ctx.upstream = upstream;
+    useUpstreamDeadline(ctx, upstream);
     return CONTINUE;
   },
 };
