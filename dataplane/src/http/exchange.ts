@@ -40,8 +40,18 @@ export interface ResponseSink {
   drain(): Promise<void>;
   /** Ends the body, with trailers when given (relayed from the upstream, e.g. grpc-status). */
   end(trailers?: HeaderList): void;
-  /** Resets the stream (response truncated or cancelled). */
+  /**
+   * Resets the stream (response truncated or cancelled) — also after end() while the stream has
+   * not closed yet (a client that stopped reading still holds unsent bytes).
+   */
   abort(reason: 'cancel' | 'internal'): void;
+  /**
+   * True once the stream is done: closed after everything written was handed to the transport,
+   * or reset, or the client went away.
+   */
+  readonly done: boolean;
+  /** Calls `fn` once when `done` becomes true (the runner's only use; one callback). */
+  whenDone(fn: () => void): void;
 }
 
 export interface Exchange {

@@ -103,6 +103,13 @@ export class MemorySink implements ResponseSink {
     this.aborted = reason;
     this.#close();
   }
+  get done(): boolean {
+    return this.closed;
+  }
+  whenDone(fn: () => void): void {
+    if (this.closed) fn();
+    else void this.#finished.promise.then(fn);
+  }
   #close(): void {
     this.ended = this.ended || this.aborted === null;
     for (const w of this.#waiters.splice(0)) w();

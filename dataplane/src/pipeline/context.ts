@@ -39,6 +39,13 @@ export interface RequestContext {
   deadline: Deadline | null;
   /** Cancels the deadline and stops listening to the client; the runner calls it once the request is finished. */
   readonly release: () => void;
+  /**
+   * The runner's last call: `release` at once when the response stream is done, else when it
+   * becomes done — until then the deadline stays armed, and when it passes the stream is
+   * reset (a client that stopped reading after the upstream finished holds its connection
+   * and the unsent bytes no longer than `request_timeout_ms`).
+   */
+  readonly releaseWhenDelivered: () => void;
   /** Normalised request host (set by screenRequest), null when the request named none. */
   host: string | null;
   /** Path used for routing (set by resolveRoute). */
@@ -94,13 +101,20 @@ export function createContext(exchange: Exchange, generation: Generation, reques
   };
   const onClientAbort = (): void => abortRequest(clientSignal.reason);
   let deadline: Deadline | null = null;
+  /** Set once the stages are over and the response stream is not done yet. */
+  let lingering = false;
   if (clientSignal.aborted) controller.abort(clientSignal.reason);
   else {
     clientSignal.addEventListener('abort', onClientAbort, { once: true });
     deadline = requestDeadlines.add(generation.config.performance.request_timeout_ms, () => {
       abortRequest(new SpookyError('request_timeout', 'whole-request deadline passed'));
+      if (lingering) exchange.response.abort('internal');
     });
   }
+  const release = (): void => {
+    ctx.deadline?.cancel();
+    clientSignal.removeEventListener('abort', onClientAbort);
+  };
   const ctx: RequestContext = {
     exchange,
     generation,
@@ -108,9 +122,14 @@ export function createContext(exchange: Exchange, generation: Generation, reques
     startedAt,
     signal: controller.signal,
     deadline,
-    release: () => {
-      ctx.deadline?.cancel();
-      clientSignal.removeEventListener('abort', onClientAbort);
+    release,
+    releaseWhenDelivered: () => {
+      const sink = exchange.response;
+      if (sink.done || ctx.deadline === null) release();
+      else {
+        lingering = true;
+        sink.whenDone(release);
+      }
     },
     host: null,
     matchPath: '',

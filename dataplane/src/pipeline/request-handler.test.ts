@@ -260,6 +260,39 @@ describe('request handler against real origins', () => {
     }
   });
 
+  test('a response the client has not taken yet keeps the deadline: the stream is reset at request_timeout_ms', async () => {
+    const limited = compileGeneration(configFor(origins, { performance: { request_timeout_ms: 400 } }), { scope: 'test', seq: 10, digest: 'e'.repeat(64) }, state);
+    assert.ok(limited.ok);
+    const previous = store.swap(limited.generation);
+    try {
+      // The sink took the whole body but its client never reads: the stream is not done.
+      const stuck = createMemoryExchange({ path: '/h1/echo' });
+      const sink = stuck.response;
+      const wasReset = Promise.withResolvers<string>();
+      let reset: string | null = null;
+      Object.defineProperty(sink, 'done', { get: () => reset !== null });
+      sink.whenDone = (fn: () => void) => {
+        void wasReset.promise.then(fn);
+      };
+      const abort = sink.abort.bind(sink);
+      sink.abort = (reason) => {
+        reset = reason;
+        abort(reason);
+        wasReset.resolve(reason);
+      };
+      const startedAt = performance.now();
+      await handle(stuck);
+      assert.equal(sink.status, 200, 'relayed in full before the deadline');
+      assert.equal(reset, null, 'the runner returned; the stream still waits for its client');
+      const bound = setTimeout(() => wasReset.reject(new Error('never reset')), 5000);
+      await wasReset.promise.finally(() => clearTimeout(bound));
+      assert.equal(reset, 'internal');
+      assert.ok(performance.now() - startedAt >= 380, 'at the deadline, not before');
+    } finally {
+      if (previous) store.swap(previous);
+    }
+  });
+
   test('screening rejects before routing', async () => {
     const cases: Array<[MemoryExchangeOptions, number, string]> = [
       [{ path: '/h1/../etc' }, 400, 'bad_path'],

@@ -93,7 +93,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
       } catch (err) {
         funnel(ctx, err);
       }
-      ctx.release();
+      ctx.releaseWhenDelivered();
       // Every try ends (once) with the request: a try still open here lost its response
       // (its relay never started or the stage threw); ending it returns its permits.
       for (const attempt of ctx.attempts) if (!attempt.ended) attempt.end(null);

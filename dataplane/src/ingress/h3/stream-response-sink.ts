@@ -26,6 +26,8 @@ export class StreamResponseSink implements ResponseSink {
   #headersSent = false;
   #ended = false;
   #gone = false;
+  #aborted = false;
+  #onDone: (() => void) | null = null;
   #pendingWrites = 0;
   #onWritesFlushed: (() => void) | null = null;
 
@@ -49,9 +51,23 @@ export class StreamResponseSink implements ResponseSink {
     return this.#ended;
   }
 
+  get done(): boolean {
+    return this.#gone;
+  }
+
+  whenDone(fn: () => void): void {
+    if (this.#gone) fn();
+    else this.#onDone = fn;
+  }
+
   /** Called by the exchange when the stream closed or errored under us. */
   markGone(): void {
     this.#gone = true;
+    const fn = this.#onDone;
+    if (fn !== null) {
+      this.#onDone = null;
+      fn();
+    }
   }
 
   sendHead(status: number, headers: HeaderList, endStream: boolean): void {
@@ -120,8 +136,9 @@ export class StreamResponseSink implements ResponseSink {
   }
 
   abort(reason: 'cancel' | 'internal'): void {
-    if (this.closed) return;
+    if (this.#gone || this.#aborted) return;
     this.#ended = true;
+    this.#aborted = true;
     this.#stream.close(this.#codes[reason]);
   }
 

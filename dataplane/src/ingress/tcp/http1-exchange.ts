@@ -77,6 +77,8 @@ class Http1ResponseSink implements ResponseSink {
   readonly #altSvc: string;
   #ended = false;
   #gone = false;
+  #aborted = false;
+  #onDone: (() => void) | null = null;
 
   constructor(res: ServerResponse, altSvc: string) {
     this.#res = res;
@@ -95,8 +97,23 @@ class Http1ResponseSink implements ResponseSink {
     return this.#ended;
   }
 
+  get done(): boolean {
+    return this.#gone;
+  }
+
+  whenDone(fn: () => void): void {
+    if (this.#gone) fn();
+    else this.#onDone = fn;
+  }
+
+  /** Called on the response's close / error: it finished (flushed) or the connection went away. */
   markGone(): void {
     this.#gone = true;
+    const fn = this.#onDone;
+    if (fn !== null) {
+      this.#onDone = null;
+      fn();
+    }
   }
 
   sendHead(status: number, headers: HeaderList, endStream: boolean): void {
@@ -151,8 +168,9 @@ class Http1ResponseSink implements ResponseSink {
   }
 
   abort(_reason: 'cancel' | 'internal'): void {
-    if (this.closed) return;
+    if (this.#gone || this.#aborted) return;
     this.#ended = true;
+    this.#aborted = true;
     this.#res.destroy();
   }
 }
