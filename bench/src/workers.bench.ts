@@ -94,8 +94,8 @@ async function run(): Promise<void> {
   const before = loadavg();
   const origins = await startNodeOrigins(reg, certs, null);
   const h1 = `http://127.0.0.1:${origins.h1}`;
-  const one = await startSpooky(reg, dir, 'spooky-w1', certs, h1, origins, null, ['--workers', '1'], 'Spooky → H1, --workers 1');
-  const two = await startSpooky(reg, dir, 'spooky-w2', certs, h1, origins, null, ['--workers', '2'], 'Spooky → H1, --workers 2');
+  const one = await startSpooky(reg, dir, 'spooky-w1', certs, h1, origins, null, { args: ['--workers', '1'], label: 'Spooky → H1, --workers 1' });
+  const two = await startSpooky(reg, dir, 'spooky-w2', certs, h1, origins, null, { args: ['--workers', '2'], label: 'Spooky → H1, --workers 2' });
   const pool = GeneratorPool.start(reg, generators, null);
   const targets = [one, two];
   const results = new Map<string, SpreadCell[]>(targets.map((t) => [t.key, []]));
