@@ -184,6 +184,14 @@ function table(r: Run): string {
   ].join('\n');
 }
 
+/** B ÷ A CPU µs/req per round (the pair measured in the same minutes), median and range. */
+function cpuRatioLine(a: Run, b: Run): string {
+  const ratios = b.cells.map((c, i) => c.cpuUsPerReq / a.cells[i]!.cpuUsPerReq).sort((x, y) => x - y);
+  const m = ratios.length >> 1;
+  const median = ratios.length % 2 ? ratios[m]! : (ratios[m - 1]! + ratios[m]!) / 2;
+  return `CPU µs/req B ÷ A per round: median ${median.toFixed(2)} (${ratios[0]!.toFixed(2)}–${ratios[ratios.length - 1]!.toFixed(2)}) over ${ratios.length} rounds`;
+}
+
 async function run(): Promise<void> {
   const certs = ensureSelfSignedCert(join(dir, 'certs'));
   const origins = await startNodeOrigins(reg, certs, '0');
@@ -219,6 +227,7 @@ async function run(): Promise<void> {
     `Spooky memory after load, ${new Date().toISOString()}: Spooky → ${values.h2 ? 'H2' : 'H1'} (--workers 1, CPU 1), ${rate > 0 ? `open loop at ${rate} req/s over ${workload.connections} connections` : workload.label}, ${loadMs / 1000} s of load in ${rounds} cells per variant (interleaved), then idle ${afterMs / 1000} s; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
     '',
     ...runs.map(table),
+    ...(runs.length === 2 ? [cpuRatioLine(runs[0]!, runs[1]!), ''] : []),
   ].join('\n');
   console.log(report);
 }
