@@ -12,6 +12,7 @@
  * (same library, no proxy code) are the library's; neither → outside the JS thread.
  *
  *   node bench/src/stalls.bench.ts [--rate 1000] [--rounds 3] [--duration 5] [--targets direct,spooky-h1,spooky-h2,caddy-h1]
+ *     [--b-node-options=--max-semi-space-size=16]   (adds spooky-h1-b: Spooky → H1 with that NODE_OPTIONS)
  */
 import { mkdtempSync, rmSync, truncateSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -34,13 +35,14 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     duration: { type: 'string', default: '5' },
     targets: { type: 'string', default: 'direct,spooky-h1,spooky-h2,caddy-h1' },
+    'b-node-options': { type: 'string' },
     'max-minutes': { type: 'string', default: '6' },
   },
 });
 const rate = Number(values.rate);
 const rounds = Number(values.rounds);
 const durationMs = Number(values.duration) * 1000;
-const wanted = values.targets.split(',');
+const wanted = [...values.targets.split(','), ...(values['b-node-options'] ? ['spooky-h1-b'] : [])];
 if (!(rate > 0) || !(rounds >= 1) || !(durationMs > 0)) throw new Error('usage: stalls.bench.ts [--rate N] [--rounds N] [--duration S] [--targets …]');
 
 const reg = new ProcessRegistry();
@@ -136,6 +138,10 @@ async function run(): Promise<void> {
       targets.push({ target: { key, label: 'direct HTTP/3 origin', ...d }, probe: directProbe(d.rootPid), logFile: null });
     } else if (key === 'spooky-h1' || key === 'spooky-h2') {
       const s = await startSpooky(reg, dir, key, certs, key.endsWith('h1') ? h1 : h2, origins, '1', { args: ['--workers', '1'] });
+      targets.push({ target: s, probe: spookyProbe(s.admin), logFile: s.logFile });
+    } else if (key === 'spooky-h1-b') {
+      const env = { NODE_OPTIONS: values['b-node-options'] ?? '' };
+      const s = await startSpooky(reg, dir, key, certs, h1, origins, '1', { args: ['--workers', '1'], env, label: `Spooky → H1, NODE_OPTIONS=${env.NODE_OPTIONS}` });
       targets.push({ target: s, probe: spookyProbe(s.admin), logFile: s.logFile });
     } else if ((key === 'caddy-h1' || key === 'caddy-h2') && caddyVersion('caddy') !== null) {
       const c = await startCaddy(reg, 'caddy', dir, key, certs, key.endsWith('h1') ? h1 : h2, origins, '1');
