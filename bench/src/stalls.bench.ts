@@ -69,6 +69,8 @@ interface Runtime {
   /** Of gcMs: major (mark-compact) pauses. */
   readonly gcMajorMs: number;
   readonly gcCount: number;
+  /** Requests the data plane shed in the window, by reason (spooky_shed_total); {} elsewhere. */
+  readonly shed: Readonly<Record<string, number>>;
 }
 
 interface Probe {
@@ -76,6 +78,13 @@ interface Probe {
   start(): Promise<void>;
   /** Called right after it: the interval's facts. */
   end(): Promise<Runtime | null>;
+}
+
+function shedDelta(before: readonly Sample[], after: readonly Sample[]): Record<string, number> {
+  const was = byLabel(before, 'spooky_shed_total', 'reason');
+  const out: Record<string, number> = {};
+  for (const [reason, n] of byLabel(after, 'spooky_shed_total', 'reason')) if (n > (was.get(reason) ?? 0)) out[reason] = n - (was.get(reason) ?? 0);
+  return out;
 }
 
 function spookyProbe(admin: string): Probe {
@@ -95,6 +104,7 @@ function spookyProbe(admin: string): Probe {
         gcMs: (gcSec(after) - gcSec(before)) * 1000,
         gcMajorMs: (gcMajor(after) - gcMajor(before)) * 1000,
         gcCount: gcCount(after) - gcCount(before),
+        shed: shedDelta(before, after),
       };
     },
   };
@@ -108,7 +118,7 @@ function directProbe(pid: number): Probe {
     const want = `{"stats":${++seq},`;
     process.kill(pid, 'SIGUSR2');
     const line = await proc.waitForLine((l) => l.startsWith(want), 5000);
-    return JSON.parse(line) as Runtime;
+    return { ...(JSON.parse(line) as Omit<Runtime, 'shed'>), shed: {} };
   };
   return {
     async start() {
@@ -167,13 +177,13 @@ async function run(): Promise<void> {
   const report = [
     `Spooky stall diagnosis, ${new Date().toISOString()}: small GETs, open loop at ${rate} req/s over ${OPEN_LOOP_WORKLOAD.connections} connections, ${rounds} rounds × ${durationMs / 1000} s (interleaved), SUT on CPU 1, load on CPU 0; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
     '',
-    '| target | round | answered req/s | p50 ms | p99 ms | max ms | SUT core | SUT loop delay p99 / max ms | SUT GC pauses ms (count), of which major | generator send lag p99 / max ms | errors |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| target | round | answered req/s | p50 ms | p99 ms | max ms | SUT core | SUT loop delay p99 / max ms | SUT GC pauses ms (count), of which major | generator send lag p99 / max ms | errors | shed by reason |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
     ...[...rows]
       .sort((a, b) => wanted.indexOf(a.target.key) - wanted.indexOf(b.target.key) || a.cell.round - b.cell.round)
       .map(
         ({ target, cell, runtime }) =>
-          `| ${target.label} | ${cell.round + 1} | ${cell.servedPerSec.toFixed(0)} | ${f(cell.p50Ms, 2)} | ${f(cell.p99Ms)} | ${f(cell.maxMs, 0)} | ${cell.sutCorePct.toFixed(0)} % | ${runtime ? `${f(runtime.loopP99Ms)} / ${f(runtime.loopMaxMs, 0)}` : 'n/a'} | ${runtime ? `${f(runtime.gcMs, 0)} (${runtime.gcCount}), ${f(runtime.gcMajorMs, 0)}` : 'n/a'} | ${f(cell.sendLagP99Ms)} / ${f(cell.sendLagMaxMs, 0)} | ${JSON.stringify(cell.errors)} |`,
+          `| ${target.label} | ${cell.round + 1} | ${cell.servedPerSec.toFixed(0)} | ${f(cell.p50Ms, 2)} | ${f(cell.p99Ms)} | ${f(cell.maxMs, 0)} | ${cell.sutCorePct.toFixed(0)} % | ${runtime ? `${f(runtime.loopP99Ms)} / ${f(runtime.loopMaxMs, 0)}` : 'n/a'} | ${runtime ? `${f(runtime.gcMs, 0)} (${runtime.gcCount}), ${f(runtime.gcMajorMs, 0)}` : 'n/a'} | ${f(cell.sendLagP99Ms)} / ${f(cell.sendLagMaxMs, 0)} | ${JSON.stringify(cell.errors)} | ${runtime ? JSON.stringify(runtime.shed) : 'n/a'} |`,
       ),
     '',
   ].join('\n');
