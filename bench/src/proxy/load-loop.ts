@@ -56,6 +56,17 @@ function requestParts(job: PrepareMessage): { headers: IncomingHeaders; body: Bu
   return { headers, body: null };
 }
 
+/**
+ * The request headers of each session: the same object for all, or — for a workload with
+ * `tagConnections` — each its own `:path` with `?c=<generator pid>-<index>`, so the target's
+ * access log tells which connection each request came on (the all-cores bench counts the
+ * connections each worker got).
+ */
+function sessionHeaders(count: number, headers: IncomingHeaders, job: PrepareMessage): IncomingHeaders[] {
+  if (!job.workload.tagConnections) return Array.from({ length: count }, () => headers);
+  return Array.from({ length: count }, (_, i) => ({ ...headers, ':path': `${job.workload.path}?c=${process.pid}-${i}` }));
+}
+
 function waitUntil(atMs: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, atMs - nowMs())));
 }
@@ -70,10 +81,12 @@ export async function runClosedLoop(sessions: readonly Http3ClientSession[], job
   const tally = new Tally();
   const sweep = new InflightSweep();
   const { headers, body } = requestParts(job);
+  const perSession = sessionHeaders(sessions.length, headers, job);
   const expect = job.workload.responseBytes;
   let inflight = 0;
   await waitUntil(go.startAtMs);
-  const slot = (session: Http3ClientSession): void => {
+  const slot = (index: number): void => {
+    const session = sessions[index]!;
     if (session.closed) {
       tally.error('connection-closed');
       return;
@@ -81,13 +94,13 @@ export async function runClosedLoop(sessions: readonly Http3ClientSession[], job
     const sentAt = nowMs();
     if (sentAt >= go.measureToMs) return;
     inflight++;
-    sendRequest(session, headers, body, expect, job.requestTimeoutMs, sweep, (error, bytes) => {
+    sendRequest(session, perSession[index]!, body, expect, job.requestTimeoutMs, sweep, (error, bytes) => {
       inflight--;
       const at = nowMs();
       if (error !== null) {
         tally.error(error);
         // A failing target answers fast: yield so a failure loop cannot starve the timers.
-        setImmediate(() => slot(session));
+        setImmediate(() => slot(index));
         return;
       }
       if (at >= go.measureFromMs && at < go.measureToMs) {
@@ -95,10 +108,10 @@ export async function runClosedLoop(sessions: readonly Http3ClientSession[], job
         tally.bytes += bytes;
         tally.latency.recordMs(at - sentAt);
       }
-      slot(session);
+      slot(index);
     });
   };
-  for (const session of sessions) for (let s = 0; s < job.streams; s++) slot(session);
+  for (let i = 0; i < sessions.length; i++) for (let s = 0; s < job.streams; s++) slot(i);
   await waitUntil(go.measureToMs);
   await drain(() => inflight, sweep, go.measureToMs + go.drainMs);
   sweep.stop();
@@ -109,6 +122,7 @@ export async function runOpenLoop(sessions: readonly Http3ClientSession[], job: 
   const tally = new Tally();
   const sweep = new InflightSweep();
   const { headers, body } = requestParts(job);
+  const perSession = sessionHeaders(sessions.length, headers, job);
   const expect = job.workload.responseBytes;
   const intervalMs = 1000 / job.ratePerSec;
   let inflight = 0;
@@ -124,9 +138,10 @@ export async function runOpenLoop(sessions: readonly Http3ClientSession[], job: 
       tally.error('dropped:overload');
       return;
     }
-    const session = sessions[turn++ % sessions.length]!;
+    const index = turn++ % sessions.length;
+    const session = sessions[index]!;
     inflight++;
-    sendRequest(session, headers, body, expect, job.requestTimeoutMs, sweep, (error, bytes) => {
+    sendRequest(session, perSession[index]!, body, expect, job.requestTimeoutMs, sweep, (error, bytes) => {
       inflight--;
       const at = nowMs();
       if (error !== null) {

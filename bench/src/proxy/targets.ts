@@ -55,9 +55,10 @@ export async function startDirect(reg: ProcessRegistry, certs: Certs, cpu: strin
 
 /**
  * Spooky standalone, as a user runs it: `node dataplane/src/main.ts --config <yaml> --admin
- * 127.0.0.1:0` (supervisor + worker, access log on). Its stdout (the access log) goes to a
- * file in the run directory; the caller may truncate it between cells. Ready once the admin
- * `/generation` shows the file served on a listener.
+ * 127.0.0.1:0 [more.args]` (supervisor + worker(s), access log on). Its stdout (the access log)
+ * goes to a file in the run directory; the caller may truncate it between cells. Ready once the
+ * admin `/generation` shows the file served on a listener (the primary answers so only when
+ * every worker applied it). `admin` is the admin base URL (`/metrics`).
  */
 export async function startSpooky(
   reg: ProcessRegistry,
@@ -67,7 +68,8 @@ export async function startSpooky(
   upstream: string,
   origins: NodeOrigins,
   cpu: string | null,
-): Promise<Target & { readonly logFile: string }> {
+  more: { readonly args?: readonly string[]; readonly label?: string; readonly env?: NodeJS.ProcessEnv } = {},
+): Promise<Target & { readonly logFile: string; readonly admin: string }> {
   const configFile = join(dir, `${name}.yaml`);
   const logFile = join(dir, `${name}.log`);
   const h2 = upstream.startsWith('https:');
@@ -77,13 +79,13 @@ export async function startSpooky(
     const port = await freePort();
     writeFileSync(configFile, spookyYaml({ ...certs, upstream, port }));
     const fd = openSync(logFile, 'w');
-    const proc = reg.spawn(name, process.execPath, [DATA_PLANE_MAIN, '--config', configFile, '--admin', '127.0.0.1:0'], { cpu, stdout: fd });
+    const proc = reg.spawn(name, process.execPath, [DATA_PLANE_MAIN, '--config', configFile, '--admin', '127.0.0.1:0', ...(more.args ?? [])], { cpu, stdout: fd, ...(more.env ? { env: more.env } : {}) });
     closeSync(fd);
     try {
       const started = await waitForFileLine(logFile, proc, (l) => l.includes('"data plane started"'));
       const admin = String((JSON.parse(started) as { admin: unknown }).admin);
       await waitServing(admin, proc, logFile);
-      return { key: name, label: `Spooky → ${h2 ? 'H2' : 'H1'}`, kind: 'spooky', port, authority: `localhost:${port}`, rootPid: proc.pid, originPid: origins.pid, logFile };
+      return { key: name, label: more.label ?? `Spooky → ${h2 ? 'H2' : 'H1'}`, kind: 'spooky', port, authority: `localhost:${port}`, rootPid: proc.pid, originPid: origins.pid, logFile, admin };
     } catch (err) {
       lastError = err;
       proc.child.kill('SIGKILL');

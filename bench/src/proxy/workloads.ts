@@ -18,6 +18,11 @@ export interface Workload {
   /** Closed loop: QUIC connections, and requests kept in flight on each. */
   readonly connections: number;
   readonly streams: number;
+  /**
+   * Each connection sends `path?c=<tag>` (its own tag), so a target's access log shows which
+   * connection a request came on. Every origin ignores the query (bodyForPath).
+   */
+  readonly tagConnections?: boolean;
 }
 
 export const SMALL_BYTES = 64;
@@ -55,10 +60,11 @@ export function patternBody(size: number): Buffer {
   return body;
 }
 
-/** The body a `GET path` answers with, or null for 404 (sizes above 16 MiB included). */
+/** The body a `GET path` answers with (query ignored), or null for 404 (sizes above 16 MiB included). */
 export function bodyForPath(path: string): Buffer | null {
   if (!path.startsWith('/bytes/')) return null;
-  const size = Number(path.slice(7));
+  const query = path.indexOf('?');
+  const size = Number(query < 0 ? path.slice(7) : path.slice(7, query));
   if (!Number.isInteger(size) || size < 0 || size > MAX_BODY) return null;
   return patternBody(size);
 }

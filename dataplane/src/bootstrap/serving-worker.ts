@@ -8,7 +8,8 @@
  *
  * Metrics: the process registry (observability/metrics.ts) plus
  * `spooky_worker_requests_total{worker}` (requests finished by this worker slot), so the
- * primary's aggregated /metrics shows how the kernel spread the traffic over the workers.
+ * primary's aggregated /metrics shows how the kernel spread the traffic over the workers, and
+ * the runtime stall families (observability/runtime-stalls.ts).
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Counter } from 'prom-client';
@@ -24,6 +25,7 @@ import { startAccessLog } from '../observability/access-log.ts';
 import type { LineSink } from '../observability/batched-lines.ts';
 import { startInternalErrorLog } from '../observability/internal-error-log.ts';
 import { createMetrics } from '../observability/metrics.ts';
+import { watchRuntimeStalls } from '../observability/runtime-stalls.ts';
 import { createRequestHandler } from '../pipeline/request-handler.ts';
 import { startRouteTrace } from '../routing/route-trace.ts';
 import { GenerationStore } from '../runtime/generation-store.ts';
@@ -63,6 +65,7 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
     labelNames: ['worker'] as const,
     registers: [metrics.registry],
   });
+  const stopStalls = watchRuntimeStalls(metrics.registry);
   const mine = served.labels({ worker: String(opts.slot) });
   mine.inc(0);
   const onEnd = (): void => {
@@ -126,6 +129,7 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
       await state.close();
       for (const stop of stopLogs) stop();
       unsubscribe('spooky:request:end', onEnd);
+      stopStalls();
       metrics.close();
     },
   };
