@@ -24,7 +24,7 @@ import { reportInternalError } from '../barrier/internal-error.ts';
 import { abortError, SpookyError } from '../errors.ts';
 import type { BodyConsumer, UpstreamRequest, UpstreamResponse } from '../http/backend-transport.ts';
 import type { HeaderList } from '../http/exchange.ts';
-import { endToEndHeaders } from '../http/hop-by-hop.ts';
+import { connectionTokens, isHopByHop } from '../http/hop-by-hop.ts';
 import { type Deadline, type DeadlineQueue, requestDeadlines } from '../pipeline/deadline-queue.ts';
 import { classifyUpstreamError } from './classify-upstream-error.ts';
 
@@ -93,7 +93,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     }
     const response: UpstreamResponse = {
       status: statusCode,
-      headers: endToEndHeaders(toHeaderList(headers)),
+      headers: endToEndList(headers),
       stream: (consumer) => {
         this.#consumer = consumer;
         this.resume();
@@ -119,7 +119,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onResponseEnd(_controller: Controller, trailers: IncomingHttpHeaders): void {
     this.#finish();
-    const list = endToEndHeaders(toHeaderList(trailers));
+    const list = endToEndList(trailers);
     if (this.#held || this.#consumer === null || this.#queue.length > 0) {
       this.#endTrailers = list;
       return;
@@ -248,16 +248,25 @@ function clientBodyFailure(error: Error): SpookyError | null {
   return null;
 }
 
-/** undici's parsed header object → our HeaderList (lowercase names, repeated values split). */
-function toHeaderList(headers: IncomingHttpHeaders | null | undefined): HeaderList {
+/**
+ * undici's parsed header object → our HeaderList of end-to-end fields, in one pass: lowercase
+ * names, repeated values split, hop-by-hop fields (and those `connection` lists) left out.
+ * undici already lowercases names; the hop-by-hop rules are http/hop-by-hop.ts's.
+ */
+function endToEndList(headers: IncomingHttpHeaders | null | undefined): HeaderList {
   const list: HeaderList = [];
   if (!headers) return list;
+  const connection = headers.connection;
+  const listed = connection === undefined ? NO_TOKENS : connectionTokens([['connection', Array.isArray(connection) ? connection.join(',') : String(connection)]]);
   for (const name of Object.keys(headers)) {
     const value = headers[name];
     if (value === undefined) continue;
     const lower = name.toLowerCase();
+    if (isHopByHop(lower, listed)) continue;
     if (Array.isArray(value)) for (const v of value) list.push([lower, v]);
     else list.push([lower, String(value)]);
   }
   return list;
 }
+
+const NO_TOKENS: ReadonlySet<string> = new Set();
