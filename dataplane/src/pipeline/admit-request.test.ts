@@ -19,8 +19,8 @@ import { LongLivedState } from '../runtime/long-lived-state.ts';
 import { capturedLogger, type LoggedLine } from '../testing/captured-logger.ts';
 import { createRequestHandler } from './request-handler.ts';
 
-const SLOW_MS = 80;
-const HIGH_LATENCY_MS = 40;
+const SLOW_MS = 300;
+const HIGH_LATENCY_MS = 150;
 
 function okResponse(): UpstreamResponse {
   return { status: 200, headers: [], stream: (c) => c.end([]), resume: () => {}, abort: () => {} };
@@ -120,6 +120,18 @@ describe('admitRequest in the pipeline', () => {
       });
     return { done, client: ex.abortController };
   }
+
+  it('default config: admission on at the global limit (4096), nothing shed on a healthy fleet, every permit returned', async () => {
+    await setup({});
+    assert.equal(state.admission.limit, 4096);
+    for (let i = 0; i < 50; i++) assert.equal((await send('/web/fast').done).status, 200);
+    const pending = Array.from({ length: 64 }, (_, i) => send(i % 2 === 0 ? '/web/hold' : '/core/hold').done);
+    await until(() => backends.held.length === 64, '64 requests at the backends');
+    while (backends.held.length > 0) backends.releaseOne();
+    const answers = await Promise.all(pending);
+    assert.equal(answers.filter((a) => a.status !== 200).length, 0, 'nothing shed');
+    assert.deepEqual([state.admission.limit, state.admission.active, state.inflight.global.active, state.routeQueue.length()], [4096, 0, 0, 0]);
+  });
 
   it('adaptive admission: with the limit at 4, 7 concurrent requests → exactly 3 shed with 503 admission_limit + Retry-After', async () => {
     await setup({ resilience: { adaptive_admission: { min_limit: 2, max_limit: 4 }, route_queue: { shed_retry_after_seconds: 2 } } });
