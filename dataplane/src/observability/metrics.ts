@@ -28,6 +28,11 @@
  *                                                           `watchResilience`
  * - spooky_inflight_permits{scope,upstream}                 gauge, permits held: scope global (upstream "")
  *                                                           or upstream; after `watchResilience`
+ * - spooky_admission_limit                                  gauge, the adaptive concurrency limit now
+ *                                                           (resilience/adaptive-admission.ts); after `watchResilience`
+ * - spooky_brownout_active                                  gauge, 1 while brownout sheds non-core upstreams
+ * - spooky_route_queue_waiting{lane}                        gauge, requests waiting in the route queue, lane
+ *                                                           upstream (upstream cap) | backend (backend caps)
  * plus prom-client's default process metrics (spooky_process_*, spooky_nodejs_*).
  * `upstream` is "none" when no route matched.
  */
@@ -39,7 +44,10 @@ import type { GenerationRef } from '../control/generation-applier.ts';
 import type { HealthMembershipEvent, HealthTransitionEvent } from '../health/health-events.ts';
 import type { RequestEndEvent } from '../pipeline/events.ts';
 import { BREAKER_STATE_VALUE, type BreakerRegistry } from '../resilience/circuit-breaker.ts';
+import type { AdaptiveAdmission } from '../resilience/adaptive-admission.ts';
+import type { Brownout } from '../resilience/brownout.ts';
 import type { InflightLimiter } from '../resilience/inflight-limiter.ts';
+import type { RouteQueue } from '../resilience/route-queue.ts';
 
 /** What the serving applier reports (see apply/serving-applier.ts). */
 export interface ApplyObserver {
@@ -53,10 +61,19 @@ export interface DataPlaneMetrics extends ApplyObserver {
   trackInflight(work: () => Promise<void>): Promise<void>;
   /** Totals for control-plane Reports. */
   counters(): { requestsTotal: number; inflight: number };
-  /** Reports breaker states and in-flight permits of this long-lived state at each scrape. */
-  watchResilience(state: { readonly breakers: BreakerRegistry; readonly inflight: InflightLimiter }): void;
+  /** Reports breaker states, in-flight permits, admission limit, brownout and route-queue depth of this long-lived state at each scrape. */
+  watchResilience(state: WatchedResilience): void;
   /** Stops listening to pipeline events. */
   close(): void;
+}
+
+/** The parts of LongLivedState the resilience gauges read at scrape time. */
+export interface WatchedResilience {
+  readonly breakers: BreakerRegistry;
+  readonly inflight: InflightLimiter;
+  readonly admission: AdaptiveAdmission;
+  readonly brownout: Brownout;
+  readonly routeQueue: RouteQueue<unknown, unknown>;
 }
 
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -176,7 +193,7 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     labelNames: ['rule', 'mode'] as const,
     registers: [registry],
   });
-  let watched: { readonly breakers: BreakerRegistry; readonly inflight: InflightLimiter } | null = null;
+  let watched: WatchedResilience | null = null;
   new Gauge({
     name: 'spooky_breaker_state',
     help: 'Circuit breaker state per backend: 0 closed, 1 open, 2 half-open.',
@@ -201,6 +218,33 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
       if (watched === null) return;
       this.set({ scope: 'global', upstream: '' }, watched.inflight.global.active);
       for (const [name, gauge] of watched.inflight.upstreams()) this.set({ scope: 'upstream', upstream: name }, gauge.active);
+    },
+  });
+  new Gauge({
+    name: 'spooky_admission_limit',
+    help: 'The adaptive admission concurrency limit now (requests to upstreams beyond it get 503 admission_limit).',
+    registers: [registry],
+    collect() {
+      if (watched !== null) this.set(watched.admission.limit);
+    },
+  });
+  new Gauge({
+    name: 'spooky_brownout_active',
+    help: '1 while brownout sheds requests to non-core upstreams, else 0.',
+    registers: [registry],
+    collect() {
+      this.set(watched?.brownout.active === true ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'spooky_route_queue_waiting',
+    help: 'Requests waiting in the route queue: lane upstream (per-upstream cap full) or backend (every backend cap full).',
+    labelNames: ['lane'] as const,
+    registers: [registry],
+    collect() {
+      const upstreamLane = watched?.routeQueue.upstreamWaiting ?? 0;
+      this.set({ lane: 'upstream' }, upstreamLane);
+      this.set({ lane: 'backend' }, (watched?.routeQueue.length() ?? 0) - upstreamLane);
     },
   });
 

@@ -1,30 +1,116 @@
 /**
- * admitRequest stage: scoped rate limits, then the global and per-upstream in-flight caps.
+ * admitRequest stage: scoped rate limits, brownout, the global and per-upstream in-flight caps
+ * and the adaptive admission limit, in that order.
  *  - Rate limits (`resilience.scoped_rate_limits`, LongLivedState's ScopedRateLimiters): a
  *    refusal is 429 `rate_limited` + `Retry-After` (the bucket's refill time); a shadow rule
  *    only records that it would have refused (`ctx.rateLimitMode = 'shadow'`).
+ *  - Brownout (only when enabled): the pressure (global permits held ÷ global limit) is
+ *    observed on every routed request; while active, requests to upstreams not in
+ *    `core_routes` get 503 `brownout`. Each on / off transition is logged once (info).
  *  - In-flight caps: the global and the upstream permit are try-acquired together (all or
- *    none, never a queue); full → 503 `inflight_global` / `inflight_upstream` + `Retry-After:
- *    route_queue.shed_retry_after_seconds`. The permits are returned by `ctx.defer` when the
- *    request is finished. (The per-backend cap is the attempt loop's: a full backend is
- *    skipped like an unavailable one.)
- * Cost without rate rules: two compare-and-increments and one deferred closure.
+ *    none). Global full → 503 `inflight_global` at once (the process never queues for itself).
+ *    Upstream full → the request waits in its upstream's route queue (upstream lane, bounded by
+ *    `route_queue` caps, the request deadline and the client: an abort takes it out) holding no
+ *    permit, until a finishing request of that upstream hands its permits over (FIFO); queue
+ *    full → 503 `queue_full`; a queue cap of 0 → 503 `inflight_upstream` at once.
+ *  - Adaptive admission: with the in-flight permits, one admission permit (`state.admission`);
+ *    refused → the in-flight permits go back and the request gets 503 `admission_limit`.
+ * Every 503 carries `Retry-After: route_queue.shed_retry_after_seconds` and sets `ctx.shed`.
+ * The permits are returned by one `ctx.defer` when the request is finished, which also feeds
+ * the adaptive limit with the upstream latency (dispatch → response head) of each try of this
+ * request that got a head: never with sheds, local replies or unroutable requests (they have no
+ * try). The sample is applied when the request ends (Attempt keeps `headersAt`), which keeps
+ * the attempt loop free of admission concerns.
+ * Cost without rate rules and brownout: three compare-and-increments, one deferred closure and
+ * a field read at release; no allocation beyond the closure (which the caps already needed).
  */
+import type { Logger } from 'pino';
+import { abortError } from '../errors.ts';
 import type { HeaderList } from '../http/exchange.ts';
 import { headerValue } from '../http/hop-by-hop.ts';
 import type { LocalReply } from '../http/local-reply.ts';
-import { RATE_LIMITED_REASON } from '../resilience/reasons.ts';
+import type { InflightGauge } from '../resilience/inflight-limiter.ts';
+import { RATE_LIMITED_REASON, type ShedReason } from '../resilience/reasons.ts';
 import type { RateLimitRequest } from '../resilience/token-bucket-limiter.ts';
 import { RequestAttributes } from '../routing/request-attributes.ts';
+import type { CompiledUpstream } from '../runtime/generation.ts';
 import type { RequestContext } from './context.ts';
 import { CONTINUE, type Stage, type StageResult } from './stage.ts';
 import type { StageDeps } from './stage-deps.ts';
 
 export function createAdmitRequest(deps: StageDeps): Stage {
-  const { rateLimits, inflight } = deps.state;
+  const { rateLimits, inflight, admission, brownout, routeQueue } = deps.state;
+  const log: Logger | undefined = deps.logger;
+
+  /**
+   * The global + upstream permits of a finished request go to the oldest upstream-lane waiter
+   * of that upstream that takes them (a waiter refused by the admission limit does not), else
+   * back to the gauges.
+   */
+  function handOver(name: string, gauge: InflightGauge): void {
+    for (;;) {
+      const next = routeQueue.shiftUpstream(name);
+      if (next === undefined) {
+        inflight.release(gauge);
+        return;
+      }
+      if (next()) return;
+    }
+  }
+
+  /** The request is finished (its defer): latency samples, then its permits. */
+  function finished(ctx: RequestContext, upstream: CompiledUpstream): void {
+    const attempts = ctx.attempts;
+    for (let i = 0; i < attempts.length; i++) {
+      const a = attempts[i];
+      if (a !== undefined && a.headersAt !== null) admission.recordLatency(a.headersAt - a.startedAt);
+    }
+    admission.release();
+    handOver(upstream.name, upstream.inflight);
+  }
+
+  /** The request holds the global + upstream permits: adds the admission permit, or gives them back. */
+  function admitted(ctx: RequestContext, upstream: CompiledUpstream): StageResult {
+    if (admission.tryAcquire() !== null) {
+      handOver(upstream.name, upstream.inflight);
+      return shed(ctx, 'admission_limit');
+    }
+    ctx.defer(() => finished(ctx, upstream));
+    return CONTINUE;
+  }
+
+  /** Waits in the upstream lane of the route queue for a finishing request's permits. */
+  function waitForUpstream(ctx: RequestContext, upstream: CompiledUpstream): Promise<StageResult> {
+    const signal = ctx.signal;
+    if (signal.aborted) throw abortError(signal);
+    return new Promise<StageResult>((resolve, reject) => {
+      let onAbort: (() => void) | null = null;
+      // Called by handOver with the permits already ours; false = refused (they go on to the next waiter).
+      const ticket = routeQueue.enqueueUpstream(upstream.name, () => {
+        if (onAbort !== null) signal.removeEventListener('abort', onAbort);
+        if (admission.tryAcquire() !== null) {
+          resolve(shed(ctx, 'admission_limit'));
+          return false;
+        }
+        ctx.defer(() => finished(ctx, upstream));
+        resolve(CONTINUE);
+        return true;
+      });
+      if (typeof ticket === 'string') {
+        resolve(shed(ctx, ticket));
+        return;
+      }
+      onAbort = (): void => {
+        routeQueue.remove(upstream.name, ticket);
+        reject(abortError(signal));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
   return {
     name: 'admitRequest',
-    run(ctx: RequestContext): StageResult {
+    run(ctx: RequestContext): StageResult | Promise<StageResult> {
       const upstream = ctx.upstream;
       if (upstream === null) return CONTINUE;
       if (rateLimits.limiters.length > 0) {
@@ -38,16 +124,28 @@ export function createAdmitRequest(deps: StageDeps): Stage {
           return retryAfterReply(429, RATE_LIMITED_REASON, decision.retryAfterSeconds);
         }
       }
-      const gauge = upstream.inflight;
-      const shed = inflight.admit(gauge);
-      if (shed !== null) {
-        ctx.shed = shed;
-        return retryAfterReply(503, shed, ctx.generation.config.resilience.route_queue.shed_retry_after_seconds);
+      if (brownout.enabled) {
+        const global = inflight.global;
+        const was = brownout.active;
+        if (brownout.observe(global.active, global.limit) !== was) {
+          const pressurePercent = global.limit > 0 ? Math.round((global.active * 100) / global.limit) : 0;
+          log?.info({ brownout: !was, pressurePercent, inflight: global.active, limit: global.limit }, was ? 'brownout off' : 'brownout on');
+        }
+        const reason = brownout.shed(upstream.name);
+        if (reason !== null) return shed(ctx, reason);
       }
-      ctx.defer(() => inflight.release(gauge));
-      return CONTINUE;
+      const full = inflight.admit(upstream.inflight);
+      if (full === null) return admitted(ctx, upstream);
+      if (full === 'inflight_upstream' && routeQueue.allowsWaiting(upstream.name)) return waitForUpstream(ctx, upstream);
+      return shed(ctx, full);
     },
   };
+}
+
+/** A 503 shed: `ctx.shed` for the metrics and the access log, Retry-After from the route queue config. */
+function shed(ctx: RequestContext, reason: ShedReason): LocalReply {
+  ctx.shed = reason;
+  return retryAfterReply(503, reason, ctx.generation.config.resilience.route_queue.shed_retry_after_seconds);
 }
 
 export function retryAfterReply(status: number, code: string, seconds: number): LocalReply {

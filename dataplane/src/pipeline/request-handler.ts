@@ -32,7 +32,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
   const compat = deps.compat ?? {};
   const log = deps.logger;
   // Built once per handler (process): stages hold the long-lived state they need.
-  const stages = createStages({ state: deps.state, random: Math.random });
+  const stages = createStages({ state: deps.state, random: Math.random, logger: log });
 
   /** Deps' compat (tests) wins; else the pinned generation's `compat` section decides. */
   function statusFor(ctx: RequestContext, code: string, fallback: number): number {

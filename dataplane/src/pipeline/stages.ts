@@ -23,7 +23,7 @@ export function createStages(deps: StageDeps): readonly Stage[] {
   return [
     screenRequest, // 1: 400 / 413 / 431
     resolveRoute, // 2: 404 no_route
-    createAdmitRequest(deps), // 3: 429 rate_limited, 503 inflight_global / inflight_upstream
+    createAdmitRequest(deps), // 3: 429 rate_limited, 503 brownout / inflight_global / queue_full / inflight_upstream / admission_limit (may wait in the route queue)
     mirrorRequest, // 3b: fire-and-forget copy to the route's mirror upstream (never replies)
     createRunAttempts(deps), // 4: pick → forward → retry: 502 / 503 / 504
     streamResponse, // 5: relay head, body, trailers (reset on failure after the head)

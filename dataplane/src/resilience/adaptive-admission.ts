@@ -2,9 +2,10 @@
  * Adaptive admission: a concurrency limit that shrinks by `decrease_step` for every upstream
  * latency sample above `high_latency_ms` and grows by `increase_step` for every other sample,
  * always within [min_limit, max_limit] (max_limit null → the global in-flight limit). It starts
- * at the maximum. ours: fed only by upstream latencies (`recordLatency`, called by an attempt
- * that received a response head) — never by its own rejections or by unroutable requests, so
- * shedding cannot feed on itself.
+ * at the maximum. ours: fed only by upstream latencies (`recordLatency`: admitRequest's release
+ * passes, when a request ends, each of its tries that received a response head, dispatch →
+ * head) — never by its own rejections, local replies or unroutable requests, so shedding cannot
+ * feed on itself.
  *
  * `tryAcquire` / `release` count admitted requests; a request is refused (`admission_limit`)
  * while `active ≥ limit`. Disabled: always admits. Cost: compares and adds, no allocation.

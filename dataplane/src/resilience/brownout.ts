@@ -6,7 +6,8 @@
  * by default, and an empty core list sheds nothing (there is nothing to protect). While active,
  * hedging is off (`active`).
  *
- * The attempt loop calls `observe(inflight, limit)` on admission and `shed(upstream)` to ask.
+ * admitRequest calls `observe(inflight, limit)` for each routed request (only when enabled)
+ * and then `shed(upstream)` to ask.
  * Cost: one division and a Set lookup, no allocation.
  */
 import type { BrownoutPolicy } from '@spooky/config';
@@ -26,6 +27,10 @@ export class Brownout {
     this.#policy = policy;
     this.#core = new Set(policy.core_routes);
     if (!policy.enabled) this.#active = false;
+  }
+
+  get enabled(): boolean {
+    return this.#policy.enabled;
   }
 
   /** True while shedding (hedging is off meanwhile). */

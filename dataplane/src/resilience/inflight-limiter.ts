@@ -1,8 +1,9 @@
 /**
  * In-flight caps: global, per upstream and per backend (`performance.global_inflight_limit`,
- * `per_upstream_inflight_limit`, `per_backend_inflight_limit`). Try-acquire only — a request
- * that finds a cap full is shed (503 + Retry-After, reason `inflight_*`) or, for the request
- * level, may wait in the bounded route queue (route-queue.ts); nothing queues here.
+ * `per_upstream_inflight_limit`, `per_backend_inflight_limit`). Try-acquire only; nothing
+ * queues here. A full global cap sheds at once (503 `inflight_global`); a full upstream cap or
+ * full backend caps make the request wait in the bounded route queue (route-queue.ts), holding
+ * nothing, or shed when it is full.
  *
  * Two steps, matching the attempt loop: `admit(upstream)` takes the global and the upstream
  * permit for the whole request (all or none); `acquireBackend(backend)` takes a backend permit

@@ -88,3 +88,33 @@ test('brownout: on at trigger, off only at recover (hysteresis); core never shed
   b.reconfigure({ ...bo, enabled: false });
   assert.equal(b.active, false);
 });
+
+test('route queue lanes: upstream and backend waiters share the per-upstream and global caps, each lane FIFO on its own', () => {
+  const q = new RouteQueue<string, string>({ default_cap: 3, global_cap: 4, caps: {} });
+  // [operation, expected result]: e = enqueue (backend lane), u = enqueueUpstream, s = shift, su = shiftUpstream.
+  const steps: Array<[string, () => unknown, unknown]> = [
+    ['su empty', () => q.shiftUpstream('a'), undefined],
+    ['u a1', () => typeof q.enqueueUpstream('a', 'u1'), 'object'],
+    ['e a1', () => typeof q.enqueue('a', 'b1'), 'object'],
+    ['u a2', () => typeof q.enqueueUpstream('a', 'u2'), 'object'],
+    ['a is at its cap of 3 (both lanes)', () => q.enqueue('a', 'b2'), 'queue_full'],
+    ['u on b', () => typeof q.enqueueUpstream('b', 'v1'), 'object'],
+    ['global cap 4', () => q.enqueueUpstream('c', 'w1'), 'queue_full'],
+    ['lengths', () => [q.length(), q.length('a'), q.length('b'), q.upstreamWaiting], [4, 3, 1, 3]],
+    ['s a: backend lane only', () => q.shift('a'), 'b1'],
+    ['s a: backend lane empty', () => q.shift('a'), undefined],
+    ['su a: oldest first', () => q.shiftUpstream('a'), 'u1'],
+    ['su b', () => q.shiftUpstream('b'), 'v1'],
+    ['su a', () => q.shiftUpstream('a'), 'u2'],
+    ['all out', () => [q.length(), q.upstreamWaiting], [0, 0]],
+  ];
+  for (const [name, op, expected] of steps) assert.deepEqual(op(), expected, name);
+  const t = q.enqueueUpstream('a', 'gone');
+  assert.ok(typeof t !== 'string');
+  assert.equal(q.remove('a', t), true, 'a client that leaves is taken out');
+  assert.equal(q.remove('a', t), false);
+  assert.deepEqual([q.length(), q.upstreamWaiting, q.shiftUpstream('a')], [0, 0, undefined]);
+  assert.equal(new RouteQueue({ default_cap: 0, global_cap: 9, caps: { x: 1 } }).allowsWaiting('a'), false, 'cap 0: no waiting');
+  assert.equal(new RouteQueue({ default_cap: 0, global_cap: 9, caps: { x: 1 } }).allowsWaiting('x'), true);
+  assert.equal(new RouteQueue({ default_cap: 5, global_cap: 0, caps: {} }).allowsWaiting('a'), false, 'global cap 0: no waiting');
+});

@@ -47,10 +47,12 @@ export class LongLivedState {
   /** In-flight gauges: global, per upstream, per backend (survive swaps; limits follow the served generation). */
   readonly inflight = new InflightLimiter(4096);
   /**
-   * Requests waiting for a backend permit of their upstream (every candidate's
-   * per_backend_inflight_limit full), woken FIFO by each permit release (attempt.ts).
+   * Requests waiting, per upstream: for a backend permit (every candidate's
+   * per_backend_inflight_limit full; woken FIFO by each permit release, attempt.ts), or for an
+   * upstream permit (per_upstream_inflight_limit full; handed the permit of a finishing request,
+   * admit-request.ts: the waiter returns whether it took it).
    */
-  readonly routeQueue = new RouteQueue<() => void>({ default_cap: 512, global_cap: 2048, caps: {} });
+  readonly routeQueue = new RouteQueue<() => void, () => boolean>({ default_cap: 512, global_cap: 2048, caps: {} });
   /** Scoped rate limits of the served generation (buckets of rules that keep their name survive swaps). */
   readonly rateLimits = new ScopedRateLimiters([]);
   /** Adaptive concurrency limit fed by upstream latencies (follows the served generation's policy). */
