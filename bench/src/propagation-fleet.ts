@@ -78,6 +78,7 @@ class FakeSession {
           build: 'propagation-bench',
           serving: undefined,
           source: ServingSource.SERVING_SOURCE_NONE,
+          acceptEncodings: [],
         },
       },
     });

@@ -10,5 +10,10 @@ export * from '../gen/spooky/v1/config_sync.ts';
  */
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 export const PUSH_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Push.encoding of a zstd-compressed payload (Push.decoded_size = the canonical JSON's size).
+ * Sent only to a node whose Hello.accept_encodings lists it; "" (identity) is always understood.
+ */
+export const PUSH_ENCODING_ZSTD = 'zstd';
 /** Most issues carried by one Nack. */
 export const MAX_NACK_ISSUES = 50;

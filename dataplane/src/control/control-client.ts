@@ -14,6 +14,7 @@ import { type ClientDuplexStream, credentials, type ServiceError } from '@grpc/g
 import { ConfigSyncClient, type FromControlPlane, type FromDataPlane, MAX_MESSAGE_BYTES } from '@spooky/proto';
 import type pino from 'pino';
 import { type AssemblyResult, ChunkAssembler } from './chunk-assembler.ts';
+import { ACCEPTED_ENCODINGS } from './payload-decoding.ts';
 import type { GenerationApplier } from './generation-applier.ts';
 import { answerPush, nack } from './push-answer.ts';
 import { reconnectDelayMs } from './reconnect-backoff.ts';
@@ -200,6 +201,7 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
           build: opts.build,
           serving: toWireRef(serving?.ref),
           source: toWireSource(serving?.source ?? 'none'),
+          acceptEncodings: [...ACCEPTED_ENCODINGS],
         },
       },
     });
