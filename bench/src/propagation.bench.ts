@@ -242,6 +242,14 @@ async function main(): Promise<void> {
     throw err;
   } finally {
     fleet?.close();
+    if (dp !== null && process.argv.includes('--dp-log-summary')) {
+      const bytes = new Map<string, [number, number]>();
+      for (const l of dp.proc.lines) {
+        const seen = bytes.get(String(l.msg)) ?? [0, 0];
+        bytes.set(String(l.msg), [seen[0] + 1, seen[1] + JSON.stringify(l).length]);
+      }
+      console.error('data-plane log lines (count, bytes) by message:', Object.fromEntries(bytes));
+    }
     await dp?.proc.stop();
     await cp.proc.stop();
     rmSync(dir, { recursive: true, force: true });
