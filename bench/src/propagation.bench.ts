@@ -157,6 +157,21 @@ async function activate(cp: ControlPlane, seq: number): Promise<void> {
   if (put.status !== 200) throw new Error(`activate: ${put.status} ${JSON.stringify(put.body)}`);
 }
 
+/** CPU ms used so far by every process of the real data plane (the pids its log lines carry), 0 without one. */
+function dataPlaneCpuMs(dp: DataPlane | null): number {
+  if (dp === null) return 0;
+  const pids = new Set(dp.proc.lines.map((l) => Number(l['pid'])).filter((pid) => Number.isInteger(pid) && pid > 0));
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      total += cpuMs(pid);
+    } catch {
+      // A worker that exited: its CPU is no longer readable (none exit in this bench).
+    }
+  }
+  return total;
+}
+
 /** performance.now() of the real data plane's Ack of `digest` (its log line's epoch ms), or null without one. */
 async function dataPlaneAck(dp: DataPlane | null, digest: string, from: number): Promise<number | null> {
   if (dp === null) return null;
@@ -171,18 +186,24 @@ async function runWorkload(cp: ControlPlane, fleet: FakeFleet, dp: DataPlane | n
   let cpu = 0;
   let fleetCpu = 0;
   const dpAckMs: number[] = [];
+  /** CPU ms of the real data plane's processes (primary + workers) per activation. */
+  const dpCpu: number[] = [];
   for (let i = 0; i < WARMUP + rounds; i++) {
     const gen = gens[i % 2];
     if (gen === undefined) throw new Error('unreachable');
     const cpuBefore = cpuMs(pid);
     const fleetBefore = process.cpuUsage();
     const dpFrom = dp?.proc.lines.length ?? 0;
+    const dpCpuBefore = dataPlaneCpuMs(dp);
     const t0 = performance.now();
     await activate(cp, gen.seq);
     const t1 = performance.now();
     const [fleetLast, dpAck] = await Promise.all([fleet.allAcked(gen.digest, ACK_TIMEOUT_MS), dataPlaneAck(dp, gen.digest, dpFrom)]);
     const last = Math.max(fleetLast, dpAck ?? fleetLast);
-    if (dpAck !== null) dpAckMs.push(dpAck - t1);
+    if (dpAck !== null) {
+      dpAckMs.push(dpAck - t1);
+      dpCpu.push(dataPlaneCpuMs(dp) - dpCpuBefore);
+    }
     // The GET of the version is part of t0..t1 but not of the PUT; it is small next to a push.
     process.stderr.write(`${label} #${i}: ${(last - t0).toFixed(1)} ms\n`);
     if (i >= WARMUP) {
@@ -200,7 +221,11 @@ async function runWorkload(cp: ControlPlane, fleet: FakeFleet, dp: DataPlane | n
   const size = gens[0]?.sizeBytes ?? 0;
   if (dpAckMs.length > 0) {
     const sorted = dpAckMs.slice(WARMUP).sort((a, b) => a - b);
-    process.stderr.write(`${label}: real data plane ack after PUT p50 ${f(percentile(sorted, 50))} ms, max ${f(sorted.at(-1) ?? Number.NaN)} ms\n`);
+    const cpu = dpCpu.slice(WARMUP);
+    const mean = cpu.reduce((a, c) => a + c, 0) / Math.max(1, cpu.length);
+    process.stderr.write(
+      `${label}: real data plane ack after PUT p50 ${f(percentile(sorted, 50))} ms, max ${f(sorted.at(-1) ?? Number.NaN)} ms; its CPU (primary + workers) ${f(mean)} ms / activation\n`,
+    );
   }
   return `| ${label} | ${size.toLocaleString('en')} | ${SESSIONS} | ${rounds} | ${f(percentile(put, 50))} | ${f(percentile(after, 50))} | ${f(percentile(after, 99))} | ${f(percentile(total, 50))} | ${f(percentile(total, 99))} | ${f(cpu / rounds)} | ${f(fleetCpu / rounds)} |`;
 }
