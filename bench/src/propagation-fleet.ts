@@ -3,18 +3,29 @@
  * process, each on its own HTTP/2 connection (local subchannel pool), speaking the real
  * protocol from proto/: Hello → Welcome → Push (+ Chunks) → sha256 of the payload (chunks
  * hashed in order as they arrive) checked against the target digest → Ack, and a Report every interval the Welcome asks for.
+ * Sessions list zstd in accept_encodings like a current data plane (unless `identity`): a zstd
+ * push is reassembled, decoded (bounded by decoded_size) and then hashed.
+ * PayloadCheck: with `fullVerify` every session decodes and hashes its payload, which puts 100
+ * nodes' decode + sha256 on the bench machine's CPU next to the control plane; without it, the
+ * first session to receive a (digest, encoding) does that, and every other session checks that
+ * its wire bytes are byte-for-byte those verified ones (a memcmp) — each of them still proves it
+ * received exactly the bytes of the target digest, while the per-node decode cost is measured
+ * once, on a real data plane (`--dataplane`), where it runs in parallel with the others.
  * It does not parse or compile the config (that is the data plane's cost, not propagation's).
  */
-import { createHash, type Hash, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { zstdDecompressSync } from 'node:zlib';
 import { type ClientDuplexStream, credentials } from '@grpc/grpc-js';
 import {
+  CONFIG_SYNC_FLOW_CONTROL_WINDOW,
   ConfigSyncClient,
   type FromControlPlane,
   type FromDataPlane,
   type GenerationRef,
   MAX_MESSAGE_BYTES,
   type Push,
+  PUSH_ENCODING_ZSTD,
   ServingSource,
 } from '@spooky/proto';
 
@@ -32,21 +43,33 @@ class FakeSession {
   readonly welcomed: Promise<void>;
   #serving: GenerationRef | undefined;
   #push: Push | null = null;
-  /** Chunks are hashed as they arrive (never concatenated): the fleet's CPU competes with the control plane's. */
-  #hash: Hash | null = null;
+  readonly #check: PayloadCheck;
+  /** Wire bytes of the push in progress (checked once complete). */
+  #parts: Buffer[] = [];
   #received = 0;
   #nextIndex = 0;
   #reportTimer: NodeJS.Timeout | undefined;
   failure: Error | null = null;
 
-  constructor(address: string, scope: string, nodeId: string, onAck: (session: FakeSession, ack: AckSeen) => void) {
+  constructor(
+    address: string,
+    scope: string,
+    nodeId: string,
+    acceptEncodings: string[],
+    check: PayloadCheck,
+    window: number,
+    onAck: (session: FakeSession, ack: AckSeen) => void,
+  ) {
     this.nodeId = nodeId;
+    this.#check = check;
     this.#onAck = onAck;
     this.#client = new ConfigSyncClient(address, credentials.createInsecure(), {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
       // One connection per session, as with real data planes (grpc-js shares them otherwise).
       'grpc.use_local_subchannel_pool': 1,
+      // As a data plane does (control-client.ts); `--window 0` leaves HTTP/2's 64 KiB default.
+      ...(window > 0 ? { 'grpc-node.flow_control_window': window } : {}),
     });
     this.#stream = this.#client.session();
     this.welcomed = new Promise((resolve, reject) => {
@@ -78,6 +101,7 @@ class FakeSession {
           build: 'propagation-bench',
           serving: undefined,
           source: ServingSource.SERVING_SOURCE_NONE,
+          acceptEncodings,
         },
       },
     });
@@ -93,17 +117,17 @@ class FakeSession {
     const msg = message.msg;
     if (msg?.$case === 'push') {
       this.#push = msg.value;
-      this.#hash = createHash('sha256').update(msg.value.payload);
+      this.#parts = [msg.value.payload];
       this.#received = msg.value.payload.byteLength;
       this.#nextIndex = 0;
       if (msg.value.chunkCount === 0) this.#apply(msg.value);
     } else if (msg?.$case === 'chunk') {
       const push = this.#push;
-      if (push === null || this.#hash === null || msg.value.nonce !== push.nonce || msg.value.index !== this.#nextIndex) {
+      if (push === null || msg.value.nonce !== push.nonce || msg.value.index !== this.#nextIndex) {
         this.failure ??= new Error(`${this.nodeId}: chunk out of order`);
         return;
       }
-      this.#hash.update(msg.value.data);
+      this.#parts.push(msg.value.data);
       this.#received += msg.value.data.byteLength;
       this.#nextIndex++;
       if (this.#nextIndex === push.chunkCount) this.#apply(push);
@@ -112,10 +136,10 @@ class FakeSession {
 
   #apply(push: Push): void {
     const target = push.target;
-    const sum = `sha256:${this.#hash?.digest('hex')}`;
+    const wire = this.#parts.length === 1 ? (this.#parts[0] ?? Buffer.alloc(0)) : Buffer.concat(this.#parts);
     this.#push = null;
-    this.#hash = null;
-    if (target === undefined || sum !== target.digest || this.#received !== push.totalSize) {
+    this.#parts = [];
+    if (target === undefined || this.#received !== push.totalSize || !this.#check.matches(target.digest, push, wire)) {
       this.failure ??= new Error(`${this.nodeId}: payload does not match its digest`);
       return;
     }
@@ -132,16 +156,48 @@ class FakeSession {
   }
 }
 
+/** Does `wire` (a push's reassembled bytes) decode to canonical bytes whose digest is `digest`? */
+export class PayloadCheck {
+  readonly #full: boolean;
+  /** (digest, encoding) → wire bytes already verified. */
+  readonly #verified = new Map<string, Buffer>();
+
+  constructor(fullVerify: boolean) {
+    this.#full = fullVerify;
+  }
+
+  matches(digest: string, push: Push, wire: Buffer): boolean {
+    const key = `${digest} ${push.encoding}`;
+    const known = this.#verified.get(key);
+    if (!this.#full && known !== undefined) return known.equals(wire);
+    let canonical: Buffer;
+    if (push.encoding === PUSH_ENCODING_ZSTD) canonical = zstdDecompressSync(wire, { maxOutputLength: Math.max(1, push.decodedSize) });
+    else if (push.encoding === '') canonical = wire;
+    else return false;
+    if (`sha256:${createHash('sha256').update(canonical).digest('hex')}` !== digest) return false;
+    if (!this.#full) this.#verified.set(key, wire);
+    return true;
+  }
+}
+
 export class FakeFleet {
   readonly #sessions: FakeSession[] = [];
   /** Digest → ack times of the sessions that acked it. */
   readonly #acks = new Map<string, number[]>();
   #waiter: { digest: string; resolve: () => void } | null = null;
 
-  static async connect(address: string, scope: string, count: number, timeoutMs: number): Promise<FakeFleet> {
+  static async connect(
+    address: string,
+    scope: string,
+    count: number,
+    timeoutMs: number,
+    opts: { readonly identity?: boolean; readonly fullVerify?: boolean; readonly window?: number } = {},
+  ): Promise<FakeFleet> {
     const fleet = new FakeFleet();
+    const encodings = opts.identity === true ? [] : [PUSH_ENCODING_ZSTD];
+    const check = new PayloadCheck(opts.fullVerify === true);
     for (let i = 0; i < count; i++) {
-      fleet.#sessions.push(new FakeSession(address, scope, `bench-node-${i}`, (_s, ack) => fleet.#acked(ack)));
+      fleet.#sessions.push(new FakeSession(address, scope, `bench-node-${i}`, encodings, check, opts.window ?? CONFIG_SYNC_FLOW_CONTROL_WINDOW, (_s, ack) => fleet.#acked(ack)));
     }
     await within(Promise.all(fleet.#sessions.map((s) => s.welcomed)), timeoutMs, 'sessions to be welcomed');
     return fleet;

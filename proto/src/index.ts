@@ -10,5 +10,18 @@ export * from '../gen/spooky/v1/config_sync.ts';
  */
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 export const PUSH_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Push.encoding of a zstd-compressed payload (Push.decoded_size = the canonical JSON's size).
+ * Sent only to a node whose Hello.accept_encodings lists it; "" (identity) is always understood.
+ */
+export const PUSH_ENCODING_ZSTD = 'zstd';
+/**
+ * HTTP/2 flow-control window a data plane opens for its ConfigSync connection
+ * (grpc-js 'grpc-node.flow_control_window'). HTTP/2's default is 64 KiB, so a multi-MiB push
+ * would otherwise stall for a WINDOW_UPDATE round trip every 64 KiB; with 8 MiB a whole push of
+ * the largest generation (4 MiB canonical, less once encoded) is in flight at once. It bounds
+ * what the control plane may have unacknowledged on that connection, nothing else.
+ */
+export const CONFIG_SYNC_FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
 /** Most issues carried by one Nack. */
 export const MAX_NACK_ISSUES = 50;

@@ -5,7 +5,7 @@
  * GenerationApplier). Lives in test/ because the planes may not import each other.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, describe, it } from 'node:test';
 import { canonicalJson, digest } from '@spooky/config';
 import { MAX_MESSAGE_BYTES } from '@spooky/proto';
@@ -152,7 +152,7 @@ describe('ConfigSync: control-plane server ⇄ data-plane client', () => {
     assert.equal(applier.callsFor(bad.digest), 1);
   });
 
-  it('a 9 MB generation arrives chunked, intact and digest-verified', async () => {
+  it('a 9 MB generation arrives intact and digest-verified (zstd: one repeated letter travels as a few KB)', async () => {
     const source = new FakeSource();
     const recorder = new FakeRecorder();
     const applier = new FakeApplier();
@@ -176,11 +176,15 @@ describe('ConfigSync: control-plane server ⇄ data-plane client', () => {
     const source = new FakeSource();
     const recorder = new FakeRecorder();
     const applier = new FakeApplier();
-    const big = generation('prod', 20, { blob: 'y'.repeat(20 * 1024 * 1024), tail: 'end' });
+    // Random hex: zstd halves it at best, so the encoded push still needs many chunks.
+    const big = generation('prod', 20, { blob: randomBytes(10 * 1024 * 1024).toString('hex'), tail: 'end' });
     assert.ok(big.payload.byteLength > 20 * 1024 * 1024);
-    assert.ok(big.payload.byteLength > 4 * MAX_MESSAGE_BYTES, 'needs many chunks');
     source.activate(big);
-    const { port, server } = await startServer(source, recorder);
+    const lines: Record<string, unknown>[] = [];
+    const capture = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const server = createDistributionServer({ source, recorder, logger: capture, reportIntervalMs: 40 });
+    const port = await server.listen('127.0.0.1', 0);
+    stopAfterTest(() => server.shutdown());
     startClient(port, applier);
 
     await recorder.until(acked(20), 15_000);
@@ -191,6 +195,11 @@ describe('ConfigSync: control-plane server ⇄ data-plane client', () => {
     assert.equal(digest(got.payload), big.digest);
     assert.ok(Buffer.from(got.payload).equals(Buffer.from(big.payload)));
     assert.equal(server.pushesSent('node-1'), 1);
+    // The client listed zstd in its Hello: the push went encoded, in chunks under the message limit.
+    const sent = lines.find((l) => l['msg'] === 'distribution: push sent');
+    assert.equal(sent?.['encoding'], 'zstd');
+    assert.ok(Number(sent?.['bytes']) > 2 * MAX_MESSAGE_BYTES && Number(sent?.['bytes']) < big.payload.byteLength, JSON.stringify(sent));
+    assert.ok(Number(sent?.['messages']) > 4, 'many chunks');
   });
 
   it('a reconnect of the same boot to a restarted server that wants what it serves gets no push', async () => {

@@ -11,7 +11,7 @@
  * A push unanswered after `pushTimeoutMs` is abandoned: logged, counted, and the next trigger
  * (Report, activation) may push again.
  *
- * Log lines: "distribution: push sent" {nonce, seq, digest, bytes, messages} per push;
+ * Log lines: "distribution: push sent" {nonce, seq, digest, bytes (on the wire), encoding, messages} per push;
  * "distribution: push abandoned (no answer)"; "distribution: schema version outside the node's
  * range, not pushed" (once per digest per stream).
  */
@@ -26,6 +26,7 @@ import type { NodeParking } from './parking.ts';
 import type { OutgoingMessage } from './outgoing-messages.ts';
 import type { GenerationRef, NodeRecorder, NodeServingSource } from './ports.ts';
 import { afterAck, afterNack, afterPush, afterPushTimeout, afterReport, decidePush, type SessionView } from './push-decision.ts';
+import { chooseEncoding, type PushEncoding } from './push-encoding.ts';
 import { planMessages } from './push-plan.ts';
 import { recordNack } from './record-nack.ts';
 import { StreamWriter } from './stream-writer.ts';
@@ -66,6 +67,8 @@ export class ConfigSyncSession {
   /** Armed while a push waits for its Ack/Nack. */
   readonly #pushTimer = new OneShotTimer();
   #servingSource: NodeServingSource = 'none';
+  /** Push encoding this node accepts (from its Hello); identity for nodes that list none. */
+  #encoding: PushEncoding = '';
   /** Digest whose schema refusal was logged last (log once, not on every Report). */
   #schemaRefusalLogged: string | null = null;
   #closed = false;
@@ -191,6 +194,7 @@ export class ConfigSyncSession {
     const serving = fromWireRef(hello.serving);
     this.#view = { serving, pending: null, queued: null };
     this.#servingSource = fromWireSource(hello.source);
+    this.#encoding = chooseEncoding(hello.acceptEncodings);
     this.#deps.parking.enterBoot(hello.nodeId, hello.bootId);
     this.#deps.onIdentified(this);
     this.#deps.recorder.connected(helloFacts(hello, serving, new Date(this.#now())));
@@ -249,9 +253,10 @@ export class ConfigSyncSession {
   #push(desired: DesiredSnapshot, target: GenerationRef): void {
     const nonce = randomBytes(12).toString('hex');
     this.#view = afterPush(this.#view, { nonce, target });
-    const messages = planMessages(desired.plan, nonce);
+    const plan = desired.planFor(this.#encoding);
+    const messages = planMessages(plan, nonce);
     this.#log.info(
-      { nonce, seq: target.seq, digest: target.digest, bytes: desired.plan.totalSize, messages: messages.length },
+      { nonce, seq: target.seq, digest: target.digest, bytes: plan.totalSize, encoding: plan.encoding || 'identity', messages: messages.length },
       'distribution: push sent',
     );
     void this.#writer.send(messages);

@@ -78,7 +78,7 @@ describe('DesiredSnapshots', () => {
     const { bytes } = snapshots.held();
     assert.ok(bytes >= gen.payload.byteLength && bytes < gen.payload.byteLength + 200, `held ${bytes} for ${gen.payload.byteLength}`);
     // What a session sends reassembles to the payload.
-    const messages = planMessages(snapshot.plan, 'nonce').map((m) => FromControlPlane.decode(m.toBuffer()).msg);
+    const messages = planMessages(snapshot.planFor(''), 'nonce').map((m) => FromControlPlane.decode(m.toBuffer()).msg);
     const data = messages.flatMap((m) => (m?.$case === 'chunk' ? [m.value.data] : []));
     assert.equal(messages.length, 1 + Math.ceil(gen.payload.byteLength / (16 * 1024)));
     assert.deepEqual(Buffer.concat(data), Buffer.from(gen.payload));

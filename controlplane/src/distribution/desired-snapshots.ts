@@ -10,18 +10,24 @@
  * synchronously after the move's transaction committed, so no reader can see the old
  * snapshot after the commit. `evict(scope)` drops one when the scope has no session left.
  * A scope with nothing active is remembered as null (no read per Report either).
+ * A snapshot encodes its push lazily, once per encoding asked for (push-encoding.ts): a fleet of
+ * current nodes costs one zstd plan, older nodes one identity plan, a mixed fleet both.
  *
  * The source is the only writer of the active pointer (ActiveService, one control-plane
  * process per store); a pointer moved behind its back would not be seen until the next event.
  */
 import { PUSH_CHUNK_BYTES } from '@spooky/proto';
 import type { DistributionSource, GenerationRef } from './ports.ts';
+import type { PushEncoding } from './push-encoding.ts';
 import { type PushPlan, pushPlan } from './push-plan.ts';
 
 export interface DesiredSnapshot extends GenerationRef {
   /** The config's schema version; absent: not checked (see DesiredGeneration). */
   readonly schemaVersion?: number;
-  readonly plan: PushPlan;
+  /** The push in `encoding`, built on the first call and shared afterwards. */
+  planFor(encoding: PushEncoding): PushPlan;
+  /** Bytes held: the canonical payload plus the plans built so far. */
+  heldBytes(): number;
 }
 
 export class DesiredSnapshots {
@@ -58,7 +64,7 @@ export class DesiredSnapshots {
             seq: generation.seq,
             digest: generation.digest,
             ...(generation.schemaVersion !== undefined ? { schemaVersion: generation.schemaVersion } : {}),
-            plan: pushPlan(generation, generation.payload, this.#chunkBytes),
+            ...lazyPlans(generation, generation.payload, this.#chunkBytes),
           };
     this.#byScope.set(scope, snapshot);
     return snapshot;
@@ -88,7 +94,7 @@ export class DesiredSnapshots {
    */
   held(): { readonly scopes: number; readonly bytes: number } {
     let bytes = 0;
-    for (const snapshot of this.#byScope.values()) bytes += snapshot?.plan.heldBytes ?? 0;
+    for (const snapshot of this.#byScope.values()) bytes += snapshot?.heldBytes() ?? 0;
     return { scopes: this.#byScope.size, bytes };
   }
 
@@ -96,4 +102,25 @@ export class DesiredSnapshots {
   get builds(): number {
     return this.#builds;
   }
+}
+
+/** planFor/heldBytes of one snapshot; keeps the canonical payload (one copy) to build a plan when first asked. */
+function lazyPlans(target: GenerationRef, payload: Uint8Array, chunkBytes: number): Pick<DesiredSnapshot, 'planFor' | 'heldBytes'> {
+  const plans = new Map<PushEncoding, PushPlan>();
+  const ref: GenerationRef = { scope: target.scope, seq: target.seq, digest: target.digest };
+  return {
+    planFor(encoding) {
+      let plan = plans.get(encoding);
+      if (plan === undefined) {
+        plan = pushPlan(ref, payload, chunkBytes, encoding);
+        plans.set(encoding, plan);
+      }
+      return plan;
+    },
+    heldBytes() {
+      let bytes = payload.byteLength;
+      for (const plan of plans.values()) bytes += plan.heldBytes;
+      return bytes;
+    },
+  };
 }

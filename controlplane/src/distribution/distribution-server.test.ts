@@ -29,6 +29,7 @@ function hello(nodeId: string, over: Partial<Hello> = {}): FromDataPlane {
         build: 'test',
         serving: undefined,
         source: 1,
+        acceptEncodings: [],
         ...over,
       },
     },

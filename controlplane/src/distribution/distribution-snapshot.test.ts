@@ -1,12 +1,15 @@
 /**
  * The server's desired-generation snapshot over real gRPC: many sessions of one scope share
- * one read of the source and one encoded copy of the payload; Reports never read the source.
+ * one read of the source and one encoded copy of the payload per push encoding; Reports never
+ * read the source. Half the nodes accept zstd (current data planes), half list no encoding
+ * (older builds) and get the canonical bytes.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { zstdDecompressSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { type ClientDuplexStream, credentials } from '@grpc/grpc-js';
-import { ConfigSyncClient, type FromControlPlane, type FromDataPlane, MAX_MESSAGE_BYTES, PUSH_CHUNK_BYTES, type Push, ServingSource } from '@spooky/proto';
+import { ConfigSyncClient, type FromControlPlane, type FromDataPlane, MAX_MESSAGE_BYTES, PUSH_CHUNK_BYTES, PUSH_ENCODING_ZSTD, type Push, ServingSource } from '@spooky/proto';
 import pino from 'pino';
 import { createDistributionServer } from './distribution-server.ts';
 import { FakeRecorder, FakeSource, generation } from './fake-distribution-ports.ts';
@@ -17,17 +20,19 @@ const SCOPE = 'fleet';
 /** A minimal node: Hello, reassembles each push, checks its digest, Acks, Reports on demand. */
 class Node {
   readonly acked: string[] = [];
+  /** Push.encoding and wire size of each push received. */
+  readonly received: { encoding: string; totalSize: number }[] = [];
   readonly #stream: ClientDuplexStream<FromDataPlane, FromControlPlane>;
   readonly #waiters: (() => void)[] = [];
   #push: Push | null = null;
   #chunks: Buffer[] = [];
   #serving: { scope: string; seq: number; digest: string } | undefined;
 
-  constructor(client: ConfigSyncClient, nodeId: string) {
+  constructor(client: ConfigSyncClient, nodeId: string, acceptEncodings: string[]) {
     this.#stream = client.session();
     this.#stream.on('error', () => undefined);
     this.#stream.on('data', (m: FromControlPlane) => this.#on(m));
-    const hello = { nodeId, bootId: 'b', scope: SCOPE, labels: {}, schemaMin: 1, schemaMax: 1, build: 't', serving: undefined, source: ServingSource.SERVING_SOURCE_NONE };
+    const hello = { nodeId, bootId: 'b', scope: SCOPE, labels: {}, schemaMin: 1, schemaMax: 1, build: 't', serving: undefined, source: ServingSource.SERVING_SOURCE_NONE, acceptEncodings };
     this.#stream.write({ msg: { $case: 'hello', value: hello } });
   }
 
@@ -66,11 +71,14 @@ class Node {
     }
   }
 
-  #apply(push: Push, payload: Buffer): void {
+  #apply(push: Push, wire: Buffer): void {
     const target = push.target;
     assert.ok(target);
+    assert.equal(wire.byteLength, push.totalSize);
+    this.received.push({ encoding: push.encoding, totalSize: push.totalSize });
+    const payload = push.encoding === PUSH_ENCODING_ZSTD ? zstdDecompressSync(wire, { maxOutputLength: push.decodedSize }) : wire;
+    if (push.encoding !== '') assert.equal(payload.byteLength, push.decodedSize);
     assert.equal(`sha256:${createHash('sha256').update(payload).digest('hex')}`, target.digest);
-    assert.equal(payload.byteLength, push.totalSize);
     this.#serving = target;
     this.#stream.write({ msg: { $case: 'ack', value: { nonce: push.nonce, applied: target, servingAtUnixMs: Date.now() } } });
     this.acked.push(target.digest);
@@ -105,7 +113,7 @@ describe('distribution server: one desired snapshot per scope', () => {
   });
 
   it(`${SESSIONS} sessions: one source read and one encoded payload per activation, none per Report`, async () => {
-    for (let i = 0; i < SESSIONS; i++) nodes.push(new Node(client, `n${i}`));
+    for (let i = 0; i < SESSIONS; i++) nodes.push(new Node(client, `n${i}`, i % 2 === 0 ? [PUSH_ENCODING_ZSTD] : []));
     await recorder.until(() => recorder.count('connected') === SESSIONS);
     assert.equal(source.reads, 1, 'a scope with no activation is read once, not per Hello');
     assert.equal(server.snapshotsHeld().bytes, 0);
@@ -118,7 +126,14 @@ describe('distribution server: one desired snapshot per scope', () => {
       assert.equal(source.reads, 2 + k, 'one read per activation whatever the number of sessions');
       const held = server.snapshotsHeld();
       assert.equal(held.scopes, 1);
-      assert.ok(held.bytes >= gen.payload.byteLength && held.bytes < gen.payload.byteLength + 200, `held ${held.bytes} bytes for a ${gen.payload.byteLength}-byte payload`);
+      // The canonical payload, its identity push and its (much smaller) zstd push.
+      assert.ok(held.bytes >= 2 * gen.payload.byteLength && held.bytes < 2.5 * gen.payload.byteLength + 400, `held ${held.bytes} bytes for a ${gen.payload.byteLength}-byte payload`);
+      for (const [i, n] of nodes.entries()) {
+        const last = n.received.at(-1);
+        // The small generation does not get smaller under zstd: it goes as identity to everyone.
+        assert.equal(last?.encoding, i % 2 === 0 && k === 0 ? PUSH_ENCODING_ZSTD : '', `node ${i}`);
+        if (i % 2 === 0 && k === 0) assert.ok((last?.totalSize ?? 0) < gen.payload.byteLength / 10, 'the filler compresses');
+      }
 
       const reportsBefore = recorder.count('reported');
       for (const n of nodes) n.report();

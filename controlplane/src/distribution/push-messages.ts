@@ -2,7 +2,8 @@
  * Turns one push into the messages that carry it. A payload up to `chunkBytes` travels inside
  * the Push; a larger one is announced by Push{chunk_count, total_size} (empty payload) and
  * followed, in order, by `chunk_count` Chunk messages with the same nonce, so every message
- * stays under MAX_MESSAGE_BYTES whatever the generation's size.
+ * stays under MAX_MESSAGE_BYTES whatever the generation's size. `payload` is the bytes on the
+ * wire: already encoded when `encoding` is not "" (then `decodedSize` is the canonical size).
  */
 import { type FromControlPlane, PUSH_CHUNK_BYTES } from '@spooky/proto';
 import type { GenerationRef } from './ports.ts';
@@ -13,6 +14,8 @@ export function pushMessages(
   target: GenerationRef,
   payload: Uint8Array,
   chunkBytes: number = PUSH_CHUNK_BYTES,
+  encoding = '',
+  decodedSize = 0,
 ): FromControlPlane[] {
   const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   const wireTarget = toWireRef(target);
@@ -21,7 +24,7 @@ export function pushMessages(
       {
         msg: {
           $case: 'push',
-          value: { nonce, target: wireTarget, payload: bytes, chunkCount: 0, totalSize: bytes.byteLength },
+          value: { nonce, target: wireTarget, payload: bytes, chunkCount: 0, totalSize: bytes.byteLength, encoding, decodedSize },
         },
       },
     ];
@@ -31,7 +34,7 @@ export function pushMessages(
     {
       msg: {
         $case: 'push',
-        value: { nonce, target: wireTarget, payload: Buffer.alloc(0), chunkCount, totalSize: bytes.byteLength },
+        value: { nonce, target: wireTarget, payload: Buffer.alloc(0), chunkCount, totalSize: bytes.byteLength, encoding, decodedSize },
       },
     },
   ];

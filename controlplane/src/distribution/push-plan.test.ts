@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { zstdDecompressSync } from 'node:zlib';
 import { FromControlPlane } from '@spooky/proto';
 import { pushMessages } from './push-messages.ts';
 import { planMessages, pushPlan } from './push-plan.ts';
@@ -20,6 +21,36 @@ function assertSameAsReference(payload: Uint8Array, nonce: string, chunkBytes: n
 }
 
 describe('pushPlan / planMessages', () => {
+  it('a zstd plan chunks the compressed bytes and announces the canonical size', () => {
+    const payload = Buffer.from(`{"pad":"${'z'.repeat(300_000)}"}`);
+    const plan = pushPlan(target, payload, 10, 'zstd');
+    assert.equal(plan.encoding, 'zstd');
+    assert.equal(plan.decodedSize, payload.byteLength);
+    assert.ok(plan.totalSize < payload.byteLength / 100);
+    assert.ok(plan.totalSize > 10, 'chunked at 10 bytes');
+    const messages = planMessages(plan, 'n').map((m) => FromControlPlane.decode(m.toBuffer()).msg);
+    const head = messages[0];
+    assert.ok(head?.$case === 'push');
+    assert.equal(head.value.encoding, 'zstd');
+    assert.equal(head.value.decodedSize, payload.byteLength);
+    assert.equal(head.value.totalSize, plan.totalSize);
+    const wire = Buffer.concat(messages.flatMap((m) => (m?.$case === 'chunk' ? [m.value.data] : [])));
+    assert.deepEqual(zstdDecompressSync(wire), payload);
+    // Byte for byte what the reference framing writes for the same wire bytes.
+    const reference = pushMessages('n', target, wire, 10, 'zstd', payload.byteLength).map(encode);
+    assert.deepEqual(planMessages(plan, 'n').map((m) => m.toBuffer()), reference);
+  });
+
+  it('falls back to identity when zstd would not make the payload smaller', () => {
+    const plan = pushPlan(target, Buffer.from('{"a":1}'), 1024, 'zstd');
+    assert.equal(plan.encoding, '');
+    assert.equal(plan.totalSize, 7);
+    const head = FromControlPlane.decode(planMessages(plan, 'n')[0]?.toBuffer() ?? Buffer.alloc(0)).msg;
+    assert.ok(head?.$case === 'push');
+    assert.equal(head.value.encoding, '');
+    assert.equal(head.value.decodedSize, 0);
+  });
+
   it('encodes an inline push byte for byte like FromControlPlane.encode', () => {
     assertSameAsReference(Buffer.from('{"version":1}'), 'n0nce', 1024);
   });

@@ -10,9 +10,11 @@
  * re-chunking and re-encoding the generation for each node.
  *
  * The plan does not keep the payload itself: its message bodies are the one copy a snapshot
- * holds (desired-snapshots.ts).
+ * holds (desired-snapshots.ts). A plan is for one encoding (push-encoding.ts): with zstd, the
+ * payload is compressed once here and the compressed bytes are what is chunked and shared.
  */
 import { Chunk, PUSH_CHUNK_BYTES, Push } from '@spooky/proto';
+import { encodePayload, type PushEncoding } from './push-encoding.ts';
 import type { GenerationRef } from './ports.ts';
 import { toWireRef } from './wire-refs.ts';
 
@@ -32,31 +34,45 @@ interface EncodedBody {
 
 export interface PushPlan {
   readonly target: GenerationRef;
-  /** Payload bytes the push carries (Push.total_size). */
+  /** Payload bytes the push carries on the wire (Push.total_size; encoded when `encoding` is not ""). */
   readonly totalSize: number;
+  /** Push.encoding actually used ("" when encoding would not have made the payload smaller). */
+  readonly encoding: PushEncoding;
+  /** Bytes of the canonical document (Push.decoded_size of an encoded push; = totalSize otherwise). */
+  readonly decodedSize: number;
   /** Push, then its Chunks in order (just the Push when the payload fits in it). */
   readonly bodies: readonly EncodedBody[];
   /** Bytes held by the encoded bodies (≈ totalSize plus a few bytes of framing per message). */
   readonly heldBytes: number;
 }
 
-export function pushPlan(target: GenerationRef, payload: Uint8Array, chunkBytes: number = PUSH_CHUNK_BYTES): PushPlan {
-  const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+export function pushPlan(
+  target: GenerationRef,
+  payload: Uint8Array,
+  chunkBytes: number = PUSH_CHUNK_BYTES,
+  wanted: PushEncoding = '',
+): PushPlan {
+  const canonical = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  const { bytes, encoding } = encodePayload(canonical, wanted);
+  // decoded_size is only meaningful (and only sent) for an encoded push.
+  const decodedSize = encoding === '' ? 0 : canonical.byteLength;
   const wireTarget = toWireRef(target);
   const totalSize = bytes.byteLength;
   const bodies: EncodedBody[] = [];
   if (totalSize <= chunkBytes) {
-    bodies.push(body(PUSH_FIELD, Push.encode({ nonce: '', target: wireTarget, payload: bytes, chunkCount: 0, totalSize }).finish()));
+    bodies.push(body(PUSH_FIELD, Push.encode({ nonce: '', target: wireTarget, payload: bytes, chunkCount: 0, totalSize, encoding, decodedSize }).finish()));
   } else {
     const chunkCount = Math.ceil(totalSize / chunkBytes);
-    bodies.push(body(PUSH_FIELD, Push.encode({ nonce: '', target: wireTarget, payload: Buffer.alloc(0), chunkCount, totalSize }).finish()));
+    bodies.push(
+      body(PUSH_FIELD, Push.encode({ nonce: '', target: wireTarget, payload: Buffer.alloc(0), chunkCount, totalSize, encoding, decodedSize }).finish()),
+    );
     for (let index = 0; index < chunkCount; index++) {
       const data = bytes.subarray(index * chunkBytes, (index + 1) * chunkBytes);
       bodies.push(body(CHUNK_FIELD, Chunk.encode({ nonce: '', index, data }).finish()));
     }
   }
   const heldBytes = bodies.reduce((sum, b) => sum + b.bytes.byteLength, 0);
-  return { target, totalSize, bodies, heldBytes };
+  return { target, totalSize, encoding, decodedSize: canonical.byteLength, bodies, heldBytes };
 }
 
 /**

@@ -12,7 +12,8 @@ import { changesToTarget } from './generation-diff.ts';
 import type { Actor } from './generation-service.ts';
 import type { EventSink, LifecycleRepo, LkgRecord } from './lifecycle-ports.ts';
 import type { ActivationKind, ActivePointer, AuditLog, Clock, GenerationRecord, GenerationRepo, NodeReader } from './ports.ts';
-import { configVersion, schemaMismatches } from './schema-range.ts';
+import { schemaMismatches } from './schema-range.ts';
+import { storedVersion } from './stored-configs.ts';
 
 export interface MoveResult {
   /** The pointer after the call (unchanged on dry run or when the target was already active). */
@@ -54,8 +55,6 @@ export class ActiveService implements DistributionSource {
   readonly #clock: Clock;
   readonly #events = new EventEmitter();
   readonly #onListenerError: (err: unknown) => void;
-  /** Schema version of the last desired generation per scope (digest-keyed: contents never change). */
-  readonly #schemaMemo = new Map<string, { readonly digest: string; readonly version: number }>();
   readonly #lifecycle: LifecycleRepo | undefined;
   readonly #nodes: NodeReader | undefined;
   readonly #eventSink: EventSink | undefined;
@@ -142,12 +141,9 @@ export class ActiveService implements DistributionSource {
     if (!active) return null;
     const record = this.#repo.getGeneration(scope, active.seq);
     if (!record) return null;
-    let memo = this.#schemaMemo.get(scope);
-    if (memo?.digest !== record.digest) {
-      memo = { digest: record.digest, version: configVersion(record.payload) };
-      this.#schemaMemo.set(scope, memo);
-    }
-    return { scope, seq: record.seq, digest: record.digest, payload: Buffer.from(record.payload, 'utf8'), schemaVersion: memo.version };
+    // The schema version from the parse the activation's diff already did (stored-configs.ts).
+    const schemaVersion = storedVersion(record);
+    return { scope, seq: record.seq, digest: record.digest, payload: Buffer.from(record.payload, 'utf8'), schemaVersion };
   }
 
   onActiveChanged(listener: (scope: string) => void): () => void {
@@ -184,7 +180,7 @@ export class ActiveService implements DistributionSource {
       });
     }
     if (!this.#nodes) return;
-    const mismatches = schemaMismatches(target.payload, this.#nodes.listNodes(scope));
+    const mismatches = schemaMismatches(storedVersion(target), this.#nodes.listNodes(scope));
     if (mismatches.nodes.length > 0) {
       const ids = mismatches.nodes.map((n) => n.nodeId);
       throw new CpError(

@@ -40,7 +40,7 @@ describe('DesiredSnapshots over ActiveService', () => {
       const first = snapshots.desired('default');
       assert.equal(first?.seq, g1.seq);
       assert.equal(first?.digest, generations.get('default', g1.seq).digest);
-      assert.equal(first?.plan.totalSize, Buffer.byteLength(generations.get('default', g1.seq).payload));
+      assert.equal(first?.planFor('').totalSize, Buffer.byteLength(generations.get('default', g1.seq).payload));
       assert.equal(first?.schemaVersion, 1);
 
       active.activate('default', g2.seq, 1, who);

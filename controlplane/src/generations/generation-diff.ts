@@ -9,11 +9,12 @@ import {
   type Change,
   type Config,
   diff,
+  diffDocuments,
   type ProbeRequest,
-  parseConfig,
 } from '@spooky/config';
 import { CpError } from '../errors.ts';
 import type { GenerationRecord, GenerationRepo } from './ports.ts';
+import { storedConfig, storedDocument } from './stored-configs.ts';
 
 /** Which generation a diff side names: a seq, or whatever is active (possibly nothing). */
 export type GenerationSelector = number | 'active';
@@ -39,7 +40,7 @@ type Reader = Pick<GenerationRepo, 'getActive' | 'getGeneration'>;
 export function diffGenerations(repo: Reader, scope: string, from: GenerationSelector, to: GenerationSelector): DiffResult {
   const a = select(repo, scope, from);
   const b = select(repo, scope, to);
-  return { from: side(a), to: side(b), changes: diff(configOf(a), configOf(b)) };
+  return { from: side(a), to: side(b), changes: changesBetween(a, b) };
 }
 
 /** Where each request goes under `from` and under `to` (reference router). */
@@ -64,7 +65,7 @@ export function diffAgainstActive(repo: Reader, scope: string, next: Config): Ch
 export function changesToTarget(repo: Reader, scope: string, target: GenerationRecord): Change[] {
   const active = select(repo, scope, 'active');
   if (active !== null && active.digest === target.digest) return [];
-  return diff(configOf(active), configOf(target));
+  return changesBetween(active, target);
 }
 
 function select(repo: Reader, scope: string, which: GenerationSelector): GenerationRecord | null {
@@ -85,23 +86,11 @@ function side(record: GenerationRecord | null): DiffSide {
   return record === null ? null : { seq: record.seq, digest: record.digest };
 }
 
-/** Parsed configs by digest: the same few generations are diffed again and again. */
-const parsedByDigest = new Map<string, Config>();
-const PARSED_CACHE_SIZE = 8;
+/** diff(configOf(a), configOf(b)), walking the cached canonical documents (stored-configs.ts). */
+function changesBetween(a: GenerationRecord | null, b: GenerationRecord | null): Change[] {
+  return diffDocuments(a === null ? {} : storedDocument(a), b === null ? {} : storedDocument(b));
+}
 
-/**
- * The stored canonical document as a Config. Re-parsed so defaults added since it was stored
- * are filled like in a fresh config; a document that no longer passes today's checks is used
- * as stored (diff and routing read it defensively) rather than failing a read-only call.
- */
 function configOf(record: GenerationRecord | null): Config | null {
-  if (record === null) return null;
-  const cached = parsedByDigest.get(record.digest);
-  if (cached) return cached;
-  const document: unknown = JSON.parse(record.payload);
-  const parsed = parseConfig(document);
-  const config = parsed.ok ? parsed.config : (document as Config);
-  if (parsedByDigest.size >= PARSED_CACHE_SIZE) parsedByDigest.delete(parsedByDigest.keys().next().value as string);
-  parsedByDigest.set(record.digest, config);
-  return config;
+  return record === null ? null : storedConfig(record);
 }

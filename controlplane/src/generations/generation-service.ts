@@ -15,6 +15,7 @@ import {
 } from './generation-diff.ts';
 import type { EventSink } from './lifecycle-ports.ts';
 import type { AuditLog, Clock, GenerationMeta, GenerationRecord, GenerationRepo } from './ports.ts';
+import { rememberStoredConfig } from './stored-configs.ts';
 
 export interface ValidateResult {
   readonly valid: boolean;
@@ -107,6 +108,8 @@ export class GenerationService {
         failedReason: null,
       };
       this.#repo.insertGeneration(record);
+      // Activating it next needs its parsed form (diff, schema version): it is this one.
+      rememberStoredConfig(record.digest, parsed.config);
       this.#audit.append({
         at: record.createdAt,
         actor: who.actor,

@@ -11,19 +11,13 @@ export interface SchemaMismatch {
   readonly schemaMax: number;
 }
 
+/** `version`: the generation's config schema version (stored-configs.ts storedVersion). */
 export function schemaMismatches(
-  payload: string,
+  version: number,
   nodes: readonly NodeView[],
 ): { readonly version: number; readonly nodes: SchemaMismatch[] } {
-  const version = configVersion(payload);
   const bad = nodes
     .filter((n) => n.state !== 'disconnected' && (version > n.schemaMax || version < n.schemaMin))
     .map((n) => ({ nodeId: n.nodeId, schemaMin: n.schemaMin, schemaMax: n.schemaMax }));
   return { version, nodes: bad };
-}
-
-/** The `version` of a canonical config document (1 when absent: the schema's default). */
-export function configVersion(payload: string): number {
-  const doc = JSON.parse(payload) as { version?: unknown };
-  return typeof doc.version === 'number' ? doc.version : 1;
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { zstdCompressSync } from 'node:zlib';
 import type { Push } from '@spooky/proto';
 import { ChunkAssembler, MAX_ASSEMBLED_BYTES } from './chunk-assembler.ts';
 
@@ -10,6 +11,8 @@ const push = (over: Partial<Push>): Push => ({
   payload: Buffer.alloc(0),
   chunkCount: 0,
   totalSize: 0,
+  encoding: '',
+  decodedSize: 0,
   ...over,
 });
 
@@ -56,6 +59,37 @@ describe('ChunkAssembler', () => {
     const noTarget = a.push(push({ target: undefined }));
     assert.ok(noTarget.kind === 'failed');
     assert.equal(noTarget.target, null);
+  });
+
+  it('decodes a zstd push (inline or chunked) to the canonical bytes', () => {
+    const canonical = Buffer.from(`{"version":1,"pad":"${'x'.repeat(5000)}"}`);
+    const wire = zstdCompressSync(canonical);
+    const inline = new ChunkAssembler().push(push({ payload: wire, totalSize: wire.byteLength, encoding: 'zstd', decodedSize: canonical.byteLength }));
+    assert.ok(inline.kind === 'complete');
+    assert.deepEqual(inline.payload, canonical);
+
+    const a = new ChunkAssembler();
+    const half = Math.floor(wire.byteLength / 2);
+    a.push(push({ chunkCount: 2, totalSize: wire.byteLength, encoding: 'zstd', decodedSize: canonical.byteLength }));
+    a.chunk({ nonce: 'n1', index: 0, data: wire.subarray(0, half) });
+    const chunked = a.chunk({ nonce: 'n1', index: 1, data: wire.subarray(half) });
+    assert.ok(chunked.kind === 'complete');
+    assert.deepEqual(chunked.payload, canonical);
+  });
+
+  it('fails a zstd push that lies about its decoded size, does not decode, or uses an unknown encoding', () => {
+    const canonical = Buffer.from('y'.repeat(10_000));
+    const wire = zstdCompressSync(canonical);
+    const a = new ChunkAssembler();
+    const whole = (over: Partial<Push>) => a.push(push({ payload: wire, totalSize: wire.byteLength, encoding: 'zstd', ...over }));
+    // Bigger than announced: decoding stops at decoded_size (no unbounded output).
+    const bomb = whole({ decodedSize: 100 });
+    assert.ok(bomb.kind === 'failed', 'decodes past decoded_size');
+    assert.equal(whole({ decodedSize: canonical.byteLength + 1 }).kind, 'failed', 'shorter than announced');
+    assert.equal(whole({ decodedSize: MAX_ASSEMBLED_BYTES + 1 }).kind, 'failed', 'announced over the cap');
+    assert.equal(whole({ decodedSize: canonical.byteLength, payload: Buffer.from('not zstd'), totalSize: 8 }).kind, 'failed', 'garbage');
+    assert.equal(whole({ decodedSize: canonical.byteLength, encoding: 'br' }).kind, 'failed', 'unknown encoding');
+    assert.equal(whole({ decodedSize: canonical.byteLength }).kind, 'complete');
   });
 
   it('a new push drops an unfinished one', () => {

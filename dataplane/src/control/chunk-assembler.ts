@@ -2,10 +2,13 @@
  * Reassembles a Push and its Chunks into the generation's bytes. A Push with chunk_count = 0
  * carries the whole payload; otherwise chunk_count Chunks with the same nonce follow, in index
  * order, adding up to exactly total_size bytes. The control plane sends at most one push at a
- * time, so a new Push drops any unfinished one. No I/O.
+ * time, so a new Push drops any unfinished one. total_size counts the bytes on the wire; an
+ * encoded push (Push.encoding, payload-decoding.ts) is decoded once complete, so `complete`
+ * always carries the canonical bytes (digest not checked here: push-answer.ts). No I/O.
  */
 import type { Chunk, Push } from '@spooky/proto';
 import type { GenerationRef } from './generation-applier.ts';
+import { decodePayload } from './payload-decoding.ts';
 import { fromWireRef } from './wire-refs.ts';
 
 /** Largest generation accepted over the wire (a transfer guard; the config budget is smaller). */
@@ -25,6 +28,8 @@ interface InProgress {
   readonly target: GenerationRef;
   readonly chunkCount: number;
   readonly totalSize: number;
+  readonly encoding: string;
+  readonly decodedSize: number;
   readonly parts: Buffer[];
   received: number;
 }
@@ -43,13 +48,15 @@ export class ChunkAssembler {
       if (push.totalSize !== 0 && push.payload.byteLength !== push.totalSize) {
         return failed(push.nonce, target, `payload is ${push.payload.byteLength} bytes, total_size says ${push.totalSize}`);
       }
-      return { kind: 'complete', nonce: push.nonce, target, payload: push.payload };
+      return complete(push.nonce, target, push.payload, push.encoding, push.decodedSize);
     }
     this.#current = {
       nonce: push.nonce,
       target,
       chunkCount: push.chunkCount,
       totalSize: push.totalSize,
+      encoding: push.encoding,
+      decodedSize: push.decodedSize,
       parts: [],
       received: 0,
     };
@@ -74,8 +81,14 @@ export class ChunkAssembler {
     if (current.received !== current.totalSize) {
       return failed(current.nonce, current.target, `received ${current.received} bytes, total_size says ${current.totalSize}`);
     }
-    return { kind: 'complete', nonce: current.nonce, target: current.target, payload: Buffer.concat(current.parts) };
+    return complete(current.nonce, current.target, Buffer.concat(current.parts), current.encoding, current.decodedSize);
   }
+}
+
+function complete(nonce: string, target: GenerationRef, wire: Buffer, encoding: string, decodedSize: number): AssemblyResult {
+  const decoded = decodePayload(wire, encoding, decodedSize, MAX_ASSEMBLED_BYTES);
+  if (!decoded.ok) return failed(nonce, target, decoded.reason);
+  return { kind: 'complete', nonce, target, payload: decoded.payload };
 }
 
 function failed(nonce: string, target: GenerationRef | null, reason: string): AssemblyResult {

@@ -11,10 +11,11 @@
  * Transport: insecure credentials, meant for loopback in this slice; TLS for gRPC comes later.
  */
 import { type ClientDuplexStream, credentials, type ServiceError } from '@grpc/grpc-js';
-import { ConfigSyncClient, type FromControlPlane, type FromDataPlane, MAX_MESSAGE_BYTES } from '@spooky/proto';
+import { CONFIG_SYNC_FLOW_CONTROL_WINDOW, ConfigSyncClient, type FromControlPlane, type FromDataPlane, MAX_MESSAGE_BYTES } from '@spooky/proto';
 import type pino from 'pino';
 import { type AssemblyResult, ChunkAssembler } from './chunk-assembler.ts';
 import type { GenerationApplier } from './generation-applier.ts';
+import { ACCEPTED_ENCODINGS } from './payload-decoding.ts';
 import { answerPush, nack } from './push-answer.ts';
 import { reconnectDelayMs } from './reconnect-backoff.ts';
 import { toWireRef, toWireSource } from './wire-refs.ts';
@@ -168,6 +169,7 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
       'grpc.keepalive_time_ms': 20_000,
       'grpc.keepalive_timeout_ms': 10_000,
+      'grpc-node.flow_control_window': CONFIG_SYNC_FLOW_CONTROL_WINDOW,
     });
     const s = client.session();
     stream = s;
@@ -200,6 +202,7 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
           build: opts.build,
           serving: toWireRef(serving?.ref),
           source: toWireSource(serving?.source ?? 'none'),
+          acceptEncodings: [...ACCEPTED_ENCODINGS],
         },
       },
     });

@@ -125,6 +125,11 @@ export interface Hello {
   /** What the process serves right now (absent when nothing). */
   serving: GenerationRef | undefined;
   source: ServingSource;
+  /**
+   * Push encodings this build can decode besides identity (e.g. "zstd"). A control plane
+   * sends an encoded push only to a node that listed its encoding; older nodes list none.
+   */
+  acceptEncodings: string[];
 }
 
 export interface Hello_LabelsEntry {
@@ -138,8 +143,11 @@ export interface Welcome {
 }
 
 /**
- * A generation to serve. Either payload carries the whole canonical JSON, or chunk_count > 0
- * and that many Chunk messages with the same nonce follow in order.
+ * A generation to serve. Either payload carries the whole (encoded) canonical JSON, or
+ * chunk_count > 0 and that many Chunk messages with the same nonce follow in order.
+ * total_size counts the bytes on the wire (after encoding). encoding "" is identity; any
+ * other value is one the node listed in Hello.accept_encodings, and decoded_size is then the
+ * exact size of the decoded canonical JSON, whose digest is target.digest.
  */
 export interface Push {
   nonce: string;
@@ -147,6 +155,8 @@ export interface Push {
   payload: Buffer;
   chunkCount: number;
   totalSize: number;
+  encoding: string;
+  decodedSize: number;
 }
 
 export interface Chunk {
@@ -595,6 +605,7 @@ function createBaseHello(): Hello {
     build: "",
     serving: undefined,
     source: 0,
+    acceptEncodings: [],
   };
 }
 
@@ -626,6 +637,9 @@ export const Hello: MessageFns<Hello> = {
     }
     if (message.source !== 0) {
       writer.uint32(72).int32(message.source);
+    }
+    for (const v of message.acceptEncodings) {
+      writer.uint32(82).string(v!);
     }
     return writer;
   },
@@ -718,6 +732,14 @@ export const Hello: MessageFns<Hello> = {
             message.source = reader.int32() as any;
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.acceptEncodings.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -770,6 +792,11 @@ export const Hello: MessageFns<Hello> = {
       build: isSet(object.build) ? globalThis.String(object.build) : "",
       serving: isSet(object.serving) ? GenerationRef.fromJSON(object.serving) : undefined,
       source: isSet(object.source) ? servingSourceFromJSON(object.source) : 0,
+      acceptEncodings: globalThis.Array.isArray(object?.acceptEncodings)
+        ? object.acceptEncodings.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.accept_encodings)
+        ? object.accept_encodings.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -808,6 +835,9 @@ export const Hello: MessageFns<Hello> = {
     if (message.source !== 0) {
       obj.source = servingSourceToJSON(message.source);
     }
+    if (message.acceptEncodings?.length) {
+      obj.acceptEncodings = message.acceptEncodings;
+    }
     return obj;
   },
 
@@ -835,6 +865,7 @@ export const Hello: MessageFns<Hello> = {
       ? GenerationRef.fromPartial(object.serving)
       : undefined;
     message.source = object.source ?? 0;
+    message.acceptEncodings = object.acceptEncodings?.map((e) => e) || [];
     return message;
   },
 };
@@ -1018,7 +1049,15 @@ export const Welcome: MessageFns<Welcome> = {
 };
 
 function createBasePush(): Push {
-  return { nonce: "", target: undefined, payload: Buffer.alloc(0), chunkCount: 0, totalSize: 0 };
+  return {
+    nonce: "",
+    target: undefined,
+    payload: Buffer.alloc(0),
+    chunkCount: 0,
+    totalSize: 0,
+    encoding: "",
+    decodedSize: 0,
+  };
 }
 
 export const Push: MessageFns<Push> = {
@@ -1037,6 +1076,12 @@ export const Push: MessageFns<Push> = {
     }
     if (message.totalSize !== 0) {
       writer.uint32(40).uint64(message.totalSize);
+    }
+    if (message.encoding !== "") {
+      writer.uint32(50).string(message.encoding);
+    }
+    if (message.decodedSize !== 0) {
+      writer.uint32(56).uint64(message.decodedSize);
     }
     return writer;
   },
@@ -1094,6 +1139,22 @@ export const Push: MessageFns<Push> = {
             message.totalSize = longToNumber(reader.uint64());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.encoding = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.decodedSize = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1121,6 +1182,12 @@ export const Push: MessageFns<Push> = {
         : isSet(object.total_size)
         ? globalThis.Number(object.total_size)
         : 0,
+      encoding: isSet(object.encoding) ? globalThis.String(object.encoding) : "",
+      decodedSize: isSet(object.decodedSize)
+        ? globalThis.Number(object.decodedSize)
+        : isSet(object.decoded_size)
+        ? globalThis.Number(object.decoded_size)
+        : 0,
     };
   },
 
@@ -1141,6 +1208,12 @@ export const Push: MessageFns<Push> = {
     if (message.totalSize !== 0) {
       obj.totalSize = Math.round(message.totalSize);
     }
+    if (message.encoding !== "") {
+      obj.encoding = message.encoding;
+    }
+    if (message.decodedSize !== 0) {
+      obj.decodedSize = Math.round(message.decodedSize);
+    }
     return obj;
   },
 
@@ -1156,6 +1229,8 @@ export const Push: MessageFns<Push> = {
     message.payload = object.payload ?? Buffer.alloc(0);
     message.chunkCount = object.chunkCount ?? 0;
     message.totalSize = object.totalSize ?? 0;
+    message.encoding = object.encoding ?? "";
+    message.decodedSize = object.decodedSize ?? 0;
     return message;
   },
 };
