@@ -6,6 +6,12 @@ import { parseArgs } from 'node:util';
 import { WORKLOADS } from './workloads.ts';
 
 export const ALL_TARGETS = ['direct', 'direct-aa', 'spooky-h1', 'spooky-h2', 'caddy-h1', 'caddy-h2'] as const;
+/**
+ * Opt-in targets (named in --targets, never in the default set): Spooky → H1 with every
+ * resilience feature off (`spooky-h1-bare`) and with every one configured but not triggering
+ * (`spooky-h1-full`), for issue 9's "what the features cost" comparison in one run.
+ */
+export const EXTRA_TARGETS = ['spooky-h1-bare', 'spooky-h1-full'] as const;
 
 export interface BenchOptions {
   readonly quick: boolean;
@@ -39,7 +45,7 @@ export interface BenchOptions {
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--warmup S] [--duration S]
-  [--open-rounds N] [--open-duration S] [--rate auto|N] [--targets ${ALL_TARGETS.join(',')}]
+  [--open-rounds N] [--open-duration S] [--rate auto|N] [--targets ${ALL_TARGETS.join(',')}; also ${EXTRA_TARGETS.join(',')}]
   [--workloads ${WORKLOADS.map((w) => w.name).join(',')}] [--generators N]
   [--sut-cpu 1] [--load-cpu 0] [--no-pin] [--out report.md] [--json rounds.json]
   [--max-minutes M] [--caddy /usr/bin/caddy]`;
@@ -86,7 +92,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   });
   if (values.help) throw new Error(USAGE);
   const quick = values.quick === true;
-  const targets = list('targets', values.targets, ALL_TARGETS);
+  const targets = values.targets === undefined ? ALL_TARGETS : list('targets', values.targets, [...ALL_TARGETS, ...EXTRA_TARGETS]);
   if (!targets.includes('direct')) throw new Error('--targets must include direct (every ratio is to it)');
   const rate = values.rate === undefined || values.rate === 'auto' ? 'auto' : positive('rate', values.rate, 0, false);
   const rounds = positive('rounds', values.rounds, quick ? 2 : 5, true);

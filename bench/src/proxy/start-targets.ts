@@ -50,6 +50,12 @@ export async function startTargets(
       const t = await startSpooky(reg, dir, key, certs, key.endsWith('h1') ? h1 : h2, origins, cpus.sut);
       logFiles.push(t.logFile);
       targets.push(t);
+    } else if (key === 'spooky-h1-bare' || key === 'spooky-h1-full') {
+      const full = key.endsWith('full');
+      const label = full ? 'Spooky → H1, every resilience feature configured (not triggering)' : 'Spooky → H1, resilience features off';
+      const t = await startSpooky(reg, dir, key, certs, h1, origins, cpus.sut, { label, resilience: full ? 'full' : 'bare' });
+      logFiles.push(t.logFile);
+      targets.push(t);
     } else if (key === 'caddy-h1' || key === 'caddy-h2') {
       if (version === null) {
         skipped.push(`${key}: no \`${caddy}\` executable (Debian: apt-get install -y caddy)`);

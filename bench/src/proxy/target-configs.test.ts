@@ -12,6 +12,22 @@ describe('target configs', () => {
     assert.equal(config.upstream['origin']?.backends[0]?.address, 'https://127.0.0.1:4443');
   });
 
+  it('the resilience variants are valid configs: bare turns the features off, full configures every one', async () => {
+    const { upstreamPolicy } = await import('@spooky/config');
+    const spec = { cert: '/tmp/c.pem', key: '/tmp/k.pem', upstream: 'http://127.0.0.1:8080', port: 9443 };
+    const bare = parseConfigText(spookyYaml({ ...spec, resilience: 'bare' }));
+    const full = parseConfigText(spookyYaml({ ...spec, resilience: 'full' }));
+    assert.ok(bare.ok && full.ok, JSON.stringify([bare, full]));
+    assert.equal(bare.config.resilience.circuit_breaker.enabled, false);
+    assert.equal(bare.config.resilience.adaptive_admission.enabled, false);
+    assert.equal(upstreamPolicy(bare.config, 'origin').retries.max_attempts, 1);
+    const policy = upstreamPolicy(full.config, 'origin');
+    assert.equal(policy.hedging.enabled, true);
+    assert.equal(policy.timeouts.upstream_body_total_timeout_ms, 60000);
+    assert.equal(full.config.resilience.brownout.enabled, true);
+    assert.equal(full.config.resilience.scoped_rate_limits.length, 2);
+  });
+
   it('Caddy: admin off, no access log, h3 on 127.0.0.1, the upstream protocol pinned', () => {
     const h1 = JSON.parse(caddyJson({ cert: 'c', key: 'k', upstream: 'http://127.0.0.1:8080', port: 9000, storageDir: '/tmp/s' }));
     const server = h1.apps.http.servers.bench;

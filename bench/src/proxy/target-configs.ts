@@ -13,9 +13,48 @@ export interface ProxySpec {
 }
 
 /**
- * Spooky standalone YAML: defaults everywhere (access log on, info level, default limits).
+ * Resilience variants for the feature-cost comparison: `default` writes no resilience section;
+ * `bare` turns every optional feature off (one try, no budget, no breaker, no admission); `full`
+ * configures every one of them so that none triggers on a healthy origin: retries with budget,
+ * breaker, hedging allow-listed (delay far above any response time), adaptive admission,
+ * brownout (thresholds out of reach), two scoped rate limits far above the offered rate, the
+ * upstream's own timeouts and a body total bound.
  */
-export function spookyYaml(spec: ProxySpec & { readonly port: number }): string {
+export type ResilienceVariant = 'default' | 'bare' | 'full';
+
+const RESILIENCE_YAML: Readonly<Record<ResilienceVariant, readonly string[]>> = {
+  default: [],
+  bare: [
+    'resilience:',
+    '  retries: { max_attempts: 1 }',
+    '  retry_budget: { enabled: false }',
+    '  circuit_breaker: { enabled: false }',
+    '  adaptive_admission: { enabled: false }',
+    '  hedging: { enabled: false }',
+    '  brownout: { enabled: false }',
+  ],
+  full: [
+    'resilience:',
+    '  retries: { max_attempts: 3, retry_on: [connect_failure, reset, timeout, 502, 503, 504] }',
+    '  retry_budget: { enabled: true, ratio_percent: 20 }',
+    '  circuit_breaker: { enabled: true, failure_threshold: 5, count_5xx: true }',
+    '  adaptive_admission: { enabled: true, min_limit: 64, high_latency_ms: 2000 }',
+    '  hedging: { enabled: true, delay_ms: 5000, route_allowlist: [origin] }',
+    '  brownout: { enabled: true, trigger_inflight_percent: 99, recover_inflight_percent: 50, core_routes: [origin] }',
+    '  scoped_rate_limits:',
+    '    - { name: per-client, scope: client, requests_per_sec: 1000000, burst: 1000000 }',
+    '    - { name: per-route, scope: route, requests_per_sec: 1000000, burst: 1000000 }',
+  ],
+};
+
+/**
+ * Spooky standalone YAML: defaults everywhere (access log on, info level, default limits),
+ * unless a resilience variant is asked for.
+ */
+export function spookyYaml(spec: ProxySpec & { readonly port: number; readonly resilience?: ResilienceVariant }): string {
+  const variant = spec.resilience ?? 'default';
+  const upstreamExtra =
+    variant === 'full' ? ['    timeouts: { upstream_headers_timeout_ms: 20000, upstream_body_total_timeout_ms: 60000, request_timeout_ms: 120000 }'] : [];
   return [
     '# Written by bench/src/proxy.bench.ts',
     'version: 1',
@@ -30,11 +69,13 @@ export function spookyYaml(spec: ProxySpec & { readonly port: number }): string 
     '  origin:',
     '    route:',
     '      path_prefix: /',
+    ...upstreamExtra,
     '    backends:',
     '      - id: origin-1',
     `        address: ${spec.upstream}`,
     'upstream_tls:',
     `  ca_file: ${JSON.stringify(spec.cert)}`,
+    ...RESILIENCE_YAML[variant],
     '',
   ].join('\n');
 }

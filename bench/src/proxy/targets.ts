@@ -7,7 +7,7 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../../test/src/harness/free-port.ts';
 import type { ProcessRegistry, Tracked } from './process-registry.ts';
-import { caddyJson, spookyYaml } from './target-configs.ts';
+import { caddyJson, type ResilienceVariant, spookyYaml } from './target-configs.ts';
 
 const HERE = import.meta.dirname;
 const DATA_PLANE_MAIN = join(HERE, '..', '..', '..', 'dataplane', 'src', 'main.ts');
@@ -68,7 +68,7 @@ export async function startSpooky(
   upstream: string,
   origins: NodeOrigins,
   cpu: string | null,
-  more: { readonly args?: readonly string[]; readonly label?: string; readonly env?: NodeJS.ProcessEnv } = {},
+  more: { readonly args?: readonly string[]; readonly label?: string; readonly env?: NodeJS.ProcessEnv; readonly resilience?: ResilienceVariant } = {},
 ): Promise<Target & { readonly logFile: string; readonly admin: string }> {
   const configFile = join(dir, `${name}.yaml`);
   const logFile = join(dir, `${name}.log`);
@@ -77,7 +77,7 @@ export async function startSpooky(
   // The config needs a concrete port (1–65535), chosen before Spooky binds it: retry if taken.
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    writeFileSync(configFile, spookyYaml({ ...certs, upstream, port }));
+    writeFileSync(configFile, spookyYaml({ ...certs, upstream, port, ...(more.resilience ? { resilience: more.resilience } : {}) }));
     const fd = openSync(logFile, 'w');
     const proc = reg.spawn(name, process.execPath, [DATA_PLANE_MAIN, '--config', configFile, '--admin', '127.0.0.1:0', ...(more.args ?? [])], { cpu, stdout: fd, ...(more.env ? { env: more.env } : {}) });
     closeSync(fd);
