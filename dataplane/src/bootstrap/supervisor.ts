@@ -30,7 +30,6 @@ import cluster, { type Worker } from 'node:cluster';
 import type pino from 'pino';
 import { CrashWindow, MAX_CRASHES, WINDOW_MS } from './crash-window.ts';
 import { type PrimaryToWorker, WORKER_SLOT_ENV, type WorkerToPrimary } from './worker-protocol.ts';
-import { workerExecArgv } from './worker-exec-argv.ts';
 
 export interface SupervisorOptions {
   readonly argv: readonly string[];
@@ -58,7 +57,7 @@ export interface Supervisor {
 export function startSupervisor(opts: SupervisorOptions): Supervisor {
   const log = opts.logger.child({ component: 'supervisor' });
   cluster.schedulingPolicy = cluster.SCHED_NONE;
-  cluster.setupPrimary({ args: [...opts.argv], execArgv: workerExecArgv(process.execArgv, process.env['NODE_OPTIONS']) });
+  cluster.setupPrimary({ args: [...opts.argv] });
 
   const crashes = new CrashWindow();
   const live = new Set<Worker>();
