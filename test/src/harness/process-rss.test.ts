@@ -14,7 +14,11 @@ async function tree(children: number): Promise<{ pid: number; kids: number[]; st
     const { fork } = require('node:child_process');
     const kids = Array.from({ length: ${children} }, () => fork('-e', ['setInterval(() => {}, 1000)'], { execArgv: [] }));
     Promise.all(kids.map((k) => new Promise((r) => k.once('spawn', r)))).then(() => console.log(JSON.stringify(kids.map((k) => k.pid))));
-    process.on('SIGTERM', () => { for (const k of kids) k.kill('SIGKILL'); process.exit(0); });
+    // Exit only once every child was reaped (its 'exit'): then its /proc entry is gone.
+    process.on('SIGTERM', () => {
+      Promise.all(kids.map((k) => (k.exitCode !== null || k.signalCode !== null ? null : new Promise((r) => k.once('exit', r))))).then(() => process.exit(0));
+      for (const k of kids) k.kill('SIGKILL');
+    });
     setInterval(() => {}, 1000);`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = (await once(child.stdout!, 'data', { signal: AbortSignal.timeout(10_000) })) as [Buffer];
@@ -24,7 +28,7 @@ async function tree(children: number): Promise<{ pid: number; kids: number[]; st
     kids,
     stop: async () => {
       child.kill('SIGTERM');
-      await once(child, 'exit');
+      await once(child, 'exit', { signal: AbortSignal.timeout(10_000) });
     },
   };
 }
