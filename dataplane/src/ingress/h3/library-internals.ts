@@ -106,7 +106,13 @@ export function respondHttp2HeadRequest(stream: ServerHttp3Stream, headers: Reco
   try {
     (inner.respond as (h: Record<string, string | string[]>, o: { endStream: boolean }) => void).call(inner, headers, { endStream: true });
   } catch {
-    // The stream closed under us (client reset): nothing to deliver to.
+    // The stream closed under us (client reset), or node refused a header: reset it rather
+    // than leave the client waiting (INTERNAL_ERROR); a closed stream ignores this.
+    try {
+      (inner as { close?: (code: number) => void }).close?.(0x2);
+    } catch {
+      // Already gone.
+    }
   }
   return true;
 }
