@@ -7,6 +7,10 @@ import type { ServingListener } from './serving-listener.ts';
 
 /** Echoes what ingress made of the request, reading the body through the Exchange. */
 async function echo(exchange: Exchange): Promise<void> {
+  if (exchange.head.path === '/no-content') {
+    exchange.response.sendComplete(204, [['x-test', 'empty']], null);
+    return;
+  }
   if (exchange.head.method === 'HEAD') {
     exchange.response.sendComplete(200, [['content-type', 'text/plain'], ['content-length', '12']], null);
     return;
@@ -64,6 +68,15 @@ describe('serving listener', () => {
       const reply = await send(port, 'HEAD', '/head');
       assert.equal(reply.status, 200, send.name);
       assert.equal(reply.headers['content-length'], '12', send.name);
+      assert.equal(reply.body, '', send.name);
+    }
+  });
+
+  it('answers 204 on all three protocols', async () => {
+    for (const send of [h3Request, h2Request, h1Request]) {
+      const reply = await send(port, 'GET', '/no-content');
+      assert.equal(reply.status, 204, send.name);
+      assert.equal(reply.headers['x-test'], 'empty', send.name);
       assert.equal(reply.body, '', send.name);
     }
   });
