@@ -15,7 +15,7 @@ function tcpFree(port: number, host: string): Promise<number> {
 
 function udpFree(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const sock = createSocket('udp4');
+    const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
     sock.once('error', () => resolve(false));
     sock.bind(port, host, () => sock.close(() => resolve(true)));
   });
@@ -28,4 +28,20 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
     if (await udpFree(port, host)) return port;
   }
   throw new Error('no port free for both TCP and UDP after 50 tries');
+}
+
+/** A port free for TCP and UDP on every one of `hosts` (e.g. 127.0.0.1 and ::1 for a listener pair). */
+export async function freePortOn(hosts: readonly string[]): Promise<number> {
+  const [first, ...rest] = hosts;
+  if (first === undefined) throw new Error('freePortOn needs a host');
+  for (let i = 0; i < 50; i++) {
+    const port = await freePort(first);
+    let free = true;
+    for (const host of rest) {
+      free = (await tcpFree(port, host).then(() => true, () => false)) && (await udpFree(port, host));
+      if (!free) break;
+    }
+    if (free) return port;
+  }
+  throw new Error(`no port free on ${hosts.join(', ')} for both TCP and UDP after 50 tries`);
 }

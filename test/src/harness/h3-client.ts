@@ -2,6 +2,7 @@
  * A small HTTP/3 client for tests and the demo, on @currentspace/http3's own client.
  */
 import { connectAsync, type Http3ClientSession } from '@currentspace/http3';
+import { isIP } from 'node:net';
 
 export interface H3Response {
   readonly status: number;
@@ -20,9 +21,11 @@ export interface H3RequestOptions {
   readonly timeoutMs?: number;
 }
 
-/** Opens a QUIC connection to 127.0.0.1:port (certificate not verified: test certs). */
+/** Opens a QUIC connection to host:port, 127.0.0.1 by default (certificate not verified: test certs). */
 export async function connectH3(port: number, host = '127.0.0.1'): Promise<Http3ClientSession> {
-  const session = await connectAsync(`${host}:${port}`, { rejectUnauthorized: false, servername: 'localhost', connectTimeoutMs: 10_000 });
+  // An IPv6 literal goes as { host, port }: the library's string form does not take brackets.
+  const endpoint = isIP(host) === 6 ? { host, port } : `${host}:${port}`;
+  const session = await connectAsync(endpoint, { rejectUnauthorized: false, servername: 'localhost', connectTimeoutMs: 10_000 });
   session.on('error', () => {
     // Errors surface on the request streams; an unhandled session error must not kill the test.
   });
