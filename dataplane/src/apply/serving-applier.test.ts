@@ -73,6 +73,25 @@ describe('serving applier', () => {
     assert.deepEqual(applied[0]?.['listeners'], [{ address: '127.0.0.1', port }]);
   });
 
+  it('warns once per applied generation when HTTPS backends are not verified (upstream_tls.verify_certificates: false)', async () => {
+    env = setup();
+    const port = await freeUdpTcpPort();
+    const input = configInput(port);
+    const { bytes, ref } = payload({
+      ...input,
+      upstream: { ...(input['upstream'] as Record<string, unknown>), tls_app: { backends: [{ id: 't', address: 'https://127.0.0.1:9443' }] } },
+      upstream_tls: { verify_certificates: false },
+    });
+    assert.deepEqual(await env.applier.apply(bytes, ref, 'control-plane'), { ok: true });
+    const warned = env.lines.filter((l) => String(l['msg']).startsWith('upstream TLS verification is off'));
+    assert.equal(warned.length, 1);
+    assert.deepEqual(warned[0]?.['upstreams'], ['tls_app'], 'only upstreams with an https backend are named');
+    assert.equal(warned[0]?.['level'], 40);
+    const plain = payload(configInput(port));
+    assert.deepEqual(await env.applier.apply(plain.bytes, { ...plain.ref, seq: 2 }, 'control-plane'), { ok: true });
+    assert.equal(env.lines.filter((l) => String(l['msg']).startsWith('upstream TLS verification is off')).length, 1, 'verification on: no warning');
+  });
+
   it('the same generation from the same source again is a no-op; from another source it re-applies', async () => {
     env = setup();
     const port = await freeUdpTcpPort();

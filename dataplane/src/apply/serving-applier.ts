@@ -17,7 +17,7 @@
  * Logs exactly one line per apply: "generation applied" (seq, digest, source, listeners) or
  * "generation rejected" (phase, issues).
  */
-import { type ConfigIssue, parseConfig } from '@spooky/config';
+import { type Config, type ConfigIssue, parseConfig } from '@spooky/config';
 import type pino from 'pino';
 import type { ApplyJournal } from '../cache/apply-journal.ts';
 import { compileGeneration } from '../compile/compile-generation.ts';
@@ -157,6 +157,10 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
         void state.retain(compiled.generation).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'closing retired transports failed'));
         observer?.applied(ref);
         logger.info({ scope: ref.scope, seq: ref.seq, digest: ref.digest, source, listeners: listeners.serving() }, 'generation applied');
+        const unverified = unverifiedHttpsUpstreams(parsed.config);
+        if (unverified.length > 0) {
+          logger.warn({ seq: ref.seq, upstreams: unverified }, 'upstream TLS verification is off (upstream_tls.verify_certificates: false): HTTPS backends are not authenticated');
+        }
       },
       async abort() {
         // Pools of the compiled generation are dropped by the next retain() (see above).
@@ -224,4 +228,15 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
       return prepared.result;
     },
   };
+}
+
+/** Upstreams with an https backend while certificate verification is off (at most 20 named). */
+function unverifiedHttpsUpstreams(config: Config): string[] {
+  if (config.upstream_tls.verify_certificates) return [];
+  const out: string[] = [];
+  for (const [name, upstream] of Object.entries(config.upstream)) {
+    if (upstream.backends.some((b) => b.address.startsWith('https://'))) out.push(name);
+    if (out.length === 20) break;
+  }
+  return out;
 }
