@@ -76,6 +76,7 @@ export function normalizeConfig(input: ConfigInput): Config {
     upstream_tls: {
       verify_certificates: input.upstream_tls?.verify_certificates ?? true,
       ca_file: input.upstream_tls?.ca_file ?? null,
+      ca_dir: input.upstream_tls?.ca_dir ?? null,
     },
     performance: {
       ...timeouts,

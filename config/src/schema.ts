@@ -136,7 +136,8 @@ export const UpstreamSchema = Type.Object(
 export const UpstreamTlsSchema = Type.Object(
   {
     verify_certificates: Type.Optional(Type.Boolean({ description: 'Default true. Disabling it logs a warning.' })),
-    ca_file: Type.Optional(Type.String({ minLength: 1, description: 'PEM bundle of extra trusted CAs.' })),
+    ca_file: Type.Optional(Type.String({ minLength: 1, description: 'PEM bundle of the CAs trusted for HTTPS backends (instead of the system roots).' })),
+    ca_dir: Type.Optional(Type.String({ minLength: 1, description: 'Directory of PEM files (*.pem, *.crt) of trusted CAs, with ca_file if both are given.' })),
   },
   closed,
 );

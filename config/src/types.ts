@@ -94,6 +94,8 @@ export interface Upstream {
 export interface UpstreamTls {
   readonly verify_certificates: boolean;
   readonly ca_file: string | null;
+  /** Directory of PEM files (*.pem, *.crt); null = none. */
+  readonly ca_dir: string | null;
 }
 
 /** Timeouts in our spelling only: the Rust `backend_*` aliases are folded in by normalization. */

@@ -75,7 +75,7 @@ describe('compileGeneration', () => {
     assert.equal(counts.transportsCreated, 1);
 
     const other = new LongLivedState();
-    const badCa: Config = { ...config(1, 1), upstream_tls: { verify_certificates: true, ca_file: '/nonexistent/ca.pem' } };
+    const badCa: Config = { ...config(1, 1), upstream_tls: { verify_certificates: true, ca_file: '/nonexistent/ca.pem', ca_dir: null } };
     const failed = compileGeneration(badCa, null, other);
     assert.ok(!failed.ok);
     assert.equal(failed.issues[0]?.code, 'tls.ca_file.unreadable');

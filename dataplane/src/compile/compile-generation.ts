@@ -1,6 +1,6 @@
 /**
  * compileGeneration: a parsed, validated Config → an immutable Generation (route index,
- * upstreams with transports and balancers). Pure apart from reading `upstream_tls.ca_file`
+ * upstreams with transports and balancers). Pure apart from reading `upstream_tls.ca_file` / `ca_dir` (trusted-cas.ts)
  * and asking LongLivedState for shared transports/cursors. Listener certificates are not
  * read here (ingress does that). On failure nothing is created (the CA file and the route
  * table, the parts that can fail, come before any LongLivedState entry) and the caller NACKs;
@@ -15,7 +15,6 @@
  * ~20 KB probe pool when retain starts its checker. apply/generation-budget.ts estimates a
  * generation from these coefficients before compiling it.
  */
-import { readFileSync } from 'node:fs';
 import { type Config, type ConfigIssue, upstreamPolicy } from '@spooky/config';
 import { CandidateFilter } from '../balancing/candidates.ts';
 import { createBalancer } from '../balancing/create-balancer.ts';
@@ -25,12 +24,13 @@ import { compileRouteTable, type RouteInput } from '../routing/route-table.ts';
 import type { CompiledBackend, CompiledUpstream, Generation } from '../runtime/generation.ts';
 import { backendStatsKey } from '../runtime/backend-stats.ts';
 import type { LongLivedState } from '../runtime/long-lived-state.ts';
+import { trustedCas } from './trusted-cas.ts';
 
 export type CompileResult = { ok: true; generation: Generation } | { ok: false; issues: ConfigIssue[] };
 
 export function compileGeneration(config: Config, ref: Generation['ref'], state: LongLivedState): CompileResult {
   const issues: ConfigIssue[] = [];
-  const ca = readCaFile(config.upstream_tls.ca_file, issues);
+  const ca = trustedCas(config.upstream_tls, issues);
   if (issues.length > 0) return { ok: false, issues };
 
   const perf = config.performance;
@@ -109,25 +109,4 @@ export function compileGeneration(config: Config, ref: Generation['ref'], state:
     health: state.health,
   };
   return { ok: true, generation };
-}
-
-/** PEM text of the CA file, or null when none is configured. Errors never include file content. */
-function readCaFile(path: string | null, issues: ConfigIssue[]): string | null {
-  if (path === null) return null;
-  try {
-    const text = readFileSync(path, 'utf8');
-    if (!text.includes('-----BEGIN CERTIFICATE-----')) {
-      issues.push({ pointer: '/upstream_tls/ca_file', code: 'tls.ca_file.unreadable', message: `${path} holds no PEM certificate` });
-      return null;
-    }
-    return text;
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    issues.push({
-      pointer: '/upstream_tls/ca_file',
-      code: 'tls.ca_file.unreadable',
-      message: `cannot read ${path}${typeof code === 'string' ? ` (${code})` : ''}`,
-    });
-    return null;
-  }
 }
