@@ -67,7 +67,19 @@ describe('listener manager', () => {
     assert.notEqual(second.next[0], first.next[0]);
     m.commit(second);
     assert.equal((await h1Request(port, 'GET', '/')).body, 'hello');
-    assert.equal((await h3Request(port, 'GET', '/')).body, 'hello');
+    // The library releases the replaced server's UDP socket asynchronously after close()
+    // resolved (see #reopen): for a moment a new QUIC connection can still be hashed to that
+    // socket and be refused with GOAWAY, as a client would see it during a certificate swap
+    // (it retries on a new connection). So does this test, at most 3 times.
+    let reply: Awaited<ReturnType<typeof h3Request>> | null = null;
+    for (let attempt = 1; reply === null; attempt++) {
+      try {
+        reply = await h3Request(port, 'GET', '/');
+      } catch (err) {
+        if (attempt >= 3 || (err as { code?: unknown }).code !== 'ERR_HTTP3_GOAWAY') throw err;
+      }
+    }
+    assert.equal(reply.body, 'hello');
   });
 
   it('closes listeners a generation no longer names', async () => {
