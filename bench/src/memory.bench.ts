@@ -16,8 +16,8 @@
  *     [--workload small-get|get-64k|get-1m|post-1k] [--h2] [--env K=V] [--node-options=…]
  *     [--b-env K=V] [--b-node-options=--max-semi-space-size=16]
  */
-import { mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { readFileSync, truncateSync } from 'node:fs';
+import { loadavg, } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureSelfSignedCert } from '../../test/src/harness/certs.ts';
@@ -26,7 +26,9 @@ import type { CellResult } from './proxy/cell-result.ts';
 import { measureCell } from './proxy/cell-runner.ts';
 import { GeneratorPool } from './proxy/generator-pool.ts';
 import { processTree } from './proxy/proc-cpu.ts';
-import { ProcessRegistry } from './proxy/process-registry.ts';
+import { rssBytes } from '../../test/src/harness/process-rss.ts';
+import { startBenchRun } from './proxy/bench-run.ts';
+import { median } from './proxy/summary.ts';
 import { byLabel, type Sample, sampleValue, scrape } from './proxy/prom-text.ts';
 import { startNodeOrigins, startSpooky } from './proxy/targets.ts';
 import { OPEN_LOOP_WORKLOAD, WORKLOADS } from './proxy/workloads.ts';
@@ -71,31 +73,8 @@ const variants = [{ name: 'A', env: envOf(values.env, values['node-options']) }]
 if (values['b-env'] || values['b-node-options']) variants.push({ name: 'B', env: envOf([...(values.env ?? []), ...(values['b-env'] ?? [])], values['b-node-options'] ?? values['node-options']) });
 const envNote = (env: Record<string, string>): string => Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ') || 'defaults';
 
-const reg = new ProcessRegistry();
-const dir = mkdtempSync(join(tmpdir(), 'spooky-memory-bench-'));
-let stopping: Promise<never> | null = null;
-function shutdown(code: number, why: string | null): Promise<never> {
-  stopping ??= (async () => {
-    if (why) console.error(`memory bench: ${why}; stopping every process it started`);
-    await reg.stopAll();
-    rmSync(dir, { recursive: true, force: true });
-    process.exit(code);
-  })();
-  return stopping;
-}
-process.on('SIGINT', () => void shutdown(130, 'interrupted'));
-process.on('SIGTERM', () => void shutdown(143, 'terminated'));
-setTimeout(() => void shutdown(1, '--max-minutes exceeded'), Number(values['max-minutes']) * 60_000).unref();
+const { reg, dir, main } = startBenchRun('memory bench', 'spooky-memory-bench-', Number(values['max-minutes']));
 
-/** VmRSS of one process in bytes (0 when gone). */
-function rssBytes(pid: number): number {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 /** Private anonymous memory of one process in bytes (/proc/<pid>/smaps_rollup `Anonymous`; 0 when gone). */
 function anonBytes(pid: number): number {
@@ -132,7 +111,7 @@ let t0 = 0;
 
 async function point(label: string, admin: string, rootPid: number): Promise<Point> {
   const tree = processTree(rootPid);
-  const rss = tree.map((p) => rssBytes(p.pid));
+  const rss = tree.map((p) => (rssBytes(p.pid) ?? 0));
   const anon = tree.map((p) => anonBytes(p.pid));
   const s: Sample[] = await scrape(admin);
   const v = (name: string, labels = ''): number => sampleValue(s, name, labels) ?? Number.NaN;
@@ -187,9 +166,7 @@ function table(r: Run): string {
 /** B ÷ A CPU µs/req per round (the pair measured in the same minutes), median and range. */
 function cpuRatioLine(a: Run, b: Run): string {
   const ratios = b.cells.map((c, i) => c.cpuUsPerReq / a.cells[i]!.cpuUsPerReq).sort((x, y) => x - y);
-  const m = ratios.length >> 1;
-  const median = ratios.length % 2 ? ratios[m]! : (ratios[m - 1]! + ratios[m]!) / 2;
-  return `CPU µs/req B ÷ A per round: median ${median.toFixed(2)} (${ratios[0]!.toFixed(2)}–${ratios[ratios.length - 1]!.toFixed(2)}) over ${ratios.length} rounds`;
+  return `CPU µs/req B ÷ A per round: median ${median(ratios).toFixed(2)} (${ratios[0]!.toFixed(2)}–${ratios[ratios.length - 1]!.toFixed(2)}) over ${ratios.length} rounds`;
 }
 
 async function run(): Promise<void> {
@@ -232,10 +209,4 @@ async function run(): Promise<void> {
   console.log(report);
 }
 
-try {
-  await run();
-  await shutdown(0, null);
-} catch (err) {
-  if (!stopping) console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-  await shutdown(1, 'failed');
-}
+await main(run);

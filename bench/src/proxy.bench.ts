@@ -10,7 +10,7 @@
  * `--max-minutes` bound expires.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { truncateSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureSelfSignedCert } from '../../test/src/harness/certs.ts';
@@ -18,7 +18,7 @@ import { parseBenchOptions, rotate, type BenchOptions } from './proxy/bench-opti
 import type { CellResult } from './proxy/cell-result.ts';
 import { measureCell } from './proxy/cell-runner.ts';
 import { GeneratorPool } from './proxy/generator-pool.ts';
-import { ProcessRegistry } from './proxy/process-registry.ts';
+import { startBenchRun } from './proxy/bench-run.ts';
 import { startTargets } from './proxy/start-targets.ts';
 import { closedLoopTable, noiseFloorLines, openLoopTable, summarise } from './proxy/summary.ts';
 import type { Target } from './proxy/targets.ts';
@@ -41,28 +41,7 @@ if (options.sutCpu !== null && cpus().length < 2) {
   process.exit(2);
 }
 
-const reg = new ProcessRegistry();
-const dir = mkdtempSync(join(tmpdir(), 'spooky-bench-'));
-let stopping: Promise<never> | null = null;
-
-/**
- * Stops everything and exits with `code`. Only the first call counts (Ctrl-C makes the
- * running cell fail too; that failure must not exit before the processes are stopped).
- */
-function shutdown(code: number, why: string | null): Promise<never> {
-  stopping ??= (async () => {
-    if (why) console.error(`bench: ${why}; stopping every process it started`);
-    await reg.stopAll();
-    rmSync(dir, { recursive: true, force: true });
-    process.exit(code);
-  })();
-  return stopping;
-}
-
-process.on('SIGINT', () => void shutdown(130, 'interrupted'));
-process.on('SIGTERM', () => void shutdown(143, 'terminated'));
-const watchdog = setTimeout(() => void shutdown(1, `--max-minutes ${options.maxMinutes} exceeded`), options.maxMinutes * 60_000);
-watchdog.unref();
+const { reg, dir, main } = startBenchRun('bench', 'spooky-bench-', options.maxMinutes);
 
 function gitCommit(): string | null {
   try {
@@ -162,10 +141,4 @@ async function run(): Promise<void> {
   console.error(`bench: ${options.out ? `report in ${options.out}, ` : ''}raw rounds in ${jsonFile} (${elapsed()})`);
 }
 
-try {
-  await run();
-  await shutdown(0, null);
-} catch (err) {
-  if (!stopping) console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-  await shutdown(1, 'failed');
-}
+await main(run);

@@ -14,8 +14,8 @@
  *   node bench/src/stalls.bench.ts [--rate 1000] [--rounds 3] [--duration 5] [--targets direct,spooky-h1,spooky-h2,caddy-h1]
  *     [--b-node-options=--max-semi-space-size=16]   (adds spooky-h1-b: Spooky → H1 with that NODE_OPTIONS)
  */
-import { mkdtempSync, rmSync, truncateSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { truncateSync } from 'node:fs';
+import { loadavg, } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureSelfSignedCert } from '../../test/src/harness/certs.ts';
@@ -23,7 +23,7 @@ import { rotate } from './proxy/bench-options.ts';
 import type { CellResult } from './proxy/cell-result.ts';
 import { measureCell } from './proxy/cell-runner.ts';
 import { GeneratorPool } from './proxy/generator-pool.ts';
-import { ProcessRegistry } from './proxy/process-registry.ts';
+import { startBenchRun } from './proxy/bench-run.ts';
 import { byLabel, type Sample, sampleValue, scrape } from './proxy/prom-text.ts';
 import { caddyVersion } from './proxy/start-targets.ts';
 import { startCaddy, startDirect, startNodeOrigins, startSpooky, type Target } from './proxy/targets.ts';
@@ -45,21 +45,7 @@ const durationMs = Number(values.duration) * 1000;
 const wanted = [...values.targets.split(','), ...(values['b-node-options'] ? ['spooky-h1-b'] : [])];
 if (!(rate > 0) || !(rounds >= 1) || !(durationMs > 0)) throw new Error('usage: stalls.bench.ts [--rate N] [--rounds N] [--duration S] [--targets …]');
 
-const reg = new ProcessRegistry();
-const dir = mkdtempSync(join(tmpdir(), 'spooky-stalls-bench-'));
-let stopping: Promise<never> | null = null;
-function shutdown(code: number, why: string | null): Promise<never> {
-  stopping ??= (async () => {
-    if (why) console.error(`stalls bench: ${why}; stopping every process it started`);
-    await reg.stopAll();
-    rmSync(dir, { recursive: true, force: true });
-    process.exit(code);
-  })();
-  return stopping;
-}
-process.on('SIGINT', () => void shutdown(130, 'interrupted'));
-process.on('SIGTERM', () => void shutdown(143, 'terminated'));
-setTimeout(() => void shutdown(1, '--max-minutes exceeded'), Number(values['max-minutes']) * 60_000).unref();
+const { reg, dir, main } = startBenchRun('stalls bench', 'spooky-stalls-bench-', Number(values['max-minutes']));
 
 /** What the SUT's own runtime says about one window (null = the target reports nothing: Caddy). */
 interface Runtime {
@@ -190,10 +176,4 @@ async function run(): Promise<void> {
   console.log(report);
 }
 
-try {
-  await run();
-  await shutdown(0, null);
-} catch (err) {
-  if (!stopping) console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-  await shutdown(1, 'failed');
-}
+await main(run);

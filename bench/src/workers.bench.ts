@@ -13,8 +13,8 @@
  * Every process it starts is stopped by PID at the end, on errors, on Ctrl-C and when the
  * --max-minutes bound expires.
  */
-import { mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { readFileSync, truncateSync } from 'node:fs';
+import { availableParallelism, loadavg, } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureSelfSignedCert } from '../../test/src/harness/certs.ts';
@@ -22,7 +22,8 @@ import type { CellResult } from './proxy/cell-result.ts';
 import { measureCell } from './proxy/cell-runner.ts';
 import { connectionSpread } from './proxy/connection-spread.ts';
 import { GeneratorPool } from './proxy/generator-pool.ts';
-import { ProcessRegistry } from './proxy/process-registry.ts';
+import { startBenchRun } from './proxy/bench-run.ts';
+import { median } from './proxy/summary.ts';
 import { startNodeOrigins, startSpooky } from './proxy/targets.ts';
 import { SMALL_BYTES, type Workload } from './proxy/workloads.ts';
 
@@ -60,27 +61,7 @@ const workload: Workload = {
   tagConnections: true,
 };
 
-const reg = new ProcessRegistry();
-const dir = mkdtempSync(join(tmpdir(), 'spooky-workers-bench-'));
-let stopping: Promise<never> | null = null;
-function shutdown(code: number, why: string | null): Promise<never> {
-  stopping ??= (async () => {
-    if (why) console.error(`workers bench: ${why}; stopping every process it started`);
-    await reg.stopAll();
-    rmSync(dir, { recursive: true, force: true });
-    process.exit(code);
-  })();
-  return stopping;
-}
-process.on('SIGINT', () => void shutdown(130, 'interrupted'));
-process.on('SIGTERM', () => void shutdown(143, 'terminated'));
-setTimeout(() => void shutdown(1, '--max-minutes exceeded'), Number(values['max-minutes']) * 60_000).unref();
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+const { reg, dir, main } = startBenchRun('workers bench', 'spooky-workers-bench-', Number(values['max-minutes']));
 
 interface SpreadCell {
   readonly cell: CellResult;
@@ -142,10 +123,4 @@ async function run(): Promise<void> {
   console.log(report);
 }
 
-try {
-  await run();
-  await shutdown(0, null);
-} catch (err) {
-  if (!stopping) console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-  await shutdown(1, 'failed');
-}
+await main(run);
