@@ -4,19 +4,11 @@
  * only within max_replay_body_bytes, breakers open, caps and rate limits shed.
  */
 import assert from 'node:assert/strict';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
-import { parseConfig } from '@spooky/config';
-import pino from 'pino';
-import { compileGeneration } from '../compile/compile-generation.ts';
-import { createMemoryExchange } from '../http/memory-exchange.ts';
-import type { RequestEndEvent } from '../pipeline/events.ts';
-import { createRequestHandler } from '../pipeline/request-handler.ts';
-import { GenerationStore } from '../runtime/generation-store.ts';
-import { LongLivedState } from '../runtime/long-lived-state.ts';
 import { closedTcpPort } from '../testing/free-port.ts';
+import { memoryPipeline } from '../testing/memory-pipeline.ts';
 
 interface Origin {
   readonly address: string;
@@ -59,43 +51,17 @@ afterEach(async () => {
   cleanups = [];
 });
 
-async function proxy(backends: readonly string[], extra: Record<string, unknown> = {}) {
-  const state = new LongLivedState();
-  const parsed = parseConfig({
-    version: 1,
-    listen: { address: '127.0.0.1', port: 9889, tls: { cert: 'unused.pem', key: 'unused.pem' } },
-    upstream: { app: { route: { path_prefix: '/' }, backends: backends.map((address, i) => ({ id: `b${i}`, address })) } },
-    performance: { upstream_connect_timeout_ms: 1000, upstream_headers_timeout_ms: 2000, request_timeout_ms: 5000 },
-    ...extra,
-  });
-  assert.ok(parsed.ok, JSON.stringify(parsed.ok ? null : parsed.issues));
-  const compiled = compileGeneration(parsed.config, null, state);
-  assert.ok(compiled.ok);
-  const store = new GenerationStore();
-  store.swap(compiled.generation);
-  await state.retain(compiled.generation);
-  const handle = createRequestHandler({ store, state, logger: pino({ level: 'silent' }) });
-  const events: RequestEndEvent[] = [];
-  const onEnd = (m: unknown): void => {
-    events.push(m as RequestEndEvent);
-  };
-  subscribe('spooky:request:end', onEnd);
-  cleanups.push(async () => {
-    unsubscribe('spooky:request:end', onEnd);
-    await state.close();
-  });
-  async function send(options: { method?: string; body?: Buffer } = {}) {
-    const body = options.body;
-    const ex = createMemoryExchange({
-      path: '/x',
-      method: options.method ?? 'GET',
-      ...(body === undefined ? {} : { body: [body], headers: [['content-length', String(body.byteLength)]] }),
-    });
-    await handle(ex);
-    const event = events.at(-1) as RequestEndEvent;
-    return { status: ex.response.status, reason: ex.response.headers.find(([n]) => n === 'spooky-reason')?.[1], headers: ex.response.headers, event };
-  }
-  return { send, state };
+function proxy(backends: readonly string[], extra: Record<string, unknown> = {}) {
+  return memoryPipeline(
+    {
+      version: 1,
+      listen: { address: '127.0.0.1', port: 9889, tls: { cert: 'unused.pem', key: 'unused.pem' } },
+      upstream: { app: { route: { path_prefix: '/' }, backends: backends.map((address, i) => ({ id: `b${i}`, address })) } },
+      performance: { upstream_connect_timeout_ms: 1000, upstream_headers_timeout_ms: 2000, request_timeout_ms: 5000 },
+      ...extra,
+    },
+    cleanups,
+  );
 }
 
 /** The default budget (10 %) allows one retry per 10 s at this traffic; these tests retry more. */
