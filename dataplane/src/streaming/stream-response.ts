@@ -171,15 +171,20 @@ class Collector implements BodyConsumer {
     this.#more = null;
     this.#relay = relay(ctx, response, sink, false, () => this.#resolve(CONTINUE));
     if (collected === null || sink.closed || sink.write(collected)) return true;
-    sink.drain().then(
-      () => {
-        if (sink.closed) response.abort();
-        else response.resume();
-      },
-      () => undefined,
-    );
+    resumeOnDrain(sink, response);
     return false;
   }
+}
+
+/** The client's buffer is full: resume the paused upstream once it drains (or cancel it if the client left). */
+function resumeOnDrain(sink: ResponseSink, response: UpstreamResponse): void {
+  sink.drain().then(
+    () => {
+      if (sink.closed) response.abort();
+      else response.resume();
+    },
+    () => undefined,
+  );
 }
 
 function relay(ctx: RequestContext, response: UpstreamResponse, sink: ResponseSink, bodyless: boolean, done: () => void): BodyConsumer {
@@ -193,13 +198,7 @@ function relay(ctx: RequestContext, response: UpstreamResponse, sink: ResponseSi
       if (chunk.byteLength === 0) return true;
       ctx.bytesOut += chunk.byteLength;
       if (sink.write(chunk)) return true;
-      sink.drain().then(
-        () => {
-          if (sink.closed) response.abort();
-          else response.resume();
-        },
-        () => undefined,
-      );
+      resumeOnDrain(sink, response);
       return false;
     },
     end(trailers) {
