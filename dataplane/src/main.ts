@@ -39,6 +39,9 @@ import { startServingWorker } from './bootstrap/serving-worker.ts';
 import { serveOverIpc } from './bootstrap/worker-ipc.ts';
 import { WORKER_SLOT_ENV } from './bootstrap/worker-protocol.ts';
 import { createLogDestination, createLogger } from './observability/logger.ts';
+import { applyGcTuning } from './runtime/gc-tuning.ts';
+
+applyGcTuning(process.env);
 
 const flags = parseFlags(process.argv.slice(2));
 if (!flags.ok) {
