@@ -161,6 +161,23 @@ export class HealthMonitor implements HealthView {
     return n;
   }
 
+  /**
+   * Re-creates the probe pool of every actively checked backend whose address `matches`
+   * (backend DNS refresh: the name now resolves elsewhere). Health state is kept; the checker
+   * restarts on a fresh pool. Resolves when the old pools are closed.
+   */
+  renewProbers(matches: (address: string) => boolean): Promise<void> {
+    const closing: Promise<void>[] = [];
+    for (const [key, entry] of this.#entries) {
+      if (entry.prober === null || !matches(entry.spec.address)) continue;
+      entry.stopChecker();
+      closing.push(entry.prober.close().catch(() => undefined));
+      entry.prober = null;
+      this.#startChecker(entry, key);
+    }
+    return Promise.all(closing).then(() => undefined);
+  }
+
   /** Stops every checker and timer and closes every probe pool (shutdown). */
   async close(): Promise<void> {
     this.#closed = true;
