@@ -9,7 +9,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { ResilienceSchema, TIMEOUT_KEYS, UpstreamResilienceSchema, UpstreamTimeoutsSchema } from './resilience-schema.ts';
-import { UpstreamTlsOverrideSchema } from './upstream-tls.ts';
+import { UpstreamTlsOverrideSchema } from './upstream-tls-schema.ts';
 
 const closed = { additionalProperties: false } as const;
 

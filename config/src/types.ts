@@ -4,7 +4,7 @@
  * Produced only by `parseConfig`; treat it as immutable.
  */
 import type { Resilience, Timeouts, UpstreamResilience } from './resilience-types.ts';
-import type { UpstreamTlsOverride } from './upstream-tls.ts';
+import type { UpstreamTlsOverride } from './upstream-tls-schema.ts';
 
 export type * from './resilience-types.ts';
 

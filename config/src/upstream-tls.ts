@@ -18,42 +18,17 @@
  *     when the generation is compiled (dataplane compile/upstream-tls-material.ts). `key` is a
  *     secret (redact-secrets.ts redacts every `key` field).
  */
-import { type Static, Type } from '@sinclair/typebox';
 import { parseBackendAddress } from './backend-address.ts';
 import { escapePointer } from './pointer.ts';
 import type { ConfigInput } from './schema.ts';
 import type { Config, ConfigIssue } from './types.ts';
+import type { UpstreamTlsOverride, UpstreamTlsOverrideInput } from './upstream-tls-schema.ts';
+
+export type { UpstreamTlsOverride } from './upstream-tls-schema.ts';
 
 /** A DNS name usable as SNI (RFC 6066 forbids IP literals there). */
 const SERVER_NAME_PATTERN = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/i;
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
-
-export const UpstreamTlsOverrideSchema = Type.Object(
-  {
-    verify_certificates: Type.Optional(Type.Boolean({ description: 'Default: upstream_tls.verify_certificates. Disabling it logs a warning.' })),
-    ca_file: Type.Optional(Type.String({ minLength: 1, description: 'PEM bundle of trusted CAs; with ca_dir, replaces the global CA set for this upstream.' })),
-    ca_dir: Type.Optional(Type.String({ minLength: 1, description: 'Directory of *.pem / *.crt CA files; with ca_file, replaces the global CA set for this upstream.' })),
-    server_name: Type.Optional(Type.String({ minLength: 1, maxLength: 253, description: 'SNI and verification name. Default: the backend host.' })),
-    strict_sni: Type.Optional(Type.Boolean({ description: 'Always send SNI and verify against that DNS name, never an IP. Default false.' })),
-    cert: Type.Optional(Type.String({ minLength: 1, description: 'Client certificate chain (PEM path) for upstream mTLS; needs key.' })),
-    key: Type.Optional(Type.String({ minLength: 1, description: 'Private key of cert (PEM path on the data plane, never inlined).' })),
-  },
-  { additionalProperties: false },
-);
-
-export type UpstreamTlsOverrideInput = Static<typeof UpstreamTlsOverrideSchema>;
-
-/** Normalized `upstream.<name>.tls`: null = not given (then the global value applies). */
-export interface UpstreamTlsOverride {
-  readonly verify_certificates: boolean | null;
-  readonly ca_file: string | null;
-  readonly ca_dir: string | null;
-  /** Lowercased, trailing dot stripped. */
-  readonly server_name: string | null;
-  readonly strict_sni: boolean;
-  readonly cert: string | null;
-  readonly key: string | null;
-}
 
 /** What applies to one upstream's HTTPS backends once the overrides are resolved. */
 export interface ResolvedUpstreamTls {
