@@ -8,7 +8,8 @@
  *   - an upstream's own `ca_file` replaces the global CAs (the global-CA origin fails there)
  *     while another upstream keeps the global CA;
  *   - `server_name` + `strict_sni` to an IP backend: the origin sees that SNI and the
- *     certificate is verified against it (a name it does not carry → 502).
+ *     certificate is verified against it (a name it does not carry → 502);
+ *   - health probes of an mTLS upstream present the same client certificate.
  * Every wait is bounded; synchronised on responses.
  */
 import assert from 'node:assert/strict';
@@ -43,7 +44,7 @@ function makeCert(dir: string, name: string, cn: string, san: string): CertFiles
 interface MtlsOrigin {
   readonly url: string;
   /** Per answered request: the client certificate's CN and the SNI the origin saw. */
-  readonly seen: Array<{ cn: string; sni: string | false }>;
+  readonly seen: Array<{ path: string; cn: string; sni: string | false }>;
   /** Handshakes the origin refused (e.g. no client certificate). */
   rejected: number;
   close(): Promise<void>;
@@ -78,11 +79,11 @@ async function startMtlsOrigin(cert: CertFiles, clientCa: string): Promise<MtlsO
     s.on('error', () => undefined);
     s.on('close', () => sessions.delete(s));
   });
-  server.on('stream', (stream) => {
+  server.on('stream', (stream, headers) => {
     stream.on('error', () => undefined);
     const socket = stream.session?.socket as TLSSocket | undefined;
     const cn = String(socket?.getPeerCertificate().subject?.CN ?? '');
-    origin.seen.push({ cn, sni: socket?.servername ?? false });
+    origin.seen.push({ path: String(headers[':path']), cn, sni: socket?.servername ?? false });
     stream.respond({ ':status': 200, 'x-origin': 'mtls', 'x-client-cn': cn });
     stream.end('mtls ok');
   });
@@ -129,6 +130,11 @@ describe('upstream TLS per upstream: mTLS, own CA, server name (standalone data 
           tls: { ca_file: originCert.cert, cert: client.cert, key: client.key, server_name: 'other.test', strict_sni: true },
         },
         global: { route: { path_prefix: '/global' }, backends: backend(globalOrigin.url) },
+        probed: {
+          route: { path_prefix: '/probed' },
+          backends: [{ id: 'o', address: mtls.url, health_check: { path: '/probe-health', interval: 200, timeout_ms: 200 } }],
+          tls: { ca_file: originCert.cert, cert: client.cert, key: client.key },
+        },
         ownca: { route: { path_prefix: '/ownca' }, backends: backend(globalOrigin.url), tls: { ca_file: originCert.cert } },
       },
     };
@@ -159,11 +165,10 @@ describe('upstream TLS per upstream: mTLS, own CA, server name (standalone data 
 
   test('without a client certificate the same origin refuses: 502 upstream_tls_failed', async () => {
     const rejectedBefore = mtls.rejected;
-    const seenBefore = mtls.seen.length;
     const res = await get('/nocert/a');
     assert.equal(res.status, 502, res.body.toString());
     assert.equal(res.headers['spooky-reason'], 'upstream_tls_failed');
-    assert.equal(mtls.seen.length, seenBefore, 'the origin answered no request without a certificate');
+    assert.ok(!mtls.seen.some((r) => r.path === '/nocert/a'), 'the origin answered no request without a certificate');
     assert.ok(mtls.rejected > rejectedBefore, 'the origin refused the handshake');
   });
 
@@ -183,6 +188,17 @@ describe('upstream TLS per upstream: mTLS, own CA, server name (standalone data 
     const misnamed = await get('/misnamed/a');
     assert.equal(misnamed.status, 502);
     assert.equal(misnamed.headers['spooky-reason'], 'upstream_tls_failed');
+  });
+
+  test('health probes of an mTLS upstream present the client certificate', async () => {
+    const deadline = Date.now() + 30_000;
+    while (!mtls.seen.some((r) => r.path === '/probe-health')) {
+      assert.ok(Date.now() < deadline, 'no probe reached the mTLS origin');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(mtls.seen.find((r) => r.path === '/probe-health')?.cn, 'spooky-edge');
+    const res = await get('/probed/a');
+    assert.equal(res.status, 200, 'the probed backend is healthy and serves');
   });
 
   test('no key material or key path in the data plane log', () => {
