@@ -8,6 +8,7 @@ export { RESILIENCE_DEFAULTS } from './normalize-resilience.ts';
 export { RATE_LIMIT_SCOPES, RETRY_CONDITIONS } from './resilience-schema.ts';
 export { TIMEOUT_ALIASES, TIMEOUT_ORDER, type TimeoutKey } from './timeouts.ts';
 export { upstreamPolicy } from './upstream-policy.ts';
+export { type ResolvedUpstreamTls, type UpstreamTlsOverride, upstreamTls } from './upstream-tls.ts';
 export {
   MAX_BACKENDS,
   MAX_CONFIG_BYTES,

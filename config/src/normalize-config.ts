@@ -7,6 +7,7 @@ import { parseBackendAddress } from './backend-address.ts';
 import { normalizeResilience, normalizeUpstreamResilience, normalizeUpstreamTimeouts } from './normalize-resilience.ts';
 import type { ConfigInput } from './schema.ts';
 import { aliased, givenTimeouts, resolveTimeouts } from './timeouts.ts';
+import { normalizeUpstreamTls } from './upstream-tls.ts';
 import type { Backend, Config, HealthCheck, Listener, LoadBalancing, Matcher, Resilience, Route, Timeouts, Upstream } from './types.ts';
 
 /** Defaults, in one place; the README's configuration reference lists the same values. */
@@ -194,5 +195,6 @@ function normalizeUpstream(u: UpstreamInput, name: string, globalLb: LoadBalanci
     mirror: u.mirror ? { upstream: u.mirror.upstream, percent: u.mirror.percent ?? DEFAULTS.mirrorPercent } : null,
     resilience: normalizeUpstreamResilience(u, name, resilience),
     timeouts: normalizeUpstreamTimeouts(u, timeouts),
+    tls: normalizeUpstreamTls(u.tls),
   };
 }

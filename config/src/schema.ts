@@ -9,6 +9,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { ResilienceSchema, TIMEOUT_KEYS, UpstreamResilienceSchema, UpstreamTimeoutsSchema } from './resilience-schema.ts';
+import { UpstreamTlsOverrideSchema } from './upstream-tls-schema.ts';
 
 const closed = { additionalProperties: false } as const;
 
@@ -129,6 +130,7 @@ export const UpstreamSchema = Type.Object(
     mirror: Type.Optional(MirrorSchema),
     resilience: Type.Optional(UpstreamResilienceSchema),
     timeouts: Type.Optional(UpstreamTimeoutsSchema),
+    tls: Type.Optional(UpstreamTlsOverrideSchema),
   },
   closed,
 );

@@ -7,6 +7,7 @@ import { escapePointer } from './pointer.ts';
 import { checkRegexCost } from './regex-cost.ts';
 import { resilienceIssues } from './resilience-checks.ts';
 import type { ConfigInput } from './schema.ts';
+import { upstreamTlsIssues } from './upstream-tls.ts';
 import type { Config, ConfigIssue, Matcher, Route } from './types.ts';
 
 const HOST_PATTERN = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
@@ -61,6 +62,7 @@ export function semanticIssues(input: ConfigInput, config: Config): ConfigIssue[
   }
 
   issues.push(...resilienceIssues(input, config));
+  issues.push(...upstreamTlsIssues(input, config));
   const p = config.performance;
   if (p.max_connections_per_ip > p.max_active_connections) {
     add(

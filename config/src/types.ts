@@ -4,6 +4,7 @@
  * Produced only by `parseConfig`; treat it as immutable.
  */
 import type { Resilience, Timeouts, UpstreamResilience } from './resilience-types.ts';
+import type { UpstreamTlsOverride } from './upstream-tls-schema.ts';
 
 export type * from './resilience-types.ts';
 
@@ -89,6 +90,8 @@ export interface Upstream {
   readonly resilience: UpstreamResilience | null;
   /** Per-upstream timeouts (all five resolved, ordered); null = `performance`'s apply. */
   readonly timeouts: Timeouts | null;
+  /** `upstream.<name>.tls` overrides of `upstream_tls` (upstream-tls.ts); null = none given. */
+  readonly tls: UpstreamTlsOverride | null;
 }
 
 export interface UpstreamTls {

@@ -92,6 +92,26 @@ describe('serving applier', () => {
     assert.equal(env.lines.filter((l) => String(l['msg']).startsWith('upstream TLS verification is off')).length, 1, 'verification on: no warning');
   });
 
+  it('warns for an upstream whose own tls turns verification off, not for one that turns it back on', async () => {
+    env = setup();
+    const port = await freeUdpTcpPort();
+    const input = configInput(port);
+    const https = (tls: Record<string, unknown>) => ({ backends: [{ id: 't', address: 'https://127.0.0.1:9443' }], tls });
+    const { bytes, ref } = payload({
+      ...input,
+      upstream: {
+        ...(input['upstream'] as Record<string, unknown>),
+        off: { ...https({ verify_certificates: false }), route: { path_prefix: '/off' } },
+        on: { ...https({ verify_certificates: true }), route: { path_prefix: '/on' } },
+        inherits: { ...https({ server_name: 'origin.test' }), route: { path_prefix: '/inh' } },
+      },
+    });
+    assert.deepEqual(await env.applier.apply(bytes, ref, 'control-plane'), { ok: true });
+    const warned = env.lines.filter((l) => String(l['msg']).startsWith('upstream TLS verification is off'));
+    assert.equal(warned.length, 1);
+    assert.deepEqual(warned[0]?.['upstreams'], ['off']);
+  });
+
   it('the same generation from the same source again is a no-op; from another source it re-applies', async () => {
     env = setup();
     const port = await freeUdpTcpPort();

@@ -17,7 +17,7 @@
  * Logs exactly one line per apply: "generation applied" (seq, digest, source, listeners) or
  * "generation rejected" (phase, issues).
  */
-import { type Config, type ConfigIssue, parseConfig } from '@spooky/config';
+import { type Config, type ConfigIssue, parseConfig, upstreamTls } from '@spooky/config';
 import type pino from 'pino';
 import type { ApplyJournal } from '../cache/apply-journal.ts';
 import { compileGeneration } from '../compile/compile-generation.ts';
@@ -159,7 +159,7 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
         logger.info({ scope: ref.scope, seq: ref.seq, digest: ref.digest, source, listeners: listeners.serving() }, 'generation applied');
         const unverified = unverifiedHttpsUpstreams(parsed.config);
         if (unverified.length > 0) {
-          logger.warn({ seq: ref.seq, upstreams: unverified }, 'upstream TLS verification is off (upstream_tls.verify_certificates: false): HTTPS backends are not authenticated');
+          logger.warn({ seq: ref.seq, upstreams: unverified }, 'upstream TLS verification is off (verify_certificates: false in upstream_tls or upstream.<name>.tls): HTTPS backends are not authenticated');
         }
       },
       async abort() {
@@ -230,11 +230,14 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
   };
 }
 
-/** Upstreams with an https backend while certificate verification is off (at most 20 named). */
+/**
+ * Upstreams with an https backend while certificate verification is off for them (their own
+ * `tls.verify_certificates`, else `upstream_tls`'s), at most 20 named.
+ */
 function unverifiedHttpsUpstreams(config: Config): string[] {
-  if (config.upstream_tls.verify_certificates) return [];
   const out: string[] = [];
   for (const [name, upstream] of Object.entries(config.upstream)) {
+    if (upstreamTls(config, name).verify_certificates) continue;
     if (upstream.backends.some((b) => b.address.startsWith('https://'))) out.push(name);
     if (out.length === 20) break;
   }

@@ -24,6 +24,7 @@ import { startMirrorLog } from '../mirroring/mirror-events.ts';
 import { startAccessLog } from '../observability/access-log.ts';
 import type { LineSink } from '../observability/batched-lines.ts';
 import { startInternalErrorLog } from '../observability/internal-error-log.ts';
+import { dnsRefreshObserver } from '../observability/dns-refresh-observer.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { watchRuntimeStalls } from '../observability/runtime-stalls.ts';
 import { createRequestHandler } from '../pipeline/request-handler.ts';
@@ -74,7 +75,7 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
   subscribe('spooky:request:end', onEnd);
   const stopLogs = [startAccessLog(logger, opts.logDestination), startRouteTrace(logger), startMirrorLog(logger), startHealthLog(logger), startInternalErrorLog(logger)];
   const store = new GenerationStore();
-  const state = new LongLivedState();
+  const state = new LongLivedState({ dns: { report: dnsRefreshObserver(logger, metrics.registry) } });
   metrics.watchResilience(state);
   const handleRequest = createRequestHandler({ store, state, logger });
   const listeners = new ListenerManager({

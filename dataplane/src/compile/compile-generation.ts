@@ -1,6 +1,6 @@
 /**
  * compileGeneration: a parsed, validated Config → an immutable Generation (route index,
- * upstreams with transports and balancers). Pure apart from reading `upstream_tls.ca_file` / `ca_dir` (trusted-cas.ts)
+ * upstreams with transports and balancers). Pure apart from reading TLS files — CAs and client certificates (upstream-tls-material.ts)
  * and asking LongLivedState for shared transports/cursors. Listener certificates are not
  * read here (ingress does that). On failure nothing is created (the CA file and the route
  * table, the parts that can fail, come before any LongLivedState entry) and the caller NACKs;
@@ -24,13 +24,16 @@ import { compileRouteTable, type RouteInput } from '../routing/route-table.ts';
 import type { CompiledBackend, CompiledUpstream, Generation } from '../runtime/generation.ts';
 import { backendStatsKey } from '../runtime/backend-stats.ts';
 import type { LongLivedState } from '../runtime/long-lived-state.ts';
-import { trustedCas } from './trusted-cas.ts';
+import { TlsMaterialReader } from './upstream-tls-material.ts';
 
 export type CompileResult = { ok: true; generation: Generation } | { ok: false; issues: ConfigIssue[] };
 
 export function compileGeneration(config: Config, ref: Generation['ref'], state: LongLivedState): CompileResult {
   const issues: ConfigIssue[] = [];
-  const ca = trustedCas(config.upstream_tls, issues);
+  // TLS files (CAs, client certificates) of every upstream, read before anything is created.
+  const tlsReader = new TlsMaterialReader(issues);
+  const names = Object.keys(config.upstream).sort();
+  const tlsOf = new Map(names.map((name) => [name, tlsReader.forUpstream(config, name)]));
   if (issues.length > 0) return { ok: false, issues };
 
   const perf = config.performance;
@@ -38,7 +41,6 @@ export function compileGeneration(config: Config, ref: Generation['ref'], state:
   // The route table first: it is the part that can fail, and it needs nothing from
   // LongLivedState. Only once it compiled are state entries (transports, stats, cursors,
   // health handles) asked for, so a failed compile leaves LongLivedState untouched.
-  const names = Object.keys(config.upstream).sort();
   const routes: RouteInput[] = [];
   for (const name of names) {
     const upstream = config.upstream[name];
@@ -59,15 +61,24 @@ export function compileGeneration(config: Config, ref: Generation['ref'], state:
     // The upstream's own timeouts (else performance's): one settings object per distinct
     // value, so upstreams with equal settings share it (and its hashed key).
     const t = policy.timeouts;
+    const tls = tlsOf.get(name)!;
     const settings = interner.intern({
       connectTimeoutMs: t.upstream_connect_timeout_ms,
       headersTimeoutMs: t.upstream_headers_timeout_ms,
       bodyIdleTimeoutMs: t.upstream_body_idle_timeout_ms,
       bodyTotalTimeoutMs: t.upstream_body_total_timeout_ms,
-      verifyCertificates: config.upstream_tls.verify_certificates,
-      ca,
+      verifyCertificates: tls.verifyCertificates,
+      ca: tls.ca,
+      serverName: tls.serverName,
+      clientCert: tls.clientCert,
     });
-    const probeTransport = { connectTimeoutMs: settings.connectTimeoutMs, verifyCertificates: settings.verifyCertificates, ca };
+    const probeTransport = {
+      connectTimeoutMs: settings.connectTimeoutMs,
+      verifyCertificates: settings.verifyCertificates,
+      ca: settings.ca,
+      serverName: settings.serverName,
+      clientCert: settings.clientCert,
+    };
     const stats = upstream.backends.map((b) => state.backendStats(name, b.address));
     const backends: CompiledBackend[] = upstream.backends.map((b, i) => {
       const { key, transport: pooled } = state.transport(name, b.address, settings);

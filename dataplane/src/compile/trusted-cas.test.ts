@@ -20,14 +20,14 @@ test('ca_file and ca_dir: PEM files of the directory in name order, with the fil
     writeFileSync(join(emptyDir, 'junk.pem'), 'not a certificate');
 
     const issues: ConfigIssue[] = [];
-    const both = trustedCas({ verify_certificates: true, ca_file: join(dir, 'bundle.pem'), ca_dir: casDir }, issues);
+    const both = trustedCas({ ca_file: join(dir, 'bundle.pem'), ca_dir: casDir }, issues);
     assert.deepEqual(issues, []);
     assert.deepEqual(both?.match(/^[A-Z]+$/gm), ['FILE', 'A', 'B']);
-    assert.equal(trustedCas({ verify_certificates: true, ca_file: null, ca_dir: null }, issues), null, 'system roots');
+    assert.equal(trustedCas({ ca_file: null, ca_dir: null }, issues), null, 'system roots');
 
     const bad: ConfigIssue[] = [];
-    trustedCas({ verify_certificates: true, ca_file: null, ca_dir: emptyDir }, bad);
-    trustedCas({ verify_certificates: true, ca_file: null, ca_dir: join(dir, 'missing') }, bad);
+    trustedCas({ ca_file: null, ca_dir: emptyDir }, bad);
+    trustedCas({ ca_file: null, ca_dir: join(dir, 'missing') }, bad);
     assert.deepEqual(bad.map((i) => [i.pointer, i.code]), [
       ['/upstream_tls/ca_dir', 'tls.ca_dir.unreadable'],
       ['/upstream_tls/ca_dir', 'tls.ca_dir.unreadable'],

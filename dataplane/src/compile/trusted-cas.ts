@@ -1,5 +1,5 @@
 /**
- * The CAs trusted for HTTPS backends: `upstream_tls.ca_file` (one PEM bundle) and/or
+ * The CAs trusted for HTTPS backends: `upstream_tls.ca_file` (or an upstream's own `tls.ca_file`) (one PEM bundle) and/or
  * `upstream_tls.ca_dir` (every `*.pem` / `*.crt` file in it, in name order, not recursive),
  * concatenated. Either set replaces the system roots (node's `ca` option). Read at compile time;
  * an unreadable file or a directory with no certificate is an issue at its pointer, and a
@@ -8,7 +8,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConfigIssue, UpstreamTls } from '@spooky/config';
+import type { ConfigIssue } from '@spooky/config';
 
 export const MAX_CA_DIR_FILES = 1000;
 export const MAX_CA_BYTES = 16 * 1024 * 1024;
@@ -20,23 +20,23 @@ function errCode(err: unknown): string {
   return typeof code === 'string' ? ` (${code})` : '';
 }
 
-function readCaFile(path: string, issues: ConfigIssue[]): string | null {
+function readCaFile(path: string, pointer: string, issues: ConfigIssue[]): string | null {
   try {
     const text = readFileSync(path, 'utf8');
     if (!text.includes(PEM_CERT)) {
-      issues.push({ pointer: '/upstream_tls/ca_file', code: 'tls.ca_file.unreadable', message: `${path} holds no PEM certificate` });
+      issues.push({ pointer: `${pointer}/ca_file`, code: 'tls.ca_file.unreadable', message: `${path} holds no PEM certificate` });
       return null;
     }
     return text;
   } catch (err) {
-    issues.push({ pointer: '/upstream_tls/ca_file', code: 'tls.ca_file.unreadable', message: `cannot read ${path}${errCode(err)}` });
+    issues.push({ pointer: `${pointer}/ca_file`, code: 'tls.ca_file.unreadable', message: `cannot read ${path}${errCode(err)}` });
     return null;
   }
 }
 
-function readCaDir(dir: string, issues: ConfigIssue[]): string | null {
+function readCaDir(dir: string, pointer: string, issues: ConfigIssue[]): string | null {
   const fail = (message: string): null => {
-    issues.push({ pointer: '/upstream_tls/ca_dir', code: 'tls.ca_dir.unreadable', message });
+    issues.push({ pointer: `${pointer}/ca_dir`, code: 'tls.ca_dir.unreadable', message });
     return null;
   };
   let names: string[];
@@ -64,10 +64,13 @@ function readCaDir(dir: string, issues: ConfigIssue[]): string | null {
   return parts.join('');
 }
 
-/** PEM text of every trusted CA, or null for the system roots. */
-export function trustedCas(tls: UpstreamTls, issues: ConfigIssue[]): string | null {
-  const file = tls.ca_file === null ? null : readCaFile(tls.ca_file, issues);
-  const dir = tls.ca_dir === null ? null : readCaDir(tls.ca_dir, issues);
+/**
+ * PEM text of every trusted CA, or null for the system roots. `pointer` is the object the
+ * paths come from (`/upstream_tls`, or `/upstream/<name>/tls` for an upstream's own CAs).
+ */
+export function trustedCas(tls: { readonly ca_file: string | null; readonly ca_dir: string | null }, issues: ConfigIssue[], pointer = '/upstream_tls'): string | null {
+  const file = tls.ca_file === null ? null : readCaFile(tls.ca_file, pointer, issues);
+  const dir = tls.ca_dir === null ? null : readCaDir(tls.ca_dir, pointer, issues);
   if (file === null && dir === null) return null;
   if (file === null) return dir;
   if (dir === null) return file;

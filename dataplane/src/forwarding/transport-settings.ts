@@ -1,10 +1,13 @@
 /**
  * Per-backend transport settings derived from a generation's config: the timeouts are the
  * backend's upstream's resolved ones (`upstreamPolicy(...).timeouts`: its own
- * `upstream.<name>.timeouts`, else `performance`'s), TLS is global. Two generations naming
+ * `upstream.<name>.timeouts`, else `performance`'s), TLS the upstream's resolved one (its
+ * `upstream.<name>.tls` over the global `upstream_tls`, compile/upstream-tls-material.ts). Two generations naming
  * the same backend of the same upstream with equal settings share one pool (see
  * LongLivedState); `settingsKey` is that equality.
  */
+import type { ClientCertificate } from './backend-connector.ts';
+
 export interface TransportSettings {
   readonly connectTimeoutMs: number;
   readonly headersTimeoutMs: number;
@@ -14,14 +17,19 @@ export interface TransportSettings {
    * arrive within it, else the try fails with `upstream_timeout`. null = no separate bound.
    */
   readonly bodyTotalTimeoutMs: number | null;
-  /** upstream_tls.verify_certificates; https backends only. */
+  /** verify_certificates (the upstream's, else upstream_tls's); https backends only. */
   readonly verifyCertificates: boolean;
-  /** PEM text of upstream_tls.ca_file (read at compile time), null = system roots. */
+  /** PEM text of the trusted CAs (read at compile time), null = system roots. */
   readonly ca: string | null;
+  /** tls.server_name: SNI and verification name; null = the backend host. */
+  readonly serverName: string | null;
+  /** tls.cert + tls.key PEM text (upstream mTLS); null = none. Part of the key, which is hashed, never logged. */
+  readonly clientCert: ClientCertificate | null;
 }
 
 export function settingsKey(s: TransportSettings): string {
-  return JSON.stringify([s.connectTimeoutMs, s.headersTimeoutMs, s.bodyIdleTimeoutMs, s.bodyTotalTimeoutMs, s.verifyCertificates, s.ca]);
+  const id = s.clientCert === null ? null : [s.clientCert.cert, s.clientCert.key];
+  return JSON.stringify([s.connectTimeoutMs, s.headersTimeoutMs, s.bodyIdleTimeoutMs, s.bodyTotalTimeoutMs, s.verifyCertificates, s.ca, s.serverName, id]);
 }
 
 /**

@@ -170,5 +170,32 @@ describe('HealthMonitor', () => {
       assert.equal(probers.built.length, 2);
       assert.equal(probers.latest(A)?.settings?.verifyCertificates, false);
     });
+
+    it('a new client certificate or server name rebuilds the probe pool; equal settings keep it', async () => {
+      const mtls = { ...TRANSPORT, serverName: 'origin.test', clientCert: { cert: 'C1', key: 'K1' } };
+      await monitor.reconcile(specs({ ...spec(A, 'a', CHECK), transport: mtls }));
+      const first = probers.latest(A);
+      await monitor.reconcile(specs({ ...spec(A, 'a', CHECK), transport: { ...mtls, clientCert: { cert: 'C1', key: 'K1' } } }));
+      assert.equal(first?.closed, false, 'equal content, other objects: kept');
+      await monitor.reconcile(specs({ ...spec(A, 'a', CHECK), transport: { ...mtls, clientCert: { cert: 'C1', key: 'K2' } } }));
+      assert.equal(first?.closed, true);
+      const second = probers.latest(A);
+      await monitor.reconcile(specs({ ...spec(A, 'a', CHECK), transport: { ...mtls, clientCert: { cert: 'C1', key: 'K2' }, serverName: 'other.test' } }));
+      assert.equal(second?.closed, true);
+      assert.equal(probers.built.length, 3);
+    });
+
+    it('renewProbers rebuilds the probe pools of matching backends only, keeping their health state', async () => {
+      await monitor.reconcile(specs(spec(A, 'a', CHECK), spec(B, 'b', CHECK)));
+      const a = probers.latest(A);
+      const b = probers.latest(B);
+      const before = monitor.snapshot();
+      await monitor.renewProbers((address) => address === A);
+      assert.equal(a?.closed, true);
+      assert.equal(b?.closed, false);
+      assert.notEqual(probers.latest(A), a, 'a fresh prober for A');
+      assert.equal(monitor.activeCheckers(), 2);
+      assert.deepEqual(monitor.snapshot(), before);
+    });
   });
 });

@@ -24,7 +24,7 @@ import { publishHealthMembership, publishHealthTransition } from './health-event
 import { type HealthSpec, healthKey } from './health-spec.ts';
 import { advanceHealth, type HealthStatus, type HealthStep, type HealthVerdict, observeHealth } from './health-state.ts';
 import { classifyTraffic, type TrafficOutcome } from './passive-ejector.ts';
-import type { ProberFactory } from './prober.ts';
+import type { ProberFactory, ProbeTransportSettings } from './prober.ts';
 import { realScheduler, type Scheduler } from './scheduler.ts';
 
 export type { HealthSpec } from './health-spec.ts';
@@ -161,6 +161,23 @@ export class HealthMonitor implements HealthView {
     return n;
   }
 
+  /**
+   * Re-creates the probe pool of every actively checked backend whose address `matches`
+   * (backend DNS refresh: the name now resolves elsewhere). Health state is kept; the checker
+   * restarts on a fresh pool. Resolves when the old pools are closed.
+   */
+  renewProbers(matches: (address: string) => boolean): Promise<void> {
+    const closing: Promise<void>[] = [];
+    for (const [key, entry] of this.#entries) {
+      if (entry.prober === null || !matches(entry.spec.address)) continue;
+      entry.stopChecker();
+      closing.push(entry.prober.close().catch(() => undefined));
+      entry.prober = null;
+      this.#startChecker(entry, key);
+    }
+    return Promise.all(closing).then(() => undefined);
+  }
+
   /** Stops every checker and timer and closes every probe pool (shutdown). */
   async close(): Promise<void> {
     this.#closed = true;
@@ -194,7 +211,7 @@ export class HealthMonitor implements HealthView {
       publishHealthMembership({ ...entry.labels, change: 'added', available: entry.available });
     }
     const sameCheck = JSON.stringify(previous.check) === JSON.stringify(spec.check);
-    const sameTransport = JSON.stringify(previous.transport) === JSON.stringify(spec.transport);
+    const sameTransport = sameProbeTransport(previous.transport, spec.transport);
     entry.spec = spec;
     this.#sync(entry); // the mode (active/passive) may have changed
     if (sameCheck && (sameTransport || spec.check === null)) return Promise.resolve();
@@ -258,4 +275,21 @@ export class HealthMonitor implements HealthView {
       entry.cancelCooldown();
     }
   }
+}
+
+/**
+ * Field by field, without serialising: the settings carry PEM text (CAs, a client certificate
+ * and key) that a JSON.stringify per backend and reconcile would copy over and over.
+ */
+function sameProbeTransport(a: ProbeTransportSettings, b: ProbeTransportSettings): boolean {
+  if (a === b) return true;
+  const ca = a.clientCert ?? null;
+  const cb = b.clientCert ?? null;
+  return (
+    a.connectTimeoutMs === b.connectTimeoutMs &&
+    a.verifyCertificates === b.verifyCertificates &&
+    a.ca === b.ca &&
+    (a.serverName ?? null) === (b.serverName ?? null) &&
+    (ca === cb || (ca !== null && cb !== null && ca.cert === cb.cert && ca.key === cb.key))
+  );
 }

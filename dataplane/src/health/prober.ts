@@ -26,8 +26,12 @@ export interface Prober {
 export interface ProbeTransportSettings {
   readonly connectTimeoutMs: number;
   readonly verifyCertificates: boolean;
-  /** PEM text of upstream_tls.ca_file, null = system roots. */
+  /** PEM text of the trusted CAs, null = system roots. */
   readonly ca: string | null;
+  /** SNI and verification name; null or absent = the backend host. */
+  readonly serverName?: string | null;
+  /** Client certificate (upstream mTLS); null or absent = none. */
+  readonly clientCert?: { readonly cert: string; readonly key: string } | null;
 }
 
 /** Builds the Prober of one backend address (`http(s)://host:port`). */

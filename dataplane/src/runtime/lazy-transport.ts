@@ -19,7 +19,8 @@ export type TransportFactory = (address: string, settings: TransportSettings) =>
 /** A class, not a closure bundle: one small object per backend (no per-backend closures). */
 export class LazyTransport implements BackendTransport {
   readonly protocol: 'h1' | 'h2';
-  readonly #address: string;
+  /** The backend address (`scheme://host:port`). */
+  readonly address: string;
   readonly #settings: TransportSettings;
   readonly #create: TransportFactory;
   #real: BackendTransport | null = null;
@@ -27,7 +28,7 @@ export class LazyTransport implements BackendTransport {
 
   constructor(address: string, settings: TransportSettings, create: TransportFactory) {
     this.protocol = address.startsWith('https://') ? 'h2' : 'h1';
-    this.#address = address;
+    this.address = address;
     this.#settings = settings;
     this.#create = create;
   }
@@ -39,10 +40,22 @@ export class LazyTransport implements BackendTransport {
 
   forward(request: UpstreamRequest): Promise<UpstreamResponse> {
     if (this.#real === null) {
-      this.#real = this.#create(this.#address, this.#settings);
+      this.#real = this.#create(this.address, this.#settings);
       if (this.#closed) void this.#real.close().catch(() => undefined);
     }
     return this.#real.forward(request);
+  }
+
+  /**
+   * Drops the real transport (backend DNS refresh): it closes once its in-flight requests
+   * finished, and the next forward() creates a fresh one, whose connections resolve the
+   * backend's name again. A no-op before the first forward() or after close().
+   */
+  reset(): Promise<void> {
+    const real = this.#real;
+    if (real === null || this.#closed) return Promise.resolve();
+    this.#real = null;
+    return real.close();
   }
 
   close(): Promise<void> {

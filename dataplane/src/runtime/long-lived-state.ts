@@ -6,6 +6,8 @@
  * HealthMonitor: probes, passive ejection) lives here under upstream + address; retain()
  * reconciles it with the generation. Circuit breakers (`breakers`) live here under the same
  * upstream + address key as the stats; retain() drops those of backends no generation names.
+ * Backend DNS refresh (`dns`, backend-dns-refresher.ts) follows the served generation from
+ * retain(); a changed address set re-creates the pools of that host name's backends only.
  */
 import { createHash } from 'node:crypto';
 import type { RoundRobinState } from '../balancing/round-robin.ts';
@@ -23,6 +25,7 @@ import { InflightLimiter } from '../resilience/inflight-limiter.ts';
 import { RetryBudgets } from '../resilience/retry-budget.ts';
 import { RouteQueue } from '../resilience/route-queue.ts';
 import { ScopedRateLimiters } from '../resilience/token-bucket-limiter.ts';
+import { BackendDnsRefresher, backendHost, type DnsRefreshReport, type DnsResolver } from './backend-dns-refresher.ts';
 import { BackendStats, backendStatsKey } from './backend-stats.ts';
 import type { Generation } from './generation.ts';
 import { LazyTransport, type TransportFactory } from './lazy-transport.ts';
@@ -60,10 +63,29 @@ export class LongLivedState {
   /** Brownout (off until a generation enables it); while active, hedging is off. */
   readonly brownout = new Brownout({ enabled: false, trigger_inflight_percent: 90, recover_inflight_percent: 60, core_routes: [] });
 
-  /** `createTransport` defaults to undici; `health` (prober factory, scheduler) too. Tests may inject fakes. */
-  constructor(options?: { readonly createTransport?: TransportFactory; readonly health?: Partial<HealthMonitorOptions> }) {
+  /** Backend DNS refresh (off until a generation enables it); one timer per process. */
+  readonly dns: BackendDnsRefresher;
+
+  /**
+   * `createTransport` defaults to undici; `health` (prober factory, scheduler) too; `dns`
+   * (resolver: the system's; report: where refresh results go — metrics, logs). Tests may inject fakes.
+   */
+  constructor(options?: {
+    readonly createTransport?: TransportFactory;
+    readonly health?: Partial<HealthMonitorOptions>;
+    readonly dns?: { readonly resolve?: DnsResolver; readonly report?: (report: DnsRefreshReport) => void; readonly timeoutMs?: number };
+  }) {
     this.#createTransport = options?.createTransport ?? createUndiciTransport;
     this.health = new HealthMonitor({ createProber: createUndiciProber, ...options?.health });
+    this.dns = new BackendDnsRefresher({ ...options?.dns, onChange: (host) => this.#renewHost(host) });
+  }
+
+  /** A backend host name resolves to a new address set: fresh pools for its backends, nothing else. */
+  #renewHost(host: string): void {
+    for (const transport of this.#transports.values()) {
+      if (backendHost(transport.address) === host) void transport.reset().catch(() => undefined);
+    }
+    void this.health.renewProbers((address) => backendHost(address) === host);
   }
 
   /**
@@ -138,6 +160,8 @@ export class LongLivedState {
     this.budgets.retain(new Set(generation.upstreams.keys()));
     this.inflight.retain(new Set(generation.upstreams.keys()), named);
     closing.push(this.health.reconcile(generation.stateKeys.health));
+    const perf = generation.config.performance;
+    this.dns.configure(perf.backend_dns_refresh_enabled, perf.backend_dns_refresh_interval_ms, perf.backend_dns_refresh_enabled ? backendAddresses(generation) : []);
     return Promise.all(closing).then(() => undefined);
   }
 
@@ -161,6 +185,7 @@ export class LongLivedState {
   /** Closes every transport (shutdown, after draining). */
   async close(): Promise<void> {
     this.#closed = true;
+    this.dns.close();
     const all = [...this.#transports.values()];
     this.#transports.clear();
     this.#cursors.clear();
@@ -168,4 +193,8 @@ export class LongLivedState {
     this.breakers.clear();
     await Promise.all([this.health.close(), ...all.map((t) => t.close().catch(() => undefined))]);
   }
+}
+
+function* backendAddresses(generation: Generation): Iterable<string> {
+  for (const upstream of generation.upstreams.values()) for (const b of upstream.backends) yield b.address;
 }
