@@ -8,6 +8,7 @@
  * unknown key anywhere is an error, never silently ignored.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { ForwardedHeadersSchema, TracingSchema, UPSTREAM_FORWARDING_KEYS } from './forwarding-schema.ts';
 import { ResilienceSchema, TIMEOUT_KEYS, UpstreamResilienceSchema, UpstreamTimeoutsSchema } from './resilience-schema.ts';
 
 const closed = { additionalProperties: false } as const;
@@ -129,6 +130,7 @@ export const UpstreamSchema = Type.Object(
     mirror: Type.Optional(MirrorSchema),
     resilience: Type.Optional(UpstreamResilienceSchema),
     timeouts: Type.Optional(UpstreamTimeoutsSchema),
+    ...UPSTREAM_FORWARDING_KEYS,
   },
   closed,
 );
@@ -197,6 +199,8 @@ export const ConfigInputSchema = Type.Object(
     log: Type.Optional(LogSchema),
     compat: Type.Optional(CompatSchema),
     resilience: Type.Optional(ResilienceSchema),
+    forwarded_headers: Type.Optional(ForwardedHeadersSchema),
+    tracing: Type.Optional(TracingSchema),
   },
   closed,
 );
