@@ -10,12 +10,13 @@ export function clientAddress(peer: string): string {
   return peer;
 }
 
+const NODE = /^[0-9A-Za-z._:-]+$/;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** A Forwarded parameter value: a token as is, anything else a quoted-string. */
 export function forwardedValue(value: string): string {
   if (TOKEN.test(value)) return value;
-  return `"${value.replace(/[\\"]/g, '\\$&')}"`;
+  return value.includes('"') || value.includes('\\') ? `"${value.replace(/[\\"]/g, '\\$&')}"` : `"${value}"`;
 }
 
 /** A Forwarded `for=` node: IPv6 as `"[v6]"`, IPv4 / `unknown` / `_obfuscated` as tokens. */
@@ -25,9 +26,13 @@ export function forwardedNode(address: string | null): string {
   return forwardedValue(address);
 }
 
-/** Our hop's Forwarded element. */
+/**
+ * Our hop's Forwarded element. `address` is the socket's peer address (an IP literal: IPv4 is
+ * a token as it is, no check needed).
+ */
 export function forwardedElement(address: string | null, proto: string, host: string | null): string {
-  const base = `for=${forwardedNode(address)};proto=${forwardedValue(proto)}`;
+  const node = address === null || address === '' ? 'unknown' : address.includes(':') ? `"[${address}]"` : address;
+  const base = `for=${node};proto=${proto === 'https' || proto === 'http' ? proto : forwardedValue(proto)}`;
   return host === null ? base : `${base};host=${forwardedValue(host)}`;
 }
 
@@ -42,7 +47,7 @@ export function forwardedFromXff(xff: string): string {
   return out;
 }
 
-/** The `for=` nodes of a Forwarded value as an X-Forwarded-For chain (brackets, quotes and ports removed). */
+/** The `for=` nodes of a Forwarded value as an X-Forwarded-For chain (brackets, quotes and ports removed; malformed nodes `unknown`). */
 export function xffFromForwarded(forwarded: string): string {
   let out = '';
   for (const element of splitOutsideQuotes(forwarded, ',')) {
@@ -50,7 +55,8 @@ export function xffFromForwarded(forwarded: string): string {
       const eq = pair.indexOf('=');
       if (eq < 0 || pair.slice(0, eq).trim().toLowerCase() !== 'for') continue;
       const node = nodeAddress(unquote(pair.slice(eq + 1).trim()));
-      if (node !== '') out += `${out === '' ? '' : ', '}${node}`;
+      // RFC 7239 nodes are IPs, `unknown` or `_obfuscated`: anything else (a comma would add hops) is `unknown`.
+      if (node !== '') out += `${out === '' ? '' : ', '}${NODE.test(node) ? node : 'unknown'}`;
     }
   }
   return out;
