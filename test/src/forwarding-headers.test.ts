@@ -155,6 +155,14 @@ describe('forwarding header policies end to end (HTTP/3 → Spooky → HTTP/1.1 
     assert.equal(log['traceId'], traceparent.slice(3, 35));
   });
 
+  test('a request answered locally (404) logs the valid inbound trace id', async () => {
+    const reply = await h3Request(session, port, { path: '/nowhere', headers: { traceparent: TRACEPARENT }, timeoutMs: 30_000 });
+    assert.equal(reply.status, 404);
+    const requestId = String(reply.headers['x-request-id']);
+    const log = await dp.proc.waitForLog((l) => l.msg === 'request' && l['requestId'] === requestId, 30_000);
+    assert.equal(log['traceId'], '4bf92f3577b34da6a3ce929d0e0e4736');
+  });
+
   test('append from a trusted peer extends both chains; from an untrusted one it acts as overwrite', async () => {
     const trusted = (await seen('/append/x', SPOOFED)).headers;
     assert.equal(trusted['x-forwarded-for'], '198.51.100.1, 127.0.0.1');
