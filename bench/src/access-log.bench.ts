@@ -18,6 +18,7 @@ const ROUNDS = Number(values.rounds);
 
 const event: RequestEndEvent = {
   requestId: '9d791b6187d3a159-1',
+  traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
   protocol: 'h3',
   method: 'GET',
   host: 'app.example.com',

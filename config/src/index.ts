@@ -1,9 +1,12 @@
 /** @spooky/config: the config contract shared by the control plane and data planes. */
 export { type BackendAddress, parseBackendAddress } from './backend-address.ts';
 export { type BehaviourResult, behaviourDiff, MAX_BEHAVIOUR_REQUESTS, type RoutedTo } from './behaviour-diff.ts';
+export { type Cidr, type IpWords, parseCidr, parseIp, wordMask } from './cidr.ts';
 export { canonicalJson, DIGEST_PATTERN, digest } from './canonical.ts';
 export { type Change, type ChangeEntity, type ChangeOp, diff, diffDocuments } from './diff.ts';
 export { DEFAULTS, normalizePathPrefix, normalizeRouteHost } from './normalize-config.ts';
+export { FORWARDED_MODES, HOST_POLICIES } from './forwarding-schema.ts';
+export { FORWARDING_DEFAULTS } from './normalize-forwarding.ts';
 export { RESILIENCE_DEFAULTS } from './normalize-resilience.ts';
 export { RATE_LIMIT_SCOPES, RETRY_CONDITIONS } from './resilience-schema.ts';
 export { TIMEOUT_ALIASES, TIMEOUT_ORDER, type TimeoutKey } from './timeouts.ts';

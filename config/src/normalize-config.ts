@@ -4,11 +4,12 @@
  * semantic-checks.ts to report, the value passed through unchanged).
  */
 import { parseBackendAddress } from './backend-address.ts';
+import { normalizeForwardedHeaders, normalizeTracing } from './normalize-forwarding.ts';
 import { normalizeResilience, normalizeUpstreamResilience, normalizeUpstreamTimeouts } from './normalize-resilience.ts';
 import type { ConfigInput } from './schema.ts';
 import { aliased, givenTimeouts, resolveTimeouts } from './timeouts.ts';
 import { normalizeUpstreamTls } from './upstream-tls.ts';
-import type { Backend, Config, HealthCheck, Listener, LoadBalancing, Matcher, Resilience, Route, Timeouts, Upstream } from './types.ts';
+import type { Backend, Config, ForwardedHeaders, HealthCheck, Listener, LoadBalancing, Matcher, Resilience, Route, Timeouts, Upstream } from './types.ts';
 
 /** Defaults, in one place; the README's configuration reference lists the same values. */
 export const DEFAULTS = {
@@ -65,9 +66,10 @@ export function normalizeConfig(input: ConfigInput): Config {
   const protocol = input.resilience?.protocol;
   const timeouts = resolveTimeouts(givenTimeouts(perf), DEFAULT_TIMEOUTS);
   const resilience = normalizeResilience(input.resilience);
+  const forwarded = normalizeForwardedHeaders(input.forwarded_headers, null);
   const upstream: Record<string, Upstream> = {};
   for (const name of Object.keys(input.upstream).sort()) {
-    upstream[name] = normalizeUpstream(input.upstream[name] as UpstreamInput, name, globalLb, resilience, timeouts);
+    upstream[name] = normalizeUpstream(input.upstream[name] as UpstreamInput, name, globalLb, resilience, timeouts, forwarded);
   }
   return {
     version: input.version ?? 1,
@@ -106,6 +108,8 @@ export function normalizeConfig(input: ConfigInput): Config {
       upstream_timeout_status: input.compat?.upstream_timeout_status ?? 504,
     },
     resilience,
+    forwarded_headers: forwarded,
+    tracing: normalizeTracing(input.tracing),
   };
 }
 
@@ -180,7 +184,7 @@ function normalizeHealth(h: HealthInput | undefined): HealthCheck | null {
   };
 }
 
-function normalizeUpstream(u: UpstreamInput, name: string, globalLb: LoadBalancing, resilience: Resilience, timeouts: Timeouts): Upstream {
+function normalizeUpstream(u: UpstreamInput, name: string, globalLb: LoadBalancing, resilience: Resilience, timeouts: Timeouts, forwarded: ForwardedHeaders): Upstream {
   const backends: Backend[] = u.backends.map((b) => ({
     id: b.id,
     address: parseBackendAddress(b.address)?.url ?? b.address,
@@ -196,5 +200,8 @@ function normalizeUpstream(u: UpstreamInput, name: string, globalLb: LoadBalanci
     resilience: normalizeUpstreamResilience(u, name, resilience),
     timeouts: normalizeUpstreamTimeouts(u, timeouts),
     tls: normalizeUpstreamTls(u.tls),
+    host_policy: u.host_policy ?? 'pass_through',
+    host_rewrite: u.host_rewrite ?? null,
+    forwarded_headers: u.forwarded_headers === undefined ? null : normalizeForwardedHeaders(u.forwarded_headers, forwarded),
   };
 }

@@ -8,6 +8,7 @@
  * unknown key anywhere is an error, never silently ignored.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { ForwardedHeadersSchema, TracingSchema, UPSTREAM_FORWARDING_KEYS } from './forwarding-schema.ts';
 import { ResilienceSchema, TIMEOUT_KEYS, UpstreamResilienceSchema, UpstreamTimeoutsSchema } from './resilience-schema.ts';
 import { UpstreamTlsOverrideSchema } from './upstream-tls-schema.ts';
 
@@ -131,6 +132,7 @@ export const UpstreamSchema = Type.Object(
     resilience: Type.Optional(UpstreamResilienceSchema),
     timeouts: Type.Optional(UpstreamTimeoutsSchema),
     tls: Type.Optional(UpstreamTlsOverrideSchema),
+    ...UPSTREAM_FORWARDING_KEYS,
   },
   closed,
 );
@@ -199,6 +201,8 @@ export const ConfigInputSchema = Type.Object(
     log: Type.Optional(LogSchema),
     compat: Type.Optional(CompatSchema),
     resilience: Type.Optional(ResilienceSchema),
+    forwarded_headers: Type.Optional(ForwardedHeadersSchema),
+    tracing: Type.Optional(TracingSchema),
   },
   closed,
 );

@@ -3,6 +3,7 @@
  * (`/listen/...` when the single-listener form was used, `/listeners/<i>/...` otherwise).
  */
 import { parseBackendAddress } from './backend-address.ts';
+import { forwardingIssues } from './forwarding-checks.ts';
 import { escapePointer } from './pointer.ts';
 import { checkRegexCost } from './regex-cost.ts';
 import { resilienceIssues } from './resilience-checks.ts';
@@ -63,6 +64,7 @@ export function semanticIssues(input: ConfigInput, config: Config): ConfigIssue[
 
   issues.push(...resilienceIssues(input, config));
   issues.push(...upstreamTlsIssues(input, config));
+  issues.push(...forwardingIssues(input, config));
   const p = config.performance;
   if (p.max_connections_per_ip > p.max_active_connections) {
     add(

@@ -3,9 +3,11 @@
  * URL form. This is what both planes run, what `canonicalJson` serializes and `digest` hashes.
  * Produced only by `parseConfig`; treat it as immutable.
  */
+import type { ForwardedHeaders, HostPolicy, Tracing } from './forwarding-types.ts';
 import type { Resilience, Timeouts, UpstreamResilience } from './resilience-types.ts';
 import type { UpstreamTlsOverride } from './upstream-tls-schema.ts';
 
+export type * from './forwarding-types.ts';
 export type * from './resilience-types.ts';
 
 export type LbType = 'round-robin' | 'random' | 'consistent-hash' | 'least-connections' | 'latency-aware' | 'sticky-cid';
@@ -92,6 +94,11 @@ export interface Upstream {
   readonly timeouts: Timeouts | null;
   /** `upstream.<name>.tls` overrides of `upstream_tls` (upstream-tls.ts); null = none given. */
   readonly tls: UpstreamTlsOverride | null;
+  /** Host sent upstream (default pass_through); `host_rewrite` is set exactly when it is rewrite. */
+  readonly host_policy: HostPolicy;
+  readonly host_rewrite: string | null;
+  /** Its own forwarded_headers merged over the global block; null = the global block applies. */
+  readonly forwarded_headers: ForwardedHeaders | null;
 }
 
 export interface UpstreamTls {
@@ -133,6 +140,9 @@ export interface Config {
   /** Rust Spooky compatibility: which status a local reply uses where ours differs. */
   readonly compat: { readonly no_route_status: 404 | 502; readonly upstream_timeout_status: 504 | 503 };
   readonly resilience: Resilience;
+  /** Default forwarding header policy of every upstream without its own block. */
+  readonly forwarded_headers: ForwardedHeaders;
+  readonly tracing: Tracing;
 }
 
 /** One problem with a config document. `pointer` is a JSON Pointer (RFC 6901) into the input. */

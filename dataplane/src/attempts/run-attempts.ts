@@ -23,7 +23,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { abortError, SpookyError, toSpookyError } from '../errors.ts';
-import { upstreamRequestHeaders } from '../forwarding/upstream-request-headers.ts';
+import { upstreamRequestHeaders, withHost } from '../forwarding/upstream-request-headers.ts';
 import type { UpstreamResponse } from '../http/backend-transport.ts';
 import type { HeaderList } from '../http/exchange.ts';
 import { headerValue } from '../http/hop-by-hop.ts';
@@ -66,7 +66,12 @@ async function runAttempts(ctx: RequestContext, deps: StageDeps): Promise<StageR
   if (upstream === null) throw new SpookyError('internal', 'runAttempts without a route');
   const { exchange } = ctx;
   const budgets = deps.state.budgets;
-  const headers = upstreamRequestHeaders({ head: exchange.head, remoteAddress: exchange.remoteAddress, requestId: ctx.requestId });
+  const forwarded = upstreamRequestHeaders(
+    { head: exchange.head, protocol: exchange.protocol, remoteAddress: exchange.remoteAddress, requestId: ctx.requestId },
+    upstream.forwarding,
+  );
+  ctx.traceId = forwarded.traceId;
+  const headers = forwarded.headers;
   const performanceConfig = ctx.generation.config.performance;
   const maxBody = performanceConfig.max_request_body_bytes;
   const bodyIdleMs = performanceConfig.client_body_idle_timeout_ms;
@@ -209,10 +214,13 @@ function begin(ctx: RequestContext, deps: StageDeps, upstream: CompiledUpstream,
 /** Forwards the request on `attempt`: resolves with the response head, rejects with the try's failure (not yet ended). */
 function send(ctx: RequestContext, attempt: Attempt, headers: HeaderList, replay: ReplayableBody | null, maxBody: number): Promise<UpstreamResponse> {
   const { exchange } = ctx;
+  // host_policy upstream: the headers carry backend 0's Host; any other backend gets a copy with its own.
+  const hosts = ctx.upstream?.forwarding.backendHosts ?? null;
+  const host = hosts === null || attempt.backendIndex === 0 ? undefined : hosts[attempt.backendIndex];
   return attempt.backend.transport.forward({
     method: exchange.head.method,
     path: exchange.head.path,
-    headers,
+    headers: host === undefined ? headers : withHost(headers, host),
     body: replay === null ? exchange.body : replay.reader(),
     signal: attempt.controller.signal,
     onRequestStart: () => {

@@ -15,6 +15,7 @@
  * ~20 KB probe pool when retain starts its checker. apply/generation-budget.ts estimates a
  * generation from these coefficients before compiling it.
  */
+import { compileForwardingPolicy } from '../forwarding/forwarding-policy.ts';
 import { type Config, type ConfigIssue, upstreamPolicy } from '@spooky/config';
 import { CandidateFilter } from '../balancing/candidates.ts';
 import { createBalancer } from '../balancing/create-balancer.ts';
@@ -108,7 +109,8 @@ export function compileGeneration(config: Config, ref: Generation['ref'], state:
     const candidates = new CandidateFilter(backends.map((b) => b.health), state.health);
     const retryWindow = state.budgets.forUpstream(name, policy.retry_budget.ratio_percent);
     const inflight = state.inflight.upstream(name, perf.per_upstream_inflight_limit);
-    upstreams.set(name, { name, backends, balancer, candidates, policy, retryWindow, inflight });
+    const forwarding = compileForwardingPolicy(config, name);
+    upstreams.set(name, { name, backends, balancer, candidates, policy, retryWindow, inflight, forwarding });
   }
 
   const generation: Generation = {

@@ -14,7 +14,7 @@
  * The mirror setting of the route's upstream applies (not that of a traffic_split target).
  */
 import { type SpookyError, toSpookyError } from '../errors.ts';
-import { upstreamRequestHeaders } from '../forwarding/upstream-request-headers.ts';
+import { upstreamRequestHeaders, withHost } from '../forwarding/upstream-request-headers.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import { CONTINUE, type Stage, type StageResult } from '../pipeline/stage.ts';
 import type { CompiledBackend, CompiledUpstream } from '../runtime/generation.ts';
@@ -46,15 +46,23 @@ export function createMirrorStage(options: MirrorStageOptions = {}): MirrorStage
     publishMirror({ requestId: ctx.requestId, route, upstream, outcome, status });
   }
 
-  async function send(ctx: RequestContext, route: string, upstream: string, backend: CompiledBackend): Promise<void> {
+  async function send(ctx: RequestContext, route: string, target: CompiledUpstream, index: number, backend: CompiledBackend): Promise<void> {
+    const upstream = target.name;
     const head = ctx.exchange.head;
+    // The mirror upstream's own forwarding policy (host policy included); a request without a
+    // traceparent gets a trace of its own on the copy (the copy is not part of the client's trace).
+    const forwarded = upstreamRequestHeaders(
+      { head, protocol: ctx.exchange.protocol, remoteAddress: ctx.exchange.remoteAddress, requestId: ctx.requestId },
+      target.forwarding,
+    );
+    const host = index === 0 ? undefined : target.forwarding.backendHosts?.[index];
     let outcome = 'ok';
     let status: number | null = null;
     try {
       const response = await backend.transport.forward({
         method: head.method,
         path: head.path,
-        headers: upstreamRequestHeaders({ head, remoteAddress: ctx.exchange.remoteAddress, requestId: ctx.requestId }),
+        headers: host === undefined ? forwarded.headers : withHost(forwarded.headers, host),
         body: null,
         signal: AbortSignal.timeout(ctx.generation.config.performance.request_timeout_ms),
       });
@@ -92,12 +100,12 @@ export function createMirrorStage(options: MirrorStageOptions = {}): MirrorStage
       const target = ctx.generation.upstreams.get(mirror.upstream);
       const index = target === undefined ? null : pickMirrorBackend(ctx, target);
       const backend = index === null ? undefined : target?.backends[index];
-      if (backend === undefined || !limiter.tryAcquire(mirror.upstream)) {
+      if (target === undefined || index === null || backend === undefined || !limiter.tryAcquire(mirror.upstream)) {
         record(ctx, route.upstream, mirror.upstream, backend === undefined ? 'skipped:no_backend' : 'skipped:busy', null);
         return CONTINUE;
       }
       counts.set('sent', (counts.get('sent') ?? 0) + 1);
-      const copy = send(ctx, route.upstream, mirror.upstream, backend).catch(() => undefined);
+      const copy = send(ctx, route.upstream, target, index, backend).catch(() => undefined);
       pending.add(copy);
       void copy.finally(() => pending.delete(copy));
       return CONTINUE;

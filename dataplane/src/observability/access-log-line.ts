@@ -5,7 +5,7 @@
  * the logger's bindings (`service`, `pid`), every event field in declaration order, `msg` —
  * with the optional resilience fields left out while null (see resilienceFields).
  *
- * Strings from the client (host, path, method, request id) are escaped exactly as
+ * Strings from the client (host, path, method, request id, trace id) are escaped exactly as
  * JSON.stringify would, which is also the fallback for anything that needs escaping.
  */
 import type { RequestEndEvent } from '../pipeline/events.ts';
@@ -36,7 +36,7 @@ function numOrNull(value: number | null): string {
  */
 export function accessLogLine(e: RequestEndEvent, timeMs: number, bindings: string): string {
   return (
-    `{"level":30,"time":${timeMs}${bindings},"requestId":${str(e.requestId)},"protocol":${str(e.protocol)},` +
+    `{"level":30,"time":${timeMs}${bindings},"requestId":${str(e.requestId)},"traceId":${strOrNull(e.traceId)},"protocol":${str(e.protocol)},` +
     `"method":${str(e.method)},"host":${strOrNull(e.host)},"path":${str(e.path)},"generationSeq":${num(e.generationSeq)},` +
     `"upstream":${strOrNull(e.upstream)},"backend":${strOrNull(e.backend)},"status":${num(e.status)},` +
     `"outcome":${str(e.outcome)},"attempts":${num(e.attempts)},"durationMs":${num(e.durationMs)},` +

@@ -8,6 +8,7 @@ import { startAccessLog } from './access-log.ts';
 
 const EVENT: RequestEndEvent = {
   requestId: 'abc-1',
+  traceId: null,
   protocol: 'h3',
   method: 'GET',
   host: 'a.example',
@@ -48,7 +49,8 @@ describe('access log', () => {
     const optional = ['retryRefusal', 'hedge', 'shed', 'rateLimitRule', 'rateLimitMode'];
     const withoutNulls = (e: RequestEndEvent) =>
       Object.fromEntries(Object.entries(e).filter(([k, v]) => !(v === null && optional.includes(k)) && !(k === 'hedged' && e.hedge == null))) as unknown as RequestEndEvent;
-    for (const e of [EVENT, hostile, quiet, hedged, shed, limited]) {
+    const traced: RequestEndEvent = { ...EVENT, traceId: '4bf92f3577b34da6a3ce929d0e0e4736' };
+    for (const e of [EVENT, hostile, quiet, hedged, shed, limited, traced]) {
       const ours = accessLogLine(e, 1700000000000, bindings);
       const theirs = pinoLine(withoutNulls(e), 1700000000000);
       // Wait a tick for pino's async-free write to land.

@@ -9,6 +9,7 @@ import { createMetrics } from './metrics.ts';
 
 const base: RequestEndEvent = {
   requestId: 'r',
+  traceId: null,
   protocol: 'h3',
   method: 'GET',
   host: 'a.example',

@@ -12,7 +12,7 @@ describe('data-plane metrics', () => {
     const m = createMetrics({ defaultMetrics: false });
     try {
       publishRequestEnd({
-        requestId: 'r1', protocol: 'h3', method: 'GET', host: 'a.example', path: '/', generationSeq: 3,
+        requestId: 'r1', traceId: null, protocol: 'h3', method: 'GET', host: 'a.example', path: '/', generationSeq: 3,
         upstream: 'web', backend: 'w1', status: 503, outcome: 'upstream:no_healthy_backends', attempts: 1,
         durationMs: 12, upstreamHeadersMs: null, bytesIn: 0, bytesOut: 20,
       });

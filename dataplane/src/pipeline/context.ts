@@ -73,6 +73,8 @@ export interface RequestContext {
   /** The scoped rate-limit rule that refused (`enforce`) or would have refused (`shadow`) the request. */
   rateLimitRule: string | null;
   rateLimitMode: 'enforce' | 'shadow' | null;
+  /** The trace id sent upstream (set by runAttempts when tracing is on), null before or without one. */
+  traceId: string | null;
   /**
    * Registers cleanup (admission permits, rate-limit tokens, replay buffers) for when the
    * request is finished: the runner runs every registered function exactly once, in reverse
@@ -147,6 +149,7 @@ export function createContext(exchange: Exchange, generation: Generation, reques
     hedge: null,
     rateLimitRule: null,
     rateLimitMode: null,
+    traceId: null,
     deferred: null,
     defer(fn: () => void): void {
       if (this.deferred === null) this.deferred = [fn];

@@ -9,6 +9,8 @@ import type { ClientProtocol } from '../http/exchange.ts';
 /** Published exactly once per request, after the response finished or failed. */
 export interface RequestEndEvent {
   readonly requestId: string;
+  /** W3C trace id (32 hex) sent upstream, or the valid inbound one of a request never forwarded; null when none / tracing off. */
+  readonly traceId: string | null;
   readonly protocol: ClientProtocol;
   readonly method: string;
   readonly host: string | null;

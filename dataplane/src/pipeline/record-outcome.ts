@@ -6,11 +6,13 @@
 import { publishRequestEnd, type RequestEndEvent } from './events.ts';
 import { hedgeSent } from '../resilience/hedge-results.ts';
 import type { RequestContext } from './context.ts';
+import { headerValue } from '../http/hop-by-hop.ts';
+import { inboundTraceId } from '../http/trace-context.ts';
 
 /** What a request that never ran the stages still reports: the event's request fields. */
 export type OutcomeFacts = Pick<
   RequestEndEvent,
-  'requestId' | 'protocol' | 'method' | 'host' | 'path' | 'generationSeq' | 'status' | 'outcome'
+  'requestId' | 'traceId' | 'protocol' | 'method' | 'host' | 'path' | 'generationSeq' | 'status' | 'outcome'
 > & { readonly startedAt: number };
 
 /** For requests that ran the stages. */
@@ -18,6 +20,7 @@ export function recordOutcome(ctx: RequestContext): void {
   const winner = ctx.winner;
   publishRequestEnd({
     requestId: ctx.requestId,
+    traceId: ctx.traceId ?? (ctx.generation.config.tracing.enabled ? inboundTraceId(headerValue(ctx.exchange.head.headers, 'traceparent')) : null),
     protocol: ctx.exchange.protocol,
     method: ctx.exchange.head.method,
     host: ctx.host,
@@ -45,6 +48,7 @@ export function recordOutcome(ctx: RequestContext): void {
 export function recordBareOutcome(facts: OutcomeFacts, bytesOut: number): void {
   publishRequestEnd({
     requestId: facts.requestId,
+    traceId: facts.traceId,
     protocol: facts.protocol,
     method: facts.method,
     host: facts.host,

@@ -126,7 +126,9 @@ describe('request handler against real origins', () => {
     assert.equal(seen['x-forwarded-host'], 'localhost');
     assert.match(seen['x-request-id'] ?? '', /^[0-9a-f]{16}-[0-9a-z]+$/);
     assert.equal(sink.header('x-request-id'), seen['x-request-id']);
-    assert.equal(seen.via, undefined);
+    assert.equal(seen.via, '3 spooky');
+    assert.equal(seen.forwarded, 'for=203.0.113.9;proto=https;host=localhost');
+    assert.match(seen.traceparent ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
 
     const hop = await run({ path: '/h1/hop' });
     const names = hop.sink.headers.map(([n]) => n);

@@ -135,6 +135,7 @@ function answerWithoutGeneration(exchange: Exchange, requestId: string, startedA
   recordBareOutcome(
     {
       requestId,
+      traceId: null,
       protocol: exchange.protocol,
       method: head.method,
       host: rawHost === null ? null : normalizeRequestHost(rawHost),

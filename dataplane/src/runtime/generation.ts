@@ -8,6 +8,7 @@ import type { Balancer } from '../balancing/balancer.ts';
 import type { CandidateFilter } from '../balancing/candidates.ts';
 import type { HealthHandle } from '../health/health-handle.ts';
 import type { HealthSpec, HealthView } from '../health/health-monitor.ts';
+import type { ForwardingPolicy } from '../forwarding/forwarding-policy.ts';
 import type { BackendTransport } from '../http/backend-transport.ts';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.ts';
 import type { InflightGauge } from '../resilience/inflight-limiter.ts';
@@ -44,6 +45,8 @@ export interface CompiledUpstream {
   readonly retryWindow: RetryWindow;
   /** Its in-flight gauge (`per_upstream_inflight_limit`). */
   readonly inflight: InflightGauge;
+  /** Host policy, forwarded headers, Via, tracing (compileForwardingPolicy). */
+  readonly forwarding: ForwardingPolicy;
 }
 
 /** Stable LongLivedState keys a generation uses; retain() keeps exactly these. */
