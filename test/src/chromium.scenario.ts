@@ -7,7 +7,7 @@
  *
  *  - forced: Chromium told to speak QUIC to the listener (`--origin-to-force-quic-on`);
  *  - altSvc: a fresh Chromium NOT forced for the listener: first load over TLS/TCP, the
- *    Alt-Svc upgrade, then a second load of the same page.
+ *    Alt-Svc upgrade, then a second load of the same page (not with `--forced-only`).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,9 @@ import { Chromium, chromiumUnavailable, spkiHash } from './harness/chromium.ts';
 import { DataPlane } from './harness/data-plane.ts';
 import { freePort } from './harness/free-port.ts';
 import { PAGE_SLOW_MS as SLOW_MS, type PageReport, startPageOrigin, type UpgradeReport } from './harness/page-origin.ts';
+
+/** `--forced-only`: the forced run alone (the host-loopback check). */
+const FORCED_ONLY = process.argv.includes('--forced-only');
 
 /** After this, open browsers are closed so every pending wait ends and cleanup runs. */
 const DEADLINE_MS = 75_000;
@@ -88,6 +91,7 @@ async function main(): Promise<ScenarioResult> {
     browsers.push(forcedBrowser);
     result.forced = await loadPage(forcedBrowser, url);
     await forcedBrowser.close();
+    if (FORCED_ONLY) return result;
 
     // Forcing QUIC on another port of the same host puts 127.0.0.1 on Chromium's allow-list
     // for certificates without a known root (see harness/chromium.ts) and forces nothing here.

@@ -14,6 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { chromiumUnavailable } from './harness/chromium.ts';
@@ -33,10 +34,15 @@ function namespaceArgs(): string[] | null {
   return null;
 }
 
-/** Runs the scenario in the namespace; bounded (SIGKILL after `timeoutMs`, its own deadline is shorter). */
-function runScenario(args: string[], timeoutMs: number): Promise<ScenarioResult> {
+/**
+ * Runs the scenario, in the namespace when `unshareArgs` are given; bounded (SIGKILL after
+ * `timeoutMs`; the scenario's own deadline is shorter and cleans up).
+ */
+function runScenario(unshareArgs: string[] | null, timeoutMs: number, extra: string[] = []): Promise<ScenarioResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('unshare', [...args, process.execPath, SCENARIO], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const node = [process.execPath, SCENARIO, ...extra];
+    const [cmd, ...args] = unshareArgs ? ['unshare', ...unshareArgs, ...node] : node;
+    const child = spawn(cmd as string, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -122,5 +128,28 @@ describe('Chromium through Spooky over HTTP/3 (loopback MTU 1500 namespace)', ()
     if (skip) return t.skip(skip);
     if (result.loopbackMtu !== 1500) return t.skip(`sysfs shows the host's loopback (MTU ${result.loopbackMtu}), not the namespace's`);
     assert.equal(result.pmtuWarnings, 0);
+  });
+});
+
+describe('Chromium on the host loopback (MTU above 1500): the known library defect', () => {
+  test('the data plane warns once at startup; the page load is reported, not asserted (the library decides)', async (t) => {
+    const unavailable = chromiumUnavailable();
+    if (unavailable) return t.skip(unavailable);
+    let mtu: number;
+    try {
+      mtu = Number.parseInt(readFileSync('/sys/class/net/lo/mtu', 'utf8'), 10);
+    } catch {
+      return t.skip('no /sys/class/net/lo/mtu here');
+    }
+    if (!(mtu > 1500)) return t.skip(`loopback MTU is ${mtu}: nothing to warn about`);
+    const result = await runScenario(null, 60_000, ['--forced-only']);
+    if (result.skipped) return t.skip(result.skipped);
+    assert.equal(result.pmtuWarnings, 1, 'one path-MTU warning from the listener on 127.0.0.1');
+    // Measured with 0.9.0: the first fetch already fails ("Failed to fetch": Chromium closed the
+    // QUIC connection with "Packet too large" at a 1473-byte probe). A pass here means the
+    // library fixed its probing and the namespace above may no longer be needed.
+    const outcome = result.forced ? `page loaded over ${result.forced.navProtocol}` : `page failed: ${(result.error ?? '').split('\n')[0]}`;
+    t.diagnostic(`host loopback MTU ${mtu}: ${outcome}`);
+    if (result.error && !/Failed to fetch|page threw/.test(result.error)) assert.fail(`unexpected scenario error: ${result.error}`);
   });
 });
