@@ -3,14 +3,16 @@
  * path-MTU discovery probes up to the MTU of the route to the peer (`IP_MTU` of a connected
  * socket, at most 16383 bytes) and ignores the peer's `max_udp_payload_size` transport
  * parameter; `maxUdpPayloadSize` caps neither the probes nor the advertised 16383. Chromium
- * (max_udp_payload_size 1472) closes the connection with "Packet too large" at the first probe
- * above 1472 bytes it receives — 0.2–1 s into every connection on a loopback of MTU 65536. On
- * a 1500-byte path the probes stay ≤ 1472 and nothing happens. So a listener reachable through
- * an interface whose MTU is above 1500 (loopback, jumbo frames) is worth one warning.
+ * (max_udp_payload_size 1472) closes the connection with "Packet too large" at the first
+ * packet above 1472 bytes it receives (a 1473-byte probe, 0.23–0.55 s after the handshake on a
+ * loopback of MTU 65536). On a 1500-byte path the probes stay within 1472 and nothing happens.
+ * So a listener reachable through an interface whose MTU is above 1500 (loopback, jumbo
+ * frames) is worth one warning.
  *
  * Interface MTUs come from `/sys/class/net/<name>/mtu` (Linux; elsewhere nothing is read and
- * nothing is warned). A route MTU (`ip route … mtu 1500`) also fixes it; this check cannot see
- * route metrics, so the warning says so rather than claiming the path is broken.
+ * nothing is warned; sysfs shows the network namespace it was mounted in). A route MTU
+ * (`ip route … mtu 1500`) also fixes it; this check cannot see route metrics, so the warning
+ * names that fix rather than claiming the path is broken.
  */
 import { readFileSync } from 'node:fs';
 import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os';
