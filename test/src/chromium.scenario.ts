@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureSelfSignedCert } from './harness/certs.ts';
-import { Chromium, chromiumUnavailable, spkiHash } from './harness/chromium.ts';
+import { Chromium, chromiumUnavailable, type ResponseSeen, spkiHash } from './harness/chromium.ts';
 import { DataPlane } from './harness/data-plane.ts';
 import { freePort } from './harness/free-port.ts';
 import { PAGE_SLOW_MS as SLOW_MS, type PageReport, startPageOrigin, type UpgradeReport } from './harness/page-origin.ts';
@@ -30,7 +30,13 @@ export interface ScenarioResult {
   readonly port: number;
   readonly loopbackMtu: number | null;
   readonly forced: PageReport | null;
-  readonly altSvc: { readonly first: PageReport; readonly upgrade: UpgradeReport; readonly second: PageReport } | null;
+  readonly altSvc: {
+    readonly first: PageReport;
+    /** Every response of the first load as DevTools saw it (protocol and Alt-Svc header). */
+    readonly firstResponses: readonly ResponseSeen[];
+    readonly upgrade: UpgradeReport;
+    readonly second: PageReport;
+  } | null;
   /** Data plane log lines warning about the path MTU (none expected on a 1500 loopback). */
   readonly pmtuWarnings: number;
 }
@@ -99,12 +105,14 @@ async function main(): Promise<ScenarioResult> {
     const plain = await Chromium.launch(['--enable-quic', `--origin-to-force-quic-on=127.0.0.1:${otherPort}`, trust]);
     browsers.push(plain);
     const page = await plain.newPage();
+    const responses = await page.recordResponses();
     await page.navigate(url, 20_000);
     const first = await page.evaluate<PageReport>('window.spookyDone', SLOW_MS + 15_000);
+    const firstResponses = [...responses];
     const upgrade = await page.evaluate<UpgradeReport>('window.spookyUntilH3(30)', 20_000);
     await page.navigate(url, 20_000);
     const second = await page.evaluate<PageReport>('window.spookyDone', SLOW_MS + 15_000);
-    result.altSvc = { first, upgrade, second };
+    result.altSvc = { first, firstResponses, upgrade, second };
     return result;
   } catch (err) {
     result.error = `${result.error ?? ''}\n${(err as Error).stack ?? String(err)}`.trim();

@@ -115,9 +115,13 @@ describe('Chromium through Spooky over HTTP/3 (loopback MTU 1500 namespace)', ()
   test('Alt-Svc: the first load is HTTP/2 and advertises h3; later requests and the next load go over h3 unforced', (t) => {
     if (skip) return t.skip(skip);
     assert.ok(result.altSvc, 'Alt-Svc run reported');
-    const { first, upgrade, second } = result.altSvc;
+    const { first, firstResponses, upgrade, second } = result.altSvc;
+    const altSvc = `h3=":${result.port}"; ma=86400`;
     assert.equal(first.navProtocol, 'h2', 'the first navigation goes over TLS/TCP');
-    assert.equal(first.altSvc, `h3=":${result.port}"; ma=86400`, 'the HTTP/2 answers carry Alt-Svc with the listener port');
+    const doc = firstResponses.find((r) => r.path === '/index.html');
+    assert.deepEqual(doc, { path: '/index.html', protocol: 'h2', altSvc }, 'the HTTP/2 document response carries Alt-Svc with the listener port');
+    for (const r of firstResponses) assert.equal(r.altSvc, altSvc, `${r.path} (${r.protocol}) carries Alt-Svc`);
+    assert.equal(first.altSvc, altSvc, 'fetch() sees the header too');
     assertPageWorked(first, 'first load');
     assert.equal(upgrade.protocols.at(-1), 'h3', `a later fetch goes over h3 (${upgrade.protocols.join(', ')})`);
     assertAllH3(second, 'second load');

@@ -67,6 +67,7 @@ export class Chromium {
   readonly #stderr: string[] = [];
   readonly #pending = new Map<number, Pending>();
   readonly #waiters = new Set<EventWaiter>();
+  readonly #listeners = new Set<Omit<EventWaiter, 'reject'>>();
   readonly #exited: Promise<void>;
   #nextId = 1;
   #buffered = '';
@@ -150,6 +151,11 @@ export class Chromium {
     });
   }
 
+  /** Calls `fn` for every event `method` of the page `sessionId` until the browser closes. */
+  on(method: string, sessionId: string | undefined, fn: (params: Record<string, unknown>) => void): void {
+    this.#listeners.add({ method, sessionId, resolve: fn });
+  }
+
   /** A new tab, attached (flat protocol sessions). */
   async newPage(): Promise<Page> {
     const { targetId } = (await this.send('Target.createTarget', { url: 'about:blank' })) as { targetId: string };
@@ -197,6 +203,9 @@ export class Chromium {
     for (const w of this.#waiters) {
       if (w.method === msg.method && w.sessionId === msg.sessionId) w.resolve(msg.params ?? {});
     }
+    for (const l of this.#listeners) {
+      if (l.method === msg.method && l.sessionId === msg.sessionId) l.resolve(msg.params ?? {});
+    }
   }
 
   #fail(err: Error): void {
@@ -209,6 +218,7 @@ export class Chromium {
     this.#pending.clear();
     for (const w of this.#waiters) w.reject(err);
     this.#waiters.clear();
+    this.#listeners.clear();
   }
 }
 
@@ -221,6 +231,12 @@ interface Message {
   error?: { message: string };
 }
 
+export interface ResponseSeen {
+  readonly path: string;
+  readonly protocol: string;
+  readonly altSvc: string | null;
+}
+
 export class Page {
   readonly #browser: Chromium;
   readonly #sessionId: string;
@@ -228,6 +244,22 @@ export class Page {
   constructor(browser: Chromium, sessionId: string) {
     this.#browser = browser;
     this.#sessionId = sessionId;
+  }
+
+  /**
+   * From now on, records every response the page receives (Network domain): path, protocol as
+   * Chromium reports it (`h2`, `h3`, …) and its Alt-Svc header. The array fills as they arrive.
+   */
+  async recordResponses(): Promise<ResponseSeen[]> {
+    const seen: ResponseSeen[] = [];
+    this.#browser.on('Network.responseReceived', this.#sessionId, (params) => {
+      const res = params['response'] as { url: string; protocol?: string; headers?: Record<string, string> };
+      const url = new URL(res.url);
+      const altSvc = Object.entries(res.headers ?? {}).find(([k]) => k.toLowerCase() === 'alt-svc')?.[1] ?? null;
+      seen.push({ path: url.pathname + url.search, protocol: res.protocol ?? '', altSvc });
+    });
+    await this.#browser.send('Network.enable', {}, this.#sessionId);
+    return seen;
   }
 
   /** Navigates and resolves at the page's load event; rejects on a navigation error or after `timeoutMs`. */
