@@ -121,7 +121,7 @@ async function main(): Promise<ScenarioResult> {
     clearTimeout(deadline);
     for (const b of browsers) await b.close();
     if (dp) {
-      result.pmtuWarnings = dp.proc.lines.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('HTTP/3 listener reachable')).length;
+      result.pmtuWarnings = dp.proc.lines.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('HTTP/3 listener on a specific address')).length;
       try {
         await dp.proc.stop();
       } catch (err) {

@@ -3,14 +3,15 @@
  * (stylesheet, scripts, images, fetches, one answered after 2 s) through a real data plane
  * over HTTP/3, and upgrades from HTTP/2 to HTTP/3 through our Alt-Svc header.
  *
- * Why a network namespace: @currentspace/http3 0.9.0 probes the path MTU up to the route MTU
- * (16383 bytes on a loopback of MTU 65536), ignoring the peer's max_udp_payload_size and its
- * own maxUdpPayloadSize option; Chromium closes the connection at the first probe above 1472
- * bytes ("Packet too large", 0.2–1 s in), so the 2 s request fails on the host's loopback.
- * The scenario (chromium.scenario.ts) therefore runs — origin, data plane and Chromium — in
- * `unshare -n -m` with loopback MTU 1500, like any Ethernet path (sysfs remounted so the data
- * plane's MTU check sees the namespace's interfaces). Skipped, with the reason, when Chromium
- * or the namespace is not available here.
+ * Why a network namespace: @currentspace/http3 0.9.0 gives a listener on a specific address
+ * (tests bind only 127.0.0.1) a QUIC payload ceiling from the loopback MTU — 16383 bytes on the
+ * usual 65536 — and probes up to it, ignoring the peer's max_udp_payload_size and its own
+ * maxUdpPayloadSize option; Chromium closes the connection at the first packet above 1472 bytes
+ * ("Packet too large", 0.23–0.55 s in), so pages fail on the host's loopback. The scenario
+ * (chromium.scenario.ts) therefore runs — origin, data plane and Chromium — in `unshare -n -m`
+ * with loopback MTU 1500 (ceiling 1472; sysfs remounted so the data plane's MTU check sees the
+ * namespace's loopback). Skipped, with the reason, when Chromium or the namespace is not
+ * available here. The last suite runs on the host loopback to check the startup warning.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -148,10 +149,10 @@ describe('Chromium on the host loopback (MTU above 1500): the known library defe
     if (!(mtu > 1500)) return t.skip(`loopback MTU is ${mtu}: nothing to warn about`);
     const result = await runScenario(null, 60_000, ['--forced-only']);
     if (result.skipped) return t.skip(result.skipped);
-    assert.equal(result.pmtuWarnings, 1, 'one path-MTU warning from the listener on 127.0.0.1');
+    assert.equal(result.pmtuWarnings, 1, 'one path-MTU warning for the listener on 127.0.0.1');
     // Measured with 0.9.0: the first fetch already fails ("Failed to fetch": Chromium closed the
     // QUIC connection with "Packet too large" at a 1473-byte probe). A pass here means the
-    // library fixed its probing and the namespace above may no longer be needed.
+    // library no longer sizes probes from the loopback and the namespace above may go.
     const outcome = result.forced ? `page loaded over ${result.forced.navProtocol}` : `page failed: ${(result.error ?? '').split('\n')[0]}`;
     t.diagnostic(`host loopback MTU ${mtu}: ${outcome}`);
     if (result.error && !/Failed to fetch|page threw/.test(result.error)) assert.fail(`unexpected scenario error: ${result.error}`);
