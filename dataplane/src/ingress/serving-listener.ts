@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { Exchange } from '../http/exchange.ts';
 import { createStreamExchange } from './h3/stream-exchange.ts';
 import { PeerBook, tcpServerOf } from './h3/library-internals.ts';
+import { warnIfPathMtuAboveSafe } from './h3/path-mtu-warning.ts';
 import { createQuicGuard } from './h3/quic-connection-guard.ts';
 import { shareStreamTeardownError } from './h3/stream-teardown.ts';
 import { InflightTracker } from './inflight-tracker.ts';
@@ -90,6 +91,7 @@ export async function openServingListener(
   altSvc = altSvcValue(boundPort);
   label = `${spec.address}:${boundPort}`;
   server.on('error', (err: Error) => logger.error({ err: err.message, address: spec.address, port: boundPort }, 'listener error'));
+  warnIfPathMtuAboveSafe(spec.address, logger); // a library defect no option avoids; see the file
 
   let closing: Promise<void> | null = null;
   return {
