@@ -38,7 +38,10 @@ export interface ServingWorkerOptions {
   readonly logDestination: LineSink;
   /** `--log-level` was given: it wins over the served generation's `log.level`. */
   readonly logLevelFromFlag: boolean;
+  /** `--drain-timeout-ms` (or its default). */
   readonly drainTimeoutMs: number;
+  /** The flag was given: it wins over the generation's `performance.shutdown_drain_timeout_ms`. */
+  readonly drainTimeoutFromFlag: boolean;
   readonly maxGenerationBytes: number;
 }
 
@@ -52,7 +55,16 @@ export interface ServingWorker {
   metrics(): Promise<object[]>;
   counters(): WorkerCounters;
   inflight(): number;
-  /** Drains in-flight requests (up to `drainTimeoutMs`) and closes everything. */
+  /**
+   * The drain bound `stop()` uses: the served generation's
+   * `performance.shutdown_drain_timeout_ms`, unless `--drain-timeout-ms` was given (or no
+   * generation is served: then the flag's value, default 5000).
+   */
+  drainTimeoutMs(): number;
+  /**
+   * Drains (ingress/serving-listener.ts: GOAWAY / `Connection: close`, in-flight requests run
+   * up to `drainTimeoutMs()`), cuts what is left, and closes everything.
+   */
   stop(): Promise<void>;
 }
 
@@ -94,6 +106,10 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
   };
   const applier = createServingApplier({ store, state, listeners, logger, observer, maxGenerationBytes: opts.maxGenerationBytes });
   let pending: PreparedApply | null = null;
+  const drainTimeoutMs = (): number => {
+    if (opts.drainTimeoutFromFlag) return opts.drainTimeoutMs;
+    return store.current()?.config.performance.shutdown_drain_timeout_ms ?? opts.drainTimeoutMs;
+  };
 
   return {
     async prepare(payload, ref, source) {
@@ -124,8 +140,9 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
     metrics: () => metrics.registry.getMetricsAsJSON(),
     counters: () => metrics.counters(),
     inflight: () => listeners.inflight(),
+    drainTimeoutMs,
     async stop() {
-      await listeners.closeAll(opts.drainTimeoutMs);
+      await listeners.closeAll(drainTimeoutMs());
       await state.close();
       for (const stop of stopLogs) stop();
       unsubscribe('spooky:request:end', onEnd);

@@ -9,6 +9,13 @@
  *   (handshake included), or has none open for `clientIdleTimeoutMs` after the last one
  *   closed, is closed with H3_NO_ERROR.
  *
+ * - Drain (`drain()`, at shutdown or when the listener is replaced): every connection is closed
+ *   with H3_NO_ERROR as soon as it has no request stream open (at once when idle), and a
+ *   connection that arrives during the drain is closed at once. The library's session close
+ *   sends an HTTP/3 GOAWAY and then CONNECTION_CLOSE about 30 ms later: 0.9.0 has no way to
+ *   send a GOAWAY and keep the connection open for its in-flight streams, so a connection with
+ *   requests running gets no GOAWAY until they are done (its new streams are still served).
+ *
  * What the library does not let us do (0.9.0): refuse before the handshake work (no accept
  * hook: `session` comes after the Initial packet was processed), change `maxConnections` or
  * `maxIdleTimeoutMs` without reopening the socket (fixed at creation), or bound the header
@@ -33,10 +40,18 @@ export interface QuicGuard {
   session(session: Http3ServerSession): void;
   /** Call from the server's `stream` event (before the stream is handled). */
   stream(stream: ServerHttp3Stream): void;
+  /** Starts the drain (see above); idempotent. */
+  drain(): void;
 }
 
 export function createQuicGuard(ctx: GuardContext): QuicGuard {
   const byHandle = new Map<number, Tracked>();
+  let draining = false;
+  const closeForDrain = (t: Tracked): void => {
+    if (t.timer) clearTimeout(t.timer);
+    t.timer = null;
+    void t.session.close(H3_NO_ERROR).catch(() => undefined);
+  };
 
   const arm = (t: Tracked, ms: number, reason: 'no_stream_timeout' | 'idle_timeout'): void => {
     if (t.timer) clearTimeout(t.timer);
@@ -61,7 +76,8 @@ export function createQuicGuard(ctx: GuardContext): QuicGuard {
       }
       const t: Tracked = { open: 0, timer: null, session };
       if (handle !== null) byHandle.set(handle, t);
-      arm(t, ctx.admission.limits.clientHeaderTimeoutMs, 'no_stream_timeout');
+      if (draining) closeForDrain(t);
+      else arm(t, ctx.admission.limits.clientHeaderTimeoutMs, 'no_stream_timeout');
       session.once('close', () => {
         admitted.release();
         if (t.timer) clearTimeout(t.timer);
@@ -79,8 +95,15 @@ export function createQuicGuard(ctx: GuardContext): QuicGuard {
       const idleMs = ctx.admission.limits.clientIdleTimeoutMs;
       stream.once('close', () => {
         t.open--;
-        if (t.open === 0 && !t.session.closed) arm(t, idleMs, 'idle_timeout');
+        if (t.open !== 0 || t.session.closed) return;
+        if (draining) closeForDrain(t);
+        else arm(t, idleMs, 'idle_timeout');
       });
+    },
+    drain() {
+      if (draining) return;
+      draining = true;
+      for (const t of byHandle.values()) if (t.open === 0) closeForDrain(t);
     },
   };
 }
