@@ -31,6 +31,9 @@ import { startRouteTrace } from '../routing/route-trace.ts';
 import { GenerationStore } from '../runtime/generation-store.ts';
 import { LongLivedState } from '../runtime/long-lived-state.ts';
 
+/** Bound on closing the upstream pools and health checks at shutdown, after the listeners. */
+const STATE_CLOSE_MS = 2_000;
+
 export interface ServingWorkerOptions {
   readonly slot: number;
   readonly logger: pino.Logger;
@@ -143,7 +146,17 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
     drainTimeoutMs,
     async stop() {
       await listeners.closeAll(drainTimeoutMs());
-      await state.close();
+      // Upstream pools close once their requests end; after the cut every exchange has been
+      // aborted, so this is quick — bounded all the same, the process exits after stop().
+      let timer: NodeJS.Timeout | undefined;
+      const closed = await Promise.race([
+        state.close().then(() => true),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), STATE_CLOSE_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!closed) logger.warn({ waitedMs: STATE_CLOSE_MS }, 'upstream pools did not close in time');
       for (const stop of stopLogs) stop();
       unsubscribe('spooky:request:end', onEnd);
       stopStalls();

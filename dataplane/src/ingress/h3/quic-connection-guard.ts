@@ -42,6 +42,14 @@ export interface QuicGuard {
   stream(stream: ServerHttp3Stream): void;
   /** Starts the drain (see above); idempotent. */
   drain(): void;
+  /**
+   * The drain bound passed: closes every connection still open (GOAWAY + CONNECTION_CLOSE;
+   * their streams fail with "session closed", so their exchanges end as client aborts).
+   * Resolves once the library reported every close, or after `timeoutMs`. This must precede
+   * the server's close(): that one drops its streams without an event, which would leave
+   * their exchanges (and the upstream requests under them) running.
+   */
+  cut(timeoutMs: number): Promise<void>;
 }
 
 export function createQuicGuard(ctx: GuardContext): QuicGuard {
@@ -104,6 +112,16 @@ export function createQuicGuard(ctx: GuardContext): QuicGuard {
       if (draining) return;
       draining = true;
       for (const t of byHandle.values()) if (t.open === 0) closeForDrain(t);
+    },
+    async cut(timeoutMs) {
+      const open = [...byHandle.values()].filter((t) => !t.session.closed);
+      if (open.length === 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      await Promise.race([Promise.all(open.map((t) => t.session.close(H3_NO_ERROR).catch(() => undefined))), bound]);
+      clearTimeout(timer);
     },
   };
 }

@@ -38,6 +38,12 @@ export interface TcpGuard {
   apply(): void;
   /** Starts the drain (see above); idempotent. */
   drain(): void;
+  /**
+   * The drain bound passed: destroys every HTTP/2 session and TCP connection still open, so
+   * their exchanges end as client aborts now (the library's own close would leave busy
+   * HTTP/1.1 connections open and wait for them).
+   */
+  cut(): void;
   /** What the HTTP/1.1 exchanges of this listener read. */
   readonly http1: Http1Drain;
 }
@@ -59,6 +65,8 @@ export function guardTcpServer(h2: Http2SecureServer, ctx: GuardContext): TcpGua
   // Read by node when the server starts listening: must be set before the TCP side binds.
   (h2 as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval = CHECK_INTERVAL_MS;
   const handshaking = new Map<string, NodeJS.Timeout>();
+  /** Every admitted connection, for the cut (node's http2 server has no closeAllConnections). */
+  const sockets = new Set<Socket>();
 
   h2.on('connection', (raw: Socket) => {
     const admitted = ctx.admission.admit(raw.remoteAddress ?? '');
@@ -75,7 +83,9 @@ export function guardTcpServer(h2: Http2SecureServer, ctx: GuardContext): TcpGua
     }, ctx.admission.limits.tlsHandshakeTimeoutMs);
     timer.unref();
     handshaking.set(key, timer);
+    sockets.add(raw);
     raw.once('close', () => {
+      sockets.delete(raw);
       admitted.release();
       clearTimeout(timer);
       if (handshaking.get(key) === timer) handshaking.delete(key);
@@ -124,8 +134,16 @@ export function guardTcpServer(h2: Http2SecureServer, ctx: GuardContext): TcpGua
       if (http1.draining) return;
       http1.draining = true;
       for (const s of sessions) goAway(s);
-      sessions.clear();
       closeIdle();
+    },
+    cut() {
+      for (const s of sessions) s.destroy();
+      sessions.clear();
+      // node's Http2SecureServer has closeIdleConnections but no closeAllConnections (the
+      // library's close() calls it only if present): without this, its close() would wait
+      // for every busy HTTP/1.1 connection to end by itself.
+      for (const raw of sockets) raw.destroy();
+      sockets.clear();
     },
   };
 }
