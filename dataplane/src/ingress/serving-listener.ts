@@ -118,10 +118,8 @@ export async function openServingListener(
         const cut = inflight.count;
         // `inflight`: running when the drain began; `cut`: still running at its end (reset now).
         if (running > 0 || cut > 0) logger.info({ address: spec.address, port: boundPort, drainMs, inflight: running, cut }, 'listener drained');
-        if (cut > 0) {
-          tcp.cut();
-          await quic.cut(CUT_WAIT_MS);
-        }
+        if (cut > 0) tcp.cut();
+        await quic.cut(CUT_WAIT_MS);
         const closingAt = performance.now();
         await server.close();
         logger.info({ address: spec.address, port: boundPort, closeMs: Math.round(performance.now() - closingAt) }, 'listener closed');
@@ -131,7 +129,7 @@ export async function openServingListener(
   };
 }
 
-/** How long the cut waits for the library to report its HTTP/3 connection closes. */
+/** How long the end of a drain waits for the library to report its HTTP/3 connection closes. */
 const CUT_WAIT_MS = 1000;
 
 const NOT_DRAINING: Http1Drain = { draining: false, responseDone: () => undefined };

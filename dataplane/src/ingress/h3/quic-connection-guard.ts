@@ -43,11 +43,12 @@ export interface QuicGuard {
   /** Starts the drain (see above); idempotent. */
   drain(): void;
   /**
-   * The drain bound passed: closes every connection still open (GOAWAY + CONNECTION_CLOSE;
-   * their streams fail with "session closed", so their exchanges end as client aborts).
-   * Resolves once the library reported every close, or after `timeoutMs`. This must precede
-   * the server's close(): that one drops its streams without an event, which would leave
-   * their exchanges (and the upstream requests under them) running.
+   * The end of the drain: closes every connection still open (GOAWAY + CONNECTION_CLOSE
+   * H3_NO_ERROR; streams still running fail with "session closed", so their exchanges end
+   * as client aborts) and waits for the drain's own closes to complete. Resolves once the
+   * library reported every close, or after `timeoutMs`. This must precede the server's
+   * close(): that one drops its streams without an event (leaving their exchanges and the
+   * upstream requests under them running) and ends connections with "server shutdown".
    */
   cut(timeoutMs: number): Promise<void>;
 }
@@ -114,13 +115,16 @@ export function createQuicGuard(ctx: GuardContext): QuicGuard {
       for (const t of byHandle.values()) if (t.open === 0) closeForDrain(t);
     },
     async cut(timeoutMs) {
-      const open = [...byHandle.values()].filter((t) => !t.session.closed);
+      const open = [...byHandle.values()].map((t) => t.session).filter((session) => !session.closed);
       if (open.length === 0) return;
       let timer: NodeJS.Timeout | undefined;
       const bound = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, timeoutMs);
       });
-      await Promise.race([Promise.all(open.map((t) => t.session.close(H3_NO_ERROR).catch(() => undefined))), bound]);
+      // Sessions the drain is already closing answer close() at once: wait for their event.
+      const closed = open.map((session) => new Promise<void>((resolve) => session.once('close', () => resolve())));
+      for (const session of open) void session.close(H3_NO_ERROR).catch(() => undefined);
+      await Promise.race([Promise.all(closed), bound]);
       clearTimeout(timer);
     },
   };
