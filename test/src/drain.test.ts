@@ -32,6 +32,8 @@ import { connectH3, h3Request } from './harness/h3-client.ts';
 import { type RawConnection, rawTls } from './harness/raw-tls.ts';
 
 const SLOW_MS = 2000;
+/** A longer request that keeps the drain open while connections made during it are checked. */
+const HOLD_MS = 5000;
 const SLACK_MS = 4000; // two shared cores: scheduling slack for bounds, never a synchronisation
 
 /** `/slow?ms=N` answers 200 after N ms; counts arrivals and requests cancelled by the proxy. */
@@ -210,12 +212,16 @@ for (const mode of MODES) {
         const h2Goaway = eventWithin<number>(h2, 'goaway', SLACK_MS * 2);
         const h1 = await rawTls(port);
         conns.push(h1);
+        // Keeps the drain open long enough to check connections made during it.
+        const holder = await rawTls(port);
+        conns.push(holder);
 
         const before = origin.arrived();
         const h3Reply = h3Request(h3, port, { path: `/slow?ms=${SLOW_MS}&p=h3`, timeoutMs: SLOW_MS + SLACK_MS * 2 });
         const h2Reply = h2Get(h2, port, `/slow?ms=${SLOW_MS}&p=h2`, SLOW_MS + SLACK_MS * 2);
         h1.write(`GET /slow?ms=${SLOW_MS}&p=h1 HTTP/1.1\r\nhost: localhost:${port}\r\n\r\n`);
-        assert.ok(await origin.until(() => origin.arrived() >= before + 3, SLACK_MS), 'all three requests reached the origin');
+        holder.write(`GET /slow?ms=${HOLD_MS}&p=holder HTTP/1.1\r\nhost: localhost:${port}\r\n\r\n`);
+        assert.ok(await origin.until(() => origin.arrived() >= before + 4, SLACK_MS), 'all four requests reached the origin');
 
         const signalledAt = performance.now();
         dp.proc.child.kill('SIGTERM');
@@ -225,6 +231,28 @@ for (const mode of MODES) {
         assert.ok(await idle.waitClosed(SLACK_MS), 'the idle keep-alive connection is closed at once');
         t.diagnostic(`idle HTTP/1.1 connection closed ${(performance.now() - signalledAt).toFixed(0)} ms after SIGTERM`);
         assert.notEqual(await h2Goaway, null, 'the HTTP/2 client got GOAWAY');
+
+        // Connections made during the drain are served, and told to go: HTTP/1.1 with
+        // Connection: close, HTTP/2 with GOAWAY alongside its first stream, QUIC closed after.
+        const late1 = await rawTls(port);
+        conns.push(late1);
+        late1.write(`GET /slow?ms=0&p=late HTTP/1.1\r\nhost: localhost:${port}\r\n\r\n`);
+        assert.ok(await late1.waitUntil(() => late1.received.includes('done /slow?ms=0&p=late'), SLACK_MS), 'a new HTTP/1.1 connection is served');
+        assert.equal(h1Head(late1).headers.get('connection'), 'close');
+        assert.ok(await late1.waitClosed(SLACK_MS), 'and closed after its response');
+        const late2 = h2connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false, servername: 'localhost' });
+        late2.on('error', () => undefined);
+        const late2Goaway = eventWithin<number>(late2, 'goaway', SLACK_MS);
+        const late2Reply = await h2Get(late2, port, '/slow?ms=0&p=late2', SLACK_MS);
+        assert.deepEqual([late2Reply.status, late2Reply.body], [200, 'done /slow?ms=0&p=late2'], 'a new HTTP/2 connection has its first stream served');
+        assert.notEqual(await late2Goaway, null, 'and gets GOAWAY with it');
+        late2.destroy();
+        const late3 = await connectH3(port);
+        const late3Closed = eventWithin<{ errorCode: number }>(late3, 'close', SLACK_MS);
+        const late3Reply = await h3Request(late3, port, { path: '/slow?ms=0&p=late3', timeoutMs: SLACK_MS });
+        assert.equal(late3Reply.status, 200, 'a new QUIC connection is served');
+        assert.equal((await late3Closed)?.errorCode, 0x100, 'and closed (H3_NO_ERROR) once its request is done');
+        assert.equal(holder.closed, false, 'the drain is still running (the holder request is in flight)');
 
         const r3 = await h3Reply;
         assert.equal(r3.status, 200);
@@ -236,6 +264,8 @@ for (const mode of MODES) {
         assert.equal(head.status, 200);
         assert.equal(head.headers.get('connection'), 'close', 'HTTP/1.1 responses during the drain carry Connection: close');
         assert.ok(await h1.waitClosed(SLACK_MS), 'the HTTP/1.1 connection closes after its response');
+        assert.ok(await holder.waitUntil(() => holder.received.includes('done /slow?ms=') , HOLD_MS + SLACK_MS), 'the holder request finishes too');
+        assert.equal(h1Head(holder).status, 200);
 
         // HTTP/3: the connection is closed once its request is done, GOAWAY first.
         const goaway = await h3Goaway;
@@ -247,7 +277,7 @@ for (const mode of MODES) {
         const code = await Promise.race([dp.proc.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), SLACK_MS * 2).unref())]);
         const exitMs = performance.now() - signalledAt;
         assert.equal(code, 0, `exit code 0 after a clean drain\n${dp.proc.tail(40)}`);
-        assert.ok(exitMs < 10_000, `exited once nothing was in flight (${exitMs.toFixed(0)} ms), not at the drain bound`);
+        assert.ok(exitMs < HOLD_MS + SLACK_MS, `exited once nothing was in flight (${exitMs.toFixed(0)} ms), not at the drain bound`);
         t.diagnostic(`exited ${exitMs.toFixed(0)} ms after SIGTERM`);
         assert.ok(dp.proc.lines.some((l) => l.msg === 'data plane stopped' && l['code'] === 0));
 

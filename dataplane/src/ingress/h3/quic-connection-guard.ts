@@ -10,8 +10,10 @@
  *   closed, is closed with H3_NO_ERROR.
  *
  * - Drain (`drain()`, at shutdown or when the listener is replaced): every connection is closed
- *   with H3_NO_ERROR as soon as it has no request stream open (at once when idle), and a
- *   connection that arrives during the drain is closed at once. The library's session close
+ *   with H3_NO_ERROR as soon as it has no request stream open (at once when idle); one that
+ *   arrives during the drain is served the same way (closed once its first requests are done,
+ *   or by the no-stream timeout): closing it in its handshake would fail a client that raced
+ *   the signal (measured: CONNECTION_CLOSE APPLICATION_ERROR, no GOAWAY). The library's session close
  *   sends an HTTP/3 GOAWAY and then CONNECTION_CLOSE about 30 ms later: 0.9.0 has no way to
  *   send a GOAWAY and keep the connection open for its in-flight streams, so a connection with
  *   requests running gets no GOAWAY until they are done (its new streams are still served).
@@ -85,8 +87,7 @@ export function createQuicGuard(ctx: GuardContext): QuicGuard {
       }
       const t: Tracked = { open: 0, timer: null, session };
       if (handle !== null) byHandle.set(handle, t);
-      if (draining) closeForDrain(t);
-      else arm(t, ctx.admission.limits.clientHeaderTimeoutMs, 'no_stream_timeout');
+      arm(t, ctx.admission.limits.clientHeaderTimeoutMs, 'no_stream_timeout');
       session.once('close', () => {
         admitted.release();
         if (t.timer) clearTimeout(t.timer);

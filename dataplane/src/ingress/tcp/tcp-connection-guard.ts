@@ -17,7 +17,8 @@
  *
  * - Drain (`drain()`, at shutdown or when the listener is replaced): every HTTP/2 session gets
  *   GOAWAY (NO_ERROR) through node's graceful `close()` (its open streams finish, then the
- *   connection closes; a session that arrives during the drain gets it at once); idle
+ *   connection closes; a session that arrives during the drain gets it with its first stream,
+ *   which is served); idle
  *   HTTP/1.1 keep-alive connections are closed at once, and every HTTP/1.1 response from then
  *   on carries `Connection: close` (http1-exchange.ts reads `http1.draining`); a connection
  *   whose response head went out before the drain is closed when that response is done
@@ -118,7 +119,8 @@ export function guardTcpServer(h2: Http2SecureServer, ctx: GuardContext): TcpGua
   h2.on('session', (session: ServerHttp2Session) => {
     guardH2Session(session, ctx);
     if (http1.draining) {
-      goAway(session);
+      // Arrived during the drain: its first stream is served, GOAWAY goes out with it.
+      session.once('stream', () => goAway(session));
       return;
     }
     sessions.add(session);
