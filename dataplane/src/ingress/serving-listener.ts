@@ -7,8 +7,11 @@
  * Closing drains first: GOAWAY to HTTP/2 sessions, `Connection: close` on HTTP/1.1 (idle
  * keep-alive connections closed at once), HTTP/3 connections closed as soon as they have no
  * request open (tcp/tcp-connection-guard.ts, h3/quic-connection-guard.ts); in-flight requests
- * run up to the drain bound; then the server closes, which cuts what is left (HTTP/3:
- * CONNECTION_CLOSE "server shutdown"; TCP: sockets destroyed).
+ * run up to the drain bound; then what is left is cut (HTTP/3 connections closed, their
+ * streams failed; HTTP/2 sessions and TCP sockets destroyed: the exchanges end as client
+ * aborts, their upstream requests are cancelled) and the server closes. The cut is ours, not
+ * the library's close(): that one drops QUIC streams without an event and waits for busy
+ * HTTP/1.1 connections to end by themselves.
  *
  * Limits of the library (0.9.0): one certificate per server (no SNI selection, no reload), so
  * a new certificate means a new server; a second server on a port already open fails with
