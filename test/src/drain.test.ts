@@ -317,6 +317,11 @@ for (const mode of MODES) {
         dp.proc.child.kill('SIGTERM');
         await dp.proc.waitForLog((l) => l.msg === 'data plane stopping', SLACK_MS);
         assert.equal(await adminReadyStatus(dp.admin), 503);
+        if (!mode.extra.includes('--no-supervise')) {
+          // The worker told the supervisor the generation's bound (its hard stop follows it).
+          const draining = await dp.proc.waitForLog((l) => l.msg === 'worker draining', SLACK_MS);
+          assert.equal(draining['drainMs'], drainMs);
+        }
 
         const code = await Promise.race([dp.proc.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), drainMs + SLACK_MS * 2).unref())]);
         const exitMs = performance.now() - signalledAt;

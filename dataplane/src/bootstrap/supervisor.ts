@@ -25,8 +25,9 @@
  *   accept TCP connections themselves (no hop through the primary).
  *
  * Log lines (pino, component "supervisor"): "supervisor started" {workers}, "worker started"
- * {workerPid, slot}, "worker exited" {workerPid, slot, code, signal, restartInMs?}, "worker
- * failed to start" {workerPid, code}, "crash loop: giving up" {crashes, windowMs}.
+ * {workerPid, slot}, "worker draining" {workerPid, slot, drainMs}, "worker exited" {workerPid,
+ * slot, code, signal, restartInMs?}, "worker failed to start" {workerPid, code}, "crash loop:
+ * giving up" {crashes, windowMs}.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type pino from 'pino';
@@ -87,7 +88,10 @@ export function startSupervisor(opts: SupervisorOptions): Supervisor {
     const pid = worker.process.pid;
     log.info({ workerPid: pid, workerId: worker.id, slot }, 'worker started');
     worker.on('message', (m: WorkerToPrimary) => {
-      if (m?.kind === 'stopping' && stopping && Number.isFinite(m.drainMs)) extendHardStop(m.drainMs + 10_000);
+      if (m?.kind === 'stopping' && stopping && Number.isFinite(m.drainMs)) {
+        log.info({ workerPid: pid, slot, drainMs: m.drainMs }, 'worker draining');
+        extendHardStop(m.drainMs + 10_000);
+      }
       if (m?.kind !== 'ready' || stopping) return;
       void opts.admit(worker, slot).then((ok) => {
         if (!ok) return;
