@@ -69,9 +69,10 @@ if (cluster.isWorker) {
     logDestination,
     logLevelFromFlag: settings.logLevelFromFlag,
     drainTimeoutMs: settings.drainTimeoutMs,
+    drainTimeoutFromFlag: settings.drainTimeoutFromFlag,
     maxGenerationBytes: settings.maxGenerationBytes,
   });
-  serveOverIpc(worker, slot, settings.drainTimeoutMs, logger);
+  serveOverIpc(worker, slot, logger);
 } else {
   await runPrimary(settings, process.argv.slice(2), logger, logDestination);
 }

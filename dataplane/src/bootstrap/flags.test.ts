@@ -19,6 +19,7 @@ describe('parseFlags', () => {
       logLevel: 'info',
       logLevelFromFlag: false,
       drainTimeoutMs: 5000,
+      drainTimeoutFromFlag: false,
       cacheGraceMs: 2000,
       cacheMaxAgeMs: 86_400_000,
       maxGenerationBytes: 1024 * 1048576,
@@ -38,6 +39,17 @@ describe('parseFlags', () => {
     assert.equal(s.settings.supervise, true);
   });
 
+  it('--drain-timeout-ms, when given, wins over the generation (drainTimeoutFromFlag)', () => {
+    const r = parseFlags([...cp, '--drain-timeout-ms', '1500'], 6);
+    assert.ok(r.ok);
+    assert.equal(r.settings.drainTimeoutMs, 1500);
+    assert.equal(r.settings.drainTimeoutFromFlag, true);
+    const d = parseFlags(cp, 6);
+    assert.ok(d.ok);
+    assert.deepEqual([d.settings.drainTimeoutMs, d.settings.drainTimeoutFromFlag], [5000, false]);
+    assert.equal(parseFlags([...cp, '--drain-timeout-ms', '-1'], 6).ok, false);
+  });
+
   it('reads the cache grace and max age', () => {
     const r = parseFlags([...cp, '--cache-grace-ms', '0', '--cache-max-age', '30s']);
     assert.ok(r.ok && r.settings.mode === 'control-plane');
@@ -55,6 +67,7 @@ describe('parseFlags', () => {
       logLevel: 'debug',
       logLevelFromFlag: true,
       drainTimeoutMs: 5000,
+      drainTimeoutFromFlag: false,
       maxGenerationBytes: 1024 * 1048576,
       supervise: true,
       workers: 3,

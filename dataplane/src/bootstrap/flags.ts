@@ -28,8 +28,10 @@ interface Common {
   readonly logLevel: LogLevel;
   /** `--log-level` was given: it wins over the served generation's `log.level`. */
   readonly logLevelFromFlag: boolean;
-  /** How long shutdown lets in-flight requests finish. */
+  /** How long shutdown lets in-flight requests finish (`--drain-timeout-ms`, default 5000). */
   readonly drainTimeoutMs: number;
+  /** `--drain-timeout-ms` was given: it wins over the served generation's `performance.shutdown_drain_timeout_ms`. */
+  readonly drainTimeoutFromFlag: boolean;
   /** Memory budget of one generation, bytes (`--max-generation-memory-mb`, apply/generation-budget.ts). */
   readonly maxGenerationBytes: number;
   /** False with `--no-supervise`: serve in this process, no cluster workers (debugging). */
@@ -127,6 +129,7 @@ export function parseFlags(argv: readonly string[], cores: number = availablePar
     logLevel: logLevel as LogLevel,
     logLevelFromFlag: str('log-level') !== undefined,
     drainTimeoutMs,
+    drainTimeoutFromFlag: str('drain-timeout-ms') !== undefined,
     maxGenerationBytes: budgetMb * 1048576,
     supervise,
     workers,

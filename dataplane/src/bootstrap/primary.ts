@@ -128,6 +128,7 @@ export async function runPrimary(settings: Settings, argv: readonly string[], lo
       logDestination,
       logLevelFromFlag: settings.logLevelFromFlag,
       drainTimeoutMs: settings.drainTimeoutMs,
+      drainTimeoutFromFlag: settings.drainTimeoutFromFlag,
       maxGenerationBytes: settings.maxGenerationBytes,
     });
     let stopping = false;
@@ -141,7 +142,7 @@ export async function runPrimary(settings: Settings, argv: readonly string[], lo
       const hardStop = setTimeout(() => {
         logger.error('shutdown did not finish in time');
         process.exit(1);
-      }, settings.drainTimeoutMs + 5_000);
+      }, worker.drainTimeoutMs() + 5_000);
       hardStop.unref();
       void worker.stop().then(() => finish(code));
     };

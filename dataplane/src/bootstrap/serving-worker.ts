@@ -32,6 +32,9 @@ import { startRouteTrace } from '../routing/route-trace.ts';
 import { GenerationStore } from '../runtime/generation-store.ts';
 import { LongLivedState } from '../runtime/long-lived-state.ts';
 
+/** Bound on closing the upstream pools and health checks at shutdown, after the listeners. */
+const STATE_CLOSE_MS = 2_000;
+
 export interface ServingWorkerOptions {
   readonly slot: number;
   readonly logger: pino.Logger;
@@ -39,7 +42,10 @@ export interface ServingWorkerOptions {
   readonly logDestination: LineSink;
   /** `--log-level` was given: it wins over the served generation's `log.level`. */
   readonly logLevelFromFlag: boolean;
+  /** `--drain-timeout-ms` (or its default). */
   readonly drainTimeoutMs: number;
+  /** The flag was given: it wins over the generation's `performance.shutdown_drain_timeout_ms`. */
+  readonly drainTimeoutFromFlag: boolean;
   readonly maxGenerationBytes: number;
 }
 
@@ -53,7 +59,16 @@ export interface ServingWorker {
   metrics(): Promise<object[]>;
   counters(): WorkerCounters;
   inflight(): number;
-  /** Drains in-flight requests (up to `drainTimeoutMs`) and closes everything. */
+  /**
+   * The drain bound `stop()` uses: the served generation's
+   * `performance.shutdown_drain_timeout_ms`, unless `--drain-timeout-ms` was given (or no
+   * generation is served: then the flag's value, default 5000).
+   */
+  drainTimeoutMs(): number;
+  /**
+   * Drains (ingress/serving-listener.ts: GOAWAY / `Connection: close`, in-flight requests run
+   * up to `drainTimeoutMs()`), cuts what is left, and closes everything.
+   */
   stop(): Promise<void>;
 }
 
@@ -95,6 +110,10 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
   };
   const applier = createServingApplier({ store, state, listeners, logger, observer, maxGenerationBytes: opts.maxGenerationBytes });
   let pending: PreparedApply | null = null;
+  const drainTimeoutMs = (): number => {
+    if (opts.drainTimeoutFromFlag) return opts.drainTimeoutMs;
+    return store.current()?.config.performance.shutdown_drain_timeout_ms ?? opts.drainTimeoutMs;
+  };
 
   return {
     async prepare(payload, ref, source) {
@@ -125,9 +144,20 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
     metrics: () => metrics.registry.getMetricsAsJSON(),
     counters: () => metrics.counters(),
     inflight: () => listeners.inflight(),
+    drainTimeoutMs,
     async stop() {
-      await listeners.closeAll(opts.drainTimeoutMs);
-      await state.close();
+      await listeners.closeAll(drainTimeoutMs());
+      // Upstream pools close once their requests end; after the cut every exchange has been
+      // aborted, so this is quick — bounded all the same, the process exits after stop().
+      let timer: NodeJS.Timeout | undefined;
+      const closed = await Promise.race([
+        state.close().then(() => true),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), STATE_CLOSE_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!closed) logger.warn({ waitedMs: STATE_CLOSE_MS }, 'upstream pools did not close in time');
       for (const stop of stopLogs) stop();
       unsubscribe('spooky:request:end', onEnd);
       stopStalls();

@@ -16,15 +16,18 @@
  *   (IPC, not a signal, so the SIGINT a terminal also delivers to the worker does not count as
  *   a second signal); `finish` runs with the workers' code once all are gone (0 after a clean
  *   drain). A second signal is forwarded as SIGTERM (the worker then exits at once, code 1). A
- *   worker still alive `hardStopMs` after the first signal is killed; exit 1.
+ *   worker still alive `hardStopMs` after the first signal is killed; exit 1. A worker that
+ *   announces a longer drain ({kind: 'stopping', drainMs}: its generation's
+ *   `shutdown_drain_timeout_ms`) pushes that bound to drainMs + 10 s from its announcement.
  * - Listen handles: the HTTP/3 library opens its own UDP sockets with SO_REUSEPORT in every
  *   worker (the kernel spreads datagrams by 4-tuple hash); the TLS TCP fallback listener is a
  *   node:net server, shared through this primary by node:cluster. SCHED_NONE: the workers
  *   accept TCP connections themselves (no hop through the primary).
  *
  * Log lines (pino, component "supervisor"): "supervisor started" {workers}, "worker started"
- * {workerPid, slot}, "worker exited" {workerPid, slot, code, signal, restartInMs?}, "worker
- * failed to start" {workerPid, code}, "crash loop: giving up" {crashes, windowMs}.
+ * {workerPid, slot}, "worker draining" {workerPid, slot, drainMs}, "worker exited" {workerPid,
+ * slot, code, signal, restartInMs?}, "worker failed to start" {workerPid, code}, "crash loop:
+ * giving up" {crashes, windowMs}.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type pino from 'pino';
@@ -85,6 +88,10 @@ export function startSupervisor(opts: SupervisorOptions): Supervisor {
     const pid = worker.process.pid;
     log.info({ workerPid: pid, workerId: worker.id, slot }, 'worker started');
     worker.on('message', (m: WorkerToPrimary) => {
+      if (m?.kind === 'stopping' && stopping && Number.isFinite(m.drainMs)) {
+        log.info({ workerPid: pid, slot, drainMs: m.drainMs }, 'worker draining');
+        extendHardStop(m.drainMs + 10_000);
+      }
       if (m?.kind !== 'ready' || stopping) return;
       void opts.admit(worker, slot).then((ok) => {
         if (!ok) return;
@@ -140,11 +147,22 @@ export function startSupervisor(opts: SupervisorOptions): Supervisor {
       if (w.isConnected()) w.send({ kind: 'shutdown', signal } satisfies PrimaryToWorker);
       else w.process.kill('SIGTERM');
     }
-    const hardStop = setTimeout(() => {
+    extendHardStop(opts.hardStopMs);
+  };
+
+  let hardStop: NodeJS.Timeout | null = null;
+  let hardStopAt = 0;
+  /** (Re)arms the kill of every live worker `ms` from now, unless one is already due later. */
+  const extendHardStop = (ms: number): void => {
+    const at = Date.now() + ms;
+    if (hardStop !== null && at <= hardStopAt) return;
+    if (hardStop !== null) clearTimeout(hardStop);
+    hardStopAt = at;
+    hardStop = setTimeout(() => {
       log.error({ workers: live.size }, 'workers did not stop in time: killing them');
       for (const w of live) w.process.kill('SIGKILL');
       exitCode = 1;
-    }, opts.hardStopMs);
+    }, ms);
     hardStop.unref();
   };
 

@@ -4,9 +4,12 @@
  * `shutdown` (drain) or when the channel to the primary is lost (the primary is gone: nobody
  * would restart or stop this process).
  *
- * Exit codes: 0 after a drain, 1 when the drain overran `drainTimeoutMs + 5 s`.
+ * Exit codes: 0 after a drain, 1 when the drain overran its bound + 5 s.
+ * On `shutdown` it tells the primary its drain bound first ({kind: 'stopping', drainMs}: the
+ * served generation's `shutdown_drain_timeout_ms` may exceed the flag the primary knows), so
+ * the supervisor's own hard stop does not kill a worker that is still within it.
  * Log lines: "worker ready" {slot} once it takes requests; "worker stopping" {reason,
- * inflight}; "worker stopped".
+ * inflight, drainTimeoutMs}; "worker stopped".
  */
 import type pino from 'pino';
 import type { ServingWorker } from './serving-worker.ts';
@@ -14,7 +17,7 @@ import type { PrimaryToWorker, WorkerRequest, WorkerToPrimary } from './worker-p
 
 const COUNTERS_EVERY_MS = 1_000;
 
-export function serveOverIpc(worker: ServingWorker, slot: number, drainTimeoutMs: number, logger: pino.Logger): void {
+export function serveOverIpc(worker: ServingWorker, slot: number, logger: pino.Logger): void {
   const send = (m: WorkerToPrimary): void => {
     if (process.connected) process.send?.(m);
   };
@@ -37,6 +40,8 @@ export function serveOverIpc(worker: ServingWorker, slot: number, drainTimeoutMs
     if (stopping) return;
     stopping = true;
     clearInterval(counters);
+    const drainTimeoutMs = worker.drainTimeoutMs();
+    send({ kind: 'stopping', drainMs: drainTimeoutMs });
     logger.info({ reason, inflight: worker.inflight(), drainTimeoutMs }, 'worker stopping');
     const hardStop = setTimeout(() => {
       logger.error('worker shutdown did not finish in time');

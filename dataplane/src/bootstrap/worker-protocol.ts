@@ -28,6 +28,8 @@ export type WorkerToPrimary =
   /** The worker's IPC handler is installed: it takes requests (it listens on nothing yet). */
   | { readonly kind: 'ready' }
   | WorkerReply
+  /** Draining after `shutdown` (or a lost primary), for at most `drainMs` (the supervisor's hard stop waits that + 10 s). */
+  | { readonly kind: 'stopping'; readonly drainMs: number }
   /** About once a second: totals for the control plane's Reports. */
   | { readonly kind: 'counters'; readonly requestsTotal: number; readonly inflight: number };
 

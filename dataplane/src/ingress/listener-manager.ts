@@ -165,7 +165,10 @@ export class ListenerManager {
     await this.#restore(prepared.replaced);
   }
 
-  /** Shutdown: closes every listener after in-flight requests finish (up to drainMs). */
+  /**
+   * Shutdown: drains every listener at once (GOAWAY / `Connection: close`, see
+   * serving-listener.ts), lets in-flight requests finish up to drainMs, cuts the rest, closes.
+   */
   async closeAll(drainMs: number = this.#drainMs): Promise<void> {
     const all = this.#current;
     this.#current = [];

@@ -4,6 +4,15 @@
  * `stream` event, HTTP/1.1 through the `request` event). Every request becomes an Exchange and
  * goes to the one handler.
  *
+ * Closing drains first: GOAWAY to HTTP/2 sessions, `Connection: close` on HTTP/1.1 (idle
+ * keep-alive connections closed at once), HTTP/3 connections closed as soon as they have no
+ * request open (tcp/tcp-connection-guard.ts, h3/quic-connection-guard.ts); in-flight requests
+ * run up to the drain bound; then what is left is cut (HTTP/3 connections closed, their
+ * streams failed; HTTP/2 sessions and TCP sockets destroyed: the exchanges end as client
+ * aborts, their upstream requests are cancelled) and the server closes. The cut is ours, not
+ * the library's close(): that one drops QUIC streams without an event and waits for busy
+ * HTTP/1.1 connections to end by themselves.
+ *
  * Limits of the library (0.9.0): one certificate per server (no SNI selection, no reload), so
  * a new certificate means a new server; a second server on a port already open fails with
  * EADDRINUSE from the TCP side even with reusePort.
@@ -20,7 +29,7 @@ import { InflightTracker } from './inflight-tracker.ts';
 import { ConnectionAdmission } from './limits/connection-admission.ts';
 import { NO_CONNECTION_EVENTS } from './limits/connection-metrics.ts';
 import type { GuardContext } from './limits/guard-context.ts';
-import { guardTcpServer, type TcpGuard } from './tcp/tcp-connection-guard.ts';
+import { guardTcpServer, type Http1Drain, type TcpGuard } from './tcp/tcp-connection-guard.ts';
 import { altSvcValue } from './response-headers.ts';
 import { createHttp1Exchange } from './tcp/http1-exchange.ts';
 
@@ -44,7 +53,10 @@ export interface ServingListener {
   readonly inflight: InflightTracker;
   /** Re-reads the shared admission's limits into the protocol settings (after a new generation). */
   applyLimits(): void;
-  /** Lets in-flight requests finish (up to drainMs), then closes both sockets. Idempotent. */
+  /**
+   * Drains (see above): in-flight requests may finish for up to drainMs, then both sockets
+   * close and whatever still runs is cut. Resolves once closed. Idempotent (the first bound wins).
+   */
   close(drainMs: number): Promise<void>;
 }
 
@@ -84,9 +96,12 @@ export async function openServingListener(
     quic.stream(stream);
     run(createStreamExchange(stream, headers, flags, { peers, altSvc }));
   });
-  server.on('request', (req, res) => run(createHttp1Exchange(req, res, altSvc)));
+  // Requests arrive only once listening, when the TCP guard (and its drain state) exists.
+  let http1: Http1Drain = NOT_DRAINING;
+  server.on('request', (req, res) => run(createHttp1Exchange(req, res, altSvc, http1)));
 
   const tcp = await listen(server, spec, ctx);
+  http1 = tcp.http1;
   const boundPort = server.address()?.port ?? spec.port;
   altSvc = altSvcValue(boundPort);
   label = `${spec.address}:${boundPort}`;
@@ -100,11 +115,29 @@ export async function openServingListener(
     inflight,
     applyLimits: () => tcp.apply(),
     close(drainMs: number): Promise<void> {
-      closing ??= inflight.idle(drainMs).then(() => server.close());
+      closing ??= (async () => {
+        quic.drain();
+        tcp.drain();
+        const running = inflight.count;
+        await inflight.idle(drainMs);
+        const cut = inflight.count;
+        // `inflight`: running when the drain began; `cut`: still running at its end (reset now).
+        if (running > 0 || cut > 0) logger.info({ address: spec.address, port: boundPort, drainMs, inflight: running, cut }, 'listener drained');
+        if (cut > 0) tcp.cut();
+        await quic.cut(CUT_WAIT_MS);
+        const closingAt = performance.now();
+        await server.close();
+        logger.info({ address: spec.address, port: boundPort, closeMs: Math.round(performance.now() - closingAt) }, 'listener closed');
+      })();
       return closing;
     },
   };
 }
+
+/** How long the end of a drain waits for the library to report its HTTP/3 connection closes. */
+const CUT_WAIT_MS = 1000;
+
+const NOT_DRAINING: Http1Drain = { draining: false, responseDone: () => undefined };
 
 /** Binds both sides; the TCP guard is attached right after `listen()` returns, before TCP binds. */
 function listen(server: Http3SecureServer, spec: ListenerSpec, ctx: GuardContext): Promise<TcpGuard> {

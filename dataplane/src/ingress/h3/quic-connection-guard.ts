@@ -9,6 +9,15 @@
  *   (handshake included), or has none open for `clientIdleTimeoutMs` after the last one
  *   closed, is closed with H3_NO_ERROR.
  *
+ * - Drain (`drain()`, at shutdown or when the listener is replaced): every connection is closed
+ *   with H3_NO_ERROR as soon as it has no request stream open (at once when idle); one that
+ *   arrives during the drain is served the same way (closed once its first requests are done,
+ *   or by the no-stream timeout): closing it in its handshake would fail a client that raced
+ *   the signal (measured: CONNECTION_CLOSE APPLICATION_ERROR, no GOAWAY). The library's session close
+ *   sends an HTTP/3 GOAWAY and then CONNECTION_CLOSE about 30 ms later: 0.9.0 has no way to
+ *   send a GOAWAY and keep the connection open for its in-flight streams, so a connection with
+ *   requests running gets no GOAWAY until they are done (its new streams are still served).
+ *
  * What the library does not let us do (0.9.0): refuse before the handshake work (no accept
  * hook: `session` comes after the Initial packet was processed), change `maxConnections` or
  * `maxIdleTimeoutMs` without reopening the socket (fixed at creation), or bound the header
@@ -33,10 +42,27 @@ export interface QuicGuard {
   session(session: Http3ServerSession): void;
   /** Call from the server's `stream` event (before the stream is handled). */
   stream(stream: ServerHttp3Stream): void;
+  /** Starts the drain (see above); idempotent. */
+  drain(): void;
+  /**
+   * The end of the drain: closes every connection still open (GOAWAY + CONNECTION_CLOSE
+   * H3_NO_ERROR; streams still running fail with "session closed", so their exchanges end
+   * as client aborts) and waits for the drain's own closes to complete. Resolves once the
+   * library reported every close, or after `timeoutMs`. This must precede the server's
+   * close(): that one drops its streams without an event (leaving their exchanges and the
+   * upstream requests under them running) and ends connections with "server shutdown".
+   */
+  cut(timeoutMs: number): Promise<void>;
 }
 
 export function createQuicGuard(ctx: GuardContext): QuicGuard {
   const byHandle = new Map<number, Tracked>();
+  let draining = false;
+  const closeForDrain = (t: Tracked): void => {
+    if (t.timer) clearTimeout(t.timer);
+    t.timer = null;
+    void t.session.close(H3_NO_ERROR).catch(() => undefined);
+  };
 
   const arm = (t: Tracked, ms: number, reason: 'no_stream_timeout' | 'idle_timeout'): void => {
     if (t.timer) clearTimeout(t.timer);
@@ -79,8 +105,28 @@ export function createQuicGuard(ctx: GuardContext): QuicGuard {
       const idleMs = ctx.admission.limits.clientIdleTimeoutMs;
       stream.once('close', () => {
         t.open--;
-        if (t.open === 0 && !t.session.closed) arm(t, idleMs, 'idle_timeout');
+        if (t.open !== 0 || t.session.closed) return;
+        if (draining) closeForDrain(t);
+        else arm(t, idleMs, 'idle_timeout');
       });
+    },
+    drain() {
+      if (draining) return;
+      draining = true;
+      for (const t of byHandle.values()) if (t.open === 0) closeForDrain(t);
+    },
+    async cut(timeoutMs) {
+      const open = [...byHandle.values()].map((t) => t.session).filter((session) => !session.closed);
+      if (open.length === 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      // Sessions the drain is already closing answer close() at once: wait for their event.
+      const closed = open.map((session) => new Promise<void>((resolve) => session.once('close', () => resolve())));
+      for (const session of open) void session.close(H3_NO_ERROR).catch(() => undefined);
+      await Promise.race([Promise.all(closed), bound]);
+      clearTimeout(timer);
     },
   };
 }

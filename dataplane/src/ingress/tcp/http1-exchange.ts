@@ -3,6 +3,11 @@
  * requests to the server's `request` event as node:http objects, not to the `stream` handler;
  * this adapter gives them the same Exchange shape. Client address comes from the socket.
  *
+ * Drain (tcp-connection-guard.ts): while the listener drains, every response head carries
+ * `Connection: close` (node then closes the connection after it), and a finished response
+ * tells the guard so it can close the connection if it is left idle (a head sent before the
+ * drain said keep-alive). Cost per request: one property read per head and per close.
+ *
  * Contract: called synchronously from the `request` event; returns null when ingress answered
  * the request itself (request target not in origin form → 400).
  */
@@ -13,10 +18,11 @@ import { requestHeadFromHttp1 } from '../h3/request-head.ts';
 import { reportInternalError } from '../../barrier/internal-error.ts';
 import { relayBody } from '../request-body.ts';
 import { waitForDrain } from '../../http/wait-for-drain.ts';
+import type { Http1Drain } from './tcp-connection-guard.ts';
 
-export function createHttp1Exchange(req: IncomingMessage, res: ServerResponse, altSvc: string): Exchange | null {
+export function createHttp1Exchange(req: IncomingMessage, res: ServerResponse, altSvc: string, drain: Http1Drain): Exchange | null {
   try {
-    return adaptRequest(req, res, altSvc);
+    return adaptRequest(req, res, altSvc, drain);
   } catch (err) {
     // Crash barrier: this one request's connection is dropped; the process goes on.
     reportInternalError('ingress_adapter', err);
@@ -25,11 +31,12 @@ export function createHttp1Exchange(req: IncomingMessage, res: ServerResponse, a
   }
 }
 
-function adaptRequest(req: IncomingMessage, res: ServerResponse, altSvc: string): Exchange | null {
-  const sink = new Http1ResponseSink(res, altSvc);
+function adaptRequest(req: IncomingMessage, res: ServerResponse, altSvc: string, drain: Http1Drain): Exchange | null {
+  const sink = new Http1ResponseSink(res, altSvc, drain);
   const controller = new AbortController();
   const goneBeforeEnd = (): void => {
     sink.markGone();
+    if (drain.draining) drain.responseDone();
     if (!res.writableFinished && !sink.finishedByServer && !controller.signal.aborted) {
       controller.abort(new Error('client went away'));
     }
@@ -75,14 +82,16 @@ function adaptRequest(req: IncomingMessage, res: ServerResponse, altSvc: string)
 class Http1ResponseSink implements ResponseSink {
   readonly #res: ServerResponse;
   readonly #altSvc: string;
+  readonly #drain: Http1Drain;
   #ended = false;
   #gone = false;
   #aborted = false;
   #onDone: (() => void) | null = null;
 
-  constructor(res: ServerResponse, altSvc: string) {
+  constructor(res: ServerResponse, altSvc: string, drain: Http1Drain) {
     this.#res = res;
     this.#altSvc = altSvc;
+    this.#drain = drain;
   }
 
   get headersSent(): boolean {
@@ -141,6 +150,7 @@ class Http1ResponseSink implements ResponseSink {
       flat.push(name, value);
     }
     flat.push('alt-svc', this.#altSvc);
+    if (this.#drain.draining) flat.push('connection', 'close');
     this.#res.writeHead(status, flat);
   }
 
