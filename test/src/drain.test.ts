@@ -330,6 +330,8 @@ for (const mode of MODES) {
         assert.ok(exitMs >= drainMs - 100, `waited for the drain bound (${exitMs.toFixed(0)} ms)`);
         assert.ok(exitMs < drainMs + SLACK_MS, `exited promptly after the bound (${exitMs.toFixed(0)} ms)`);
         t.diagnostic(`drain bound ${drainMs} ms, exited ${exitMs.toFixed(0)} ms after SIGTERM`);
+        assert.equal(await tcpRefused(port), true, 'new TCP connections are refused after the drain bound');
+        await assert.rejects(connectH3ForRefusal(port), 'a new QUIC connection gets no answer');
 
         const r3 = await h3Reply;
         assert.ok(r3.startsWith('error') || r3 === 'status 503', `HTTP/3 request cut: ${r3}`);
