@@ -4,6 +4,7 @@
  * semantic-checks.ts to report, the value passed through unchanged).
  */
 import { parseBackendAddress } from './backend-address.ts';
+import { normalizeListenerTls } from './normalize-listener-tls.ts';
 import { normalizeResilience, normalizeUpstreamResilience, normalizeUpstreamTimeouts } from './normalize-resilience.ts';
 import type { ConfigInput } from './schema.ts';
 import { aliased, givenTimeouts, resolveTimeouts } from './timeouts.ts';
@@ -118,7 +119,7 @@ function normalizeListener(l: ListenerInput): Listener {
     protocol: 'http3',
     address: l.address ?? DEFAULTS.listenerAddress,
     port: l.port ?? DEFAULTS.listenerPort,
-    tls: { cert: l.tls.cert, key: l.tls.key },
+    tls: normalizeListenerTls(l.tls),
   };
 }
 

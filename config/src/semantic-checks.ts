@@ -3,6 +3,7 @@
  * (`/listen/...` when the single-listener form was used, `/listeners/<i>/...` otherwise).
  */
 import { parseBackendAddress } from './backend-address.ts';
+import { listenerTlsIssues } from './listener-tls-checks.ts';
 import { escapePointer } from './pointer.ts';
 import { checkRegexCost } from './regex-cost.ts';
 import { resilienceIssues } from './resilience-checks.ts';
@@ -139,5 +140,7 @@ function checkListeners(input: ConfigInput, config: Config, add: Add): void {
     const bind = `${l.address}|${l.port}`;
     if (binds.has(bind)) add(`${ptr}/port`, 'listener.duplicate_bind', `address ${l.address} port ${l.port} is bound twice`);
     binds.add(bind);
+    const tlsInput = (input.listen ?? input.listeners?.[i])?.tls;
+    if (tlsInput) listenerTlsIssues(tlsInput, l.tls, ptr, add);
   });
 }
