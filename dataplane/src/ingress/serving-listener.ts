@@ -4,45 +4,59 @@
  * `stream` event, HTTP/1.1 through the `request` event). Every request becomes an Exchange and
  * goes to the one handler.
  *
- * Limits of the library (0.9.0): one certificate per server (no SNI selection, no reload), so
- * a new certificate means a new server; a second server on a port already open fails with
- * EADDRINUSE from the TCP side even with reusePort.
+ * Limits of the library (0.9.0): one certificate per QUIC server (no SNI selection, no
+ * reload, no client certificates), so HTTP/3 always serves the default certificate and a new
+ * default certificate means a new server; a second server on a port already open fails with
+ * EADDRINUSE from the TCP side even with reusePort. The TCP side is node's own http2 server:
+ * SNI certificates, client certificates and in-place reloads are applied there
+ * (tcp/tcp-tls-contexts.ts).
+ *
+ * Client certificates exist only on the TCP side. On a listener that *requires* them, HTTP/3
+ * requests are answered 421 (`client_cert_required`: retry over TLS/TCP, where a certificate
+ * can be presented) and every response carries `Alt-Svc: clear`, so no client is steered to
+ * a path without verification. With optional client certificates HTTP/3 requests proceed
+ * as requests without a certificate.
  */
 import { createSecureServer, type Http3SecureServer } from '@currentspace/http3';
+import type { Http2SecureServer } from 'node:http2';
 import type { Logger } from 'pino';
 import type { Exchange } from '../http/exchange.ts';
+import { applyClientCertHeaders } from './client-cert-headers.ts';
 import { createStreamExchange } from './h3/stream-exchange.ts';
-import { PeerBook, tcpServerOf } from './h3/library-internals.ts';
+import { PeerBook, tcpServerOf, tlsSocketOfStream } from './h3/library-internals.ts';
 import { createQuicGuard } from './h3/quic-connection-guard.ts';
 import { shareStreamTeardownError } from './h3/stream-teardown.ts';
 import { InflightTracker } from './inflight-tracker.ts';
 import { ConnectionAdmission } from './limits/connection-admission.ts';
 import { NO_CONNECTION_EVENTS } from './limits/connection-metrics.ts';
 import type { GuardContext } from './limits/guard-context.ts';
+import type { ListenerSpec } from './listener-spec.ts';
 import { guardTcpServer, type TcpGuard } from './tcp/tcp-connection-guard.ts';
+import { clientIdentityOf, watchClientCertificates } from './tcp/client-cert-identity.ts';
+import { applyTcpTls } from './tcp/tcp-tls-contexts.ts';
 import { altSvcValue } from './response-headers.ts';
 import { createHttp1Exchange } from './tcp/http1-exchange.ts';
+
+export type { ListenerSpec } from './listener-spec.ts';
 
 /** Never throws; finishes the response (the pipeline's request handler). */
 export type ExchangeHandler = (exchange: Exchange) => Promise<void>;
 
-export interface ListenerSpec {
-  readonly address: string;
-  readonly port: number;
-  readonly certPath: string;
-  readonly keyPath: string;
-  /** PEM contents. The key is held in memory only to (re)open the socket; never logged. */
-  readonly cert: Buffer;
-  readonly key: Buffer;
-}
-
 export interface ServingListener {
+  /** The spec now served (changes with updateTls). */
   readonly spec: ListenerSpec;
   /** The port actually bound (differs from spec.port only when spec.port is 0). */
   readonly boundPort: number;
   readonly inflight: InflightTracker;
   /** Re-reads the shared admission's limits into the protocol settings (after a new generation). */
   applyLimits(): void;
+  /**
+   * Applies `spec`'s SNI certificates and client-certificate policy to the TCP side for new
+   * handshakes (established connections are untouched). `spec` must have this listener's
+   * address, port and default certificate (a new default needs a new server). Throws, with
+   * nothing changed, when node rejects the material.
+   */
+  updateTls(spec: ListenerSpec): void;
   /** Lets in-flight requests finish (up to drainMs), then closes both sockets. Idempotent. */
   close(drainMs: number): Promise<void>;
 }
@@ -62,14 +76,22 @@ export async function openServingListener(
 ): Promise<ServingListener> {
   shareStreamTeardownError(); // once per process; see stream-teardown.ts
   const server = createSecureServer({ key: spec.key, cert: spec.cert, allowHTTP1: true });
+  let current = spec;
   let label = `${spec.address}:${spec.port}`;
   const ctx: GuardContext = { ...guards, label: () => label };
   const quic = createQuicGuard(ctx);
   const peers = new PeerBook();
   const inflight = new InflightTracker();
-  let altSvc = altSvcValue(spec.port);
-  const run = (exchange: Exchange | null): void => {
-    if (exchange) inflight.track(handler(exchange));
+  let altSvc = altSvcFor(spec, spec.port);
+  const run = (exchange: Exchange | null, tlsSocket: object | null): void => {
+    if (!exchange) return;
+    const auth = current.clientAuth;
+    if (exchange.protocol === 'h3' && auth?.required) {
+      inflight.track(refuseWithoutClientCert(exchange));
+      return;
+    }
+    applyClientCertHeaders(exchange.head.headers, current.strippedHeaders, auth ? clientIdentityOf(tlsSocket) : undefined, auth);
+    inflight.track(handler(exchange));
   };
 
   server.on('session', (session) => {
@@ -81,22 +103,34 @@ export async function openServingListener(
   });
   server.on('stream', (stream, headers, flags) => {
     quic.stream(stream);
-    run(createStreamExchange(stream, headers, flags, { peers, altSvc }));
+    run(createStreamExchange(stream, headers, flags, { peers, altSvc }), tlsSocketOfStream(stream));
   });
-  server.on('request', (req, res) => run(createHttp1Exchange(req, res, altSvc)));
+  server.on('request', (req, res) => run(createHttp1Exchange(req, res, altSvc), req.socket));
 
-  const tcp = await listen(server, spec, ctx);
+  let h2: Http2SecureServer | null = null;
+  const tcp = await listen(server, spec, ctx, (tcpServer) => {
+    h2 = tcpServer;
+    applyTcpTls(tcpServer, spec);
+    watchClientCertificates(tcpServer, () => current.clientAuth);
+  });
   const boundPort = server.address()?.port ?? spec.port;
-  altSvc = altSvcValue(boundPort);
+  altSvc = altSvcFor(spec, boundPort);
   label = `${spec.address}:${boundPort}`;
   server.on('error', (err: Error) => logger.error({ err: err.message, address: spec.address, port: boundPort }, 'listener error'));
 
   let closing: Promise<void> | null = null;
   return {
-    spec,
+    get spec() {
+      return current;
+    },
     boundPort,
     inflight,
     applyLimits: () => tcp.apply(),
+    updateTls(next: ListenerSpec): void {
+      if (h2) applyTcpTls(h2, next);
+      current = next;
+      altSvc = altSvcFor(next, boundPort);
+    },
     close(drainMs: number): Promise<void> {
       closing ??= inflight.idle(drainMs).then(() => server.close());
       return closing;
@@ -104,8 +138,27 @@ export async function openServingListener(
   };
 }
 
-/** Binds both sides; the TCP guard is attached right after `listen()` returns, before TCP binds. */
-function listen(server: Http3SecureServer, spec: ListenerSpec, ctx: GuardContext): Promise<TcpGuard> {
+/** `clear` on listeners that require client certificates (HTTP/3 cannot verify them). */
+function altSvcFor(spec: ListenerSpec, port: number): string {
+  return spec.clientAuth?.required ? 'clear' : altSvcValue(port);
+}
+
+async function refuseWithoutClientCert(exchange: Exchange): Promise<void> {
+  exchange.response.sendComplete(
+    421,
+    [
+      ['content-type', 'text/plain'],
+      ['spooky-reason', 'client_cert_required'],
+    ],
+    Buffer.from('client certificate required: use HTTPS over TCP (HTTP/1.1 or HTTP/2)\n'),
+  );
+}
+
+/**
+ * Binds both sides; the TCP guard and TLS material (`onTcpServer`) are attached right after
+ * `listen()` returns, before TCP binds. A throw from `onTcpServer` rejects (nothing left open).
+ */
+function listen(server: Http3SecureServer, spec: ListenerSpec, ctx: GuardContext, onTcpServer: (h2: Http2SecureServer) => void): Promise<TcpGuard> {
   return new Promise((resolve, reject) => {
     let tcp: TcpGuard | null = null;
     const onError = (err: Error): void => {
@@ -124,7 +177,10 @@ function listen(server: Http3SecureServer, spec: ListenerSpec, ctx: GuardContext
     try {
       server.listen(spec.port, spec.address);
       const h2 = tcpServerOf(server);
-      if (h2) tcp = guardTcpServer(h2, ctx);
+      if (h2) {
+        onTcpServer(h2);
+        tcp = guardTcpServer(h2, ctx);
+      }
       // No node:http2 server yet means the library failed before creating it: its 'error'
       // event follows and rejects. One missing after 'listening' is refused there.
     } catch (err) {
