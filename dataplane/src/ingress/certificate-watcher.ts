@@ -1,12 +1,16 @@
 /**
- * Polls the files a set of listeners was read from (certificates, keys, client CA bundles)
- * and reports when any changed, so new TLS handshakes get the new material without a new
- * generation. Polling (stat every `intervalMs`, default 1000 ms) rather than fs.watch: it
- * also sees files replaced by rename (how cert-manager, certbot and Kubernetes secret
- * volumes update them), costs one stat per file per interval, and has a bound by
- * construction. A change is reported once; whether the new files are *usable* (a
- * half-written key, a key of another certificate) is decided by the caller, which loads
- * nothing unless every file checks out (read-listener-spec.ts).
+ * Polls the files the serving listeners were read from (certificates, keys, client CA
+ * bundles) and reports when any differs from what was loaded, so new TLS handshakes get the
+ * new material without a new generation. Polling (stat every `intervalMs`, default 1000 ms)
+ * rather than fs.watch: it also sees files replaced by rename (how cert-manager, certbot and
+ * Kubernetes secret volumes update them), costs one stat per file per interval, and has a
+ * bound by construction.
+ *
+ * "What was loaded" is the signature each file had when it was read (read-listener-spec.ts
+ * stats before reading), so a change between a generation's read and the first poll is not
+ * missed. Whether changed files are *usable* (a half-written key, a key of another
+ * certificate) is decided by the caller, which loads nothing unless every file checks out; a
+ * rejected state is not retried until a file changes again.
  */
 import { stat } from 'node:fs/promises';
 
@@ -14,8 +18,8 @@ import { stat } from 'node:fs/promises';
 export type ChangeVerdict = 'applied' | 'rejected' | 'busy';
 
 export interface CertificateWatcherOptions {
-  /** The paths to watch now (read at every poll: the set follows the generations). */
-  readonly paths: () => readonly string[];
+  /** Path → signature as loaded by the serving listeners (read at every poll). */
+  readonly loaded: () => ReadonlyMap<string, string>;
   /** Called at most once at a time. */
   readonly onChange: () => Promise<ChangeVerdict>;
   readonly intervalMs?: number;
@@ -23,8 +27,8 @@ export interface CertificateWatcherOptions {
 
 export class CertificateWatcher {
   readonly #options: CertificateWatcherOptions;
-  /** Signature of each path as of the last change handled (or first seen). */
-  #seen = new Map<string, string>();
+  /** The on-disk state last rejected by the caller (not retried until it changes). */
+  #rejected: string | null = null;
   #timer: NodeJS.Timeout | null = null;
   #polling: Promise<void> | null = null;
 
@@ -50,27 +54,24 @@ export class CertificateWatcher {
     await this.#polling;
   }
 
-  /** One poll: stats every path; on any difference from the last handled state, reports it. */
+  /** One poll: stats every loaded path; reports a difference unless that state was rejected. */
   async poll(): Promise<void> {
-    const paths = this.#options.paths();
-    const now = new Map<string, string>(await Promise.all(paths.map(async (p): Promise<[string, string]> => [p, await signature(p)])));
-    let changed = false;
-    for (const [p, sig] of now) {
-      const before = this.#seen.get(p);
-      if (before !== undefined && before !== sig) changed = true;
-    }
-    if (!changed) {
-      // New paths (a new generation) are recorded as they are now.
-      this.#seen = now;
+    const loaded = this.#options.loaded();
+    const now = await Promise.all([...loaded.keys()].map(fileSignature));
+    const differs = [...loaded.values()].some((sig, i) => sig !== now[i]);
+    if (!differs) {
+      this.#rejected = null;
       return;
     }
+    const state = now.join('|');
+    if (state === this.#rejected) return;
     const verdict = await this.#options.onChange();
-    if (verdict !== 'busy') this.#seen = now;
+    if (verdict === 'rejected') this.#rejected = state;
   }
 }
 
-/** Inode, size and mtime; 'missing' when the file cannot be stat'ed (it may appear later). */
-async function signature(path: string): Promise<string> {
+/** Inode, size, mtime and ctime; 'missing' when the file cannot be stat'ed (it may appear later). */
+export async function fileSignature(path: string): Promise<string> {
   try {
     const s = await stat(path, { bigint: true });
     return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;

@@ -104,7 +104,7 @@ export class ListenerManager {
       pollMs > 0
         ? new CertificateWatcher({
             intervalMs: pollMs,
-            paths: () => [...new Set(this.#current.flatMap((l) => l.spec.watchedPaths))],
+            loaded: () => new Map(this.#current.flatMap((l) => [...l.spec.fileSignatures])),
             onChange: async () => {
               const outcome = await this.reloadCertificates();
               return outcome.status === 'busy' ? 'busy' : outcome.status === 'rejected' ? 'rejected' : 'applied';

@@ -33,11 +33,15 @@ export interface ListenerSpec {
   readonly clientAuth: ClientAuthMaterial | null;
   /** Lowercase request header names removed from every client request (forgery guard). */
   readonly strippedHeaders: readonly string[];
-  /** Every file this spec was read from, watched for changes. */
-  readonly watchedPaths: readonly string[];
+  /** Every file this spec was read from → its signature just before reading (certificate-watcher.ts). */
+  readonly fileSignatures: ReadonlyMap<string, string>;
 }
 
-/** True when the TCP side's SNI and client-certificate material are byte-for-byte the same. */
+/**
+ * True when the TCP side's SNI and client-certificate material are byte-for-byte the same and
+ * were read from the same file states (a touched file updates the spec, so the watcher
+ * settles).
+ */
 export function sameTcpTls(a: ListenerSpec, b: ListenerSpec): boolean {
   const sameBytes = (x: Buffer, y: Buffer): boolean => Buffer.compare(x, y) === 0;
   const authA = a.clientAuth;
@@ -57,6 +61,6 @@ export function sameTcpTls(a: ListenerSpec, b: ListenerSpec): boolean {
       return t !== undefined && s.serverName === t.serverName && sameBytes(s.cert, t.cert) && sameBytes(s.key, t.key);
     }) &&
     a.strippedHeaders.join('\n') === b.strippedHeaders.join('\n') &&
-    a.watchedPaths.join('\n') === b.watchedPaths.join('\n')
+    [...a.fileSignatures].join('\n') === [...b.fileSignatures].join('\n')
   );
 }

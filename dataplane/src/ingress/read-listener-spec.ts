@@ -9,6 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { CLIENT_AUTH_DEFAULTS, type Listener } from '@spooky/config';
+import { fileSignature } from './certificate-watcher.ts';
 import { type ListenerIssue, unreadableIssue } from './listener-issues.ts';
 import type { ClientAuthMaterial, ListenerSpec, SniMaterial } from './listener-spec.ts';
 import { invalidCaIssue, invalidTlsIssue } from './tls-material.ts';
@@ -17,6 +18,9 @@ export type SpecResult = { readonly ok: true; readonly spec: ListenerSpec } | { 
 
 export async function readListenerSpec(l: Listener, i: number): Promise<SpecResult> {
   const failures: ListenerIssue[] = [];
+  // Stat before reading: a change after this point shows as a difference at the next poll.
+  const paths = watchedPaths(l);
+  const signatures = new Map(await Promise.all(paths.map(async (p): Promise<[string, string]> => [p, await fileSignature(p)])));
   const base = `/listeners/${i}/tls`;
   const pair = async (certPath: string, keyPath: string, at: string): Promise<{ cert: Buffer; key: Buffer } | null> => {
     const [cert, key] = await Promise.all([
@@ -66,7 +70,7 @@ export async function readListenerSpec(l: Listener, i: number): Promise<SpecResu
       sni,
       clientAuth,
       strippedHeaders: strippedHeaders(l),
-      watchedPaths: watchedPaths(l),
+      fileSignatures: signatures,
     },
   };
 }

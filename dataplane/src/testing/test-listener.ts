@@ -24,7 +24,7 @@ export async function openTestListener(handler: ExchangeHandler, guards?: Listen
       sni: [],
       clientAuth: null,
       strippedHeaders: [],
-      watchedPaths: [],
+      fileSignatures: new Map(),
     },
     handler,
     pino({ level: 'silent' }),
