@@ -83,6 +83,11 @@ export async function openServingListener(
   const peers = new PeerBook();
   const inflight = new InflightTracker();
   let altSvc = altSvcFor(spec, spec.port);
+  /**
+   * `tlsSocket`: the connection's TLS socket when client certificates are configured (else
+   * null). Per request: one scan of the header names for the identity headers (forgery guard),
+   * plus one property read for the identity on client-auth listeners.
+   */
   const run = (exchange: Exchange | null, tlsSocket: object | null): void => {
     if (!exchange) return;
     const auth = current.clientAuth;
@@ -103,7 +108,8 @@ export async function openServingListener(
   });
   server.on('stream', (stream, headers, flags) => {
     quic.stream(stream);
-    run(createStreamExchange(stream, headers, flags, { peers, altSvc }), tlsSocketOfStream(stream));
+    const exchange = createStreamExchange(stream, headers, flags, { peers, altSvc });
+    run(exchange, exchange && current.clientAuth ? tlsSocketOfStream(stream) : null);
   });
   server.on('request', (req, res) => run(createHttp1Exchange(req, res, altSvc), req.socket));
 
