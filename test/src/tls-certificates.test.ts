@@ -159,6 +159,8 @@ describe('listener certificates: SNI, reload, client certificates', () => {
     for (const [name, subject] of cases) assert.equal((await servedCert(sniPort, name)).subject, subject, `SNI ${name}`);
     const reply = await h2Once(sniPort, { servername: 'a.test' });
     assert.equal(reply.status, 200, 'HTTP/2 over the SNI-selected certificate is served');
+    assert.equal(reply.headers['alt-svc'], 'clear', 'HTTP/3 would serve the default certificate, which does not cover a.test');
+    assert.equal((await h2Once(sniPort, { servername: 'localhost' })).headers['alt-svc'], `h3=":${sniPort}"; ma=86400`, 'the default covers localhost');
   });
 
   test('HTTP/3 serves the default certificate whatever the SNI (one certificate per QUIC server)', async () => {

@@ -16,6 +16,9 @@
  * can be presented) and every response carries `Alt-Svc: clear`, so no client is steered to
  * a path without verification. With optional client certificates HTTP/3 requests proceed
  * as requests without a certificate.
+ *
+ * A TCP connection whose SNI name only an SNI certificate covers gets `Alt-Svc: clear` too:
+ * over HTTP/3 it would meet the default certificate (tcp/h3-coverage.ts).
  */
 import { createSecureServer, type Http3SecureServer } from '@currentspace/http3';
 import type { Http2SecureServer } from 'node:http2';
@@ -33,6 +36,7 @@ import type { GuardContext } from './limits/guard-context.ts';
 import type { ListenerSpec } from './listener-spec.ts';
 import { guardTcpServer, type TcpGuard } from './tcp/tcp-connection-guard.ts';
 import { clientIdentityOf, watchClientCertificates } from './tcp/client-cert-identity.ts';
+import { H3Coverage, h3Uncovered, markH3Coverage } from './tcp/h3-coverage.ts';
 import { applyTcpTls } from './tcp/tcp-tls-contexts.ts';
 import { altSvcValue } from './response-headers.ts';
 import { createHttp1Exchange } from './tcp/http1-exchange.ts';
@@ -83,6 +87,7 @@ export async function openServingListener(
   const peers = new PeerBook();
   const inflight = new InflightTracker();
   let altSvc = altSvcFor(spec, spec.port);
+  let coverage = coverageOf(spec);
   /**
    * `tlsSocket`: the connection's TLS socket when client certificates are configured (else
    * null). Per request: one scan of the header names for the identity headers (forgery guard),
@@ -108,16 +113,17 @@ export async function openServingListener(
   });
   server.on('stream', (stream, headers, flags) => {
     quic.stream(stream);
-    const exchange = createStreamExchange(stream, headers, flags, { peers, altSvc });
-    run(exchange, exchange && current.clientAuth ? tlsSocketOfStream(stream) : null);
+    const tlsSocket = coverage !== null || current.clientAuth !== null ? tlsSocketOfStream(stream) : null;
+    run(createStreamExchange(stream, headers, flags, { peers, altSvc: h3Uncovered(tlsSocket) ? 'clear' : altSvc }), tlsSocket);
   });
-  server.on('request', (req, res) => run(createHttp1Exchange(req, res, altSvc), req.socket));
+  server.on('request', (req, res) => run(createHttp1Exchange(req, res, coverage !== null && h3Uncovered(req.socket) ? 'clear' : altSvc), req.socket));
 
   let h2: Http2SecureServer | null = null;
   const tcp = await listen(server, spec, ctx, (tcpServer) => {
     h2 = tcpServer;
     applyTcpTls(tcpServer, spec);
     watchClientCertificates(tcpServer, () => current.clientAuth);
+    markH3Coverage(tcpServer, () => coverage);
   });
   const boundPort = server.address()?.port ?? spec.port;
   altSvc = altSvcFor(spec, boundPort);
@@ -136,12 +142,17 @@ export async function openServingListener(
       if (h2) applyTcpTls(h2, next);
       current = next;
       altSvc = altSvcFor(next, boundPort);
+      coverage = coverageOf(next);
     },
     close(drainMs: number): Promise<void> {
       closing ??= inflight.idle(drainMs).then(() => server.close());
       return closing;
     },
   };
+}
+
+function coverageOf(spec: ListenerSpec): H3Coverage | null {
+  return spec.sni.length > 0 ? new H3Coverage(spec.cert, spec.sni) : null;
 }
 
 /** `clear` on listeners that require client certificates (HTTP/3 cannot verify them). */
