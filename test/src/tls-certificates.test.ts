@@ -25,6 +25,7 @@ import { after, before, describe, test } from 'node:test';
 import { connectAsync } from '@currentspace/http3';
 import { DataPlane } from './harness/data-plane.ts';
 import { freePortOn } from './harness/free-port.ts';
+import { connectH3, h3Request } from './harness/h3-client.ts';
 import { type Origin, startH1Origin } from './harness/origins.ts';
 import { makeCa, makeLeaf, type Pem } from './harness/pki.ts';
 
@@ -183,8 +184,10 @@ describe('listener certificates: SNI, reload, client certificates', () => {
 
   test('an SNI certificate replaced on disk reaches new handshakes within 2 s; an open HTTP/2 connection keeps working', async (t) => {
     const open = h2Session(sniPort, { servername: 'a.test' });
+    const quic = await connectH3(sniPort);
     try {
       assert.equal((await h2Get(open, sniPort)).status, 200);
+      assert.equal((await h3Request(quic, sniPort, { path: '/who' })).status, 200);
       const before = (await servedCert(sniPort, 'a.test')).fingerprint256;
       const logFrom = dp.proc.lines.length;
       const replaced = makeLeaf(dir, 'a', 'a.test', 'DNS:a.test,DNS:new.a.test'); // key renamed first, then cert
@@ -195,9 +198,11 @@ describe('listener certificates: SNI, reload, client certificates', () => {
       assert.ok(took <= 2_000, `served after ${took} ms`);
       assert.equal((await h2Get(open, sniPort)).status, 200, 'the connection opened before the swap still serves');
       assert.ok(!open.closed && !open.destroyed);
+      assert.equal((await h3Request(quic, sniPort, { path: '/who' })).status, 200, 'the HTTP/3 connection is untouched by an SNI reload');
       await dp.proc.waitForLog((l) => l.msg === 'certificates reloaded', 5_000, logFrom);
     } finally {
       open.destroy();
+      await quic.close();
     }
   });
 
