@@ -17,7 +17,9 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { type ClientHttp2Session, connect as h2connect } from 'node:http2';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
@@ -213,6 +215,27 @@ describe('listener certificates: SNI, reload, client certificates', () => {
     assert.equal(reply.upstream?.['x-client-cert-subject'], 'CN=client-1,O=Acme\\, Inc.');
     assert.equal(reply.upstream?.['x-client-cert-sha256'], want.fingerprint256.replaceAll(':', '').toLowerCase());
     assert.equal(reply.headers['alt-svc'], 'clear', 'no client is steered to HTTP/3, which cannot verify certificates');
+
+    // HTTP/1.1 on the same listener: the identity comes from the same TLS socket.
+    const req = httpsRequest({
+      host: '127.0.0.1',
+      port: requiredPort,
+      path: '/who',
+      servername: 'localhost',
+      rejectUnauthorized: false,
+      agent: false,
+      cert: readFileSync(client.cert),
+      key: readFileSync(client.key),
+      headers: { host: 'localhost', 'x-client-cert-subject': 'CN=admin' },
+      signal: AbortSignal.timeout(10_000),
+    });
+    req.end();
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const seen = (JSON.parse(Buffer.concat(chunks).toString()) as { headers: Record<string, string> }).headers;
+    assert.equal(res.statusCode, 200);
+    assert.equal(seen['x-client-cert-subject'], 'CN=client-1,O=Acme\\, Inc.');
   });
 
   test('client certificate required: no certificate or a foreign one is refused; HTTP/3 gets 421', async () => {
