@@ -28,6 +28,7 @@ export {
 } from './limits.ts';
 export { type ConfigFormat, parseConfig, parseConfigText } from './parse-config.ts';
 export { escapePointer } from './pointer.ts';
+export { CLIENT_AUTH_DEFAULTS } from './listener-tls-types.ts';
 export { isSecretKey, REDACTED, redactSecrets } from './redact-secrets.ts';
 export { type ProbeRequest, type ReferenceResolver, referenceResolver, resolveReference } from './route-reference.ts';
 export { type ConfigInput, ConfigInputSchema, LB_TYPES, SCHEMA_VERSION } from './schema.ts';

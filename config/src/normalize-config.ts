@@ -5,6 +5,7 @@
  */
 import { parseBackendAddress } from './backend-address.ts';
 import { normalizeForwardedHeaders, normalizeTracing } from './normalize-forwarding.ts';
+import { normalizeListenerTls } from './normalize-listener-tls.ts';
 import { normalizeResilience, normalizeUpstreamResilience, normalizeUpstreamTimeouts } from './normalize-resilience.ts';
 import type { ConfigInput } from './schema.ts';
 import { aliased, givenTimeouts, resolveTimeouts } from './timeouts.ts';
@@ -123,7 +124,7 @@ function normalizeListener(l: ListenerInput): Listener {
     protocol: 'http3',
     address: l.address ?? DEFAULTS.listenerAddress,
     port: l.port ?? DEFAULTS.listenerPort,
-    tls: { cert: l.tls.cert, key: l.tls.key },
+    tls: normalizeListenerTls(l.tls),
   };
 }
 

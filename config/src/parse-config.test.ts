@@ -74,11 +74,11 @@ test('unknown keys are errors at every level, with JSON Pointers', () => {
 
 test('schema violations name the field and a stable code', () => {
   const issues = issuesOf(
-    'listen: {port: 70000, tls: {cert: c}}\nupstream: {app: {route: {path_prefix: api}, load_balancing: {type: fastest}, backends: []}}',
+    'listen: {port: 70000, tls: {cert: c, key: k, pass: x}}\nupstream: {app: {route: {path_prefix: api}, load_balancing: {type: fastest}, backends: []}}',
   );
   assert.deepEqual(codes(issues).sort(), [
     '/listen/port schema.range',
-    '/listen/tls/key schema.required',
+    '/listen/tls/pass schema.unknown_key',
     '/upstream/app/backends schema.range',
     '/upstream/app/load_balancing/type schema.enum',
     '/upstream/app/route/path_prefix schema.format',

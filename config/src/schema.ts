@@ -9,6 +9,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { ForwardedHeadersSchema, TracingSchema, UPSTREAM_FORWARDING_KEYS } from './forwarding-schema.ts';
+import { ListenerTlsSchema } from './listener-tls-schema.ts';
 import { ResilienceSchema, TIMEOUT_KEYS, UpstreamResilienceSchema, UpstreamTimeoutsSchema } from './resilience-schema.ts';
 import { UpstreamTlsOverrideSchema } from './upstream-tls-schema.ts';
 
@@ -19,20 +20,13 @@ export const SCHEMA_VERSION = 1;
 
 export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 
-export const TlsIdentitySchema = Type.Object(
-  {
-    cert: Type.String({ minLength: 1, description: 'Path of the PEM certificate chain on the data plane.' }),
-    key: Type.String({ minLength: 1, description: 'Path of the PEM private key on the data plane (never inlined).' }),
-  },
-  closed,
-);
 
 export const ListenerSchema = Type.Object(
   {
     protocol: Type.Optional(Type.Literal('http3', { description: 'Only http3 (QUIC); a TLS TCP listener for HTTP/1.1 and HTTP/2 opens on the same port.' })),
     address: Type.Optional(Type.String({ minLength: 1, description: 'Bind address. Default 0.0.0.0.' })),
     port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'UDP and TCP port. Default 9889.' })),
-    tls: TlsIdentitySchema,
+    tls: ListenerTlsSchema,
   },
   closed,
 );

@@ -4,6 +4,7 @@
  */
 import { parseBackendAddress } from './backend-address.ts';
 import { forwardingIssues } from './forwarding-checks.ts';
+import { listenerTlsIssues } from './listener-tls-checks.ts';
 import { escapePointer } from './pointer.ts';
 import { checkRegexCost } from './regex-cost.ts';
 import { resilienceIssues } from './resilience-checks.ts';
@@ -143,5 +144,7 @@ function checkListeners(input: ConfigInput, config: Config, add: Add): void {
     const bind = `${l.address}|${l.port}`;
     if (binds.has(bind)) add(`${ptr}/port`, 'listener.duplicate_bind', `address ${l.address} port ${l.port} is bound twice`);
     binds.add(bind);
+    const tlsInput = (input.listen ?? input.listeners?.[i])?.tls;
+    if (tlsInput) listenerTlsIssues(tlsInput, l.tls, ptr, add);
   });
 }

@@ -4,14 +4,17 @@
  * Produced only by `parseConfig`; treat it as immutable.
  */
 import type { ForwardedHeaders, HostPolicy, Tracing } from './forwarding-types.ts';
+import type { ListenerTls } from './listener-tls-types.ts';
 import type { Resilience, Timeouts, UpstreamResilience } from './resilience-types.ts';
 import type { UpstreamTlsOverride } from './upstream-tls-schema.ts';
 
 export type * from './forwarding-types.ts';
+export type * from './listener-tls-types.ts';
 export type * from './resilience-types.ts';
 
 export type LbType = 'round-robin' | 'random' | 'consistent-hash' | 'least-connections' | 'latency-aware' | 'sticky-cid';
 
+/** A certificate and its key (file paths); the default identity of a listener's TLS block. */
 export interface TlsIdentity {
   readonly cert: string;
   readonly key: string;
@@ -21,7 +24,7 @@ export interface Listener {
   readonly protocol: 'http3';
   readonly address: string;
   readonly port: number;
-  readonly tls: TlsIdentity;
+  readonly tls: ListenerTls;
 }
 
 /** A request attribute test; exactly one of exact / prefix / present / regex is set. */

@@ -16,11 +16,13 @@ export interface ListenerIssue {
   readonly retryable: boolean;
 }
 
-export function unreadableIssue(index: number, which: 'cert' | 'key', path: string, err: unknown): ListenerIssue {
+/** `base` defaults to `/listeners/<index>/tls`; `which` 'ca_file' sits under `<base>/client_auth`. */
+export function unreadableIssue(index: number, which: 'cert' | 'key' | 'ca_file', path: string, err: unknown, base = `/listeners/${index}/tls`): ListenerIssue {
   const code = errorCode(err) ?? 'EIO';
-  const what = which === 'cert' ? `cert file ${path}` : `the key file of listener ${index}`;
+  const what = which === 'key' ? `the key file of listener ${index}` : `${which === 'cert' ? 'cert' : 'CA'} file ${path}`;
+  const pointer = which === 'ca_file' ? `${base}/client_auth/ca_file` : `${base}/${which}`;
   return {
-    issue: { pointer: `/listeners/${index}/tls/${which}`, code: 'listener.tls.unreadable', message: `cannot read ${what}: ${code}` },
+    issue: { pointer, code: 'listener.tls.unreadable', message: `cannot read ${what}: ${code}` },
     retryable: true,
   };
 }

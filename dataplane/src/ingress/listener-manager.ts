@@ -11,20 +11,28 @@
  *   connection limits (`performance`) apply to new connections on every listener; listeners
  *   no longer named close once their in-flight requests finish (up to the drain timeout).
  * - `abort(prepared)`: undo a successful prepare whose generation was not swapped in.
+ * - SNI certificates and client-certificate settings of a listener that stays open are
+ *   applied to its TCP side at commit, in place (no socket closed); only a new *default*
+ *   certificate (the one HTTP/3 serves) needs a new server, done as a replacement.
+ * - Certificate files are polled (certificate-watcher.ts, every `certificatePollMs`): a
+ *   change re-runs prepare/commit with the last committed listeners, so new handshakes get
+ *   the new files within about one poll, and files that fail their checks are not loaded
+ *   (the old material keeps serving; a warning names the issue).
  *
  * Calls must be serialized by the caller (the serving applier does).
  */
-import { readFile } from 'node:fs/promises';
-import { invalidTlsIssue } from './tls-material.ts';
 import type { ConfigIssue, Listener, Performance } from '@spooky/config';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ConnectionAdmission } from './limits/connection-admission.ts';
 import { type ConnectionLimits, connectionLimitsOf } from './limits/connection-limits.ts';
 import { createConnectionMetrics, NO_CONNECTION_EVENTS } from './limits/connection-metrics.ts';
-import { type ListenerIssue, openIssue, unreadableIssue } from './listener-issues.ts';
+import { type ListenerIssue, openIssue } from './listener-issues.ts';
+import { readListenerSpec } from './read-listener-spec.ts';
 import { planListeners } from './listener-plan.ts';
-import { type ExchangeHandler, type ListenerGuards, type ListenerSpec, openServingListener, type ServingListener } from './serving-listener.ts';
+import { CertificateWatcher } from './certificate-watcher.ts';
+import { type ListenerSpec, sameTcpTls } from './listener-spec.ts';
+import { type ExchangeHandler, type ListenerGuards, openServingListener, type ServingListener } from './serving-listener.ts';
 
 export interface ListenerInfo {
   readonly address: string;
@@ -39,6 +47,10 @@ export interface PreparedListeners {
   readonly closeAfterSwap: readonly ServingListener[];
   /** The generation's connection limits, applied at commit (null: keep the current ones). */
   readonly limits: ConnectionLimits | null;
+  /** Kept listeners whose TCP TLS material (SNI, client auth) changes at commit. */
+  readonly tlsUpdates: ReadonlyArray<readonly [ServingListener, ListenerSpec]>;
+  /** The listeners config this set serves (re-read on certificate file changes). */
+  readonly listeners: readonly Listener[];
 }
 
 export type PrepareOutcome =
@@ -54,7 +66,14 @@ export interface ListenerManagerOptions {
   readonly replaceDrainMs?: number;
   /** Where spooky_connections_{rejected,closed}_total are registered; none → not counted. */
   readonly registry?: Registry;
+  /** How often certificate, key and CA files are stat'ed for changes. Default 1000 ms; 0 = never. */
+  readonly certificatePollMs?: number;
 }
+
+/** What a certificate reload did. */
+export type ReloadOutcome =
+  | { readonly status: 'reloaded' | 'unchanged' | 'busy' }
+  | { readonly status: 'rejected'; readonly issues: readonly ConfigIssue[] };
 
 export class ListenerManager {
   readonly #handler: ExchangeHandler;
@@ -65,6 +84,11 @@ export class ListenerManager {
   readonly #closing = new Set<Promise<void>>();
   /** One admission for every listener: the connection caps and rate are per process. */
   readonly #guards: ListenerGuards;
+  /** Prepares started and not yet committed or aborted. */
+  #pending = 0;
+  #reloading: Promise<ReloadOutcome> | null = null;
+  #listeners: readonly Listener[] | null = null;
+  readonly #watcher: CertificateWatcher | null;
 
   constructor(options: ListenerManagerOptions) {
     this.#guards = {
@@ -75,6 +99,18 @@ export class ListenerManager {
     this.#logger = options.logger;
     this.#drainMs = options.drainMs ?? 5000;
     this.#replaceDrainMs = options.replaceDrainMs ?? 1000;
+    const pollMs = options.certificatePollMs ?? 1000;
+    this.#watcher =
+      pollMs > 0
+        ? new CertificateWatcher({
+            intervalMs: pollMs,
+            loaded: () => new Map(this.#current.flatMap((l) => [...l.spec.fileSignatures])),
+            onChange: async () => {
+              const outcome = await this.reloadCertificates();
+              return outcome.status === 'busy' ? 'busy' : outcome.status === 'rejected' ? 'rejected' : 'applied';
+            },
+          })
+        : null;
   }
 
   /** The listeners serving now, with their bound ports. */
@@ -94,6 +130,41 @@ export class ListenerManager {
 
   /** `performance` (the generation's) brings its connection limits, applied at commit. */
   async prepare(listeners: readonly Listener[], performance?: Performance): Promise<PrepareOutcome> {
+    while (this.#reloading) await this.#reloading;
+    this.#pending++;
+    const outcome = await this.#prepare(listeners, performance);
+    if (!outcome.ok) this.#pending--;
+    return outcome;
+  }
+
+  /**
+   * Re-reads every file of the committed listeners and applies what changed (see the file
+   * comment). 'busy' while a generation is being prepared; never overlaps a prepare.
+   */
+  async reloadCertificates(): Promise<ReloadOutcome> {
+    const listeners = this.#listeners;
+    if (this.#pending > 0 || this.#reloading || listeners === null) return { status: 'busy' };
+    const run = (async (): Promise<ReloadOutcome> => {
+      const outcome = await this.#prepare(listeners, undefined);
+      if (!outcome.ok) {
+        this.#logger.warn({ issues: outcome.issues }, 'changed certificate files not loaded; the previous ones keep serving');
+        return { status: 'rejected', issues: outcome.issues };
+      }
+      const p = outcome.prepared;
+      this.#install(p);
+      if (p.opened.length === 0 && p.tlsUpdates.length === 0) return { status: 'unchanged' };
+      this.#logger.info({ replaced: p.replaced.length, updated: p.tlsUpdates.length }, 'certificates reloaded');
+      return { status: 'reloaded' };
+    })();
+    this.#reloading = run;
+    try {
+      return await run;
+    } finally {
+      this.#reloading = null;
+    }
+  }
+
+  async #prepare(listeners: readonly Listener[], performance: Performance | undefined): Promise<PrepareOutcome> {
     const limits = performance ? connectionLimitsOf(performance) : null;
     const read = await readSpecs(listeners);
     if (!read.ok) return fail(read.failures);
@@ -104,7 +175,13 @@ export class ListenerManager {
       specs,
     );
     const next: Array<ServingListener | undefined> = specs.map(() => undefined);
-    for (const [di, ci] of plan.keep) next[di] = current[ci];
+    const tlsUpdates: Array<readonly [ServingListener, ListenerSpec]> = [];
+    for (const [di, ci] of plan.keep) {
+      const kept = current[ci] as ServingListener;
+      next[di] = kept;
+      const spec = specs[di] as ListenerSpec;
+      if (!sameTcpTls(kept.spec, spec)) tlsUpdates.push([kept, spec]);
+    }
 
     const opened: ServingListener[] = [];
     const failures: ListenerIssue[] = [];
@@ -146,12 +223,27 @@ export class ListenerManager {
       }
     }
     const closeAfterSwap = plan.closeAfterSwap.map((ci) => current[ci] as ServingListener);
-    return { ok: true, prepared: { next: next as ServingListener[], opened, replaced, closeAfterSwap, limits } };
+    return { ok: true, prepared: { next: next as ServingListener[], opened, replaced, closeAfterSwap, limits, tlsUpdates, listeners } };
   }
 
   /** Makes the prepared set current; closes listeners no longer named (in the background). */
   commit(prepared: PreparedListeners): void {
+    this.#pending = Math.max(0, this.#pending - 1);
+    this.#install(prepared);
+    this.#watcher?.start();
+  }
+
+  #install(prepared: PreparedListeners): void {
     this.#current = prepared.next;
+    this.#listeners = prepared.listeners;
+    for (const [l, spec] of prepared.tlsUpdates) {
+      try {
+        l.updateTls(spec);
+      } catch (err) {
+        // Checked in prepare; node refusing it now leaves the previous material serving.
+        this.#logger.error({ address: spec.address, port: l.boundPort, code: (err as { code?: unknown }).code }, 'TLS material not applied');
+      }
+    }
     if (prepared.limits) {
       this.#guards.admission.setLimits(prepared.limits);
       for (const l of this.#current) l.applyLimits();
@@ -161,6 +253,7 @@ export class ListenerManager {
 
   /** Undoes a successful prepare that was not committed. */
   async abort(prepared: PreparedListeners): Promise<void> {
+    this.#pending = Math.max(0, this.#pending - 1);
     await Promise.all(prepared.opened.map((l) => l.close(0)));
     await this.#restore(prepared.replaced);
   }
@@ -170,6 +263,9 @@ export class ListenerManager {
    * serving-listener.ts), lets in-flight requests finish up to drainMs, cuts the rest, closes.
    */
   async closeAll(drainMs: number = this.#drainMs): Promise<void> {
+    await this.#watcher?.stop();
+    await this.#reloading;
+    this.#listeners = null;
     const all = this.#current;
     this.#current = [];
     await Promise.all([...all.map((l) => l.close(drainMs)), ...this.#closing]);
@@ -221,37 +317,19 @@ const REOPEN_RETRY_MS = 3000;
 
 type ReadResult = { ok: true; specs: ListenerSpec[] } | { ok: false; failures: ListenerIssue[] };
 
+/**
+ * Reads and checks every listener's files (read-listener-spec.ts) before anything is closed:
+ * a listener whose certificate changes on the same port is closed and reopened, and a bad
+ * key found only at reopen would leave that port dark until the old listener is restored.
+ */
 async function readSpecs(listeners: readonly Listener[]): Promise<ReadResult> {
-  const failures: ListenerIssue[] = [];
-  const specs = await Promise.all(
-    listeners.map(async (l, i): Promise<ListenerSpec | null> => {
-      const [cert, key] = await Promise.all([
-        readFile(l.tls.cert).catch((err: unknown) => {
-          failures.push(unreadableIssue(i, 'cert', l.tls.cert, err));
-          return null;
-        }),
-        readFile(l.tls.key).catch((err: unknown) => {
-          failures.push(unreadableIssue(i, 'key', l.tls.key, err));
-          return null;
-        }),
-      ]);
-      if (!cert || !key) return null;
-      // Check the PEM material here, before anything is closed: a listener whose certificate
-      // changes on the same port is closed and reopened, and a bad key found only at reopen
-      // would leave that port dark until the old listener is restored.
-      const invalid = invalidTlsIssue(i, cert, key);
-      if (invalid) {
-        failures.push(invalid);
-        return null;
-      }
-      return { address: l.address, port: l.port, certPath: l.tls.cert, keyPath: l.tls.key, cert, key };
-    }),
-  );
+  const results = await Promise.all(listeners.map((l, i) => readListenerSpec(l, i)));
+  const failures = results.flatMap((r) => (r.ok ? [] : r.failures));
   if (failures.length > 0) {
     failures.sort((a, b) => a.issue.pointer.localeCompare(b.issue.pointer));
     return { ok: false, failures };
   }
-  return { ok: true, specs: specs as ListenerSpec[] };
+  return { ok: true, specs: results.map((r) => (r as { spec: ListenerSpec }).spec) };
 }
 
 function fail(failures: readonly ListenerIssue[]): PrepareOutcome {

@@ -13,15 +13,29 @@
  * the library's close(): that one drops QUIC streams without an event and waits for busy
  * HTTP/1.1 connections to end by themselves.
  *
- * Limits of the library (0.9.0): one certificate per server (no SNI selection, no reload), so
- * a new certificate means a new server; a second server on a port already open fails with
- * EADDRINUSE from the TCP side even with reusePort.
+ * Limits of the library (0.9.0): one certificate per QUIC server (no SNI selection, no
+ * reload, no client certificates), so HTTP/3 always serves the default certificate and a new
+ * default certificate means a new server; a second server on a port already open fails with
+ * EADDRINUSE from the TCP side even with reusePort. The TCP side is node's own http2 server:
+ * SNI certificates, client certificates and in-place reloads are applied there
+ * (tcp/tcp-tls-contexts.ts).
+ *
+ * Client certificates exist only on the TCP side. On a listener that *requires* them, HTTP/3
+ * requests are answered 421 (`client_cert_required`: retry over TLS/TCP, where a certificate
+ * can be presented) and every response carries `Alt-Svc: clear`, so no client is steered to
+ * a path without verification. With optional client certificates HTTP/3 requests proceed
+ * as requests without a certificate.
+ *
+ * A TCP connection whose SNI name only an SNI certificate covers gets `Alt-Svc: clear` too:
+ * over HTTP/3 it would meet the default certificate (tcp/h3-coverage.ts).
  */
 import { createSecureServer, type Http3SecureServer } from '@currentspace/http3';
+import type { Http2SecureServer } from 'node:http2';
 import type { Logger } from 'pino';
 import type { Exchange } from '../http/exchange.ts';
+import { applyClientCertHeaders } from './client-cert-headers.ts';
 import { createStreamExchange } from './h3/stream-exchange.ts';
-import { PeerBook, tcpServerOf } from './h3/library-internals.ts';
+import { PeerBook, tcpServerOf, tlsSocketOfStream } from './h3/library-internals.ts';
 import { warnIfPathMtuAboveSafe } from './h3/path-mtu-warning.ts';
 import { createQuicGuard } from './h3/quic-connection-guard.ts';
 import { shareStreamTeardownError } from './h3/stream-teardown.ts';
@@ -29,30 +43,34 @@ import { InflightTracker } from './inflight-tracker.ts';
 import { ConnectionAdmission } from './limits/connection-admission.ts';
 import { NO_CONNECTION_EVENTS } from './limits/connection-metrics.ts';
 import type { GuardContext } from './limits/guard-context.ts';
+import type { ListenerSpec } from './listener-spec.ts';
 import { guardTcpServer, type Http1Drain, type TcpGuard } from './tcp/tcp-connection-guard.ts';
+import { clientIdentityOf, watchClientCertificates } from './tcp/client-cert-identity.ts';
+import { H3Coverage, h3Uncovered, markH3Coverage } from './tcp/h3-coverage.ts';
+import { applyTcpTls } from './tcp/tcp-tls-contexts.ts';
 import { altSvcValue } from './response-headers.ts';
 import { createHttp1Exchange } from './tcp/http1-exchange.ts';
+
+export type { ListenerSpec } from './listener-spec.ts';
 
 /** Never throws; finishes the response (the pipeline's request handler). */
 export type ExchangeHandler = (exchange: Exchange) => Promise<void>;
 
-export interface ListenerSpec {
-  readonly address: string;
-  readonly port: number;
-  readonly certPath: string;
-  readonly keyPath: string;
-  /** PEM contents. The key is held in memory only to (re)open the socket; never logged. */
-  readonly cert: Buffer;
-  readonly key: Buffer;
-}
-
 export interface ServingListener {
+  /** The spec now served (changes with updateTls). */
   readonly spec: ListenerSpec;
   /** The port actually bound (differs from spec.port only when spec.port is 0). */
   readonly boundPort: number;
   readonly inflight: InflightTracker;
   /** Re-reads the shared admission's limits into the protocol settings (after a new generation). */
   applyLimits(): void;
+  /**
+   * Applies `spec`'s SNI certificates and client-certificate policy to the TCP side for new
+   * handshakes (established connections are untouched). `spec` must have this listener's
+   * address, port and default certificate (a new default needs a new server). Throws, with
+   * nothing changed, when node rejects the material.
+   */
+  updateTls(spec: ListenerSpec): void;
   /**
    * Drains (see above): in-flight requests may finish for up to drainMs, then both sockets
    * close and whatever still runs is cut. Resolves once closed. Idempotent (the first bound wins).
@@ -75,14 +93,28 @@ export async function openServingListener(
 ): Promise<ServingListener> {
   shareStreamTeardownError(); // once per process; see stream-teardown.ts
   const server = createSecureServer({ key: spec.key, cert: spec.cert, allowHTTP1: true });
+  let current = spec;
   let label = `${spec.address}:${spec.port}`;
   const ctx: GuardContext = { ...guards, label: () => label };
   const quic = createQuicGuard(ctx);
   const peers = new PeerBook();
   const inflight = new InflightTracker();
-  let altSvc = altSvcValue(spec.port);
-  const run = (exchange: Exchange | null): void => {
-    if (exchange) inflight.track(handler(exchange));
+  let altSvc = altSvcFor(spec, spec.port);
+  let coverage = coverageOf(spec);
+  /**
+   * `tlsSocket`: the connection's TLS socket when client certificates are configured (else
+   * null). Per request: one scan of the header names for the identity headers (forgery guard),
+   * plus one property read for the identity on client-auth listeners.
+   */
+  const run = (exchange: Exchange | null, tlsSocket: object | null): void => {
+    if (!exchange) return;
+    const auth = current.clientAuth;
+    if (exchange.protocol === 'h3' && auth?.required) {
+      inflight.track(refuseWithoutClientCert(exchange));
+      return;
+    }
+    applyClientCertHeaders(exchange.head.headers, current.strippedHeaders, auth ? clientIdentityOf(tlsSocket) : undefined, auth);
+    inflight.track(handler(exchange));
   };
 
   server.on('session', (session) => {
@@ -94,26 +126,41 @@ export async function openServingListener(
   });
   server.on('stream', (stream, headers, flags) => {
     quic.stream(stream);
-    run(createStreamExchange(stream, headers, flags, { peers, altSvc }));
+    const tlsSocket = coverage !== null || current.clientAuth !== null ? tlsSocketOfStream(stream) : null;
+    run(createStreamExchange(stream, headers, flags, { peers, altSvc: h3Uncovered(tlsSocket) ? 'clear' : altSvc }), tlsSocket);
   });
   // Requests arrive only once listening, when the TCP guard (and its drain state) exists.
   let http1: Http1Drain = NOT_DRAINING;
-  server.on('request', (req, res) => run(createHttp1Exchange(req, res, altSvc, http1)));
+  server.on('request', (req, res) => run(createHttp1Exchange(req, res, coverage !== null && h3Uncovered(req.socket) ? 'clear' : altSvc, http1), req.socket));
 
-  const tcp = await listen(server, spec, ctx);
+  let h2: Http2SecureServer | null = null;
+  const tcp = await listen(server, spec, ctx, (tcpServer) => {
+    h2 = tcpServer;
+    applyTcpTls(tcpServer, spec);
+    watchClientCertificates(tcpServer, () => current.clientAuth);
+    markH3Coverage(tcpServer, () => coverage);
+  });
   http1 = tcp.http1;
   const boundPort = server.address()?.port ?? spec.port;
-  altSvc = altSvcValue(boundPort);
+  altSvc = altSvcFor(spec, boundPort);
   label = `${spec.address}:${boundPort}`;
   server.on('error', (err: Error) => logger.error({ err: err.message, address: spec.address, port: boundPort }, 'listener error'));
   warnIfPathMtuAboveSafe(spec.address, logger); // a library defect no option avoids; see the file
 
   let closing: Promise<void> | null = null;
   return {
-    spec,
+    get spec() {
+      return current;
+    },
     boundPort,
     inflight,
     applyLimits: () => tcp.apply(),
+    updateTls(next: ListenerSpec): void {
+      if (h2) applyTcpTls(h2, next);
+      current = next;
+      altSvc = altSvcFor(next, boundPort);
+      coverage = coverageOf(next);
+    },
     close(drainMs: number): Promise<void> {
       closing ??= (async () => {
         quic.drain();
@@ -139,8 +186,31 @@ const CUT_WAIT_MS = 1000;
 
 const NOT_DRAINING: Http1Drain = { draining: false, responseDone: () => undefined };
 
-/** Binds both sides; the TCP guard is attached right after `listen()` returns, before TCP binds. */
-function listen(server: Http3SecureServer, spec: ListenerSpec, ctx: GuardContext): Promise<TcpGuard> {
+function coverageOf(spec: ListenerSpec): H3Coverage | null {
+  return spec.sni.length > 0 ? new H3Coverage(spec.cert, spec.sni) : null;
+}
+
+/** `clear` on listeners that require client certificates (HTTP/3 cannot verify them). */
+function altSvcFor(spec: ListenerSpec, port: number): string {
+  return spec.clientAuth?.required ? 'clear' : altSvcValue(port);
+}
+
+async function refuseWithoutClientCert(exchange: Exchange): Promise<void> {
+  exchange.response.sendComplete(
+    421,
+    [
+      ['content-type', 'text/plain'],
+      ['spooky-reason', 'client_cert_required'],
+    ],
+    Buffer.from('client certificate required: use HTTPS over TCP (HTTP/1.1 or HTTP/2)\n'),
+  );
+}
+
+/**
+ * Binds both sides; the TCP guard and TLS material (`onTcpServer`) are attached right after
+ * `listen()` returns, before TCP binds. A throw from `onTcpServer` rejects (nothing left open).
+ */
+function listen(server: Http3SecureServer, spec: ListenerSpec, ctx: GuardContext, onTcpServer: (h2: Http2SecureServer) => void): Promise<TcpGuard> {
   return new Promise((resolve, reject) => {
     let tcp: TcpGuard | null = null;
     const onError = (err: Error): void => {
@@ -159,7 +229,10 @@ function listen(server: Http3SecureServer, spec: ListenerSpec, ctx: GuardContext
     try {
       server.listen(spec.port, spec.address);
       const h2 = tcpServerOf(server);
-      if (h2) tcp = guardTcpServer(h2, ctx);
+      if (h2) {
+        onTcpServer(h2);
+        tcp = guardTcpServer(h2, ctx);
+      }
       // No node:http2 server yet means the library failed before creating it: its 'error'
       // event follows and rejects. One missing after 'listening' is refused there.
     } catch (err) {

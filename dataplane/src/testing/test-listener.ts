@@ -14,7 +14,18 @@ export async function openTestListener(handler: ExchangeHandler, guards?: Listen
   const cert = makeSelfSignedCert();
   const port = await freeUdpTcpPort();
   const listener = await openServingListener(
-    { address: '127.0.0.1', port, certPath: cert.certPath, keyPath: cert.keyPath, cert: readFileSync(cert.certPath), key: readFileSync(cert.keyPath) },
+    {
+      address: '127.0.0.1',
+      port,
+      certPath: cert.certPath,
+      keyPath: cert.keyPath,
+      cert: readFileSync(cert.certPath),
+      key: readFileSync(cert.keyPath),
+      sni: [],
+      clientAuth: null,
+      strippedHeaders: [],
+      fileSignatures: new Map(),
+    },
     handler,
     pino({ level: 'silent' }),
     guards,

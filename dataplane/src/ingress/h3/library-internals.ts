@@ -180,6 +180,16 @@ export function tcpServerOf(server: Http3SecureServer): Http2SecureServer | null
   return typeof candidate.on === 'function' && typeof candidate.updateSettings === 'function' ? (inner as Http2SecureServer) : null;
 }
 
+/**
+ * The TLS socket under an HTTP/2-adapted stream (node's http2 session socket proxy, which
+ * forwards property reads to the TLSSocket), or null for HTTP/3 streams. Used to read the
+ * client certificate identity recorded at the TLS handshake (tcp/client-cert-identity.ts).
+ */
+export function tlsSocketOfStream(stream: ServerHttp3Stream): object | null {
+  const socket = h2StreamOf(stream)?.session?.socket;
+  return typeof socket === 'object' && socket !== null ? socket : null;
+}
+
 /** The connection handle of an HTTP/3 session or stream (see PeerBook), or null. */
 export function connectionHandleOf(x: Http3ServerSession | ServerHttp3Stream): number | null {
   return connHandleOf(x);
