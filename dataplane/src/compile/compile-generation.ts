@@ -107,6 +107,7 @@ export function compileGeneration(config: Config, ref: Generation['ref'], state:
     upstreams,
     stateKeys: { transports: transportKeys, cursors: cursorKeys, health: healthSpecs },
     health: state.health,
+    backendTls: { verifyCertificates: config.upstream_tls.verify_certificates, ca },
   };
   return { ok: true, generation };
 }

@@ -3,6 +3,7 @@
  * turn a QUIC stream or an HTTP/2 / HTTP/1.1 request into an Exchange; nothing past ingress
  * knows which protocol the client spoke.
  */
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 
 /** Header list: lowercase names, in arrival order, repeated names allowed. No pseudo-headers. */
@@ -54,6 +55,20 @@ export interface ResponseSink {
   whenDone(fn: () => void): void;
 }
 
+/**
+ * A request that asks for a byte tunnel instead of a response body: an HTTP/1.1
+ * `Upgrade: websocket` (kind `websocket`) or an HTTP/1.1 `CONNECT` (kind `connect`). The
+ * ingress hands over the client's connection; the tunnel stage owns it from then on (it
+ * writes the 101 / 200 head through `response`, then relays bytes both ways on `socket`).
+ */
+export interface ClientTunnel {
+  readonly kind: 'websocket' | 'connect';
+  /** The client's connection (TLS socket), detached from node's HTTP parser. */
+  readonly socket: Socket;
+  /** Bytes the client sent after the request head (already read by node's parser). */
+  readonly head: Buffer;
+}
+
 export interface Exchange {
   readonly protocol: ClientProtocol;
   readonly head: RequestHead;
@@ -72,4 +87,6 @@ export interface Exchange {
   /** Aborted when the client resets the stream or the connection goes away. */
   readonly signal: AbortSignal;
   readonly response: ResponseSink;
+  /** Set only on tunnel requests (see ClientTunnel); they run the tunnel stage list. */
+  readonly tunnel?: ClientTunnel;
 }

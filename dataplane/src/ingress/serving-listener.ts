@@ -8,6 +8,9 @@
  * a new certificate means a new server; a second server on a port already open fails with
  * EADDRINUSE from the TCP side even with reusePort.
  */
+import type { IncomingMessage } from 'node:http';
+import type { Http2SecureServer } from 'node:http2';
+import type { Socket } from 'node:net';
 import { createSecureServer, type Http3SecureServer } from '@currentspace/http3';
 import type { Logger } from 'pino';
 import type { Exchange } from '../http/exchange.ts';
@@ -22,6 +25,7 @@ import type { GuardContext } from './limits/guard-context.ts';
 import { guardTcpServer, type TcpGuard } from './tcp/tcp-connection-guard.ts';
 import { altSvcValue } from './response-headers.ts';
 import { createHttp1Exchange } from './tcp/http1-exchange.ts';
+import { createHttp1TunnelExchange } from './tcp/http1-tunnel-exchange.ts';
 
 /** Never throws; finishes the response (the pipeline's request handler). */
 export type ExchangeHandler = (exchange: Exchange) => Promise<void>;
@@ -85,7 +89,18 @@ export async function openServingListener(
   });
   server.on('request', (req, res) => run(createHttp1Exchange(req, res, altSvc)));
 
-  const tcp = await listen(server, spec, ctx);
+  // HTTP/1.1 Upgrade and CONNECT leave node's parser through the node:http2 server's own
+  // events (the library forwards neither): WebSocket and CONNECT tunnels (tunnel/).
+  const tunnels = (h2: Http2SecureServer): void => {
+    h2.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => run(createHttp1TunnelExchange('upgrade', req, socket, head, altSvc)));
+    // node's HTTP/2 compat layer emits 'connect' too (request, response) for an HTTP/2 CONNECT
+    // once a listener exists; those streams also reach the library's 'stream' event, which
+    // answers them (405): ignored here.
+    h2.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      if (req.httpVersionMajor === 1) run(createHttp1TunnelExchange('connect', req, socket, head, altSvc));
+    });
+  };
+  const tcp = await listen(server, spec, ctx, tunnels);
   const boundPort = server.address()?.port ?? spec.port;
   altSvc = altSvcValue(boundPort);
   label = `${spec.address}:${boundPort}`;
@@ -105,7 +120,7 @@ export async function openServingListener(
 }
 
 /** Binds both sides; the TCP guard is attached right after `listen()` returns, before TCP binds. */
-function listen(server: Http3SecureServer, spec: ListenerSpec, ctx: GuardContext): Promise<TcpGuard> {
+function listen(server: Http3SecureServer, spec: ListenerSpec, ctx: GuardContext, onTcpServer: (h2: Http2SecureServer) => void): Promise<TcpGuard> {
   return new Promise((resolve, reject) => {
     let tcp: TcpGuard | null = null;
     const onError = (err: Error): void => {
@@ -124,7 +139,10 @@ function listen(server: Http3SecureServer, spec: ListenerSpec, ctx: GuardContext
     try {
       server.listen(spec.port, spec.address);
       const h2 = tcpServerOf(server);
-      if (h2) tcp = guardTcpServer(h2, ctx);
+      if (h2) {
+        tcp = guardTcpServer(h2, ctx);
+        onTcpServer(h2);
+      }
       // No node:http2 server yet means the library failed before creating it: its 'error'
       // event follows and rejects. One missing after 'listening' is refused there.
     } catch (err) {

@@ -2,7 +2,10 @@
  * screenRequest stage: refuses requests the proxy must not forward, before any routing work.
  *   method not a token                   → 400 bad_method
  *   CONNECT, TRACE, TRACK (any case)     → 405 method_not_allowed (no `Allow`: a reverse
- *                                          proxy does not know what the origin allows)
+ *                                          proxy does not know what the origin allows);
+ *                                          CONNECT passes only as an HTTP/1.1 tunnel request
+ *                                          (Exchange.tunnel kind `connect`) with
+ *                                          `resilience.protocol.allow_connect: true`
  *   header count / bytes over limits     → 431 headers_too_large
  *   unsafe path (path-safety.ts)         → 400 bad_path
  *   several Host headers                 → 400 bad_header
@@ -34,7 +37,7 @@ export const screenRequest: Stage = {
     const { head } = ctx.exchange;
     const perf = ctx.generation.config.performance;
     if (!TOKEN.test(head.method)) throw new SpookyError('bad_method');
-    if (REFUSED_METHODS.has(head.method.toUpperCase())) throw new SpookyError('method_not_allowed');
+    if (REFUSED_METHODS.has(head.method.toUpperCase()) && !connectAllowed(ctx)) throw new SpookyError('method_not_allowed');
 
     if (head.headers.length > perf.max_request_headers) throw new SpookyError('headers_too_large');
     let bytes = head.method.length + head.path.length + (head.authority?.length ?? 0);
@@ -62,6 +65,11 @@ export const screenRequest: Stage = {
     return CONTINUE;
   },
 };
+
+/** A CONNECT tunnel the config allows (only reached for refused methods: no cost otherwise). */
+function connectAllowed(ctx: RequestContext): boolean {
+  return ctx.exchange.head.method === 'CONNECT' && ctx.exchange.tunnel?.kind === 'connect' && ctx.generation.config.resilience.protocol.allow_connect;
+}
 
 /** The one length all content-length values agree on, or null when invalid or conflicting. */
 function declaredLength(values: readonly string[]): number | null {

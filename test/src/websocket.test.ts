@@ -1,0 +1,263 @@
+/**
+ * WebSocket over the TLS TCP listener and the CONNECT policy (issue 10): standalone data
+ * planes in front of a hand-written RFC 6455 origin (harness/websocket.ts), driven by a
+ * hand-written client over real TLS.
+ *
+ * - An HTTP/1.1 `Upgrade: websocket` is routed like any request, answered with the origin's
+ *   101 (Sec-WebSocket-Accept of the client's key), and masked frames echo both ways (7-,
+ *   16- and 64-bit lengths); one access-log line with status 101 and the bytes both ways.
+ * - `performance.tunnel_idle_timeout_ms` closes both sides of a silent tunnel.
+ * - The origin closing (close frame + FIN) closes the client; a client reset closes the
+ *   origin's connection; an origin refusing the upgrade (403) is relayed as a response.
+ * - CONNECT: `resilience.protocol.allow_connect: true` tunnels an HTTP/1.1 CONNECT to the
+ *   routed backend's host:port; false (default) answers 405 on HTTP/1.1 and HTTP/2.
+ * The data plane keeps serving throughout (no uncaught error: SpawnedProcess.stop checks).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as h2Connect } from 'node:http2';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type CertFiles, ensureSelfSignedCert } from './harness/certs.ts';
+import { DataPlane } from './harness/data-plane.ts';
+import { freePort } from './harness/free-port.ts';
+import { rawTls } from './harness/raw-tls.ts';
+import type { SpawnedProcess } from './harness/spawned-process.ts';
+import { acceptFor, OP, startWebSocketOrigin, WebSocketClient, type WebSocketOrigin } from './harness/websocket.ts';
+
+const IDLE_MS = 2500;
+const SLACK_MS = 5000; // two shared cores: scheduling slack, not a synchronisation
+
+interface Plane {
+  readonly port: number;
+  readonly dp: SpawnedProcess;
+}
+
+async function startPlane(dir: string, cert: CertFiles, origin: WebSocketOrigin, extra: Record<string, unknown>): Promise<Plane> {
+  const port = await freePort();
+  const path = join(dir, `spooky-${port}.json`);
+  writeFileSync(
+    path,
+    JSON.stringify({
+      version: 1,
+      listen: { address: '127.0.0.1', port, tls: { cert: cert.cert, key: cert.key } },
+      upstream: {
+        ws: { route: { path_prefix: '/ws' }, backends: [{ id: 'o', address: origin.url }] },
+        rest: { route: { path_prefix: '/' }, backends: [{ id: 'o', address: origin.url }] },
+      },
+      ...extra,
+    }),
+  );
+  const { proc } = await DataPlane.start({ config: path });
+  await proc.waitForLog((l) => l.msg === 'generation applied');
+  return { port, dp: proc };
+}
+
+describe('WebSocket and CONNECT tunnels over the TLS TCP listener', () => {
+  let dir: string;
+  let cert: CertFiles;
+  let origin: WebSocketOrigin;
+  let plane: Plane;
+  let strict: Plane;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'spooky-websocket-'));
+    cert = ensureSelfSignedCert(join(dir, 'certs'));
+    origin = await startWebSocketOrigin();
+    plane = await startPlane(dir, cert, origin, {
+      performance: { tunnel_idle_timeout_ms: IDLE_MS },
+      resilience: { protocol: { allow_connect: true } },
+    });
+    strict = await startPlane(dir, cert, origin, {});
+  });
+
+  after(async () => {
+    await plane?.dp.stop();
+    await strict?.dp.stop();
+    await origin?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('upgrade relayed: 101 with the origin Accept, frames echo both ways, one access-log line (101)', async () => {
+    const ws = await WebSocketClient.open(plane.port, '/ws/echo?room=1', { 'sec-websocket-protocol': 'chat, superchat', origin: 'https://example.test' });
+    try {
+      assert.equal(ws.status, 101);
+      assert.equal(ws.headers['sec-websocket-accept'], acceptFor(ws.key), 'the origin answered the client key');
+      assert.equal(ws.headers['upgrade']?.toLowerCase(), 'websocket');
+      assert.equal(ws.headers['sec-websocket-protocol'], 'chat');
+      assert.equal(ws.headers['x-origin'], 'ws');
+      const seen = origin.upgrades.at(-1);
+      assert.equal(seen?.url, '/ws/echo?room=1', 'target forwarded unchanged');
+      assert.equal(seen?.headers['sec-websocket-key'], ws.key);
+      assert.equal(seen?.headers['x-forwarded-for'], '127.0.0.1');
+      assert.equal(seen?.headers['origin'], 'https://example.test');
+
+      const messages = [Buffer.from('hello'), Buffer.alloc(300, 0x62), Buffer.alloc(70_000, 0x63)];
+      for (const [i, m] of messages.entries()) ws.send(i === 0 ? OP.TEXT : OP.BINARY, m);
+      const echoed = await ws.next(messages.length, SLACK_MS);
+      assert.ok(echoed, 'every message echoed');
+      assert.deepEqual(
+        echoed.map((f) => [f.opcode, f.payload.length]),
+        [
+          [OP.TEXT, 5],
+          [OP.BINARY, 300],
+          [OP.BINARY, 70_000],
+        ],
+      );
+      assert.ok(echoed.every((f, i) => f.payload.equals(messages[i] as Buffer)), 'payloads intact');
+      ws.send(OP.PING, 'p');
+      const pong = await ws.next(1, SLACK_MS);
+      assert.equal(pong?.[0]?.opcode, OP.PONG);
+
+      const code = Buffer.alloc(2);
+      code.writeUInt16BE(1000);
+      ws.send(OP.CLOSE, code);
+      const closing = await ws.next(1, SLACK_MS);
+      assert.equal(closing?.[0]?.opcode, OP.CLOSE, 'the close handshake crossed the proxy');
+      assert.ok(await ws.waitClosed(SLACK_MS), 'the origin ended the connection and the proxy passed it on');
+      const line = await plane.dp.waitForLog((l) => l.msg === 'request' && l['path'] === '/ws/echo?room=1', SLACK_MS);
+      assert.equal(line['status'], 101);
+      assert.equal(line['method'], 'GET');
+      assert.equal(line['upstream'], 'ws');
+      assert.equal(line['backend'], 'o');
+      assert.equal(line['outcome'], 'ok');
+      assert.ok(Number(line['bytesIn']) > 70_000, `bytesIn ${line['bytesIn']}`);
+      assert.ok(Number(line['bytesOut']) > 70_000, `bytesOut ${line['bytesOut']}`);
+    } finally {
+      ws.destroy();
+    }
+  });
+
+  test('a silent tunnel is closed on both sides after tunnel_idle_timeout_ms', async () => {
+    const before = origin.upgrades.length;
+    const ws = await WebSocketClient.open(plane.port, '/ws/echo-idle');
+    try {
+      assert.equal(ws.status, 101);
+      await origin.until(() => origin.upgrades.length > before, SLACK_MS);
+      const openedAt = performance.now();
+      ws.send(OP.TEXT, 'one message, then silence');
+      assert.ok(await ws.next(1, SLACK_MS));
+      assert.ok(await ws.waitClosed(IDLE_MS + SLACK_MS), 'the proxy closed the client side');
+      const heldMs = performance.now() - openedAt;
+      assert.ok(heldMs >= IDLE_MS - 100, `closed after ${heldMs.toFixed(0)} ms, not before the idle bound`);
+      assert.ok(await origin.until(() => origin.sockets.size === 0, SLACK_MS), `the origin side was closed too (${origin.sockets.size} open)`);
+      const line = await plane.dp.waitForLog((l) => l.msg === 'request' && l['path'] === '/ws/echo-idle', SLACK_MS);
+      assert.equal(line['status'], 101);
+      assert.equal(line['outcome'], 'timeout:tunnel_idle');
+    } finally {
+      ws.destroy();
+    }
+  });
+
+  test('the origin closing (close frame + FIN) closes the client; a client reset closes the origin side', async () => {
+    const ws = await WebSocketClient.open(plane.port, '/ws/bye');
+    try {
+      assert.equal(ws.status, 101);
+      ws.send(OP.TEXT, 'last words');
+      const frames = await ws.next(2, SLACK_MS);
+      assert.deepEqual(frames?.map((f) => f.opcode), [OP.TEXT, OP.CLOSE]);
+      assert.ok(await ws.waitClosed(SLACK_MS), 'client connection closed after the origin left');
+    } finally {
+      ws.destroy();
+    }
+
+    const reset = await WebSocketClient.open(plane.port, '/ws/echo-reset');
+    assert.equal(reset.status, 101);
+    reset.send(OP.TEXT, 'x');
+    assert.ok(await reset.next(1, SLACK_MS));
+    assert.ok(origin.sockets.size >= 1);
+    reset.destroy(); // gone without a close frame
+    assert.ok(await origin.until(() => origin.sockets.size === 0, SLACK_MS), 'the origin connection closed after the client reset');
+  });
+
+  test('an origin refusing the upgrade: its 403 is relayed as a complete response', async () => {
+    const ws = await WebSocketClient.open(plane.port, '/ws/refuse');
+    try {
+      assert.equal(ws.status, 403);
+      assert.equal(ws.headers['x-origin'], 'refused');
+      assert.equal(ws.headers['connection'], 'close');
+      assert.ok(await ws.until(() => ws.body.toString() === 'nope!\r\n', SLACK_MS), `body ${JSON.stringify(ws.body.toString())}`);
+      assert.ok(await ws.waitClosed(SLACK_MS));
+      const line = await plane.dp.waitForLog((l) => l.msg === 'request' && l['path'] === '/ws/refuse', SLACK_MS);
+      assert.equal(line['status'], 403);
+    } finally {
+      ws.destroy();
+    }
+  });
+
+  test('no route for the upgrade, or a non-WebSocket Upgrade: local answers, connection closed', async () => {
+    const conn = await rawTls(plane.port);
+    try {
+      conn.write(`GET / HTTP/1.1\r\nhost: localhost\r\nupgrade: h2c\r\nconnection: upgrade\r\n\r\n`);
+      assert.ok(await conn.waitClosed(SLACK_MS));
+      assert.deepEqual(conn.statuses(), [400]);
+      assert.match(conn.received.toString('latin1'), /spooky-reason: bad_upgrade/);
+    } finally {
+      conn.destroy();
+    }
+  });
+
+  test('allow_connect: true tunnels an HTTP/1.1 CONNECT to the routed backend', async () => {
+    const conn = await rawTls(plane.port);
+    try {
+      conn.write('CONNECT origin.test:80 HTTP/1.1\r\nhost: origin.test:80\r\n\r\n');
+      assert.ok(await conn.waitUntil(() => conn.statuses().length > 0, SLACK_MS));
+      assert.deepEqual(conn.statuses(), [200]);
+      conn.write('GET /through-the-tunnel HTTP/1.1\r\nhost: origin.test\r\nconnection: close\r\n\r\n');
+      assert.ok(await conn.waitClosed(SLACK_MS), 'the origin closed its answer, the tunnel closed');
+      assert.deepEqual(conn.statuses(), [200, 200]);
+      assert.match(conn.received.toString('latin1'), /plain origin answer/);
+      const line = await plane.dp.waitForLog((l) => l.msg === 'request' && l['method'] === 'CONNECT', SLACK_MS);
+      assert.equal(line['status'], 200);
+      assert.equal(line['upstream'], 'rest');
+    } finally {
+      conn.destroy();
+    }
+  });
+
+  test('allow_connect: false (default) answers an HTTP/1.1 CONNECT with 405; HTTP/2 CONNECT is refused too', async () => {
+    const conn = await rawTls(strict.port);
+    try {
+      conn.write('CONNECT origin.test:443 HTTP/1.1\r\nhost: origin.test:443\r\n\r\n');
+      assert.ok(await conn.waitClosed(SLACK_MS));
+      assert.deepEqual(conn.statuses(), [405]);
+      assert.match(conn.received.toString('latin1'), /spooky-reason: method_not_allowed/);
+    } finally {
+      conn.destroy();
+    }
+    // HTTP/2 CONNECT carries no :scheme / :path (RFC 9113 §8.5): the HTTP/2 head parser refuses it
+    // (400 pseudo_header_missing) before screening; never tunnelled.
+    const session = h2Connect(`https://127.0.0.1:${strict.port}`, { rejectUnauthorized: false, servername: 'localhost' });
+    session.on('error', () => {});
+    try {
+      const stream = session.request({ ':method': 'CONNECT', ':authority': 'origin.test:443' });
+      stream.on('error', () => {});
+      const head = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no HTTP/2 answer')), SLACK_MS);
+        stream.once('response', (h) => {
+          clearTimeout(timer);
+          resolve(h);
+        });
+      });
+      assert.equal(head[':status'], 400);
+      assert.equal(head['spooky-reason'], 'pseudo_header_missing');
+      stream.close();
+    } finally {
+      session.destroy();
+    }
+  });
+
+  test('the data plane still serves plain requests on both listeners', async () => {
+    for (const p of [plane, strict]) {
+      const conn = await rawTls(p.port);
+      try {
+        conn.write('GET /plain HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n');
+        assert.ok(await conn.waitClosed(SLACK_MS));
+        assert.deepEqual(conn.statuses(), [200]);
+      } finally {
+        conn.destroy();
+      }
+    }
+  });
+});
