@@ -34,6 +34,8 @@ interface Plane {
   readonly dp: SpawnedProcess;
 }
 
+const DRAIN_MS = 1000;
+
 async function startPlane(dir: string, cert: CertFiles, origin: WebSocketOrigin, extra: Record<string, unknown>): Promise<Plane> {
   const port = await freePort();
   const path = join(dir, `spooky-${port}.json`);
@@ -49,7 +51,7 @@ async function startPlane(dir: string, cert: CertFiles, origin: WebSocketOrigin,
       ...extra,
     }),
   );
-  const { proc } = await DataPlane.start({ config: path });
+  const { proc } = await DataPlane.start({ config: path, extra: ['--drain-timeout-ms', String(DRAIN_MS)] });
   await proc.waitForLog((l) => l.msg === 'generation applied');
   return { port, dp: proc };
 }
@@ -258,6 +260,26 @@ describe('WebSocket and CONNECT tunnels over the TLS TCP listener', () => {
       } finally {
         conn.destroy();
       }
+    }
+  });
+
+  test('SIGTERM with an open WebSocket: the tunnel holds the drain, then both sides close and the process exits 0', async () => {
+    const ws = await WebSocketClient.open(plane.port, '/ws/echo-shutdown');
+    try {
+      assert.equal(ws.status, 101);
+      ws.send(OP.TEXT, 'still here');
+      assert.ok(await ws.next(1, SLACK_MS));
+      const startedAt = performance.now();
+      const code = await plane.dp.stop(DRAIN_MS + SLACK_MS + 5000);
+      const tookMs = performance.now() - startedAt;
+      assert.equal(code, 0, 'clean exit, not the worker hard stop');
+      assert.ok(tookMs >= DRAIN_MS - 100, `exited after ${tookMs.toFixed(0)} ms: the drain was honoured`);
+      assert.ok(await ws.waitClosed(SLACK_MS), 'the client side was closed');
+      assert.ok(await origin.until(() => origin.sockets.size === 0, SLACK_MS), 'the origin side was closed');
+      const line = plane.dp.lines.find((l) => l.msg === 'request' && l['path'] === '/ws/echo-shutdown');
+      assert.equal(line?.['status'], 101, 'its access-log line was written before exit');
+    } finally {
+      ws.destroy();
     }
   });
 });

@@ -27,6 +27,9 @@ import { altSvcValue } from './response-headers.ts';
 import { createHttp1Exchange } from './tcp/http1-exchange.ts';
 import { createHttp1TunnelExchange } from './tcp/http1-tunnel-exchange.ts';
 
+/** After the drain, how long destroyed tunnels get for their requests to end. */
+const TUNNEL_CLOSE_WAIT_MS = 1000;
+
 /** Never throws; finishes the response (the pipeline's request handler). */
 export type ExchangeHandler = (exchange: Exchange) => Promise<void>;
 
@@ -47,7 +50,10 @@ export interface ServingListener {
   readonly inflight: InflightTracker;
   /** Re-reads the shared admission's limits into the protocol settings (after a new generation). */
   applyLimits(): void;
-  /** Lets in-flight requests finish (up to drainMs), then closes both sockets. Idempotent. */
+  /**
+   * Lets in-flight requests finish (up to drainMs), then closes both sockets; WebSocket / CONNECT
+   * tunnels still open then are closed (they hold the drain to its end). Idempotent.
+   */
   close(drainMs: number): Promise<void>;
 }
 
@@ -91,13 +97,22 @@ export async function openServingListener(
 
   // HTTP/1.1 Upgrade and CONNECT leave node's parser through the node:http2 server's own
   // events (the library forwards neither): WebSocket and CONNECT tunnels (tunnel/).
+  // Open tunnel connections: node's server.close() waits for them (they are still its
+  // connections), and a tunnel never finishes by itself, so close() destroys those still open
+  // once the drain is over.
+  const tunnelSockets = new Set<Socket>();
+  const tunnel = (socket: Socket): Socket => {
+    tunnelSockets.add(socket);
+    socket.once('close', () => tunnelSockets.delete(socket));
+    return socket;
+  };
   const tunnels = (h2: Http2SecureServer): void => {
-    h2.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => run(createHttp1TunnelExchange('upgrade', req, socket, head, altSvc)));
+    h2.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => run(createHttp1TunnelExchange('upgrade', req, tunnel(socket), head, altSvc)));
     // node's HTTP/2 compat layer emits 'connect' too (request, response) for an HTTP/2 CONNECT
     // once a listener exists; those streams also reach the library's 'stream' event, which
     // answers them (405): ignored here.
     h2.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-      if (req.httpVersionMajor === 1) run(createHttp1TunnelExchange('connect', req, socket, head, altSvc));
+      if (req.httpVersionMajor === 1) run(createHttp1TunnelExchange('connect', req, tunnel(socket), head, altSvc));
     });
   };
   const tcp = await listen(server, spec, ctx, tunnels);
@@ -113,7 +128,14 @@ export async function openServingListener(
     inflight,
     applyLimits: () => tcp.apply(),
     close(drainMs: number): Promise<void> {
-      closing ??= inflight.idle(drainMs).then(() => server.close());
+      closing ??= inflight.idle(drainMs).then(async () => {
+        if (tunnelSockets.size > 0) {
+          for (const socket of tunnelSockets) socket.destroy();
+          // Their requests end as the relays see the close (access-log lines included).
+          await inflight.idle(TUNNEL_CLOSE_WAIT_MS);
+        }
+        return server.close();
+      });
       return closing;
     },
   };
