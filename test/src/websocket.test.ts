@@ -68,7 +68,8 @@ describe('WebSocket and CONNECT tunnels over the TLS TCP listener', () => {
     cert = ensureSelfSignedCert(join(dir, 'certs'));
     origin = await startWebSocketOrigin();
     plane = await startPlane(dir, cert, origin, {
-      performance: { tunnel_idle_timeout_ms: IDLE_MS },
+      // The connection's own HTTP/1.1 timers are far shorter than the tunnel's idle bound.
+      performance: { tunnel_idle_timeout_ms: IDLE_MS, client_header_timeout_ms: 1000, client_idle_timeout_ms: 1000 },
       resilience: { protocol: { allow_connect: true } },
     });
     strict = await startPlane(dir, cert, origin, {});
@@ -147,6 +148,22 @@ describe('WebSocket and CONNECT tunnels over the TLS TCP listener', () => {
       const line = await plane.dp.waitForLog((l) => l.msg === 'request' && l['path'] === '/ws/echo-idle', SLACK_MS);
       assert.equal(line['status'], 101);
       assert.equal(line['outcome'], 'timeout:tunnel_idle');
+    } finally {
+      ws.destroy();
+    }
+  });
+
+  test('a live tunnel outlives the connection timers (client_header / client_idle 1 s): 8 messages over ~3.2 s', async () => {
+    const ws = await WebSocketClient.open(plane.port, '/ws/echo-live');
+    try {
+      assert.equal(ws.status, 101);
+      for (let i = 0; i < 8; i++) {
+        ws.send(OP.TEXT, `tick ${i}`);
+        const echoed = await ws.next(1, SLACK_MS);
+        assert.equal(echoed?.[0]?.payload.toString(), `tick ${i}`);
+        await new Promise((resolve) => setTimeout(resolve, 400)); // pacing the traffic, not a synchronisation
+      }
+      assert.equal(ws.closed, false);
     } finally {
       ws.destroy();
     }
