@@ -24,7 +24,7 @@ import { DataPlane } from './harness/data-plane.ts';
 import { freePort } from './harness/free-port.ts';
 import { rawTls } from './harness/raw-tls.ts';
 import type { SpawnedProcess } from './harness/spawned-process.ts';
-import { acceptFor, OP, startWebSocketOrigin, WebSocketClient, type WebSocketOrigin } from './harness/websocket.ts';
+import { acceptFor, encodeFrame, type Frame, FrameReader, OP, startWebSocketOrigin, WebSocketClient, type WebSocketOrigin } from './harness/websocket.ts';
 
 const IDLE_MS = 2500;
 const SLACK_MS = 5000; // two shared cores: scheduling slack, not a synchronisation
@@ -132,6 +132,93 @@ describe('WebSocket and CONNECT tunnels over the TLS TCP listener', () => {
     }
   });
 
+  test('HTTP/2 (RFC 8441 extended CONNECT): 200, frames echo both ways, the origin got a full RFC 6455 handshake', async () => {
+    const session = h2Connect(`https://127.0.0.1:${plane.port}`, { rejectUnauthorized: false, servername: 'localhost' });
+    session.on('error', () => {});
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no SETTINGS')), SLACK_MS);
+        session.once('remoteSettings', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      assert.equal(session.remoteSettings.enableConnectProtocol, true, 'SETTINGS_ENABLE_CONNECT_PROTOCOL advertised');
+      const stream = session.request({
+        ':method': 'CONNECT',
+        ':protocol': 'websocket',
+        ':scheme': 'https',
+        ':path': '/ws/echo-h2?x=1',
+        ':authority': `localhost:${plane.port}`,
+        'sec-websocket-version': '13',
+        'sec-websocket-protocol': 'chat',
+      });
+      stream.on('error', () => {});
+      const head = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no HTTP/2 answer')), SLACK_MS);
+        stream.once('response', (h) => {
+          clearTimeout(timer);
+          resolve(h);
+        });
+      });
+      assert.equal(head[':status'], 200);
+      assert.equal(head['sec-websocket-protocol'], 'chat');
+      assert.equal(head['sec-websocket-accept'], undefined, 'no Accept on HTTP/2');
+      const seen = origin.upgrades.at(-1);
+      assert.equal(seen?.url, '/ws/echo-h2?x=1');
+      assert.equal(typeof seen?.headers['sec-websocket-key'], 'string', 'the proxy made up the key the origin needs');
+      assert.equal(seen?.headers['sec-websocket-version'], '13');
+
+      const reader = new FrameReader();
+      const frames: Frame[] = [];
+      let ended = false;
+      const waiters = new Set<() => void>();
+      stream.on('data', (chunk: Buffer) => {
+        frames.push(...reader.push(chunk));
+        for (const w of waiters) w();
+      });
+      stream.once('close', () => {
+        ended = true;
+        for (const w of waiters) w();
+      });
+      const until = (ok: () => boolean): Promise<boolean> =>
+        new Promise((resolve) => {
+          const check = (): void => {
+            if (!ok() && !ended) return;
+            clearTimeout(timer);
+            waiters.delete(check);
+            resolve(ok());
+          };
+          const timer = setTimeout(() => {
+            waiters.delete(check);
+            resolve(ok());
+          }, SLACK_MS);
+          waiters.add(check);
+          check();
+        });
+      const big = Buffer.alloc(200_000, 0x64);
+      stream.write(encodeFrame(OP.TEXT, Buffer.from('over h2'), true));
+      stream.write(encodeFrame(OP.BINARY, big, true));
+      assert.ok(await until(() => frames.length >= 2), `echoes (${frames.length})`);
+      assert.equal(frames[0]?.payload.toString(), 'over h2');
+      assert.ok(frames[1]?.payload.equals(big), 'a 200 kB frame crossed HTTP/2 flow control both ways');
+      const code = Buffer.alloc(2);
+      code.writeUInt16BE(1000);
+      stream.write(encodeFrame(OP.CLOSE, code, true));
+      assert.ok(await until(() => frames.length >= 3 && ended), 'close echoed, then the stream closed');
+      assert.equal(frames[2]?.opcode, OP.CLOSE);
+      const line = await plane.dp.waitForLog((l) => l.msg === 'request' && l['path'] === '/ws/echo-h2?x=1', SLACK_MS);
+      assert.equal(line['status'], 200);
+      assert.equal(line['method'], 'CONNECT');
+      assert.equal(line['protocol'], 'h2');
+      assert.equal(line['outcome'], 'ok', 'closed by the origin, not by the idle bound');
+      assert.equal(line['upstream'], 'ws');
+      assert.ok(Number(line['bytesIn']) > 200_000 && Number(line['bytesOut']) > 200_000, `bytes ${line['bytesIn']} / ${line['bytesOut']}`);
+    } finally {
+      session.destroy();
+    }
+  });
+
   test('a silent tunnel is closed on both sides after tunnel_idle_timeout_ms', async () => {
     const before = origin.upgrades.length;
     const ws = await WebSocketClient.open(plane.port, '/ws/echo-idle');
@@ -227,7 +314,7 @@ describe('WebSocket and CONNECT tunnels over the TLS TCP listener', () => {
       assert.ok(await conn.waitClosed(SLACK_MS), 'the origin closed its answer, the tunnel closed');
       assert.deepEqual(conn.statuses(), [200, 200]);
       assert.match(conn.received.toString('latin1'), /plain origin answer/);
-      const line = await plane.dp.waitForLog((l) => l.msg === 'request' && l['method'] === 'CONNECT', SLACK_MS);
+      const line = await plane.dp.waitForLog((l) => l.msg === 'request' && l['method'] === 'CONNECT' && l['protocol'] === 'http/1.1', SLACK_MS);
       assert.equal(line['status'], 200);
       assert.equal(line['upstream'], 'rest');
     } finally {

@@ -3,8 +3,7 @@
  * turn a QUIC stream or an HTTP/2 / HTTP/1.1 request into an Exchange; nothing past ingress
  * knows which protocol the client spoke.
  */
-import type { Socket } from 'node:net';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 
 /** Header list: lowercase names, in arrival order, repeated names allowed. No pseudo-headers. */
 export type HeaderList = Array<[name: string, value: string]>;
@@ -55,18 +54,26 @@ export interface ResponseSink {
   whenDone(fn: () => void): void;
 }
 
+/** One end of a tunnel: a byte stream with node's inactivity timer (net.Socket, Http2Stream). */
+export type TunnelEnd = Duplex & { setTimeout(ms: number, callback: () => void): unknown };
+
 /**
- * A request that asks for a byte tunnel instead of a response body: an HTTP/1.1
- * `Upgrade: websocket` (kind `websocket`) or an HTTP/1.1 `CONNECT` (kind `connect`). The
- * ingress hands over the client's connection; the tunnel stage owns it from then on (it
- * writes the 101 / 200 head through `response`, then relays bytes both ways on `socket`).
+ * A request that asks for a byte tunnel instead of a response body (the tunnel stage owns the
+ * client's bytes from then on):
+ *  - kind `websocket`, handshake `http1`: an HTTP/1.1 `Upgrade: websocket`, answered 101;
+ *  - kind `websocket`, handshake `h2`: an RFC 8441 extended CONNECT (`:protocol websocket`) on
+ *    one HTTP/2 stream, answered 200 (no Sec-WebSocket-Key / -Accept on that side);
+ *  - kind `connect`, handshake `http1`: an HTTP/1.1 `CONNECT host:port`, answered 200.
  */
 export interface ClientTunnel {
   readonly kind: 'websocket' | 'connect';
-  /** The client's connection (TLS socket), detached from node's HTTP parser. */
-  readonly socket: Socket;
-  /** Bytes the client sent after the request head (already read by node's parser). */
+  readonly handshake: 'http1' | 'h2';
+  /** The client's bytes: its connection (detached from node's HTTP/1.1 parser) or its HTTP/2 stream. */
+  readonly socket: TunnelEnd;
+  /** Bytes the client sent after the request head (already read by node's parser); empty on h2. */
   readonly head: Buffer;
+  /** Sends the tunnel's success head (101 / 200) to the client; the relay follows. */
+  accept(status: number, headers: HeaderList): void;
 }
 
 export interface Exchange {

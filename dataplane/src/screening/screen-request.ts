@@ -3,9 +3,10 @@
  *   method not a token                   → 400 bad_method
  *   CONNECT, TRACE, TRACK (any case)     → 405 method_not_allowed (no `Allow`: a reverse
  *                                          proxy does not know what the origin allows);
- *                                          CONNECT passes only as an HTTP/1.1 tunnel request
- *                                          (Exchange.tunnel kind `connect`) with
- *                                          `resilience.protocol.allow_connect: true`
+ *                                          CONNECT passes only as a tunnel request: an
+ *                                          HTTP/1.1 CONNECT with
+ *                                          `resilience.protocol.allow_connect: true`, or an
+ *                                          RFC 8441 WebSocket (HTTP/2 `:protocol websocket`)
  *   header count / bytes over limits     → 431 headers_too_large
  *   unsafe path (path-safety.ts)         → 400 bad_path
  *   several Host headers                 → 400 bad_header
@@ -66,9 +67,15 @@ export const screenRequest: Stage = {
   },
 };
 
-/** A CONNECT tunnel the config allows (only reached for refused methods: no cost otherwise). */
+/**
+ * A CONNECT that is a tunnel Spooky serves (only reached for refused methods: no cost
+ * otherwise): an RFC 8441 WebSocket (always: it is a WebSocket, not a CONNECT tunnel), or an
+ * HTTP/1.1 CONNECT the config allows.
+ */
 function connectAllowed(ctx: RequestContext): boolean {
-  return ctx.exchange.head.method === 'CONNECT' && ctx.exchange.tunnel?.kind === 'connect' && ctx.generation.config.resilience.protocol.allow_connect;
+  const tunnel = ctx.exchange.tunnel;
+  if (ctx.exchange.head.method !== 'CONNECT' || tunnel === undefined) return false;
+  return tunnel.kind === 'websocket' || ctx.generation.config.resilience.protocol.allow_connect;
 }
 
 /** The one length all content-length values agree on, or null when invalid or conflicting. */

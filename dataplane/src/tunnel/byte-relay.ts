@@ -3,18 +3,19 @@
  * with backpressure both ways (node's pipe: a full writer pauses the other side's reads).
  *
  * Ends, and resolves once both sockets are closed, when:
- *  - either side ends (FIN): the other side is ended after what is queued for it was written
- *    (a WebSocket close frame followed by the origin's FIN reaches the client whole); a side
- *    that then stays open is closed by the idle bound;
+ *  - either side closes: the other side is ended after what is queued for it was written
+ *    (a WebSocket close frame followed by the origin's FIN reaches the client whole), then
+ *    destroyed (closeAfterFlush); a FIN alone (half-close) is passed on as a FIN;
  *  - either side errors or closes abruptly: both are destroyed;
  *  - no byte moved in either direction for `idleMs` (`performance.tunnel_idle_timeout_ms`):
- *    both are destroyed. Each socket carries node's own inactivity timer (reset by reads and
- *    writes), so a byte in either direction re-arms both: no timer of ours per chunk;
+ *    both are destroyed. Each end carries node's own inactivity timer (net.Socket and
+ *    Http2Stream: reset by reads and writes), so a byte in either direction re-arms both: no
+ *    timer of ours per chunk;
  *  - `signal` aborts (the caller's stop): both are destroyed.
  * Never rejects. Costs per tunnel: one 'data' listener per side (byte counts), two socket
  * timeouts, a handful of closures.
  */
-import type { Socket } from 'node:net';
+import type { TunnelEnd } from '../http/exchange.ts';
 
 export type RelayEnd = 'client_closed' | 'upstream_closed' | 'client_error' | 'upstream_error' | 'idle_timeout' | 'stopped';
 
@@ -25,7 +26,7 @@ export interface RelayResult {
   readonly bytesFromUpstream: number;
 }
 
-export function relayBytes(client: Socket, upstream: Socket, idleMs: number, signal: AbortSignal): Promise<RelayResult> {
+export function relayBytes(client: TunnelEnd, upstream: TunnelEnd, idleMs: number, signal: AbortSignal): Promise<RelayResult> {
   return new Promise((resolve) => {
     let end: RelayEnd | null = null;
     let fromClient = 0;
@@ -58,13 +59,12 @@ export function relayBytes(client: Socket, upstream: Socket, idleMs: number, sig
     upstream.once('end', () => finish('upstream_closed', false));
     client.once('close', () => {
       finish('client_closed', false);
-      // The other side ends gracefully when it is still writable (pipe already ended it on FIN).
-      if (!upstream.destroyed) upstream.end();
+      closeAfterFlush(upstream);
       onClosed();
     });
     upstream.once('close', () => {
       finish('upstream_closed', false);
-      if (!client.destroyed) client.end();
+      closeAfterFlush(client);
       onClosed();
     });
     client.setTimeout(idleMs, idle);
@@ -74,4 +74,20 @@ export function relayBytes(client: Socket, upstream: Socket, idleMs: number, sig
     client.pipe(upstream);
     upstream.pipe(client);
   });
+}
+
+/**
+ * The other side of a closed one: ended (pipe may have done it on FIN) so what is queued for it
+ * is still written, then destroyed once that is flushed — its peer may keep its own side open
+ * (an HTTP/2 stream stays half-open until the client ends it too), and nothing it sends can go
+ * anywhere now.
+ */
+function closeAfterFlush(end: TunnelEnd): void {
+  if (end.destroyed) return;
+  if (end.writableFinished) {
+    end.destroy();
+    return;
+  }
+  end.once('finish', () => end.destroy());
+  end.end();
 }

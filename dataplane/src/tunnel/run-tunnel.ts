@@ -9,7 +9,9 @@
  *     `upstream_connect_timeout_ms`. A connect failure or timeout (nothing sent yet) is
  *     retried on another backend while `retries.max_attempts`, the retry budget and an
  *     untried candidate allow.
- *  3. WebSocket: send the client's handshake (end-to-end headers + forwarding headers +
+ *  3. WebSocket: send the client's handshake (for an RFC 8441 HTTP/2 client, which sends no
+ *     key: with a fresh Sec-WebSocket-Key, whose Accept is checked before the client gets
+ *     its 200 — else 502 upstream_protocol_error) (end-to-end headers + forwarding headers +
  *     `connection: upgrade`, `upgrade: websocket`), read the head within
  *     `upstream_headers_timeout_ms`. 101 → relayed to the client with the backend's
  *     end-to-end headers (Sec-WebSocket-Accept …). Any other answer is relayed as a
@@ -25,6 +27,7 @@
  * The request ends (one access-log line, status 101 / 200, bytes both ways) when the tunnel
  * is closed. Failures before the head are SpookyErrors → the runner's local reply.
  */
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { SpookyError, toSpookyError } from '../errors.ts';
 import { upstreamRequestHeaders } from '../forwarding/upstream-request-headers.ts';
@@ -39,7 +42,7 @@ import type { StageDeps } from '../pipeline/stage-deps.ts';
 import type { CompiledUpstream } from '../runtime/generation.ts';
 import { relayBytes } from './byte-relay.ts';
 import { connectTunnel, readResponseHead, type ResponseHead, type TunnelTls } from './tunnel-upstream.ts';
-import { serializeRequestHead, websocketClientHeaders, websocketUpstreamHeaders } from './tunnel-wire.ts';
+import { acceptMatches, h2ClientHeaders, h2UpstreamHeaders, serializeRequestHead, websocketClientHeaders, websocketUpstreamHeaders } from './tunnel-wire.ts';
 
 /** Largest body of a refused upgrade that is relayed (a longer one is cut to its head). */
 export const MAX_REFUSAL_BODY = 65_536;
@@ -57,11 +60,13 @@ async function runTunnel(ctx: RequestContext, deps: StageDeps): Promise<StageRes
   const connected = await connectWithRetries(ctx, deps, upstream, tunnel);
   if ('status' in connected) return connected;
   const { attempt, socket } = connected;
-  const sink = ctx.exchange.response;
   const timeouts = upstream.policy.timeouts;
   let rest: Buffer = Buffer.alloc(0);
   if (tunnel.kind === 'websocket') {
-    const headers = websocketUpstreamHeaders(upstreamRequestHeaders({ head: ctx.exchange.head, remoteAddress: ctx.exchange.remoteAddress, requestId: ctx.requestId }));
+    const forwarded = upstreamRequestHeaders({ head: ctx.exchange.head, remoteAddress: ctx.exchange.remoteAddress, requestId: ctx.requestId });
+    // An RFC 8441 client sends no key (its stream needs none): the backend's handshake gets ours.
+    const key = tunnel.handshake === 'h2' ? randomBytes(16).toString('base64') : '';
+    const headers = websocketUpstreamHeaders(tunnel.handshake === 'h2' ? h2UpstreamHeaders(forwarded, key) : forwarded);
     attempt.requestSent = true;
     socket.write(serializeRequestHead('GET', ctx.exchange.head.path, headers));
     let head: ResponseHead;
@@ -78,13 +83,24 @@ async function runTunnel(ctx: RequestContext, deps: StageDeps): Promise<StageRes
       attempt.end(null);
       return CONTINUE;
     }
-    sink.sendHead(101, websocketClientHeaders(head.headers), false);
+    if (tunnel.handshake === 'h2') {
+      // RFC 8441: the backend's Accept must answer our key; the client gets 200 without it.
+      if (!acceptMatches(head.headers, key)) {
+        socket.destroy();
+        const error = new SpookyError('upstream_protocol_error', 'tunnel: Sec-WebSocket-Accept does not answer the key');
+        attempt.end(error);
+        throw error;
+      }
+      tunnel.accept(200, h2ClientHeaders(head.headers));
+    } else {
+      tunnel.accept(101, websocketClientHeaders(head.headers));
+    }
     rest = head.rest;
   } else {
     attempt.headArrived(200);
-    sink.sendHead(200, [], false);
+    tunnel.accept(200, []);
   }
-  ctx.status = tunnel.kind === 'websocket' ? 101 : 200;
+  ctx.status = tunnel.kind === 'websocket' && tunnel.handshake === 'http1' ? 101 : 200;
   attempt.end(null);
   // From here the tunnel is bounded by its idle timeout, not by the request deadline.
   ctx.deadline?.cancel();

@@ -3,6 +3,7 @@
  * RFC 9110 §7.8), serialising the request Spooky sends to the backend and the head it sends
  * to the client, and parsing the backend's response head. No sockets here (unit-tested).
  */
+import { createHash } from 'node:crypto';
 import type { HeaderList } from '../http/exchange.ts';
 import { endToEndHeaders } from '../http/hop-by-hop.ts';
 
@@ -62,6 +63,36 @@ export function websocketClientHeaders(backend: HeaderList): HeaderList {
   const headers = endToEndHeaders(backend);
   headers.push(['connection', 'upgrade'], ['upgrade', 'websocket']);
   return headers;
+}
+
+const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/** RFC 6455 §4.2.2: the Sec-WebSocket-Accept answering `key`. */
+export function acceptFor(key: string): string {
+  return createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+}
+
+/** True when the backend's 101 carries the Accept for `key`. */
+export function acceptMatches(backend: HeaderList, key: string): boolean {
+  for (const [name, value] of backend) if (name === 'sec-websocket-accept') return value === acceptFor(key);
+  return false;
+}
+
+/**
+ * RFC 8441 → RFC 6455: the backend handshake headers for an HTTP/2 client's extended CONNECT:
+ * its forwarded headers without any Sec-WebSocket-Key / -Accept it may have sent, with `key`,
+ * and Sec-WebSocket-Version 13 unless it named one.
+ */
+export function h2UpstreamHeaders(forwarded: HeaderList, key: string): HeaderList {
+  const headers = forwarded.filter(([name]) => name !== 'sec-websocket-key' && name !== 'sec-websocket-accept');
+  headers.push(['sec-websocket-key', key]);
+  if (!headers.some(([name]) => name === 'sec-websocket-version')) headers.push(['sec-websocket-version', '13']);
+  return headers;
+}
+
+/** The 200 to an RFC 8441 client: the backend's end-to-end headers, no Accept (HTTP/2 has no connection headers). */
+export function h2ClientHeaders(backend: HeaderList): HeaderList {
+  return endToEndHeaders(backend).filter(([name]) => name !== 'sec-websocket-accept');
 }
 
 export type ResponseHeadParse =

@@ -57,7 +57,13 @@ function adapt(kind: 'upgrade' | 'connect', req: IncomingMessage, socket: Socket
     body: null,
     signal: controller.signal,
     response: sink,
-    tunnel: { kind: kind === 'connect' ? 'connect' : 'websocket', socket, head },
+    tunnel: {
+      kind: kind === 'connect' ? 'connect' : 'websocket',
+      handshake: 'http1',
+      socket,
+      head,
+      accept: (status, headers) => sink.sendHead(status, headers, false),
+    },
   };
 }
 
