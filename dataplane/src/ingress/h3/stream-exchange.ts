@@ -117,7 +117,9 @@ function websocketOverHttp2(stream: ServerHttp3Stream, headers: IncomingHeaders,
   const parsed = requestHeadFromHeaders(rest);
   if (!parsed.ok) return null;
   // The adapter copies every chunk into its own readable buffer: let it flow (and drop them),
-  // the relay reads the inner stream.
+  // the relay reads the inner stream — paused until the relay pipes it (a client may only send
+  // frames after the 200, RFC 8441 §5; any early bytes wait in node's stream, not lost).
+  inner.pause();
   stream.resume();
   const peer = ctx.peers.peerOf(stream);
   return {
