@@ -38,6 +38,7 @@ const DRAIN_MS = 1000;
 
 async function startPlane(dir: string, cert: CertFiles, origin: WebSocketOrigin, extra: Record<string, unknown>): Promise<Plane> {
   const port = await freePort();
+  const deadPort = await freePort(); // bound and released: nothing listens there
   const path = join(dir, `spooky-${port}.json`);
   writeFileSync(
     path,
@@ -47,6 +48,7 @@ async function startPlane(dir: string, cert: CertFiles, origin: WebSocketOrigin,
       upstream: {
         ws: { route: { path_prefix: '/ws' }, backends: [{ id: 'o', address: origin.url }] },
         rest: { route: { path_prefix: '/' }, backends: [{ id: 'o', address: origin.url }] },
+        dead: { route: { path_prefix: '/dead' }, backends: [{ id: 'gone', address: `http://127.0.0.1:${deadPort}` }] },
       },
       ...extra,
     }),
@@ -292,7 +294,44 @@ describe('WebSocket and CONNECT tunnels over the TLS TCP listener', () => {
     }
   });
 
-  test('no route for the upgrade, or a non-WebSocket Upgrade: local answers, connection closed', async () => {
+  test('failures before the 101 are local answers, the connection closes, the process stays up', async () => {
+    const dead = await WebSocketClient.open(plane.port, '/dead/ws');
+    assert.equal(dead.status, 502, 'backend down');
+    assert.equal(dead.headers['spooky-reason'], 'upstream_connect_failed');
+    assert.ok(await dead.waitClosed(SLACK_MS));
+    const garbage = await WebSocketClient.open(plane.port, '/ws/garbage');
+    assert.equal(garbage.status, 502, 'backend answered no HTTP');
+    assert.equal(garbage.headers['spooky-reason'], 'upstream_protocol_error');
+    assert.ok(await garbage.waitClosed(SLACK_MS));
+    // HTTP/1.1 clients check the Accept themselves (it is relayed); an HTTP/2 client cannot, so the proxy does.
+    const relayed = await WebSocketClient.open(plane.port, '/ws/bad-accept');
+    assert.equal(relayed.status, 101);
+    assert.equal(relayed.headers['sec-websocket-accept'], 'AAAA');
+    relayed.destroy();
+    const session = h2Connect(`https://127.0.0.1:${plane.port}`, { rejectUnauthorized: false, servername: 'localhost' });
+    session.on('error', () => {});
+    try {
+      await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
+      const statusOf = (path: string): Promise<{ status: unknown; reason: unknown }> =>
+        new Promise((resolve, reject) => {
+          const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'https', ':path': path, ':authority': 'localhost', 'sec-websocket-version': '13' });
+          stream.on('error', () => {});
+          const timer = setTimeout(() => reject(new Error(`no answer for ${path}`)), SLACK_MS);
+          stream.once('response', (h) => {
+            clearTimeout(timer);
+            resolve({ status: h[':status'], reason: h['spooky-reason'] ?? h['x-origin'] });
+            stream.close();
+          });
+        });
+      assert.deepEqual(await statusOf('/ws/bad-accept'), { status: 502, reason: 'upstream_protocol_error' });
+      assert.deepEqual(await statusOf('/ws/refuse'), { status: 403, reason: 'refused' });
+      assert.deepEqual(await statusOf('/dead/ws'), { status: 502, reason: 'upstream_connect_failed' });
+    } finally {
+      session.destroy();
+    }
+  });
+
+  test('a non-WebSocket Upgrade (h2c): 400 bad_upgrade, connection closed', async () => {
     const conn = await rawTls(plane.port);
     try {
       conn.write(`GET / HTTP/1.1\r\nhost: localhost\r\nupgrade: h2c\r\nconnection: upgrade\r\n\r\n`);

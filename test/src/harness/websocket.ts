@@ -6,7 +6,8 @@
  *
  * Origin paths: `/ws/echo…` echoes every text/binary frame and answers a close with a close;
  * `/ws/bye…` echoes the first message, then sends a close frame (1000) and ends the
- * connection; `/ws/refuse…` answers 403 with a body instead of upgrading.
+ * connection; `/ws/refuse…` answers 403 with a body instead of upgrading; `/ws/garbage…`
+ * answers bytes that are not HTTP; `/ws/bad-accept…` upgrades with a wrong Sec-WebSocket-Accept.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -108,6 +109,11 @@ export async function startWebSocketOrigin(): Promise<WebSocketOrigin> {
       poke();
       return;
     }
+    if (url.startsWith('/ws/garbage')) {
+      socket.end('this is not HTTP\r\n\r\n');
+      poke();
+      return;
+    }
     const key = req.headers['sec-websocket-key'];
     if (typeof key !== 'string' || req.headers['upgrade']?.toLowerCase() !== 'websocket') {
       socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n');
@@ -124,7 +130,7 @@ export async function startWebSocketOrigin(): Promise<WebSocketOrigin> {
     });
     const protocol = req.headers['sec-websocket-protocol'];
     socket.write(
-      `HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${acceptFor(key)}\r\n` +
+      `HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${url.startsWith('/ws/bad-accept') ? 'AAAA' : acceptFor(key)}\r\n` +
         (typeof protocol === 'string' ? `sec-websocket-protocol: ${protocol.split(',')[0]?.trim()}\r\n` : '') +
         'x-origin: ws\r\n\r\n',
     );
