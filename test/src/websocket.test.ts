@@ -36,7 +36,7 @@ interface Plane {
 
 const DRAIN_MS = 1000;
 
-async function startPlane(dir: string, cert: CertFiles, origin: WebSocketOrigin, extra: Record<string, unknown>): Promise<Plane> {
+async function startPlane(dir: string, cert: CertFiles, origin: WebSocketOrigin, tlsOrigin: WebSocketOrigin, extra: Record<string, unknown>): Promise<Plane> {
   const port = await freePort();
   const deadPort = await freePort(); // bound and released: nothing listens there
   const path = join(dir, `spooky-${port}.json`);
@@ -49,7 +49,9 @@ async function startPlane(dir: string, cert: CertFiles, origin: WebSocketOrigin,
         ws: { route: { path_prefix: '/ws' }, backends: [{ id: 'o', address: origin.url }] },
         rest: { route: { path_prefix: '/' }, backends: [{ id: 'o', address: origin.url }] },
         dead: { route: { path_prefix: '/dead' }, backends: [{ id: 'gone', address: `http://127.0.0.1:${deadPort}` }] },
+        wss: { route: { path_prefix: '/wss' }, backends: [{ id: 'tls', address: tlsOrigin.url }] },
       },
+      upstream_tls: { ca_file: cert.cert },
       ...extra,
     }),
   );
@@ -62,6 +64,7 @@ describe('WebSocket and CONNECT tunnels over the TLS TCP listener', () => {
   let dir: string;
   let cert: CertFiles;
   let origin: WebSocketOrigin;
+  let tlsOrigin: WebSocketOrigin;
   let plane: Plane;
   let strict: Plane;
 
@@ -69,18 +72,20 @@ describe('WebSocket and CONNECT tunnels over the TLS TCP listener', () => {
     dir = mkdtempSync(join(tmpdir(), 'spooky-websocket-'));
     cert = ensureSelfSignedCert(join(dir, 'certs'));
     origin = await startWebSocketOrigin();
-    plane = await startPlane(dir, cert, origin, {
+    tlsOrigin = await startWebSocketOrigin(cert);
+    plane = await startPlane(dir, cert, origin, tlsOrigin, {
       // The connection's own HTTP/1.1 timers are far shorter than the tunnel's idle bound.
       performance: { tunnel_idle_timeout_ms: IDLE_MS, client_header_timeout_ms: 1000, client_idle_timeout_ms: 1000 },
       resilience: { protocol: { allow_connect: true } },
     });
-    strict = await startPlane(dir, cert, origin, {});
+    strict = await startPlane(dir, cert, origin, tlsOrigin, {});
   });
 
   after(async () => {
     await plane?.dp.stop();
     await strict?.dp.stop();
     await origin?.close();
+    await tlsOrigin?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -218,6 +223,20 @@ describe('WebSocket and CONNECT tunnels over the TLS TCP listener', () => {
       assert.ok(Number(line['bytesIn']) > 200_000 && Number(line['bytesOut']) > 200_000, `bytes ${line['bytesIn']} / ${line['bytesOut']}`);
     } finally {
       session.destroy();
+    }
+  });
+
+  test('an https:// backend: the tunnel is TLS (ALPN http/1.1, verified with upstream_tls.ca_file)', async () => {
+    const ws = await WebSocketClient.open(plane.port, '/wss/echo');
+    try {
+      assert.equal(ws.status, 101);
+      assert.equal(ws.headers['sec-websocket-accept'], acceptFor(ws.key));
+      assert.equal(tlsOrigin.upgrades.at(-1)?.url, '/wss/echo');
+      assert.equal((tlsOrigin.upgrades.at(-1)?.socket as { encrypted?: boolean } | undefined)?.encrypted, true);
+      ws.send(OP.TEXT, 'secret');
+      assert.equal((await ws.next(1, SLACK_MS))?.[0]?.payload.toString(), 'secret');
+    } finally {
+      ws.destroy();
     }
   });
 

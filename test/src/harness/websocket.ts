@@ -10,7 +10,9 @@
  * answers bytes that are not HTTP; `/ws/bad-accept…` upgrades with a wrong Sec-WebSocket-Accept.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 
@@ -89,17 +91,19 @@ export interface WebSocketOrigin {
   close(): Promise<void>;
 }
 
-export async function startWebSocketOrigin(): Promise<WebSocketOrigin> {
+/** Plain HTTP/1.1, or over TLS with `tls` (ALPN http/1.1, as a WebSocket backend behind `https://`). */
+export async function startWebSocketOrigin(tls?: { readonly cert: string; readonly key: string }): Promise<WebSocketOrigin> {
   const upgrades: IncomingMessage[] = [];
   const sockets = new Set<Socket>();
   const waiters = new Set<() => void>();
   const poke = (): void => {
     for (const w of waiters) w();
   };
-  const server = createServer((_req, res) => {
+  const plain = (_req: IncomingMessage, res: ServerResponse): void => {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end('plain origin answer');
-  });
+  };
+  const server: Server = tls ? createHttpsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, plain) : createServer(plain);
   server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
     upgrades.push(req);
     socket.on('error', () => {});
@@ -160,7 +164,7 @@ export async function startWebSocketOrigin(): Promise<WebSocketOrigin> {
   const port = (server.address() as AddressInfo).port;
   return {
     server,
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     upgrades,
     sockets,
     until(ok: () => boolean, ms: number): Promise<boolean> {
