@@ -124,7 +124,7 @@ export const ProtocolPolicySchema = Type.Object(
     max_headers_count: int(1, 1000, 'Rust alias of performance.max_request_headers.'),
     max_headers_bytes: int(256, 1_048_576, 'Rust alias of performance.max_request_header_bytes.'),
     enforce_authority_host_match: bool('Default true.'),
-    allow_connect: bool('Default false.'),
+    allow_connect: bool('true: an HTTP/1.1 CONNECT host:port is tunnelled to a backend of the upstream its host routes to; false: 405. Default false.'),
     allowed_methods: methods('Empty = any. Default [].'),
     denied_path_prefixes: Type.Optional(Type.Array(Type.String({ pattern: '^/', maxLength: 4096 }), { maxItems: 1024 })),
   },

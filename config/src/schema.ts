@@ -153,6 +153,7 @@ export const PerformanceSchema = Type.Object(
     client_header_timeout_ms: ms('Connection ready (or previous response done) to a complete request head. Default 10000.'),
     client_body_idle_timeout_ms: ms('Longest gap between request body bytes. Default 10000.'),
     client_idle_timeout_ms: ms('A client connection with no open stream is closed after this long. Default 60000.'),
+    tunnel_idle_timeout_ms: ms('An established WebSocket (or CONNECT) tunnel with no byte in either direction for this long is closed on both sides. Default 60000.'),
     max_active_connections: count('Client connections open at once (TCP and QUIC). Default 10000.'),
     max_connections_per_ip: count('Client connections open at once from one address. Default 256.'),
     new_connections_per_sec: count('New client connections accepted per second (token bucket refill). Default 1000.'),

@@ -120,6 +120,8 @@ export interface Performance extends Timeouts {
   readonly client_header_timeout_ms: number;
   readonly client_body_idle_timeout_ms: number;
   readonly client_idle_timeout_ms: number;
+  /** WebSocket / CONNECT tunnel: no byte either way for this long closes both sides. */
+  readonly tunnel_idle_timeout_ms: number;
   readonly max_active_connections: number;
   readonly max_connections_per_ip: number;
   readonly new_connections_per_sec: number;

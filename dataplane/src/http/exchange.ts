@@ -3,7 +3,7 @@
  * turn a QUIC stream or an HTTP/2 / HTTP/1.1 request into an Exchange; nothing past ingress
  * knows which protocol the client spoke.
  */
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 
 /** Header list: lowercase names, in arrival order, repeated names allowed. No pseudo-headers. */
 export type HeaderList = Array<[name: string, value: string]>;
@@ -54,6 +54,28 @@ export interface ResponseSink {
   whenDone(fn: () => void): void;
 }
 
+/** One end of a tunnel: a byte stream with node's inactivity timer (net.Socket, Http2Stream). */
+export type TunnelEnd = Duplex & { setTimeout(ms: number, callback: () => void): unknown };
+
+/**
+ * A request that asks for a byte tunnel instead of a response body (the tunnel stage owns the
+ * client's bytes from then on):
+ *  - kind `websocket`, handshake `http1`: an HTTP/1.1 `Upgrade: websocket`, answered 101;
+ *  - kind `websocket`, handshake `h2`: an RFC 8441 extended CONNECT (`:protocol websocket`) on
+ *    one HTTP/2 stream, answered 200 (no Sec-WebSocket-Key / -Accept on that side);
+ *  - kind `connect`, handshake `http1`: an HTTP/1.1 `CONNECT host:port`, answered 200.
+ */
+export interface ClientTunnel {
+  readonly kind: 'websocket' | 'connect';
+  readonly handshake: 'http1' | 'h2';
+  /** The client's bytes: its connection (detached from node's HTTP/1.1 parser) or its HTTP/2 stream. */
+  readonly socket: TunnelEnd;
+  /** Bytes the client sent after the request head (already read by node's parser); empty on h2. */
+  readonly head: Buffer;
+  /** Sends the tunnel's success head (101 / 200) to the client; the relay follows. */
+  accept(status: number, headers: HeaderList): void;
+}
+
 export interface Exchange {
   readonly protocol: ClientProtocol;
   readonly head: RequestHead;
@@ -72,4 +94,6 @@ export interface Exchange {
   /** Aborted when the client resets the stream or the connection goes away. */
   readonly signal: AbortSignal;
   readonly response: ResponseSink;
+  /** Set only on tunnel requests (see ClientTunnel); they run the tunnel stage list. */
+  readonly tunnel?: ClientTunnel;
 }

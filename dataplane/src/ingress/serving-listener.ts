@@ -29,8 +29,10 @@
  * A TCP connection whose SNI name only an SNI certificate covers gets `Alt-Svc: clear` too:
  * over HTTP/3 it would meet the default certificate (tcp/h3-coverage.ts).
  */
-import { createSecureServer, type Http3SecureServer } from '@currentspace/http3';
+import type { IncomingMessage } from 'node:http';
 import type { Http2SecureServer } from 'node:http2';
+import type { Socket } from 'node:net';
+import { createSecureServer, type Http3SecureServer } from '@currentspace/http3';
 import type { Logger } from 'pino';
 import type { Exchange } from '../http/exchange.ts';
 import { applyClientCertHeaders } from './client-cert-headers.ts';
@@ -50,6 +52,10 @@ import { H3Coverage, h3Uncovered, markH3Coverage } from './tcp/h3-coverage.ts';
 import { applyTcpTls } from './tcp/tcp-tls-contexts.ts';
 import { altSvcValue } from './response-headers.ts';
 import { createHttp1Exchange } from './tcp/http1-exchange.ts';
+import { createHttp1TunnelExchange } from './tcp/http1-tunnel-exchange.ts';
+
+/** After the drain, how long destroyed tunnels get for their requests to end. */
+const TUNNEL_CLOSE_WAIT_MS = 1000;
 
 export type { ListenerSpec } from './listener-spec.ts';
 
@@ -73,7 +79,8 @@ export interface ServingListener {
   updateTls(spec: ListenerSpec): void;
   /**
    * Drains (see above): in-flight requests may finish for up to drainMs, then both sockets
-   * close and whatever still runs is cut. Resolves once closed. Idempotent (the first bound wins).
+   * close and whatever still runs is cut (WebSocket / CONNECT tunnels still open then are
+   * closed first: they hold the drain to its end). Resolves once closed. Idempotent (the first bound wins).
    */
   close(drainMs: number): Promise<void>;
 }
@@ -133,12 +140,33 @@ export async function openServingListener(
   let http1: Http1Drain = NOT_DRAINING;
   server.on('request', (req, res) => run(createHttp1Exchange(req, res, coverage !== null && h3Uncovered(req.socket) ? 'clear' : altSvc, http1), req.socket));
 
+  // HTTP/1.1 Upgrade and CONNECT leave node's parser through the node:http2 server's own
+  // events (the library forwards neither): WebSocket and CONNECT tunnels (tunnel/).
+  // Open tunnel connections: node's server.close() waits for them (they are still its
+  // connections), and a tunnel never finishes by itself, so close() destroys those still open
+  // once the drain is over.
+  const tunnelSockets = new Set<Socket>();
+  const tunnel = (socket: Socket): Socket => {
+    tunnelSockets.add(socket);
+    socket.once('close', () => tunnelSockets.delete(socket));
+    return socket;
+  };
+  const tunnels = (h2: Http2SecureServer): void => {
+    h2.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => run(createHttp1TunnelExchange('upgrade', req, tunnel(socket), head, altSvc), socket));
+    // node's HTTP/2 compat layer emits 'connect' too (request, response) for an HTTP/2 CONNECT
+    // once a listener exists; those streams also reach the library's 'stream' event, which
+    // answers them (405): ignored here.
+    h2.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      if (req.httpVersionMajor === 1) run(createHttp1TunnelExchange('connect', req, tunnel(socket), head, altSvc), socket);
+    });
+  };
   let h2: Http2SecureServer | null = null;
   const tcp = await listen(server, spec, ctx, (tcpServer) => {
     h2 = tcpServer;
     applyTcpTls(tcpServer, spec);
     watchClientCertificates(tcpServer, () => current.clientAuth);
     markH3Coverage(tcpServer, () => coverage);
+    tunnels(tcpServer);
   });
   http1 = tcp.http1;
   const boundPort = server.address()?.port ?? spec.port;
@@ -167,6 +195,11 @@ export async function openServingListener(
         tcp.drain();
         const running = inflight.count;
         await inflight.idle(drainMs);
+        if (tunnelSockets.size > 0) {
+          for (const socket of tunnelSockets) socket.destroy();
+          // Their requests end as the relays see the close (access-log lines included).
+          await inflight.idle(TUNNEL_CLOSE_WAIT_MS);
+        }
         const cut = inflight.count;
         // `inflight`: running when the drain began; `cut`: still running at its end (reset now).
         if (running > 0 || cut > 0) logger.info({ address: spec.address, port: boundPort, drainMs, inflight: running, cut }, 'listener drained');

@@ -17,7 +17,7 @@ import type { LongLivedState } from '../runtime/long-lived-state.ts';
 import { type CompatOptions, createContext, type RequestContext } from './context.ts';
 import { recordBareOutcome, recordOutcome } from './record-outcome.ts';
 import { CONTINUE } from './stage.ts';
-import { createStages } from './stages.ts';
+import { createStages, createTunnelStages } from './stages.ts';
 
 export interface RequestHandlerDeps {
   readonly store: GenerationStore;
@@ -33,6 +33,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
   const log = deps.logger;
   // Built once per handler (process): stages hold the long-lived state they need.
   const stages = createStages({ state: deps.state, random: Math.random, logger: log });
+  const tunnelStages = createTunnelStages({ state: deps.state, random: Math.random, logger: log }, stages);
 
   /** Deps' compat (tests) wins; else the pinned generation's `compat` section decides. */
   function statusFor(ctx: RequestContext, code: string, fallback: number): number {
@@ -81,7 +82,8 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
       }
       const ctx = createContext(exchange, generation, requestId, startedAt);
       try {
-        for (const stage of stages) {
+        // Tunnels (WebSocket upgrade, CONNECT; ingress/tcp) end in runTunnel instead.
+        for (const stage of exchange.tunnel === undefined ? stages : tunnelStages) {
           // A synchronous stage (screening, routing) is not awaited: no promise, no tick.
           const ran = stage.run(ctx);
           const result = ran instanceof Promise ? await ran : ran;

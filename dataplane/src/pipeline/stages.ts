@@ -13,6 +13,7 @@ import { mirrorRequest } from '../mirroring/mirror-request.ts';
 import { resolveRoute } from '../routing/resolve-route.ts';
 import { screenRequest } from '../screening/screen-request.ts';
 import { streamResponse } from '../streaming/stream-response.ts';
+import { createRunTunnel } from '../tunnel/run-tunnel.ts';
 import { createAdmitRequest } from './admit-request.ts';
 import type { Stage } from './stage.ts';
 import type { StageDeps } from './stage-deps.ts';
@@ -28,4 +29,17 @@ export function createStages(deps: StageDeps): readonly Stage[] {
     createRunAttempts(deps), // 4: pick → forward → retry: 502 / 503 / 504
     streamResponse, // 5: relay head, body, trailers (reset on failure after the head)
   ];
+}
+
+/**
+ * The list a tunnel request (Exchange.tunnel: WebSocket upgrade, CONNECT) runs instead: the
+ * same screening, routing and admission stage objects as `base` (createStages' list), then
+ * runTunnel in place of runAttempts + streamResponse (no mirroring: a tunnel cannot be
+ * copied). Tunnel-only behaviour in those stages: screening lets CONNECT through when
+ * `resilience.protocol.allow_connect` is true (405 otherwise, and always on HTTP/2 and HTTP/3).
+ */
+export function createTunnelStages(deps: StageDeps, base: readonly Stage[]): readonly Stage[] {
+  const shared = base.filter((s) => s.name === screenRequest.name || s.name === resolveRoute.name || s.name === 'admitRequest');
+  if (shared.length !== 3) throw new Error('tunnel stages: screening, routing or admission missing from the base list');
+  return [...shared, createRunTunnel(deps)];
 }

@@ -66,4 +66,10 @@ export interface Generation {
   readonly stateKeys: StateKeys;
   /** LongLivedState's health monitor: the attempt loop filters and reports through it. */
   readonly health: HealthView;
+  /**
+   * How tunnels (WebSocket upgrades, tunnel/) verify `https://` backends on their own
+   * connections: `upstream_tls` resolved (CA PEM, null = system roots). Absent = verify
+   * against the system roots.
+   */
+  readonly backendTls?: ReadonlyMap<string, { readonly verifyCertificates: boolean; readonly ca: string | null }>;
 }

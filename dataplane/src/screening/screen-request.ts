@@ -2,7 +2,11 @@
  * screenRequest stage: refuses requests the proxy must not forward, before any routing work.
  *   method not a token                   → 400 bad_method
  *   CONNECT, TRACE, TRACK (any case)     → 405 method_not_allowed (no `Allow`: a reverse
- *                                          proxy does not know what the origin allows)
+ *                                          proxy does not know what the origin allows);
+ *                                          CONNECT passes only as a tunnel request: an
+ *                                          HTTP/1.1 CONNECT with
+ *                                          `resilience.protocol.allow_connect: true`, or an
+ *                                          RFC 8441 WebSocket (HTTP/2 `:protocol websocket`)
  *   header count / bytes over limits     → 431 headers_too_large
  *   unsafe path (path-safety.ts)         → 400 bad_path
  *   several Host headers                 → 400 bad_header
@@ -34,7 +38,7 @@ export const screenRequest: Stage = {
     const { head } = ctx.exchange;
     const perf = ctx.generation.config.performance;
     if (!TOKEN.test(head.method)) throw new SpookyError('bad_method');
-    if (REFUSED_METHODS.has(head.method.toUpperCase())) throw new SpookyError('method_not_allowed');
+    if (REFUSED_METHODS.has(head.method.toUpperCase()) && !connectAllowed(ctx)) throw new SpookyError('method_not_allowed');
 
     if (head.headers.length > perf.max_request_headers) throw new SpookyError('headers_too_large');
     let bytes = head.method.length + head.path.length + (head.authority?.length ?? 0);
@@ -62,6 +66,17 @@ export const screenRequest: Stage = {
     return CONTINUE;
   },
 };
+
+/**
+ * A CONNECT that is a tunnel Spooky serves (only reached for refused methods: no cost
+ * otherwise): an RFC 8441 WebSocket (always: it is a WebSocket, not a CONNECT tunnel), or an
+ * HTTP/1.1 CONNECT the config allows.
+ */
+function connectAllowed(ctx: RequestContext): boolean {
+  const tunnel = ctx.exchange.tunnel;
+  if (ctx.exchange.head.method !== 'CONNECT' || tunnel === undefined) return false;
+  return tunnel.kind === 'websocket' || ctx.generation.config.resilience.protocol.allow_connect;
+}
 
 /** The one length all content-length values agree on, or null when invalid or conflicting. */
 function declaredLength(values: readonly string[]): number | null {

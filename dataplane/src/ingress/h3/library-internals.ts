@@ -35,7 +35,7 @@
  * crash. The ingress tests assert that the address is found, so such an update is noticed.
  */
 import { randomBytes } from 'node:crypto';
-import type { Http2SecureServer } from 'node:http2';
+import type { Http2SecureServer, ServerHttp2Stream } from 'node:http2';
 import type { Http3SecureServer, Http3ServerSession, ServerHttp3Stream } from '@currentspace/http3';
 
 export interface Peer {
@@ -170,6 +170,19 @@ export class PeerBook {
   get size(): number {
     return this.#byHandle.size;
   }
+}
+
+/**
+ * 6. RFC 8441 WebSocket tunnels on HTTP/2. The adapter's readable side pushes every chunk of
+ *    the node:http2 stream into its own buffer ignoring push()'s answer (no backpressure), and
+ *    its respond() asks node for trailers (the compat layer then races to send its own). A
+ *    tunnel therefore relays on the inner node:http2 stream itself (node's public Duplex with
+ *    flow control, `respond()`, `setTimeout()`); null when the stream is not such a stream.
+ */
+export function http2StreamOf(stream: ServerHttp3Stream): ServerHttp2Stream | null {
+  const inner = h2StreamOf(stream) as Partial<ServerHttp2Stream> | null;
+  if (inner === null || typeof inner.respond !== 'function' || typeof inner.pipe !== 'function' || typeof inner.setTimeout !== 'function') return null;
+  return inner as ServerHttp2Stream;
 }
 
 /** The node:http2 server of the TLS TCP side; null when this library version has none. */

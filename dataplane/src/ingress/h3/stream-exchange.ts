@@ -11,11 +11,11 @@
  */
 import type { Readable } from 'node:stream';
 import type { IncomingHeaders, ServerHttp3Stream, StreamFlags } from '@currentspace/http3';
-import type { Exchange } from '../../http/exchange.ts';
+import type { Exchange, HeaderList } from '../../http/exchange.ts';
 import { reportInternalError } from '../../barrier/internal-error.ts';
 import { relayBody } from '../request-body.ts';
 import type { PeerBook } from './library-internals.ts';
-import { isHttp2Adapted } from './library-internals.ts';
+import { http2StreamOf, isHttp2Adapted } from './library-internals.ts';
 import { requestHeadFromHeaders } from './request-head.ts';
 import { StreamResponseSink } from './stream-response-sink.ts';
 
@@ -62,6 +62,13 @@ function adaptStream(stream: ServerHttp3Stream, headers: IncomingHeaders, flags:
   stream.on('aborted', goneBeforeEnd);
   stream.on('close', goneBeforeEnd);
 
+  // RFC 8441 extended CONNECT for a WebSocket (HTTP/2 only: the TCP listener advertises
+  // SETTINGS_ENABLE_CONNECT_PROTOCOL; HTTP/3 has no such setting in the library). Any other
+  // `:protocol` is refused by the head parser as an unknown pseudo-header.
+  if (http2 && headers[':method'] === 'CONNECT' && headers[':protocol'] === 'websocket') {
+    const tunnel = websocketOverHttp2(stream, headers, controller.signal, sink, ctx);
+    if (tunnel !== null) return tunnel;
+  }
   const parsed = requestHeadFromHeaders(headers);
   if (!parsed.ok) {
     sink.sendHead(400, [['content-type', 'text/plain'], ['spooky-reason', parsed.reason]], false);
@@ -95,5 +102,52 @@ function adaptStream(stream: ServerHttp3Stream, headers: IncomingHeaders, flags:
     body,
     signal: controller.signal,
     response: sink,
+  };
+}
+
+/**
+ * An RFC 8441 WebSocket request as a tunnel Exchange (kind websocket, handshake h2), relayed on
+ * the inner node:http2 stream (library-internals.ts, 6). null when the head is malformed (the
+ * caller's parse then answers 400) or the inner stream cannot be reached.
+ */
+function websocketOverHttp2(stream: ServerHttp3Stream, headers: IncomingHeaders, signal: AbortSignal, sink: StreamResponseSink, ctx: StreamExchangeContext): Exchange | null {
+  const inner = http2StreamOf(stream);
+  if (inner === null) return null;
+  const { ':protocol': _protocol, ...rest } = headers;
+  const parsed = requestHeadFromHeaders(rest);
+  if (!parsed.ok) return null;
+  // The adapter copies every chunk into its own readable buffer: let it flow (and drop them),
+  // the relay reads the inner stream — paused until the relay pipes it (a client may only send
+  // frames after the 200, RFC 8441 §5; any early bytes wait in node's stream, not lost).
+  inner.pause();
+  stream.resume();
+  const peer = ctx.peers.peerOf(stream);
+  return {
+    protocol: 'h2',
+    head: parsed.head,
+    remoteAddress: peer.address,
+    remotePort: peer.port,
+    connectionId: peer.connectionId,
+    body: null,
+    signal,
+    response: sink,
+    tunnel: {
+      kind: 'websocket',
+      handshake: 'h2',
+      socket: inner,
+      head: Buffer.alloc(0),
+      accept: (status: number, list: HeaderList): void => {
+        const out: Record<string, string | string[] | number> = { ':status': status };
+        for (const [name, value] of list) {
+          const prev = out[name];
+          out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [String(prev), value];
+        }
+        try {
+          inner.respond(out, { endStream: false });
+        } catch {
+          inner.destroy(); // the client reset the stream meanwhile, or node refused a header
+        }
+      },
+    },
   };
 }

@@ -12,7 +12,8 @@
  *   `keepAliveTimeout` = `clientIdleTimeoutMs`; `requestTimeout` = 0 (the pipeline owns the
  *   whole-request deadline); `maxHeaderSize` = protocolHeaderBound.
  * - HTTP/2: SETTINGS_MAX_HEADER_LIST_SIZE = protocolHeaderBound (node refuses bigger blocks
- *   before they reach JS), SETTINGS_MAX_CONCURRENT_STREAMS = H2_MAX_CONCURRENT_STREAMS; each
+ *   before they reach JS), SETTINGS_MAX_CONCURRENT_STREAMS = H2_MAX_CONCURRENT_STREAMS,
+ *   SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 WebSockets, tunnel/); each
  *   session goes to guardH2Session (no-stream / idle timers, rapid-reset bound).
  *
  * - Drain (`drain()`, at shutdown or when the listener is replaced): every HTTP/2 session gets
@@ -167,7 +168,8 @@ function applyLimits(h2: Http2SecureServer, limits: ConnectionLimits): void {
   http1.requestTimeout = 0;
   http1.keepAliveTimeout = limits.clientIdleTimeoutMs;
   http1.maxHeaderSize = bound;
-  h2.updateSettings({ maxHeaderListSize: bound, maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS });
+  // enableConnectProtocol: RFC 8441 WebSockets over HTTP/2 (ingress/h3/stream-exchange.ts → tunnel/).
+  h2.updateSettings({ maxHeaderListSize: bound, maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS, enableConnectProtocol: true });
 }
 
 function peerKey(socket: Socket): string {
