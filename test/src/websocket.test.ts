@@ -24,7 +24,7 @@ import { DataPlane } from './harness/data-plane.ts';
 import { freePort } from './harness/free-port.ts';
 import { rawTls } from './harness/raw-tls.ts';
 import type { SpawnedProcess } from './harness/spawned-process.ts';
-import { acceptFor, encodeFrame, type Frame, FrameReader, OP, startWebSocketOrigin, WebSocketClient, type WebSocketOrigin } from './harness/websocket.ts';
+import { acceptFor, encodeFrame, type Frame, FrameReader, h2ResponseHead, OP, startWebSocketOrigin, WebSocketClient, type WebSocketOrigin } from './harness/websocket.ts';
 
 const IDLE_MS = 2500;
 const SLACK_MS = 5000; // two shared cores: scheduling slack, not a synchronisation
@@ -161,13 +161,7 @@ describe('WebSocket and CONNECT tunnels over the TLS TCP listener', () => {
         'sec-websocket-protocol': 'chat',
       });
       stream.on('error', () => {});
-      const head = await new Promise<Record<string, unknown>>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no HTTP/2 answer')), SLACK_MS);
-        stream.once('response', (h) => {
-          clearTimeout(timer);
-          resolve(h);
-        });
-      });
+      const head = await h2ResponseHead(stream, SLACK_MS);
       assert.equal(head[':status'], 200);
       assert.equal(head['sec-websocket-protocol'], 'chat');
       assert.equal(head['sec-websocket-accept'], undefined, 'no Accept on HTTP/2');
@@ -331,17 +325,13 @@ describe('WebSocket and CONNECT tunnels over the TLS TCP listener', () => {
     session.on('error', () => {});
     try {
       await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
-      const statusOf = (path: string): Promise<{ status: unknown; reason: unknown }> =>
-        new Promise((resolve, reject) => {
-          const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'https', ':path': path, ':authority': 'localhost', 'sec-websocket-version': '13' });
-          stream.on('error', () => {});
-          const timer = setTimeout(() => reject(new Error(`no answer for ${path}`)), SLACK_MS);
-          stream.once('response', (h) => {
-            clearTimeout(timer);
-            resolve({ status: h[':status'], reason: h['spooky-reason'] ?? h['x-origin'] });
-            stream.close();
-          });
-        });
+      const statusOf = async (path: string): Promise<{ status: unknown; reason: unknown }> => {
+        const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'https', ':path': path, ':authority': 'localhost', 'sec-websocket-version': '13' });
+        stream.on('error', () => {});
+        const h = await h2ResponseHead(stream, SLACK_MS, `no answer for ${path}`);
+        stream.close();
+        return { status: h[':status'], reason: h['spooky-reason'] ?? h['x-origin'] };
+      };
       assert.deepEqual(await statusOf('/ws/bad-accept'), { status: 502, reason: 'upstream_protocol_error' });
       assert.deepEqual(await statusOf('/ws/refuse'), { status: 403, reason: 'refused' });
       assert.deepEqual(await statusOf('/dead/ws'), { status: 502, reason: 'upstream_connect_failed' });
@@ -397,13 +387,7 @@ describe('WebSocket and CONNECT tunnels over the TLS TCP listener', () => {
     try {
       const stream = session.request({ ':method': 'CONNECT', ':authority': 'origin.test:443' });
       stream.on('error', () => {});
-      const head = await new Promise<Record<string, unknown>>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no HTTP/2 answer')), SLACK_MS);
-        stream.once('response', (h) => {
-          clearTimeout(timer);
-          resolve(h);
-        });
-      });
+      const head = await h2ResponseHead(stream, SLACK_MS);
       assert.equal(head[':status'], 400);
       assert.equal(head['spooky-reason'], 'pseudo_header_missing');
       stream.close();

@@ -9,6 +9,7 @@
  * connection; `/ws/refuse…` answers 403 with a body instead of upgrading; `/ws/garbage…`
  * answers bytes that are not HTTP; `/ws/bad-accept…` upgrades with a wrong Sec-WebSocket-Accept.
  */
+import type { ClientHttp2Stream } from 'node:http2';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -310,4 +311,15 @@ export class WebSocketClient {
   destroy(): void {
     this.socket.destroy();
   }
+}
+
+/** The response head of a client HTTP/2 stream, or a rejection after `ms` (no unbounded wait). */
+export function h2ResponseHead(stream: ClientHttp2Stream, ms: number, what = 'no HTTP/2 answer'): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(what)), ms);
+    stream.once('response', (h) => {
+      clearTimeout(timer);
+      resolve(h);
+    });
+  });
 }
