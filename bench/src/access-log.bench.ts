@@ -6,13 +6,14 @@
  *   node bench/src/access-log.bench.ts [--lines 200000] [--rounds 5]
  */
 import { Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { accessLogLine } from '../../dataplane/src/observability/access-log-line.ts';
 import { BatchedLines } from '../../dataplane/src/observability/batched-lines.ts';
 import type { RequestEndEvent } from '../../dataplane/src/pipeline/events.ts';
+import { parseBenchArgs } from './proxy/bench-args.ts';
 
-const { values } = parseArgs({ options: { lines: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '5' } } });
+const USAGE = 'usage: node bench/src/access-log.bench.ts [--lines 200000] [--rounds 5]';
+const values = parseBenchArgs({ lines: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '5' } }, USAGE);
 const LINES = Number(values.lines);
 const ROUNDS = Number(values.rounds);
 

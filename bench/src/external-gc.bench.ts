@@ -13,16 +13,15 @@
  * Node's per-read Buffers (external memory) from the proxy.
  */
 import { spawnSync } from 'node:child_process';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from './proxy/bench-args.ts';
 
-const { values } = parseArgs({
-  options: {
+const USAGE = 'usage: node bench/src/external-gc.bench.ts [--rounds 3] [--ms 4000] [--bytes 1048576]';
+const values = parseBenchArgs({
     rounds: { type: 'string', default: '3' },
     ms: { type: 'string', default: '4000' },
     bytes: { type: 'string', default: String(1 << 20) },
     child: { type: 'string' },
-  },
-});
+  }, USAGE);
 
 interface CellReport {
   readonly requests: number;

@@ -19,7 +19,6 @@
 import { readFileSync, truncateSync } from 'node:fs';
 import { loadavg, } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ensureSelfSignedCert } from '../../test/src/harness/certs.ts';
 import { rotate } from './proxy/bench-options.ts';
 import type { CellResult } from './proxy/cell-result.ts';
@@ -32,9 +31,10 @@ import { median } from './proxy/summary.ts';
 import { byLabel, type Sample, sampleValue, scrape } from './proxy/prom-text.ts';
 import { startNodeOrigins, startSpooky } from './proxy/targets.ts';
 import { OPEN_LOOP_WORKLOAD, WORKLOADS } from './proxy/workloads.ts';
+import { parseBenchArgs } from './proxy/bench-args.ts';
 
-const { values } = parseArgs({
-  options: {
+const USAGE = 'usage: node bench/src/memory.bench.ts [--load S] [--after S] [--rounds N] [--rate N|0] [--workload small-get|get-64k|get-1m|post-1k] [--h2] [--env K=V] [--node-options=…] [--b-env K=V] [--b-node-options=…] [--max-minutes N]';
+const values = parseBenchArgs({
     load: { type: 'string', default: '20' },
     after: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '4' },
@@ -46,8 +46,7 @@ const { values } = parseArgs({
     'b-node-options': { type: 'string' },
     'b-env': { type: 'string', multiple: true },
     'max-minutes': { type: 'string', default: '5' },
-  },
-});
+  }, USAGE);
 const loadMs = Number(values.load) * 1000;
 const afterMs = Number(values.after) * 1000;
 const rounds = Number(values.rounds);

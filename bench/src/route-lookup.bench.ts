@@ -20,14 +20,15 @@
  * version, with its imports fixed up) measured in the same process, in the same interleaving.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Matcher, Route } from '@spooky/config';
 import type { HeaderList } from '../../dataplane/src/http/exchange.ts';
 import { matchingPath } from '../../dataplane/src/routing/match-path.ts';
 import { RequestAttributes, type RouteAttributes } from '../../dataplane/src/routing/request-attributes.ts';
 import { compileRouteTable, type RouteInput } from '../../dataplane/src/routing/route-table.ts';
+import { parseBenchArgs } from './proxy/bench-args.ts';
 
-const { values: args } = parseArgs({ options: { baseline: { type: 'string' }, sizes: { type: 'string', default: '10,1000,10000' }, rounds: { type: 'string', default: '7' }, ops: { type: 'string', default: '1000000' } } });
+const USAGE = 'usage: node bench/src/route-lookup.bench.ts [--baseline DIR] [--sizes 10,1000,10000] [--rounds 7] [--ops 1000000]';
+const args = parseBenchArgs({ baseline: { type: 'string' }, sizes: { type: 'string', default: '10,1000,10000' }, rounds: { type: 'string', default: '7' }, ops: { type: 'string', default: '1000000' } }, USAGE);
 const SIZES = args.sizes.split(',').map(Number);
 const ROUNDS = Number(args.rounds);
 const OPS = Number(args.ops);

@@ -17,7 +17,6 @@
 import { truncateSync } from 'node:fs';
 import { loadavg, } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ensureSelfSignedCert } from '../../test/src/harness/certs.ts';
 import { rotate } from './proxy/bench-options.ts';
 import type { CellResult } from './proxy/cell-result.ts';
@@ -28,17 +27,17 @@ import { byLabel, type Sample, sampleValue, scrape } from './proxy/prom-text.ts'
 import { caddyVersion } from './proxy/start-targets.ts';
 import { startCaddy, startDirect, startNodeOrigins, startSpooky, type Target } from './proxy/targets.ts';
 import { OPEN_LOOP_WORKLOAD } from './proxy/workloads.ts';
+import { parseBenchArgs } from './proxy/bench-args.ts';
 
-const { values } = parseArgs({
-  options: {
+const USAGE = 'usage: node bench/src/stalls.bench.ts [--rate 1000] [--rounds 3] [--duration 5] [--targets direct,spooky-h1,spooky-h2,caddy-h1] [--b-node-options=…] [--max-minutes 6]';
+const values = parseBenchArgs({
     rate: { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '3' },
     duration: { type: 'string', default: '5' },
     targets: { type: 'string', default: 'direct,spooky-h1,spooky-h2,caddy-h1' },
     'b-node-options': { type: 'string' },
     'max-minutes': { type: 'string', default: '6' },
-  },
-});
+  }, USAGE);
 const rate = Number(values.rate);
 const rounds = Number(values.rounds);
 const durationMs = Number(values.duration) * 1000;

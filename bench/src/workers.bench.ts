@@ -16,7 +16,6 @@
 import { readFileSync, truncateSync } from 'node:fs';
 import { availableParallelism, loadavg, } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ensureSelfSignedCert } from '../../test/src/harness/certs.ts';
 import type { CellResult } from './proxy/cell-result.ts';
 import { measureCell } from './proxy/cell-runner.ts';
@@ -26,9 +25,10 @@ import { startBenchRun } from './proxy/bench-run.ts';
 import { median } from './proxy/summary.ts';
 import { startNodeOrigins, startSpooky } from './proxy/targets.ts';
 import { SMALL_BYTES, type Workload } from './proxy/workloads.ts';
+import { parseBenchArgs } from './proxy/bench-args.ts';
 
-const { values } = parseArgs({
-  options: {
+const USAGE = 'usage: node bench/src/workers.bench.ts [--quick] [--rounds 3] [--duration 3] [--connections 32] [--streams 8] [--generators 1] [--max-minutes 6]';
+const values = parseBenchArgs({
     quick: { type: 'boolean', default: false },
     rounds: { type: 'string' },
     duration: { type: 'string' },
@@ -36,8 +36,7 @@ const { values } = parseArgs({
     streams: { type: 'string', default: '8' },
     generators: { type: 'string', default: '1' },
     'max-minutes': { type: 'string', default: '6' },
-  },
-});
+  }, USAGE);
 const quick = values.quick === true;
 const rounds = Number(values.rounds ?? (quick ? 2 : 3));
 const durationMs = Number(values.duration ?? (quick ? 1.5 : 3)) * 1000;
