@@ -67,6 +67,8 @@ export class HttpTransport {
     };
     return new Promise((resolve, reject) => {
       let timedOut = false;
+      /** A TLS handshake completed for this request (a new connection, not a reused one). */
+      let handshook = false;
       const request = (this.https ? httpsRequest : httpRequest)(options, (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -83,8 +85,11 @@ export class HttpTransport {
       const fail = (err: unknown): void => {
         clearTimeout(timer);
         if (timedOut) reject(this.#networkError(`no answer within ${req.timeoutMs / 1000}s`));
-        else reject(this.https ? (tlsError(err, this.#server.origin, this.#trust) ?? this.#networkError(reasonOf(err))) : this.#networkError(reasonOf(err)));
+        else reject(this.https ? (tlsError(err, this.#server.origin, this.#trust, handshook) ?? this.#networkError(reasonOf(err))) : this.#networkError(reasonOf(err)));
       };
+      request.once('socket', (socket) => {
+        if (this.https && socket.connecting) socket.once('secureConnect', () => (handshook = true));
+      });
       request.once('error', fail);
       request.end(req.body);
     });
@@ -157,11 +162,17 @@ const NOT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_
 /**
  * The CliError for a TLS failure talking to `origin`, or null when `err` is not one. Codes:
  * tls_untrusted, tls_hostname, tls_expired, tls_client_cert, tls_not_tls, tls_handshake.
+ * `handshook`: a handshake had just completed on this request's connection. A node server
+ * that refuses a client certificate it cannot verify sends no alert: it closes the connection
+ * right after the handshake, which the client sees as a reset before any answer.
  */
-export function tlsError(err: unknown, origin: string, trust: TlsTrust): CliError | null {
+export function tlsError(err: unknown, origin: string, trust: TlsTrust, handshook = false): CliError | null {
   const code = (err as { code?: unknown })?.code;
   if (typeof code !== 'string') return null;
   const make = (c: string, message: string) => new CliError(c, `TLS: ${message}`, EXIT.error);
+  if (handshook && trust.certFile !== null && (code === 'ECONNRESET' || code === 'EPIPE')) {
+    return make('tls_client_cert', `${origin} closed the connection right after the handshake (${code}): it most likely does not accept the client certificate of --cert ${trust.certFile}`);
+  }
   if (UNTRUSTED.has(code)) {
     return trust.caFile === null
       ? make('tls_untrusted', `certificate of ${origin} is not trusted (${code}); pass --ca-file FILE (or SPOOKY_CA_FILE) with the CA that signed it`)
