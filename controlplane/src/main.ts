@@ -1,23 +1,22 @@
 #!/usr/bin/env node
 /**
  * Control-plane process: composition root. Opens the store, builds the use cases, starts the
- * REST API (HTTPS with --http-tls-*, see api/http-tls.ts) and the gRPC distribution server,
- * logs one "control plane ready" line with both addresses (a store that fails its integrity check is logged and served degraded: reads
- * only, /readyz 503). SIGTERM/SIGINT: distribution shutdown (GoAway), close fastify, close the DB,
+ * REST API (HTTPS with --http-tls-*: api/rest-transport.ts) and the gRPC distribution server,
+ * logs one "control plane ready" line with both addresses (a store that fails its integrity
+ * check is logged and served degraded: reads only, /readyz 503). SIGTERM/SIGINT: distribution shutdown (GoAway), close fastify, close the DB,
  * exit 0. Any startup failure: one line on stderr, exit 1.
  */
-import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from './api/build-api.ts';
-import { filesStamp, type HttpTlsWatch, httpsServerOptions, loadHttpTls, watchHttpTls } from './api/http-tls.ts';
+import type { HttpTlsWatch } from './api/http-tls.ts';
+import { loadRestTransport } from './api/rest-transport.ts';
 import { TokenAuthenticator } from './auth/token-authenticator.ts';
 import { composeControlPlane } from './compose.ts';
 import { createDistributionServer } from './distribution/distribution-server.ts';
 import { isCpError } from './errors.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
-import { isLoopbackHost } from './settings/http-tls-settings.ts';
-import { parseSettings, type Settings } from './settings/settings.ts';
+import { parseSettings } from './settings/settings.ts';
 import { openStore, type SqliteStore } from './store/open-store.ts';
 
 async function main(): Promise<void> {
@@ -109,46 +108,6 @@ async function stop(
   }
   await api?.close();
   store.close();
-}
-
-/**
- * The REST listener's transport from the settings: the TLS files are loaded here, before the
- * store opens or anything binds, so a bad file fails the start (exit 1). Plaintext on a
- * non-loopback host (only with --allow-insecure-http) is warned about once.
- */
-function loadRestTransport(settings: Settings): {
-  readonly scheme: 'http' | 'https';
-  readonly https: ReturnType<typeof httpsServerOptions> | null;
-  watch(api: FastifyInstance, logger: Logger): HttpTlsWatch | undefined;
-} {
-  const files = settings.httpTls;
-  if (files === null) {
-    return {
-      scheme: 'http',
-      https: null,
-      watch: (_api, logger) => {
-        if (!isLoopbackHost(settings.http.host)) {
-          logger.warn({ host: settings.http.host }, 'REST serves plaintext HTTP on a non-loopback address (--allow-insecure-http): tokens cross the network in clear');
-        }
-        return undefined;
-      },
-    };
-  }
-  const stamp = filesStamp(files);
-  const material = loadHttpTls(files);
-  return {
-    scheme: 'https',
-    https: httpsServerOptions(material, files),
-    watch: (api, logger) => {
-      const server = api.server as unknown as TlsServer;
-      // A failed handshake (no or unaccepted client certificate, untrusted server certificate) is the client's problem: debug only.
-      server.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
-        logger.debug({ code: err.code, source: socket.remoteAddress }, 'http tls handshake failed');
-      });
-      logger.info({ ...material.certificate, clientCertificates: files.clientCaFile !== null ? 'required' : 'none' }, 'http tls loaded');
-      return watchHttpTls(server, files, stamp, logger);
-    },
-  };
 }
 
 function portOf(app: FastifyInstance): number {
