@@ -189,7 +189,12 @@ export function tlsError(err: unknown, origin: string, trust: TlsTrust, handshoo
       ? make('tls_client_cert', `${origin} refused the handshake (${code}): it requires a client certificate; pass --cert FILE --key FILE (or SPOOKY_CLIENT_CERT / SPOOKY_CLIENT_KEY)`)
       : make('tls_client_cert', `${origin} refused the handshake (${code}): it does not accept the client certificate of --cert ${trust.certFile}`);
   }
-  if (NOT_TLS.has(code)) return make('tls_not_tls', `${origin} does not answer TLS (${code}); is it a plaintext http:// server?`);
+  // A record that is no TLS surfaces as EPROTO carrying OpenSSL's reason in the message.
+  const reason = code === 'EPROTO' ? (/SSL routines:[^:]*:([^:]+):/.exec(String((err as { message?: unknown }).message))?.[1] ?? null) : null;
+  if (NOT_TLS.has(code) || (reason !== null && /wrong version number|packet length too long|http request/.test(reason))) {
+    return make('tls_not_tls', `${origin} does not answer TLS (${reason ?? code}); is it a plaintext http:// server?`);
+  }
+  if (reason !== null) return make('tls_handshake', `handshake with ${origin} failed (${reason})`);
   if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code.startsWith('ERR_OSSL_')) {
     return make('tls_handshake', `handshake with ${origin} failed (${code})`);
   }
