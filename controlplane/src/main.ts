@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
  * Control-plane process: composition root. Opens the store, builds the use cases, starts the
- * REST API and the gRPC distribution server, logs one "control plane ready" line with both
- * addresses (a store that fails its integrity check is logged and served degraded: reads
- * only, /readyz 503). SIGTERM/SIGINT: distribution shutdown (GoAway), close fastify, close the DB,
+ * REST API (HTTPS with --http-tls-*: api/rest-transport.ts) and the gRPC distribution server,
+ * logs one "control plane ready" line with both addresses (a store that fails its integrity
+ * check is logged and served degraded: reads only, /readyz 503). SIGTERM/SIGINT: distribution shutdown (GoAway), close fastify, close the DB,
  * exit 0. Any startup failure: one line on stderr, exit 1.
  */
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from './api/build-api.ts';
+import type { HttpTlsWatch } from './api/http-tls.ts';
+import { loadRestTransport } from './api/rest-transport.ts';
 import { TokenAuthenticator } from './auth/token-authenticator.ts';
 import { composeControlPlane } from './compose.ts';
 import { createDistributionServer } from './distribution/distribution-server.ts';
@@ -20,6 +22,7 @@ import { openStore, type SqliteStore } from './store/open-store.ts';
 async function main(): Promise<void> {
   const settings = parseSettings(process.argv.slice(2), process.env);
   const logger = createLogger({ level: settings.logLevel });
+  const rest = loadRestTransport(settings);
   const auth = TokenAuthenticator.fromFile(settings.tokensFile, {
     onReloadError: (err) =>
       logger.error({ code: isCpError(err) ? err.code : undefined, detail: (err as Error).message }, 'tokens file reload failed; previous tokens stay in force'),
@@ -34,6 +37,11 @@ async function main(): Promise<void> {
   }
   let api: FastifyInstance | undefined;
   let distribution: ReturnType<typeof createDistributionServer> | undefined;
+  let httpTlsWatch: HttpTlsWatch | undefined;
+  const stopAll = (): Promise<void> => {
+    httpTlsWatch?.stop();
+    return stop(logger, distribution, api, store);
+  };
   try {
     const metrics = createMetrics();
     const core = composeControlPlane(store, {
@@ -52,6 +60,7 @@ async function main(): Promise<void> {
         }
       },
       logger: logger.child({ component: 'api' }),
+      ...(rest.https ? { https: rest.https } : {}),
     });
     distribution = createDistributionServer({
       source: core.active,
@@ -62,18 +71,19 @@ async function main(): Promise<void> {
     });
     await api.listen({ host: settings.http.host, port: settings.http.port, listenTextResolver: () => 'http listening' });
     const httpPort = portOf(api);
+    httpTlsWatch = rest.watch(api, logger.child({ component: 'api' }));
     const grpcPort = await distribution.listen(settings.grpc.host, settings.grpc.port);
     logger.info(
-      { http: `http://${hostForUrl(settings.http.host)}:${httpPort}`, grpc: `${hostForUrl(settings.grpc.host)}:${grpcPort}` },
+      { http: `${rest.scheme}://${hostForUrl(settings.http.host)}:${httpPort}`, grpc: `${hostForUrl(settings.grpc.host)}:${grpcPort}` },
       'control plane ready',
     );
   } catch (err) {
-    await stop(logger, distribution, api, store).catch(() => {});
+    await stopAll().catch(() => {});
     throw err;
   }
   const onSignal = (signal: NodeJS.Signals): void => {
     logger.info({ signal }, 'control plane stopping');
-    stop(logger, distribution, api, store).then(
+    stopAll().then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');

@@ -1,4 +1,5 @@
 /** What buildApi needs; wired in compose.ts + main.ts (or the test kit). */
+import type { TlsOptions } from 'node:tls';
 import type { ActiveService } from '../generations/active-service.ts';
 import type { FleetService } from '../generations/fleet-service.ts';
 import type { GenerationService } from '../generations/generation-service.ts';
@@ -35,4 +36,6 @@ export interface ApiDeps {
   readonly sseHeartbeatMs?: number;
   /** Event streams open at once; default SSE_MAX_SUBSCRIBERS (1000). */
   readonly sseMaxSubscribers?: number;
+  /** Serve HTTPS with these options (api/http-tls.ts httpsServerOptions); omitted → plaintext HTTP. */
+  readonly https?: TlsOptions;
 }

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { addressKey, FailureLimiter } from '../auth/failure-limiter.ts';
+import { hashToken } from '../auth/token-authenticator.ts';
 import { createLogger } from '../observability/logger.ts';
 import { type ApiKit, startApiKit } from './api-test-kit.ts';
 import { AuthThrottle, DEFAULT_AUTH_LIMITS } from './auth-throttle.ts';
@@ -69,6 +73,45 @@ describe('failed authentications are throttled', () => {
     assert.match(metrics, /spooky_cp_auth_failures_total\{reason="unknown"\} 6\d/);
     assert.match(metrics, /spooky_cp_auth_failures_total\{reason="missing"\} 1/);
     assert.match(metrics, /spooky_cp_auth_throttled_total\{by="address"\} 4\d/);
+  });
+
+  it('over HTTP: an expired token is throttled by its name across addresses, and counted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spooky-throttle-'));
+    const tokensFile = join(dir, 'tokens.json');
+    const expired = 'spk_expired-ci-token';
+    writeFileSync(
+      tokensFile,
+      JSON.stringify({ tokens: [{ name: 'old-ci', sha256: hashToken(expired), permissions: ['admin'], scopes: ['*'], expiresAt: '2020-01-01T00:00:00Z' }] }),
+    );
+    const tokenLines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, done) {
+        tokenLines.push(...String(chunk).split('\n').filter((l) => l !== ''));
+        done();
+      },
+    });
+    const tokenKit = startApiKit({ tokensFile, authThrottle: new AuthThrottle(DEFAULT_AUTH_LIMITS, () => 0), logger: createLogger({ level: 'warn', destination }) });
+    try {
+      const burst = DEFAULT_AUTH_LIMITS.perToken.burst;
+      const statuses: number[] = [];
+      // One failure per address: only the token-name key can run out.
+      for (let i = 0; i < burst + 5; i++) {
+        const res = await tokenKit.app.inject({ url: '/v1/scopes/default/active', remoteAddress: `10.9.${i}.1`, headers: { authorization: `Bearer ${expired}` } });
+        statuses.push(res.statusCode);
+      }
+      assert.deepEqual(statuses, [...Array<number>(burst).fill(401), ...Array<number>(5).fill(429)]);
+      const throttled = tokenLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['msg'] === 'authentication failures throttled');
+      assert.equal(throttled.length, 1);
+      assert.equal(throttled[0]?.['by'], 'token');
+      assert.ok(!tokenLines.join('\n').includes(expired), 'the token is never logged');
+      const metrics = (await tokenKit.app.inject({ url: '/metrics' })).body;
+      // Failures are counted with the throttled ones included.
+      assert.match(metrics, new RegExp(`spooky_cp_auth_failures_total\\{reason="expired"\\} ${burst + 5}\\b`));
+      assert.match(metrics, /spooky_cp_auth_throttled_total\{by="token"\} 5\b/);
+    } finally {
+      await tokenKit.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('throttles a known (expired) token name across addresses and all failures globally', () => {

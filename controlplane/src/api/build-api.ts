@@ -2,7 +2,8 @@
  * The REST API as a fastify instance, not listening: main.ts calls listen, tests call inject().
  * Hooks are installed before the route plugins so every route inherits them: the guard
  * (auth with failure throttling, scope, reason), Idempotency-Key handling of mutating routes, the request metrics,
- * and the one problem+json error mapper.
+ * and the one problem+json error mapper. With `deps.https` the server is an https.Server
+ * (`app.server.setSecureContext` reloads its certificate).
  */
 import { MAX_CONFIG_BYTES } from '@spooky/config';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -23,9 +24,13 @@ import { healthRoutes } from './routes/health-routes.ts';
 import { strictValidatorCompiler } from './validators.ts';
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
-  const app: FastifyInstance = deps.logger
-    ? Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: MAX_CONFIG_BYTES })
-    : Fastify({ logger: false, bodyLimit: MAX_CONFIG_BYTES });
+  const transport = deps.https ? { https: deps.https } : {};
+  // The https variant types its server as https.Server; routes and hooks do not depend on it.
+  const app = (
+    deps.logger
+      ? Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: MAX_CONFIG_BYTES, ...transport })
+      : Fastify({ logger: false, bodyLimit: MAX_CONFIG_BYTES, ...transport })
+  ) as FastifyInstance;
 
   app.setValidatorCompiler(strictValidatorCompiler());
   installProblemHandlers(app, deps.onStoreCorruption);

@@ -23,10 +23,16 @@ describe('tokens file', () => {
     assert.deepEqual(readdirSync(dir), ['a.json'], 'no temp file left behind');
 
     createToken(file, { name: 'ops', permissions: ['admin'], scopes: ['*'], expiresAt: '2030-01-01T00:00:00Z' });
-    assert.deepEqual(listTokens(file), [
-      { name: 'ci', permissions: ['config:read'], scopes: ['prod-*'], expiresAt: null },
-      { name: 'ops', permissions: ['admin'], scopes: ['*'], expiresAt: '2030-01-01T00:00:00.000Z' },
-    ]);
+    const listed = listTokens(file);
+    for (const t of listed) assert.ok(t.createdAt !== null && Math.abs(Date.parse(t.createdAt) - Date.now()) < 60_000, 'createdAt is now');
+    assert.deepEqual(
+      listed.map((t) => ({ ...t, createdAt: null })),
+      [
+        { name: 'ci', permissions: ['config:read'], scopes: ['prod-*'], expiresAt: null, createdAt: null },
+        { name: 'ops', permissions: ['admin'], scopes: ['*'], expiresAt: '2030-01-01T00:00:00.000Z', createdAt: null },
+      ],
+    );
+    assert.ok(!JSON.stringify(listed).includes(hashToken(token)), 'list never carries the hash');
     assert.throws(() => createToken(file, { name: 'ci', permissions: ['admin'], scopes: ['*'] }), { code: 'token_exists' });
     assert.throws(() => createToken(file, { name: 'x', permissions: ['root' as never], scopes: ['*'] }), { code: 'invalid_request' });
     assert.throws(() => createToken(file, { name: 'x', permissions: ['admin'], scopes: ['Bad_Scope'] }), { code: 'invalid_request' });

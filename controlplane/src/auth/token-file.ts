@@ -29,6 +29,8 @@ export interface TokenInfo {
   readonly permissions: readonly string[];
   readonly scopes: readonly string[];
   readonly expiresAt: string | null;
+  /** When createToken wrote it; null for entries written by hand or by older builds. */
+  readonly createdAt: string | null;
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$/;
@@ -59,6 +61,7 @@ export function createToken(file: string, spec: NewTokenSpec): string {
     permissions: [...spec.permissions],
     scopes: [...spec.scopes],
     ...(expiresAt === null ? {} : { expiresAt }),
+    createdAt: new Date().toISOString(),
   });
   writeDoc(file, doc);
   return token;
@@ -73,7 +76,7 @@ export function revokeToken(file: string, name: string): boolean {
   return true;
 }
 
-/** The tokens of `file` without their hashes; [] when the file does not exist. */
+/** The tokens of `file` without their hashes (nor anything but the fields of TokenInfo); [] when the file does not exist. */
 export function listTokens(file: string): TokenInfo[] {
   return readDoc(file).tokens.map((raw) => {
     const t = raw as Record<string, unknown>;
@@ -82,6 +85,7 @@ export function listTokens(file: string): TokenInfo[] {
       permissions: Array.isArray(t['permissions']) ? (t['permissions'] as string[]) : [],
       scopes: Array.isArray(t['scopes']) ? (t['scopes'] as string[]) : [],
       expiresAt: typeof t['expiresAt'] === 'string' ? t['expiresAt'] : null,
+      createdAt: typeof t['createdAt'] === 'string' ? t['createdAt'] : null,
     };
   });
 }

@@ -1,11 +1,12 @@
 /**
- * A thin REST client for the control plane (global fetch). `call` returns the parsed answer of
- * a 2xx; every other answer, and every network failure, becomes a CliError whose exit code
- * comes from exitCodeForStatus. The token goes only into the Authorization header: it is
- * never part of a message.
+ * A thin REST client for the control plane (over http-transport.ts: TLS trust from --ca-file,
+ * --cert, --key). `call` returns the parsed answer of a 2xx; every other answer becomes a
+ * CliError whose exit code comes from exitCodeForStatus, a network or TLS failure a CliError
+ * with exit 1. The token goes only into the Authorization header: it is never part of a message.
  */
 import { CliError, type CliIssue } from './cli-error.ts';
-import { EXIT, exitCodeForStatus } from './exit-codes.ts';
+import { exitCodeForStatus } from './exit-codes.ts';
+import { HttpTransport, type TlsTrust, type TransportAnswer } from './http-transport.ts';
 
 export interface ApiAnswer<T> {
   readonly status: number;
@@ -34,13 +35,20 @@ interface ProblemBody {
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
+const NO_TLS_FILES: TlsTrust = { caFile: null, certFile: null, keyFile: null };
+
 export class ApiClient {
-  readonly #server: string;
+  readonly #transport: HttpTransport;
   readonly #token: string | null;
 
-  constructor(server: string, token: string | null) {
-    this.#server = server;
+  constructor(server: string, token: string | null, tls: TlsTrust = NO_TLS_FILES) {
+    this.#transport = new HttpTransport(server, tls);
     this.#token = token;
+  }
+
+  /** Ends kept-alive connections; the run is over. */
+  close(): void {
+    this.#transport.close();
   }
 
   async call<T>(method: string, path: string, options: CallOptions = {}): Promise<ApiAnswer<T>> {
@@ -57,19 +65,14 @@ export class ApiClient {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.json);
     }
-    let res: Response;
-    try {
-      res = await fetch(`${this.#server}${path}`, {
-        method,
-        headers,
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-        ...(body !== undefined ? { body } : {}),
-      });
-    } catch (err) {
-      throw new CliError('network', `cannot reach ${this.#server}: ${networkReason(err)}`, EXIT.error);
-    }
-    const text = await res.text();
-    const parsed = parseJson(text);
+    const res: TransportAnswer = await this.#transport.send({
+      method,
+      path,
+      headers,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+      ...(body !== undefined ? { body } : {}),
+    });
+    const parsed = parseJson(res.text);
     if (res.status >= 200 && res.status < 300) {
       return { status: res.status, headers: res.headers, body: parsed as T };
     }
@@ -102,10 +105,4 @@ function parseJson(text: string): unknown {
   } catch {
     return text;
   }
-}
-
-function networkReason(err: unknown): string {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e.name === 'TimeoutError') return `no answer within ${REQUEST_TIMEOUT_MS / 1000}s`;
-  return e.cause?.code ?? e.cause?.message ?? e.message ?? 'network error';
 }

@@ -16,14 +16,32 @@ function usageError(argv: string[], pattern: RegExp): void {
 describe('parseInvocation', () => {
   it('globals: defaults, environment, flags win over environment, anywhere on the line', () => {
     const plain = parse(['status']);
-    assert.deepEqual(plain.globals, { server: DEFAULT_SERVER, token: null, scope: 'default', json: false, idempotencyKey: null });
+    const noTls = { caFile: null, certFile: null, keyFile: null };
+    assert.deepEqual(plain.globals, { server: DEFAULT_SERVER, token: null, scope: 'default', json: false, idempotencyKey: null, tls: noTls });
     const env = parse(['status'], { SPOOKY_SERVER: 'http://cp:9000/', SPOOKY_TOKEN: 't-env', SPOOKY_SCOPE: 'prod-eu' });
-    assert.deepEqual(env.globals, { server: 'http://cp:9000', token: 't-env', scope: 'prod-eu', json: false, idempotencyKey: null });
+    assert.deepEqual(env.globals, { server: 'http://cp:9000', token: 't-env', scope: 'prod-eu', json: false, idempotencyKey: null, tls: noTls });
     const flags = parse(['--json', 'status', '--server', 'https://x.example', '--token', 't-flag', '--scope', 'edge'], { SPOOKY_TOKEN: 't-env' });
     assert.equal(flags.globals.server, 'https://x.example');
     assert.equal(flags.globals.token, 't-flag');
     assert.equal(flags.globals.scope, 'edge');
     assert.equal(flags.globals.json, true);
+  });
+
+  it('TLS trust: --ca-file, --cert with --key, from flags or the environment', () => {
+    assert.deepEqual(parse(['status', '--ca-file', 'ca.pem', '--server', 'https://cp:8443']).globals.tls, { caFile: 'ca.pem', certFile: null, keyFile: null });
+    assert.deepEqual(parse(['--cert', 'c.pem', 'history', '--key', 'k.pem']).globals.tls, { caFile: null, certFile: 'c.pem', keyFile: 'k.pem' });
+    const env = { SPOOKY_CA_FILE: 'eca.pem', SPOOKY_CLIENT_CERT: 'ec.pem', SPOOKY_CLIENT_KEY: 'ek.pem' };
+    assert.deepEqual(parse(['status'], env).globals.tls, { caFile: 'eca.pem', certFile: 'ec.pem', keyFile: 'ek.pem' });
+    assert.equal(parse(['status', '--ca-file', 'f.pem'], env).globals.tls.caFile, 'f.pem', 'the flag wins');
+    assert.equal(parse(['status'], { SPOOKY_CA_FILE: '' }).globals.tls.caFile, null, 'empty = unset');
+    usageError(['status', '--cert', 'c.pem'], /^--cert needs --key FILE/);
+    usageError(['status', '--key', 'k.pem'], /^--key needs --cert FILE/);
+  });
+
+  it('tokens list', () => {
+    assert.deepEqual(parse(['tokens', 'list', '--file', 't.json']).command, { kind: 'tokens-list', file: 't.json' });
+    usageError(['tokens', 'list'], /--file is required/);
+    usageError(['tokens', 'list', '--file', 't.json', '--name', 'x'], /does not take --name/);
   });
 
   it('config commands', () => {

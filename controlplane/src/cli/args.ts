@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { CliError } from './cli-error.ts';
 import { parseDuration } from './duration.ts';
 import { EXIT } from './exit-codes.ts';
+import type { TlsTrust } from './http-transport.ts';
 
 export interface Globals {
   /** Base URL without a trailing slash. */
@@ -17,6 +18,8 @@ export interface Globals {
   readonly json: boolean;
   /** Explicit Idempotency-Key for mutations; null = the command picks its default. */
   readonly idempotencyKey: string | null;
+  /** --ca-file / --cert / --key (SPOOKY_CA_FILE, SPOOKY_CLIENT_CERT, SPOOKY_CLIENT_KEY): used for https:// servers. */
+  readonly tls: TlsTrust;
 }
 
 /** --wait was given: poll the fleet for at most `timeoutMs`. */
@@ -68,7 +71,8 @@ export type Command =
       readonly expiresAt: string | null;
       readonly file: string;
     }
-  | { readonly kind: 'tokens-revoke'; readonly name: string; readonly file: string };
+  | { readonly kind: 'tokens-revoke'; readonly name: string; readonly file: string }
+  | { readonly kind: 'tokens-list'; readonly file: string };
 
 export interface Invocation {
   readonly command: Command;
@@ -86,6 +90,9 @@ const OPTIONS = {
   scope: { type: 'string' },
   json: { type: 'boolean' },
   'idempotency-key': { type: 'string' },
+  'ca-file': { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   'detailed-exitcode': { type: 'boolean' },
   reason: { type: 'string' },
@@ -108,7 +115,7 @@ const OPTIONS = {
 type OptionName = keyof typeof OPTIONS;
 type Values = { [K in OptionName]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
 
-const GLOBAL_OPTIONS: readonly OptionName[] = ['server', 'token', 'scope', 'json', 'idempotency-key', 'help'];
+const GLOBAL_OPTIONS: readonly OptionName[] = ['server', 'token', 'scope', 'json', 'idempotency-key', 'ca-file', 'cert', 'key', 'help'];
 const WAIT_OPTIONS: readonly OptionName[] = ['wait', 'timeout'];
 
 /** Options each command accepts besides the global ones. */
@@ -126,6 +133,7 @@ const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionName[]>> = {
   'audit verify': [],
   'tokens create': ['name', 'permissions', 'scopes', 'expires', 'file'],
   'tokens revoke': ['name', 'file'],
+  'tokens list': ['file'],
 };
 
 function usage(message: string): CliError {
@@ -183,7 +191,21 @@ function parseGlobals(values: Values, env: Readonly<Record<string, string | unde
     scope,
     json: values.json === true,
     idempotencyKey: values['idempotency-key'] ?? null,
+    tls: parseTls(values, env),
   };
+}
+
+/** The TLS trust files; --cert and --key go together (flags win over the environment, '' = unset). */
+function parseTls(values: Values, env: Readonly<Record<string, string | undefined>>): TlsTrust {
+  const file = (flag: 'ca-file' | 'cert' | 'key', envName: string): string | null => {
+    const v = values[flag] ?? env[envName];
+    return v === undefined || v === '' ? null : v;
+  };
+  const certFile = file('cert', 'SPOOKY_CLIENT_CERT');
+  const keyFile = file('key', 'SPOOKY_CLIENT_KEY');
+  if (certFile !== null && keyFile === null) throw usage('--cert needs --key FILE (or SPOOKY_CLIENT_KEY)');
+  if (keyFile !== null && certFile === null) throw usage('--key needs --cert FILE (or SPOOKY_CLIENT_CERT)');
+  return { caFile: file('ca-file', 'SPOOKY_CA_FILE'), certFile, keyFile };
 }
 
 function parseCommand(name: string, args: readonly string[], v: Values): Command {
@@ -265,6 +287,9 @@ function parseCommand(name: string, args: readonly string[], v: Values): Command
     case 'tokens revoke':
       positional(0, 'no positional arguments');
       return { kind: 'tokens-revoke', name: required(v.name, '--name'), file: required(v.file, '--file') };
+    case 'tokens list':
+      positional(0, 'no positional arguments');
+      return { kind: 'tokens-list', file: required(v.file, '--file') };
     default:
       throw usage(`unknown command: ${name}`);
   }

@@ -36,6 +36,8 @@ const HINTS: Readonly<Record<string, string>> = {
   nothing_to_rollback: 'see spookyctl history for the generations you can name with --to SEQ',
   idempotency_key_reused: 'use a new --idempotency-key for a different request',
   network: 'check --server / SPOOKY_SERVER and that the control plane is running',
+  tls_hostname: 'the --server host must be one of the names (SANs) of the control plane certificate',
+  tls_not_tls: 'use an http:// --server for a control plane without --http-tls-cert',
 };
 
 export function renderError(error: CliError, json: boolean, io: Io): void {

@@ -18,6 +18,7 @@ import { USAGE } from './usage.ts';
 
 export async function runCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, io: Io): Promise<ExitCode> {
   let globals: Globals | null = null;
+  let api: ApiClient | null = null;
   try {
     const invocation = parseInvocation(argv, env);
     globals = invocation.globals;
@@ -25,7 +26,8 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
       io.out(USAGE);
       return EXIT.ok;
     }
-    const ctx: CliContext = { api: new ApiClient(globals.server, globals.token), globals };
+    api = new ApiClient(globals.server, globals.token, globals.tls);
+    const ctx: CliContext = { api, globals };
     const result = await dispatch(ctx, invocation.command);
     render(result, globals.json, io);
     return result.exitCode;
@@ -35,6 +37,8 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     renderError(error, json, io);
     if (error.code === 'usage' && !json) io.err('see: spookyctl help\n');
     return error.exitCode;
+  } finally {
+    api?.close();
   }
 }
 
@@ -62,10 +66,12 @@ function dispatch(ctx: CliContext, command: Exclude<Command, { kind: 'help' }>):
       return historyCommand(ctx, command.limit);
     case 'audit-verify':
       return auditVerifyCommand(ctx);
-    // Loaded on demand: only these two commands touch the local tokens file code.
+    // Loaded on demand: only these commands touch the local tokens file code.
     case 'tokens-create':
       return import('./commands/token-commands.ts').then((m) => m.tokensCreateCommand(command));
     case 'tokens-revoke':
       return import('./commands/token-commands.ts').then((m) => m.tokensRevokeCommand(command));
+    case 'tokens-list':
+      return import('./commands/token-commands.ts').then((m) => m.tokensListCommand(command));
   }
 }

@@ -22,6 +22,7 @@ Inspection
 Tokens (local tokens file, no server call)
   tokens create --name N --permissions a,b --scopes s1,s2 [--expires ISO-8601] --file TOKENS_FILE
   tokens revoke --name N --file TOKENS_FILE
+  tokens list --file TOKENS_FILE     name, permissions, scopes, expiry, creation (never a secret)
 
 Global options
   --server URL        control plane REST address (env SPOOKY_SERVER, default http://127.0.0.1:8080)
@@ -29,13 +30,18 @@ Global options
   --scope S           scope (env SPOOKY_SCOPE, default "default")
   --json              one JSON document on stdout, for every command and every error
   --idempotency-key K key for mutations (default: random; push uses sha256 of scope + file + reason)
+  --ca-file FILE      trust only the CA(s) in FILE for an https:// --server, instead of the system
+                      roots (env SPOOKY_CA_FILE)
+  --cert FILE --key FILE
+                      client certificate and key for a control plane that requires one
+                      (env SPOOKY_CLIENT_CERT, SPOOKY_CLIENT_KEY); the token is still needed
 
 --wait polls until every connected node of the scope serves the target (exit 0), a node NACKs
 it (exit 5, with the node's issues) or the timeout passes (exit 6; default 60s). With no
 connected node it succeeds at once (nothing to wait for); stale and disconnected nodes are
 listed, not awaited. --force activates a generation marked failed.
 
-Exit codes: 0 ok · 1 error (network, server, usage) · 2 changes pending (plan --detailed-exitcode)
+Exit codes: 0 ok · 1 error (network, TLS, server, usage) · 2 changes pending (plan --detailed-exitcode)
 · 3 config invalid · 4 conflict or precondition failed · 5 rejected by the fleet (NACK) or rolled
 back · 6 timed out waiting · 7 forbidden (401/403)
 `;

@@ -13,9 +13,11 @@ describe('parseSettings', () => {
       logLevel: 'info',
       reportIntervalMs: 10_000,
       sseMaxSubscribers: 1000,
+      httpTls: null,
+      allowInsecureHttp: false,
     });
-    assert.equal(parseSettings(['--db', 'x', '--http', 'h:0', '--grpc', 'h:0', '--tokens', 't', '--sse-max-subscribers', '5'], {}).sseMaxSubscribers, 5);
-    assert.throws(() => parseSettings(['--db', 'x', '--http', 'h:0', '--grpc', 'h:0', '--tokens', 't', '--sse-max-subscribers', '0'], {}), { code: 'settings_invalid' });
+    assert.equal(parseSettings(['--db', 'x', '--http', '127.0.0.1:0', '--grpc', '127.0.0.1:0', '--tokens', 't', '--sse-max-subscribers', '5'], {}).sseMaxSubscribers, 5);
+    assert.throws(() => parseSettings(['--db', 'x', '--http', '127.0.0.1:0', '--grpc', '127.0.0.1:0', '--tokens', 't', '--sse-max-subscribers', '0'], {}), { code: 'settings_invalid' });
   });
 
   it('fails with settings_invalid on missing or malformed values', () => {
@@ -23,9 +25,9 @@ describe('parseSettings', () => {
     const base = ['--db', 'x', '--grpc', '127.0.0.1:1', '--tokens', 't'];
     assert.throws(() => parseSettings([...base, '--http', '127.0.0.1'], {}), { code: 'settings_invalid' });
     assert.throws(() => parseSettings([...base, '--http', '127.0.0.1:70000'], {}), { code: 'settings_invalid' });
-    assert.throws(() => parseSettings([...base, '--http', 'h:1', '--log-level', 'loud'], {}), { code: 'settings_invalid' });
-    assert.throws(() => parseSettings([...base, '--http', 'h:1', '--nope'], {}), { code: 'settings_invalid' });
-    assert.throws(() => parseSettings([...base, '--http', 'h:1', '--report-interval-ms', '5'], {}), { code: 'settings_invalid' });
-    assert.equal(parseSettings([...base, '--http', 'h:1', '--report-interval-ms', '250'], {}).reportIntervalMs, 250);
+    assert.throws(() => parseSettings([...base, '--http', '127.0.0.1:1', '--log-level', 'loud'], {}), { code: 'settings_invalid' });
+    assert.throws(() => parseSettings([...base, '--http', '127.0.0.1:1', '--nope'], {}), { code: 'settings_invalid' });
+    assert.throws(() => parseSettings([...base, '--http', '127.0.0.1:1', '--report-interval-ms', '5'], {}), { code: 'settings_invalid' });
+    assert.equal(parseSettings([...base, '--http', '127.0.0.1:1', '--report-interval-ms', '250'], {}).reportIntervalMs, 250);
   });
 });

@@ -4,10 +4,12 @@
  *   --tokens FILE (SPOOKY_CP_TOKENS)  --log-level LEVEL (SPOOKY_CP_LOG_LEVEL, default info)
  *   --report-interval-ms N (SPOOKY_CP_REPORT_INTERVAL_MS, default 10000): how often data planes report
  *   --sse-max-subscribers N (SPOOKY_CP_SSE_MAX_SUBSCRIBERS, default 1000): GET /v1/events streams open at once
+ *   REST transport: --http-tls-cert/--http-tls-key/--http-client-ca/--allow-insecure-http, see http-tls-settings.ts
  * Port 0 = any free port. Pure: throws settings_invalid with a one-line message.
  */
 import { parseArgs } from 'node:util';
 import { CpError } from '../errors.ts';
+import { HTTP_TLS_OPTIONS, HTTP_TLS_USAGE, type HttpTlsFiles, parseHttpTransport } from './http-tls-settings.ts';
 
 export interface HostPort {
   readonly host: string;
@@ -23,12 +25,15 @@ export interface Settings {
   /** Report interval asked of data planes; three missed reports make a node stale. */
   readonly reportIntervalMs: number;
   readonly sseMaxSubscribers: number;
+  /** REST over HTTPS (and mTLS when clientCaFile is set); null = plaintext, loopback unless allowInsecureHttp. */
+  readonly httpTls: HttpTlsFiles | null;
+  readonly allowInsecureHttp: boolean;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export const USAGE =
-  'usage: main.ts --db PATH --http HOST:PORT --grpc HOST:PORT --tokens FILE [--log-level info] [--report-interval-ms 10000] [--sse-max-subscribers 1000]';
+  'usage: main.ts --db PATH --http HOST:PORT --grpc HOST:PORT --tokens FILE [--log-level info] [--report-interval-ms 10000] [--sse-max-subscribers 1000] ' + HTTP_TLS_USAGE;
 
 export function parseSettings(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Settings {
   let values: Record<string, string | boolean | undefined>;
@@ -43,6 +48,7 @@ export function parseSettings(argv: readonly string[], env: Readonly<Record<stri
         'log-level': { type: 'string' },
         'report-interval-ms': { type: 'string' },
         'sse-max-subscribers': { type: 'string' },
+        ...HTTP_TLS_OPTIONS,
       },
       strict: true,
       allowPositionals: false,
@@ -73,11 +79,13 @@ export function parseSettings(argv: readonly string[], env: Readonly<Record<stri
   if (!/^\d+$/.test(sseText) || sseMaxSubscribers < 1 || sseMaxSubscribers > 100_000) {
     throw new CpError('settings_invalid', '--sse-max-subscribers must be an integer from 1 to 100000');
   }
+  const http = parseHostPort('http', required('http', 'SPOOKY_CP_HTTP'));
   return {
     reportIntervalMs,
     sseMaxSubscribers,
     dbPath: required('db', 'SPOOKY_CP_DB'),
-    http: parseHostPort('http', required('http', 'SPOOKY_CP_HTTP')),
+    http,
+    ...parseHttpTransport(values, env, http.host),
     grpc: parseHostPort('grpc', required('grpc', 'SPOOKY_CP_GRPC')),
     tokensFile: required('tokens', 'SPOOKY_CP_TOKENS'),
     logLevel,
