@@ -255,7 +255,7 @@ const cases: readonly Case[] = [
     input: input({ facts: healthyFleet({ bucket: 100 }, { bucket: 50 }), nowMs: END }),
     kind: 'fail',
     rules: ['health.p99.factor'],
-    check: (v) => assert.equal(v.kind === 'fail' && v.failures[0]?.observed, 2),
+    check: (v) => assert.deepEqual(v.kind === 'fail' && v.failures[0], { rule: 'health.p99.factor', observed: 99.5, limit: 49.75 * 1.5 }),
   },
   {
     name: 'p99 twice the baseline but only 5 ms above it is noise: pass',

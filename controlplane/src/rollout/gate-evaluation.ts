@@ -88,7 +88,8 @@ export function evaluateStage(input: StageGateInput): GateVerdict {
     .flatMap((a) => (a.kind === 'ack' ? [a.atMs] : []))
     .sort((a, b) => a - b);
   const silent = input.stageNodes.filter((id) => answer(id).kind === 'none');
-  const quorum = Math.ceil(input.gates.ack_quorum * input.stageNodes.length - 1e-9);
+  // max(0, …): ceil of a tiny negative is -0, which JSON would store as 0.
+  const quorum = Math.max(0, Math.ceil(input.gates.ack_quorum * input.stageNodes.length - 1e-9));
   const acks: AckNumbers = {
     stageNodes: input.stageNodes.length,
     quorum,

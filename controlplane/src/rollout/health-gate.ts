@@ -9,7 +9,8 @@
  *  - `health.<local|upstream>_5xx.ratio`: candidate ratio > max_ratio.
  *  - `health.<local|upstream>_5xx.increase`: candidate ratio − baseline ratio > max_increase.
  *  - `health.p99.max`: candidate p99 > max_ms.
- *  - `health.p99.factor`: candidate p99 > baseline p99 × max_factor and at least min_increase_ms above it.
+ *  - `health.p99.factor`: candidate p99 > max(baseline p99 × max_factor, baseline p99 + min_increase_ms);
+ *    observed and limit are in ms (every number is finite, so a decision stores as JSON).
  */
 import { type LatencyHistogram, mergeHistograms, quantileMs } from './latency-histogram.ts';
 import type { HealthGatePolicy, RatioThreshold } from './rollout-policy.ts';
@@ -109,10 +110,8 @@ export function healthFailures(policy: HealthGatePolicy, h: HealthNumbers, final
     if (final) failures.push({ rule: 'health.p99.missing', observed: 0, limit: 1 });
     return failures;
   }
-  if (c.p99Ms > b.p99Ms * p.max_factor && c.p99Ms - b.p99Ms >= p.min_increase_ms) {
-    const observed = b.p99Ms > 0 ? c.p99Ms / b.p99Ms : Number.POSITIVE_INFINITY;
-    failures.push({ rule: 'health.p99.factor', observed, limit: p.max_factor });
-  }
+  const limit = Math.max(b.p99Ms * p.max_factor, b.p99Ms + p.min_increase_ms);
+  if (c.p99Ms > limit) failures.push({ rule: 'health.p99.factor', observed: c.p99Ms, limit });
   return failures;
 }
 

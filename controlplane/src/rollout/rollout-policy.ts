@@ -42,7 +42,7 @@ export interface LatencyThreshold {
   readonly max_ms: number;
   /** Candidate p99 above baseline p99 × this fails … */
   readonly max_factor: number;
-  /** … but only when it is also at least this many ms above the baseline (noise floor). */
+  /** … but only when it is also more than this many ms above the baseline (noise floor). */
   readonly min_increase_ms: number;
 }
 

@@ -76,11 +76,13 @@ export interface CanaryThresholds {
   readonly maxErrorRatio: number;
   /** Candidate error ratio − serving error ratio above this regresses. */
   readonly maxErrorIncrease: number;
+  /** Candidate p99 above max(serving p99 × maxP99Factor, serving p99 + minP99IncreaseMs) regresses. */
   readonly maxP99Factor: number;
-  /** The factor counts only when the candidate's p99 is also this many ms above the serving one. */
+  /** The noise floor of the latency rule, in ms. */
   readonly minP99IncreaseMs: number;
 }
 
+/** One failed rule; for `p99_factor` observed and limit are in ms. */
 export interface RegressionFinding {
   readonly rule: 'error_ratio' | 'error_increase' | 'p99_factor';
   readonly observed: number;
@@ -109,8 +111,9 @@ export function checkCanary(t: CanaryThresholds, candidate: GenerationStats, ser
   if (increase > t.maxErrorIncrease) findings.push({ rule: 'error_increase', observed: increase, limit: t.maxErrorIncrease });
   const cp = candidate.p99Ms;
   const sp = serving.p99Ms;
-  if (cp !== null && sp !== null && cp > sp * t.maxP99Factor && cp - sp >= t.minP99IncreaseMs) {
-    findings.push({ rule: 'p99_factor', observed: sp > 0 ? cp / sp : Number.POSITIVE_INFINITY, limit: t.maxP99Factor });
+  if (cp !== null && sp !== null) {
+    const limit = Math.max(sp * t.maxP99Factor, sp + t.minP99IncreaseMs);
+    if (cp > limit) findings.push({ rule: 'p99_factor', observed: cp, limit });
   }
   return findings.length > 0 ? { kind: 'fall-back', findings } : { kind: 'keep', evidence: true };
 }
