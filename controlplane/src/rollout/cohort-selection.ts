@@ -50,7 +50,7 @@ export function cohortScore(salt: string, nodeId: string): number {
 /** True when the node carries every label of the selector with the same value. */
 export function matchesLabels(node: FleetNode, labels: Readonly<Record<string, string>>): boolean {
   for (const [key, value] of Object.entries(labels)) {
-    if (node.labels[key] !== value) return false;
+    if (!Object.hasOwn(node.labels, key) || node.labels[key] !== value) return false;
   }
   return true;
 }

@@ -26,6 +26,10 @@ describe('parseRolloutPolicy: defaults', () => {
     assert.equal(result.policy.canary.percent, 5);
   });
 
+  it('a soak over the whole fleet is fine with the in-node canary on (its serving share is the baseline)', () => {
+    assert.equal(parseRolloutPolicy({ stages: [{ soak_ms: 60_000 }], canary: { percent: 2 } }).ok, true);
+  });
+
   it('keeps a full document as written', () => {
     const doc = {
       version: 1,
@@ -120,6 +124,11 @@ describe('parseRolloutPolicy: issues carry JSON Pointers and stable codes', () =
     { name: 'health null', input: { gates: { health: null } }, issues: ['/gates/health rollout.type'] },
     { name: 'canary above 50 %', input: { canary: { percent: 60 } }, issues: ['/canary/percent rollout.range'] },
     { name: 'freeze_after 0', input: { freeze_after: 0 }, issues: ['/freeze_after rollout.range'] },
+    {
+      name: 'a soak over the whole fleet without the in-node canary has no baseline',
+      input: { stages: [{ name: 'a', percent: 10, soak_ms: 1 }, { name: 'b', soak_ms: 60_000 }], canary: { percent: 0 } },
+      issues: ['/stages/1/soak_ms rollout.stage.no_baseline'],
+    },
   ];
   for (const c of cases) {
     it(c.name, () => assert.deepEqual(issuesOf(c.input), c.issues));

@@ -141,6 +141,7 @@ export function parseRolloutPolicy(input: unknown): PolicyResult {
     int: true,
   });
   const resumeGrace = readIntMs(r, root, 'resume_grace_ms', '', DEFAULT_ROLLOUT_POLICY.resume_grace_ms, MAX_DURATION_MS);
+  if (issues.length === 0) checkBaseline(r, stages, canary);
   if (issues.length > 0) return { ok: false, issues };
   return {
     ok: true,
@@ -226,6 +227,21 @@ function checkStageOrder(r: Reader, stages: readonly StagePolicy[]): void {
     const message = 'the last stage must select every node (no labels, percent 100)';
     r.issues.push({ pointer: `/stages/${stages.length - 1}`, code: 'rollout.stage.last_not_fleet', message });
   }
+}
+
+/**
+ * The health gate compares the candidate with the LKG. Once a stage covers the whole fleet only
+ * the in-node canary's serving share still runs the LKG; without it (canary percent 0) a soak in
+ * that stage could never pass (missing data fails), so it is refused here rather than at 3 a.m.
+ */
+function checkBaseline(r: Reader, stages: readonly StagePolicy[], canary: CanaryPolicy): void {
+  if (canary.percent > 0) return;
+  stages.forEach((s, i) => {
+    if (s.soak_ms > 0 && Object.keys(s.labels).length === 0 && s.percent === 100) {
+      const message = 'a stage over the whole fleet has no baseline to soak against unless canary.percent > 0; use soak_ms 0';
+      r.issues.push({ pointer: `/stages/${i}/soak_ms`, code: 'rollout.stage.no_baseline', message });
+    }
+  });
 }
 
 function readGates(r: Reader, value: unknown): GatePolicy {
