@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import type { Http3ClientSession } from '@currentspace/http3';
 import { type CertFiles, ensureSelfSignedCert } from './harness/certs.ts';
-import { adminReadyStatus, DataPlane } from './harness/data-plane.ts';
+import { adminReadyStatus, DataPlane, waitUntilReady } from './harness/data-plane.ts';
 import { freePort } from './harness/free-port.ts';
 import { connectH3, h3Request } from './harness/h3-client.ts';
 import { type RawConnection, rawTls } from './harness/raw-tls.ts';
@@ -197,7 +197,7 @@ for (const mode of MODES) {
       let h2: ClientHttp2Session | null = null;
       const conns: RawConnection[] = [];
       try {
-        assert.equal(await adminReadyStatus(dp.admin), 200);
+        await waitUntilReady(dp.admin);
         // An idle HTTP/1.1 keep-alive connection (one request answered, then nothing).
         const idle = await rawTls(port);
         conns.push(idle);

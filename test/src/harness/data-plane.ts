@@ -84,6 +84,20 @@ export async function adminGeneration(admin: string): Promise<GenerationView> {
   return (await res.json()) as GenerationView;
 }
 
+/**
+ * Resolves once `GET /ready` answers 200, polling every 25 ms, or rejects after `timeoutMs`.
+ * With several workers 'generation applied' can precede the last worker's first health
+ * verdict, so a test that needs "ready" waits for it rather than for a log line.
+ */
+export async function waitUntilReady(admin: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if ((await adminReadyStatus(admin)) === 200) return;
+    if (performance.now() > deadline) throw new Error(`${admin}/ready not 200 within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /** The status code of `GET /ready` (200 serving, 503 not). */
 export async function adminReadyStatus(admin: string): Promise<number> {
   const res = await fetch(`${admin}/ready`);
