@@ -5,7 +5,8 @@
  * body and trailers. Each request is bounded (TriClient, 15 s).
  *
  * Justified protocol differences, left out of the comparison:
- *  - `date` (the clock) and `x-request-id` (unique per request);
+ *  - the values of `date` (the clock) and `x-request-id` (unique per request); both must be
+ *    present on every answer of every protocol, local replies included;
  *  - HTTP/1.1 framing headers `connection`, `keep-alive`, `transfer-encoding`: connection-
  *    specific, forbidden on HTTP/2 and HTTP/3 (RFC 9113 §8.2.2, RFC 9114 §4.2);
  *  - trailers over HTTP/1.1 travel only in chunked encoding and only to a client that sent
@@ -181,6 +182,7 @@ describe('protocol parity: HTTP/3, HTTP/2 and HTTP/1.1 through one data plane', 
           const res = await client.request(protocol, c.request(upstream));
           try {
             c.check(res, protocol);
+            assert.match(String(res.headers['date']), /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/, 'a date header (IMF-fixdate)');
           } catch (err) {
             (err as Error).message = `${protocol}: ${(err as Error).message}`;
             throw err;

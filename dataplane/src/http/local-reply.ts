@@ -2,10 +2,12 @@
  * Local replies: responses Spooky generates itself (rejections, routing misses, upstream
  * failures). Body is `text/plain` "<status> <reason>\n", or `application/problem+json`
  * (RFC 9457) when the client's Accept mentions json. Always carries `spooky-reason: <code>`
- * and the request id. Never includes internal error text.
+ * and the request id, and `date` (the HTTP/3 library adds none itself). Never includes internal
+ * error text.
  */
 import { STATUS_CODES } from 'node:http';
 import type { HeaderList, ResponseSink } from './exchange.ts';
+import { httpDate } from './http-date.ts';
 
 export interface LocalReply {
   readonly status: number;
@@ -35,6 +37,7 @@ export function renderLocalReply(reply: LocalReply, accept: string | null, reque
     ['cache-control', 'no-store'],
     ['spooky-reason', reply.code],
     ['x-request-id', requestId],
+    ['date', httpDate()],
     ...(reply.headers ?? []),
   ];
   return { status: reply.status, headers, body };
