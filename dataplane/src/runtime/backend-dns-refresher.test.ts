@@ -140,6 +140,27 @@ describe('BackendDnsRefresher', () => {
   });
 });
 
+describe('BackendDnsRefresher baseline', () => {
+  it('a new name is looked up at once (its baseline), not one interval later; a change right after is seen', async () => {
+    const table = new Map<string, readonly string[] | null | 'hang'>([['n.test', ['10.0.0.1']]]);
+    const r = tableResolver(table);
+    const changed: string[] = [];
+    const dns = new BackendDnsRefresher({ resolve: r.resolve, onChange: (h) => changed.push(h) });
+    try {
+      dns.configure(true, 3_600_000, ['http://n.test:80']);
+      assert.deepEqual(r.calls, ['n.test'], 'looked up during configure, not after the hour-long interval');
+      await dns.refreshNow(); // the baseline round, already running
+      table.set('n.test', ['10.0.0.9']);
+      await dns.refreshNow();
+      assert.deepEqual(changed, ['n.test'], 'the change after the baseline re-creates the pools');
+      dns.configure(true, 3_600_000, ['http://n.test:80']);
+      assert.equal(r.calls.length, 2, 'a name already known is not looked up again by configure');
+    } finally {
+      dns.close();
+    }
+  });
+});
+
 describe('LongLivedState with DNS refresh', () => {
   it('a changed address set re-creates only the pools of that host; other pools stay', async () => {
     const table = new Map<string, readonly string[] | null | 'hang'>([['a.test', ['10.0.0.1']], ['b.test', ['10.0.0.2']]]);

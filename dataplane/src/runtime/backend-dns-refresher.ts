@@ -91,7 +91,8 @@ export class BackendDnsRefresher {
   /**
    * Follows the served generation: `enabled` false stops the timer and forgets every name;
    * else the names to refresh are the non-IP hosts of `addresses` and the timer runs every
-   * `intervalMs` (a new interval applies from the next round).
+   * `intervalMs` (a new interval applies from the next round). New names are looked up at once
+   * (their baseline), unless a round is running (then at the next one).
    */
   configure(enabled: boolean, intervalMs: number, addresses: Iterable<string>): void {
     if (this.#closed) return;
@@ -106,11 +107,22 @@ export class BackendDnsRefresher {
       if (isIP(host) === 0) hosts.add(host);
     }
     for (const host of this.#names.keys()) if (!hosts.has(host)) this.#names.delete(host);
-    for (const host of hosts) if (!this.#names.has(host)) this.#names.set(host, { key: null, addresses: [], failing: false, inFlight: false });
+    let added = false;
+    for (const host of hosts) {
+      if (this.#names.has(host)) continue;
+      this.#names.set(host, { key: null, addresses: [], failing: false, inFlight: false });
+      added = true;
+    }
     const restart = this.#intervalMs !== intervalMs;
     this.#intervalMs = intervalMs;
     if (restart) this.#stopTimer();
-    if (this.#timer === null && this.#round === null) this.#schedule();
+    // A new name's first answer is its baseline: taken at once, close to when the new pools
+    // first connect. Taken one interval later, a change inside that first interval would
+    // become the baseline itself and the pools would keep connections to the old address.
+    if (added && this.#round === null) {
+      this.#stopTimer();
+      void this.#runRound();
+    } else if (this.#timer === null && this.#round === null) this.#schedule();
   }
 
   /** Names being refreshed (tests, diagnostics). */

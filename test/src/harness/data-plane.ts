@@ -25,6 +25,8 @@ export type DataPlaneOptions = DataPlaneSource & {
   readonly extra?: readonly string[];
   /** Extra environment, e.g. `{NODE_OPTIONS: '--max-old-space-size=96'}` (supervisor and worker both get it). */
   readonly env?: NodeJS.ProcessEnv;
+  /** A command that execs the data plane in the same process (SpawnedProcess), e.g. into a namespace. */
+  readonly launcher?: readonly string[];
 };
 
 export class DataPlane {
@@ -54,7 +56,7 @@ export class DataPlane {
     const name = 'config' in opts ? 'data-plane' : `data-plane ${opts.nodeId}`;
     const extra = opts.extra ?? [];
     const workers = extra.includes('--workers') || extra.includes('--no-supervise') ? [] : ['--workers', '1'];
-    const proc = new SpawnedProcess(name, DATA_PLANE_MAIN, [...source, '--admin', opts.admin ?? '127.0.0.1:0', ...workers, ...extra], opts.env);
+    const proc = new SpawnedProcess(name, DATA_PLANE_MAIN, [...source, '--admin', opts.admin ?? '127.0.0.1:0', ...workers, ...extra], opts.env, opts.launcher);
     const started = await proc.waitForLog((l) => l.msg === 'data plane started');
     const pid = Number(started['pid']);
     const worker = extra.includes('--no-supervise') ? started : await proc.waitForLog((l) => l.msg === 'worker ready');

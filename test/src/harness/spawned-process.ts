@@ -27,9 +27,14 @@ export class SpawnedProcess {
   readonly exited: Promise<number | null>;
   #waiters = new Set<Waiter>();
 
-  constructor(name: string, script: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  /**
+   * `launcher`, when given, runs first and must exec `node script args` in the same process
+   * (e.g. `unshare -m sh -c '… && exec "$@"' sh`), so the PID and signals stay the node's.
+   */
+  constructor(name: string, script: string, args: string[], env: NodeJS.ProcessEnv = {}, launcher: readonly string[] = []) {
     this.name = name;
-    this.child = spawn(process.execPath, [script, ...args], {
+    const argv = [...launcher, process.execPath, script, ...args];
+    this.child = spawn(argv[0] as string, argv.slice(1), {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
