@@ -120,7 +120,7 @@ export function compileGeneration(config: Config, ref: Generation['ref'], state:
     upstreams,
     stateKeys: { transports: transportKeys, cursors: cursorKeys, health: healthSpecs },
     health: state.health,
-    backendTls: new Map(names.map((name) => [name, { verifyCertificates: tlsOf.get(name)!.verifyCertificates, ca: tlsOf.get(name)!.ca }])),
+    backendTls: new Map(names.map((name) => [name, tlsOf.get(name)!])),
   };
   return { ok: true, generation };
 }

@@ -8,6 +8,7 @@ import type { Balancer } from '../balancing/balancer.ts';
 import type { CandidateFilter } from '../balancing/candidates.ts';
 import type { HealthHandle } from '../health/health-handle.ts';
 import type { HealthSpec, HealthView } from '../health/health-monitor.ts';
+import type { ClientCertificate } from '../forwarding/backend-connector.ts';
 import type { ForwardingPolicy } from '../forwarding/forwarding-policy.ts';
 import type { BackendTransport } from '../http/backend-transport.ts';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.ts';
@@ -67,9 +68,12 @@ export interface Generation {
   /** LongLivedState's health monitor: the attempt loop filters and reports through it. */
   readonly health: HealthView;
   /**
-   * How tunnels (WebSocket upgrades, tunnel/) verify `https://` backends on their own
-   * connections: `upstream_tls` resolved (CA PEM, null = system roots). Absent = verify
-   * against the system roots.
+   * How tunnels (WebSocket upgrades, tunnel/) reach `https://` backends on their own
+   * connections, per upstream: its resolved TLS material as for traffic (CA PEM or null =
+   * system roots, SNI name, client certificate). Absent = verify against the system roots.
    */
-  readonly backendTls?: ReadonlyMap<string, { readonly verifyCertificates: boolean; readonly ca: string | null }>;
+  readonly backendTls?: ReadonlyMap<
+    string,
+    { readonly verifyCertificates: boolean; readonly ca: string | null; readonly serverName: string | null; readonly clientCert: ClientCertificate | null }
+  >;
 }

@@ -3,9 +3,11 @@
  * connection belongs to its tunnel until it closes).
  *
  * `connectTunnel`: TCP to the backend's host:port, plus TLS for `https://` backends when
- * `tls` is asked (ALPN `http/1.1` only — a WebSocket upgrade is an HTTP/1.1 exchange; SNI is
- * the backend hostname, none for IP literals; verification and CAs as for traffic,
- * `upstream_tls`). Bounded by `connectTimeoutMs` (TCP + TLS) and the signal.
+ * `tls` is asked (ALPN `http/1.1` only — a WebSocket upgrade is an HTTP/1.1 exchange). SNI,
+ * verification name, CAs and client certificate are the upstream's, as for its traffic
+ * (`upstream_tls` + `upstream.<name>.tls`): SNI = `server_name` when set, else the backend
+ * hostname, none for IP literals; Node verifies the certificate against that SNI name, else
+ * the host. Bounded by `connectTimeoutMs` (TCP + TLS) and the signal.
  *
  * `readResponseHead`: the backend's response head, bounded by `headersTimeoutMs`, the
  * signal, and MAX_RESPONSE_HEAD_BYTES.
@@ -16,14 +18,19 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { abortError, SpookyError } from '../errors.ts';
+import type { ClientCertificate } from '../forwarding/backend-connector.ts';
 import { classifyUpstreamError } from '../forwarding/classify-upstream-error.ts';
 import { parseResponseHead, type ResponseHeadParse } from './tunnel-wire.ts';
 
-/** How tunnels reach HTTPS backends (the generation's `upstream_tls`). */
+/** How tunnels reach HTTPS backends (the upstream's resolved TLS material). */
 export interface TunnelTls {
   readonly verifyCertificates: boolean;
   /** PEM of the trusted CAs; null = the system roots. */
   readonly ca: string | null;
+  /** SNI and verification name; null/absent = the backend host. */
+  readonly serverName?: string | null;
+  /** Client certificate for upstream mTLS; null/absent = none. */
+  readonly clientCert?: ClientCertificate | null;
 }
 
 export interface TunnelConnect {
@@ -43,15 +50,18 @@ export function connectTunnel(options: TunnelConnect): Promise<Socket> {
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const port = Number(url.port || (https ? 443 : 80));
   return new Promise((resolve, reject) => {
-    const useTls = https && options.tls !== null;
-    const socket: Socket = useTls
+    const tls = https ? options.tls : null;
+    const useTls = tls !== null;
+    const sni = tls?.serverName ?? (isIP(host) === 0 ? host : null);
+    const socket: Socket = tls !== null
       ? tlsConnect({
           host,
           port,
           ALPNProtocols: ['http/1.1'],
-          rejectUnauthorized: options.tls?.verifyCertificates ?? true,
-          ...(options.tls?.ca ? { ca: options.tls.ca } : {}),
-          ...(isIP(host) === 0 ? { servername: host } : {}),
+          rejectUnauthorized: tls.verifyCertificates,
+          ...(tls.ca ? { ca: tls.ca } : {}),
+          ...(sni !== null ? { servername: sni } : {}),
+          ...(tls.clientCert ? { cert: tls.clientCert.cert, key: tls.clientCert.key } : {}),
         })
       : netConnect({ host, port });
     let settled = false;
