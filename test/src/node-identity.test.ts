@@ -8,7 +8,10 @@
  *  - a node id the certificate does not name: PERMISSION_DENIED;
  *  - no client certificate, or an expired one: refused in the handshake, in no fleet;
  *  - a refused stream's Hello + Nack (a bare client, as a fake node would send them) marks
- *    nothing: B's generation stays good and activatable.
+ *    nothing: B's generation stays good and activatable;
+ *  - startup refusals: a data plane without certificates against a non-loopback control plane
+ *    (exit 2, naming the flags), a control plane with plaintext gRPC on a non-loopback host or a
+ *    key not matching its certificate (exit 1); no key text or key path in any output.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,7 +23,8 @@ import { ConfigSyncClient, type FromDataPlane } from '@spooky/proto';
 import { DataPlane } from './harness/data-plane.ts';
 import { freePort } from './harness/free-port.ts';
 import { makeCa, makeExpiredLeaf, makeLeaf, type Pem } from './harness/pki.ts';
-import { ControlPlane } from './harness/planes.ts';
+import { CONTROL_PLANE_MAIN, ControlPlane, DATA_PLANE_MAIN } from './harness/planes.ts';
+import { SpawnedProcess } from './harness/spawned-process.ts';
 
 const A = 'alpha';
 const B = 'beta';
@@ -36,6 +40,20 @@ describe('node identity on ConfigSync (real processes, mutual TLS)', () => {
   let nodeA: Pem;
   let expired: Pem;
   let listenerPem: Pem;
+  let server: Pem;
+  const refusedProcs: SpawnedProcess[] = [];
+  const exitWithin = async (proc: SpawnedProcess, ms = 20_000): Promise<number | null> => {
+    refusedProcs.push(proc);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${proc.name} still running after ${ms} ms`)), ms);
+    });
+    try {
+      return await Promise.race([proc.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   let cp: ControlPlane;
   let seqA = 0;
   let seqB = 0;
@@ -62,7 +80,7 @@ describe('node identity on ConfigSync (real processes, mutual TLS)', () => {
     dir = mkdtempSync(join(tmpdir(), 'spooky-node-identity-'));
     cpCa = makeCa(join(dir, 'pki'), 'cp-ca');
     nodeCa = makeCa(join(dir, 'pki'), 'node-ca');
-    const server = makeLeaf(join(dir, 'pki'), 'cp', 'control-plane', 'DNS:localhost,IP:127.0.0.1', cpCa);
+    server = makeLeaf(join(dir, 'pki'), 'cp', 'control-plane', 'DNS:localhost,IP:127.0.0.1', cpCa);
     nodeA = makeLeaf(join(dir, 'pki'), 'dp-a', 'dp-a', `URI:spiffe://spooky/scope/${A}/node/dp-a`, nodeCa);
     expired = makeExpiredLeaf(join(dir, 'pki'), 'dp-old', 'dp-old', `URI:spiffe://spooky/scope/${A}/node/dp-old`, nodeCa);
     listenerPem = makeLeaf(join(dir, 'pki'), 'listener', 'localhost', 'DNS:localhost,IP:127.0.0.1', cpCa);
@@ -77,6 +95,7 @@ describe('node identity on ConfigSync (real processes, mutual TLS)', () => {
 
   after(async () => {
     for (const dp of started) await dp.proc.stop();
+    for (const p of refusedProcs) await p.kill();
     await cp?.proc.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -151,5 +170,35 @@ describe('node identity on ConfigSync (real processes, mutual TLS)', () => {
     // (pushAndActivate throws on anything but 200).
     const next = await cp.pushAndActivate(B, config(await freePort(), listenerPem), 'node identity e2e: B still activatable');
     assert.ok(next > seqB);
+  });
+  test('startup refusals say what to pass: data plane without certificates, plaintext or mismatched control plane', async () => {
+    const dp = new SpawnedProcess('dp-no-certs', DATA_PLANE_MAIN, [
+      '--control-plane', '10.255.255.1:8090', '--node-id', 'dp-n', '--scope', A, '--cache-dir', join(dir, 'cache-n'), '--admin', '127.0.0.1:0',
+    ]);
+    assert.equal(await exitWithin(dp), 2);
+    assert.match(dp.stderr.join('\n'), /--control-plane host 10\.255\.255\.1 is not loopback: pass --ca-file FILE .*--cert FILE --key FILE.*or --allow-insecure-grpc/);
+
+    const base = ['--http', '127.0.0.1:0', '--tokens', join(dir, 'cp', 'tokens.json')];
+    const plain = new SpawnedProcess('cp-plain-grpc', CONTROL_PLANE_MAIN, ['--db', join(dir, 'plain.db'), ...base, '--grpc', '0.0.0.0:0']);
+    assert.equal(await exitWithin(plain), 1);
+    assert.match(plain.stderr.join('\n'), /startup failed: --grpc host 0\.0\.0\.0 is not loopback .*--grpc-tls-cert FILE --grpc-tls-key FILE --grpc-client-ca FILE, or --allow-insecure-grpc/);
+
+    const mismatched = new SpawnedProcess('cp-bad-grpc-key', CONTROL_PLANE_MAIN, [
+      '--db', join(dir, 'bad.db'), ...base, '--grpc', '127.0.0.1:0',
+      '--grpc-tls-cert', server.cert, '--grpc-tls-key', nodeA.key, '--grpc-client-ca', nodeCa.cert,
+    ]);
+    assert.equal(await exitWithin(mismatched), 1);
+    const said = mismatched.stderr.join('\n');
+    assert.match(said, /startup failed: --grpc-tls-key does not match the certificate of --grpc-tls-cert/);
+    assert.ok(!said.includes(nodeA.key), 'the key path is not printed');
+  });
+
+  test('no private key text or key path appears in any log or stderr line', () => {
+    const keys = [nodeA.key, expired.key, server.key];
+    const secrets = [...keys, ...keys.map((k) => readFileSync(k, 'utf8').split('\n')[1] ?? 'unused')];
+    const procs = [cp.proc, ...started.map((d) => d.proc), ...refusedProcs];
+    const everything = procs.flatMap((p) => [...p.lines.map((l) => JSON.stringify(l)), ...p.stderr]).join('\n');
+    assert.ok(everything.length > 0);
+    for (const secret of secrets) assert.ok(secret.length > 20 && !everything.includes(secret), `a secret leaked: ${secret.slice(0, 12)}…`);
   });
 });
