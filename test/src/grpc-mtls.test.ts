@@ -5,7 +5,7 @@
  * real data-plane processes are in node-identity.test.ts.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -200,5 +200,14 @@ describe('ConfigSync over mutual TLS', () => {
     await pushOf(2);
     assert.equal(ended, null, 'the established stream was not dropped');
     stream.cancel();
+  });
+  it('a bad replacement (a key not matching the certificate) is refused; the previous certificate keeps serving', async () => {
+    const before = tap.lines.length;
+    writeFileSync(`${serverPem.key}.tmp`, readFileSync(n1.key));
+    renameSync(`${serverPem.key}.tmp`, serverPem.key);
+    const refused = await tap.until((l) => tap.lines.indexOf(l) >= before && l['msg'] === 'grpc tls reload refused; the previous certificate keeps serving');
+    assert.match(String(refused['reason']), /--grpc-tls-key does not match the certificate of --grpc-tls-cert/);
+    assert.ok(!JSON.stringify(tap.lines).includes(serverPem.key), 'the key path is never logged');
+    assert.equal(await serverCn(port, serverCa, n1), 'cp-v2');
   });
 });
