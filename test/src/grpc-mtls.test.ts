@@ -156,6 +156,7 @@ describe('ConfigSync over mutual TLS', () => {
     for (const reason of ['scope_not_allowed', 'node_id_mismatch', 'bad_identity']) {
       assert.match(text, new RegExp(`spooky_cp_node_auth_failures_total\\{reason="${reason}"\\} 1`));
     }
+    assert.match(text, /spooky_cp_node_auth_failures_total\{reason="no_certificate"\} 0/, 'exported at 0 before any refusal');
   });
 
   it('no client certificate, an expired one, or one from another CA: refused in the handshake', async () => {

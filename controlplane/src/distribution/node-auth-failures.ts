@@ -10,6 +10,8 @@ import { Counter, type Registry } from 'prom-client';
 import type { NodeAuthReason } from './node-identity.ts';
 
 const NAME = 'spooky_cp_node_auth_failures_total';
+/** Every reason is exported from the start (at 0), so an alert on its rate has a series to watch. */
+const REASONS: readonly NodeAuthReason[] = ['no_certificate', 'bad_identity', 'scope_not_allowed', 'node_id_mismatch'];
 
 /** Counts one refusal; a no-op without a registry. One counter per registry, shared by servers on it. */
 export function nodeAuthFailureCounter(registry?: Registry): (reason: NodeAuthReason) => void {
@@ -19,5 +21,6 @@ export function nodeAuthFailureCounter(registry?: Registry): (reason: NodeAuthRe
     existing instanceof Counter
       ? (existing as Counter<'reason'>)
       : new Counter({ name: NAME, help: 'ConfigSync Hellos refused for the client certificate, by reason', labelNames: ['reason'] as const, registers: [registry] });
+  for (const reason of REASONS) counter.inc({ reason }, 0);
   return (reason) => counter.inc({ reason });
 }
