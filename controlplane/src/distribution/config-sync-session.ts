@@ -23,10 +23,11 @@ import type { Ack, FromDataPlane, Hello, Nack, Report } from '@spooky/proto';
 import type pino from 'pino';
 import type { DesiredSnapshot, DesiredSnapshots } from './desired-snapshots.ts';
 import { helloFacts, isValidHello } from './hello-facts.ts';
-import { authorizeNode, type NodeAuthReason } from './node-identity.ts';
+import type { NodeAuthReason } from './node-identity.ts';
 import { OneShotTimer } from './one-shot-timer.ts';
 import type { NodeParking } from './parking.ts';
 import type { OutgoingMessage } from './outgoing-messages.ts';
+import { checkPeerIdentity } from './peer-identity.ts';
 import type { GenerationRef, NodeRecorder, NodeServingSource } from './ports.ts';
 import { afterAck, afterNack, afterPush, afterPushTimeout, afterReport, decidePush, type SessionView } from './push-decision.ts';
 import { chooseEncoding, type PushEncoding } from './push-encoding.ts';
@@ -200,7 +201,7 @@ export class ConfigSyncSession {
       return;
     }
     if (this.#deps.requireNodeIdentity === true) {
-      const verdict = authorizeNode(this.#peerSan(), hello.scope, hello.nodeId);
+      const verdict = checkPeerIdentity(this.#call, hello);
       if (!verdict.ok) {
         this.#log.warn({ nodeId: hello.nodeId, scope: hello.scope, reason: verdict.reason }, `distribution: node refused: ${verdict.message}`);
         this.#deps.onAuthRefused?.(verdict.reason);
@@ -227,13 +228,6 @@ export class ConfigSyncSession {
       },
     ]);
     this.evaluate();
-  }
-
-  /** The peer certificate's subjectaltname ('' for a certificate without one), undefined without a certificate. */
-  #peerSan(): string | undefined {
-    const cert = typeof this.#call.getAuthContext === 'function' ? this.#call.getAuthContext()?.sslPeerCertificate : undefined;
-    if (cert === undefined) return undefined;
-    return cert.subjectaltname ?? '';
   }
 
   #onAck(hello: Hello, ack: Ack): void {
