@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { decideControlTls, isLoopbackHost, loadControlTls } from './control-tls.ts';
+import { makeCa, makeLeaf } from '../../../test/src/harness/pki.ts';
+import { controlTlsReader, decideControlTls, isLoopbackHost, loadControlTls } from './control-tls.ts';
 import { parseFlags } from './flags.ts';
 
 const base = (cp: string): string[] => ['--control-plane', cp, '--node-id', 'n1', '--scope', 'prod', '--cache-dir', '/tmp/c', '--admin', '127.0.0.1:0'];
@@ -55,17 +57,46 @@ describe('control-plane transport of the data plane', () => {
     assert.match(standalone.error, /cannot be combined with .*--cert/);
   });
 
-  it('loadControlTls reads the files; an unreadable key is named by flag, never by path', () => {
+  it('loadControlTls reads and checks the files; a failure names the flag, never the key path', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spooky-control-tls-'));
     try {
-      for (const f of ['ca.pem', 'n.crt', 'n.key']) writeFileSync(join(dir, f), `pem of ${f}`);
-      const m = loadControlTls({ caFile: join(dir, 'ca.pem'), certFile: join(dir, 'n.crt'), keyFile: join(dir, 'n.key') });
-      assert.equal(m.key.toString(), 'pem of n.key');
+      const ca = makeCa(dir, 'ca');
+      const n1 = makeLeaf(dir, 'n1', 'n1', 'URI:spiffe://spooky/scope/prod/node/n1', ca);
+      const n2 = makeLeaf(dir, 'n2', 'n2', 'URI:spiffe://spooky/scope/prod/node/n2', ca);
+      const files = { caFile: ca.cert, certFile: n1.cert, keyFile: n1.key };
+      const m = loadControlTls(files);
+      assert.equal(m.key.toString(), readFileSync(n1.key, 'utf8'));
       const secretPath = join(dir, 'secret-key-location.key');
       assert.throws(
-        () => loadControlTls({ caFile: join(dir, 'ca.pem'), certFile: join(dir, 'n.crt'), keyFile: secretPath }),
+        () => loadControlTls({ ...files, keyFile: secretPath }),
         (err: Error) => /^--key: cannot read the file \(ENOENT\)$/.test(err.message) && !err.message.includes('secret-key-location'),
       );
+      assert.throws(() => loadControlTls({ ...files, keyFile: n2.key }), { message: `--key does not match the certificate of --cert ${n1.cert}` });
+      writeFileSync(join(dir, 'junk.pem'), 'not pem');
+      assert.throws(() => loadControlTls({ ...files, certFile: join(dir, 'junk.pem') }), /not a PEM certificate/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('controlTlsReader re-reads before each attempt: renewed files are used, a bad set keeps the previous one (reported once)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spooky-control-tls-'));
+    try {
+      const ca = makeCa(dir, 'ca');
+      const v1 = makeLeaf(dir, 'node', 'v1', 'URI:spiffe://spooky/scope/prod/node/n1', ca);
+      const files = { caFile: ca.cert, certFile: v1.cert, keyFile: v1.key };
+      const refused: string[] = [];
+      const read = controlTlsReader(files, loadControlTls(files), (r) => refused.push(r));
+      const cn = (m: { cert: Buffer }): string => new X509Certificate(m.cert).subject;
+      assert.equal(cn(read()), 'CN=v1');
+      makeLeaf(dir, 'node', 'v2', 'URI:spiffe://spooky/scope/prod/node/n1', ca); // renewed in place
+      assert.equal(cn(read()), 'CN=v2');
+      const other = makeLeaf(dir, 'other', 'other', 'URI:spiffe://spooky/scope/prod/node/x', ca);
+      writeFileSync(v1.key, readFileSync(other.key)); // a key not matching: keep v2
+      assert.equal(cn(read()), 'CN=v2');
+      assert.equal(cn(read()), 'CN=v2');
+      assert.equal(refused.length, 1);
+      assert.match(refused[0] ?? '', /^--key does not match/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -9,8 +9,12 @@
  * the session is plaintext, which is allowed only to a loopback --control-plane host: a node
  * would otherwise accept config from whoever answers on that address. The certificate is checked
  * against the --control-plane host name (or IP) as given. decideControlTls is pure; the files are
- * read by loadControlTls at startup, and a refusal never shows key text or the key's path.
+ * read by loadControlTls at startup (a failure stops the start), then again before every
+ * connection attempt by controlTlsReader, so a renewed node certificate is used from the next
+ * reconnect without a restart (a set that cannot be read or whose key does not match its
+ * certificate is logged and the previous one is used). Refusals never show key text or the key's path.
  */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 
@@ -105,5 +109,34 @@ export function loadControlTls(files: ControlTlsFiles): ControlTlsMaterial {
       throw new Error(`${what}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
   };
-  return { ca: read(files.caFile, `--ca-file ${files.caFile}`), cert: read(files.certFile, `--cert ${files.certFile}`), key: read(files.keyFile, '--key') };
+  const material = { ca: read(files.caFile, `--ca-file ${files.caFile}`), cert: read(files.certFile, `--cert ${files.certFile}`), key: read(files.keyFile, '--key') };
+  let matches = false;
+  try {
+    matches = new X509Certificate(material.cert).checkPrivateKey(createPrivateKey(material.key));
+  } catch {
+    throw new Error(`--cert ${files.certFile} / --key: not a PEM certificate and an unencrypted PEM private key`);
+  }
+  if (!matches) throw new Error(`--key does not match the certificate of --cert ${files.certFile}`);
+  return material;
+}
+
+/**
+ * The material to dial with, read afresh on each call (once per connection attempt), starting
+ * from `initial` (loadControlTls at startup). A read that fails keeps the previous material and
+ * reports the reason through `onRefused` once per distinct reason.
+ */
+export function controlTlsReader(files: ControlTlsFiles, initial: ControlTlsMaterial, onRefused: (reason: string) => void): () => ControlTlsMaterial {
+  let last = initial;
+  let lastReason: string | null = null;
+  return () => {
+    try {
+      last = loadControlTls(files);
+      lastReason = null;
+    } catch (err) {
+      const reason = (err as Error).message;
+      if (reason !== lastReason) onRefused(reason);
+      lastReason = reason;
+    }
+    return last;
+  };
 }

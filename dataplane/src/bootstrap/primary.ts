@@ -31,7 +31,7 @@ import { type ColdStart, startColdStart } from '../cache/cold-start.ts';
 import { createGenerationCache } from '../cache/generation-cache.ts';
 import { type ControlClient, createControlClient } from '../control/control-client.ts';
 import { fleetMetrics, workersView } from './fleet-view.ts';
-import { type ControlTlsMaterial, loadControlTls } from './control-tls.ts';
+import { type ControlTlsMaterial, controlTlsReader, loadControlTls } from './control-tls.ts';
 import type { Settings } from './flags.ts';
 import { loadConfigFile } from './load-config-file.ts';
 import { localWorker } from './local-worker.ts';
@@ -192,7 +192,13 @@ export async function runPrimary(settings: Settings, argv: readonly string[], lo
     build: BUILD,
     applier: caching,
     logger,
-    ...(controlTls ? { tls: controlTls } : {}),
+    ...(controlTls && settings.controlTls
+      ? {
+          tls: controlTlsReader(settings.controlTls, controlTls, (reason) =>
+            logger.warn({ reason }, 'control-plane TLS files unreadable; the previous certificate is used'),
+          ),
+        }
+      : {}),
     counters: () => {
       let requestsTotal = 0;
       let inflight = 0;

@@ -44,8 +44,8 @@ export interface ControlClientOptions {
   readonly logger: pino.Logger;
   /** Traffic counters for Reports; zeros when not given. */
   readonly counters?: () => { readonly requestsTotal: number; readonly inflight: number };
-  /** PEM material for mutual TLS; absent = plaintext. */
-  readonly tls?: { readonly ca: Buffer; readonly cert: Buffer; readonly key: Buffer };
+  /** PEM material for mutual TLS, asked for before every connection attempt (renewed files apply on reconnect); absent = plaintext. */
+  readonly tls?: () => { readonly ca: Buffer; readonly cert: Buffer; readonly key: Buffer };
 }
 
 export interface ControlClient {
@@ -174,7 +174,8 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
   const connect = (): void => {
     if (!running) return;
     // A fresh channel per attempt: the attempt timing is ours, not the channel's own backoff.
-    client = new ConfigSyncClient(opts.address, opts.tls ? credentials.createSsl(opts.tls.ca, opts.tls.key, opts.tls.cert) : credentials.createInsecure(), {
+    const tls = opts.tls?.();
+    client = new ConfigSyncClient(opts.address, tls ? credentials.createSsl(tls.ca, tls.key, tls.cert) : credentials.createInsecure(), {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
       'grpc.keepalive_time_ms': 20_000,
