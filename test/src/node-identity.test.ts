@@ -23,7 +23,8 @@ import { credentials, type ServiceError, status } from '@grpc/grpc-js';
 import { ConfigSyncClient, type FromDataPlane } from '@spooky/proto';
 import { DataPlane } from './harness/data-plane.ts';
 import { freePort } from './harness/free-port.ts';
-import { makeCa, makeExpiredLeaf, makeLeaf, type Pem } from './harness/pki.ts';
+import { type GrpcPki, makeGrpcPki } from './harness/grpc-pki.ts';
+import { makeExpiredLeaf, makeLeaf, type Pem } from './harness/pki.ts';
 import { CONTROL_PLANE_MAIN, ControlPlane, DATA_PLANE_MAIN } from './harness/planes.ts';
 import { SpawnedProcess } from './harness/spawned-process.ts';
 
@@ -41,6 +42,7 @@ describe('node identity on ConfigSync (real processes, mutual TLS)', () => {
   let nodeA: Pem;
   let expired: Pem;
   let listenerPem: Pem;
+  let pki: GrpcPki;
   let server: Pem;
   const refusedProcs: SpawnedProcess[] = [];
   const exitWithin = async (proc: SpawnedProcess, ms = 20_000): Promise<number | null> => {
@@ -66,7 +68,7 @@ describe('node identity on ConfigSync (real processes, mutual TLS)', () => {
     upstream: { one: { route: { path_prefix: '/' }, backends: [{ id: 'o1', address: 'http://127.0.0.1:9' }] } },
   });
   const startDp = async (nodeId: string, scope: string, pem: Pem | null): Promise<DataPlane> => {
-    const tls = pem ? ['--ca-file', cpCa.cert, '--cert', pem.cert, '--key', pem.key] : [];
+    const tls = pem ? pki.dataPlaneFlags(pem) : [];
     const dp = await DataPlane.start({ controlPlane: cp.grpc, nodeId, scope, cacheDir: join(dir, `cache-${nodeId}-${scope}`), extra: [...tls, '--cache-grace-ms', '600000'] });
     started.push(dp);
     return dp;
@@ -79,15 +81,14 @@ describe('node identity on ConfigSync (real processes, mutual TLS)', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'spooky-node-identity-'));
-    cpCa = makeCa(join(dir, 'pki'), 'cp-ca');
-    nodeCa = makeCa(join(dir, 'pki'), 'node-ca');
-    server = makeLeaf(join(dir, 'pki'), 'cp', 'control-plane', 'DNS:localhost,IP:127.0.0.1', cpCa);
-    nodeA = makeLeaf(join(dir, 'pki'), 'dp-a', 'dp-a', `URI:spiffe://spooky/scope/${A}/node/dp-a`, nodeCa);
+    pki = makeGrpcPki(join(dir, 'pki'));
+    ({ cpCa, nodeCa, server } = pki);
+    nodeA = pki.node('dp-a', [A]);
     expired = makeExpiredLeaf(join(dir, 'pki'), 'dp-old', 'dp-old', `URI:spiffe://spooky/scope/${A}/node/dp-old`, nodeCa);
     listenerPem = makeLeaf(join(dir, 'pki'), 'listener', 'localhost', 'DNS:localhost,IP:127.0.0.1', cpCa);
     cp = await ControlPlane.start(join(dir, 'cp'), {
       reportIntervalMs: 300,
-      extra: ['--grpc-tls-cert', server.cert, '--grpc-tls-key', server.key, '--grpc-client-ca', nodeCa.cert],
+      extra: pki.controlPlaneFlags,
     });
     assert.ok(cp.proc.lines.some((l) => l.msg === 'distribution: ConfigSync listening (mutual TLS, node identity checked)'));
     seqA = await cp.pushAndActivate(A, config(await freePort(), listenerPem), 'node identity e2e: scope A');
