@@ -191,6 +191,7 @@ describe('ConfigSync over mutual TLS', () => {
     assert.ok(push1.msg?.$case === 'push');
     stream.write({ msg: { $case: 'ack', value: { nonce: push1.msg.value.nonce, applied: push1.msg.value.target, servingAtUnixMs: Date.now() } } });
     assert.equal(await serverCn(port, serverCa, n1), 'cp-v1');
+    assert.ok(tap.lines.some((l) => l['msg'] === 'grpc tls loaded' && l['subject'] === 'CN=cp-v1'));
 
     makeLeaf(dir, 'cp', 'cp-v2', 'DNS:localhost,IP:127.0.0.1', serverCa); // renamed into place
     await tap.until((l) => l['msg'] === 'grpc tls reloaded: new handshakes use the new certificate and node CA' && l['subject'] === 'CN=cp-v2');

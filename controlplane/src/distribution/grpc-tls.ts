@@ -74,13 +74,15 @@ export interface GrpcTlsCredentials {
 }
 
 /**
- * Loads `files` now (throws settings_invalid if the set is bad) and returns mutual-TLS server
- * credentials that follow changes of the files (see the module comment). Logs "grpc tls
- * reloaded" (subject, fingerprint, validTo) or a warning with the one-line reason.
+ * Loads `files` now (throws settings_invalid if the set is bad; logs "grpc tls loaded" with the
+ * certificate's subject, fingerprint and validTo) and returns mutual-TLS server credentials that
+ * follow changes of the files (see the module comment). Logs "grpc tls reloaded" (same fields) or
+ * a warning with the one-line reason.
  */
 export function createGrpcTlsCredentials(files: GrpcTlsFiles, logger: pino.Logger, intervalMs = RELOAD_POLL_MS): GrpcTlsCredentials {
   let seen = filesStamp(files);
   let material = loadGrpcTls(files);
+  logger.info({ ...material.certificate, clientCertificates: 'required' }, 'grpc tls loaded');
   const caListeners = new Set<experimental.CaCertificateUpdateListener>();
   const identityListeners = new Set<experimental.IdentityCertificateUpdateListener>();
   const offer = (): void => {
