@@ -16,6 +16,7 @@ import { createDistributionServer } from './distribution/distribution-server.ts'
 import { isCpError } from './errors.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { isLoopbackHost } from './settings/http-tls-settings.ts';
 import { parseSettings } from './settings/settings.ts';
 import { openStore, type SqliteStore } from './store/open-store.ts';
 
@@ -68,11 +69,15 @@ async function main(): Promise<void> {
       logger: logger.child({ component: 'distribution' }),
       reportIntervalMs: settings.reportIntervalMs,
       metricsRegistry: metrics.registry,
+      ...(settings.grpcTls ? { tls: settings.grpcTls } : {}),
     });
     await api.listen({ host: settings.http.host, port: settings.http.port, listenTextResolver: () => 'http listening' });
     const httpPort = portOf(api);
     httpTlsWatch = rest.watch(api, logger.child({ component: 'api' }));
     const grpcPort = await distribution.listen(settings.grpc.host, settings.grpc.port);
+    if (settings.grpcTls === null && settings.allowInsecureGrpc && !isLoopbackHost(settings.grpc.host)) {
+      logger.warn({ grpc: settings.grpc.host }, '--allow-insecure-grpc: ConfigSync is plaintext on a non-loopback address; any process that reaches it can pose as any node');
+    }
     logger.info(
       { http: `${rest.scheme}://${hostForUrl(settings.http.host)}:${httpPort}`, grpc: `${hostForUrl(settings.grpc.host)}:${grpcPort}` },
       'control plane ready',

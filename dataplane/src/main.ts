@@ -43,7 +43,7 @@ import { applyGcTuning } from './runtime/gc-tuning.ts';
 
 applyGcTuning(process.env);
 
-const flags = parseFlags(process.argv.slice(2));
+const flags = parseFlags(process.argv.slice(2), undefined, process.env);
 if (!flags.ok) {
   process.stderr.write(`spooky-dataplane: ${flags.error}\n${USAGE}\n`);
   process.exit(2);

@@ -5,7 +5,9 @@
  * push-messages.ts (encoded once per generation and shared: push-plan.ts, desired-snapshots.ts).
  *
  * Life: the first message must be Hello (else the stream ends with FAILED_PRECONDITION) →
- * Welcome → Push whenever the desired generation differs from what the node serves → Ack/Nack
+ * with `requireNodeIdentity`, the client certificate must name the Hello's scope and node id
+ * (node-identity.ts; else PERMISSION_DENIED before anything is recorded: no fleet entry, and no
+ * later Nack or schema range of that stream counts) → Welcome → Push whenever the desired generation differs from what the node serves → Ack/Nack
  * answer it → Reports keep the node's view fresh. The stream's end, cancellation or error
  * records the node as disconnected (unless a newer stream of the same node superseded it).
  * A push unanswered after `pushTimeoutMs` is abandoned: logged, counted, and the next trigger
@@ -21,9 +23,11 @@ import type { Ack, FromDataPlane, Hello, Nack, Report } from '@spooky/proto';
 import type pino from 'pino';
 import type { DesiredSnapshot, DesiredSnapshots } from './desired-snapshots.ts';
 import { helloFacts, isValidHello } from './hello-facts.ts';
+import type { NodeAuthReason } from './node-identity.ts';
 import { OneShotTimer } from './one-shot-timer.ts';
 import type { NodeParking } from './parking.ts';
 import type { OutgoingMessage } from './outgoing-messages.ts';
+import { checkPeerIdentity } from './peer-identity.ts';
 import type { GenerationRef, NodeRecorder, NodeServingSource } from './ports.ts';
 import { afterAck, afterNack, afterPush, afterPushTimeout, afterReport, decidePush, type SessionView } from './push-decision.ts';
 import { chooseEncoding, type PushEncoding } from './push-encoding.ts';
@@ -52,6 +56,13 @@ export interface SessionDeps {
   /** Called once when the stream is over, whatever the reason. */
   readonly onClosed: (session: ConfigSyncSession) => void;
   readonly now?: () => number;
+  /**
+   * True when the listener is mutual TLS: each Hello is checked against the peer certificate's
+   * identities. False (plaintext loopback dev): no certificate exists, identity is not checked.
+   */
+  readonly requireNodeIdentity?: boolean;
+  /** Called once per Hello refused for its certificate (for the failure counter). */
+  readonly onAuthRefused?: (reason: NodeAuthReason) => void;
 }
 
 export class ConfigSyncSession {
@@ -188,6 +199,15 @@ export class ConfigSyncSession {
     if (!isValidHello(hello)) {
       this.#fail(status.INVALID_ARGUMENT, 'Hello needs node_id, boot_id and a valid scope');
       return;
+    }
+    if (this.#deps.requireNodeIdentity === true) {
+      const verdict = checkPeerIdentity(this.#call, hello);
+      if (!verdict.ok) {
+        this.#log.warn({ nodeId: hello.nodeId, scope: hello.scope, reason: verdict.reason }, `distribution: node refused: ${verdict.message}`);
+        this.#deps.onAuthRefused?.(verdict.reason);
+        this.#fail(status.PERMISSION_DENIED, verdict.message);
+        return;
+      }
     }
     this.#hello = hello;
     this.#log = this.#log.child({ nodeId: hello.nodeId, bootId: hello.bootId, scope: hello.scope });

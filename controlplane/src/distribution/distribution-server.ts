@@ -2,15 +2,21 @@
  * The ConfigSync gRPC server of the control plane. main.ts builds it with the store-backed
  * DistributionSource and NodeRecorder, then calls listen(); shutdown() on SIGTERM.
  *
- * Transport: insecure credentials, meant for loopback in this slice. TLS (and node identity
- * from client certificates) for gRPC comes later; do not expose this port beyond the host yet.
+ * Transport: with `tls` (--grpc-tls-*), mutual TLS: a client certificate from the node CA is
+ * required in the handshake and each Hello must match its identity (node-identity.ts; refusals
+ * are PERMISSION_DENIED, logged and counted in spooky_cp_node_auth_failures_total{reason});
+ * the files are reloaded on change without dropping sessions (grpc-tls.ts). Without `tls`:
+ * plaintext, no identity checks (settings allow it on loopback, or with --allow-insecure-grpc).
  */
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { MAX_MESSAGE_BYTES } from '@spooky/proto';
 import type pino from 'pino';
 import type { Registry } from 'prom-client';
+import type { GrpcTlsFiles } from '../settings/grpc-tls-settings.ts';
 import { ConfigSyncSession, type SessionCall } from './config-sync-session.ts';
 import { DesiredSnapshots } from './desired-snapshots.ts';
+import { createGrpcTlsCredentials, type GrpcTlsCredentials } from './grpc-tls.ts';
+import { nodeAuthFailureCounter } from './node-auth-failures.ts';
 import { ConfigSyncServerDefinition } from './outgoing-messages.ts';
 import { NodeParking } from './parking.ts';
 import type { DistributionSource, NodeRecorder } from './ports.ts';
@@ -48,6 +54,10 @@ export function createDistributionServer(opts: {
   pushTimeoutMs?: number;
   /** When given, push counters are also exported there (spooky_cp_pushes_*_total{scope}). */
   metricsRegistry?: Registry;
+  /** Mutual TLS with node identity; absent = plaintext without identity checks. */
+  tls?: GrpcTlsFiles;
+  /** How often the TLS files are polled for a change (default grpc-tls.ts RELOAD_POLL_MS). */
+  tlsReloadPollMs?: number;
 }): DistributionServer {
   const logger = opts.logger;
   const registry = new SessionRegistry<ConfigSyncSession>();
@@ -59,6 +69,9 @@ export function createDistributionServer(opts: {
   const reportIntervalMs = opts.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS;
   const pushTimeoutMs = opts.pushTimeoutMs ?? DEFAULT_PUSH_TIMEOUT_MS;
   const counters = new PushCounters(opts.metricsRegistry);
+  const countAuthRefused = nodeAuthFailureCounter(opts.metricsRegistry);
+  /** Loaded at listen() (a bad file set fails the startup there). */
+  let tls: GrpcTlsCredentials | null = null;
   let shuttingDown = false;
   const server = new Server({
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
@@ -74,6 +87,8 @@ export function createDistributionServer(opts: {
         logger,
         reportIntervalMs,
         pushTimeoutMs,
+        requireNodeIdentity: opts.tls !== undefined,
+        onAuthRefused: countAuthRefused,
         onPushSent: (s) => counters.sent(s.scope, s.nodeId),
         onPushAbandoned: (s) => counters.abandoned(s.scope, s.nodeId),
         onIdentified: (s) => registry.add(s)?.supersede(),
@@ -97,10 +112,15 @@ export function createDistributionServer(opts: {
     pushesAbandoned: (nodeId) => counters.abandonedFor(nodeId),
     snapshotsHeld: () => snapshots.held(),
     listen(host, port) {
+      if (opts.tls !== undefined && tls === null) {
+        tls = createGrpcTlsCredentials(opts.tls, logger, opts.tlsReloadPollMs);
+      }
+      const credentials = tls?.credentials ?? ServerCredentials.createInsecure();
       return new Promise((resolve, reject) => {
-        server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => {
+        server.bindAsync(`${host}:${port}`, credentials, (err, bound) => {
           if (err) return reject(err);
-          logger.info({ host, port: bound }, 'distribution: ConfigSync listening (insecure, loopback only for now)');
+          if (tls !== null) logger.info({ host, port: bound, transport: 'mtls' }, 'distribution: ConfigSync listening (mutual TLS, node identity checked)');
+          else logger.info({ host, port: bound, transport: 'plaintext' }, 'distribution: ConfigSync listening (plaintext, no node identity)');
           resolve(bound);
         });
       });
@@ -108,6 +128,7 @@ export function createDistributionServer(opts: {
     async shutdown() {
       if (shuttingDown) return;
       shuttingDown = true;
+      tls?.stop();
       unsubscribe();
       snapshots.close();
       const sessions = [...live];

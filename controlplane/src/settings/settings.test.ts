@@ -15,6 +15,8 @@ describe('parseSettings', () => {
       sseMaxSubscribers: 1000,
       httpTls: null,
       allowInsecureHttp: false,
+      grpcTls: null,
+      allowInsecureGrpc: false,
     });
     assert.equal(parseSettings(['--db', 'x', '--http', '127.0.0.1:0', '--grpc', '127.0.0.1:0', '--tokens', 't', '--sse-max-subscribers', '5'], {}).sseMaxSubscribers, 5);
     assert.throws(() => parseSettings(['--db', 'x', '--http', '127.0.0.1:0', '--grpc', '127.0.0.1:0', '--tokens', 't', '--sse-max-subscribers', '0'], {}), { code: 'settings_invalid' });

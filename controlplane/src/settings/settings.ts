@@ -5,10 +5,12 @@
  *   --report-interval-ms N (SPOOKY_CP_REPORT_INTERVAL_MS, default 10000): how often data planes report
  *   --sse-max-subscribers N (SPOOKY_CP_SSE_MAX_SUBSCRIBERS, default 1000): GET /v1/events streams open at once
  *   REST transport: --http-tls-cert/--http-tls-key/--http-client-ca/--allow-insecure-http, see http-tls-settings.ts
+ *   gRPC transport: --grpc-tls-cert/--grpc-tls-key/--grpc-client-ca/--allow-insecure-grpc, see grpc-tls-settings.ts
  * Port 0 = any free port. Pure: throws settings_invalid with a one-line message.
  */
 import { parseArgs } from 'node:util';
 import { CpError } from '../errors.ts';
+import { GRPC_TLS_OPTIONS, GRPC_TLS_USAGE, type GrpcTlsFiles, parseGrpcTransport } from './grpc-tls-settings.ts';
 import { HTTP_TLS_OPTIONS, HTTP_TLS_USAGE, type HttpTlsFiles, parseHttpTransport } from './http-tls-settings.ts';
 
 export interface HostPort {
@@ -28,12 +30,15 @@ export interface Settings {
   /** REST over HTTPS (and mTLS when clientCaFile is set); null = plaintext, loopback unless allowInsecureHttp. */
   readonly httpTls: HttpTlsFiles | null;
   readonly allowInsecureHttp: boolean;
+  /** gRPC over mutual TLS with node identity; null = plaintext, loopback unless allowInsecureGrpc. */
+  readonly grpcTls: GrpcTlsFiles | null;
+  readonly allowInsecureGrpc: boolean;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export const USAGE =
-  'usage: main.ts --db PATH --http HOST:PORT --grpc HOST:PORT --tokens FILE [--log-level info] [--report-interval-ms 10000] [--sse-max-subscribers 1000] ' + HTTP_TLS_USAGE;
+  'usage: main.ts --db PATH --http HOST:PORT --grpc HOST:PORT --tokens FILE [--log-level info] [--report-interval-ms 10000] [--sse-max-subscribers 1000] ' + HTTP_TLS_USAGE + ' ' + GRPC_TLS_USAGE;
 
 export function parseSettings(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Settings {
   let values: Record<string, string | boolean | undefined>;
@@ -49,6 +54,7 @@ export function parseSettings(argv: readonly string[], env: Readonly<Record<stri
         'report-interval-ms': { type: 'string' },
         'sse-max-subscribers': { type: 'string' },
         ...HTTP_TLS_OPTIONS,
+        ...GRPC_TLS_OPTIONS,
       },
       strict: true,
       allowPositionals: false,
@@ -80,13 +86,15 @@ export function parseSettings(argv: readonly string[], env: Readonly<Record<stri
     throw new CpError('settings_invalid', '--sse-max-subscribers must be an integer from 1 to 100000');
   }
   const http = parseHostPort('http', required('http', 'SPOOKY_CP_HTTP'));
+  const grpc = parseHostPort('grpc', required('grpc', 'SPOOKY_CP_GRPC'));
   return {
     reportIntervalMs,
     sseMaxSubscribers,
     dbPath: required('db', 'SPOOKY_CP_DB'),
     http,
     ...parseHttpTransport(values, env, http.host),
-    grpc: parseHostPort('grpc', required('grpc', 'SPOOKY_CP_GRPC')),
+    grpc,
+    ...parseGrpcTransport(values, env, grpc.host),
     tokensFile: required('tokens', 'SPOOKY_CP_TOKENS'),
     logLevel,
   };

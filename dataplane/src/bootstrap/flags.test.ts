@@ -22,6 +22,7 @@ describe('parseFlags', () => {
       drainTimeoutFromFlag: false,
       cacheGraceMs: 2000,
       cacheMaxAgeMs: 86_400_000,
+      controlTls: null,
       maxGenerationBytes: 1024 * 1048576,
       supervise: true,
       workers: 6,

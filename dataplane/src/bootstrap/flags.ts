@@ -5,6 +5,8 @@
  *   --control-plane HOST:PORT --node-id ID --scope SCOPE --cache-dir DIR --admin HOST:PORT
  *   [--label k=v]... [--log-level info] [--drain-timeout-ms 5000]
  *   [--cache-grace-ms 2000] [--cache-max-age 24h]
+ *   [--ca-file FILE --cert FILE --key FILE] [--allow-insecure-grpc]: the ConfigSync transport,
+ *   mutual TLS; required for a non-loopback --control-plane (control-tls.ts, env fallbacks there)
  * Standalone mode (no control plane; serves one config file):
  *   --config FILE --admin HOST:PORT [--log-level info] [--drain-timeout-ms 5000]
  * Both: [--max-generation-memory-mb 1024] [--workers N] [--no-supervise]
@@ -17,6 +19,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_GENERATION_MEMORY_MB } from '../apply/generation-budget.ts';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.ts';
+import { CONTROL_TLS_OPTIONS, CONTROL_TLS_USAGE, type ControlTlsFiles, decideControlTls } from './control-tls.ts';
 
 export interface HostPort {
   readonly host: string;
@@ -52,6 +55,8 @@ export interface ControlPlaneSettings extends Common {
   readonly cacheGraceMs: number;
   /** A disk cache older than this is not served. */
   readonly cacheMaxAgeMs: number;
+  /** Mutual TLS to the control plane; null = plaintext (loopback, or --allow-insecure-grpc). */
+  readonly controlTls: ControlTlsFiles | null;
 }
 
 export interface StandaloneSettings extends Common {
@@ -64,14 +69,19 @@ export type Settings = ControlPlaneSettings | StandaloneSettings;
 export type FlagsResult = { readonly ok: true; readonly settings: Settings } | { readonly ok: false; readonly error: string };
 
 export const USAGE = `usage:
-  node dataplane/src/main.ts --control-plane HOST:PORT --node-id ID --scope SCOPE --cache-dir DIR --admin HOST:PORT [--label k=v]... [--log-level LEVEL] [--drain-timeout-ms MS] [--cache-grace-ms MS] [--cache-max-age 24h]
+  node dataplane/src/main.ts --control-plane HOST:PORT --node-id ID --scope SCOPE --cache-dir DIR --admin HOST:PORT [--label k=v]... [--log-level LEVEL] [--drain-timeout-ms MS] [--cache-grace-ms MS] [--cache-max-age 24h] ${CONTROL_TLS_USAGE}
   node dataplane/src/main.ts --config FILE --admin HOST:PORT [--log-level LEVEL] [--drain-timeout-ms MS]
 both: [--max-generation-memory-mb MB] [--workers N (default: cores)] [--no-supervise]`;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/;
 
-export function parseFlags(argv: readonly string[], cores: number = availableParallelism()): FlagsResult {
+/** `env` supplies the SPOOKY_DP_* fallbacks of the TLS flags (main passes process.env). */
+export function parseFlags(
+  argv: readonly string[],
+  cores: number = availableParallelism(),
+  env: Readonly<Record<string, string | undefined>> = {},
+): FlagsResult {
   let values: Record<string, string | string[] | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -93,6 +103,7 @@ export function parseFlags(argv: readonly string[], cores: number = availablePar
         'max-generation-memory-mb': { type: 'string' },
         'no-supervise': { type: 'boolean' },
         workers: { type: 'string' },
+        ...CONTROL_TLS_OPTIONS,
       },
     }));
   } catch (err) {
@@ -137,7 +148,7 @@ export function parseFlags(argv: readonly string[], cores: number = availablePar
 
   const configFile = str('config');
   if (configFile !== undefined) {
-    const clash = ['control-plane', 'node-id', 'scope', 'cache-dir', 'label', 'cache-grace-ms', 'cache-max-age'].filter((n) => values[n] !== undefined);
+    const clash = ['control-plane', 'node-id', 'scope', 'cache-dir', 'label', 'cache-grace-ms', 'cache-max-age', ...Object.keys(CONTROL_TLS_OPTIONS)].filter((n) => values[n] !== undefined);
     if (clash.length > 0) return fail(`--config (standalone) cannot be combined with --${clash.join(', --')}`);
     if (configFile === '') return fail('--config: a file path is required');
     return { ok: true, settings: { mode: 'standalone', configFile, ...common } };
@@ -146,7 +157,10 @@ export function parseFlags(argv: readonly string[], cores: number = availablePar
   const missing = ['control-plane', 'node-id', 'scope', 'cache-dir'].filter((n) => !str(n));
   if (missing.length > 0) return fail(`missing --${missing.join(', --')} (or give --config FILE for standalone mode)`);
   const controlPlane = str('control-plane') as string;
-  if (!parseHostPort(controlPlane)) return fail(`--control-plane: expected HOST:PORT, got "${controlPlane}"`);
+  const controlPlaneAddress = parseHostPort(controlPlane);
+  if (!controlPlaneAddress) return fail(`--control-plane: expected HOST:PORT, got "${controlPlane}"`);
+  const transport = decideControlTls(values, env, controlPlaneAddress.host);
+  if (!transport.ok) return fail(transport.error);
   const nodeId = str('node-id') as string;
   if (!NAME.test(nodeId)) return fail('--node-id: 1-128 characters of A-Z a-z 0-9 _ . : -');
   const scope = str('scope') as string;
@@ -169,7 +183,7 @@ export function parseFlags(argv: readonly string[], cores: number = availablePar
   if (cacheMaxAgeMs === null) return fail(`--cache-max-age: a duration like 30s, 10m, 24h or 7d, got "${maxAgeText}"`);
   return {
     ok: true,
-    settings: { mode: 'control-plane', controlPlane, nodeId, scope, cacheDir: str('cache-dir') as string, labels, cacheGraceMs, cacheMaxAgeMs, ...common },
+    settings: { mode: 'control-plane', controlPlane, nodeId, scope, cacheDir: str('cache-dir') as string, labels, cacheGraceMs, cacheMaxAgeMs, controlTls: transport.tls, ...common },
   };
 }
 

@@ -31,6 +31,7 @@ import { type ColdStart, startColdStart } from '../cache/cold-start.ts';
 import { createGenerationCache } from '../cache/generation-cache.ts';
 import { type ControlClient, createControlClient } from '../control/control-client.ts';
 import { fleetMetrics, workersView } from './fleet-view.ts';
+import { type ControlTlsMaterial, controlTlsReader, loadControlTls } from './control-tls.ts';
 import type { Settings } from './flags.ts';
 import { loadConfigFile } from './load-config-file.ts';
 import { localWorker } from './local-worker.ts';
@@ -56,7 +57,15 @@ export async function runPrimary(settings: Settings, argv: readonly string[], lo
 
   let journal: ApplyJournal | undefined;
   let crashedOn: ReturnType<typeof openApplyJournal>['crashedOn'] = null;
+  let controlTls: ControlTlsMaterial | null = null;
   if (settings.mode === 'control-plane') {
+    try {
+      controlTls = settings.controlTls ? loadControlTls(settings.controlTls) : null;
+    } catch (err) {
+      // Before any worker starts: nothing to drain. The message names the flag, never key text.
+      logger.fatal({ reason: (err as Error).message }, 'control-plane TLS files unreadable');
+      process.exit(1);
+    }
     await mkdir(settings.cacheDir, { recursive: true });
     ({ journal, crashedOn } = openApplyJournal(settings.cacheDir, logger));
   }
@@ -183,6 +192,13 @@ export async function runPrimary(settings: Settings, argv: readonly string[], lo
     build: BUILD,
     applier: caching,
     logger,
+    ...(controlTls && settings.controlTls
+      ? {
+          tls: controlTlsReader(settings.controlTls, controlTls, (reason) =>
+            logger.warn({ reason }, 'control-plane TLS files unreadable; the previous certificate is used'),
+          ),
+        }
+      : {}),
     counters: () => {
       let requestsTotal = 0;
       let inflight = 0;

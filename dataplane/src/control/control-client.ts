@@ -8,9 +8,13 @@
  * order, then answered with Ack or Nack. Losing the stream never touches the applier: the
  * process keeps serving its generation while it reconnects with jittered backoff.
  *
- * Transport: insecure credentials, meant for loopback in this slice; TLS for gRPC comes later.
+ * Transport: mutual TLS with `tls` (the control plane's CA, this node's certificate and key;
+ * bootstrap/control-tls.ts decides when it is required), else plaintext. A refused identity
+ * (PERMISSION_DENIED: the certificate does not name this scope or node id) is logged as an
+ * error with the control plane's reason and retried with backoff like any other loss, so a
+ * certificate fixed on the control plane's side (a new CA) is picked up without a restart.
  */
-import { type ClientDuplexStream, credentials, type ServiceError } from '@grpc/grpc-js';
+import { type ClientDuplexStream, credentials, type ServiceError, status } from '@grpc/grpc-js';
 import { CONFIG_SYNC_FLOW_CONTROL_WINDOW, ConfigSyncClient, type FromControlPlane, type FromDataPlane, MAX_MESSAGE_BYTES } from '@spooky/proto';
 import type pino from 'pino';
 import { type AssemblyResult, ChunkAssembler } from './chunk-assembler.ts';
@@ -40,6 +44,8 @@ export interface ControlClientOptions {
   readonly logger: pino.Logger;
   /** Traffic counters for Reports; zeros when not given. */
   readonly counters?: () => { readonly requestsTotal: number; readonly inflight: number };
+  /** PEM material for mutual TLS, asked for before every connection attempt (renewed files apply on reconnect); absent = plaintext. */
+  readonly tls?: () => { readonly ca: Buffer; readonly cert: Buffer; readonly key: Buffer };
 }
 
 export interface ControlClient {
@@ -153,7 +159,11 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
     const delay = reconnectDelayMs(attempt, Math.random(), goAwayHintMs);
     attempt += 1;
     goAwayHintMs = null;
-    log.warn({ code: err?.code, details: err?.details, delayMs: delay }, 'control: stream lost, reconnecting');
+    if (err?.code === status.PERMISSION_DENIED) {
+      log.error({ code: err.code, details: err.details, delayMs: delay }, 'control: refused by the control plane (node identity), retrying');
+    } else {
+      log.warn({ code: err?.code, details: err?.details, delayMs: delay }, 'control: stream lost, reconnecting');
+    }
     reconnectTimer = setTimeout(() => {
       reconnectTimer = null;
       connect();
@@ -164,7 +174,8 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
   const connect = (): void => {
     if (!running) return;
     // A fresh channel per attempt: the attempt timing is ours, not the channel's own backoff.
-    client = new ConfigSyncClient(opts.address, credentials.createInsecure(), {
+    const tls = opts.tls?.();
+    client = new ConfigSyncClient(opts.address, tls ? credentials.createSsl(tls.ca, tls.key, tls.cert) : credentials.createInsecure(), {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
       'grpc.keepalive_time_ms': 20_000,

@@ -40,8 +40,14 @@ export class ControlPlane {
     this.token = token;
   }
 
-  /** Starts a control plane with its SQLite file in `dir`; `http`/`grpc` fixed or port 0. */
-  static async start(dir: string, opts: { http?: string; grpc?: string; token?: string; reportIntervalMs?: number } = {}): Promise<ControlPlane> {
+  /**
+   * Starts a control plane with its SQLite file in `dir`; `http`/`grpc` fixed or port 0.
+   * `extra` flags are appended as given (e.g. the --grpc-tls-* files).
+   */
+  static async start(
+    dir: string,
+    opts: { http?: string; grpc?: string; token?: string; reportIntervalMs?: number; extra?: readonly string[] } = {},
+  ): Promise<ControlPlane> {
     mkdirSync(dir, { recursive: true });
     const tokensFile = join(dir, 'tokens.json');
     const token = opts.token ?? writeAdminToken(tokensFile);
@@ -51,6 +57,7 @@ export class ControlPlane {
       '--grpc', opts.grpc ?? '127.0.0.1:0',
       '--tokens', tokensFile,
       '--report-interval-ms', String(opts.reportIntervalMs ?? 10_000),
+      ...(opts.extra ?? []),
     ]);
     const cp = new ControlPlane(proc, dir, token);
     const ready = await proc.waitForLog((l) => l.msg === 'control plane ready');
