@@ -158,10 +158,13 @@ describe('spookyctl against a real control plane and data plane', () => {
     assert.equal(otherReason.deduplicated, true);
   });
 
-  test('activate --wait with no connected node succeeds at once (nothing to wait for)', async () => {
+  test('activate --wait with no connected node succeeds at once with a warning; with --min-nodes 1 it fails (6)', async () => {
     const run = await expectExit(['activate', '1', '--reason', 'first activation', '--wait', '--timeout', '5s'], 0);
     assert.match(run.stdout, /activated seq 1/);
-    assert.match(run.stdout, /no connected node in scope ctl: nothing to wait for/);
+    assert.match(run.stdout, /^warning: no connected node in scope ctl: nothing to wait for, nothing verified \(--min-nodes 1 makes this fail\)$/m);
+    const strict = await expectExit(['activate', '1', '--reason', 'first activation', '--wait', '--min-nodes', '1', '--timeout', '1s'], 6);
+    assert.match(strict.stdout, /seq 1 is already active/);
+    assert.match(strict.stdout, /timed out after \d+\.\ds: 0 node\(s\) serve seq 1, --min-nodes 1 needs 1 more/);
   });
 
   test('with a data plane serving seq 1, plan of the same file has no changes (0 even with --detailed-exitcode)', async () => {

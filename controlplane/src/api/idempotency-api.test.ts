@@ -109,6 +109,40 @@ describe('REST API: Idempotency-Key', () => {
     assert.equal(bad.json().code, 'invalid_request');
   });
 
+  it('a rollback replayed with its key moves the pointer once; a new rollback is not an undo toggle', async () => {
+    const scope = 'rb';
+    const who = { actor: 'test', reason: 'setup' };
+    for (const port of ['9701', '9702', '9703']) {
+      const made = await kit.app.inject({
+        method: 'POST',
+        url: `/v1/scopes/${scope}/generations`,
+        headers: writeHeaders('admin-token', yaml),
+        body: MINIMAL_YAML.replace('9889', port),
+      });
+      assert.equal(made.statusCode, 201);
+      const seq = made.json().seq as number;
+      kit.active.activate(scope, seq, seq - 1, who);
+    }
+    const rollback = (key: string | null) =>
+      kit.app.inject({
+        method: 'POST',
+        url: `/v1/scopes/${scope}/rollback`,
+        headers: writeHeaders('admin-token', { ...json, ...(key === null ? {} : { 'idempotency-key': key }) }),
+        payload: { to: 'previous' },
+      });
+    const first = await rollback('rb-ok');
+    assert.equal(first.statusCode, 200);
+    assert.deepEqual([first.json().active.seq, first.json().active.version, first.json().moved], [2, 4, true]);
+    const retry = await rollback('rb-ok');
+    assert.equal(retry.statusCode, 200);
+    assert.equal(retry.body, first.body);
+    assert.equal(retry.headers['idempotent-replayed'], 'true');
+    assert.deepEqual([kit.active.getActive(scope)?.seq, kit.active.getActive(scope)?.version], [2, 4], 'moved once');
+    const next = await rollback(null);
+    assert.equal(next.statusCode, 200);
+    assert.equal(next.json().active.seq, 1, '3 was rolled back from: previous of 2 is 1, not 3');
+  });
+
   it('expires keys after 24 hours', async () => {
     nowMs += 24 * 60 * 60 * 1000 + 1;
     const fresh = await create(MINIMAL_YAML.replace('9889', '9992'), 'k-1');

@@ -59,7 +59,7 @@ describe('parseInvocation', () => {
       file: 'a.json',
       reason: 'r',
       activate: true,
-      wait: { timeoutMs: 90_000 },
+      wait: { timeoutMs: 90_000, minNodes: 0, requireNodes: [] },
     });
   });
 
@@ -68,7 +68,7 @@ describe('parseInvocation', () => {
       kind: 'activate',
       seq: 7,
       reason: 'r',
-      wait: { timeoutMs: DEFAULT_WAIT_TIMEOUT_MS },
+      wait: { timeoutMs: DEFAULT_WAIT_TIMEOUT_MS, minNodes: 0, requireNodes: [] },
       force: false,
       dryRun: false,
       ifMatch: null,
@@ -79,7 +79,11 @@ describe('parseInvocation', () => {
       assert.deepEqual(parse(['rollback', '--to', to, '--reason', 'r']).command, { kind: 'rollback', to, reason: 'r', wait: null, force: false, ifMatch: null });
     }
     const seq = parse(['rollback', '--to', '3', '--reason', 'r', '--wait', '--timeout', '500ms']).command;
-    assert.deepEqual(seq, { kind: 'rollback', to: 3, reason: 'r', wait: { timeoutMs: 500 }, force: false, ifMatch: null });
+    assert.deepEqual(seq, { kind: 'rollback', to: 3, reason: 'r', wait: { timeoutMs: 500, minNodes: 0, requireNodes: [] }, force: false, ifMatch: null });
+    const need = parse(['rollback', '--to', 'previous', '--reason', 'r', '--wait', '--min-nodes', '2', '--require-nodes', 'edge-1, edge-2,edge-1']).command;
+    assert.deepEqual(need.kind === 'rollback' && need.wait, { timeoutMs: DEFAULT_WAIT_TIMEOUT_MS, minNodes: 2, requireNodes: ['edge-1', 'edge-2'] });
+    const pushNeed = parse(['push', 'a.yaml', '--reason', 'r', '--activate', '--wait', '--min-nodes', '1']).command;
+    assert.equal(pushNeed.kind === 'push' && pushNeed.wait?.minNodes, 1);
     const forced = parse(['rollback', '--to', '3', '--reason', 'r', '--force', '--if-match', '9']).command;
     assert.equal(forced.kind === 'rollback' && forced.force && forced.ifMatch, 9);
   });
@@ -126,6 +130,13 @@ describe('parseInvocation', () => {
     usageError(['activate', 'x', '--reason', 'r'], /positive integer/);
     usageError(['activate', '3', '--reason', 'r', '--timeout', '5s'], /--timeout needs --wait/);
     usageError(['activate', '3', '--reason', 'r', '--wait', '--timeout', 'soon'], /not a duration/);
+    usageError(['activate', '3', '--reason', 'r', '--min-nodes', '1'], /--min-nodes needs --wait/);
+    usageError(['rollback', '--to', 'lkg', '--reason', 'r', '--require-nodes', 'a'], /--require-nodes needs --wait/);
+    usageError(['activate', '3', '--reason', 'r', '--wait', '--min-nodes=-1'], /--min-nodes must be a number/);
+    usageError(['activate', '3', '--reason', 'r', '--wait', '--min-nodes', 'two'], /--min-nodes must be a number/);
+    usageError(['activate', '3', '--reason', 'r', '--wait', '--require-nodes', ' , '], /--require-nodes takes node ids/);
+    usageError(['push', 'a.yaml', '--reason', 'r', '--min-nodes', '1'], /only with --activate/);
+    usageError(['status', '--min-nodes', '1'], /status does not take --min-nodes/);
     usageError(['activate', '3', '--reason', 'r', '--if-match', 'abc'], /--if-match/);
     usageError(['status', '--reason', 'r'], /status does not take --reason/);
     usageError(['validate', 'a', '--detailed-exitcode'], /validate does not take --detailed-exitcode/);

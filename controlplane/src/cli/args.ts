@@ -22,9 +22,15 @@ export interface Globals {
   readonly tls: TlsTrust;
 }
 
-/** --wait was given: poll the fleet for at most `timeoutMs`. */
+/**
+ * --wait was given: poll the fleet for at most `timeoutMs`. The wait succeeds only when at least
+ * `minNodes` connected nodes serve the target (--min-nodes, default 0: today's "nothing to wait
+ * for" when no node is connected) and every node in `requireNodes` (--require-nodes a,b) does.
+ */
 export interface WaitOptions {
   readonly timeoutMs: number;
+  readonly minNodes: number;
+  readonly requireNodes: readonly string[];
 }
 
 export type RollbackTo = 'previous' | 'lkg' | number;
@@ -99,6 +105,8 @@ const OPTIONS = {
   activate: { type: 'boolean' },
   wait: { type: 'boolean' },
   timeout: { type: 'string' },
+  'min-nodes': { type: 'string' },
+  'require-nodes': { type: 'string' },
   force: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   'if-match': { type: 'string' },
@@ -116,7 +124,7 @@ type OptionName = keyof typeof OPTIONS;
 type Values = { [K in OptionName]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
 
 const GLOBAL_OPTIONS: readonly OptionName[] = ['server', 'token', 'scope', 'json', 'idempotency-key', 'ca-file', 'cert', 'key', 'help'];
-const WAIT_OPTIONS: readonly OptionName[] = ['wait', 'timeout'];
+const WAIT_OPTIONS: readonly OptionName[] = ['wait', 'timeout', 'min-nodes', 'require-nodes'];
 
 /** Options each command accepts besides the global ones. */
 const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionName[]>> = {
@@ -223,7 +231,9 @@ function parseCommand(name: string, args: readonly string[], v: Values): Command
     case 'push': {
       const file = positional(1, 'one FILE')[0]!;
       const activate = v.activate === true;
-      if (!activate && (v.wait || v.timeout !== undefined)) throw usage('push takes --wait/--timeout only with --activate');
+      if (!activate && (v.wait || v.timeout !== undefined || v['min-nodes'] !== undefined || v['require-nodes'] !== undefined)) {
+        throw usage('push takes --wait/--timeout/--min-nodes/--require-nodes only with --activate');
+      }
       return { kind: 'push', file, reason: reason(v), activate, wait: waitOptions(v) };
     }
     case 'activate': {
@@ -326,11 +336,20 @@ function ifMatch(v: Values): number | null {
 
 function waitOptions(v: Values): WaitOptions | null {
   if (v.wait !== true) {
-    if (v.timeout !== undefined) throw usage('--timeout needs --wait');
+    for (const flag of ['timeout', 'min-nodes', 'require-nodes'] as const) {
+      if (v[flag] !== undefined) throw usage(`--${flag} needs --wait`);
+    }
     return null;
   }
-  if (v.timeout === undefined) return { timeoutMs: DEFAULT_WAIT_TIMEOUT_MS };
-  const ms = parseDuration(v.timeout);
-  if (ms === null) throw usage(`--timeout is not a duration (e.g. 60s, 2m, 500ms): ${v.timeout}`);
-  return { timeoutMs: ms };
+  let timeoutMs = DEFAULT_WAIT_TIMEOUT_MS;
+  if (v.timeout !== undefined) {
+    const ms = parseDuration(v.timeout);
+    if (ms === null) throw usage(`--timeout is not a duration (e.g. 60s, 2m, 500ms): ${v.timeout}`);
+    timeoutMs = ms;
+  }
+  const minText = v['min-nodes'];
+  if (minText !== undefined && !/^\d{1,6}$/.test(minText)) throw usage(`--min-nodes must be a number of nodes (0 or more), got ${JSON.stringify(minText)}`);
+  const requireNodes = v['require-nodes'] === undefined ? [] : list(v['require-nodes']);
+  if (v['require-nodes'] !== undefined && requireNodes.length === 0) throw usage('--require-nodes takes node ids, e.g. --require-nodes edge-1,edge-2');
+  return { timeoutMs, minNodes: minText === undefined ? 0 : Number(minText), requireNodes: [...new Set(requireNodes)] };
 }

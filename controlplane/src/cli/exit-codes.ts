@@ -11,11 +11,14 @@ export const EXIT = {
   changes: 2,
   /** The config is invalid (400/413/422 with issues). */
   invalid: 3,
-  /** Conflict or precondition failed (409/412/428): someone else moved the pointer, or a guard refused. */
+  /**
+   * Conflict or precondition failed (409/412/428): someone else moved the pointer, or a guard
+   * refused; also a replayed rollback whose pointer moved since (rollback_replay_stale).
+   */
   conflict: 4,
   /** A node NACKed the target, or the active pointer moved away from it while waiting. */
   rejected: 5,
-  /** --wait ran out of time before the fleet converged. */
+  /** --wait ran out of time before the fleet converged, or with fewer than --min-nodes / without a --require-nodes node serving the target. */
   timeout: 6,
   /** The token is missing, invalid (401) or lacks a permission or scope (403). */
   forbidden: 7,

@@ -28,7 +28,7 @@ describe('fleetVerdict', () => {
 
   it('pending while a connected node serves something else', () => {
     const v = fleetVerdict(target, 5, [node('a', { serving }), node('b')]);
-    assert.deepEqual(v, { kind: 'pending', converged: ['a'], waitingFor: ['b'] });
+    assert.deepEqual(v, { kind: 'pending', converged: ['a'], waitingFor: ['b'], missing: [], shortBy: 0 });
   });
 
   it('a NACK of the target is final, with the node issues', () => {
@@ -45,6 +45,46 @@ describe('fleetVerdict', () => {
   it('a retryable NACK ends the wait too (CI wants the answer now), marked retryable', () => {
     const v = fleetVerdict(target, 5, [node('a', { lastNack: nack(true) }), node('b', { serving })]);
     assert.deepEqual(v, { kind: 'rejected', rejections: [{ nodeId: 'a', phase: 'compile', retryable: true, issues: [issue] }] });
+  });
+
+  it('--min-nodes: fewer serving nodes than asked stays pending (ends in a timeout), however few are connected', () => {
+    assert.deepEqual(fleetVerdict(target, 5, [], { minNodes: 1, requireNodes: [] }), {
+      kind: 'pending',
+      converged: [],
+      waitingFor: [],
+      missing: [],
+      shortBy: 1,
+    });
+    const one = [node('a', { serving }), node('b', { state: 'disconnected', serving })];
+    assert.deepEqual(fleetVerdict(target, 5, one, { minNodes: 1, requireNodes: [] }), { kind: 'converged', nodes: ['a'], ignored: ['b'] });
+    const short = fleetVerdict(target, 5, one, { minNodes: 2, requireNodes: [] });
+    assert.deepEqual(short, { kind: 'pending', converged: ['a'], waitingFor: [], missing: [], shortBy: 1 }, 'a disconnected node never counts');
+    assert.equal(fleetVerdict(target, 5, [node('a', { serving }), node('b', { serving })], { minNodes: 2, requireNodes: [] }).kind, 'converged');
+  });
+
+  it('--min-nodes 0 keeps the old rule: all connected nodes serve the target (none connected → converged)', () => {
+    assert.equal(fleetVerdict(target, 5, [], { minNodes: 0, requireNodes: [] }).kind, 'converged');
+    assert.equal(fleetVerdict(target, 5, [node('a', { serving }), node('b')], { minNodes: 1, requireNodes: [] }).kind, 'pending');
+  });
+
+  it('--require-nodes: a required node that is not connected (or absent) is missing; one that serves the target counts', () => {
+    const nodes = [node('a', { serving }), node('b', { state: 'stale', serving })];
+    assert.deepEqual(fleetVerdict(target, 5, nodes, { minNodes: 0, requireNodes: ['a', 'b', 'c'] }), {
+      kind: 'pending',
+      converged: ['a'],
+      waitingFor: [],
+      missing: ['b', 'c'],
+      shortBy: 0,
+    });
+    assert.deepEqual(fleetVerdict(target, 5, nodes, { minNodes: 0, requireNodes: ['a'] }), { kind: 'converged', nodes: ['a'], ignored: ['b'] });
+    const waiting = fleetVerdict(target, 5, [node('a')], { minNodes: 0, requireNodes: ['a'] });
+    assert.deepEqual(waiting, { kind: 'pending', converged: [], waitingFor: ['a'], missing: [], shortBy: 0 });
+  });
+
+  it('a NACK or a moved pointer wins over an unmet need', () => {
+    const need = { minNodes: 3, requireNodes: ['z'] };
+    assert.equal(fleetVerdict(target, 5, [node('a', { lastNack: nack(false) })], need).kind, 'rejected');
+    assert.equal(fleetVerdict(target, 4, [], need).kind, 'superseded');
   });
 
   it('superseded when the active pointer no longer names the target', () => {

@@ -6,11 +6,13 @@ Usage: spookyctl <command> [options]
 Config
   validate FILE                      check a config (YAML or JSON); stores nothing
   plan FILE [--detailed-exitcode]    validate + what would change against the active generation
-  push FILE --reason R [--activate [--wait] [--timeout D]]
+  push FILE --reason R [--activate [--wait [--timeout D] [--min-nodes N] [--require-nodes a,b]]]
                                      store FILE as a generation (idempotent per file + reason)
 Activation
-  activate SEQ --reason R [--wait] [--timeout D] [--force] [--dry-run] [--if-match VERSION]
-  rollback --to previous|lkg|SEQ --reason R [--wait] [--timeout D] [--force] [--if-match VERSION]
+  activate SEQ --reason R [--wait …] [--force] [--dry-run] [--if-match VERSION]
+  rollback --to previous|lkg|SEQ --reason R [--wait …] [--force] [--if-match VERSION]
+                                     previous = the newest earlier generation the scope did not
+                                     leave by a rollback (twice: 3 → 2 → 1, never back to 3)
 Inspection
   status                             fleet convergence of the scope
   nodes                              data planes of the scope
@@ -29,7 +31,10 @@ Global options
   --token T           bearer token (env SPOOKY_TOKEN; prefer the env variable: argv is visible to ps)
   --scope S           scope (env SPOOKY_SCOPE, default "default")
   --json              one JSON document on stdout, for every command and every error
-  --idempotency-key K key for mutations (default: random; push uses sha256 of scope + file + reason)
+  --idempotency-key K key for mutations (default: random; push uses sha256 of scope + file + reason,
+                      rollback of scope + --to + --force + reason: a retried job replays, prints
+                      "already rolled back … nothing moved" and exits 0 — or 4 if the pointer
+                      moved since; a new rollback within 24 h needs another reason or key)
   --ca-file FILE      trust only the CA(s) in FILE for an https:// --server, instead of the system
                       roots (env SPOOKY_CA_FILE)
   --cert FILE --key FILE
@@ -37,11 +42,13 @@ Global options
                       (env SPOOKY_CLIENT_CERT, SPOOKY_CLIENT_KEY); the token is still needed
 
 --wait polls until every connected node of the scope serves the target (exit 0), a node NACKs
-it (exit 5, with the node's issues) or the timeout passes (exit 6; default 60s). With no
-connected node it succeeds at once (nothing to wait for); stale and disconnected nodes are
-listed, not awaited. --force activates a generation marked failed.
+it (exit 5, with the node's issues) or the timeout passes (exit 6; default 60s). --min-nodes N
+(default 0) and --require-nodes a,b also need at least N connected nodes serving the target and
+each named node among them, else exit 6 at the timeout. With no connected node and no
+--min-nodes it succeeds at once with a warning (nothing verified); stale and disconnected nodes
+are listed, not awaited. --force activates a generation marked failed.
 
 Exit codes: 0 ok · 1 error (network, TLS, server, usage) · 2 changes pending (plan --detailed-exitcode)
 · 3 config invalid · 4 conflict or precondition failed · 5 rejected by the fleet (NACK) or rolled
-back · 6 timed out waiting · 7 forbidden (401/403)
+back · 6 timed out waiting (incl. --min-nodes / --require-nodes not met) · 7 forbidden (401/403)
 `;

@@ -2,9 +2,13 @@
  * --wait: polls GET /v1/scopes/{scope}/status and GET /v1/nodes?scope= until fleetVerdict
  * says the fleet converged, rejected or moved on, or the deadline passes. Polling (every
  * POLL_INTERVAL_MS) is deliberate: a CLI run is short-lived and needs no event cursor.
- * The result is a CommandResult: 0 converged, 5 rejected or superseded, 6 timed out.
+ * The result is a CommandResult: 0 converged, 5 rejected or superseded, 6 timed out — which
+ * includes "fewer than --min-nodes nodes serve the target" and "a --require-nodes node is not
+ * there" at the deadline. Converging with no connected node at all (the default --min-nodes 0)
+ * is 0 with a warning line, since nothing was verified.
  */
 import type { ApiClient } from './api-client.ts';
+import type { WaitOptions } from './args.ts';
 import { formatIssue } from './cli-error.ts';
 import { EXIT } from './exit-codes.ts';
 import { type FleetNode, type FleetVerdict, fleetVerdict, type NodeRejection } from './fleet-verdict.ts';
@@ -23,28 +27,20 @@ interface StatusBody {
   readonly active: { readonly seq: number; readonly digest: string } | null;
 }
 
-export async function waitForFleet(api: ApiClient, target: WaitTarget, timeoutMs: number): Promise<CommandResult> {
+export async function waitForFleet(api: ApiClient, target: WaitTarget, wait: WaitOptions): Promise<CommandResult> {
   const started = Date.now();
-  const deadline = started + timeoutMs;
+  const deadline = started + wait.timeoutMs;
+  const need = { minNodes: wait.minNodes, requireNodes: wait.requireNodes };
   const scope = encodeURIComponent(target.scope);
   for (;;) {
     const [status, nodes] = await Promise.all([
       api.call<StatusBody>('GET', `/v1/scopes/${scope}/status`),
       listNodes<FleetNode>(api, target.scope),
     ]);
-    const verdict = fleetVerdict(target, status.body.active?.seq ?? null, nodes);
+    const verdict = fleetVerdict(target, status.body.active?.seq ?? null, nodes, need);
     const elapsedMs = Date.now() - started;
     if (verdict.kind !== 'pending') return finished(target, verdict, elapsedMs);
-    if (Date.now() >= deadline) {
-      return {
-        exitCode: EXIT.timeout,
-        data: { wait: { outcome: 'timeout', elapsedMs, converged: verdict.converged, waitingFor: verdict.waitingFor } },
-        lines: [
-          `timed out after ${seconds(elapsedMs)}: ${verdict.converged.length} node(s) serve seq ${target.seq}, still waiting for ${verdict.waitingFor.join(', ')}`,
-          'next: spookyctl nodes (what each node serves) or spookyctl rollback --to previous',
-        ],
-      };
-    }
+    if (Date.now() >= deadline) return timedOut(target, verdict, wait, elapsedMs);
     await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_INTERVAL_MS, Math.max(deadline - Date.now(), 0))));
   }
 }
@@ -54,10 +50,13 @@ function finished(target: WaitTarget, verdict: Exclude<FleetVerdict, { kind: 'pe
     case 'converged': {
       const lines =
         verdict.nodes.length === 0
-          ? [`no connected node in scope ${target.scope}: nothing to wait for`]
+          ? [
+              `warning: no connected node in scope ${target.scope}: nothing to wait for, nothing verified (--min-nodes 1 makes this fail)`,
+            ]
           : [`converged: ${verdict.nodes.length} node(s) serve seq ${target.seq} (${shortDigest(target.digest)}) after ${seconds(elapsedMs)}`];
       if (verdict.ignored.length > 0) lines.push(`not connected (not awaited): ${verdict.ignored.join(', ')}`);
-      return { exitCode: EXIT.ok, data: { wait: { outcome: 'converged', elapsedMs, nodes: verdict.nodes, ignored: verdict.ignored } }, lines };
+      const warning = verdict.nodes.length === 0 ? { warning: 'no_connected_node' } : {};
+      return { exitCode: EXIT.ok, data: { wait: { outcome: 'converged', elapsedMs, nodes: verdict.nodes, ignored: verdict.ignored, ...warning } }, lines };
     }
     case 'rejected':
       return rejected(target, verdict.rejections, elapsedMs);
@@ -68,6 +67,27 @@ function finished(target: WaitTarget, verdict: Exclude<FleetVerdict, { kind: 'pe
         lines: [`the active pointer moved to seq ${verdict.activeSeq ?? 'none'} while waiting for seq ${target.seq} (rolled back or superseded)`],
       };
   }
+}
+
+function timedOut(
+  target: WaitTarget,
+  verdict: Extract<FleetVerdict, { kind: 'pending' }>,
+  wait: WaitOptions,
+  elapsedMs: number,
+): CommandResult {
+  const why: string[] = [];
+  if (verdict.waitingFor.length > 0) why.push(`still waiting for ${verdict.waitingFor.join(', ')}`);
+  if (verdict.shortBy > 0) why.push(`--min-nodes ${wait.minNodes} needs ${verdict.shortBy} more`);
+  if (verdict.missing.length > 0) why.push(`required node(s) not connected: ${verdict.missing.join(', ')}`);
+  const { converged, waitingFor, missing, shortBy } = verdict;
+  return {
+    exitCode: EXIT.timeout,
+    data: { wait: { outcome: 'timeout', elapsedMs, converged, waitingFor, missing, shortBy, minNodes: wait.minNodes } },
+    lines: [
+      `timed out after ${seconds(elapsedMs)}: ${converged.length} node(s) serve seq ${target.seq}, ${why.join('; ')}`,
+      'next: spookyctl nodes (what each node serves) or spookyctl rollback --to previous',
+    ],
+  };
 }
 
 function rejected(target: WaitTarget, rejections: readonly NodeRejection[], elapsedMs: number): CommandResult {

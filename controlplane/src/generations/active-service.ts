@@ -12,6 +12,7 @@ import { changesToTarget } from './generation-diff.ts';
 import type { Actor } from './generation-service.ts';
 import type { EventSink, LifecycleRepo, LkgRecord } from './lifecycle-ports.ts';
 import type { ActivationKind, ActivePointer, AuditLog, Clock, GenerationRecord, GenerationRepo, NodeReader } from './ports.ts';
+import { rollbackPrevious } from './rollback-previous.ts';
 import { schemaMismatches } from './schema-range.ts';
 import { storedVersion } from './stored-configs.ts';
 
@@ -101,8 +102,9 @@ export class ActiveService implements DistributionSource {
   }
 
   /**
-   * Moves the pointer back: `previous` = the newest earlier activation of another generation
-   * per the activation log; `lkg` = the scope's last known good; a number = that seq.
+   * Moves the pointer back: `previous` = the newest generation active before the current one
+   * that the scope did not leave by a rollback (rollback-previous.ts: never an undo toggle);
+   * `lkg` = the scope's last known good; a number = that seq.
    * `ifMatchVersion` null skips the version check. Throws nothing_to_rollback (409) when
    * nothing is active, there is no such earlier generation (or no LKG) or the target is
    * already active; generation_not_found (404); precondition_failed (412); and the
@@ -114,9 +116,11 @@ export class ActiveService implements DistributionSource {
       if (!current) throw new CpError('nothing_to_rollback', `scope ${scope} has no active generation`);
       let seq: number;
       if (to === 'previous') {
-        const prev = this.#repo.previousActivation(scope, current.version, current.seq);
-        if (!prev) throw new CpError('nothing_to_rollback', `scope ${scope} has no earlier active generation`);
-        seq = prev.seq;
+        const prev = rollbackPrevious(this.#repo.activationHistory(scope));
+        if (prev === null) {
+          throw new CpError('nothing_to_rollback', `scope ${scope} has no earlier active generation that was not rolled back from`);
+        }
+        seq = prev;
       } else if (to === 'lkg') {
         const lkg = this.lkg(scope);
         if (!lkg) throw new CpError('nothing_to_rollback', `scope ${scope} has no last known good generation`);

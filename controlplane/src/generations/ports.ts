@@ -68,8 +68,8 @@ export interface GenerationRepo {
   getActive(scope: string): ActivePointer | null;
   setActive(pointer: ActivePointer): void;
   appendActivation(record: ActivationRecord): void;
-  /** The newest activation with version < `belowVersion` whose seq differs from `otherThanSeq`. */
-  previousActivation(scope: string, belowVersion: number, otherThanSeq: number): ActivationRecord | null;
+  /** The scope's whole activation log, oldest first (ascending version); [] before the first. */
+  activationHistory(scope: string): ActivationRecord[];
 }
 
 export interface AuditEntryInput {

@@ -88,7 +88,9 @@ describe('openStore', () => {
     const back = active.rollback('default', 'previous', null, who);
     assert.equal(back.active?.seq, 1);
     assert.equal(back.active?.version, 3);
-    const forth = active.rollback('default', 'previous', 3, who);
+    // Not an undo toggle: 2 was rolled back from, so `previous` has nothing left to offer.
+    assert.throws(() => active.rollback('default', 'previous', 3, who), { code: 'nothing_to_rollback' });
+    const forth = active.rollback('default', 2, 3, who);
     assert.equal(forth.active?.seq, 2);
     assert.throws(() => active.rollback('default', 2, null, who), { code: 'nothing_to_rollback' });
 

@@ -69,10 +69,7 @@ export class SqliteGenerationRepo implements GenerationRepo {
         `INSERT INTO activations (scope, seq, version, kind, actor, reason, at)
          VALUES (@scope, @seq, @version, @kind, @actor, @reason, @at)`,
       ),
-      previous: db.prepare(
-        `SELECT scope, seq, version, kind, actor, reason, at FROM activations
-         WHERE scope = ? AND version < ? AND seq != ? ORDER BY version DESC LIMIT 1`,
-      ),
+      history: db.prepare('SELECT scope, seq, version, kind, actor, reason, at FROM activations WHERE scope = ? ORDER BY version'),
     };
   }
 
@@ -126,8 +123,8 @@ export class SqliteGenerationRepo implements GenerationRepo {
     this.#stmts.appendActivation.run({ ...record });
   }
 
-  previousActivation(scope: string, belowVersion: number, otherThanSeq: number): ActivationRecord | null {
-    return (this.#stmts.previous.get(scope, belowVersion, otherThanSeq) as ActivationRecord | undefined) ?? null;
+  activationHistory(scope: string): ActivationRecord[] {
+    return this.#stmts.history.all(scope) as ActivationRecord[];
   }
 }
 

@@ -3,14 +3,24 @@
  * ETag first (unless --if-match pins the version the caller planned against) and send it as
  * If-Match, so a concurrent move is refused (412 → exit 4) instead of silently overwritten.
  * With --wait they then wait for the fleet (wait-for-fleet.ts).
+ *
+ * rollback sends a default Idempotency-Key derived from (scope, target, force, reason), so a
+ * retried CI job replays the first answer instead of rolling back a second time; a replay is
+ * reported as "already rolled back … nothing moved" (exit 0) while the pointer is still where
+ * that rollback left it, and refused (exit 4) when it has moved since, so a stale replay never
+ * passes for a fresh rollback.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { RollbackTo, WaitOptions } from '../args.ts';
 import { type CliContext, scopePath } from '../cli-context.ts';
+import { CliError } from '../cli-error.ts';
 import { EXIT } from '../exit-codes.ts';
 import { type CommandResult, quoted, shortDigest } from '../output.ts';
 import { waitForFleet } from '../wait-for-fleet.ts';
 import { changeLines, changesOf } from './change-lines.ts';
+
+/** The header a replayed idempotent answer carries (api/idempotency.ts; the CLI imports no server code). */
+const REPLAYED_HEADER = 'idempotent-replayed';
 
 interface ActiveView {
   readonly seq: number | null;
@@ -72,18 +82,29 @@ export async function activateSeq(ctx: CliContext, req: ActivateRequest): Promis
   return finish(ctx, move, lines, req.dryRun ? null : req.wait, `spookyctl rollback --to previous --reason ${quoted('…')}`);
 }
 
+/**
+ * The default Idempotency-Key of rollback: the same scope, target, force and reason give the
+ * same key (for the server's 24 h), so a retried job replays. A later, deliberate rollback
+ * needs another reason (e.g. with the pipeline id in it) or --idempotency-key.
+ */
+export function rollbackIdempotencyKey(scope: string, to: RollbackTo, force: boolean, reason: string): string {
+  return `rollback-${createHash('sha256').update(`rollback\0${scope}\0${String(to)}\0${force}\0${reason}`).digest('hex')}`;
+}
+
 export async function rollbackCommand(
   ctx: CliContext,
   cmd: { to: RollbackTo; reason: string; wait: WaitOptions | null; force: boolean; ifMatch: number | null },
 ): Promise<CommandResult> {
   const ifMatch = await ifMatchFor(ctx, cmd.ifMatch);
+  const key = ctx.globals.idempotencyKey ?? rollbackIdempotencyKey(ctx.globals.scope, cmd.to, cmd.force, cmd.reason);
   const answer = await ctx.api.call<MoveBody>('POST', `${scopePath(ctx)}/rollback`, {
     json: { to: cmd.to, ...(cmd.force ? { force: true } : {}) },
     reason: cmd.reason,
     ifMatch,
-    idempotencyKey: keyFor(ctx, null),
+    idempotencyKey: key,
   });
   const move = answer.body;
+  if (answer.headers.get(REPLAYED_HEADER) === 'true') return replayedRollback(ctx, move, cmd.wait);
   const lines = [
     move.moved
       ? `rolled back to seq ${move.target.seq} (${move.target.digest}), active version ${move.active.version}`
@@ -92,12 +113,36 @@ export async function rollbackCommand(
   return finish(ctx, move, lines, cmd.wait, 'spookyctl status');
 }
 
+/**
+ * The server replayed an earlier rollback with the same key: nothing moved now. Exit 0 (and
+ * --wait as usual) only while the pointer is still at the version that rollback produced;
+ * when it moved since, exit 4 so CI does not take an old answer for the current state.
+ */
+async function replayedRollback(ctx: CliContext, move: MoveBody, wait: WaitOptions | null): Promise<CommandResult> {
+  const now = (await ctx.api.call<ActiveView>('GET', `${scopePath(ctx)}/active`)).body;
+  if (now.version !== move.active.version) {
+    throw new CliError(
+      'rollback_replay_stale',
+      `a rollback with this Idempotency-Key already ran (to seq ${move.target.seq}, active version ${move.active.version}), ` +
+        `but the active pointer moved since (now seq ${now.seq ?? 'none'}, version ${now.version}); nothing moved. ` +
+        'To roll back again, give another --reason or --idempotency-key',
+      EXIT.conflict,
+    );
+  }
+  const lines = [
+    `already rolled back to seq ${move.target.seq} (${shortDigest(move.target.digest)}), active version ${move.active.version}, ` +
+      'by an earlier run with the same Idempotency-Key; nothing moved',
+  ];
+  const result = await finish(ctx, { ...move, moved: false }, lines, wait, 'spookyctl status');
+  return { ...result, data: { ...(result.data as object), replayed: true } };
+}
+
 async function finish(ctx: CliContext, move: MoveBody, lines: string[], wait: WaitOptions | null, hint: string): Promise<CommandResult> {
   const data = { active: move.active, target: move.target, moved: move.moved, changes: changesOf(move.changes) ?? [], dryRun: move.dryRun === true };
   if (wait === null) {
     if (move.dryRun !== true) lines.push(`next: spookyctl status (fleet convergence), or ${hint}`);
     return { exitCode: EXIT.ok, data, lines };
   }
-  const waited = await waitForFleet(ctx.api, { scope: ctx.globals.scope, ...move.target }, wait.timeoutMs);
+  const waited = await waitForFleet(ctx.api, { scope: ctx.globals.scope, ...move.target }, wait);
   return { exitCode: waited.exitCode, data: { ...data, ...(waited.data as object) }, lines: [...lines, ...waited.lines] };
 }
