@@ -9,7 +9,8 @@
  * are errors at every level) → count budgets (upstreams, backends, matchers) → normalization
  * (defaults, one listener list, canonical addresses) → canonical size budget → semantic checks.
  * Never throws for bad input; returns the issues found (at most MAX_ISSUES), each with a JSON
- * Pointer ('' is the document root). Every cap is in limits.ts. Cost: linear in the text;
+ * Pointer ('' is the document root; a YAML syntax error points at the nearest node the parser
+ * understood and names its line, column and key). Every cap is in limits.ts. Cost: linear in the text;
  * a refused document costs no more than an accepted one of the same size.
  */
 import { Value } from '@sinclair/typebox/value';
@@ -26,6 +27,7 @@ import { jsonTooDeep, yamlTooDeep } from './text-depth.ts';
 import type { ConfigIssue, ParseResult } from './types.ts';
 import { valueShapeIssue } from './value-shape.ts';
 import { yamlDocumentIssue } from './yaml-budget.ts';
+import { yamlErrorLocation } from './yaml-error-location.ts';
 
 export { MAX_CONFIG_BYTES } from './limits.ts';
 
@@ -111,8 +113,11 @@ function decodeText(text: string, format: ConfigFormat): Decoded {
   }
   const first = doc.errors[0];
   if (first) {
-    const where = first.linePos?.[0] ? ` at line ${first.linePos[0].line}, column ${first.linePos[0].col}` : '';
-    return fail('', 'config.syntax', `invalid YAML${where}: ${first.message.split('\n')[0]?.slice(0, 200)}`);
+    // Line, column and the nearest understood key, so the author need not bisect the file.
+    const at = yamlErrorLocation(text, doc, first.pos[0]);
+    const key = at.key === null ? '' : ` (key ${JSON.stringify(at.key)})`;
+    const where = `at line ${at.line}, column ${at.column}${key}`;
+    return fail(at.pointer, 'config.syntax', `invalid YAML ${where}: ${first.message.split('\n')[0]?.slice(0, 200)}`);
   }
   // Aliases, tags and expanded size are bounded here, so toJS needs no alias limit of its own
   // (its maxAliasCount would refuse a few hundred uses of one small anchor).
