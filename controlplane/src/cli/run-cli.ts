@@ -9,11 +9,13 @@ import type { CliContext } from './cli-context.ts';
 import { CliError } from './cli-error.ts';
 import { activateSeq, rollbackCommand } from './commands/active-commands.ts';
 import { planCommand, pushCommand, validateCommand } from './commands/config-commands.ts';
+import { validateOfflineCommand } from './commands/validate-offline-command.ts';
 import { nodesCommand, statusCommand } from './commands/fleet-commands.ts';
 import { behaviourDiffCommand } from './commands/behaviour-diff-command.ts';
 import { auditVerifyCommand, diffCommand, historyCommand } from './commands/history-commands.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { type CommandResult, type Io, render, renderError } from './output.ts';
+import { helpDocument } from './help-document.ts';
 import { USAGE } from './usage.ts';
 
 export async function runCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, io: Io): Promise<ExitCode> {
@@ -23,8 +25,14 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     const invocation = parseInvocation(argv, env);
     globals = invocation.globals;
     if (invocation.command.kind === 'help') {
-      io.out(USAGE);
+      io.out(globals.json ? `${JSON.stringify(helpDocument(), null, 2)}\n` : USAGE);
       return EXIT.ok;
+    }
+    // No server, no token: the local parse is the whole command.
+    if (invocation.command.kind === 'validate' && invocation.command.offline) {
+      const result = await validateOfflineCommand(invocation.command.file);
+      render(result, globals.json, io);
+      return result.exitCode;
     }
     api = new ApiClient(globals.server, globals.token, globals.tls);
     const ctx: CliContext = { api, globals };
