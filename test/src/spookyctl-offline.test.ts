@@ -108,6 +108,9 @@ describe('spookyctl validate --offline, lint, help --json and the Node version g
       [['/upstream/app/route/path_prefix', 'config.syntax']],
     );
     assert.match(body.issues[0]?.message ?? '', /^invalid YAML at line 14, column 7 \(key "path_prefix"\)/);
+    const plan = await online(['plan', path, '--json']);
+    assert.equal(plan.code, 3, plan.stdout);
+    assert.deepEqual(comparable(plan.stdout), comparable(validate.stdout), 'plan keeps the {valid, issues} shape');
     const push = await online(['push', path, '--reason', 'broken', '--json']);
     assert.equal(push.code, 3, push.stdout);
     const problem = JSON.parse(push.stdout) as { error: { issues: { pointer: string }[] } };
