@@ -9,7 +9,7 @@
  * are errors at every level) → count budgets (upstreams, backends, matchers) → normalization
  * (defaults, one listener list, canonical addresses) → canonical size budget → semantic checks.
  * Never throws for bad input; returns the issues found (at most MAX_ISSUES), each with a JSON
- * Pointer ('' is the document root; a YAML syntax error points at the nearest node the parser
+ * Pointer ('' is the document root; a syntax error points at the nearest node the parser
  * understood and names its line, column and key). Every cap is in limits.ts. Cost: linear in the text;
  * a refused document costs no more than an accepted one of the same size.
  */
@@ -23,6 +23,7 @@ import { ConfigInputSchema, SCHEMA_VERSION } from './schema.ts';
 import { schemaIssues } from './schema-issues.ts';
 import { semanticIssues } from './semantic-checks.ts';
 import { jsonDuplicateKey } from './json-duplicate-key.ts';
+import { jsonErrorLocation } from './json-error-location.ts';
 import { jsonTooDeep, yamlTooDeep } from './text-depth.ts';
 import type { ConfigIssue, ParseResult } from './types.ts';
 import { valueShapeIssue } from './value-shape.ts';
@@ -94,7 +95,11 @@ function decodeText(text: string, format: ConfigFormat): Decoded {
     } catch (err) {
       // V8 quotes a slice of the input; drop it (it may hold a secret) and bound the rest.
       const reason = (err as Error).message.replace(/, ".*" is not valid JSON$/s, '').slice(0, 200);
-      return fail('', 'config.syntax', `invalid JSON: ${reason}`);
+      // V8 says `at position N (line L column C)` when it knows; else the error is at the end.
+      const position = /at position (\d+)/.exec(reason);
+      const at = jsonErrorLocation(text, position ? Number(position[1]) : text.length);
+      const key = at.key === null ? '' : ` (key ${JSON.stringify(at.key)})`;
+      return fail(at.pointer, 'config.syntax', `invalid JSON${key}: ${reason}`);
     }
     // JSON.parse keeps the last of two equal keys; like YAML input, a repeated key is refused.
     const duplicate = jsonDuplicateKey(text);
