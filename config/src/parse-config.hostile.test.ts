@@ -138,7 +138,7 @@ test('huge scalars: a 3 MB matcher value, key, path and host are refused with sh
   assert.deepEqual(codes(refused(base(`    route: {headers: [{name: x-a, exact: ${bigYaml}}]}\n`), 'matcher value', t)), [
     '/upstream/a/route/headers/0/exact budget.string',
   ]);
-  assert.deepEqual(codes(refused(base(`    ${bigYaml}: 1\n`), 'yaml key', t)), [' config.syntax'], 'YAML caps implicit keys at 1024');
+  assert.deepEqual(codes(refused(base(`    ${bigYaml}: 1\n`), 'yaml key', t)), ['/upstream/a config.syntax'], 'YAML caps implicit keys at 1024');
   assert.deepEqual(codes(refused(base(`    route: {host: ${big}}\n`), 'yaml over 1 MiB', t)), [' config.too_large']);
   const key = `{"listen": {"tls": {"cert": "c", "key": "k"}}, "upstream": {"a": {"${big}": 1, "backends": [{"id": "a", "address": "h:1"}]}}}`;
   assert.deepEqual(codes(refused(key, 'json key', t)), ['/upstream/a budget.key']);

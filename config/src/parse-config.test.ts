@@ -137,8 +137,8 @@ test('no listener, no upstream, duplicate binds', () => {
 });
 
 test('text decoding: syntax errors, duplicate YAML keys, size budget, newer versions', () => {
-  assert.deepEqual(codes(issuesOf('{"listen": ')), [' config.syntax']);
-  assert.deepEqual(codes(issuesOf('listen: {}\nlisten: {}\n')), [' config.syntax']);
+  assert.deepEqual(codes(issuesOf('{"listen": ')), ['/listen config.syntax']);
+  assert.deepEqual(codes(issuesOf('listen: {}\nlisten: {}\n')), ['/listen config.syntax']);
   assert.deepEqual(codes(issuesOf('- a\n- b\n')), [' schema.type']);
   assert.deepEqual(codes(issuesOf(`# ${'x'.repeat(MAX_CONFIG_BYTES)}`)), [' config.too_large']);
   assert.deepEqual(codes(issuesOf({ ...minimal, version: 2 })), ['/version version.unsupported']);

@@ -9,7 +9,8 @@
  * are errors at every level) → count budgets (upstreams, backends, matchers) → normalization
  * (defaults, one listener list, canonical addresses) → canonical size budget → semantic checks.
  * Never throws for bad input; returns the issues found (at most MAX_ISSUES), each with a JSON
- * Pointer ('' is the document root). Every cap is in limits.ts. Cost: linear in the text;
+ * Pointer ('' is the document root; a syntax error points at the nearest node the parser
+ * understood and names its line, column and key). Every cap is in limits.ts. Cost: linear in the text;
  * a refused document costs no more than an accepted one of the same size.
  */
 import { Value } from '@sinclair/typebox/value';
@@ -22,10 +23,12 @@ import { ConfigInputSchema, SCHEMA_VERSION } from './schema.ts';
 import { schemaIssues } from './schema-issues.ts';
 import { semanticIssues } from './semantic-checks.ts';
 import { jsonDuplicateKey } from './json-duplicate-key.ts';
+import { jsonErrorLocation } from './json-error-location.ts';
 import { jsonTooDeep, yamlTooDeep } from './text-depth.ts';
 import type { ConfigIssue, ParseResult } from './types.ts';
 import { valueShapeIssue } from './value-shape.ts';
 import { yamlDocumentIssue } from './yaml-budget.ts';
+import { yamlErrorLocation } from './yaml-error-location.ts';
 
 export { MAX_CONFIG_BYTES } from './limits.ts';
 
@@ -92,7 +95,11 @@ function decodeText(text: string, format: ConfigFormat): Decoded {
     } catch (err) {
       // V8 quotes a slice of the input; drop it (it may hold a secret) and bound the rest.
       const reason = (err as Error).message.replace(/, ".*" is not valid JSON$/s, '').slice(0, 200);
-      return fail('', 'config.syntax', `invalid JSON: ${reason}`);
+      // V8 says `at position N (line L column C)` when it knows; else the error is at the end.
+      const position = /at position (\d+)/.exec(reason);
+      const at = jsonErrorLocation(text, position ? Number(position[1]) : text.length);
+      const key = at.key === null ? '' : ` (key ${JSON.stringify(at.key)})`;
+      return fail(at.pointer, 'config.syntax', `invalid JSON${key}: ${reason}`);
     }
     // JSON.parse keeps the last of two equal keys; like YAML input, a repeated key is refused.
     const duplicate = jsonDuplicateKey(text);
@@ -111,8 +118,11 @@ function decodeText(text: string, format: ConfigFormat): Decoded {
   }
   const first = doc.errors[0];
   if (first) {
-    const where = first.linePos?.[0] ? ` at line ${first.linePos[0].line}, column ${first.linePos[0].col}` : '';
-    return fail('', 'config.syntax', `invalid YAML${where}: ${first.message.split('\n')[0]?.slice(0, 200)}`);
+    // Line, column and the nearest understood key, so the author need not bisect the file.
+    const at = yamlErrorLocation(text, doc, first.pos[0]);
+    const key = at.key === null ? '' : ` (key ${JSON.stringify(at.key)})`;
+    const where = `at line ${at.line}, column ${at.column}${key}`;
+    return fail(at.pointer, 'config.syntax', `invalid YAML ${where}: ${first.message.split('\n')[0]?.slice(0, 200)}`);
   }
   // Aliases, tags and expanded size are bounded here, so toJS needs no alias limit of its own
   // (its maxAliasCount would refuse a few hundred uses of one small anchor).

@@ -75,6 +75,14 @@ describe('REST API', () => {
     const broken = await create('{"version": 1,', json);
     assert.equal(broken.statusCode, 400);
     assert.equal(broken.json().code, 'config_unparseable');
+
+    // A YAML syntax error names where it is: the nearest key, its line and column.
+    const duplicate = await create(MINIMAL_YAML.replace('path_prefix: /', 'path_prefix: /\n      path_prefix: /x'));
+    assert.equal(duplicate.statusCode, 400);
+    const syntax = duplicate.json().issues[0];
+    assert.equal(syntax.pointer, '/upstream/app/route/path_prefix');
+    assert.equal(syntax.code, 'config.syntax');
+    assert.match(syntax.message, /^invalid YAML at line \d+, column \d+ \(key "path_prefix"\)/);
   });
 
   it('validates without storing', async () => {

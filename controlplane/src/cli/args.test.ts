@@ -45,7 +45,12 @@ describe('parseInvocation', () => {
   });
 
   it('config commands', () => {
-    assert.deepEqual(parse(['validate', 'a.yaml']).command, { kind: 'validate', file: 'a.yaml' });
+    assert.deepEqual(parse(['validate', 'a.yaml']).command, { kind: 'validate', file: 'a.yaml', offline: false });
+    assert.deepEqual(parse(['validate', 'a.yaml', '--offline']).command, { kind: 'validate', file: 'a.yaml', offline: true });
+    assert.deepEqual(parse(['lint', 'a.yaml']).command, { kind: 'validate', file: 'a.yaml', offline: true });
+    usageError(['lint', 'a.yaml', '--offline'], /lint does not take --offline/);
+    usageError(['plan', 'a.yaml', '--offline'], /plan does not take --offline/);
+    usageError(['lint'], /lint takes one FILE/);
     assert.deepEqual(parse(['plan', 'a.yaml', '--detailed-exitcode']).command, { kind: 'plan', file: 'a.yaml', detailedExitcode: true });
     assert.deepEqual(parse(['push', 'a.json', '--reason', ' ship it ']).command, {
       kind: 'push',

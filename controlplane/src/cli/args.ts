@@ -37,7 +37,8 @@ export type RollbackTo = 'previous' | 'lkg' | number;
 
 export type Command =
   | { readonly kind: 'help' }
-  | { readonly kind: 'validate'; readonly file: string }
+  /** `offline`: parse locally (validate --offline, lint); no server, no token. */
+  | { readonly kind: 'validate'; readonly file: string; readonly offline: boolean }
   | { readonly kind: 'plan'; readonly file: string; readonly detailedExitcode: boolean }
   | { readonly kind: 'push'; readonly file: string; readonly reason: string; readonly activate: boolean; readonly wait: WaitOptions | null }
   | {
@@ -90,11 +91,13 @@ export const DEFAULT_SCOPE = 'default';
 export const DEFAULT_WAIT_TIMEOUT_MS = 60_000;
 const SCOPE_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-const OPTIONS = {
+/** Every option spookyctl knows, with its parseArgs type (help --json lists them). */
+export const OPTIONS = {
   server: { type: 'string' },
   token: { type: 'string' },
   scope: { type: 'string' },
   json: { type: 'boolean' },
+  offline: { type: 'boolean' },
   'idempotency-key': { type: 'string' },
   'ca-file': { type: 'string' },
   cert: { type: 'string' },
@@ -120,16 +123,17 @@ const OPTIONS = {
   requests: { type: 'string' },
 } as const;
 
-type OptionName = keyof typeof OPTIONS;
+export type OptionName = keyof typeof OPTIONS;
 type Values = { [K in OptionName]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
 
-const GLOBAL_OPTIONS: readonly OptionName[] = ['server', 'token', 'scope', 'json', 'idempotency-key', 'ca-file', 'cert', 'key', 'help'];
+export const GLOBAL_OPTIONS: readonly OptionName[] = ['server', 'token', 'scope', 'json', 'idempotency-key', 'ca-file', 'cert', 'key', 'help'];
 const WAIT_OPTIONS: readonly OptionName[] = ['wait', 'timeout', 'min-nodes', 'require-nodes'];
 
-/** Options each command accepts besides the global ones. */
-const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionName[]>> = {
+/** Options each command accepts besides the global ones; the keys are the command names. */
+export const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionName[]>> = {
   help: [],
-  validate: [],
+  validate: ['offline'],
+  lint: [],
   plan: ['detailed-exitcode'],
   push: ['reason', 'activate', ...WAIT_OPTIONS],
   activate: ['reason', 'force', 'dry-run', 'if-match', ...WAIT_OPTIONS],
@@ -225,7 +229,9 @@ function parseCommand(name: string, args: readonly string[], v: Values): Command
     case 'help':
       return { kind: 'help' };
     case 'validate':
-      return { kind: 'validate', file: positional(1, 'one FILE')[0]! };
+      return { kind: 'validate', file: positional(1, 'one FILE')[0]!, offline: v.offline === true };
+    case 'lint':
+      return { kind: 'validate', file: positional(1, 'one FILE')[0]!, offline: true };
     case 'plan':
       return { kind: 'plan', file: positional(1, 'one FILE')[0]!, detailedExitcode: v['detailed-exitcode'] === true };
     case 'push': {

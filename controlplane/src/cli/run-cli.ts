@@ -14,6 +14,7 @@ import { behaviourDiffCommand } from './commands/behaviour-diff-command.ts';
 import { auditVerifyCommand, diffCommand, historyCommand } from './commands/history-commands.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { type CommandResult, type Io, render, renderError } from './output.ts';
+import { helpDocument } from './help-document.ts';
 import { USAGE } from './usage.ts';
 
 export async function runCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, io: Io): Promise<ExitCode> {
@@ -23,8 +24,16 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     const invocation = parseInvocation(argv, env);
     globals = invocation.globals;
     if (invocation.command.kind === 'help') {
-      io.out(USAGE);
+      io.out(globals.json ? `${JSON.stringify(helpDocument(), null, 2)}\n` : USAGE);
       return EXIT.ok;
+    }
+    // No server, no token: the local parse is the whole command. Loaded on demand: it is the only
+    // command that needs npm dependencies (@spooky/config's parser); the others need none.
+    if (invocation.command.kind === 'validate' && invocation.command.offline) {
+      const { validateOfflineCommand } = await loadOfflineValidate();
+      const result = await validateOfflineCommand(invocation.command.file);
+      render(result, globals.json, io);
+      return result.exitCode;
     }
     api = new ApiClient(globals.server, globals.token, globals.tls);
     const ctx: CliContext = { api, globals };
@@ -39,6 +48,17 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     return error.exitCode;
   } finally {
     api?.close();
+  }
+}
+
+/** The offline validate module; a checkout without `npm install` cannot load it: say so (exit 1). */
+async function loadOfflineValidate(): Promise<typeof import('./commands/validate-offline-command.ts')> {
+  try {
+    return await import('./commands/validate-offline-command.ts');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    const message = 'validate --offline and lint need the config parser: run npm install in the spooky checkout';
+    throw new CliError('offline_unavailable', message, EXIT.error);
   }
 }
 

@@ -4,7 +4,9 @@ export const USAGE = `spookyctl — drive a Spooky control plane from a shell or
 Usage: spookyctl <command> [options]
 
 Config
-  validate FILE                      check a config (YAML or JSON); stores nothing
+  validate FILE [--offline]          check a config (YAML or JSON); stores nothing; --offline
+                                     runs the same checks locally (no server, no token)
+  lint FILE                          validate FILE --offline
   plan FILE [--detailed-exitcode]    validate + what would change against the active generation
   push FILE --reason R [--activate [--wait [--timeout D] [--min-nodes N] [--require-nodes a,b]]]
                                      store FILE as a generation (idempotent per file + reason)
@@ -40,6 +42,9 @@ Global options
   --cert FILE --key FILE
                       client certificate and key for a control plane that requires one
                       (env SPOOKY_CLIENT_CERT, SPOOKY_CLIENT_KEY); the token is still needed
+
+help --json prints the commands, options and exit codes as JSON. validate --offline and lint
+answer like validate (same issues, digest and exit codes) without diff, which needs the server.
 
 --wait polls until every connected node of the scope serves the target (exit 0), a node NACKs
 it (exit 5, with the node's issues) or the timeout passes (exit 6; default 60s). --min-nodes N

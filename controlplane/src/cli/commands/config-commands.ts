@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { issuesOf } from '../api-client.ts';
 import { type CliContext, scopePath } from '../cli-context.ts';
-import { formatIssue } from '../cli-error.ts';
+import { CliError, formatIssue } from '../cli-error.ts';
 import { readConfigFile } from '../config-file.ts';
 import { EXIT } from '../exit-codes.ts';
 import { type CommandResult, quoted, shortDigest } from '../output.ts';
@@ -13,7 +13,8 @@ import type { WaitOptions } from '../args.ts';
 import { activateSeq } from './active-commands.ts';
 import { changeLines, changesOf } from './change-lines.ts';
 
-interface ValidateBody {
+/** The answer of POST …/validate, and of the same parse run locally (validate --offline, lint). */
+export interface ValidateBody {
   readonly valid: boolean;
   readonly issues: unknown;
   readonly digest: string | null;
@@ -27,12 +28,26 @@ interface ActiveBody {
   readonly version: number;
 }
 
+/**
+ * Problem codes of a config the server could not parse (400) or that is too large (413): for
+ * validate and plan these are an invalid config like any other, so --json keeps the
+ * `{valid, issues}` shape for syntax errors too (exit 3 either way).
+ */
+const UNPARSEABLE_CODES: ReadonlySet<string> = new Set(['config_unparseable', 'payload_too_large']);
+
 async function validateFile(ctx: CliContext, file: string): Promise<ValidateBody> {
   const config = await readConfigFile(file);
-  const answer = await ctx.api.call<ValidateBody>('POST', `${scopePath(ctx)}/validate`, {
-    raw: { text: config.text, contentType: config.contentType },
-  });
-  return answer.body;
+  try {
+    const answer = await ctx.api.call<ValidateBody>('POST', `${scopePath(ctx)}/validate`, {
+      raw: { text: config.text, contentType: config.contentType },
+    });
+    return answer.body;
+  } catch (err) {
+    if (err instanceof CliError && UNPARSEABLE_CODES.has(err.code) && err.issues.length > 0) {
+      return { valid: false, issues: err.issues, digest: null, sizeBytes: null, diff: null };
+    }
+    throw err;
+  }
 }
 
 function invalidResult(file: string, body: ValidateBody): CommandResult {
@@ -46,7 +61,11 @@ function invalidResult(file: string, body: ValidateBody): CommandResult {
 
 /** validate FILE → 0 valid, 3 invalid. */
 export async function validateCommand(ctx: CliContext, file: string): Promise<CommandResult> {
-  const body = await validateFile(ctx, file);
+  return validateResult(file, await validateFile(ctx, file));
+}
+
+/** How a validate answer is shown, wherever it was computed: 0 valid, 3 invalid. */
+export function validateResult(file: string, body: ValidateBody): CommandResult {
   if (!body.valid) return invalidResult(file, body);
   return { exitCode: EXIT.ok, data: body, lines: [`${file} is valid: ${body.digest} (${body.sizeBytes} bytes)`] };
 }
