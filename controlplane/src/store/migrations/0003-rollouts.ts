@@ -5,6 +5,8 @@
  * rollout per scope); the append-only decision log; the outbox of effects written in the same
  * transaction as the state and carried out afterwards; and the per-scope freeze state. Policies
  * name no generation, so they may exist before a scope's first generation (no foreign key).
+ * `ord` columns are explicit INTEGER PRIMARY KEYs because listing and the outbox are in write
+ * order, and an implicit rowid may be renumbered by VACUUM.
  */
 export const migration0003 = {
   version: 3,
@@ -21,7 +23,8 @@ CREATE TABLE rollout_policies (
 ) STRICT;
 
 CREATE TABLE rollouts (
-  id             TEXT PRIMARY KEY,
+  ord            INTEGER PRIMARY KEY,
+  id             TEXT NOT NULL UNIQUE,
   scope          TEXT NOT NULL,
   target_seq     INTEGER NOT NULL,
   lkg_seq        INTEGER NOT NULL,
@@ -46,11 +49,12 @@ CREATE TRIGGER rollout_decisions_append_only_u BEFORE UPDATE ON rollout_decision
 CREATE TRIGGER rollout_decisions_append_only_d BEFORE DELETE ON rollout_decisions BEGIN SELECT RAISE(ABORT, 'rollout decisions are append-only'); END;
 
 CREATE TABLE rollout_effects (
+  ord        INTEGER PRIMARY KEY,
   rollout_id TEXT NOT NULL REFERENCES rollouts (id),
   n          INTEGER NOT NULL CHECK (n >= 0),
   effect     TEXT NOT NULL,
   done       INTEGER NOT NULL DEFAULT 0 CHECK (done IN (0, 1)),
-  PRIMARY KEY (rollout_id, n)
+  UNIQUE (rollout_id, n)
 ) STRICT;
 CREATE INDEX rollout_effects_pending ON rollout_effects (done) WHERE done = 0;
 
