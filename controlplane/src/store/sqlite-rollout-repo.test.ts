@@ -136,7 +136,7 @@ describe('SqliteRolloutRepo', () => {
     store.close();
   });
 
-  it('refuses saves that would lose or repeat a log line, of unknown ids and of finished rollouts; nothing is written then', () => {
+  it('refuses saves that would lose or repeat a log line, of unknown ids and of finished rollouts (nothing is written then); the log is append-only', () => {
     const { store } = freshStore('refuse.db');
     const repo = store.rollouts;
     const steps = scenarioSteps();
@@ -157,6 +157,8 @@ describe('SqliteRolloutRepo', () => {
     for (let i = 1; i < steps.length; i++) repo.save('r-1', steps[i]!.state, newLines(steps, i), steps[i]!.effects);
     const last = steps[steps.length - 1]!.state;
     assert.throws(() => repo.save('r-1', last, [], []), RolloutFinished);
+    assert.throws(() => store.db.prepare("UPDATE rollout_decisions SET line = '{}' WHERE n = 0").run(), /append-only/);
+    assert.throws(() => store.db.prepare('DELETE FROM rollout_decisions').run(), /append-only/);
     store.close();
   });
 
