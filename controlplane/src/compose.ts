@@ -10,6 +10,7 @@ import { FleetService } from './generations/fleet-service.ts';
 import { GenerationService } from './generations/generation-service.ts';
 import { LifecycleRecorder } from './generations/lifecycle-recorder.ts';
 import type { Clock } from './generations/ports.ts';
+import { RolloutPolicyService } from './rollout/rollout-policy-service.ts';
 import type { SqliteStore } from './store/open-store.ts';
 
 export interface ComposeOptions {
@@ -25,7 +26,8 @@ export interface ControlPlaneCore {
   readonly active: ActiveService;
   readonly recorder: LifecycleRecorder;
   readonly fleet: FleetService;
-  readonly api: Pick<ApiDeps, 'generations' | 'active' | 'fleet' | 'audit' | 'events' | 'idempotency' | 'clock'>;
+  readonly rolloutPolicies: RolloutPolicyService;
+  readonly api: Pick<ApiDeps, 'generations' | 'active' | 'fleet' | 'rolloutPolicies' | 'audit' | 'events' | 'idempotency' | 'clock'>;
 }
 
 export function composeControlPlane(store: SqliteStore, options: ComposeOptions): ControlPlaneCore {
@@ -55,11 +57,22 @@ export function composeControlPlane(store: SqliteStore, options: ComposeOptions)
     clock,
     reportIntervalMs: options.reportIntervalMs,
   });
+  const rolloutPolicies = new RolloutPolicyService({ repo: store.rollouts, audit: store.audit, clock });
   return {
     generations,
     active,
     recorder,
     fleet,
-    api: { generations, active, fleet, audit: store.audit, events: store.events, idempotency: store.idempotency, clock },
+    rolloutPolicies,
+    api: {
+      generations,
+      active,
+      fleet,
+      rolloutPolicies,
+      audit: store.audit,
+      events: store.events,
+      idempotency: store.idempotency,
+      clock,
+    },
   };
 }

@@ -23,6 +23,8 @@ export const ERROR_TABLE = {
   nothing_to_rollback: { status: 409, title: 'Nothing to roll back to' },
   generation_failed: { status: 409, title: 'Generation was rejected by a node (send force: true to activate anyway)' },
   schema_unsupported: { status: 422, title: 'Connected nodes cannot run this config schema version' },
+  rollout_policy_invalid: { status: 422, title: 'Rollout policy is invalid' },
+  rollout_policy_changed: { status: 412, title: 'Rollout policy changed (stale If-Match)' },
   idempotency_key_reused: { status: 422, title: 'Idempotency-Key was used for a different request' },
   idempotency_in_progress: { status: 409, title: 'A request with this Idempotency-Key is still in progress' },
   cursor_expired: { status: 410, title: 'Event cursor is older than the retained events' },

@@ -21,6 +21,7 @@ import { eventRoutes } from './routes/event-routes.ts';
 import { fleetRoutes } from './routes/fleet-routes.ts';
 import { generationRoutes } from './routes/generation-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
+import { rolloutPolicyRoutes } from './routes/rollout-policy-routes.ts';
 import { strictValidatorCompiler } from './validators.ts';
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
@@ -53,6 +54,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.register(generationRoutes, deps);
   app.register(diffRoutes, deps);
   app.register(activeRoutes, deps);
+  app.register(rolloutPolicyRoutes, deps);
   app.register(fleetRoutes, deps);
   app.register(auditRoutes, deps);
   app.register(eventRoutes, deps);

@@ -3,7 +3,8 @@
  * (the mutating ones plus validate and diff/behaviour), with inject() against a real store.
  * Properties: never a 5xx; every 4xx is problem+json whose status matches and whose issues
  * carry JSON Pointers; nothing changes (active pointer, generations, audit) unless the answer
- * is 2xx, and the active pointer moves only on a 200 from PUT active or rollback.
+ * is 2xx, the active pointer moves only on a 200 from PUT active or rollback, and a rollout
+ * policy version is stored only on a 200 from PUT rollout-policy.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -18,10 +19,11 @@ const ROUTES = [
   { method: 'POST', url: '/v1/scopes/default/generations', valid: null },
   { method: 'POST', url: '/v1/scopes/default/validate', valid: null },
   { method: 'POST', url: '/v1/scopes/default/diff/behaviour', valid: { to: 1, requests: [{ method: 'GET', host: 'h', path: '/' }] } },
+  { method: 'PUT', url: '/v1/scopes/default/rollout-policy', valid: {} },
 ] as const;
 
 const visible = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789 "-_:/*{}[],.;=\\'.split('')), maxLength: 40 });
-const key = fc.oneof(fc.constantFrom('seq', 'dryRun', 'force', 'to', 'from', 'requests', 'extra'), visible);
+const key = fc.oneof(fc.constantFrom('seq', 'dryRun', 'force', 'to', 'from', 'requests', 'extra', 'stages', 'canary', 'freeze_after'), visible);
 
 const body = (valid: unknown) =>
   fc.oneof(
@@ -70,6 +72,7 @@ describe('REST bodies under fuzz', () => {
       active: one('SELECT * FROM active'),
       generations: one('SELECT scope, seq, digest FROM generations ORDER BY scope, seq'),
       audit: one('SELECT count(*) AS n FROM audit'),
+      policies: one('SELECT scope, version FROM rollout_policies ORDER BY scope, version'),
     };
   };
 
@@ -122,6 +125,10 @@ describe('REST bodies under fuzz', () => {
             }
           })();
           assert.ok(!dryRun, 'a dry run never moves the pointer');
+        }
+        if (after.policies !== before.policies) {
+          assert.equal(res.statusCode, 200);
+          assert.ok(route.url.endsWith('/rollout-policy'), 'only PUT rollout-policy stores a policy version');
         }
       }),
       { numRuns: runs },

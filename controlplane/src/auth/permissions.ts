@@ -6,6 +6,8 @@ export const PERMISSIONS = [
   'config:rollback',
   'fleet:read',
   'audit:read',
+  /** Write a scope's rollout policy (reading it needs config:read). */
+  'rollout:policy',
   'admin',
 ] as const;
 

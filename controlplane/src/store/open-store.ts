@@ -17,6 +17,7 @@ import { SqliteIdempotencyStore } from './sqlite-idempotency-store.ts';
 import { SqliteLifecycleRepo } from './sqlite-lifecycle-repo.ts';
 import { SqliteNodeHistory } from './sqlite-node-history.ts';
 import { SqliteNodeRegistry } from './sqlite-node-registry.ts';
+import { SqliteRolloutRepo } from './sqlite-rollout-repo.ts';
 
 export interface SqliteStore {
   readonly db: Database.Database;
@@ -27,6 +28,8 @@ export interface SqliteStore {
   readonly nodeHistory: SqliteNodeHistory;
   readonly events: SqliteEventLog;
   readonly idempotency: SqliteIdempotencyStore;
+  /** Rollout policies, rollouts, their decision log and outbox, the freeze state (migration 3). */
+  readonly rollouts: SqliteRolloutRepo;
   /** Migration versions applied by this open (empty when the schema was already current). */
   readonly appliedMigrations: readonly number[];
   /** True while the database is open, migrated and intact (readiness). */
@@ -53,7 +56,8 @@ export function openStore(path: string, options: OpenStoreOptions = {}): SqliteS
     db.pragma('foreign_keys = ON');
     db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
     let health = quickCheck(db);
-    const appliedMigrations = health.ok ? migrate(db, MIGRATIONS, options.now ?? (() => new Date())) : [];
+    const now = options.now ?? (() => new Date());
+    const appliedMigrations = health.ok ? migrate(db, MIGRATIONS, now) : [];
     return {
       db,
       generations: new SqliteGenerationRepo(db),
@@ -63,6 +67,7 @@ export function openStore(path: string, options: OpenStoreOptions = {}): SqliteS
       nodeHistory: new SqliteNodeHistory(db),
       events: new SqliteEventLog(db, options.eventRetention === undefined ? {} : { retain: options.eventRetention }),
       idempotency: new SqliteIdempotencyStore(db),
+      rollouts: new SqliteRolloutRepo(db, now),
       appliedMigrations,
       isReady: () => db.open && health.ok,
       health: () => (db.open ? health : { ok: false, reason: 'store is closed' }),

@@ -1,6 +1,7 @@
 /** Every schema migration, in order. Append only: never edit a migration that has shipped. */
 import { migration0001 } from './0001-initial.ts';
 import { migration0002 } from './0002-lifecycle.ts';
+import { migration0003 } from './0003-rollouts.ts';
 
 export interface Migration {
   readonly version: number;
@@ -8,4 +9,4 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003];
