@@ -2,14 +2,16 @@
  * The demo (README's first command, via scripts/demo.sh). On loopback it starts: a control
  * plane (SQLite under .demo/), two origins (HTTP/1.1 and HTTP/2), and one data plane; loads
  * config/examples/demo.yaml as a generation and activates it; then prints how to talk to it.
- * Ctrl-C stops everything. State (database, token, certificate) is kept in .demo/ across runs.
+ * Ctrl-C (or SIGTERM to the printed pid) stops everything. State (database, token, certificate)
+ * is kept in .demo/ across runs; the planes' logs are appended to .demo/logs/.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureSelfSignedCert } from '../test/src/harness/certs.ts';
 import { h3Fetch } from '../test/src/harness/h3-client.ts';
 import { type Origin, startH1Origin, startH2Origin } from '../test/src/harness/origins.ts';
 import { ControlPlane, DataPlane, writeAdminToken } from '../test/src/harness/planes.ts';
+import type { SpawnedProcess } from '../test/src/harness/spawned-process.ts';
 
 const root = join(import.meta.dirname, '..');
 const demo = join(root, '.demo');
@@ -25,6 +27,19 @@ if (!existsSync(tokenFile) || !existsSync(tokensFile)) {
   writeFileSync(tokenFile, writeAdminToken(tokensFile, 'demo-admin'), { mode: 0o600 });
 }
 const token = readFileSync(tokenFile, 'utf8').trim();
+
+const logs = join(demo, 'logs');
+mkdirSync(logs, { recursive: true });
+// gtlsclient's --download directory (the banner's HTTP/3 line): it must exist beforehand.
+mkdirSync(join(demo, 'download'), { recursive: true });
+const LOG_FILES = { controlPlane: join(logs, 'control-plane.log'), dataPlane: join(logs, 'data-plane.log') };
+
+/** Appends a plane's stdout and stderr (its pino lines) to `file`, so the banner can name it. */
+function tee(proc: SpawnedProcess, file: string): void {
+  const out = createWriteStream(file, { flags: 'a' });
+  proc.child.stdout?.pipe(out, { end: false });
+  proc.child.stderr?.pipe(out, { end: false });
+}
 
 const started: Array<{ stop(): Promise<unknown> }> = [];
 let stopping = false;
@@ -45,6 +60,7 @@ try {
   started.push({ stop: () => h2.close() });
   const cp = await ControlPlane.start(join(demo, 'cp'), { http: `127.0.0.1:${PORTS.api}`, grpc: `127.0.0.1:${PORTS.grpc}`, token });
   started.push({ stop: () => cp.proc.stop() });
+  tee(cp.proc, LOG_FILES.controlPlane);
   const yaml = readFileSync(join(root, 'config', 'examples', 'demo.yaml'), 'utf8');
   const created = await cp.api<{ seq: number }>('POST', `/v1/scopes/${SCOPE}/generations`, { yaml, reason: 'demo: load config/examples/demo.yaml' });
   if (created.status !== 201 && created.status !== 200) throw new Error(`loading demo.yaml failed: ${JSON.stringify(created.body)}`);
@@ -59,36 +75,58 @@ try {
   }
   const dp = await DataPlane.start({ controlPlane: cp.grpc, nodeId: 'demo-node-1', scope: SCOPE, cacheDir: join(demo, 'cache'), admin: `127.0.0.1:${PORTS.admin}` });
   started.push({ stop: () => dp.proc.stop() });
+  tee(dp.proc, LOG_FILES.dataPlane);
   await dp.proc.waitForLog((l) => l.msg === 'generation applied');
   const check = await h3Fetch(PORTS.h3, { path: '/h1/hello' });
   if (check.status !== 200) throw new Error(`self-check over HTTP/3 answered ${check.status}`);
-  printBanner(process.env['PATH']?.split(':')[0]?.endsWith('.tooling/bin') ? '.tooling/bin/node' : 'node');
+  // What the banner's activate line needs: the pointer's version (its ETag) now, and the seq the
+  // next new generation gets (seqs only grow, so it is the newest seq + 1).
+  const now = await cp.api<{ version: number }>('GET', `/v1/scopes/${SCOPE}/active`);
+  const newest = await cp.api<{ items: { seq: number }[] }>('GET', `/v1/scopes/${SCOPE}/generations?limit=1`);
+  const nextSeq = (newest.body.items[0]?.seq ?? 0) + 1;
+  printBanner(process.env['PATH']?.split(':')[0]?.endsWith('.tooling/bin') ? '.tooling/bin/node' : 'node', now.body.version, nextSeq);
 } catch (err) {
   console.error(`demo: ${(err as Error).message}`);
   await stopAll(1);
 }
 
-function printBanner(node: string): void {
+function printBanner(node: string, version: number, nextSeq: number): void {
   const api = `http://127.0.0.1:${PORTS.api}`;
   const auth = `-H "Authorization: Bearer ${token}"`;
+  const copy = '.demo/my.yaml';
+  const ctl = `${node} controlplane/src/cli/spookyctl.ts`;
   console.log(`
-Spooky demo is running (Ctrl-C stops everything).
+Spooky demo is running (pid ${process.pid}; Ctrl-C or kill ${process.pid} stops everything).
 
   HTTP/3 (and HTTP/1.1 + HTTP/2 over TLS) : https://127.0.0.1:${PORTS.h3}/   (/h1/* → HTTP/1.1 origin, /h2/* → HTTP/2 origin)
   control plane REST API                  : ${api}
   data plane admin                        : http://127.0.0.1:${PORTS.admin}/generation  (/ready, /metrics)
   admin token                             : ${token}
+  logs (pino JSON lines)                  : ${LOG_FILES.controlPlane}
+                                            ${LOG_FILES.dataPlane}
 
 Send an HTTP/3 request:
   ${node} scripts/h3-get.ts -i https://127.0.0.1:${PORTS.h3}/h2/hello
-  gtlsclient --no-quic-dump --exit-on-all-streams-close 127.0.0.1 ${PORTS.h3} https://127.0.0.1:${PORTS.h3}/h1/hello    # Debian: ngtcp2-client
+  gtlsclient -q --exit-on-all-streams-close --download=.demo/download 127.0.0.1 ${PORTS.h3} https://127.0.0.1:${PORTS.h3}/h1/hello \\
+    && cat .demo/download/hello    # Debian: ngtcp2-client; -q drops its debug dump, --download keeps the body
 
-Push a new config (edit a copy of config/examples/demo.yaml first), then activate it:
+With spookyctl (same token; run from the repository root):
+  export SPOOKY_SERVER=${api} SPOOKY_TOKEN=${token}
+  cp config/examples/demo.yaml ${copy}     # then edit ${copy}
+  ${ctl} plan ${copy}
+  ${ctl} push ${copy} --reason "demo edit" --activate --wait
+  ${ctl} status
+  ${ctl} rollback --to previous --reason "demo rollback" --wait
+  ${ctl} history
+
+The same with curl: push the edited copy, then activate it (If-Match = the pointer version now,
+seq = the one the push answers; ${nextSeq} when the copy is new, a copy identical to a stored
+generation answers that generation's seq):
   curl -s ${auth} -H "Spooky-Change-Reason: demo edit" -H "Content-Type: application/yaml" \\
-       --data-binary @config/examples/demo.yaml ${api}/v1/scopes/${SCOPE}/generations
-  curl -si ${auth} ${api}/v1/scopes/${SCOPE}/active            # note the ETag (the pointer version)
-  curl -s -X PUT ${auth} -H "Spooky-Change-Reason: demo edit" -H 'If-Match: "<ETag>"' \\
-       -H "Content-Type: application/json" -d '{"seq": <SEQ>}' ${api}/v1/scopes/${SCOPE}/active
+       --data-binary @${copy} ${api}/v1/scopes/${SCOPE}/generations
+  curl -s -X PUT ${auth} -H "Spooky-Change-Reason: demo edit" -H 'If-Match: "${version}"' \\
+       -H "Content-Type: application/json" -d '{"seq": ${nextSeq}}' ${api}/v1/scopes/${SCOPE}/active
+  curl -si ${auth} ${api}/v1/scopes/${SCOPE}/active            # the pointer; its ETag is the next If-Match
 
 Roll back to the previous generation:
   curl -s -X POST ${auth} -H "Spooky-Change-Reason: demo rollback" -H "Content-Type: application/json" \\

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { CliError } from './cli-error.ts';
 import { parseDuration } from './duration.ts';
 import { EXIT } from './exit-codes.ts';
+import type { PkiAction, PkiCommand } from './commands/pki-commands.ts';
 import type { TlsTrust } from './http-transport.ts';
 
 export interface Globals {
@@ -79,7 +80,8 @@ export type Command =
       readonly file: string;
     }
   | { readonly kind: 'tokens-revoke'; readonly name: string; readonly file: string }
-  | { readonly kind: 'tokens-list'; readonly file: string };
+  | { readonly kind: 'tokens-list'; readonly file: string }
+  | ({ readonly kind: 'pki' } & PkiCommand);
 
 export interface Invocation {
   readonly command: Command;
@@ -121,6 +123,10 @@ export const OPTIONS = {
   expires: { type: 'string' },
   file: { type: 'string' },
   requests: { type: 'string' },
+  dir: { type: 'string' },
+  san: { type: 'string' },
+  'node-id': { type: 'string' },
+  days: { type: 'string' },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -146,6 +152,10 @@ export const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionName[]>> = 
   'tokens create': ['name', 'permissions', 'scopes', 'expires', 'file'],
   'tokens revoke': ['name', 'file'],
   'tokens list': ['file'],
+  'pki init-ca': ['dir', 'days', 'force'],
+  'pki server': ['dir', 'name', 'san', 'days', 'force'],
+  'pki node': ['dir', 'node-id', 'name', 'days', 'force'],
+  'pki client': ['dir', 'name', 'san', 'days', 'force'],
 };
 
 function usage(message: string): CliError {
@@ -176,7 +186,7 @@ export function parseInvocation(argv: readonly string[], env: Readonly<Record<st
 
 function commandName(positionals: readonly string[]): [string, string[]] {
   const [first = '', second, ...more] = positionals;
-  if (first === 'audit' || first === 'tokens') {
+  if (first === 'audit' || first === 'tokens' || first === 'pki') {
     const name = `${first} ${second ?? ''}`;
     if (!(name in COMMAND_OPTIONS)) throw usage(`unknown command: ${name.trim()} (see spookyctl help)`);
     return [name, more];
@@ -306,6 +316,22 @@ function parseCommand(name: string, args: readonly string[], v: Values): Command
     case 'tokens list':
       positional(0, 'no positional arguments');
       return { kind: 'tokens-list', file: required(v.file, '--file') };
+    case 'pki init-ca':
+    case 'pki server':
+    case 'pki node':
+    case 'pki client':
+      positional(0, 'no positional arguments');
+      // The profile's own checks (names, SANs, days) run in pki-commands.ts.
+      return {
+        kind: 'pki',
+        action: name.slice('pki '.length) as PkiAction,
+        dir: required(v.dir, '--dir'),
+        name: v.name ?? null,
+        san: v.san ?? null,
+        nodeId: v['node-id'] ?? null,
+        days: v.days ?? null,
+        force: v.force === true,
+      };
     default:
       throw usage(`unknown command: ${name}`);
   }

@@ -93,5 +93,8 @@ function dispatch(ctx: CliContext, command: Exclude<Command, { kind: 'help' }>):
       return import('./commands/token-commands.ts').then((m) => m.tokensRevokeCommand(command));
     case 'tokens-list':
       return import('./commands/token-commands.ts').then((m) => m.tokensListCommand(command));
+    // Loaded on demand: only pki runs openssl.
+    case 'pki':
+      return import('./commands/pki-commands.ts').then((m) => m.pkiCommand(command, ctx.globals.scope));
   }
 }

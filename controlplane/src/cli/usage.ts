@@ -27,6 +27,15 @@ Tokens (local tokens file, no server call)
   tokens create --name N --permissions a,b --scopes s1,s2 [--expires ISO-8601] --file TOKENS_FILE
   tokens revoke --name N --file TOKENS_FILE
   tokens list --file TOKENS_FILE     name, permissions, scopes, expiry, creation (never a secret)
+Dev PKI (runs the system openssl in DIR; keys 0600, never printed; --force replaces files)
+  pki init-ca --dir DIR [--days N]   CA: DIR/ca.crt, DIR/ca.key (default 365 days)
+  pki server --dir DIR [--name cp] [--san DNS:localhost,IP:127.0.0.1,IP:::1] [--days N]
+                                     control-plane server certificate DIR/NAME.crt|key (serverAuth)
+  pki node --dir DIR --scope S --node-id N [--name B] [--days N]
+                                     data-plane certificate DIR/node-S-N.crt|key (clientAuth),
+                                     SAN URI spiffe://spooky/scope/S/node/N
+  pki client --dir DIR --name N [--san …] [--days N]
+                                     REST mTLS caller certificate DIR/N.crt|key (clientAuth)
 
 Global options
   --server URL        control plane REST address (env SPOOKY_SERVER, default http://127.0.0.1:8080)
