@@ -51,6 +51,10 @@ export const COMMAND_HELP: Readonly<Record<string, { readonly arguments: string;
   'tokens create': { arguments: '', summary: 'add a token to a local tokens file and print its secret once' },
   'tokens revoke': { arguments: '', summary: 'remove a token from a local tokens file' },
   'tokens list': { arguments: '', summary: 'tokens of a local tokens file (never a secret)' },
+  'pki init-ca': { arguments: '', summary: 'create a dev CA (ca.crt, ca.key) in --dir with the system openssl' },
+  'pki server': { arguments: '', summary: 'issue a server certificate (serverAuth, --san) signed by the dev CA' },
+  'pki node': { arguments: '', summary: 'issue a data-plane certificate for --scope/--node-id (SAN spiffe://spooky/scope/S/node/N, clientAuth)' },
+  'pki client': { arguments: '', summary: 'issue a client certificate (clientAuth) for REST mTLS callers' },
 };
 
 const ENV: Partial<Record<OptionName, string>> = {
