@@ -19,7 +19,8 @@ import type { SpawnedProcess } from '../test/src/harness/spawned-process.ts';
 import { ensureDemoPki } from './demo-pki.ts';
 
 const root = join(import.meta.dirname, '..');
-const demo = join(root, '.demo');
+// SPOOKY_DEMO_DIR: where the state lives (default .demo; the e2e test points it at a temp dir).
+const demo = process.env['SPOOKY_DEMO_DIR'] ?? join(root, '.demo');
 const PORTS = { h3: 9889, api: 18080, grpc: 18090, admin: 18070, h1: 18081, h2: 18082 };
 const SCOPE = 'default';
 const NODE_ID = 'demo-node-1';
@@ -153,7 +154,7 @@ try {
 function printBanner(node: string, version: number, nextSeq: number): void {
   const api = `https://127.0.0.1:${PORTS.api}`;
   const auth = `--cacert ${rel(pki.ca)} -H "Authorization: Bearer ${token}"`;
-  const copy = '.demo/my.yaml';
+  const copy = rel(join(demo, 'my.yaml'));
   const ctl = `${node} controlplane/src/cli/spookyctl.ts`;
   console.log(`
 Spooky demo is running (pid ${process.pid}; Ctrl-C or kill ${process.pid} stops everything).
@@ -169,8 +170,8 @@ Spooky demo is running (pid ${process.pid}; Ctrl-C or kill ${process.pid} stops 
 
 Send an HTTP/3 request:
   ${node} scripts/h3-get.ts -i https://127.0.0.1:${PORTS.h3}/h2/hello
-  gtlsclient -q --exit-on-all-streams-close --download=.demo/download 127.0.0.1 ${PORTS.h3} https://127.0.0.1:${PORTS.h3}/h1/hello \\
-    && cat .demo/download/hello    # Debian: ngtcp2-client; -q drops its debug dump, --download keeps the body
+  gtlsclient -q --exit-on-all-streams-close --download=${rel(join(demo, 'download'))} 127.0.0.1 ${PORTS.h3} https://127.0.0.1:${PORTS.h3}/h1/hello \\
+    && cat ${rel(join(demo, 'download', 'hello'))}    # Debian: ngtcp2-client; -q drops its debug dump, --download keeps the body
 
 With spookyctl (same token; run from the repository root):
   export SPOOKY_SERVER=${api} SPOOKY_CA_FILE=${rel(pki.ca)} SPOOKY_TOKEN=${token}
