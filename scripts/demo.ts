@@ -115,7 +115,8 @@ try {
   });
   started.push({ stop: () => cp.proc.stop() });
   tee(cp.proc, LOG_FILES.controlPlane);
-  const yaml = readFileSync(join(root, 'config', 'examples', 'demo.yaml'), 'utf8');
+  // demo.yaml names the listener certificate under .demo/certs; with SPOOKY_DEMO_DIR it lives there instead.
+  const yaml = readFileSync(join(root, 'config', 'examples', 'demo.yaml'), 'utf8').replaceAll('.demo/certs/', `${join(demo, 'certs')}/`);
   const created = await api<{ seq: number }>('POST', `/v1/scopes/${SCOPE}/generations`, { yaml, reason: 'demo: load config/examples/demo.yaml' });
   if (created.status !== 201 && created.status !== 200) throw new Error(`loading demo.yaml failed: ${JSON.stringify(created.body)}`);
   const active = await api<{ seq: number | null; version: number }>('GET', `/v1/scopes/${SCOPE}/active`);
