@@ -20,18 +20,18 @@ import { readFileSync, truncateSync } from 'node:fs';
 import { loadavg, } from 'node:os';
 import { join } from 'node:path';
 import { ensureSelfSignedCert } from '../../test/src/harness/certs.ts';
+import { rssBytes } from '../../test/src/harness/process-rss.ts';
+import { parseBenchArgs } from './proxy/bench-args.ts';
 import { rotate } from './proxy/bench-options.ts';
+import { startBenchRun } from './proxy/bench-run.ts';
 import type { CellResult } from './proxy/cell-result.ts';
 import { measureCell } from './proxy/cell-runner.ts';
 import { GeneratorPool } from './proxy/generator-pool.ts';
 import { processTree } from './proxy/proc-cpu.ts';
-import { rssBytes } from '../../test/src/harness/process-rss.ts';
-import { startBenchRun } from './proxy/bench-run.ts';
-import { median } from './proxy/summary.ts';
 import { byLabel, type Sample, sampleValue, scrape } from './proxy/prom-text.ts';
+import { median } from './proxy/summary.ts';
 import { startNodeOrigins, startSpooky } from './proxy/targets.ts';
 import { OPEN_LOOP_WORKLOAD, WORKLOADS } from './proxy/workloads.ts';
-import { parseBenchArgs } from './proxy/bench-args.ts';
 
 const USAGE = 'usage: node bench/src/memory.bench.ts [--load S] [--after S] [--rounds N] [--rate N|0] [--workload small-get|get-64k|get-1m|post-1k] [--h2] [--env K=V] [--node-options=…] [--b-env K=V] [--b-node-options=…] [--max-minutes N]';
 const values = parseBenchArgs({

@@ -17,7 +17,7 @@ import type { Balancer, PickContext, PickRequest, WeightedBackend } from '../../
 import { allBackends, CandidateFilter, eligibleBackends } from '../../dataplane/src/balancing/candidates.ts';
 import { createBalancer } from '../../dataplane/src/balancing/create-balancer.ts';
 import { createRoundRobinState } from '../../dataplane/src/balancing/round-robin.ts';
-import { type HealthSpec, HealthMonitor, healthKey } from '../../dataplane/src/health/health-monitor.ts';
+import { HealthMonitor, type HealthSpec, healthKey } from '../../dataplane/src/health/health-monitor.ts';
 import { BackendStats } from '../../dataplane/src/runtime/backend-stats.ts';
 
 const msArg = process.argv.indexOf('--ms');

@@ -24,8 +24,8 @@ import {
   type FromDataPlane,
   type GenerationRef,
   MAX_MESSAGE_BYTES,
-  type Push,
   PUSH_ENCODING_ZSTD,
+  type Push,
   ServingSource,
 } from '@spooky/proto';
 
@@ -102,6 +102,8 @@ class FakeSession {
           serving: undefined,
           source: ServingSource.SERVING_SOURCE_NONE,
           acceptEncodings,
+          candidate: undefined,
+          candidatePercent: 0,
         },
       },
     });
@@ -144,14 +146,14 @@ class FakeSession {
       return;
     }
     this.#serving = target;
-    this.#stream.write({ msg: { $case: 'ack', value: { nonce: push.nonce, applied: target, servingAtUnixMs: Date.now() } } });
+    this.#stream.write({ msg: { $case: 'ack', value: { nonce: push.nonce, applied: target, servingAtUnixMs: Date.now(), candidate: false } } });
     this.#onAck(this, { digest: target.digest, at: performance.now() });
   }
 
   #report(): void {
     const source = this.#serving ? ServingSource.SERVING_SOURCE_CONTROL_PLANE : ServingSource.SERVING_SOURCE_NONE;
     this.#stream.write({
-      msg: { $case: 'report', value: { serving: this.#serving, source, requestsTotal: 0, inflight: 0, atUnixMs: Date.now() } },
+      msg: { $case: 'report', value: { serving: this.#serving, source, requestsTotal: 0, inflight: 0, atUnixMs: Date.now(), candidate: undefined, candidatePercent: 0, generationHealth: [] } },
     });
   }
 }

@@ -13,10 +13,9 @@
  * Prints CPU ns/op (user + system, median of 5 runs) as a Markdown table.
  */
 import type { ScopedRateLimit } from '@spooky/config';
-import type { LongLivedState } from '../../dataplane/src/runtime/long-lived-state.ts';
 import { RESILIENCE_DEFAULTS } from '@spooky/config';
-import type { RequestContext } from '../../dataplane/src/pipeline/context.ts';
 import { createAdmitRequest } from '../../dataplane/src/pipeline/admit-request.ts';
+import type { RequestContext } from '../../dataplane/src/pipeline/context.ts';
 import { AdaptiveAdmission } from '../../dataplane/src/resilience/adaptive-admission.ts';
 import { Brownout } from '../../dataplane/src/resilience/brownout.ts';
 import { breakerVerdict, CircuitBreaker } from '../../dataplane/src/resilience/circuit-breaker.ts';
@@ -25,6 +24,7 @@ import { InflightLimiter } from '../../dataplane/src/resilience/inflight-limiter
 import { RetryBudgets } from '../../dataplane/src/resilience/retry-budget.ts';
 import { RouteQueue } from '../../dataplane/src/resilience/route-queue.ts';
 import { type RateLimitRequest, ScopedRateLimiters } from '../../dataplane/src/resilience/token-bucket-limiter.ts';
+import type { LongLivedState } from '../../dataplane/src/runtime/long-lived-state.ts';
 
 const msArg = process.argv.indexOf('--ms');
 const RUN_MS = msArg > 0 ? Number(process.argv[msArg + 1]) : 200;

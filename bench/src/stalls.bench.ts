@@ -18,16 +18,16 @@ import { truncateSync } from 'node:fs';
 import { loadavg, } from 'node:os';
 import { join } from 'node:path';
 import { ensureSelfSignedCert } from '../../test/src/harness/certs.ts';
+import { parseBenchArgs } from './proxy/bench-args.ts';
 import { rotate } from './proxy/bench-options.ts';
+import { startBenchRun } from './proxy/bench-run.ts';
 import type { CellResult } from './proxy/cell-result.ts';
 import { measureCell } from './proxy/cell-runner.ts';
 import { GeneratorPool } from './proxy/generator-pool.ts';
-import { startBenchRun } from './proxy/bench-run.ts';
 import { byLabel, type Sample, sampleValue, scrape } from './proxy/prom-text.ts';
 import { caddyVersion } from './proxy/start-targets.ts';
 import { startCaddy, startDirect, startNodeOrigins, startSpooky, type Target } from './proxy/targets.ts';
 import { OPEN_LOOP_WORKLOAD } from './proxy/workloads.ts';
-import { parseBenchArgs } from './proxy/bench-args.ts';
 
 const USAGE = 'usage: node bench/src/stalls.bench.ts [--rate 1000] [--rounds 3] [--duration 5] [--targets direct,spooky-h1,spooky-h2,caddy-h1] [--b-node-options=…] [--max-minutes 6]';
 const values = parseBenchArgs({

@@ -17,15 +17,15 @@ import { readFileSync, truncateSync } from 'node:fs';
 import { availableParallelism, loadavg, } from 'node:os';
 import { join } from 'node:path';
 import { ensureSelfSignedCert } from '../../test/src/harness/certs.ts';
+import { parseBenchArgs } from './proxy/bench-args.ts';
+import { startBenchRun } from './proxy/bench-run.ts';
 import type { CellResult } from './proxy/cell-result.ts';
 import { measureCell } from './proxy/cell-runner.ts';
 import { connectionSpread } from './proxy/connection-spread.ts';
 import { GeneratorPool } from './proxy/generator-pool.ts';
-import { startBenchRun } from './proxy/bench-run.ts';
 import { median } from './proxy/summary.ts';
 import { startNodeOrigins, startSpooky } from './proxy/targets.ts';
 import { SMALL_BYTES, type Workload } from './proxy/workloads.ts';
-import { parseBenchArgs } from './proxy/bench-args.ts';
 
 const USAGE = 'usage: node bench/src/workers.bench.ts [--quick] [--rounds 3] [--duration 3] [--connections 32] [--streams 8] [--generators 1] [--max-minutes 6]';
 const values = parseBenchArgs({

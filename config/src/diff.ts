@@ -14,8 +14,8 @@
  */
 import { canonicalJson } from './canonical.ts';
 import { type ChangeEntity, entityOf, isCollection } from './diff-entities.ts';
-import { redactSecrets } from './redact-secrets.ts';
 import { escapePointer } from './pointer.ts';
+import { redactSecrets } from './redact-secrets.ts';
 import type { Config } from './types.ts';
 
 export type { ChangeEntity };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseCidr, parseIp } from './cidr.ts';
 import { canonicalJson, digest } from './canonical.ts';
+import { parseCidr, parseIp } from './cidr.ts';
 import { isHostHeaderValue } from './forwarding-checks.ts';
 import { parseConfig } from './parse-config.ts';
 import type { Config, ConfigIssue } from './types.ts';

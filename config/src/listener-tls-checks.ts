@@ -9,8 +9,9 @@
  * `listener.tls.client_auth.header_invalid` (both headers share a name, or a name Spooky
  * itself sets or that carries framing).
  */
-import type { ListenerTlsInput } from './normalize-listener-tls.ts';
+
 import type { ListenerTls } from './listener-tls-types.ts';
+import type { ListenerTlsInput } from './normalize-listener-tls.ts';
 
 type Add = (pointer: string, code: string, message: string) => void;
 

@@ -9,8 +9,8 @@ import { normalizeListenerTls } from './normalize-listener-tls.ts';
 import { normalizeResilience, normalizeUpstreamResilience, normalizeUpstreamTimeouts } from './normalize-resilience.ts';
 import type { ConfigInput } from './schema.ts';
 import { aliased, givenTimeouts, resolveTimeouts } from './timeouts.ts';
-import { normalizeUpstreamTls } from './upstream-tls.ts';
 import type { Backend, Config, ForwardedHeaders, HealthCheck, Listener, LoadBalancing, Matcher, Resilience, Route, Timeouts, Upstream } from './types.ts';
+import { normalizeUpstreamTls } from './upstream-tls.ts';
 
 /** Defaults, in one place; the README's configuration reference lists the same values. */
 export const DEFAULTS = {

@@ -3,8 +3,9 @@
  * overrides the global one field by field (a missing field takes the global value), resolved
  * here so the data plane reads one complete block per upstream.
  */
-import type { ConfigInput } from './schema.ts';
+
 import type { ForwardedHeaders, Tracing } from './forwarding-types.ts';
+import type { ConfigInput } from './schema.ts';
 
 export const FORWARDING_DEFAULTS = {
   mode: 'overwrite',

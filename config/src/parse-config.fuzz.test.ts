@@ -23,9 +23,9 @@ import { parse, parseDocument, stringify } from 'yaml';
 import { canonicalJson, digest } from './canonical.ts';
 import { MAX_CONFIG_BYTES, MAX_ISSUES } from './limits.ts';
 import { type ConfigFormat, parseConfig, parseConfigText } from './parse-config.ts';
-import { yamlTooDeep } from './text-depth.ts';
 import { fuzzRuns } from './testing/fuzz-runs.ts';
 import { yamlNodeDepth } from './testing/yaml-node-depth.ts';
+import { yamlTooDeep } from './text-depth.ts';
 import type { ParseResult } from './types.ts';
 
 /** CPU ms per input; generous: typical inputs take well under 10 ms, the largest ~100 ms. */

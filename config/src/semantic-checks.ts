@@ -9,8 +9,8 @@ import { escapePointer } from './pointer.ts';
 import { checkRegexCost } from './regex-cost.ts';
 import { resilienceIssues } from './resilience-checks.ts';
 import type { ConfigInput } from './schema.ts';
-import { upstreamTlsIssues } from './upstream-tls.ts';
 import type { Config, ConfigIssue, Matcher, Route } from './types.ts';
+import { upstreamTlsIssues } from './upstream-tls.ts';
 
 const HOST_PATTERN = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
 const IP_PATTERN = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)$/;

@@ -25,3 +25,12 @@ export const PUSH_ENCODING_ZSTD = 'zstd';
 export const CONFIG_SYNC_FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
 /** Most issues carried by one Nack. */
 export const MAX_NACK_ISSUES = 50;
+/**
+ * Upper bounds (ms) of the latency buckets in GenerationHealth.latency_bucket_counts: one layout
+ * for every node, so the control plane can sum histograms and read the p99 of a whole cohort
+ * (docs/rollout.md §3). It reaches beyond the largest `p99.max_ms` a rollout policy accepts.
+ * Changing it is a wire change: a control plane drops windows whose count length differs.
+ */
+export const LATENCY_BUCKET_BOUNDS_MS: readonly number[] = Object.freeze([
+  1, 2, 5, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 7500, 10000, 20000, 30000, 60000,
+]);

@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Http3ClientSession } from '@currentspace/http3';
 import { ensureSelfSignedCert } from './harness/certs.ts';
+import { DataPlane } from './harness/data-plane.ts';
 import { freePort } from './harness/free-port.ts';
 import { connectH3, h3Request } from './harness/h3-client.ts';
 import { type Origin, startH1Origin } from './harness/origins.ts';
-import { DataPlane } from './harness/data-plane.ts';
 
 const IN_FLIGHT = 32;
 

@@ -16,7 +16,7 @@ import { ensureSelfSignedCert } from './harness/certs.ts';
 import { Chromium, chromiumUnavailable, type ResponseSeen, spkiHash } from './harness/chromium.ts';
 import { DataPlane } from './harness/data-plane.ts';
 import { freePort } from './harness/free-port.ts';
-import { PAGE_SLOW_MS as SLOW_MS, type PageReport, startPageOrigin, type UpgradeReport } from './harness/page-origin.ts';
+import { type PageReport, PAGE_SLOW_MS as SLOW_MS, startPageOrigin, type UpgradeReport } from './harness/page-origin.ts';
 
 /** `--forced-only`: the forced run alone (the host-loopback check). */
 const FORCED_ONLY = process.argv.includes('--forced-only');

@@ -18,9 +18,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { chromiumUnavailable } from './harness/chromium.ts';
-import { PAGE_SLOW_MS as SLOW_MS, PAGE_SUBRESOURCES, type PageReport } from './harness/page-origin.ts';
 import type { ScenarioResult } from './chromium.scenario.ts';
+import { chromiumUnavailable } from './harness/chromium.ts';
+import { PAGE_SUBRESOURCES, type PageReport, PAGE_SLOW_MS as SLOW_MS } from './harness/page-origin.ts';
 
 const SCENARIO = join(import.meta.dirname, 'chromium.scenario.ts');
 const SETUP_WITH_SYSFS = 'mount -t sysfs sysfs /sys && ip link set lo mtu 1500 up';

@@ -12,13 +12,13 @@
  * the host has an IPv6 loopback: quoted `for="[::1]"`, IPv6 trusted-proxy CIDRs).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as h2connect } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Http3ClientSession } from '@currentspace/http3';
 import { ensureSelfSignedCert } from './harness/certs.ts';

@@ -26,7 +26,7 @@ function hello(nodeId: string, scope: string): FromDataPlane {
   return {
     msg: {
       $case: 'hello',
-      value: { nodeId, bootId: 'boot-1', scope, labels: {}, schemaMin: 1, schemaMax: 1, build: 'test', serving: undefined, source: 1, acceptEncodings: [] },
+      value: { nodeId, bootId: 'boot-1', scope, labels: {}, schemaMin: 1, schemaMax: 1, build: 'test', serving: undefined, source: 1, acceptEncodings: [], candidate: undefined, candidatePercent: 0 },
     },
   };
 }
@@ -189,7 +189,7 @@ describe('ConfigSync over mutual TLS', () => {
     stream.write(hello('n1', 'prod'));
     const push1 = await pushOf(1);
     assert.ok(push1.msg?.$case === 'push');
-    stream.write({ msg: { $case: 'ack', value: { nonce: push1.msg.value.nonce, applied: push1.msg.value.target, servingAtUnixMs: Date.now() } } });
+    stream.write({ msg: { $case: 'ack', value: { nonce: push1.msg.value.nonce, applied: push1.msg.value.target, servingAtUnixMs: Date.now(), candidate: false } } });
     assert.equal(await serverCn(port, serverCa, n1), 'cp-v1');
     assert.ok(tap.lines.some((l) => l['msg'] === 'grpc tls loaded' && l['subject'] === 'CN=cp-v1'));
 

@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Http3ClientSession } from '@currentspace/http3';
 import { type CertFiles, ensureSelfSignedCert } from './harness/certs.ts';
+import { DataPlane } from './harness/data-plane.ts';
 import { freePort } from './harness/free-port.ts';
 import { connectH3, h3Request } from './harness/h3-client.ts';
 import { type Origin, startH1Origin } from './harness/origins.ts';
-import { DataPlane } from './harness/data-plane.ts';
 import type { LogLine, SpawnedProcess } from './harness/spawned-process.ts';
 
 const HEALTH = { path: '/health', interval: 200, timeout_ms: 100, failure_threshold: 2, success_threshold: 1, cooldown_ms: 500 };

@@ -163,7 +163,7 @@ describe('node identity on ConfigSync (real processes, mutual TLS)', () => {
         stream.on('error', resolve);
       });
       const hello: FromDataPlane = {
-        msg: { $case: 'hello', value: { nodeId: 'dp-a', bootId: 'fake', scope: B, labels: {}, schemaMin: 9, schemaMax: 9, build: 'fake', serving: undefined, source: 1, acceptEncodings: [] } },
+        msg: { $case: 'hello', value: { nodeId: 'dp-a', bootId: 'fake', scope: B, labels: {}, schemaMin: 9, schemaMax: 9, build: 'fake', serving: undefined, source: 1, acceptEncodings: [], candidate: undefined, candidatePercent: 0 } },
       };
       stream.write(hello);
       stream.write({

@@ -17,7 +17,7 @@ import { Agent, createServer as createHttpsServer, request, type Server } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { makeCa, makeLeaf, type Pem } from './harness/pki.ts';
 import { CONTROL_PLANE_MAIN, writeAdminToken } from './harness/planes.ts';
 import { SpawnedProcess } from './harness/spawned-process.ts';

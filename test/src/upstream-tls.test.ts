@@ -19,8 +19,8 @@ import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } f
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
+import type { TLSSocket } from 'node:tls';
 import type { Http3ClientSession } from '@currentspace/http3';
 import { type CertFiles, ensureSelfSignedCert } from './harness/certs.ts';
 import { DataPlane } from './harness/data-plane.ts';

@@ -18,7 +18,7 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { createSecureContext, type SecureContextOptions, type Server as TlsServer, type TlsOptions } from 'node:tls';
+import { createSecureContext, type SecureContextOptions, type TlsOptions, type Server as TlsServer } from 'node:tls';
 import { CpError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { HttpTlsFiles } from '../settings/http-tls-settings.ts';

@@ -6,8 +6,9 @@
  * unavailable and when to retry (Retry-After). At most MAX_RESPONSE_ISSUES
  * issues are sent (`totalIssues` counts them all when some were left out).
  */
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
 import type { ConfigIssue } from '@spooky/config';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CpError, type CpErrorCode, ERROR_TABLE, isCorruptionError, isCpError } from '../errors.ts';
 import { capIssues } from './response-bounds.ts';
 

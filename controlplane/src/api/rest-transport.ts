@@ -3,7 +3,7 @@
  * the files of --http-tls-cert / --http-tls-key / --http-client-ca (loading and reload:
  * http-tls.ts).
  */
-import type { Server as TlsServer, TlsOptions } from 'node:tls';
+import type { TlsOptions, Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../observability/logger.ts';
 import { isLoopbackHost } from '../settings/http-tls-settings.ts';

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { CpError } from '../errors.ts';
 import { PERMISSIONS, type Permission } from './permissions.ts';
 import { hashToken, SCOPE_PATTERN_SYNTAX, TokenAuthenticator } from './token-authenticator.ts';

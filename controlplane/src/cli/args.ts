@@ -6,9 +6,9 @@
  */
 import { parseArgs } from 'node:util';
 import { CliError } from './cli-error.ts';
+import type { PkiAction, PkiCommand } from './commands/pki-commands.ts';
 import { parseDuration } from './duration.ts';
 import { EXIT } from './exit-codes.ts';
-import type { PkiAction, PkiCommand } from './commands/pki-commands.ts';
 import type { TlsTrust } from './http-transport.ts';
 
 export interface Globals {

@@ -8,13 +8,13 @@ import { type Command, type Globals, parseInvocation } from './args.ts';
 import type { CliContext } from './cli-context.ts';
 import { CliError } from './cli-error.ts';
 import { activateSeq, rollbackCommand } from './commands/active-commands.ts';
+import { behaviourDiffCommand } from './commands/behaviour-diff-command.ts';
 import { planCommand, pushCommand, validateCommand } from './commands/config-commands.ts';
 import { nodesCommand, statusCommand } from './commands/fleet-commands.ts';
-import { behaviourDiffCommand } from './commands/behaviour-diff-command.ts';
 import { auditVerifyCommand, diffCommand, historyCommand } from './commands/history-commands.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
-import { type CommandResult, type Io, render, renderError } from './output.ts';
 import { helpDocument } from './help-document.ts';
+import { type CommandResult, type Io, render, renderError } from './output.ts';
 import { USAGE } from './usage.ts';
 
 export async function runCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, io: Io): Promise<ExitCode> {

@@ -30,6 +30,8 @@ function hello(nodeId: string, over: Partial<Hello> = {}): FromDataPlane {
         serving: undefined,
         source: 1,
         acceptEncodings: [],
+        candidate: undefined,
+        candidatePercent: 0,
         ...over,
       },
     },
@@ -96,7 +98,7 @@ describe('distribution server', () => {
     const stream = client.session();
     const failed = new Promise<ServiceError>((resolve) => stream.on('error', resolve));
     stream.on('data', () => undefined);
-    stream.write({ msg: { $case: 'report', value: { serving: undefined, source: 1, requestsTotal: 0, inflight: 0, atUnixMs: 0 } } });
+    stream.write({ msg: { $case: 'report', value: { serving: undefined, source: 1, requestsTotal: 0, inflight: 0, atUnixMs: 0, candidate: undefined, candidatePercent: 0, generationHealth: [] } } });
     assert.equal((await failed).code, status.FAILED_PRECONDITION);
   });
 
@@ -127,10 +129,10 @@ describe('distribution server', () => {
     const g3 = generation('prod', 3);
     source.activate(g3);
     // An Ack for an unknown nonce is recorded but frees nothing.
-    stream.write({ msg: { $case: 'ack', value: { nonce: 'stale', applied: { scope: 'prod', seq: 0, digest: 'sha256:0' }, servingAtUnixMs: 1 } } });
+    stream.write({ msg: { $case: 'ack', value: { nonce: 'stale', applied: { scope: 'prod', seq: 0, digest: 'sha256:0' }, servingAtUnixMs: 1, candidate: false } } });
     await recorder.until((ev) => ev.some((e) => e.kind === 'acked' && e.seq === 0));
 
-    stream.write({ msg: { $case: 'ack', value: { nonce: push1.msg.value.nonce, applied: push1.msg.value.target, servingAtUnixMs: Date.now() } } });
+    stream.write({ msg: { $case: 'ack', value: { nonce: push1.msg.value.nonce, applied: push1.msg.value.target, servingAtUnixMs: Date.now(), candidate: false } } });
     const push3 = await box.next();
     assert.ok(push3.msg?.$case === 'push');
     assert.equal(push3.msg.value.target?.seq, 3);
@@ -177,7 +179,7 @@ const report = (digest?: string): FromDataPlane => ({
     value: {
       serving: digest ? { scope: 'prod', seq: 0, digest } : undefined,
       source: digest ? ServingSource.SERVING_SOURCE_CONTROL_PLANE : ServingSource.SERVING_SOURCE_NONE,
-      requestsTotal: 0, inflight: 0, atUnixMs: Date.now() },
+      requestsTotal: 0, inflight: 0, atUnixMs: Date.now(), candidate: undefined, candidatePercent: 0, generationHealth: [] },
   },
 });
 
@@ -208,9 +210,9 @@ describe('distribution server hardening', () => {
     assert.equal(server.pushesSent('node-c'), 2);
 
     // The late answer to the abandoned push is recorded but frees nothing: a Report still sees push2 pending.
-    stream.write({ msg: { $case: 'ack', value: { nonce: push1.msg.value.nonce, applied: push1.msg.value.target, servingAtUnixMs: Date.now() } } });
+    stream.write({ msg: { $case: 'ack', value: { nonce: push1.msg.value.nonce, applied: push1.msg.value.target, servingAtUnixMs: Date.now(), candidate: false } } });
     await recorder.until((ev) => ev.some((e) => e.kind === 'acked' && e.nodeId === 'node-c'));
-    stream.write({ msg: { $case: 'ack', value: { nonce: push2.msg.value.nonce, applied: push2.msg.value.target, servingAtUnixMs: Date.now() } } });
+    stream.write({ msg: { $case: 'ack', value: { nonce: push2.msg.value.nonce, applied: push2.msg.value.target, servingAtUnixMs: Date.now(), candidate: false } } });
     await recorder.until((ev) => ev.filter((e) => e.kind === 'acked' && e.nodeId === 'node-c').length === 2);
     stream.write(report(g.digest));
     await recorder.until((ev) => ev.some((e) => e.kind === 'reported' && e.nodeId === 'node-c' && e.digest === g.digest));

@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { zstdDecompressSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
+import { zstdDecompressSync } from 'node:zlib';
 import { type ClientDuplexStream, credentials } from '@grpc/grpc-js';
 import { ConfigSyncClient, type FromControlPlane, type FromDataPlane, MAX_MESSAGE_BYTES, PUSH_CHUNK_BYTES, PUSH_ENCODING_ZSTD, type Push, ServingSource } from '@spooky/proto';
 import pino from 'pino';
@@ -32,7 +32,7 @@ class Node {
     this.#stream = client.session();
     this.#stream.on('error', () => undefined);
     this.#stream.on('data', (m: FromControlPlane) => this.#on(m));
-    const hello = { nodeId, bootId: 'b', scope: SCOPE, labels: {}, schemaMin: 1, schemaMax: 1, build: 't', serving: undefined, source: ServingSource.SERVING_SOURCE_NONE, acceptEncodings };
+    const hello = { nodeId, bootId: 'b', scope: SCOPE, labels: {}, schemaMin: 1, schemaMax: 1, build: 't', serving: undefined, source: ServingSource.SERVING_SOURCE_NONE, acceptEncodings, candidate: undefined, candidatePercent: 0 };
     this.#stream.write({ msg: { $case: 'hello', value: hello } });
   }
 
@@ -51,7 +51,7 @@ class Node {
 
   report(): void {
     const source = this.#serving ? ServingSource.SERVING_SOURCE_CONTROL_PLANE : ServingSource.SERVING_SOURCE_NONE;
-    this.#stream.write({ msg: { $case: 'report', value: { serving: this.#serving, source, requestsTotal: 0, inflight: 0, atUnixMs: Date.now() } } });
+    this.#stream.write({ msg: { $case: 'report', value: { serving: this.#serving, source, requestsTotal: 0, inflight: 0, atUnixMs: Date.now(), candidate: undefined, candidatePercent: 0, generationHealth: [] } } });
   }
 
   close(): void {
@@ -80,7 +80,7 @@ class Node {
     if (push.encoding !== '') assert.equal(payload.byteLength, push.decodedSize);
     assert.equal(`sha256:${createHash('sha256').update(payload).digest('hex')}`, target.digest);
     this.#serving = target;
-    this.#stream.write({ msg: { $case: 'ack', value: { nonce: push.nonce, applied: target, servingAtUnixMs: Date.now() } } });
+    this.#stream.write({ msg: { $case: 'ack', value: { nonce: push.nonce, applied: target, servingAtUnixMs: Date.now(), candidate: false } } });
     this.acked.push(target.digest);
     for (const w of [...this.#waiters]) w();
   }

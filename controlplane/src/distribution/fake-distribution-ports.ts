@@ -17,6 +17,7 @@ export class FakeSource implements DistributionSource {
 
   activate(gen: DesiredGeneration): void {
     this.#active.set(gen.scope, gen);
+    this.#all.set(`${gen.scope}\n${gen.seq}`, gen);
     for (const l of this.#listeners) l(gen.scope);
   }
 
@@ -29,6 +30,19 @@ export class FakeSource implements DistributionSource {
     this.reads++;
     if (this.failWith) throw this.failWith;
     return this.#active.get(scope) ?? null;
+  }
+
+  /** Every generation activated so far, by scope and seq (a rollout's candidate is one of them). */
+  readonly #all = new Map<string, DesiredGeneration>();
+
+  /** Makes `gen` known without activating it (a rollout's target). */
+  store(gen: DesiredGeneration): void {
+    this.#all.set(`${gen.scope}\n${gen.seq}`, gen);
+  }
+
+  generation(scope: string, seq: number): DesiredGeneration | null {
+    if (this.failWith) throw this.failWith;
+    return this.#all.get(`${scope}\n${seq}`) ?? null;
   }
 
   onActiveChanged(listener: (scope: string) => void): () => void {

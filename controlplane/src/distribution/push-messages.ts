@@ -5,7 +5,7 @@
  * stays under MAX_MESSAGE_BYTES whatever the generation's size. `payload` is the bytes on the
  * wire: already encoded when `encoding` is not "" (then `decodedSize` is the canonical size).
  */
-import { type FromControlPlane, PUSH_CHUNK_BYTES } from '@spooky/proto';
+import { type FromControlPlane, PUSH_CHUNK_BYTES, PushMode } from '@spooky/proto';
 import type { GenerationRef } from './ports.ts';
 import { toWireRef } from './wire-refs.ts';
 
@@ -24,7 +24,7 @@ export function pushMessages(
       {
         msg: {
           $case: 'push',
-          value: { nonce, target: wireTarget, payload: bytes, chunkCount: 0, totalSize: bytes.byteLength, encoding, decodedSize },
+          value: { nonce, target: wireTarget, payload: bytes, chunkCount: 0, totalSize: bytes.byteLength, encoding, decodedSize, mode: PushMode.PUSH_MODE_SERVE, canary: undefined },
         },
       },
     ];
@@ -34,7 +34,7 @@ export function pushMessages(
     {
       msg: {
         $case: 'push',
-        value: { nonce, target: wireTarget, payload: Buffer.alloc(0), chunkCount, totalSize: bytes.byteLength, encoding, decodedSize },
+        value: { nonce, target: wireTarget, payload: Buffer.alloc(0), chunkCount, totalSize: bytes.byteLength, encoding, decodedSize, mode: PushMode.PUSH_MODE_SERVE, canary: undefined },
       },
     },
   ];

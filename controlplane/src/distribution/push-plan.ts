@@ -13,9 +13,9 @@
  * holds (desired-snapshots.ts). A plan is for one encoding (push-encoding.ts): with zstd, the
  * payload is compressed once here and the compressed bytes are what is chunked and shared.
  */
-import { Chunk, PUSH_CHUNK_BYTES, Push } from '@spooky/proto';
-import { encodePayload, type PushEncoding } from './push-encoding.ts';
+import { Chunk, PUSH_CHUNK_BYTES, Push, PushMode } from '@spooky/proto';
 import type { GenerationRef } from './ports.ts';
+import { encodePayload, type PushEncoding } from './push-encoding.ts';
 import { toWireRef } from './wire-refs.ts';
 
 /** FromControlPlane oneof fields (proto/spooky/v1/config_sync.proto). */
@@ -60,11 +60,11 @@ export function pushPlan(
   const totalSize = bytes.byteLength;
   const bodies: EncodedBody[] = [];
   if (totalSize <= chunkBytes) {
-    bodies.push(body(PUSH_FIELD, Push.encode({ nonce: '', target: wireTarget, payload: bytes, chunkCount: 0, totalSize, encoding, decodedSize }).finish()));
+    bodies.push(body(PUSH_FIELD, Push.encode({ nonce: '', target: wireTarget, payload: bytes, chunkCount: 0, totalSize, encoding, decodedSize, mode: PushMode.PUSH_MODE_SERVE, canary: undefined }).finish()));
   } else {
     const chunkCount = Math.ceil(totalSize / chunkBytes);
     bodies.push(
-      body(PUSH_FIELD, Push.encode({ nonce: '', target: wireTarget, payload: Buffer.alloc(0), chunkCount, totalSize, encoding, decodedSize }).finish()),
+      body(PUSH_FIELD, Push.encode({ nonce: '', target: wireTarget, payload: Buffer.alloc(0), chunkCount, totalSize, encoding, decodedSize, mode: PushMode.PUSH_MODE_SERVE, canary: undefined }).finish()),
     );
     for (let index = 0; index < chunkCount; index++) {
       const data = bytes.subarray(index * chunkBytes, (index + 1) * chunkBytes);

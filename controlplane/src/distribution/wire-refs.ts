@@ -4,9 +4,9 @@
  */
 import type { ConfigIssue } from '@spooky/config';
 import {
+  ServingSource,
   type ConfigIssue as WireIssue,
   type GenerationRef as WireRef,
-  ServingSource,
 } from '@spooky/proto';
 import type { GenerationRef, NodeServingSource } from './ports.ts';
 

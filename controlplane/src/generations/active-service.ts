@@ -143,7 +143,11 @@ export class ActiveService implements DistributionSource {
   desired(scope: string): DesiredGeneration | null {
     const active = this.#repo.getActive(scope);
     if (!active) return null;
-    const record = this.#repo.getGeneration(scope, active.seq);
+    return this.generation(scope, active.seq);
+  }
+
+  generation(scope: string, seq: number): DesiredGeneration | null {
+    const record = this.#repo.getGeneration(scope, seq);
     if (!record) return null;
     // The schema version from the parse the activation's diff already did (stored-configs.ts).
     const schemaVersion = storedVersion(record);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cohortScore, type FleetNode, matchesLabels, selectCohort, type StageSelector } from './cohort-selection.ts';
+import { cohortScore, type FleetNode, matchesLabels, type StageSelector, selectCohort } from './cohort-selection.ts';
 
 const ids = (n: number, prefix = 'edge-'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 const plain = (list: readonly string[]): FleetNode[] => list.map((id) => ({ id, labels: {} }));

@@ -6,8 +6,8 @@ import { after, describe, it } from 'node:test';
 import { composeControlPlane } from '../compose.ts';
 import type { NodeHelloFacts } from '../distribution/ports.ts';
 import { ActiveService } from '../generations/active-service.ts';
-import { openStore } from './open-store.ts';
 import { helloFacts } from '../testing/node-facts.ts';
+import { openStore } from './open-store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spooky-lifecycle-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -8,7 +8,6 @@
  */
 import Database from 'better-sqlite3';
 import { migrate } from './migrate.ts';
-import { quickCheck, type StoreHealth } from './store-integrity.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import { SqliteAuditLog } from './sqlite-audit-log.ts';
 import { SqliteEventLog } from './sqlite-event-log.ts';
@@ -18,6 +17,7 @@ import { SqliteLifecycleRepo } from './sqlite-lifecycle-repo.ts';
 import { SqliteNodeHistory } from './sqlite-node-history.ts';
 import { SqliteNodeRegistry } from './sqlite-node-registry.ts';
 import { SqliteRolloutRepo } from './sqlite-rollout-repo.ts';
+import { quickCheck, type StoreHealth } from './store-integrity.ts';
 
 export interface SqliteStore {
   readonly db: Database.Database;

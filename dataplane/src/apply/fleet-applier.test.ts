@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ConfigIssue } from '@spooky/config';
-import { CRASHED_CODE } from '../cache/apply-journal.ts';
 import type { ApplyJournal } from '../cache/apply-journal.ts';
+import { CRASHED_CODE } from '../cache/apply-journal.ts';
 import type { ApplyResult, GenerationRef } from '../control/generation-applier.ts';
 import { capturedLogger } from '../testing/captured-logger.ts';
 import { createFleetApplier } from './fleet-applier.ts';

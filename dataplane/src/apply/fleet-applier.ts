@@ -35,7 +35,7 @@ import type pino from 'pino';
 import type { ApplyJournal } from '../cache/apply-journal.ts';
 import { CRASHED_CODE } from '../cache/apply-journal.ts';
 import type { ApplyPhase, ApplyResult, GenerationApplier, GenerationRef, ServingSource } from '../control/generation-applier.ts';
-import { type WorkerHandle, WorkerGoneError, WorkerTimeoutError } from './worker-handle.ts';
+import { WorkerGoneError, type WorkerHandle, WorkerTimeoutError } from './worker-handle.ts';
 
 export interface FleetApplierOptions {
   readonly logger: pino.Logger;

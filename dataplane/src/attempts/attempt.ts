@@ -16,8 +16,8 @@
  * context, which aborts every open try in `ctx.attempts`: no listener per try).
  */
 import { type SpookyError, SpookyError as SpookyErrorClass } from '../errors.ts';
-import type { BodyConsumer, UpstreamResponse } from '../http/backend-transport.ts';
 import type { HealthView } from '../health/health-monitor.ts';
+import type { BodyConsumer, UpstreamResponse } from '../http/backend-transport.ts';
 import { type BreakerPermit, type BreakerVerdict, breakerVerdict } from '../resilience/circuit-breaker.ts';
 import type { InflightGauge } from '../resilience/inflight-limiter.ts';
 import type { RouteQueue } from '../resilience/route-queue.ts';

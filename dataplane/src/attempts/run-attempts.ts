@@ -27,8 +27,8 @@ import { upstreamRequestHeaders, withHost } from '../forwarding/upstream-request
 import type { UpstreamResponse } from '../http/backend-transport.ts';
 import type { HeaderList } from '../http/exchange.ts';
 import { headerValue } from '../http/hop-by-hop.ts';
-import type { RequestContext } from '../pipeline/context.ts';
 import { retryAfterReply } from '../pipeline/admit-request.ts';
+import type { RequestContext } from '../pipeline/context.ts';
 import { CONTINUE, type Stage, type StageResult } from '../pipeline/stage.ts';
 import type { StageDeps } from '../pipeline/stage-deps.ts';
 import { type AttemptFailure, decideRetry, type RetryDecision } from '../resilience/decide-retry.ts';

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import type { BackendStats } from '../runtime/backend-stats.ts';
 import { allBackends } from './candidates.ts';
 import { createLatencyAware, latencyAwareScan } from './latency-aware.ts';
 import { createLeastConnections, leastConnectionsScan } from './least-connections.ts';
-import type { BackendStats } from '../runtime/backend-stats.ts';
 import { TREE_MIN } from './load-tree.ts';
 import { backendsOf, ctxOf, statsFor } from './testing/balancer-fixtures.ts';
 

@@ -12,8 +12,8 @@
  * the runtime stall families (observability/runtime-stalls.ts).
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { Counter } from 'prom-client';
 import type pino from 'pino';
+import { Counter } from 'prom-client';
 import { createServingApplier, type PreparedApply } from '../apply/serving-applier.ts';
 import type { WorkerCounters, WorkerStatus } from '../apply/worker-handle.ts';
 import type { ApplyResult, GenerationRef, ServingSource } from '../control/generation-applier.ts';
@@ -23,8 +23,8 @@ import { ListenerManager } from '../ingress/listener-manager.ts';
 import { startMirrorLog } from '../mirroring/mirror-events.ts';
 import { startAccessLog } from '../observability/access-log.ts';
 import type { LineSink } from '../observability/batched-lines.ts';
-import { startInternalErrorLog } from '../observability/internal-error-log.ts';
 import { dnsRefreshObserver } from '../observability/dns-refresh-observer.ts';
+import { startInternalErrorLog } from '../observability/internal-error-log.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { watchRuntimeStalls } from '../observability/runtime-stalls.ts';
 import { createRequestHandler } from '../pipeline/request-handler.ts';

@@ -12,8 +12,8 @@
  * "generation rejected" with source 'disk-cache' when the cache is applied.
  */
 import type pino from 'pino';
-import type { CachingApplier } from './caching-applier.ts';
 import type { CacheRefusalCode } from './cache-entry.ts';
+import type { CachingApplier } from './caching-applier.ts';
 import type { GenerationCache } from './generation-cache.ts';
 
 export interface ColdStartOptions {

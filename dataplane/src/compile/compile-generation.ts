@@ -15,15 +15,16 @@
  * ~20 KB probe pool when retain starts its checker. apply/generation-budget.ts estimates a
  * generation from these coefficients before compiling it.
  */
-import { compileForwardingPolicy } from '../forwarding/forwarding-policy.ts';
+
 import { type Config, type ConfigIssue, upstreamPolicy } from '@spooky/config';
 import { CandidateFilter } from '../balancing/candidates.ts';
 import { createBalancer } from '../balancing/create-balancer.ts';
+import { compileForwardingPolicy } from '../forwarding/forwarding-policy.ts';
 import { SettingsInterner } from '../forwarding/transport-settings.ts';
 import { type HealthSpec, healthKey } from '../health/health-monitor.ts';
 import { compileRouteTable, type RouteInput } from '../routing/route-table.ts';
-import type { CompiledBackend, CompiledUpstream, Generation } from '../runtime/generation.ts';
 import { backendStatsKey } from '../runtime/backend-stats.ts';
+import type { CompiledBackend, CompiledUpstream, Generation } from '../runtime/generation.ts';
 import type { LongLivedState } from '../runtime/long-lived-state.ts';
 import { TlsMaterialReader } from './upstream-tls-material.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { zstdCompressSync } from 'node:zlib';
-import type { Push } from '@spooky/proto';
+import { type Push, PushMode } from '@spooky/proto';
 import { ChunkAssembler, MAX_ASSEMBLED_BYTES } from './chunk-assembler.ts';
 
 const target = { scope: 's', seq: 3, digest: 'sha256:x' };
@@ -13,6 +13,8 @@ const push = (over: Partial<Push>): Push => ({
   totalSize: 0,
   encoding: '',
   decodedSize: 0,
+  mode: PushMode.PUSH_MODE_SERVE,
+  canary: undefined,
   ...over,
 });
 

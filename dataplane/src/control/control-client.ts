@@ -15,7 +15,14 @@
  * certificate fixed on the control plane's side (a new CA) is picked up without a restart.
  */
 import { type ClientDuplexStream, credentials, type ServiceError, status } from '@grpc/grpc-js';
-import { CONFIG_SYNC_FLOW_CONTROL_WINDOW, ConfigSyncClient, type FromControlPlane, type FromDataPlane, MAX_MESSAGE_BYTES } from '@spooky/proto';
+import {
+  CONFIG_SYNC_FLOW_CONTROL_WINDOW,
+  ConfigSyncClient,
+  type FromControlPlane,
+  type FromDataPlane,
+  type GenerationHealth,
+  MAX_MESSAGE_BYTES,
+} from '@spooky/proto';
 import type pino from 'pino';
 import { type AssemblyResult, ChunkAssembler } from './chunk-assembler.ts';
 import type { GenerationApplier } from './generation-applier.ts';
@@ -44,6 +51,11 @@ export interface ControlClientOptions {
   readonly logger: pino.Logger;
   /** Traffic counters for Reports; zeros when not given. */
   readonly counters?: () => { readonly requestsTotal: number; readonly inflight: number };
+  /**
+   * Health windows closed since the previous call, per generation served (rollout/), sent in
+   * each Report's generation_health; none when not given.
+   */
+  readonly health?: () => readonly GenerationHealth[];
   /** PEM material for mutual TLS, asked for before every connection attempt (renewed files apply on reconnect); absent = plaintext. */
   readonly tls?: () => { readonly ca: Buffer; readonly cert: Buffer; readonly key: Buffer };
 }
@@ -84,6 +96,9 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
           requestsTotal: counters.requestsTotal,
           inflight: counters.inflight,
           atUnixMs: Date.now(),
+          candidate: undefined,
+          candidatePercent: 0,
+          generationHealth: [...(opts.health?.() ?? [])],
         },
       },
     });
@@ -214,6 +229,8 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
           serving: toWireRef(serving?.ref),
           source: toWireSource(serving?.source ?? 'none'),
           acceptEncodings: [...ACCEPTED_ENCODINGS],
+          candidate: undefined,
+          candidatePercent: 0,
         },
       },
     });

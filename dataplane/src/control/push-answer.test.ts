@@ -25,7 +25,7 @@ describe('answerPush', () => {
   it('acks after a successful apply', async () => {
     const a = applier({ ok: true });
     const answer = await answerPush(a, 'n', target, payload, () => 42);
-    assert.deepEqual(answer.msg, { $case: 'ack', value: { nonce: 'n', applied: target, servingAtUnixMs: 42 } });
+    assert.deepEqual(answer.msg, { $case: 'ack', value: { nonce: 'n', applied: target, servingAtUnixMs: 42, candidate: false } });
   });
 
   it('nacks a digest mismatch (retryable) without calling the applier', async () => {

@@ -2,9 +2,10 @@
  * Turns one fully received push into its answer: verify the bytes' digest, hand them to the
  * GenerationApplier, then Ack (after the swap) or Nack (the old generation keeps serving).
  */
+
+import type { ConfigIssue } from '@spooky/config';
 import { digest } from '@spooky/config';
 import { type FromDataPlane, MAX_NACK_ISSUES } from '@spooky/proto';
-import type { ConfigIssue } from '@spooky/config';
 import type { GenerationApplier, GenerationRef } from './generation-applier.ts';
 import { toWireIssues, toWireRef } from './wire-refs.ts';
 
@@ -34,7 +35,7 @@ export async function answerPush(
     ]);
   }
   if (!result.ok) return nack(applier, nonce, target, result.phase, result.retryable, result.issues);
-  return { msg: { $case: 'ack', value: { nonce, applied: toWireRef(target), servingAtUnixMs: now() } } };
+  return { msg: { $case: 'ack', value: { nonce, applied: toWireRef(target), servingAtUnixMs: now(), candidate: false } } };
 }
 
 export function nack(

@@ -3,7 +3,7 @@
  * wire uses absent messages for "nothing"; the port uses null.
  */
 import type { ConfigIssue } from '@spooky/config';
-import { type ConfigIssue as WireIssue, type GenerationRef as WireRef, ServingSource } from '@spooky/proto';
+import { ServingSource, type ConfigIssue as WireIssue, type GenerationRef as WireRef } from '@spooky/proto';
 import type { GenerationRef, ServingSource as PortServingSource } from './generation-applier.ts';
 
 export function toWireRef(ref: GenerationRef | null | undefined): WireRef | undefined {

@@ -3,7 +3,7 @@
  * code. Looks at `code` along the `cause` chain, never at message text. The original error is
  * kept as `cause` for logs; clients only ever see the code.
  */
-import { SpookyError, type ErrorCode } from '../errors.ts';
+import { type ErrorCode, SpookyError } from '../errors.ts';
 
 const TIMEOUT_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_CONNECT_TIMEOUT',

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Dispatcher } from 'undici';
 import { SpookyError } from '../errors.ts';
-import { DeadlineQueue } from '../pipeline/deadline-queue.ts';
 import type { BodyConsumer, UpstreamResponse } from '../http/backend-transport.ts';
+import { DeadlineQueue } from '../pipeline/deadline-queue.ts';
 import { ForwardHandler } from './forward-handler.ts';
 
 type FakeController = Dispatcher.DispatchController & { pauses: number; resumes: number; abortReason: Error | null };

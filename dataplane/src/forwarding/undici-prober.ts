@@ -5,10 +5,10 @@
  * 64 KiB, then the connection is dropped), the whole exchange bounded by `timeoutMs`.
  */
 import type { ProbeResult } from '../health/health-state.ts';
-import type { Prober, ProbeRequest, ProbeTransportSettings } from '../health/prober.ts';
+import type { ProbeRequest, Prober, ProbeTransportSettings } from '../health/prober.ts';
 import { backendConnection } from './backend-connector.ts';
-import { createGuardedPool } from './guarded-pool.ts';
 import { upstreamErrorCode } from './classify-upstream-error.ts';
+import { createGuardedPool } from './guarded-pool.ts';
 
 const MAX_PROBE_BODY = 64 * 1024;
 

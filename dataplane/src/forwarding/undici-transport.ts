@@ -13,8 +13,8 @@ import type { Readable } from 'node:stream';
 import type { BackendTransport, UpstreamRequest, UpstreamResponse } from '../http/backend-transport.ts';
 import type { HeaderList } from '../http/exchange.ts';
 import { backendConnection } from './backend-connector.ts';
-import { createGuardedPool } from './guarded-pool.ts';
 import { ForwardHandler } from './forward-handler.ts';
+import { createGuardedPool } from './guarded-pool.ts';
 import type { TransportSettings } from './transport-settings.ts';
 
 export function createUndiciTransport(address: string, settings: TransportSettings): BackendTransport {

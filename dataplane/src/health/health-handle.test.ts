@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { HealthCheck } from '@spooky/config';
-import { type HealthSpec, HealthMonitor, healthKey } from './health-monitor.ts';
+import { HealthMonitor, type HealthSpec, healthKey } from './health-monitor.ts';
 import type { Scheduler } from './scheduler.ts';
 import { fakeProberFactory } from './testing/fake-prober.ts';
 import { ManualScheduler } from './testing/manual-scheduler.ts';

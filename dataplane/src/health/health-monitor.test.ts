@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { HealthCheck } from '@spooky/config';
-import { type HealthSpec, HealthMonitor, healthKey } from './health-monitor.ts';
+import { HealthMonitor, type HealthSpec, healthKey } from './health-monitor.ts';
 import { fakeProberFactory } from './testing/fake-prober.ts';
 import { HealthEventsRecorder } from './testing/health-events-recorder.ts';
 import { ManualScheduler } from './testing/manual-scheduler.ts';

@@ -19,8 +19,8 @@
  */
 import { ActiveChecker } from './active-checker.ts';
 import { availableIn, BackendEntry, policyOf } from './backend-entry.ts';
-import { HealthHandle } from './health-handle.ts';
 import { publishHealthMembership, publishHealthTransition } from './health-events.ts';
+import { HealthHandle } from './health-handle.ts';
 import { type HealthSpec, healthKey } from './health-spec.ts';
 import { advanceHealth, type HealthStatus, type HealthStep, type HealthVerdict, observeHealth } from './health-state.ts';
 import { classifyTraffic, type TrafficOutcome } from './passive-ejector.ts';

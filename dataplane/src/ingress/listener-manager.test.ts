@@ -4,11 +4,11 @@ import { afterEach, describe, it } from 'node:test';
 import { type Listener, parseConfig } from '@spooky/config';
 import pino from 'pino';
 import type { Exchange } from '../http/exchange.ts';
-import { ListenerManager, type PreparedListeners } from './listener-manager.ts';
 import { h1Request, h3Request } from '../testing/clients.ts';
 import { closedWith, rawTcp, until, within } from '../testing/connection-probes.ts';
 import { freeUdpTcpPort, tcpPortFree } from '../testing/free-port.ts';
 import { makeSelfSignedCert } from '../testing/self-signed-cert.ts';
+import { ListenerManager, type PreparedListeners } from './listener-manager.ts';
 
 async function hello(exchange: Exchange): Promise<void> {
   exchange.response.sendHead(200, [['content-type', 'text/plain']], false);

@@ -24,14 +24,14 @@
 import type { ConfigIssue, Listener, Performance } from '@spooky/config';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { CertificateWatcher } from './certificate-watcher.ts';
 import { ConnectionAdmission } from './limits/connection-admission.ts';
 import { type ConnectionLimits, connectionLimitsOf } from './limits/connection-limits.ts';
 import { createConnectionMetrics, NO_CONNECTION_EVENTS } from './limits/connection-metrics.ts';
 import { type ListenerIssue, openIssue } from './listener-issues.ts';
-import { readListenerSpec } from './read-listener-spec.ts';
 import { planListeners } from './listener-plan.ts';
-import { CertificateWatcher } from './certificate-watcher.ts';
 import { type ListenerSpec, sameTcpTls } from './listener-spec.ts';
+import { readListenerSpec } from './read-listener-spec.ts';
 import { type ExchangeHandler, type ListenerGuards, openServingListener, type ServingListener } from './serving-listener.ts';
 
 export interface ListenerInfo {

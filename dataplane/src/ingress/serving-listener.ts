@@ -36,23 +36,23 @@ import { createSecureServer, type Http3SecureServer } from '@currentspace/http3'
 import type { Logger } from 'pino';
 import type { Exchange } from '../http/exchange.ts';
 import { applyClientCertHeaders } from './client-cert-headers.ts';
-import { createStreamExchange } from './h3/stream-exchange.ts';
 import { PeerBook, tcpServerOf, tlsSocketOfStream } from './h3/library-internals.ts';
 import { warnIfPathMtuAboveSafe } from './h3/path-mtu-warning.ts';
 import { createQuicGuard } from './h3/quic-connection-guard.ts';
+import { createStreamExchange } from './h3/stream-exchange.ts';
 import { shareStreamTeardownError } from './h3/stream-teardown.ts';
 import { InflightTracker } from './inflight-tracker.ts';
 import { ConnectionAdmission } from './limits/connection-admission.ts';
 import { NO_CONNECTION_EVENTS } from './limits/connection-metrics.ts';
 import type { GuardContext } from './limits/guard-context.ts';
 import type { ListenerSpec } from './listener-spec.ts';
-import { guardTcpServer, type Http1Drain, type TcpGuard } from './tcp/tcp-connection-guard.ts';
+import { altSvcValue } from './response-headers.ts';
 import { clientIdentityOf, watchClientCertificates } from './tcp/client-cert-identity.ts';
 import { H3Coverage, h3Uncovered, markH3Coverage } from './tcp/h3-coverage.ts';
-import { applyTcpTls } from './tcp/tcp-tls-contexts.ts';
-import { altSvcValue } from './response-headers.ts';
 import { createHttp1Exchange } from './tcp/http1-exchange.ts';
 import { createHttp1TunnelExchange } from './tcp/http1-tunnel-exchange.ts';
+import { guardTcpServer, type Http1Drain, type TcpGuard } from './tcp/tcp-connection-guard.ts';
+import { applyTcpTls } from './tcp/tcp-tls-contexts.ts';
 
 /** After the drain, how long destroyed tunnels get for their requests to end. */
 const TUNNEL_CLOSE_WAIT_MS = 1000;

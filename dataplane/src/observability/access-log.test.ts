@@ -3,8 +3,8 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { publishRequestEnd, type RequestEndEvent } from '../pipeline/events.ts';
-import { accessLogLine } from './access-log-line.ts';
 import { startAccessLog } from './access-log.ts';
+import { accessLogLine } from './access-log-line.ts';
 
 const EVENT: RequestEndEvent = {
   requestId: 'abc-1',

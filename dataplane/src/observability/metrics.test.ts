@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { reportInternalError } from '../barrier/internal-error.ts';
-import { capturedLogger } from '../testing/captured-logger.ts';
-import { startInternalErrorLog } from './internal-error-log.ts';
 import { publishMirror } from '../mirroring/mirror-events.ts';
 import { publishRequestEnd } from '../pipeline/events.ts';
+import { capturedLogger } from '../testing/captured-logger.ts';
+import { startInternalErrorLog } from './internal-error-log.ts';
 import { createMetrics } from './metrics.ts';
 
 describe('data-plane metrics', () => {

@@ -37,15 +37,15 @@
  * `upstream` is "none" when no route matched.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { INTERNAL_ERROR_CHANNEL, type InternalErrorEvent } from '../barrier/internal-error.ts';
-import { MIRROR_CHANNEL, type MirrorEvent } from '../mirroring/mirror-events.ts';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { GenerationRef } from '../control/generation-applier.ts';
 import type { HealthMembershipEvent, HealthTransitionEvent } from '../health/health-events.ts';
+import { MIRROR_CHANNEL, type MirrorEvent } from '../mirroring/mirror-events.ts';
 import type { RequestEndEvent } from '../pipeline/events.ts';
-import { BREAKER_STATE_VALUE, type BreakerRegistry } from '../resilience/circuit-breaker.ts';
 import type { AdaptiveAdmission } from '../resilience/adaptive-admission.ts';
 import type { Brownout } from '../resilience/brownout.ts';
+import { BREAKER_STATE_VALUE, type BreakerRegistry } from '../resilience/circuit-breaker.ts';
 import type { InflightLimiter } from '../resilience/inflight-limiter.ts';
 import type { RouteQueue } from '../resilience/route-queue.ts';
 

@@ -17,7 +17,7 @@
  * can be read per scrape interval by the bench (bench/src/memory.bench.ts) and dashboards with one
  * stable vocabulary.
  */
-import { constants, type RecordableHistogram, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver, type RecordableHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** Sampling period of the delay histogram: a delay shorter than this is not seen. */

@@ -4,13 +4,13 @@
  * and fill it; only the runner and recordOutcome turn it into telemetry.
  */
 import type { Attempt } from '../attempts/attempt.ts';
-import type { UpstreamResponse } from '../http/backend-transport.ts';
 import { SpookyError } from '../errors.ts';
-import { type Deadline, requestDeadlines } from './deadline-queue.ts';
+import type { UpstreamResponse } from '../http/backend-transport.ts';
 import type { Exchange } from '../http/exchange.ts';
 import type { HedgeResult } from '../resilience/hedge-results.ts';
 import type { RouteEntry } from '../routing/route-table.ts';
 import type { CompiledUpstream, Generation } from '../runtime/generation.ts';
+import { type Deadline, requestDeadlines } from './deadline-queue.ts';
 
 /** Rust-Spooky compatibility switches (all off by default). */
 export interface CompatOptions {

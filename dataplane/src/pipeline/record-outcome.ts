@@ -3,11 +3,12 @@
  * request never got a generation). Turns the context into one RequestEndEvent on the
  * `spooky:request:end` channel; observability/ subscribes (access log, metrics).
  */
-import { publishRequestEnd, type RequestEndEvent } from './events.ts';
-import { hedgeSent } from '../resilience/hedge-results.ts';
-import type { RequestContext } from './context.ts';
+
 import { headerValue } from '../http/hop-by-hop.ts';
 import { inboundTraceId } from '../http/trace-context.ts';
+import { hedgeSent } from '../resilience/hedge-results.ts';
+import type { RequestContext } from './context.ts';
+import { publishRequestEnd, type RequestEndEvent } from './events.ts';
 
 /** What a request that never ran the stages still reports: the event's request fields. */
 export type OutcomeFacts = Pick<

@@ -6,10 +6,10 @@
 import type { Config, UpstreamPolicy } from '@spooky/config';
 import type { Balancer } from '../balancing/balancer.ts';
 import type { CandidateFilter } from '../balancing/candidates.ts';
-import type { HealthHandle } from '../health/health-handle.ts';
-import type { HealthSpec, HealthView } from '../health/health-monitor.ts';
 import type { ClientCertificate } from '../forwarding/backend-connector.ts';
 import type { ForwardingPolicy } from '../forwarding/forwarding-policy.ts';
+import type { HealthHandle } from '../health/health-handle.ts';
+import type { HealthSpec, HealthView } from '../health/health-monitor.ts';
 import type { BackendTransport } from '../http/backend-transport.ts';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.ts';
 import type { InflightGauge } from '../resilience/inflight-limiter.ts';

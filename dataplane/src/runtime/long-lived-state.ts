@@ -12,10 +12,10 @@
 import { createHash } from 'node:crypto';
 import type { RoundRobinState } from '../balancing/round-robin.ts';
 import { createRoundRobinState } from '../balancing/round-robin.ts';
-import { createUndiciTransport } from '../forwarding/undici-transport.ts';
 import type { TransportSettings } from '../forwarding/transport-settings.ts';
 import { settingsKey } from '../forwarding/transport-settings.ts';
 import { createUndiciProber } from '../forwarding/undici-prober.ts';
+import { createUndiciTransport } from '../forwarding/undici-transport.ts';
 import { HealthMonitor, type HealthMonitorOptions } from '../health/health-monitor.ts';
 import type { BackendTransport } from '../http/backend-transport.ts';
 import { AdaptiveAdmission } from '../resilience/adaptive-admission.ts';

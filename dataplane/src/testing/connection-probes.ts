@@ -4,7 +4,7 @@
  */
 import { once } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { ConnectionAdmission } from '../ingress/limits/connection-admission.ts';
 import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from '../ingress/limits/connection-limits.ts';
 import type { ConnectionEvents } from '../ingress/limits/connection-metrics.ts';

@@ -29,19 +29,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { SpookyError, toSpookyError } from '../errors.ts';
-import { upstreamRequestHeaders } from '../forwarding/upstream-request-headers.ts';
 import { Attempt } from '../attempts/attempt.ts';
 import { type Empty, pickable } from '../attempts/candidates.ts';
+import { SpookyError, toSpookyError } from '../errors.ts';
+import { upstreamRequestHeaders } from '../forwarding/upstream-request-headers.ts';
 import type { ClientTunnel, HeaderList } from '../http/exchange.ts';
 import { endToEndHeaders, headerValue } from '../http/hop-by-hop.ts';
-import type { RequestContext } from '../pipeline/context.ts';
 import { retryAfterReply } from '../pipeline/admit-request.ts';
+import type { RequestContext } from '../pipeline/context.ts';
 import { CONTINUE, type Stage, type StageResult } from '../pipeline/stage.ts';
 import type { StageDeps } from '../pipeline/stage-deps.ts';
 import type { CompiledUpstream } from '../runtime/generation.ts';
 import { relayBytes } from './byte-relay.ts';
-import { connectTunnel, readResponseHead, type ResponseHead, type TunnelTls } from './tunnel-upstream.ts';
+import { connectTunnel, type ResponseHead, readResponseHead, type TunnelTls } from './tunnel-upstream.ts';
 import { acceptMatches, h2ClientHeaders, h2UpstreamHeaders, serializeRequestHead, websocketClientHeaders, websocketUpstreamHeaders } from './tunnel-wire.ts';
 
 /** Largest body of a refused upgrade that is relayed (a longer one is cut to its head). */

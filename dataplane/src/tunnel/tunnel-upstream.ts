@@ -15,7 +15,7 @@
  * Every failure is a SpookyError (classify-upstream-error.ts codes); the socket is destroyed
  * on failure and always carries an error listener.
  */
-import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { abortError, SpookyError } from '../errors.ts';
 import type { ClientCertificate } from '../forwarding/backend-connector.ts';

@@ -4,11 +4,11 @@
  * destroys the connection (HTTP/1.1: the TCP socket; HTTP/2: the whole session, which is what
  * a crashed origin process looks like to its peer).
  */
+
+import { readFileSync } from 'node:fs';
 import { createServer as createH1Server, type Server } from 'node:http';
 import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
-import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { CertFiles } from './certs.ts';
 import type { Origin } from './origins.ts';
 

@@ -1,8 +1,9 @@
 /**
  * A small HTTP/3 client for tests and the demo, on @currentspace/http3's own client.
  */
-import { connectAsync, type Http3ClientSession } from '@currentspace/http3';
+
 import { isIP } from 'node:net';
+import { connectAsync, type Http3ClientSession } from '@currentspace/http3';
 
 export interface H3Response {
   readonly status: number;

@@ -7,9 +7,10 @@
  *  - GET `?trailers=1`: body then trailer `x-origin-trailer: done` (HTTP/2 only);
  *  - anything else: JSON {origin, method, path, headers}.
  */
+
+import { readFileSync } from 'node:fs';
 import { createServer as createH1Server, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { CertFiles } from './certs.ts';
 

@@ -9,9 +9,10 @@
  *  - `…/big?size=N`: N pattern bytes with content-length;
  *  - POST `…/echo`: the request body back (content-type kept, no content-length).
  */
+
+import { readFileSync } from 'node:fs';
 import { createServer as createH1Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import type { CertFiles } from './certs.ts';
 import { patternBytes } from './origins.ts';

@@ -4,8 +4,8 @@
  * a plain TCP socket that never starts TLS. Everything received is kept; waits are bounded and
  * resolve with what happened (never reject on a server close: a close is an expected answer).
  */
-import { connect as tcpConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { type Socket, connect as tcpConnect } from 'node:net';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 
 export class RawConnection {
   readonly socket: Socket | TLSSocket;

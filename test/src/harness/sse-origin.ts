@@ -4,9 +4,10 @@
  * `gates`, most recent last; bounded by GATE_MS) before the event `second` and the end. A
  * client that sees `first` while the gate is still closed proves the proxy did not buffer.
  */
+
+import { readFileSync } from 'node:fs';
 import { createServer as createH1Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import type { CertFiles } from './certs.ts';
 import { Gate } from './gate.ts';

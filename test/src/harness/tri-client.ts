@@ -8,7 +8,7 @@
  * may only send trailers to a client that says it accepts them). Header values that arrive as
  * arrays (repeated fields) are joined with ", " on every protocol, so the shapes compare.
  */
-import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+import { type ClientHttp2Session, connect as h2connect, type IncomingHttpHeaders } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import type { Http3ClientSession } from '@currentspace/http3';
 import { connectH3, h3Request } from './h3-client.ts';

@@ -9,13 +9,14 @@
  * connection; `/ws/refuse…` answers 403 with a body instead of upgrading; `/ws/garbage…`
  * answers bytes that are not HTTP; `/ws/bad-accept…` upgrades with a wrong Sec-WebSocket-Accept.
  */
-import type { ClientHttp2Stream } from 'node:http2';
+
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { ClientHttp2Stream } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 export const OP = { TEXT: 0x1, BINARY: 0x2, CLOSE: 0x8, PING: 0x9, PONG: 0xa } as const;

@@ -11,8 +11,8 @@
  * failure (no retries: that would hide what the hostile client did to others).
  */
 import { EventEmitter } from 'node:events';
-import { Agent, request as httpsRequest } from 'node:https';
 import { type ClientHttp2Session, connect as h2connect } from 'node:http2';
+import { Agent, request as httpsRequest } from 'node:https';
 import type { Http3ClientSession } from '@currentspace/http3';
 import { connectH3, h3Request } from './h3-client.ts';
 

@@ -6,11 +6,11 @@
  * not sent yet) — and the process must stay up. Each combination is repeated a few times.
  */
 import assert from 'node:assert/strict';
-import { constants as h2constants, connect as h2connect } from 'node:http2';
+import { connect as h2connect, constants as h2constants } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { after, before, describe, test } from 'node:test';
-import { connectH3 } from '../harness/h3-client.ts';
 import { DECLARED_BYTES } from '../harness/dying-origin.ts';
+import { connectH3 } from '../harness/h3-client.ts';
 import { HostileFleet } from '../harness/hostile-fleet.ts';
 
 const ANSWER_BOUND_MS = 5000;

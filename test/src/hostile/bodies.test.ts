@@ -13,9 +13,9 @@
  * the process and the other clients are unaffected.
  */
 import assert from 'node:assert/strict';
-import { constants as h2constants, connect as h2connect, type ClientHttp2Session } from 'node:http2';
+import { type ClientHttp2Session, connect as h2connect, constants as h2constants } from 'node:http2';
 import { after, before, describe, test } from 'node:test';
-import { constants as h3constants, type Http3ClientSession } from '@currentspace/http3';
+import { type Http3ClientSession, constants as h3constants } from '@currentspace/http3';
 import { connectH3 } from '../harness/h3-client.ts';
 import { HostileFleet, MiB } from '../harness/hostile-fleet.ts';
 import { rawTls } from '../harness/raw-tls.ts';

@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { connectH3 } from '../harness/h3-client.ts';
 import { H2FrameClient, headerBlock, headersFrames } from '../harness/h2-frames.ts';
+import { connectH3 } from '../harness/h3-client.ts';
 import { HostileFleet, MiB } from '../harness/hostile-fleet.ts';
 import { rawTls } from '../harness/raw-tls.ts';
 

@@ -11,8 +11,9 @@
  * more → 503 too_many_subscribers + Retry-After); events are serialised once and fanned out
  * (event-fanout.ts); a stream whose socket stops draining is disconnected.
  */
-import type { FastifyInstance } from 'fastify';
+
 import type { ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import { canAccessScope } from '../../auth/permissions.ts';
 import { CpError } from '../../errors.ts';
 import type { CpEvent } from '../../generations/lifecycle-ports.ts';

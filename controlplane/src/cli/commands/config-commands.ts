@@ -4,12 +4,12 @@
  */
 import { createHash } from 'node:crypto';
 import { issuesOf } from '../api-client.ts';
+import type { WaitOptions } from '../args.ts';
 import { type CliContext, scopePath } from '../cli-context.ts';
 import { CliError, formatIssue } from '../cli-error.ts';
 import { readConfigFile } from '../config-file.ts';
 import { EXIT } from '../exit-codes.ts';
 import { type CommandResult, quoted, shortDigest } from '../output.ts';
-import type { WaitOptions } from '../args.ts';
 import { activateSeq } from './active-commands.ts';
 import { changeLines, changesOf } from './change-lines.ts';
 

@@ -7,7 +7,7 @@
  * Key material is never read into an error or a result: only paths, names and fingerprints.
  */
 import { execFile } from 'node:child_process';
-import { X509Certificate, randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CliError } from '../cli-error.ts';

@@ -5,8 +5,8 @@
  * Errors never contain a token.
  */
 import { existsSync } from 'node:fs';
-import { createToken, listTokens, revokeToken, type TokenInfo } from '../../auth/token-file.ts';
 import { PERMISSIONS, type Permission } from '../../auth/permissions.ts';
+import { createToken, listTokens, revokeToken, type TokenInfo } from '../../auth/token-file.ts';
 import { CliError } from '../cli-error.ts';
 import { EXIT } from '../exit-codes.ts';
 import type { CommandResult } from '../output.ts';

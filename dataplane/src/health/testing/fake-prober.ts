@@ -3,7 +3,7 @@
  * probes to simulate a backend going down or coming back), records calls and closes.
  */
 import type { ProbeResult } from '../health-state.ts';
-import type { Prober, ProberFactory, ProbeRequest, ProbeTransportSettings } from '../prober.ts';
+import type { ProbeRequest, Prober, ProberFactory, ProbeTransportSettings } from '../prober.ts';
 
 export class FakeProber implements Prober {
   readonly address: string;

@@ -11,8 +11,8 @@
  */
 import type { Readable } from 'node:stream';
 import type { IncomingHeaders, ServerHttp3Stream, StreamFlags } from '@currentspace/http3';
-import type { Exchange, HeaderList } from '../../http/exchange.ts';
 import { reportInternalError } from '../../barrier/internal-error.ts';
+import type { Exchange, HeaderList } from '../../http/exchange.ts';
 import { relayBody } from '../request-body.ts';
 import type { PeerBook } from './library-internals.ts';
 import { http2StreamOf, isHttp2Adapted } from './library-internals.ts';

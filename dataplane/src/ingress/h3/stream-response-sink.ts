@@ -9,9 +9,9 @@
  */
 import type { ServerHttp3Stream } from '@currentspace/http3';
 import type { HeaderList, ResponseSink } from '../../http/exchange.ts';
+import { waitForDrain } from '../../http/wait-for-drain.ts';
 import { toResponseHeaderMap } from '../response-headers.ts';
 import { respondHttp2HeadRequest, sendHttp2TrailersOnEnd } from './library-internals.ts';
-import { waitForDrain } from '../../http/wait-for-drain.ts';
 
 /** HTTP/3 (RFC 9114 §8.1) and HTTP/2 (RFC 9113 §7) reset codes for `abort()`. */
 const H3_CODES = { cancel: 0x10c, internal: 0x102 } as const;

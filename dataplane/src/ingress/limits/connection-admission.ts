@@ -5,7 +5,7 @@
  * `newConnectionsBurst`). Checks run in that order; a refused connection spends no token.
  * An admitted connection holds its place until its `release()` (idempotent).
  */
-import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limits.ts';
+import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection-limits.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 export type RejectReason = 'max_connections_per_ip' | 'max_active_connections' | 'rate_limited';

@@ -13,8 +13,8 @@
  * Limits are read when the session starts (a new generation applies to new connections).
  */
 import { constants, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
-import { TokenBucket } from '../limits/token-bucket.ts';
 import type { GuardContext } from '../limits/guard-context.ts';
+import { TokenBucket } from '../limits/token-bucket.ts';
 
 /** Early resets one HTTP/2 connection may cause at once… */
 export const H2_RESETS_BURST = 200;

@@ -13,11 +13,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Exchange, HeaderList, ResponseSink } from '../../http/exchange.ts';
-import { requestHeadFromHttp1 } from '../h3/request-head.ts';
 import { reportInternalError } from '../../barrier/internal-error.ts';
-import { relayBody } from '../request-body.ts';
+import type { Exchange, HeaderList, ResponseSink } from '../../http/exchange.ts';
 import { waitForDrain } from '../../http/wait-for-drain.ts';
+import { requestHeadFromHttp1 } from '../h3/request-head.ts';
+import { relayBody } from '../request-body.ts';
 import type { Http1Drain } from './tcp-connection-guard.ts';
 
 export function createHttp1Exchange(req: IncomingMessage, res: ServerResponse, altSvc: string, drain: Http1Drain): Exchange | null {

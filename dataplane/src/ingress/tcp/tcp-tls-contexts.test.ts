@@ -4,10 +4,10 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { connect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import type { SniMaterial } from '../listener-spec.ts';
+import { connect } from 'node:tls';
 import { makeSelfSignedCert } from '../../testing/self-signed-cert.ts';
+import type { SniMaterial } from '../listener-spec.ts';
 import { applyTcpTls, orderedForNode } from './tcp-tls-contexts.ts';
 
 function material(name: string, serverName: string): SniMaterial {

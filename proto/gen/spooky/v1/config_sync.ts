@@ -90,6 +90,54 @@ export function servingSourceToJSON(object: ServingSource): string {
   }
 }
 
+export const PushMode = {
+  PUSH_MODE_UNSPECIFIED: 0,
+  PUSH_MODE_SERVE: 1,
+  PUSH_MODE_CANDIDATE: 2,
+  UNRECOGNIZED: -1,
+} as const;
+
+export type PushMode = typeof PushMode[keyof typeof PushMode];
+
+export namespace PushMode {
+  export type PUSH_MODE_UNSPECIFIED = typeof PushMode.PUSH_MODE_UNSPECIFIED;
+  export type PUSH_MODE_SERVE = typeof PushMode.PUSH_MODE_SERVE;
+  export type PUSH_MODE_CANDIDATE = typeof PushMode.PUSH_MODE_CANDIDATE;
+  export type UNRECOGNIZED = typeof PushMode.UNRECOGNIZED;
+}
+
+export function pushModeFromJSON(object: any): PushMode {
+  switch (object) {
+    case 0:
+    case "PUSH_MODE_UNSPECIFIED":
+      return PushMode.PUSH_MODE_UNSPECIFIED;
+    case 1:
+    case "PUSH_MODE_SERVE":
+      return PushMode.PUSH_MODE_SERVE;
+    case 2:
+    case "PUSH_MODE_CANDIDATE":
+      return PushMode.PUSH_MODE_CANDIDATE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return PushMode.UNRECOGNIZED;
+  }
+}
+
+export function pushModeToJSON(object: PushMode): string {
+  switch (object) {
+    case PushMode.PUSH_MODE_UNSPECIFIED:
+      return "PUSH_MODE_UNSPECIFIED";
+    case PushMode.PUSH_MODE_SERVE:
+      return "PUSH_MODE_SERVE";
+    case PushMode.PUSH_MODE_CANDIDATE:
+      return "PUSH_MODE_CANDIDATE";
+    case PushMode.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Identifies one generation of one scope. digest = "sha256:<hex>" of the canonical JSON. */
 export interface GenerationRef {
   scope: string;
@@ -105,10 +153,13 @@ export interface FromDataPlane {
 }
 
 export interface FromControlPlane {
-  msg: { $case: "welcome"; value: Welcome } | { $case: "push"; value: Push } | { $case: "chunk"; value: Chunk } | {
-    $case: "goAway";
-    value: GoAway;
-  } | undefined;
+  msg:
+    | { $case: "welcome"; value: Welcome }
+    | { $case: "push"; value: Push }
+    | { $case: "chunk"; value: Chunk }
+    | { $case: "goAway"; value: GoAway }
+    | { $case: "promote"; value: Promote }
+    | undefined;
 }
 
 /** First message of every stream. Anything else first is FAILED_PRECONDITION. */
@@ -130,6 +181,12 @@ export interface Hello {
    * sends an encoded push only to a node that listed its encoding; older nodes list none.
    */
   acceptEncodings: string[];
+  /**
+   * The candidate generation this process holds beside `serving` (staged rollout, in-node
+   * canary), with its share; absent when it holds none. Older builds never send it.
+   */
+  candidate: GenerationRef | undefined;
+  candidatePercent: number;
 }
 
 export interface Hello_LabelsEntry {
@@ -157,6 +214,50 @@ export interface Push {
   totalSize: number;
   encoding: string;
   decodedSize: number;
+  /**
+   * SERVE (and UNSPECIFIED, what older control planes send): swap to `target` and drop any
+   * candidate. CANDIDATE: keep serving the current generation, hold `target` beside it and
+   * send it `canary.percent` of new requests (by client address) until a Promote or another
+   * Push; ACK once it is held and taking its share.
+   */
+  mode: PushMode;
+  /** Present exactly when mode is CANDIDATE. */
+  canary: CanaryAssignment | undefined;
+}
+
+/**
+ * What a node soaking a candidate does (docs/rollout.md §5). The thresholds come from the
+ * scope's rollout policy (its health gate); the node falls back to its serving generation on
+ * its own when the candidate regresses beyond them, and NACKs the candidate (phase "canary").
+ */
+export interface CanaryAssignment {
+  /** Share of new requests for the candidate, in (0, 50]. */
+  percent: number;
+  /**
+   * A process that restarts within this many ms of applying the candidate without a clean
+   * stop serves its previous generation and NACKs the candidate (phase "canary").
+   */
+  crashWindowMs: number;
+  /** Fewer requests on either generation: no evidence yet, keep the candidate. */
+  minRequests: number;
+  /** Candidate 5xx ratio (local + upstream) above this regresses. */
+  maxErrorRatio: number;
+  /** Candidate 5xx ratio minus the serving generation's above this regresses. */
+  maxErrorIncrease: number;
+  /** Candidate p99 above max(serving p99 * max_p99_factor, serving p99 + min_p99_increase_ms) regresses. */
+  maxP99Factor: number;
+  minP99IncreaseMs: number;
+}
+
+/**
+ * Serve `target` fully and drop every other generation held. The node holds `target` already
+ * (as its candidate, or serving it with a candidate beside it: the candidate is dropped, a
+ * rollback without a transfer). A node that does not hold it NACKs (phase "transfer",
+ * retryable) and the control plane pushes it instead. Answered with an Ack of `target`.
+ */
+export interface Promote {
+  nonce: string;
+  target: GenerationRef | undefined;
 }
 
 export interface Chunk {
@@ -170,6 +271,8 @@ export interface Ack {
   nonce: string;
   applied: GenerationRef | undefined;
   servingAtUnixMs: number;
+  /** True when `applied` is held as the candidate (a CANDIDATE push), not served fully. */
+  candidate: boolean;
 }
 
 export interface ConfigIssue {
@@ -185,7 +288,11 @@ export interface Nack {
   stillServing:
     | GenerationRef
     | undefined;
-  /** "transfer" | "digest" | "parse" | "compile" | "apply" */
+  /**
+   * "transfer" | "digest" | "parse" | "compile" | "apply" | "canary" (the node's in-node
+   * canary fell back: the candidate regressed on this node, or the process crashed within the
+   * crash window after applying it; the issues carry the numbers, codes "canary.<rule>").
+   */
   phase: string;
   retryable: boolean;
   /** At most 50, secrets redacted. */
@@ -198,6 +305,32 @@ export interface Report {
   requestsTotal: number;
   inflight: number;
   atUnixMs: number;
+  /** The candidate held beside `serving` (absent: none) and its share. */
+  candidate: GenerationRef | undefined;
+  candidatePercent: number;
+  /**
+   * Closed health windows since the previous Report, per generation served (the serving one
+   * and the candidate), oldest first. Empty from builds that do not measure them.
+   */
+  generationHealth: GenerationHealth[];
+}
+
+/** What one process served with one generation over [from_unix_ms, to_unix_ms). */
+export interface GenerationHealth {
+  generation: GenerationRef | undefined;
+  fromUnixMs: number;
+  toUnixMs: number;
+  requests: number;
+  /** 5xx responses the proxy made itself (no healthy backend, timeouts, ...). */
+  local5xx: number;
+  /** 5xx responses relayed from backends. */
+  upstream5xx: number;
+  /**
+   * Request latency counts in the buckets of LATENCY_BUCKET_BOUNDS_MS (@spooky/proto):
+   * counts[i] took <= bounds[i] ms (and more than bounds[i-1]); one more count than bounds,
+   * the last is everything above the last bound.
+   */
+  latencyBucketCounts: number[];
 }
 
 export interface GoAway {
@@ -468,6 +601,9 @@ export const FromControlPlane: MessageFns<FromControlPlane> = {
       case "goAway":
         GoAway.encode(message.msg.value, writer.uint32(34).fork()).join();
         break;
+      case "promote":
+        Promote.encode(message.msg.value, writer.uint32(42).fork()).join();
+        break;
     }
     return writer;
   },
@@ -517,6 +653,14 @@ export const FromControlPlane: MessageFns<FromControlPlane> = {
             message.msg = { $case: "goAway", value: GoAway.decode(reader, reader.uint32()) };
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.msg = { $case: "promote", value: Promote.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -541,6 +685,8 @@ export const FromControlPlane: MessageFns<FromControlPlane> = {
         ? { $case: "goAway", value: GoAway.fromJSON(object.goAway) }
         : isSet(object.go_away)
         ? { $case: "goAway", value: GoAway.fromJSON(object.go_away) }
+        : isSet(object.promote)
+        ? { $case: "promote", value: Promote.fromJSON(object.promote) }
         : undefined,
     };
   },
@@ -555,6 +701,8 @@ export const FromControlPlane: MessageFns<FromControlPlane> = {
       obj.chunk = Chunk.toJSON(message.msg.value);
     } else if (message.msg?.$case === "goAway") {
       obj.goAway = GoAway.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "promote") {
+      obj.promote = Promote.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -589,6 +737,12 @@ export const FromControlPlane: MessageFns<FromControlPlane> = {
         }
         break;
       }
+      case "promote": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "promote", value: Promote.fromPartial(object.msg.value) };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -606,6 +760,8 @@ function createBaseHello(): Hello {
     serving: undefined,
     source: 0,
     acceptEncodings: [],
+    candidate: undefined,
+    candidatePercent: 0,
   };
 }
 
@@ -640,6 +796,12 @@ export const Hello: MessageFns<Hello> = {
     }
     for (const v of message.acceptEncodings) {
       writer.uint32(82).string(v!);
+    }
+    if (message.candidate !== undefined) {
+      GenerationRef.encode(message.candidate, writer.uint32(90).fork()).join();
+    }
+    if (message.candidatePercent !== 0) {
+      writer.uint32(97).double(message.candidatePercent);
     }
     return writer;
   },
@@ -740,6 +902,22 @@ export const Hello: MessageFns<Hello> = {
             message.acceptEncodings.push(reader.string());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.candidate = GenerationRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 12: {
+            if (tag !== 97) {
+              break;
+            }
+
+            message.candidatePercent = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -797,6 +975,12 @@ export const Hello: MessageFns<Hello> = {
         : globalThis.Array.isArray(object?.accept_encodings)
         ? object.accept_encodings.map((e: any) => globalThis.String(e))
         : [],
+      candidate: isSet(object.candidate) ? GenerationRef.fromJSON(object.candidate) : undefined,
+      candidatePercent: isSet(object.candidatePercent)
+        ? globalThis.Number(object.candidatePercent)
+        : isSet(object.candidate_percent)
+        ? globalThis.Number(object.candidate_percent)
+        : 0,
     };
   },
 
@@ -838,6 +1022,12 @@ export const Hello: MessageFns<Hello> = {
     if (message.acceptEncodings?.length) {
       obj.acceptEncodings = message.acceptEncodings;
     }
+    if (message.candidate !== undefined) {
+      obj.candidate = GenerationRef.toJSON(message.candidate);
+    }
+    if (message.candidatePercent !== 0) {
+      obj.candidatePercent = floatToJson(message.candidatePercent);
+    }
     return obj;
   },
 
@@ -866,6 +1056,10 @@ export const Hello: MessageFns<Hello> = {
       : undefined;
     message.source = object.source ?? 0;
     message.acceptEncodings = object.acceptEncodings?.map((e) => e) || [];
+    message.candidate = (object.candidate !== undefined && object.candidate !== null)
+      ? GenerationRef.fromPartial(object.candidate)
+      : undefined;
+    message.candidatePercent = object.candidatePercent ?? 0;
     return message;
   },
 };
@@ -1057,6 +1251,8 @@ function createBasePush(): Push {
     totalSize: 0,
     encoding: "",
     decodedSize: 0,
+    mode: 0,
+    canary: undefined,
   };
 }
 
@@ -1082,6 +1278,12 @@ export const Push: MessageFns<Push> = {
     }
     if (message.decodedSize !== 0) {
       writer.uint32(56).uint64(message.decodedSize);
+    }
+    if (message.mode !== 0) {
+      writer.uint32(64).int32(message.mode);
+    }
+    if (message.canary !== undefined) {
+      CanaryAssignment.encode(message.canary, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -1155,6 +1357,22 @@ export const Push: MessageFns<Push> = {
             message.decodedSize = longToNumber(reader.uint64());
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.mode = reader.int32() as any;
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.canary = CanaryAssignment.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1188,6 +1406,8 @@ export const Push: MessageFns<Push> = {
         : isSet(object.decoded_size)
         ? globalThis.Number(object.decoded_size)
         : 0,
+      mode: isSet(object.mode) ? pushModeFromJSON(object.mode) : 0,
+      canary: isSet(object.canary) ? CanaryAssignment.fromJSON(object.canary) : undefined,
     };
   },
 
@@ -1214,6 +1434,12 @@ export const Push: MessageFns<Push> = {
     if (message.decodedSize !== 0) {
       obj.decodedSize = Math.round(message.decodedSize);
     }
+    if (message.mode !== 0) {
+      obj.mode = pushModeToJSON(message.mode);
+    }
+    if (message.canary !== undefined) {
+      obj.canary = CanaryAssignment.toJSON(message.canary);
+    }
     return obj;
   },
 
@@ -1231,6 +1457,294 @@ export const Push: MessageFns<Push> = {
     message.totalSize = object.totalSize ?? 0;
     message.encoding = object.encoding ?? "";
     message.decodedSize = object.decodedSize ?? 0;
+    message.mode = object.mode ?? 0;
+    message.canary = (object.canary !== undefined && object.canary !== null)
+      ? CanaryAssignment.fromPartial(object.canary)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCanaryAssignment(): CanaryAssignment {
+  return {
+    percent: 0,
+    crashWindowMs: 0,
+    minRequests: 0,
+    maxErrorRatio: 0,
+    maxErrorIncrease: 0,
+    maxP99Factor: 0,
+    minP99IncreaseMs: 0,
+  };
+}
+
+export const CanaryAssignment: MessageFns<CanaryAssignment> = {
+  encode(message: CanaryAssignment, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.percent !== 0) {
+      writer.uint32(9).double(message.percent);
+    }
+    if (message.crashWindowMs !== 0) {
+      writer.uint32(16).uint32(message.crashWindowMs);
+    }
+    if (message.minRequests !== 0) {
+      writer.uint32(24).uint64(message.minRequests);
+    }
+    if (message.maxErrorRatio !== 0) {
+      writer.uint32(33).double(message.maxErrorRatio);
+    }
+    if (message.maxErrorIncrease !== 0) {
+      writer.uint32(41).double(message.maxErrorIncrease);
+    }
+    if (message.maxP99Factor !== 0) {
+      writer.uint32(49).double(message.maxP99Factor);
+    }
+    if (message.minP99IncreaseMs !== 0) {
+      writer.uint32(57).double(message.minP99IncreaseMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CanaryAssignment {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCanaryAssignment();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.percent = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.crashWindowMs = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.minRequests = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.maxErrorRatio = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.maxErrorIncrease = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.maxP99Factor = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.minP99IncreaseMs = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CanaryAssignment {
+    return {
+      percent: isSet(object.percent) ? globalThis.Number(object.percent) : 0,
+      crashWindowMs: isSet(object.crashWindowMs)
+        ? globalThis.Number(object.crashWindowMs)
+        : isSet(object.crash_window_ms)
+        ? globalThis.Number(object.crash_window_ms)
+        : 0,
+      minRequests: isSet(object.minRequests)
+        ? globalThis.Number(object.minRequests)
+        : isSet(object.min_requests)
+        ? globalThis.Number(object.min_requests)
+        : 0,
+      maxErrorRatio: isSet(object.maxErrorRatio)
+        ? globalThis.Number(object.maxErrorRatio)
+        : isSet(object.max_error_ratio)
+        ? globalThis.Number(object.max_error_ratio)
+        : 0,
+      maxErrorIncrease: isSet(object.maxErrorIncrease)
+        ? globalThis.Number(object.maxErrorIncrease)
+        : isSet(object.max_error_increase)
+        ? globalThis.Number(object.max_error_increase)
+        : 0,
+      maxP99Factor: isSet(object.maxP99Factor)
+        ? globalThis.Number(object.maxP99Factor)
+        : isSet(object.max_p99_factor)
+        ? globalThis.Number(object.max_p99_factor)
+        : 0,
+      minP99IncreaseMs: isSet(object.minP99IncreaseMs)
+        ? globalThis.Number(object.minP99IncreaseMs)
+        : isSet(object.min_p99_increase_ms)
+        ? globalThis.Number(object.min_p99_increase_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: CanaryAssignment): unknown {
+    const obj: any = {};
+    if (message.percent !== 0) {
+      obj.percent = floatToJson(message.percent);
+    }
+    if (message.crashWindowMs !== 0) {
+      obj.crashWindowMs = Math.round(message.crashWindowMs);
+    }
+    if (message.minRequests !== 0) {
+      obj.minRequests = Math.round(message.minRequests);
+    }
+    if (message.maxErrorRatio !== 0) {
+      obj.maxErrorRatio = floatToJson(message.maxErrorRatio);
+    }
+    if (message.maxErrorIncrease !== 0) {
+      obj.maxErrorIncrease = floatToJson(message.maxErrorIncrease);
+    }
+    if (message.maxP99Factor !== 0) {
+      obj.maxP99Factor = floatToJson(message.maxP99Factor);
+    }
+    if (message.minP99IncreaseMs !== 0) {
+      obj.minP99IncreaseMs = floatToJson(message.minP99IncreaseMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CanaryAssignment>): CanaryAssignment {
+    return CanaryAssignment.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CanaryAssignment>): CanaryAssignment {
+    const message = createBaseCanaryAssignment();
+    message.percent = object.percent ?? 0;
+    message.crashWindowMs = object.crashWindowMs ?? 0;
+    message.minRequests = object.minRequests ?? 0;
+    message.maxErrorRatio = object.maxErrorRatio ?? 0;
+    message.maxErrorIncrease = object.maxErrorIncrease ?? 0;
+    message.maxP99Factor = object.maxP99Factor ?? 0;
+    message.minP99IncreaseMs = object.minP99IncreaseMs ?? 0;
+    return message;
+  },
+};
+
+function createBasePromote(): Promote {
+  return { nonce: "", target: undefined };
+}
+
+export const Promote: MessageFns<Promote> = {
+  encode(message: Promote, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nonce !== "") {
+      writer.uint32(10).string(message.nonce);
+    }
+    if (message.target !== undefined) {
+      GenerationRef.encode(message.target, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Promote {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePromote();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nonce = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.target = GenerationRef.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Promote {
+    return {
+      nonce: isSet(object.nonce) ? globalThis.String(object.nonce) : "",
+      target: isSet(object.target) ? GenerationRef.fromJSON(object.target) : undefined,
+    };
+  },
+
+  toJSON(message: Promote): unknown {
+    const obj: any = {};
+    if (message.nonce !== "") {
+      obj.nonce = message.nonce;
+    }
+    if (message.target !== undefined) {
+      obj.target = GenerationRef.toJSON(message.target);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Promote>): Promote {
+    return Promote.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Promote>): Promote {
+    const message = createBasePromote();
+    message.nonce = object.nonce ?? "";
+    message.target = (object.target !== undefined && object.target !== null)
+      ? GenerationRef.fromPartial(object.target)
+      : undefined;
     return message;
   },
 };
@@ -1337,7 +1851,7 @@ export const Chunk: MessageFns<Chunk> = {
 };
 
 function createBaseAck(): Ack {
-  return { nonce: "", applied: undefined, servingAtUnixMs: 0 };
+  return { nonce: "", applied: undefined, servingAtUnixMs: 0, candidate: false };
 }
 
 export const Ack: MessageFns<Ack> = {
@@ -1350,6 +1864,9 @@ export const Ack: MessageFns<Ack> = {
     }
     if (message.servingAtUnixMs !== 0) {
       writer.uint32(24).int64(message.servingAtUnixMs);
+    }
+    if (message.candidate !== false) {
+      writer.uint32(32).bool(message.candidate);
     }
     return writer;
   },
@@ -1391,6 +1908,14 @@ export const Ack: MessageFns<Ack> = {
             message.servingAtUnixMs = longToNumber(reader.int64());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.candidate = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1412,6 +1937,7 @@ export const Ack: MessageFns<Ack> = {
         : isSet(object.serving_at_unix_ms)
         ? globalThis.Number(object.serving_at_unix_ms)
         : 0,
+      candidate: isSet(object.candidate) ? globalThis.Boolean(object.candidate) : false,
     };
   },
 
@@ -1426,6 +1952,9 @@ export const Ack: MessageFns<Ack> = {
     if (message.servingAtUnixMs !== 0) {
       obj.servingAtUnixMs = Math.round(message.servingAtUnixMs);
     }
+    if (message.candidate !== false) {
+      obj.candidate = message.candidate;
+    }
     return obj;
   },
 
@@ -1439,6 +1968,7 @@ export const Ack: MessageFns<Ack> = {
       ? GenerationRef.fromPartial(object.applied)
       : undefined;
     message.servingAtUnixMs = object.servingAtUnixMs ?? 0;
+    message.candidate = object.candidate ?? false;
     return message;
   },
 };
@@ -1702,7 +2232,16 @@ export const Nack: MessageFns<Nack> = {
 };
 
 function createBaseReport(): Report {
-  return { serving: undefined, source: 0, requestsTotal: 0, inflight: 0, atUnixMs: 0 };
+  return {
+    serving: undefined,
+    source: 0,
+    requestsTotal: 0,
+    inflight: 0,
+    atUnixMs: 0,
+    candidate: undefined,
+    candidatePercent: 0,
+    generationHealth: [],
+  };
 }
 
 export const Report: MessageFns<Report> = {
@@ -1721,6 +2260,15 @@ export const Report: MessageFns<Report> = {
     }
     if (message.atUnixMs !== 0) {
       writer.uint32(40).int64(message.atUnixMs);
+    }
+    if (message.candidate !== undefined) {
+      GenerationRef.encode(message.candidate, writer.uint32(50).fork()).join();
+    }
+    if (message.candidatePercent !== 0) {
+      writer.uint32(57).double(message.candidatePercent);
+    }
+    for (const v of message.generationHealth) {
+      GenerationHealth.encode(v!, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -1778,6 +2326,30 @@ export const Report: MessageFns<Report> = {
             message.atUnixMs = longToNumber(reader.int64());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.candidate = GenerationRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.candidatePercent = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.generationHealth.push(GenerationHealth.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1805,6 +2377,17 @@ export const Report: MessageFns<Report> = {
         : isSet(object.at_unix_ms)
         ? globalThis.Number(object.at_unix_ms)
         : 0,
+      candidate: isSet(object.candidate) ? GenerationRef.fromJSON(object.candidate) : undefined,
+      candidatePercent: isSet(object.candidatePercent)
+        ? globalThis.Number(object.candidatePercent)
+        : isSet(object.candidate_percent)
+        ? globalThis.Number(object.candidate_percent)
+        : 0,
+      generationHealth: globalThis.Array.isArray(object?.generationHealth)
+        ? object.generationHealth.map((e: any) => GenerationHealth.fromJSON(e))
+        : globalThis.Array.isArray(object?.generation_health)
+        ? object.generation_health.map((e: any) => GenerationHealth.fromJSON(e))
+        : [],
     };
   },
 
@@ -1825,6 +2408,15 @@ export const Report: MessageFns<Report> = {
     if (message.atUnixMs !== 0) {
       obj.atUnixMs = Math.round(message.atUnixMs);
     }
+    if (message.candidate !== undefined) {
+      obj.candidate = GenerationRef.toJSON(message.candidate);
+    }
+    if (message.candidatePercent !== 0) {
+      obj.candidatePercent = floatToJson(message.candidatePercent);
+    }
+    if (message.generationHealth?.length) {
+      obj.generationHealth = message.generationHealth.map((e) => GenerationHealth.toJSON(e));
+    }
     return obj;
   },
 
@@ -1840,6 +2432,220 @@ export const Report: MessageFns<Report> = {
     message.requestsTotal = object.requestsTotal ?? 0;
     message.inflight = object.inflight ?? 0;
     message.atUnixMs = object.atUnixMs ?? 0;
+    message.candidate = (object.candidate !== undefined && object.candidate !== null)
+      ? GenerationRef.fromPartial(object.candidate)
+      : undefined;
+    message.candidatePercent = object.candidatePercent ?? 0;
+    message.generationHealth = object.generationHealth?.map((e) => GenerationHealth.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGenerationHealth(): GenerationHealth {
+  return {
+    generation: undefined,
+    fromUnixMs: 0,
+    toUnixMs: 0,
+    requests: 0,
+    local5xx: 0,
+    upstream5xx: 0,
+    latencyBucketCounts: [],
+  };
+}
+
+export const GenerationHealth: MessageFns<GenerationHealth> = {
+  encode(message: GenerationHealth, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.generation !== undefined) {
+      GenerationRef.encode(message.generation, writer.uint32(10).fork()).join();
+    }
+    if (message.fromUnixMs !== 0) {
+      writer.uint32(16).int64(message.fromUnixMs);
+    }
+    if (message.toUnixMs !== 0) {
+      writer.uint32(24).int64(message.toUnixMs);
+    }
+    if (message.requests !== 0) {
+      writer.uint32(32).uint64(message.requests);
+    }
+    if (message.local5xx !== 0) {
+      writer.uint32(40).uint64(message.local5xx);
+    }
+    if (message.upstream5xx !== 0) {
+      writer.uint32(48).uint64(message.upstream5xx);
+    }
+    if (message.latencyBucketCounts.length !== 0) {
+      writer.uint32(58).fork();
+      for (const v of message.latencyBucketCounts) {
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GenerationHealth {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGenerationHealth();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.generation = GenerationRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.fromUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.toUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.requests = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.local5xx = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.upstream5xx = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag === 56) {
+              message.latencyBucketCounts.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 58) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.latencyBucketCounts.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GenerationHealth {
+    return {
+      generation: isSet(object.generation) ? GenerationRef.fromJSON(object.generation) : undefined,
+      fromUnixMs: isSet(object.fromUnixMs)
+        ? globalThis.Number(object.fromUnixMs)
+        : isSet(object.from_unix_ms)
+        ? globalThis.Number(object.from_unix_ms)
+        : 0,
+      toUnixMs: isSet(object.toUnixMs)
+        ? globalThis.Number(object.toUnixMs)
+        : isSet(object.to_unix_ms)
+        ? globalThis.Number(object.to_unix_ms)
+        : 0,
+      requests: isSet(object.requests) ? globalThis.Number(object.requests) : 0,
+      local5xx: isSet(object.local5xx)
+        ? globalThis.Number(object.local5xx)
+        : isSet(object.local_5xx)
+        ? globalThis.Number(object.local_5xx)
+        : 0,
+      upstream5xx: isSet(object.upstream5xx)
+        ? globalThis.Number(object.upstream5xx)
+        : isSet(object.upstream_5xx)
+        ? globalThis.Number(object.upstream_5xx)
+        : 0,
+      latencyBucketCounts: globalThis.Array.isArray(object?.latencyBucketCounts)
+        ? object.latencyBucketCounts.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.latency_bucket_counts)
+        ? object.latency_bucket_counts.map((e: any) => globalThis.Number(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GenerationHealth): unknown {
+    const obj: any = {};
+    if (message.generation !== undefined) {
+      obj.generation = GenerationRef.toJSON(message.generation);
+    }
+    if (message.fromUnixMs !== 0) {
+      obj.fromUnixMs = Math.round(message.fromUnixMs);
+    }
+    if (message.toUnixMs !== 0) {
+      obj.toUnixMs = Math.round(message.toUnixMs);
+    }
+    if (message.requests !== 0) {
+      obj.requests = Math.round(message.requests);
+    }
+    if (message.local5xx !== 0) {
+      obj.local5xx = Math.round(message.local5xx);
+    }
+    if (message.upstream5xx !== 0) {
+      obj.upstream5xx = Math.round(message.upstream5xx);
+    }
+    if (message.latencyBucketCounts?.length) {
+      obj.latencyBucketCounts = message.latencyBucketCounts.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GenerationHealth>): GenerationHealth {
+    return GenerationHealth.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GenerationHealth>): GenerationHealth {
+    const message = createBaseGenerationHealth();
+    message.generation = (object.generation !== undefined && object.generation !== null)
+      ? GenerationRef.fromPartial(object.generation)
+      : undefined;
+    message.fromUnixMs = object.fromUnixMs ?? 0;
+    message.toUnixMs = object.toUnixMs ?? 0;
+    message.requests = object.requests ?? 0;
+    message.local5xx = object.local5xx ?? 0;
+    message.upstream5xx = object.upstream5xx ?? 0;
+    message.latencyBucketCounts = object.latencyBucketCounts?.map((e) => e) || [];
     return message;
   },
 };
@@ -1968,6 +2774,10 @@ function bytesFromBase64(b64: string): Uint8Array {
 
 function base64FromBytes(arr: Uint8Array): string {
   return globalThis.Buffer.from(arr).toString("base64");
+}
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
