@@ -7,6 +7,7 @@ import type { EventLog } from '../generations/lifecycle-ports.ts';
 import type { AuditReader, Clock } from '../generations/ports.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { CpMetrics } from '../observability/metrics.ts';
+import type { RolloutControl } from '../rollout/rollout-control.ts';
 import type { RolloutPolicyService } from '../rollout/rollout-policy-service.ts';
 import type { AuthThrottle } from './auth-throttle.ts';
 import type { Authenticator } from './guard.ts';
@@ -20,6 +21,8 @@ export interface ApiDeps {
   readonly events: EventLog;
   /** Per-scope rollout policies (GET/PUT /v1/scopes/{scope}/rollout-policy). */
   readonly rolloutPolicies: RolloutPolicyService;
+  /** Staged rollouts (PUT …/active strategy staged, /v1/rollouts); absent = only immediate activation. */
+  readonly rollouts?: RolloutControl;
   readonly idempotency: IdempotencyStore;
   readonly auth: Authenticator;
   /** Throttle of failed authentications; default DEFAULT_AUTH_LIMITS on the monotonic clock. */

@@ -19,7 +19,7 @@ import { createGrpcTlsCredentials, type GrpcTlsCredentials } from './grpc-tls.ts
 import { nodeAuthFailureCounter } from './node-auth-failures.ts';
 import { ConfigSyncServerDefinition } from './outgoing-messages.ts';
 import { NodeParking } from './parking.ts';
-import type { DistributionSource, NodeRecorder } from './ports.ts';
+import type { DistributionSource, HealthSink, NodeAssignments, NodeRecorder } from './ports.ts';
 import { PushCounters } from './push-counters.ts';
 import { SessionRegistry } from './session-registry.ts';
 
@@ -58,6 +58,10 @@ export function createDistributionServer(opts: {
   tls?: GrpcTlsFiles;
   /** How often the TLS files are polled for a change (default grpc-tls.ts RELOAD_POLL_MS). */
   tlsReloadPollMs?: number;
+  /** Per-node assignments of a staged rollout (rollout/); absent = every node follows its scope's active generation. */
+  assignments?: NodeAssignments;
+  /** Receives each Report's per-generation health windows (rollout/); absent = they are dropped. */
+  health?: HealthSink;
 }): DistributionServer {
   const logger = opts.logger;
   const registry = new SessionRegistry<ConfigSyncSession>();
