@@ -25,6 +25,10 @@ export interface CanaryAssignment {
   readonly candidateDigest: string;
   /** Share of new requests for the candidate, in [0, 50]. */
   readonly percent: number;
+  /** The local safety net's thresholds (proto CanaryAssignment); absent: no local check. */
+  readonly thresholds?: CanaryThresholds;
+  /** A restart this soon after holding the candidate, without a clean stop, falls back (decideAtStart). */
+  readonly crashWindowMs?: number;
 }
 
 /** The request's keys for the split, as the ingress knows them. */
