@@ -31,6 +31,7 @@ import { type ColdStart, startColdStart } from '../cache/cold-start.ts';
 import { createGenerationCache } from '../cache/generation-cache.ts';
 import { type ControlClient, createControlClient } from '../control/control-client.ts';
 import type { LineSink } from '../observability/batched-lines.ts';
+import { wireCanaryInPrimary } from '../rollout/canary-wiring.ts';
 import { type ControlTlsMaterial, controlTlsReader, loadControlTls } from './control-tls.ts';
 import type { Settings } from './flags.ts';
 import { fleetMetrics, workersView } from './fleet-view.ts';
@@ -54,6 +55,7 @@ export async function runPrimary(settings: Settings, argv: readonly string[], lo
     registers: [registry],
   });
   restarts.inc(0);
+  const canary = wireCanaryInPrimary({ registry, logger });
 
   let journal: ApplyJournal | undefined;
   let crashedOn: ReturnType<typeof openApplyJournal>['crashedOn'] = null;
@@ -192,6 +194,7 @@ export async function runPrimary(settings: Settings, argv: readonly string[], lo
     build: BUILD,
     applier: caching,
     logger,
+    health: canary.health,
     ...(controlTls && settings.controlTls
       ? {
           tls: controlTlsReader(settings.controlTls, controlTls, (reason) =>

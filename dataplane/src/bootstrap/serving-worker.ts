@@ -28,6 +28,7 @@ import { startInternalErrorLog } from '../observability/internal-error-log.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { watchRuntimeStalls } from '../observability/runtime-stalls.ts';
 import { createRequestHandler } from '../pipeline/request-handler.ts';
+import { wireCanaryInWorker } from '../rollout/canary-wiring.ts';
 import { startRouteTrace } from '../routing/route-trace.ts';
 import { GenerationStore } from '../runtime/generation-store.ts';
 import { LongLivedState } from '../runtime/long-lived-state.ts';
@@ -92,7 +93,8 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
   const store = new GenerationStore();
   const state = new LongLivedState({ dns: { report: dnsRefreshObserver(logger, metrics.registry) } });
   metrics.watchResilience(state);
-  const handleRequest = createRequestHandler({ store, state, logger });
+  const canary = wireCanaryInWorker(store);
+  const handleRequest = createRequestHandler({ store, state, logger, outcome: canary.outcome });
   const listeners = new ListenerManager({
     handler: (exchange) => metrics.trackInflight(() => handleRequest(exchange)),
     logger,
@@ -159,6 +161,7 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
       clearTimeout(timer);
       if (!closed) logger.warn({ waitedMs: STATE_CLOSE_MS }, 'upstream pools did not close in time');
       for (const stop of stopLogs) stop();
+      canary.stop();
       unsubscribe('spooky:request:end', onEnd);
       stopStalls();
       metrics.close();
