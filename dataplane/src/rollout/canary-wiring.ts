@@ -36,6 +36,8 @@ const FEED_EVERY_MS = 1_000;
 export interface WorkerCanary {
   /** `RequestHandlerDeps.outcome`. */
   readonly outcome: (ctx: RequestContext) => void;
+  /** Closes the windows and sends them now (the feed timer does it about once a second). */
+  flush(): void;
   /** Sends what is still open and stops the feed timer. */
   stop(): void;
 }
@@ -77,6 +79,7 @@ export function wireCanaryInWorker(store: GenerationStore, send: (m: HealthFeedM
       const response = ctx.response;
       recorder.record(ctx.generation, ctx.status, response === null || response.status !== ctx.status, performance.now() - ctx.startedAt);
     },
+    flush,
     stop() {
       clearInterval(timer);
       flush();
