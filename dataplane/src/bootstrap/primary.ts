@@ -214,6 +214,7 @@ export async function runPrimary(settings: Settings, argv: readonly string[], lo
     },
   });
   control.start();
+  canary.useFallback(control);
   coldStart = startColdStart({
     applier: caching,
     cache,

@@ -9,6 +9,7 @@ import { Registry } from 'prom-client';
 import type { RequestContext } from '../pipeline/context.ts';
 import type { Generation } from '../runtime/generation.ts';
 import { GenerationStore } from '../runtime/generation-store.ts';
+import { capturedLogger } from '../testing/captured-logger.ts';
 import type { RegressionFinding } from './in-node-canary.ts';
 import { wireCanaryInPrimary, wireCanaryInWorker } from './canary-wiring.ts';
 
@@ -52,6 +53,31 @@ describe('canary wiring: worker → primary over the in-process channel', () => 
       assert.match(text, /spooky_canary_requests_total\{generation="candidate"\} 150/);
       assert.match(text, /spooky_canary_requests_total\{generation="serving"\} 2000/);
       assert.match(text, /spooky_canary_fallbacks_total 1/);
+    } finally {
+      worker.stop();
+      primary.stop();
+    }
+  });
+});
+
+describe('canary wiring: useFallback', () => {
+  it('takes an object with fallBack, and leaves one without unwired (decisions only logged)', () => {
+    const log = capturedLogger('info');
+    const primary = wireCanaryInPrimary({ registry: new Registry(), logger: log.logger });
+    const store = new GenerationStore();
+    const worker = wireCanaryInWorker(store);
+    try {
+      primary.useFallback({ start() {} }); // a control client without fallBack
+      const n = gen(1, 'sha256:n');
+      const c = gen(2, 'sha256:c');
+      store.swap(n);
+      store.hold(c, { candidateDigest: 'sha256:c', percent: 5, thresholds: { minRequests: 10, maxErrorRatio: 0.02, maxErrorIncrease: 0.005, maxP99Factor: 1.5, minP99IncreaseMs: 20 } });
+      worker.flush();
+      for (let i = 0; i < 20; i++) worker.outcome(ctxFor(n, 200, true));
+      for (let i = 0; i < 20; i++) worker.outcome(ctxFor(c, 502, false));
+      worker.flush();
+      assert.equal(primary.monitor.check()?.kind, 'fall-back', 'judged and counted without anyone to fall back');
+      assert.equal(log.lines.find((l) => l['msg'] === 'canary regressed: falling back to the serving generation')?.['wired'], false);
     } finally {
       worker.stop();
       primary.stop();

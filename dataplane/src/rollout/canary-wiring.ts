@@ -87,7 +87,11 @@ export function wireCanaryInWorker(store: GenerationStore, send: (m: HealthFeedM
   };
 }
 
-function defaultSend(): (m: HealthFeedMessage) => void {
+function isCanaryFallback(source: object): source is CanaryFallback {
+  return typeof (source as Partial<CanaryFallback>).fallBack === 'function';
+}
+
+function defaultSend():  (m: HealthFeedMessage) => void {
   if (cluster.isWorker) {
     return (m) => {
       if (process.connected) process.send?.(m);
@@ -101,8 +105,12 @@ function defaultSend(): (m: HealthFeedMessage) => void {
 export interface PrimaryCanary {
   /** `ControlClientOptions.health`. */
   readonly health: () => readonly GenerationHealth[];
-  /** Who falls back on a local regression (the control client's CanaryFallback); until then decisions are only logged. */
-  useFallback(fallback: CanaryFallback): void;
+  /**
+   * Who falls back on a local regression: the control client, which is the node's
+   * CanaryFallback (`fallBack`). An object without `fallBack` leaves decisions logged and
+   * counted only (the log line says `wired: false`).
+   */
+  useFallback(source: CanaryFallback | object): void;
   /** The monitor, for tests and the admin view. */
   readonly monitor: CanaryMonitor;
   stop(): void;
@@ -146,8 +154,8 @@ export function wireCanaryInPrimary(opts: { readonly registry: Registry; readonl
   subscribe(healthFeedChannel.name, onLocal);
   return {
     health: () => fleet.health(),
-    useFallback(f) {
-      fallback = f;
+    useFallback(source) {
+      fallback = isCanaryFallback(source) ? source : null;
     },
     monitor,
     stop() {
