@@ -57,6 +57,8 @@ describe('REST API: /v1/rollouts, freeze, rollout events', () => {
     assert.equal(got.statusCode, 200);
     assert.equal(got.json().status, 'rolled_back');
     assert.equal(got.json().lastEvaluation.numbers.failures[0].observed, 0.2, 'the failed gate numbers');
+    assert.equal(got.json().stages[0].nodeCount, 1, 'per-stage node counts');
+    assert.equal(got.json().totalDecisions, got.json().decisions.length);
     assert.equal((await kit.app.inject({ url: `/v1/rollouts/${first.id}`, headers: { authorization: 'Bearer eu-token' } })).statusCode, 403);
     const missing = await kit.app.inject({ url: '/v1/rollouts/ro-nope', headers: reader });
     assert.equal(missing.statusCode, 404);
@@ -88,6 +90,13 @@ describe('REST API: /v1/rollouts, freeze, rollout events', () => {
     const strict = await operate(id, 'abort', 'roller-token', { reason: 'x', bogus: true });
     assert.equal(strict.statusCode, 400);
     assert.ok(strict.json().issues.some((i: { pointer: string }) => i.pointer === '/bogus'));
+    const badReason = await operate(id, 'abort', 'roller-token', { reason: 5 });
+    assert.equal(badReason.statusCode, 400);
+    assert.ok(badReason.json().issues.some((i: { pointer: string }) => i.pointer === '/reason'));
+    assert.equal((await operate(id, 'abort', 'roller-token', [1])).statusCode, 400);
+    const bare = await kit.app.inject({ method: 'POST', url: `/v1/rollouts/${id}/pause`, headers: writeHeaders('deployer-token') });
+    assert.equal(bare.statusCode, 200, `a POST without a body works (curl -X POST): ${bare.body}`);
+    assert.equal((await operate(id, 'resume', 'deployer-token')).statusCode, 200);
     const aborted = await operate(id, 'abort', 'roller-token');
     assert.equal(aborted.statusCode, 200, 'config:rollback may abort');
     assert.equal(aborted.json().status, 'aborted');

@@ -10,10 +10,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hasPermission } from '../../auth/permissions.ts';
 import { CpError } from '../../errors.ts';
-import type { RolloutView } from '../../rollout/rollout-control.ts';
 import { parseRolloutPolicy, type RolloutPolicy } from '../../rollout/rollout-policy.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { actorOf } from '../guard.ts';
+import { boundRollout } from '../response-bounds.ts';
 import { rolloutInProgress, rolloutsUnavailable } from '../rollout-problems.ts';
 
 export interface ActivateBody {
@@ -61,7 +61,7 @@ export function startStaged(
   reply: FastifyReply,
   scope: string,
   policy: RolloutPolicy | undefined,
-): RolloutView {
+): ReturnType<typeof boundRollout> {
   const { actor, reason } = actorOf(request);
   const rollouts = deps.rollouts;
   if (!rollouts) throw rolloutsUnavailable();
@@ -74,7 +74,7 @@ export function startStaged(
     reason,
   });
   reply.code(202).header('location', `/v1/rollouts/${encodeURIComponent(view.id)}`);
-  return view;
+  return boundRollout(view);
 }
 
 /**

@@ -9,7 +9,8 @@
  *   POST /v1/rollouts/{id}/promote           skip the current stage's soak — config:activate-immediate
  *   GET  /v1/scopes/{scope}/freeze           the freeze state — config:read
  *   POST /v1/scopes/{scope}/unfreeze {reason?}  lift the freeze, reset the streak — rollout:policy
- * Operator bodies are `{reason?}` (the Spooky-Change-Reason header is the default); a refusal of
+ * Rollout answers are bounded (response-bounds.ts boundRollout: node lists ≤ 1000 with their
+ * counts, the newest 500 decisions). Operator bodies are `{reason?}` (the Spooky-Change-Reason header is the default); a refusal of
  * the state machine answers 409 rollout_<refusal> (`finished`, `not_running`, `not_paused`). A
  * rollout of a scope the token may not access answers 403. Without a rollout service every route
  * answers 501 rollouts_unavailable.
@@ -21,6 +22,7 @@ import type { OperatorAction, RolloutControl, RolloutView } from '../../rollout/
 import { RolloutNotFound } from '../../rollout/rollout-ports.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { actorOf, assertScopeAccess, assertScopeName } from '../guard.ts';
+import { boundRollout } from '../response-bounds.ts';
 import { refusalProblem, rolloutsUnavailable } from '../rollout-problems.ts';
 
 /** Longest long-poll a caller may ask for; the default is 30 s. */
@@ -41,11 +43,7 @@ const waitQuery = {
   additionalProperties: false,
 } as const;
 
-const reasonBody = {
-  type: 'object',
-  properties: { reason: { type: 'string', minLength: 1, maxLength: 1024 } },
-  additionalProperties: false,
-} as const;
+const MAX_REASON = 1024;
 
 const ACTIONS: readonly { readonly action: OperatorAction; readonly permission: Permission | readonly Permission[] }[] = [
   { action: 'pause', permission: 'config:activate' },
@@ -79,7 +77,7 @@ export async function rolloutRoutes(app: FastifyInstance, deps: ApiDeps): Promis
   );
 
   app.get<{ Params: { id: string } }>('/v1/rollouts/:id', { config: { permission: 'config:read' } }, async (request) =>
-    visible(request, request.params.id),
+    boundRollout(visible(request, request.params.id)),
   );
 
   app.get<{ Params: { id: string }; Querystring: { timeout?: string } }>(
@@ -88,14 +86,14 @@ export async function rolloutRoutes(app: FastifyInstance, deps: ApiDeps): Promis
     async (request, reply) => {
       const timeoutMs = waitTimeout(request.query.timeout);
       const view = visible(request, request.params.id);
-      if (view.final) return view;
+      if (view.final) return boundRollout(view);
       const gone = new AbortController();
       const onClose = (): void => {
         if (!reply.raw.writableFinished) gone.abort();
       };
       reply.raw.once('close', onClose);
       try {
-        return await control().waitFinished(view.id, timeoutMs, gone.signal);
+        return boundRollout(await control().waitFinished(view.id, timeoutMs, gone.signal));
       } finally {
         reply.raw.off('close', onClose);
       }
@@ -103,15 +101,16 @@ export async function rolloutRoutes(app: FastifyInstance, deps: ApiDeps): Promis
   );
 
   for (const { action, permission } of ACTIONS) {
-    app.post<{ Params: { id: string }; Body: { reason?: string } | undefined }>(
+    app.post<{ Params: { id: string }; Body: unknown }>(
       `/v1/rollouts/:id/${action}`,
-      { config: { permission, mutating: true }, schema: { body: reasonBody } },
+      { config: { permission, mutating: true } },
       async (request) => {
+        const bodyReason = optionalReason(request.body);
         const view = visible(request, request.params.id);
         const { actor, reason } = actorOf(request);
-        const result = control().operate(view.id, action, actor, request.body?.reason ?? reason);
+        const result = control().operate(view.id, action, actor, bodyReason ?? reason);
         if (result.refused !== null) throw refusalProblem(view.id, result.refused, result.rollout.status);
-        return result.rollout;
+        return boundRollout(result.rollout);
       },
     );
   }
@@ -120,14 +119,35 @@ export async function rolloutRoutes(app: FastifyInstance, deps: ApiDeps): Promis
     control().freezeState(request.params.scope),
   );
 
-  app.post<{ Params: { scope: string }; Body: { reason?: string } | undefined }>(
+  app.post<{ Params: { scope: string }; Body: unknown }>(
     '/v1/scopes/:scope/unfreeze',
-    { config: { permission: 'rollout:policy', mutating: true }, schema: { body: reasonBody } },
+    { config: { permission: 'rollout:policy', mutating: true } },
     async (request) => {
+      const bodyReason = optionalReason(request.body);
       const { actor, reason } = actorOf(request);
-      return control().unfreeze(request.params.scope, actor, request.body?.reason ?? reason);
+      return control().unfreeze(request.params.scope, actor, bodyReason ?? reason);
     },
   );
+}
+
+/**
+ * The optional `{reason?}` body of the operator routes, as strict as a schema (unknown keys and
+ * wrong types are 400 naming the field) but absent allowed: `curl -X POST …/pause` has no body.
+ */
+export function optionalReason(body: unknown): string | undefined {
+  const refuse = (pointer: string, code: string, message: string): CpError =>
+    new CpError('invalid_request', `request body is invalid at ${pointer === '' ? '/' : pointer}: ${message}`, { issues: [{ pointer, code, message }] });
+  if (body === undefined) return undefined;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw refuse('', 'request.type', 'must be an object {reason?}');
+  for (const key of Object.keys(body)) {
+    if (key !== 'reason') throw refuse(`/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`, 'request.additionalProperties', 'unknown key');
+  }
+  const reason = (body as { reason?: unknown }).reason;
+  if (reason === undefined) return undefined;
+  if (typeof reason !== 'string' || reason.trim() === '' || reason.length > MAX_REASON) {
+    throw refuse('/reason', 'request.type', `must be a non-empty string of at most ${MAX_REASON} characters`);
+  }
+  return reason;
 }
 
 /** `?timeout=` as a duration (`500ms`, `30s`, `2m`; a bare number is seconds), capped at MAX_WAIT_MS. */

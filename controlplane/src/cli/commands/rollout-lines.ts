@@ -9,6 +9,8 @@ export interface RolloutStageView {
   readonly name: string;
   readonly state: 'done' | 'current' | 'pending';
   readonly nodes: readonly string[];
+  /** All the stage's nodes (`nodes` is cut at 1000 by the server). */
+  readonly nodeCount?: number;
   readonly soakMs: number;
 }
 
@@ -38,6 +40,7 @@ export interface RolloutViewBody {
   readonly currentStage: number;
   readonly stages: readonly RolloutStageView[];
   readonly cohort: readonly string[];
+  readonly cohortSize?: number;
   readonly decisions: readonly RolloutDecisionView[];
 }
 
@@ -63,10 +66,12 @@ export function rolloutLines(view: RolloutViewBody): string[] {
   const where = view.final ? '' : ` in stage ${view.currentStage + 1}/${stages.length}${current ? ` (${current.name})` : ''}`;
   const lines = [`rollout ${view.id}: seq ${view.targetSeq} in scope ${view.scope}, ${view.status}${where}; LKG seq ${view.lkgSeq}`];
   for (const s of stages) {
-    const nodes = `${s.nodes.length} node${s.nodes.length === 1 ? '' : 's'}`;
+    const count = s.nodeCount ?? s.nodes.length;
+    const nodes = `${count} node${count === 1 ? '' : 's'}`;
     lines.push(`  ${`[${s.state}]`.padEnd(9)} ${String(s.index + 1).padStart(2)}. ${s.name.padEnd(16)} ${nodes.padEnd(9)} soak ${shortDuration(s.soakMs)}`);
   }
-  lines.push(`  cohort: ${view.cohort.length} node${view.cohort.length === 1 ? '' : 's'}`);
+  const cohort = view.cohortSize ?? view.cohort.length;
+  lines.push(`  cohort: ${cohort} node${cohort === 1 ? '' : 's'}`);
   for (const f of failedGate(view)) {
     const nodes = f.nodes && f.nodes.length > 0 ? ` (nodes ${f.nodes.join(', ')})` : '';
     lines.push(`  gate failed: ${f.rule} observed ${f.observed} > limit ${f.limit}${nodes}`);
