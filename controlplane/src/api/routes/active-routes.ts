@@ -17,10 +17,10 @@ import { CpError } from '../../errors.ts';
 import type { MoveResult } from '../../generations/active-service.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { actorOf } from '../guard.ts';
-import { type ActivateBody, chooseStrategy, guardLiveRollout, startStaged } from './activation-strategy.ts';
 import { ifMatchVersion } from '../if-match.ts';
 import { capChanges } from '../response-bounds.ts';
 import { activeEtag, activeView } from '../views.ts';
+import { type ActivateBody, chooseStrategy, guardLiveRollout, startStaged } from './activation-strategy.ts';
 
 const activateBody = {
   type: 'object',
