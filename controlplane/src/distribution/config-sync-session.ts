@@ -27,7 +27,7 @@ import { type ServerDuplexStream, status } from '@grpc/grpc-js';
 import type { Ack, FromDataPlane, Hello, Nack, Report } from '@spooky/proto';
 import type pino from 'pino';
 import type { DesiredSnapshot } from './desired-snapshots.ts';
-import { checkHealthWindows, type DropReason } from './health-windows.ts';
+import { type DropReason, forwardHealthWindows } from './health-windows.ts';
 import { heldCandidate, helloFacts, isValidHello } from './hello-facts.ts';
 import { type DesiredSources, type ResolvedDesired, resolveDesired } from './node-desired-state.ts';
 import type { NodeAuthReason } from './node-identity.ts';
@@ -304,23 +304,8 @@ export class ConfigSyncSession {
     this.#deps.recorder.reported(hello.nodeId, hello.bootId, serving, fromWireSource(report.source), at);
     this.#view = afterNodeState(this.#view, serving, heldCandidate(report.candidate, report.candidatePercent));
     this.#servingSource = fromWireSource(report.source);
-    if (report.generationHealth.length > 0) this.#health(hello, report, at);
+    if (report.generationHealth.length > 0) forwardHealthWindows(this.#deps, this.#log, hello.nodeId, hello.scope, report.generationHealth, at);
     this.evaluate();
-  }
-
-  /** Valid windows to the sink (its failure never ends the stream); malformed ones dropped and counted. */
-  #health(hello: Hello, report: Report, at: Date): void {
-    const checked = checkHealthWindows(hello.scope, report.generationHealth);
-    if (checked.dropped.length > 0) {
-      for (const reason of checked.dropped) this.#deps.onHealthDropped?.(reason);
-      this.#log.debug({ dropped: checked.dropped.length, reasons: checked.dropped }, 'distribution: malformed health windows dropped');
-    }
-    if (checked.windows.length === 0 || this.#deps.health === undefined) return;
-    try {
-      this.#deps.health.windows(hello.nodeId, hello.scope, checked.windows, at);
-    } catch (err) {
-      this.#log.error({ err }, 'distribution: health sink failed');
-    }
   }
 
   /** Sends the snapshot's shared, pre-encoded push under a nonce of this push's own, in the decided mode. */

@@ -12,8 +12,9 @@
  * Dropped windows are counted by reason in spooky_cp_health_windows_dropped_total{reason}.
  */
 import { type GenerationHealth, LATENCY_BUCKET_BOUNDS_MS } from '@spooky/proto';
+import type pino from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import type { GenerationHealthFacts } from './ports.ts';
+import type { GenerationHealthFacts, HealthSink } from './ports.ts';
 import { fromWireRef } from './wire-refs.ts';
 
 export type DropReason = 'generation' | 'scope' | 'window' | 'counts' | 'errors' | 'latency_layout';
@@ -51,6 +52,37 @@ export function checkHealthWindows(scope: string, wire: readonly GenerationHealt
     });
   }
   return { windows, dropped };
+}
+
+export interface HealthSinks {
+  readonly health?: HealthSink;
+  readonly onHealthDropped?: (reason: DropReason) => void;
+}
+
+/**
+ * One Report's windows: the valid ones to the sink (a failing sink is logged, never ends the
+ * stream), the malformed ones counted with one debug line ("distribution: malformed health
+ * windows dropped" {dropped, reasons}). `at` is the control plane's clock.
+ */
+export function forwardHealthWindows(
+  sinks: HealthSinks,
+  log: pino.Logger,
+  nodeId: string,
+  scope: string,
+  wire: readonly GenerationHealth[],
+  at: Date,
+): void {
+  const checked = checkHealthWindows(scope, wire);
+  if (checked.dropped.length > 0) {
+    for (const reason of checked.dropped) sinks.onHealthDropped?.(reason);
+    log.debug({ dropped: checked.dropped.length, reasons: checked.dropped }, 'distribution: malformed health windows dropped');
+  }
+  if (checked.windows.length === 0 || sinks.health === undefined) return;
+  try {
+    sinks.health.windows(nodeId, scope, checked.windows, at);
+  } catch (err) {
+    log.error({ err }, 'distribution: health sink failed');
+  }
 }
 
 function problem(scope: string, w: GenerationHealth): DropReason | null {
