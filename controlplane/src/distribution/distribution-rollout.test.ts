@@ -305,3 +305,43 @@ describe('distribution server: per-node rollout state', () => {
     assert.match(text, /spooky_cp_health_windows_dropped_total\{reason="errors"\} 1/);
   });
 });
+
+describe('distribution server: a failing health sink', () => {
+  const source = new FakeSource();
+  const recorder = new FakeRecorder();
+  let calls = 0;
+  const health = {
+    windows(): void {
+      calls++;
+      throw new Error('sink down');
+    },
+  };
+  const server = createDistributionServer({ source, recorder, logger, reportIntervalMs: 60_000, health });
+  const g1 = generation(SCOPE, 1);
+  const g2 = generation(SCOPE, 2);
+  let client: ConfigSyncClient | undefined;
+  let node: TestNode | undefined;
+  before(async () => {
+    source.activate(g1);
+    const port = await server.listen('127.0.0.1', 0);
+    client = new ConfigSyncClient(`127.0.0.1:${port}`, credentials.createInsecure());
+  });
+  after(async () => {
+    node?.close();
+    client?.close();
+    await server.shutdown();
+  });
+
+  it('never ends the stream: the next activation still reaches the node', async () => {
+    if (!client) throw new Error('suite not started');
+    node = new TestNode(client, 'node-s', g1);
+    await node.welcome();
+    const counts = [...LATENCY_BUCKET_BOUNDS_MS.map(() => 0), 1];
+    node.report(g1, null, 0, [{ generation: wire(g1), fromUnixMs: 1, toUnixMs: 2, requests: 1, local5xx: 0, upstream5xx: 0, latencyBucketCounts: counts }]);
+    await recorder.until((events) => events.some((e) => e.kind === 'reported' && e.nodeId === 'node-s'));
+    assert.equal(calls, 1);
+    source.activate(g2);
+    const push = await node.push();
+    assert.deepEqual(push.target, wire(g2));
+  });
+});
