@@ -157,8 +157,8 @@ export class ConfigSyncSession {
     });
     switch (decision.kind) {
       case 'schema-unsupported': {
-        const target = resolved.snapshots.find((snap) => snap.schemaVersion === decision.schemaVersion);
-        if (target !== undefined && this.#schemaRefusalLogged !== target.digest) {
+        const target = decision.target;
+        if (this.#schemaRefusalLogged !== target.digest) {
           this.#schemaRefusalLogged = target.digest;
           this.#log.warn(
             { seq: target.seq, digest: target.digest, schemaVersion: decision.schemaVersion, schemaMin: hello.schemaMin, schemaMax: hello.schemaMax },

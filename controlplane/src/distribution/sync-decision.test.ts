@@ -53,7 +53,7 @@ const rows: Row[] = [
     desired: { mode: 'serve', target: { ...ref(2), schemaVersion: 3 } },
     session: view(ref(1)),
     schema: { min: 1, max: 2 },
-    want: { kind: 'schema-unsupported', schemaVersion: 3 },
+    want: { kind: 'schema-unsupported', schemaVersion: 3, target: ref(2) },
   },
   // candidate C
   { name: 'candidate C, node serves base, holds nothing: push CANDIDATE', desired: cand(2), session: view(ref(1)), want: pushCand(2) },
@@ -70,7 +70,14 @@ const rows: Row[] = [
     desired: { mode: 'candidate', target: { ...ref(2), schemaVersion: 3 }, canary: canary(5), base: ref(1) },
     session: view(ref(1)),
     schema: { min: 1, max: 2 },
-    want: { kind: 'schema-unsupported', schemaVersion: 3 },
+    want: { kind: 'schema-unsupported', schemaVersion: 3, target: ref(2) },
+  },
+  {
+    name: 'candidate C, node serves nothing, the base outside the schema range: refused naming the base',
+    desired: { mode: 'candidate', target: ref(2), canary: canary(5), base: { ...ref(1), schemaVersion: 3 } },
+    session: view(null),
+    schema: { min: 1, max: 2 },
+    want: { kind: 'schema-unsupported', schemaVersion: 3, target: ref(1) },
   },
   // one message at a time
   {

@@ -40,7 +40,9 @@ export type DesiredState =
   | { readonly mode: 'candidate'; readonly target: SyncTarget; readonly canary: CanarySpec; readonly base: SyncTarget | null };
 
 export type SyncDecision =
-  | Exclude<PushDecision, { readonly kind: 'push' }>
+  | Exclude<PushDecision, { readonly kind: 'push' | 'schema-unsupported' }>
+  /** `target` (the desired generation, or the base sent first) is outside the node's schema range. */
+  | { readonly kind: 'schema-unsupported'; readonly schemaVersion: number; readonly target: GenerationRef }
   | { readonly kind: 'push'; readonly target: GenerationRef; readonly how: PushHow }
   | { readonly kind: 'promote'; readonly target: GenerationRef };
 
@@ -69,7 +71,7 @@ export function decideSync(input: SyncInput): SyncDecision {
     return { kind: 'in-sync' };
   }
   const d = checked(input, desired.target);
-  return d.kind === 'push' ? { kind: 'push', target: d.target, how: { mode: 'candidate', canary: desired.canary } } : d;
+  return d.kind === 'push' ? { ...d, how: { mode: 'candidate', canary: desired.canary } } : d;
 }
 
 function decideServe(input: SyncInput, target: SyncTarget): SyncDecision {
@@ -82,18 +84,20 @@ function decideServe(input: SyncInput, target: SyncTarget): SyncDecision {
   if (d.kind !== 'push') return d;
   const holdsIt = sameDigest(held?.ref ?? null, target) || (held !== null && sameDigest(session.serving, target));
   if (holdsIt && session.promoteRefused !== target.digest) return { kind: 'promote', target: d.target };
-  return { kind: 'push', target: d.target, how: SERVE };
+  return d;
 }
 
 /** decidePush's pending/schema/parking rules for `target`, never "in sync" (the caller decided that). */
-function checked(input: SyncInput, target: SyncTarget): PushDecision {
-  return decidePush({
+function checked(input: SyncInput, target: SyncTarget): Exclude<SyncDecision, { readonly kind: 'promote' }> {
+  const d = decidePush({
     desired: target,
     session: { ...input.session, serving: null },
     parked: input.parkedOf(target.digest),
     nowMs: input.nowMs,
     ...(input.schemaRange !== undefined ? { schemaRange: input.schemaRange } : {}),
   });
+  if (d.kind === 'schema-unsupported') return { ...d, target: { scope: target.scope, seq: target.seq, digest: target.digest } };
+  return d.kind === 'push' ? { kind: 'push', target: d.target, how: SERVE } : d;
 }
 
 /** The view after `decision` (a push or a Promote) was sent under `nonce`. */
