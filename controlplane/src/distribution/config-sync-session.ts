@@ -20,7 +20,9 @@
  * Log lines: "distribution: push sent" {nonce, seq, digest, mode, bytes (on the wire), encoding, messages} per push;
  * "distribution: promote sent" {nonce, seq, digest}; "distribution: promote refused (not held), pushing instead";
  * "distribution: push abandoned (no answer)"; "distribution: schema version outside the node's
- * range, not pushed" (once per digest per stream).
+ * range, not pushed" (once per digest per stream); "distribution: assigned generation does not
+ * exist, following the active one" (once per seq per stream); "distribution: malformed health
+ * windows dropped" (debug, health-windows.ts).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type ServerDuplexStream, status } from '@grpc/grpc-js';
