@@ -19,6 +19,7 @@ import type { WorkerCounters, WorkerStatus } from '../apply/worker-handle.ts';
 import type { ApplyResult, GenerationRef, ServingSource } from '../control/generation-applier.ts';
 import { startHealthLog } from '../health/health-log.ts';
 import { healthUnreadyReason } from '../health/readiness.ts';
+import type { CanaryAssignment } from '../rollout/in-node-canary.ts';
 import { ListenerManager } from '../ingress/listener-manager.ts';
 import { startMirrorLog } from '../mirroring/mirror-events.ts';
 import { startAccessLog } from '../observability/access-log.ts';
@@ -50,8 +51,12 @@ export interface ServingWorkerOptions {
 }
 
 export interface ServingWorker {
-  /** First phase of an apply; one at a time (the primary serializes). */
-  prepare(payload: Uint8Array, ref: GenerationRef, source: ServingSource): Promise<ApplyResult>;
+  /** First phase of an apply (with `canary`: of a hold); one at a time (the primary serializes). */
+  prepare(payload: Uint8Array, ref: GenerationRef, source: ServingSource, canary?: CanaryAssignment): Promise<ApplyResult>;
+  /** The held candidate serves fully. */
+  promote(): Promise<ApplyResult>;
+  /** Drops the held candidate; a no-op when none. */
+  dropCandidate(): Promise<void>;
   /** Swaps in the last successful prepare; a no-op when there is none. */
   commit(): void;
   abort(): Promise<void>;
@@ -116,12 +121,14 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
   };
 
   return {
-    async prepare(payload, ref, source) {
+    async prepare(payload, ref, source, canary) {
       if (pending !== null) await pending.abort();
-      const prepared = await applier.prepare(payload, ref, source);
+      const prepared = await applier.prepare(payload, ref, source, canary);
       pending = prepared.result.ok ? prepared : null;
       return prepared.result;
     },
+    promote: () => applier.promote(),
+    dropCandidate: () => applier.dropCandidate(),
     commit() {
       const p = pending;
       pending = null;

@@ -18,6 +18,9 @@ function applier(result: ApplyResult | Error): GenerationApplier & { calls: numb
       if (result instanceof Error) throw result;
       return result;
     },
+    hold: async () => ({ ok: true }),
+    promote: async () => ({ ok: true }),
+    dropCandidate: async () => undefined,
   };
 }
 
