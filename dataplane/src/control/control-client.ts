@@ -22,8 +22,10 @@
  * its share. The client is also the node's CanaryFallback: `fallBack` drops the candidate and
  * NACKs it (phase "canary", non-retryable, `canary.<rule>` issues with the numbers);
  * `nackCandidate` NACKs one the node fell back from at start (crash window). Such NACKs are
- * queued while the stream is down and sent right after the next Hello; a digest that fell
- * back is never held again by this process: a re-push of it as a candidate gets the same NACK.
+ * queued while the stream is down and sent right after the next Hello; one written on a stream
+ * that is lost before it lived a whole report interval more is sent again after the next
+ * Hello (at least once: the control plane may see it twice). A digest that fell back is never
+ * held again by this process: a re-push of it as a candidate gets the same NACK.
  */
 import { type ClientDuplexStream, credentials, type ServiceError, status } from '@grpc/grpc-js';
 import {
@@ -101,8 +103,11 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
   let applying: Promise<void> = Promise.resolve();
   /** The stream whose Hello is written: messages of the outbox may follow it. */
   let greeted: Stream | null = null;
-  /** Canary NACKs not sent yet (the stream was down), sent after the next Hello; built when sent (still_serving is then true). */
-  const outbox: (() => FromDataPlane)[] = [];
+  /**
+   * Canary NACKs not known delivered: built when written (still_serving is then true), kept
+   * until the stream they were written on saw two report ticks after the write.
+   */
+  const outbox: { readonly build: () => FromDataPlane; sentOn: Stream | null; ticks: number }[] = [];
   /** Candidates this process fell back from, by digest, with the issues of their NACK. */
   const fellBack = new Map<string, readonly ConfigIssue[]>();
   /** Nonce of the push that delivered each held candidate, for its canary NACK. */
@@ -120,19 +125,30 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
   const flushOutbox = (): void => {
     const s = stream;
     if (s === null || greeted !== s || s.writableEnded || s.destroyed) return;
-    for (const message of outbox.splice(0)) s.write(message());
+    for (const out of outbox) {
+      if (out.sentOn === s) continue;
+      s.write(out.build());
+      out.sentOn = s;
+      out.ticks = 0;
+    }
   };
 
   const queueCanaryNack = (rejected: GenerationRef, issues: readonly ConfigIssue[]): void => {
     fellBack.set(rejected.digest, issues);
     const nonce = candidateNonces.get(rejected.digest) ?? '';
     candidateNonces.delete(rejected.digest);
-    outbox.push(() => nack(opts.applier, nonce, rejected, 'canary', false, issues));
+    outbox.push({ build: () => nack(opts.applier, nonce, rejected, 'canary', false, issues), sentOn: null, ticks: 0 });
     log.warn({ seq: rejected.seq, digest: rejected.digest, issues }, 'control: candidate fell back (nack queued)');
     flushOutbox();
   };
 
   const report = (s: Stream): void => {
+    for (let i = outbox.length - 1; i >= 0; i--) {
+      const out = outbox[i];
+      if (out === undefined || out.sentOn !== s) continue;
+      out.ticks += 1;
+      if (out.ticks >= 2) outbox.splice(i, 1);
+    }
     const serving = opts.applier.serving();
     const counters = opts.counters?.() ?? { requestsTotal: 0, inflight: 0 };
     send(s, {
