@@ -7,10 +7,12 @@
  *  - hold N+1 beside N, SIGKILL, restart within the window → serves N (a real request reaches
  *    N's origin) and NACKs N+1 after the first Hello (phase canary, canary.crashed); a re-push
  *    of N+1 as a candidate gets the same NACK;
- *  - hold N+1, clean stop (SIGTERM, drain), restart → no NACK: a re-push is held again (ACK).
+ *  - hold N+1, clean stop (SIGTERM, drain), restart → no NACK: a re-push is held again (ACK);
+ *  - with `--workers 2`: hold N+1 on both workers, Promote → every request reaches N+1's origin
+ *    and the disk cache now holds N+1 (the promoted one, never the candidate before).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -82,21 +84,21 @@ describe('in-node canary: crash window across a restart', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const start = async (cacheDir: string): Promise<DataPlane> => {
+  const start = async (cacheDir: string, workers: readonly string[] = ['--no-supervise']): Promise<DataPlane> => {
     const dp = await DataPlane.start({
       controlPlane: `127.0.0.1:${sync.port}`,
       nodeId: 'dp-canary',
       scope: SCOPE,
       cacheDir,
-      extra: ['--no-supervise', '--cache-grace-ms', '200'],
+      extra: [...workers, '--cache-grace-ms', '200'],
     });
     running.push(dp);
     return dp;
   };
 
   /** Boots, serves N (cached), holds N+1 with a 60 s crash window. */
-  const holdCandidate = async (cacheDir: string): Promise<DataPlane> => {
-    const dp = await start(cacheDir);
+  const holdCandidate = async (cacheDir: string, workers?: readonly string[]): Promise<DataPlane> => {
+    const dp = await start(cacheDir, workers);
     await sync.until('N acked', (r) => acked(r, `serve-${dp.bootId}`, false));
     await dp.proc.waitForLog((l) => l.msg === 'generation cached' && l['seq'] === 1);
     sync.send(pushOf(`hold-${dp.bootId}`, c.ref, c.payload, wireCanary(50, 60_000)));
@@ -149,5 +151,27 @@ describe('in-node canary: crash window across a restart', () => {
     assert.deepEqual(nacks(ofBoot(sync.received, second.bootId)), []);
     assert.equal(second.proc.lines.some((l) => l.msg === 'crashed soon after holding a candidate: serving the cached generation'), false);
     assert.equal(await second.proc.stop(), 0);
+  });
+
+  test('--workers 2: the candidate is held by both workers; Promote serves it everywhere and caches it', async () => {
+    const cacheDir = join(dir, 'cache-workers');
+    const dp = await holdCandidate(cacheDir, ['--workers', '2']);
+    assert.equal(dp.proc.lines.filter((l) => l.msg === 'candidate held').length, 2, 'each worker holds it');
+    await dp.proc.waitForLog((l) => l.msg === 'candidate held by all workers' && l['seq'] === 2);
+    const cachedBefore = JSON.parse(readFileSync(join(cacheDir, 'generation.json'), 'utf8'));
+    assert.equal(cachedBefore.seq, 1, 'the held candidate is not cached');
+
+    sync.send({ msg: { $case: 'promote', value: { nonce: `promote-${dp.bootId}`, target: c.ref } } });
+    await sync.until('the promote acked', (r) => acked(r, `promote-${dp.bootId}`, false));
+    await dp.proc.waitForLog((l) => l.msg === 'generation cached' && l['seq'] === 2);
+    assert.equal(JSON.parse(readFileSync(join(cacheDir, 'generation.json'), 'utf8')).seq, 2);
+    assert.equal(existsSync(join(cacheDir, CANDIDATE_FILE)), false, 'the crash-window record is cleared');
+    // New connections land on either worker: every one serves N+1 now.
+    for (let i = 0; i < 6; i++) {
+      const res = await h3Fetch(port, { path: `/promoted-${i}` });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers['x-origin'], 'origin-candidate');
+    }
+    assert.equal(await dp.proc.stop(), 0);
   });
 });
