@@ -39,7 +39,7 @@ import {
 import type { ConfigIssue } from '@spooky/config';
 import type pino from 'pino';
 import type { CanaryFallback } from '../rollout/candidate-ports.ts';
-import type { RegressionFinding } from '../rollout/in-node-canary.ts';
+import { CanaryNacks, findingIssue } from './canary-nacks.ts';
 import { type AssemblyResult, ChunkAssembler } from './chunk-assembler.ts';
 import type { GenerationApplier, GenerationRef } from './generation-applier.ts';
 import { ACCEPTED_ENCODINGS } from './payload-decoding.ts';
@@ -101,17 +101,9 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
   let goAwayHintMs: number | null = null;
   /** Pushes are applied strictly one after another, in arrival order. */
   let applying: Promise<void> = Promise.resolve();
-  /** The stream whose Hello is written: messages of the outbox may follow it. */
+  /** The stream whose Hello is written: canary NACKs may follow it. */
   let greeted: Stream | null = null;
-  /**
-   * Canary NACKs not known delivered: built when written (still_serving is then true), kept
-   * until the stream they were written on saw two report ticks after the write.
-   */
-  const outbox: { readonly build: () => FromDataPlane; sentOn: Stream | null; ticks: number }[] = [];
-  /** Candidates this process fell back from, by digest, with the issues of their NACK. */
-  const fellBack = new Map<string, readonly ConfigIssue[]>();
-  /** Nonce of the push that delivered each held candidate, for its canary NACK. */
-  const candidateNonces = new Map<string, string>();
+  const canaryNacks = new CanaryNacks<Stream>();
 
   /** Runs `work` after every apply, hold and promote before it; the chain survives a failure. */
   const serially = (work: () => Promise<void>): void => {
@@ -122,33 +114,20 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
     if (stream === s && !s.writableEnded && !s.destroyed) s.write(message);
   };
 
-  const flushOutbox = (): void => {
+  const flushCanaryNacks = (): void => {
     const s = stream;
     if (s === null || greeted !== s || s.writableEnded || s.destroyed) return;
-    for (const out of outbox) {
-      if (out.sentOn === s) continue;
-      s.write(out.build());
-      out.sentOn = s;
-      out.ticks = 0;
-    }
+    for (const message of canaryNacks.due(s)) s.write(message);
   };
 
   const queueCanaryNack = (rejected: GenerationRef, issues: readonly ConfigIssue[]): void => {
-    fellBack.set(rejected.digest, issues);
-    const nonce = candidateNonces.get(rejected.digest) ?? '';
-    candidateNonces.delete(rejected.digest);
-    outbox.push({ build: () => nack(opts.applier, nonce, rejected, 'canary', false, issues), sentOn: null, ticks: 0 });
+    canaryNacks.queue(rejected, issues, (nonce) => nack(opts.applier, nonce, rejected, 'canary', false, issues));
     log.warn({ seq: rejected.seq, digest: rejected.digest, issues }, 'control: candidate fell back (nack queued)');
-    flushOutbox();
+    flushCanaryNacks();
   };
 
   const report = (s: Stream): void => {
-    for (let i = outbox.length - 1; i >= 0; i--) {
-      const out = outbox[i];
-      if (out === undefined || out.sentOn !== s) continue;
-      out.ticks += 1;
-      if (out.ticks >= 2) outbox.splice(i, 1);
-    }
+    canaryNacks.tick(s);
     const serving = opts.applier.serving();
     const counters = opts.counters?.() ?? { requestsTotal: 0, inflight: 0 };
     send(s, {
@@ -180,14 +159,14 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
     // The chain survives a failed step: one broken apply must not stop later pushes.
     serially(async () => {
       const started = Date.now();
-      const refused = canary !== null ? fellBack.get(target.digest) : undefined;
+      const refused = canary !== null ? canaryNacks.refusal(target.digest) : undefined;
       if (refused !== undefined) {
         log.warn({ nonce, seq: target.seq, digest: target.digest }, 'control: candidate fell back earlier in this boot (nack)');
         send(s, nack(opts.applier, nonce, target, 'canary', false, refused));
         return;
       }
       const answer = await answerPush(opts.applier, nonce, target, payload, Date.now, canary);
-      if (canary !== null && answer.msg?.$case === 'ack') candidateNonces.set(target.digest, nonce);
+      if (canary !== null && answer.msg?.$case === 'ack') canaryNacks.held(target.digest, nonce);
       const fields = { nonce, seq: target.seq, digest: target.digest, ms: Date.now() - started };
       if (answer.msg?.$case === 'nack') {
         const { phase, retryable, issues } = answer.msg.value;
@@ -211,7 +190,7 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
           send(s, nack(opts.applier, nonce, target, result.phase, result.retryable, result.issues));
           return;
         }
-        candidateNonces.delete(target.digest);
+        canaryNacks.forget(target.digest);
         log.info({ nonce, seq: target.seq, digest: target.digest }, 'control: candidate promoted (ack)');
         send(s, ack(nonce, target, Date.now(), false));
         return;
@@ -219,7 +198,7 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
       if (target !== null && serving !== null && serving.ref.digest === target.digest) {
         if (held !== null) {
           await opts.applier.dropCandidate();
-          candidateNonces.delete(held.digest);
+          canaryNacks.forget(held.digest);
           log.info({ nonce, seq: target.seq, digest: target.digest, dropped: held.digest }, 'control: candidate dropped, serving generation kept (ack)');
         }
         send(s, ack(nonce, target, Date.now(), false));
@@ -345,17 +324,7 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
       },
     });
     greeted = s;
-    flushOutbox();
-  };
-
-  const findingIssue = (f: RegressionFinding): ConfigIssue => {
-    const what =
-      f.rule === 'p99_factor'
-        ? `candidate p99 ${round(f.observed)} ms above the limit ${round(f.limit)} ms`
-        : f.rule === 'error_ratio'
-          ? `candidate 5xx ratio ${round(f.observed)} above the limit ${round(f.limit)}`
-          : `candidate 5xx ratio exceeds the serving generation's by ${round(f.observed)}, limit ${round(f.limit)}`;
-    return { pointer: '', code: `canary.${f.rule}`, message: `${what} on node ${opts.nodeId}; fell back to the serving generation` };
+    flushCanaryNacks();
   };
 
   return {
@@ -364,7 +333,7 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
         const held = opts.applier.serving()?.candidate?.ref ?? null;
         if (held === null || held.digest !== candidateDigest) return;
         await opts.applier.dropCandidate();
-        queueCanaryNack(held, findings.map(findingIssue));
+        queueCanaryNack(held, findings.map((f) => findingIssue(f, opts.nodeId)));
       });
     },
     nackCandidate(rejected, issues) {
@@ -389,8 +358,4 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
       client = null;
     },
   };
-}
-
-function round(n: number): number {
-  return Math.round(n * 10_000) / 10_000;
 }
