@@ -103,6 +103,13 @@ describe('control client: candidates', () => {
     );
     assert.deepEqual(applier.calls, ['apply 1', 'hold 2 5 30000']);
     await sync.until('a report with the candidate', (r) => reports(r).some((x) => x.candidate?.digest === c.ref.digest && x.candidatePercent === 5));
+    // A reconnect's Hello names the candidate beside what is served.
+    sync.dropStream();
+    await sync.until('a second hello', (r) => hellos(r).length === 2);
+    const hello = hellos(sync.received)[1];
+    assert.equal(hello?.serving?.digest, n.ref.digest);
+    assert.equal(hello?.candidate?.digest, c.ref.digest);
+    assert.equal(hello?.candidatePercent, 5);
 
     sync.send({ msg: { $case: 'promote', value: { nonce: 'pr', target: c.ref } } });
     await sync.until('ack of the promote', (r) => acks(r).some((a) => a.nonce === 'pr'));
