@@ -42,9 +42,9 @@ import {
 } from '../control/generation-applier.ts';
 import type { ListenerInfo, ListenerManager } from '../ingress/listener-manager.ts';
 import type { ApplyObserver } from '../observability/metrics.ts';
+import type { CanaryAssignment } from '../rollout/in-node-canary.ts';
 import type { GenerationStore } from '../runtime/generation-store.ts';
 import type { LongLivedState } from '../runtime/long-lived-state.ts';
-import type { CanaryAssignment } from '../rollout/in-node-canary.ts';
 import { countGeneration, overBudget } from './generation-budget.ts';
 
 export interface ServingApplierDeps {

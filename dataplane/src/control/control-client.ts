@@ -28,6 +28,7 @@
  * held again by this process: a re-push of it as a candidate gets the same NACK.
  */
 import { type ClientDuplexStream, credentials, type ServiceError, status } from '@grpc/grpc-js';
+import type { ConfigIssue } from '@spooky/config';
 import {
   CONFIG_SYNC_FLOW_CONTROL_WINDOW,
   ConfigSyncClient,
@@ -36,7 +37,6 @@ import {
   type GenerationHealth,
   MAX_MESSAGE_BYTES,
 } from '@spooky/proto';
-import type { ConfigIssue } from '@spooky/config';
 import type pino from 'pino';
 import type { CanaryFallback } from '../rollout/candidate-ports.ts';
 import { CanaryNacks, findingIssue } from './canary-nacks.ts';
