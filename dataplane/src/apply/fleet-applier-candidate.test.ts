@@ -101,11 +101,18 @@ const canary = (seq: number): CanaryAssignment => ({ candidateDigest: `sha256:${
 async function fleetOf(n: number) {
   const { logger } = capturedLogger('info');
   const j = journal();
-  const fleet = createFleetApplier({ logger, journal: j });
+  const clock = { ms: 1_000_000 };
+  const crashes: { seq: number; code: string | undefined }[] = [];
+  const fleet = createFleetApplier({
+    logger,
+    journal: j,
+    now: () => clock.ms,
+    onCandidateCrash: (r, issues) => crashes.push({ seq: r.seq, code: issues[0]?.code }),
+  });
   const workers = Array.from({ length: n }, (_, i) => new FakeWorker(i));
   for (const w of workers) assert.equal((await fleet.join(w)).ok, true);
   assert.equal((await fleet.apply(payload, ref(1), 'control-plane')).ok, true);
-  return { fleet, workers, j };
+  return { fleet, workers, j, clock, crashes };
 }
 
 describe('fleet applier: candidates', () => {
@@ -162,9 +169,10 @@ describe('fleet applier: candidates', () => {
     assert.equal(fleet.serving()?.candidate, undefined);
   });
 
-  it('a worker that joins while a candidate is held holds it too; drop clears every worker', async () => {
-    const { fleet, workers, j } = await fleetOf(1);
+  it('a worker replaced after the crash window holds the candidate too; drop clears every worker', async () => {
+    const { fleet, workers, j, clock, crashes } = await fleetOf(1);
     await fleet.hold(payload, ref(2), canary(2));
+    clock.ms += 30_000;
     const late = new FakeWorker(1);
     assert.equal((await fleet.join(late)).ok, true);
     assert.deepEqual([late.serving, late.candidate], [1, 2]);
@@ -173,6 +181,21 @@ describe('fleet applier: candidates', () => {
       [...workers, late].map((w) => w.candidate),
       [null, null],
     );
+    assert.deepEqual(fleet.serving(), { ref: ref(1), source: 'control-plane' });
+    assert.deepEqual(j.records, ['hold 2 30000', 'clear']);
+    assert.deepEqual(crashes, []);
+  });
+
+  it('a worker replaced within the crash window: the candidate is dropped on all and reported as crashed', async () => {
+    const { fleet, workers, j, clock, crashes } = await fleetOf(2);
+    await fleet.hold(payload, ref(2), canary(2));
+    clock.ms += 29_999;
+    (workers[1] as FakeWorker).kill();
+    const replacement = new FakeWorker(1);
+    assert.equal((await fleet.join(replacement)).ok, true, 'the replacement serves N');
+    assert.deepEqual([replacement.serving, replacement.candidate], [1, null]);
+    assert.equal((workers[0] as FakeWorker).candidate, null);
+    assert.deepEqual(crashes, [{ seq: 2, code: 'canary.crashed' }]);
     assert.deepEqual(fleet.serving(), { ref: ref(1), source: 'control-plane' });
     assert.deepEqual(j.records, ['hold 2 30000', 'clear']);
   });

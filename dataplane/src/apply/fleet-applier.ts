@@ -31,7 +31,8 @@
  * for the crash window (holdCandidate). promote(): every worker promotes; one that fails is
  * killed and, restarted, joins on the promoted generation (the same bytes). dropCandidate(): every worker drops it. apply, promote and drop clear the journal's candidate
  * record. A worker that joins while a candidate is held holds it too, or the candidate is
- * dropped on all.
+ * dropped on all — unless it replaces a worker that died within the candidate's crash window:
+ * then the candidate is dropped on all and `onCandidateCrash` NACKs it.
  *
  * Log lines (component "fleet"): "generation applied by all workers" {seq, digest, source,
  * workers: [pid]}; "crashed while applying a generation" {seq, digest, workerPid};
@@ -55,6 +56,13 @@ export interface FleetApplierOptions {
   readonly prepareTimeoutMs?: number;
   /** Bound on commit and abort, which do no parsing. Default 10 s. */
   readonly commitTimeoutMs?: number;
+  /**
+   * A worker was replaced (it died) within the candidate's crash window: the candidate has
+   * been dropped on every worker; the caller NACKs it (control client `nackCandidate`).
+   */
+  readonly onCandidateCrash?: (candidate: GenerationRef, issues: readonly ConfigIssue[]) => void;
+  /** Clock for the crash window; Date.now by default. */
+  readonly now?: () => number;
 }
 
 export interface FleetApplier extends GenerationApplier {
@@ -81,6 +89,9 @@ export function createFleetApplier(opts: FleetApplierOptions): FleetApplier {
   const joined = new Set<WorkerHandle>();
   let current: Current | null = null;
   let candidate: Current | null = null;
+  /** When every worker held the current candidate. */
+  let heldAtMs = 0;
+  const now = opts.now ?? Date.now;
   let queue: Promise<unknown> = Promise.resolve();
 
   const serialized = <T>(work: () => Promise<T>): Promise<T> => {
@@ -181,6 +192,7 @@ export function createFleetApplier(opts: FleetApplierOptions): FleetApplier {
         return crashedOn(ref, source, died, 'exited while holding the candidate');
       }
       candidate = next;
+      heldAtMs = now();
       await opts.journal?.holdCandidate(ref, next.canary?.crashWindowMs ?? 0);
       log.info({ seq: ref.seq, digest: ref.digest, percent: next.canary?.percent, workers: targets.map((w) => w.pid) }, 'candidate held by all workers');
       return { ok: true };
@@ -290,7 +302,20 @@ export function createFleetApplier(opts: FleetApplierOptions): FleetApplier {
     if (!(await settle(worker, 'commit'))) return { ok: false, phase: 'apply', retryable: true, issues: [] };
     admit();
     const held = candidate;
-    if (held !== null) {
+    const windowMs = held?.canary?.crashWindowMs ?? 0;
+    // Workers join while a candidate is held only as replacements of workers that died.
+    if (held !== null && now() - heldAtMs < windowMs) {
+      const sinceMs = now() - heldAtMs;
+      log.warn({ workerPid: worker.pid, seq: held.ref.seq, sinceMs, crashWindowMs: windowMs }, 'worker died within the crash window of the candidate: dropped on all');
+      await dropEverywhere();
+      opts.onCandidateCrash?.(held.ref, [
+        {
+          pointer: '',
+          code: 'canary.crashed',
+          message: `a serving worker died ${sinceMs} ms after this candidate was held, within the crash window of ${windowMs} ms; the node serves its previous generation`,
+        },
+      ]);
+    } else if (held !== null) {
       // The candidate counts as held only when every worker holds it.
       const p = await prepareOn(worker, held);
       const ok = p.outcome.kind === 'result' && p.outcome.result.ok && (await settle(worker, 'commit'));

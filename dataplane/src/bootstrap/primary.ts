@@ -89,7 +89,12 @@ export async function runPrimary(settings: Settings, argv: readonly string[], lo
         );
   // The record is judged once: what this process holds is recorded anew.
   if (candidateAtBoot !== null) await journal?.clearCandidate();
-  const fleet = createFleetApplier({ logger, ...(journal ? { journal } : {}) });
+  const fleet = createFleetApplier({
+    logger,
+    ...(journal ? { journal } : {}),
+    // A worker that died within the candidate's crash window: NACKed like a crashed process.
+    onCandidateCrash: (ref, issues) => control?.nackCandidate(ref, issues),
+  });
   new Gauge({
     name: 'spooky_workers',
     help: 'Serving workers holding the current generation.',
