@@ -8,6 +8,8 @@
  *    N's origin) and NACKs N+1 after the first Hello (phase canary, canary.crashed); a re-push
  *    of N+1 as a candidate gets the same NACK;
  *  - hold N+1, clean stop (SIGTERM, drain), restart → no NACK: a re-push is held again (ACK);
+ *  - with `--workers 2`: a worker SIGKILLed within the window → its replacement serves N, the
+ *    candidate is dropped on all and NACKed (canary.crashed);
  *  - with `--workers 2`: hold N+1 on both workers, Promote → every request reaches N+1's origin
  *    and the disk cache now holds N+1 (the promoted one, never the candidate before).
  */
@@ -172,6 +174,25 @@ describe('in-node canary: crash window across a restart', () => {
       assert.equal(res.status, 200);
       assert.equal(res.headers['x-origin'], 'origin-candidate');
     }
+    assert.equal(await dp.proc.stop(), 0);
+  });
+
+  test('--workers 2: a worker killed within the window drops the candidate on all and NACKs it', async () => {
+    const cacheDir = join(dir, 'cache-worker-crash');
+    const dp = await holdCandidate(cacheDir, ['--workers', '2']);
+    await dp.proc.waitForLog((l) => l.msg === 'candidate held by all workers' && l['seq'] === 2);
+    process.kill(dp.workerPid, 'SIGKILL');
+    await dp.proc.waitForLog((l) => l.msg === 'worker died within the crash window of the candidate: dropped on all');
+    await sync.until('the canary NACK', (r) => nacks(ofBoot(r, dp.bootId)).some((x) => x.phase === 'canary'));
+    const nack = nacks(ofBoot(sync.received, dp.bootId)).find((x) => x.phase === 'canary');
+    assert.equal(nack?.rejected?.digest, c.ref.digest);
+    assert.equal(nack?.nonce, `hold-${dp.bootId}`);
+    assert.equal(nack?.issues[0]?.code, 'canary.crashed');
+    assert.equal(nack?.stillServing?.digest, n.ref.digest);
+    assert.equal(existsSync(join(cacheDir, CANDIDATE_FILE)), false);
+    const res = await h3Fetch(port, { path: '/after-worker-crash' });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['x-origin'], 'origin-n');
     assert.equal(await dp.proc.stop(), 0);
   });
 });
