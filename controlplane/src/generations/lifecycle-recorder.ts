@@ -69,10 +69,11 @@ export class LifecycleRecorder implements NodeRecorder {
     });
   }
 
-  acked(nodeId: string, bootId: string, applied: GenerationRef, at: Date): void {
+  /** A candidate ACK (in-node canary) is recorded as an ACK in the history; the node's `serving` stays. */
+  acked(nodeId: string, bootId: string, applied: GenerationRef, at: Date, candidate = false): void {
     this.#d.repo.transaction(() => {
       const node = this.#current(nodeId, bootId);
-      this.#d.registry.acked(nodeId, bootId, applied, at);
+      this.#d.registry.acked(nodeId, bootId, applied, at, candidate);
       if (!node) return;
       const when = at.toISOString();
       this.#d.history.record(nodeId, { kind: 'acked', bootId, seq: applied.seq, digest: applied.digest, phase: null, at: when });

@@ -30,8 +30,7 @@ export class RolloutFeedingRecorder extends LifecycleRecorder {
   }
 
   override acked(nodeId: string, bootId: string, applied: GenerationRef, at: Date, candidate?: boolean): void {
-    super.acked(nodeId, bootId, applied, at);
-    void candidate; // the history records candidate ACKs as ACKs, which is what the gates count
+    super.acked(nodeId, bootId, applied, at, candidate);
     this.#tellNode(nodeId);
   }
 
