@@ -18,6 +18,32 @@ export const who = { actor: 'tester', reason: 'test' };
 /** Timers never fire by themselves: tests drive the driver with `observe`. */
 export const manualScheduler: Scheduler = { set: () => () => {} };
 
+export interface QueuedTask {
+  readonly fn: () => void;
+  readonly delayMs: number;
+  cancelled: boolean;
+}
+
+/** Records every timer; a test runs them with `runTask`. */
+export class QueueScheduler implements Scheduler {
+  readonly tasks: QueuedTask[] = [];
+  set(fn: () => void, delayMs: number): () => void {
+    const task: QueuedTask = { fn, delayMs, cancelled: false };
+    this.tasks.push(task);
+    return () => {
+      task.cancelled = true;
+    };
+  }
+  pending(): QueuedTask[] {
+    return this.tasks.filter((t) => !t.cancelled);
+  }
+  /** Runs (and removes) one pending task. */
+  run(task: QueuedTask): void {
+    this.tasks.splice(this.tasks.indexOf(task), 1);
+    task.fn();
+  }
+}
+
 export interface KitNode {
   readonly id: string;
   readonly labels: Record<string, string>;
@@ -38,9 +64,12 @@ export class DriverKit {
   core!: ControlPlaneCore;
   readonly assignmentEvents: string[][] = [];
 
-  constructor(dir: string, name: string, startMs = Date.parse('2026-03-01T10:00:00Z')) {
+  readonly #scheduler: Scheduler;
+
+  constructor(dir: string, name: string, scheduler: Scheduler = manualScheduler, startMs = Date.parse('2026-03-01T10:00:00Z')) {
     this.path = join(dir, `${name}.db`);
     this.nowMs = startMs;
+    this.#scheduler = scheduler;
     this.open();
   }
 
@@ -48,7 +77,7 @@ export class DriverKit {
   open(): void {
     const clock = { now: () => new Date(this.nowMs) };
     this.store = openStore(this.path, { now: clock.now });
-    this.core = composeControlPlane(this.store, { clock, reportIntervalMs: 1000, scheduler: manualScheduler });
+    this.core = composeControlPlane(this.store, { clock, reportIntervalMs: 1000, scheduler: this.#scheduler });
     this.core.assignments.onAssignmentsChanged((_scope, nodes) => this.assignmentEvents.push([...nodes]));
   }
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { GenerationRef } from '../distribution/ports.ts';
-import { DriverKit, FLEET, SCOPE } from './rollout-driver-kit.ts';
+import { DriverKit, FLEET, QueueScheduler, SCOPE } from './rollout-driver-kit.ts';
 import { ScopeFrozen } from './rollout-control.ts';
 import { reduce } from './rollout-machine.ts';
 import { DEFAULT_ROLLOUT_POLICY, GATE_DEFAULTS, type RolloutPolicy } from './rollout-policy.ts';
@@ -293,6 +293,46 @@ describe('RolloutDriver + RolloutService (real SQLite, manual clock)', () => {
       const aborted = kit.core.rollouts.waitFinished(id3, 60_000, ac.signal);
       ac.abort();
       assert.equal((await aborted).final, false);
+    } finally {
+      kit.close();
+    }
+  });
+
+  it('timers: one tick at the earliest wake-at (at most maxSleepMs away); facts from the recorder coalesce per scope', () => {
+    const scheduler = new QueueScheduler();
+    const kit = new DriverKit(dir, 'timers', scheduler);
+    try {
+      kit.core.rolloutDriver.start();
+      const g1 = kit.converge();
+      assert.deepEqual(scheduler.pending(), [], 'no live rollout: no timer, and facts of the scope schedule nothing');
+      const g2 = kit.generation(9002);
+      const id = start(kit, g2);
+      const ticks = scheduler.pending();
+      assert.deepEqual(
+        ticks.map((t) => t.delayMs),
+        [POLICY.gates.ack_timeout_ms],
+        'the ACK deadline (5 s, also maxSleepMs)',
+      );
+      kit.ack(['c1'], g2);
+      kit.ack(['c1'], g2);
+      const facts = scheduler.pending().filter((t) => !ticks.includes(t));
+      assert.equal(facts.length, 1, 'two facts, one coalesced observation');
+      assert.equal(facts[0]?.delayMs, 0);
+      scheduler.run(facts[0]!);
+      const evaluation = kit.core.rolloutDriver.state(id)?.lastEvaluation;
+      assert.equal(evaluation?.kind, 'wait');
+      assert.equal(evaluation?.numbers.acks.acked, 1);
+      kit.report(g1, g2, ['c1']);
+      const next = scheduler.pending().filter((t) => !ticks.includes(t));
+      assert.deepEqual(
+        next.map((t) => t.delayMs),
+        [200],
+        'within 200 ms of the last facts observation, the next one waits',
+      );
+      kit.advance(60_000);
+      scheduler.run(ticks[0]!);
+      assert.equal(kit.core.rollouts.get(id)?.status, 'rolled_back', 'the tick judged the soak: too few requests');
+      assert.equal(kit.core.rolloutDriver.errors, 0);
     } finally {
       kit.close();
     }
