@@ -9,6 +9,7 @@
  * exit 0. Any startup failure: one line on stderr, exit 1.
  */
 import type { FastifyInstance } from 'fastify';
+import { Gauge } from 'prom-client';
 import { buildApi } from './api/build-api.ts';
 import type { HttpTlsWatch } from './api/http-tls.ts';
 import { loadRestTransport } from './api/rest-transport.ts';
@@ -55,6 +56,15 @@ async function main(): Promise<void> {
       rolloutLogger: logger.child({ component: 'rollout' }),
     });
     rolloutDriver = core.rolloutDriver;
+    const driver = core.rolloutDriver;
+    new Gauge({
+      name: 'spooky_cp_rollout_driver_errors',
+      help: 'Errors the rollout driver caught in its timers and effects since the process started (each is logged)',
+      registers: [metrics.registry],
+      collect() {
+        this.set(driver.errors);
+      },
+    });
     // Before serving: live rollouts resume (restart) and effects a crash left pending are carried out.
     if (health.ok) core.rolloutDriver.start();
     api = buildApi({

@@ -167,6 +167,7 @@ export class RolloutService implements RolloutControl {
         if (finished === id) done();
       });
       const timer = setTimeout(done, Math.max(0, timeoutMs));
+      timer.unref(); // a long-poll never keeps a stopping process alive
       signal?.addEventListener('abort', done, { once: true });
     });
   }
