@@ -337,4 +337,46 @@ describe('RolloutDriver + RolloutService (real SQLite, manual clock)', () => {
       kit.close();
     }
   });
+
+  it('a restart in a soak keeps the soak: the windows reported before it still count', () => {
+    const { kit, g1 } = kitWith('soak-restart');
+    try {
+      const g2 = kit.generation(9002);
+      const id = start(kit, g2);
+      kit.advance(100);
+      kit.ack(['c1'], g2);
+      kit.advance(1_000);
+      kit.report(g1, g2, ['c1']);
+      assert.equal(kit.core.rolloutDriver.observe(id)?.state.lastEvaluation?.kind, 'wait');
+      kit.reopen();
+      kit.advance(SOAK);
+      kit.core.rolloutDriver.observe(id);
+      const s = kit.core.rolloutDriver.state(id)!;
+      assert.equal(s.stage.index, 1, 'stage 0 passed on the windows stored before the restart');
+      const passed = s.log.find((d) => d.kind === 'stage_passed');
+      assert.equal(passed?.numbers?.health?.candidate.requests, 100);
+    } finally {
+      kit.close();
+    }
+  });
+
+  it("a node of an earlier stage whose in-node canary falls back (NACK phase canary after its ACK) rolls the cohort back", () => {
+    const { kit, g1 } = kitWith('canary-nack');
+    try {
+      const g2 = kit.generation(9002);
+      const id = start(kit, g2);
+      passStage(kit, id, g1, g2);
+      assert.equal(kit.core.rolloutDriver.state(id)?.stage.index, 1);
+      kit.advance(100);
+      kit.nack('c1', g2, 'canary', g1);
+      kit.core.rolloutDriver.observe(id, 'facts');
+      const view = kit.core.rollouts.get(id)!;
+      assert.equal(view.status, 'rolled_back');
+      const failed = view.decisions.find((d) => d.kind === 'gate_failed');
+      assert.deepEqual(failed?.failures?.map((f) => [f.rule, f.nodes]), [['nack.budget', ['c1']]]);
+      for (const n of view.cohort) assert.equal(kit.core.assignments.assignment(SCOPE, n), null);
+    } finally {
+      kit.close();
+    }
+  });
 });
