@@ -379,4 +379,38 @@ describe('RolloutDriver + RolloutService (real SQLite, manual clock)', () => {
       kit.close();
     }
   });
+
+  it('a node that joins a short stage before its ACK deadline is added (cohort_grown) and told to hold the candidate', () => {
+    const { kit, g1 } = kitWith('grow');
+    try {
+      const policy: RolloutPolicy = {
+        ...POLICY,
+        stages: [{ ...POLICY.stages[0]!, min_nodes: 2 }, ...POLICY.stages.slice(1)],
+      };
+      const g2 = kit.generation(9002);
+      const id = start(kit, g2, policy);
+      assert.deepEqual(kit.core.rolloutDriver.state(id)?.stage.added, ['c1']);
+      kit.advance(100);
+      kit.core.recorder.connected({
+        nodeId: 'c2',
+        bootId: 'c2-boot',
+        scope: SCOPE,
+        labels: { role: 'canary' },
+        schemaMin: 1,
+        schemaMax: 1,
+        build: 'test',
+        serving: g1,
+        source: 'control-plane',
+        at: kit.now(),
+      });
+      kit.core.rolloutDriver.observe(id, 'facts');
+      const s = kit.core.rolloutDriver.state(id)!;
+      assert.deepEqual(s.stage.added, ['c1', 'c2']);
+      assert.ok(kinds(kit, id).includes('0:cohort_grown'));
+      assert.equal(kit.core.assignments.assignment(SCOPE, 'c2')?.kind, 'candidate');
+      assert.deepEqual(kit.assignmentEvents.at(-1), ['c2']);
+    } finally {
+      kit.close();
+    }
+  });
 });
