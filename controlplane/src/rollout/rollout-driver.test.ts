@@ -9,11 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { GenerationRef } from '../distribution/ports.ts';
-import { DriverKit, FLEET, QueueScheduler, SCOPE } from './rollout-driver-kit.ts';
+import { DriverKit, FLEET, manualScheduler, QueueScheduler, SCOPE } from './rollout-driver-kit.ts';
 import { ScopeFrozen } from './rollout-control.ts';
+import { RolloutDriver } from './rollout-driver.ts';
+import { StoreRolloutFacts } from './rollout-facts.ts';
 import { reduce } from './rollout-machine.ts';
 import { DEFAULT_ROLLOUT_POLICY, GATE_DEFAULTS, type RolloutPolicy } from './rollout-policy.ts';
 import { LiveRolloutConflict } from './rollout-ports.ts';
+import { RolloutService } from './rollout-service.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spooky-driver-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -409,6 +412,62 @@ describe('RolloutDriver + RolloutService (real SQLite, manual clock)', () => {
       assert.ok(kinds(kit, id).includes('0:cohort_grown'));
       assert.equal(kit.core.assignments.assignment(SCOPE, 'c2')?.kind, 'candidate');
       assert.deepEqual(kit.assignmentEvents.at(-1), ['c2']);
+    } finally {
+      kit.close();
+    }
+  });
+
+  it('an effect that throws is logged, counted and stays pending; the promoted cohort keeps serving the target until it succeeds', () => {
+    const { kit } = kitWith('flaky');
+    try {
+      const logged: string[] = [];
+      let failures = 1;
+      const clock = { now: () => kit.now() };
+      const driver = new RolloutDriver({
+        repo: kit.store.rollouts,
+        facts: new StoreRolloutFacts({
+          nodes: kit.store.nodes,
+          history: kit.store.nodeHistory,
+          health: kit.store.healthWindows,
+          digestOf: (scope, seq) => kit.store.generations.getGeneration(scope, seq)?.digest ?? null,
+        }),
+        actions: {
+          activate: (scope, seq, actor, reason) => {
+            if (failures-- > 0) throw new Error('database is locked');
+            kit.core.active.activate(scope, seq, kit.core.active.getActive(scope)?.version ?? 0, { actor, reason });
+          },
+          markFailed: () => {},
+        },
+        clock,
+        scheduler: manualScheduler,
+        logger: { error: (_obj, msg) => logged.push(msg) },
+      });
+      const service = new RolloutService({
+        repo: kit.store.rollouts,
+        driver,
+        generations: kit.store.generations,
+        active: kit.core.active,
+        nodes: kit.store.nodes,
+        audit: kit.store.audit,
+        clock,
+      });
+      const g2 = kit.generation(9002);
+      const policy: RolloutPolicy = { ...POLICY, stages: [{ name: 'fleet', labels: {}, percent: 100, min_nodes: 1, soak_ms: 0 }] };
+      const id = service.start({ scope: SCOPE, seq: g2.seq, policy, actor: 'tester' }).id;
+      kit.ack(
+        FLEET.map((n) => n.id),
+        g2,
+      );
+      driver.observe(id, 'facts');
+      assert.equal(service.get(id)?.status, 'promoted');
+      assert.equal(driver.errors, 1);
+      assert.deepEqual(logged, [`rollout driver: effect activate of rollout ${id} failed`]);
+      assert.ok(kit.store.rollouts.pendingEffects().some((p) => p.effect.type === 'activate'));
+      assert.deepEqual(driver.assignment(SCOPE, 'n1'), { kind: 'serve', seq: g2.seq }, 'no flap back to the LKG');
+      driver.drain();
+      assert.equal(kit.core.active.getActive(SCOPE)?.seq, g2.seq);
+      assert.equal(kit.store.rollouts.pendingEffects().length, 0);
+      assert.equal(driver.assignment(SCOPE, 'n1'), null);
     } finally {
       kit.close();
     }
