@@ -76,10 +76,11 @@ export class LifecycleRecorder implements NodeRecorder {
     });
   }
 
+  /** A candidate ACK (in-node canary) is recorded as an ACK in the history; the node's `serving` stays. */
   acked(nodeId: string, bootId: string, applied: GenerationRef, at: Date, candidate = false): void {
     this.#d.repo.transaction(() => {
       const node = this.#current(nodeId, bootId);
-      if (!candidate) this.#d.registry.acked(nodeId, bootId, applied, at);
+      this.#d.registry.acked(nodeId, bootId, applied, at, candidate);
       if (!node) return;
       const when = at.toISOString();
       const phase = candidate ? CANDIDATE_ACK_PHASE : null;
