@@ -11,10 +11,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { parseFlags } from '../../dataplane/src/bootstrap/flags.ts';
@@ -23,22 +24,14 @@ import { type CertFiles, ensureSelfSignedCert } from './harness/certs.ts';
 import { freePort } from './harness/free-port.ts';
 import { type Origin, startH1Origin } from './harness/origins.ts';
 import { ControlPlane, DataPlane } from './harness/planes.ts';
+import { parseConfigText } from '@spooky/config';
+import { expandKubeVars, loadKustomization, parseDockerfile, parseEnvFile, type Stage, yamlDocuments } from './harness/deploy-manifests.ts';
 import { type Family, parseExposition, promqlNames } from './harness/promql-names.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DEPLOY = join(ROOT, 'deploy');
 const read = (...parts: string[]): string => readFileSync(join(DEPLOY, ...parts), 'utf8');
 const has = (command: string): boolean => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
-
-/** `KEY=VALUE` lines of an env file (comments and blanks skipped). */
-export function parseEnvFile(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m) env[m[1] as string] = m[2] as string;
-  }
-  return env;
-}
 
 /** The [Section] Key=value pairs of a unit file; repeated keys keep every value. */
 function parseUnit(text: string): Map<string, string[]> {
@@ -219,6 +212,17 @@ describe('deploy/prometheus and deploy/grafana against the metrics the planes re
     if (allKnown) for (const label of names.groupingLabels) assert.ok(known.has(label), `${where}: grouping label ${label} is on ${names.selectors.map((s) => s.metric).join(', ')}`);
   };
 
+  test('deploy/docker/healthcheck.mjs: exit 0 for the data plane /ready and control plane /readyz, 1 for a closed port', async () => {
+    const check = (url: string) => spawnSync(process.execPath, [join(DEPLOY, 'docker', 'healthcheck.mjs')], { env: { SPOOKY_HEALTH_URL: url }, encoding: 'utf8', timeout: 10_000 });
+    const ready = check(`${dp.admin}/ready`);
+    assert.equal(ready.status, 0, ready.stdout);
+    assert.equal(ready.stdout.trim(), '/ready: 200');
+    assert.equal(check(`${cp.http}/readyz`).status, 0);
+    const closed = check(`http://127.0.0.1:${await freePort()}/ready`);
+    assert.equal(closed.status, 1);
+    assert.match(closed.stdout, /ECONNREFUSED/);
+  });
+
   test('the scrape found both planes: spooky_cp_* and spooky_* families, with samples', () => {
     assert.ok(seriesToFamily.has('spooky_cp_http_requests_total'));
     assert.ok(seriesToFamily.get('spooky_requests_total')?.labels.has('status_class'));
@@ -293,5 +297,254 @@ describe('deploy/prometheus and deploy/grafana against the metrics the planes re
       }
     }
     assert.ok(queries >= 30, `${queries} queries checked`);
+  });
+});
+
+/** SANs of a PEM certificate file, in Node's `subjectAltName` form. */
+const sansOf = (file: string): string => new X509Certificate(readFileSync(file)).subjectAltName ?? '';
+
+describe('deploy/docker', () => {
+  const stages = parseDockerfile(read('docker', 'Dockerfile'));
+  const stage = (name: string): Stage => {
+    const found = stages.find((s) => s.name === name);
+    assert.ok(found, `stage ${name}`);
+    return found;
+  };
+  const ops = (s: Stage, op: string) => s.instructions.filter((i) => i.op === op);
+  /** A stage's ENV (KEY=VALUE pairs; no value here has a space). */
+  const imageEnv = (s: Stage): Record<string, string> => parseEnvFile(ops(s, 'ENV').flatMap((e) => e.args.split(/\s+/)).join('\n'));
+
+  test('Dockerfile: multi-stage on node:24-bookworm-slim, production dependencies only, a non-root user', () => {
+    assert.deepEqual(stages.map((s) => s.name), ['build', 'runtime', 'controlplane', 'dataplane']);
+    assert.equal(stage('build').base, 'node:24-bookworm-slim');
+    assert.equal(stage('runtime').base, 'node:24-bookworm-slim');
+    assert.equal(stage('controlplane').base, 'runtime');
+    assert.equal(stage('dataplane').base, 'runtime');
+    assert.ok(ops(stage('build'), 'RUN').some((r) => /npm ci --omit=dev/.test(r.args)), 'npm ci --omit=dev');
+    const copiesFromBuild = ops(stage('runtime'), 'COPY').filter((c) => c.args.startsWith('--from='));
+    assert.ok(copiesFromBuild.length > 0 && copiesFromBuild.every((c) => c.args.startsWith('--from=build ')), 'runtime copies only from build');
+    assert.deepEqual(ops(stage('runtime'), 'USER').map((u) => u.args), ['spooky:spooky']);
+    for (const target of ['controlplane', 'dataplane']) assert.equal(ops(stage(target), 'USER').length, 0, `${target} keeps the non-root user`);
+  });
+
+  test('Dockerfile: every COPY source exists in the repository and is not ignored', () => {
+    const ignore = read('docker', 'Dockerfile.dockerignore');
+    assert.match(ignore, /^\*\*\/node_modules$/m, 'the host node_modules is never sent');
+    for (const s of stages) {
+      for (const copy of ops(s, 'COPY').filter((c) => !c.args.startsWith('--from='))) {
+        const sources = copy.args.split(/\s+/).slice(0, -1);
+        for (const source of sources) assert.ok(existsSync(join(ROOT, source)), `line ${copy.line}: ${source} exists`);
+      }
+    }
+  });
+
+  test('Dockerfile: each entry point has a HEALTHCHECK with the health script, and starts a real main', () => {
+    for (const [target, main, url] of [
+      ['controlplane', 'controlplane/src/main.ts', 'https://127.0.0.1:8443/readyz'],
+      ['dataplane', 'dataplane/src/main.ts', 'http://127.0.0.1:9901/ready'],
+    ] as const) {
+      const [health] = ops(stage(target), 'HEALTHCHECK');
+      assert.ok(health, `${target} HEALTHCHECK`);
+      assert.match(health.args, /--interval=\d+s --timeout=\d+s .*CMD \["node", "deploy\/docker\/healthcheck\.mjs"\]$/);
+      const entry = JSON.parse(ops(stage(target), 'ENTRYPOINT')[0]?.args ?? '[]') as string[];
+      assert.deepEqual(entry, ['node', main]);
+      assert.ok(existsSync(join(ROOT, main)));
+      assert.ok(ops(stage(target), 'ENV').some((e) => e.args.includes(`SPOOKY_HEALTH_URL=${url}`)), `${target} checks ${url}`);
+    }
+    // The control plane's image ENV alone is a valid start once TLS files are given (the compose file does).
+    assert.throws(() => parseSettings([], imageEnv(stage('controlplane'))), /not loopback/, 'without TLS files the image refuses to serve plaintext on 0.0.0.0');
+  });
+
+  const compose = yamlDocuments(join(DEPLOY, 'docker', 'docker-compose.yml'))[0] as {
+    services: Record<string, Record<string, unknown>>;
+    volumes: Record<string, unknown>;
+  };
+
+  test('docker-compose.yml: services, build targets, dependencies, volumes and loopback-only ports are consistent', () => {
+    assert.deepEqual(Object.keys(compose.services).sort(), ['controlplane', 'dataplane-1', 'dataplane-2', 'origin', 'pki', 'seed']);
+    for (const [name, service] of Object.entries(compose.services)) {
+      const build = service['build'] as { context: string; dockerfile: string; target: string };
+      assert.equal(resolve(DEPLOY, 'docker', build.context), ROOT, `${name}: context is the repository root`);
+      assert.ok(existsSync(join(ROOT, build.dockerfile)), `${name}: dockerfile`);
+      assert.ok(stages.some((s) => s.name === build.target), `${name}: target ${build.target} is a stage`);
+      for (const [dep, cond] of Object.entries((service['depends_on'] as Record<string, { condition: string }> | undefined) ?? {})) {
+        assert.ok(compose.services[dep], `${name} depends on ${dep}`);
+        assert.ok(['service_started', 'service_healthy', 'service_completed_successfully'].includes(cond.condition));
+        if (cond.condition === 'service_healthy') {
+          const target = ((compose.services[dep]?.['build'] ?? {}) as { target?: string }).target ?? '';
+          assert.ok(compose.services[dep]?.['healthcheck'] || ops(stage(target), 'HEALTHCHECK').length > 0, `${dep} has a health check`);
+        }
+      }
+      for (const volume of (service['volumes'] as string[] | undefined) ?? []) {
+        const [source] = volume.split(':');
+        if (source?.startsWith('.')) assert.ok(existsSync(resolve(DEPLOY, 'docker', source)), `${name}: bind source ${source}`);
+        else assert.ok(source && source in compose.volumes, `${name}: volume ${source} is declared`);
+      }
+      for (const port of (service['ports'] as string[] | undefined) ?? []) assert.match(port, /^127\.0\.0\.1:\d+:\d+\/(tcp|udp)$/, `${name}: ${port} on loopback`);
+    }
+  });
+
+  test('docker-compose.yml: the pki service really issues the certificates and token the planes are given, with matching identities', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spooky-compose-pki-'));
+    try {
+      const pki = compose.services['pki'] as { command: string[] };
+      const script = (pki.command[0] as string).replaceAll('$$', '$').replaceAll('/etc/spooky/pki', dir).replaceAll('/opt/spooky', ROOT);
+      const path = `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}`;
+      for (let run = 0; run < 2; run++) {
+        const out = spawnSync('sh', ['-ec', script], { env: { PATH: path }, encoding: 'utf8', timeout: 60_000 });
+        assert.equal(out.status, 0, `run ${run}: ${out.stderr}`);
+        assert.equal(out.stdout.trim(), `pki ready in ${dir}`, 'prints no token, no key; a second run keeps what exists');
+      }
+      assert.equal(statSync(join(dir, 'admin-token.json')).mode & 0o077, 0, 'the token file is private');
+      const mount = (p: string) => p.replace('/etc/spooky/pki', dir);
+      const cpEnv = compose.services['controlplane']?.['environment'] as Record<string, string>;
+      const settings = parseSettings([], Object.fromEntries(Object.entries({ ...imageEnv(stage('controlplane')), ...cpEnv }).map(([k, v]) => [k, mount(v)])));
+      assert.ok(settings.grpcTls && settings.httpTls);
+      for (const file of [settings.grpcTls.certFile, settings.grpcTls.keyFile, settings.grpcTls.clientCaFile, settings.tokensFile]) assert.ok(existsSync(file), file);
+      for (const name of ['dataplane-1', 'dataplane-2']) {
+        const service = compose.services[name] as { command: string[]; environment: Record<string, string> };
+        const env = Object.fromEntries(Object.entries(service.environment).map(([k, v]) => [k, mount(v)]));
+        const flags = parseFlags(service.command, 2, env);
+        assert.ok(flags.ok && flags.settings.mode === 'control-plane', flags.ok ? '' : flags.error);
+        if (flags.settings.mode !== 'control-plane' || !flags.settings.controlTls) throw new Error('mutual TLS expected');
+        const cpHost = flags.settings.controlPlane.split(':')[0] as string;
+        assert.ok(compose.services[cpHost], `--control-plane ${cpHost} is a service name`);
+        assert.match(sansOf(settings.grpcTls.certFile), new RegExp(`DNS:${cpHost}(,|$)`), 'the control plane certificate names the host data planes dial');
+        assert.equal(sansOf(flags.settings.controlTls.certFile), `URI:spiffe://spooky/scope/${flags.settings.scope}/node/${flags.settings.nodeId}`);
+      }
+      const config = parseConfigText(read('docker', 'spooky.yaml'));
+      assert.ok(config.ok, JSON.stringify(config));
+      const listenerCert = /cert: (\S+)/.exec(read('docker', 'spooky.yaml'))?.[1] ?? '';
+      assert.ok(existsSync(mount(listenerCert)), `the listener certificate ${listenerCert} is issued by pki`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('deploy/kubernetes', () => {
+  const base = join(DEPLOY, 'kubernetes', 'base');
+  const dev = join(DEPLOY, 'kubernetes', 'overlays', 'dev');
+  const tree = loadKustomization(dev);
+  // biome-ignore lint/suspicious/noExplicitAny: manifests are untyped YAML; each property read is asserted on.
+  type Doc = Record<string, any>;
+  const docs = tree.resources as Doc[];
+  const byKind = (kind: string) => docs.filter((d) => d['kind'] === kind);
+  const named = (kind: string, name: string) => byKind(kind).find((d) => d['metadata']?.['name'] === name);
+  const workloads = () => byKind('StatefulSet');
+
+  test('every resource has apiVersion, kind and a name; the dev overlay includes the base and a namespace', () => {
+    assert.ok(tree.kustomizations.some((k) => k.dir === base));
+    for (const doc of docs) assert.ok(doc['apiVersion'] && doc['kind'] && doc['metadata']?.['name'], JSON.stringify(doc).slice(0, 80));
+    const ns = tree.kustomizations.find((k) => k.dir === dev)?.doc['namespace'];
+    assert.ok(named('Namespace', String(ns)), `namespace ${ns} is created`);
+    assert.ok(named('StatefulSet', 'spooky-controlplane')?.spec.volumeClaimTemplates?.length === 1, 'the control plane has a PVC for SQLite');
+    assert.equal(named('StatefulSet', 'spooky-controlplane')?.spec.replicas, 1);
+    assert.ok(named('PodDisruptionBudget', 'spooky-dataplane'));
+  });
+
+  test('selectors, Services, ports, probes, mounts, ConfigMaps and Secrets all refer to things that exist', () => {
+    const configMaps = new Set(tree.generated.filter((g) => g.kind === 'ConfigMap').map((g) => g.name));
+    const secrets = new Set(tree.generated.filter((g) => g.kind === 'Secret').map((g) => g.name));
+    // ConfigMaps read committed files; the Secrets' files are what make-pki.sh writes (checked below).
+    for (const gen of tree.generated.filter((g) => g.kind === 'ConfigMap')) {
+      for (const [key, file] of gen.files) assert.ok(existsSync(file), `${gen.name}: ${key} from ${file}`);
+    }
+    for (const w of workloads()) {
+      const name = w['metadata'].name as string;
+      const labels = w['spec'].template.metadata.labels as Record<string, string>;
+      for (const [k, v] of Object.entries(w['spec'].selector.matchLabels as Record<string, string>)) assert.equal(labels[k], v, `${name}: selector matches the pod labels`);
+      const governing = named('Service', w['spec'].serviceName);
+      assert.equal(governing?.['spec'].clusterIP, 'None', `${name}: serviceName is a headless Service`);
+      const pod = w['spec'].template.spec;
+      const volumes = new Set<string>([...pod.volumes.map((v: Doc) => v['name']), ...(w['spec'].volumeClaimTemplates ?? []).map((t: Doc) => t['metadata'].name)]);
+      for (const v of pod.volumes as Doc[]) {
+        if (v['secret']) assert.ok(secrets.has(v['secret'].secretName), `${name}: Secret ${v['secret'].secretName} is generated`);
+        if (v['configMap']) assert.ok(configMaps.has(v['configMap'].name), `${name}: ConfigMap ${v['configMap'].name}`);
+      }
+      for (const c of pod.containers as Doc[]) {
+        for (const m of c['volumeMounts'] as Doc[]) assert.ok(volumes.has(m['name']), `${name}: mount ${m['name']} is a volume`);
+        for (const e of (c['envFrom'] ?? []) as Doc[]) assert.ok(configMaps.has(e['configMapRef'].name), `${name}: envFrom ${e['configMapRef'].name}`);
+        const ports = new Set((c['ports'] as Doc[]).map((p) => p['name']));
+        for (const probe of [c['livenessProbe'], c['readinessProbe']]) assert.ok(probe && ports.has(probe.httpGet.port), `${name}: probe on a named port`);
+        assert.equal(c['securityContext'].allowPrivilegeEscalation, false);
+        assert.equal(pod.securityContext.runAsNonRoot, true);
+      }
+    }
+    for (const svc of byKind('Service')) {
+      const selected = workloads().filter((w) => Object.entries(svc['spec'].selector).every(([k, v]) => w['spec'].template.metadata.labels[k] === v));
+      assert.equal(selected.length, 1, `Service ${svc['metadata'].name} selects one workload`);
+      const ports = (selected[0]?.['spec'].template.spec.containers[0].ports ?? []) as Doc[];
+      for (const p of svc['spec'].ports as Doc[]) {
+        assert.ok(ports.some((cp) => cp['name'] === p['targetPort'] && cp['protocol'] === p['protocol']), `Service ${svc['metadata'].name}: ${p['targetPort']}/${p['protocol']}`);
+      }
+    }
+    const dpService = named('Service', 'spooky-dataplane');
+    assert.deepEqual(((dpService?.['spec'].ports ?? []) as Doc[]).map((p) => p['protocol']).sort(), ['TCP', 'UDP']);
+    const pdb = named('PodDisruptionBudget', 'spooky-dataplane');
+    assert.equal(pdb?.['spec'].selector.matchLabels['app.kubernetes.io/name'], 'spooky-dataplane');
+  });
+
+  test('data plane: /live and /ready probes, a preStop delay and a grace period longer than preStop + drain + 10 s', () => {
+    const pod = named('StatefulSet', 'spooky-dataplane')?.['spec'].template.spec;
+    const c = pod.containers[0];
+    assert.equal(c.livenessProbe.httpGet.path, '/live');
+    assert.equal(c.readinessProbe.httpGet.path, '/ready');
+    const preStop = Number(c.lifecycle.preStop.exec.command[1]);
+    const drainS = Number(c.args[c.args.indexOf('--drain-timeout-ms') + 1]) / 1000;
+    assert.ok(pod.terminationGracePeriodSeconds >= preStop + drainS + 10, `${pod.terminationGracePeriodSeconds} s >= ${preStop} + ${drainS} + 10`);
+  });
+
+  test('make-pki.sh issues every file the Secrets read; the container args and env are accepted by the planes and name those certificates', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spooky-k8s-pki-'));
+    try {
+      const out = spawnSync('sh', [join(dev, 'make-pki.sh'), dir], { env: { PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}` }, encoding: 'utf8', timeout: 60_000 });
+      assert.equal(out.status, 0, out.stderr);
+      assert.equal(out.stdout.trim(), `pki and tokens in ${dir}`);
+      const secretFile = (secret: string, key: string): string => {
+        const file = tree.generated.find((g) => g.name === secret)?.files.get(key);
+        assert.ok(file, `${secret} has ${key}`);
+        return join(dir, file.slice(file.indexOf('/pki/') + 5));
+      };
+      for (const gen of tree.generated.filter((g) => g.kind === 'Secret')) for (const key of gen.files.keys()) assert.ok(existsSync(secretFile(gen.name, key)), `${gen.name}/${key}`);
+      // Mounted Secret files: mountPath/key → the file make-pki.sh wrote.
+      const mounted = (pod: Doc, c: Doc, path: string): string => {
+        const m = (c['volumeMounts'] as Doc[]).find((vm) => path.startsWith(`${vm['mountPath']}/`));
+        const volume = (pod['volumes'] as Doc[]).find((v) => v['name'] === m?.['name']);
+        assert.ok(volume?.['secret'], `${path} is in a Secret mount`);
+        return secretFile(volume['secret'].secretName, path.slice(String(m?.['mountPath']).length + 1));
+      };
+      const cpPod = named('StatefulSet', 'spooky-controlplane')?.['spec'].template.spec;
+      const cpEnv = parseEnvFile(readFileSync(join(base, 'controlplane.env'), 'utf8'));
+      const cp = parseSettings(cpPod.containers[0].args ?? [], cpEnv);
+      assert.ok(cp.grpcTls && cp.httpTls, 'REST over TLS and gRPC over mutual TLS');
+      const cpCert = mounted(cpPod, cpPod.containers[0], cp.grpcTls.certFile);
+      mounted(cpPod, cpPod.containers[0], cp.tokensFile);
+      assert.ok(cp.dbPath.startsWith(`${cpPod.containers[0].volumeMounts.find((m: Doc) => m['name'] === 'data').mountPath}/`), 'the store is on the PVC');
+
+      const dpSet = named('StatefulSet', 'spooky-dataplane');
+      const dpPod = dpSet?.['spec'].template.spec;
+      const c = dpPod.containers[0];
+      for (let ordinal = 0; ordinal < 2; ordinal++) {
+        const vars: Record<string, string> = { POD_NAME: `spooky-dataplane-${ordinal}` };
+        for (const e of c.env as Doc[]) if (e['value'] !== undefined) vars[e['name']] = expandKubeVars(e['value'], vars);
+        const flags = parseFlags((c.args as string[]).map((a) => expandKubeVars(a, vars)), 2, vars);
+        assert.ok(flags.ok && flags.settings.mode === 'control-plane', flags.ok ? '' : flags.error);
+        if (flags.settings.mode !== 'control-plane' || !flags.settings.controlTls) throw new Error('mutual TLS expected');
+        const cpHost = flags.settings.controlPlane.split(':')[0] as string;
+        assert.ok(named('Service', cpHost), `--control-plane ${cpHost} is a Service`);
+        assert.match(sansOf(cpCert), new RegExp(`DNS:${cpHost}(,|$)`));
+        const nodeCert = mounted(dpPod, c, flags.settings.controlTls.certFile);
+        mounted(dpPod, c, flags.settings.controlTls.keyFile);
+        assert.equal(sansOf(nodeCert), `URI:spiffe://spooky/scope/${flags.settings.scope}/node/spooky-dataplane-${ordinal}`);
+      }
+      const yaml = readFileSync(join(dev, 'spooky.yaml'), 'utf8');
+      const config = parseConfigText(yaml);
+      assert.ok(config.ok, JSON.stringify(config));
+      const listenerCert = /cert: (\S+)/.exec(yaml)?.[1] ?? '';
+      assert.ok(existsSync(mounted(dpPod, c, listenerCert)), `the generation's listener certificate ${listenerCert} is mounted`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
