@@ -262,6 +262,9 @@ describe('deploy/prometheus and deploy/grafana against the metrics the planes re
     }
     const divergence = doc.groups.flatMap((g) => g.rules).find((r) => r['alert'] === 'SpookyGenerationDivergence');
     assert.equal(divergence?.['for'], '5m');
+    // The rule unit tests' synthetic series name real metrics and labels too.
+    const unit = parseYaml(read('prometheus', 'spooky-alerts.test.yml')) as { tests: { input_series: { series: string }[] }[] };
+    for (const series of unit.tests.flatMap((c) => c.input_series)) checkExpression('spooky-alerts.test.yml', series.series);
   });
 
   test('promtool check rules accepts the rules file', (t) => {
@@ -271,6 +274,16 @@ describe('deploy/prometheus and deploy/grafana against the metrics the planes re
     }
     const out = execFileSync('promtool', ['check', 'rules', join(DEPLOY, 'prometheus', 'spooky-alerts.yml')], { encoding: 'utf8' });
     assert.match(out, /SUCCESS: \d+ rules found/);
+  });
+
+  test('promtool test rules: the alerts fire (and stay quiet) on the synthetic series of spooky-alerts.test.yml', (t) => {
+    if (!has('promtool')) {
+      t.skip('promtool is not installed (Debian package prometheus)');
+      return;
+    }
+    const run = spawnSync('promtool', ['test', 'rules', join(DEPLOY, 'prometheus', 'spooky-alerts.test.yml')], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(run.status, 0, `${run.stdout}${run.stderr}`);
+    assert.match(run.stdout, /SUCCESS/);
   });
 
   test('the Grafana dashboard: unique panel ids, every query names only served metrics and labels', () => {
