@@ -4,14 +4,19 @@
  *   there; the example env files, expanded as systemd would, are flags and env the planes' own
  *   parsers accept (mutual TLS on both sides);
  * - prometheus + grafana: every rule has a `for:`, a severity and a runbook anchor that exists in
- *   docs/operations.md; `promtool check rules` when installed; and every metric name (and, where the
- *   family has samples, every label name) in a rule or a panel is one that a real control plane
- *   and a real data plane, started here with traffic through them, serve on /metrics;
- * - docker + kubernetes: (below).
+ *   docs/operations.md; `promtool check rules` and `promtool test rules` when installed; and every
+ *   metric name (and, where the family has samples, every label name) in a rule, a rule test or a
+ *   panel is one that a real control plane and a real data plane, started here with a request
+ *   through them, serve on /metrics;
+ * - docker: the Dockerfile's stages and instructions, the health script against real planes, the
+ *   compose file's references, and its `pki` service run for real (the identities it issues are
+ *   the ones the data plane commands use); opt-in, the image built and the compose file run with
+ *   podman (harness/podman-compose.ts);
+ * - kubernetes: the Kustomize tree's references, `make-pki.sh` run for real, and the containers'
+ *   args and env through the planes' parsers, naming certificates that carry those identities.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -26,52 +31,24 @@ import { type Origin, startH1Origin } from './harness/origins.ts';
 import { ControlPlane, DataPlane } from './harness/planes.ts';
 import { PodmanCompose } from './harness/podman-compose.ts';
 import { parseConfigText } from '@spooky/config';
-import { expandKubeVars, loadKustomization, parseDockerfile, parseEnvFile, type Stage, yamlDocuments } from './harness/deploy-manifests.ts';
+import {
+  anchorsOf,
+  expandExecStart,
+  expandKubeVars,
+  loadKustomization,
+  parseDockerfile,
+  parseEnvFile,
+  parseUnit,
+  sansOf,
+  type Stage,
+  yamlDocuments,
+} from './harness/deploy-manifests.ts';
 import { type Family, parseExposition, promqlNames } from './harness/promql-names.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DEPLOY = join(ROOT, 'deploy');
 const read = (...parts: string[]): string => readFileSync(join(DEPLOY, ...parts), 'utf8');
 const has = (command: string): boolean => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
-
-/** The [Section] Key=value pairs of a unit file; repeated keys keep every value. */
-function parseUnit(text: string): Map<string, string[]> {
-  const keys = new Map<string, string[]>();
-  let section = '';
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line.trim() === '') continue;
-    const head = /^\[(\w+)\]$/.exec(line);
-    if (head) {
-      section = head[1] as string;
-      continue;
-    }
-    const kv = /^(\w+)=(.*)$/.exec(line);
-    assert.ok(kv, `unit line is Key=value: ${line}`);
-    const key = `${section}.${kv[1]}`;
-    keys.set(key, [...(keys.get(key) ?? []), kv[2] as string]);
-  }
-  return keys;
-}
-
-/** ExecStart's words after systemd's expansion: `${X}` is one word, `$X` split at whitespace, `%H` the host. */
-function expandExecStart(line: string, env: Record<string, string>): string[] {
-  return line.split(/\s+/).flatMap((word) => {
-    const braced = /^\$\{(\w+)\}$/.exec(word);
-    if (braced) return [env[braced[1] as string] ?? ''];
-    const bare = /^\$(\w+)$/.exec(word);
-    if (bare) return (env[bare[1] as string] ?? '').split(/\s+/).filter((w) => w !== '');
-    return [word.replaceAll('%H', 'edge-1')];
-  });
-}
-
-/** GitHub's heading anchors of a Markdown file. */
-function anchorsOf(markdown: string): Set<string> {
-  const anchors = new Set<string>();
-  for (const m of markdown.matchAll(/^#{1,6} (.+)$/gm)) {
-    anchors.add((m[1] as string).trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-'));
-  }
-  return anchors;
-}
 
 describe('deploy/systemd', () => {
   const units = ['spooky-controlplane.service', 'spooky-dataplane.service'];
@@ -313,9 +290,6 @@ describe('deploy/prometheus and deploy/grafana against the metrics the planes re
     assert.ok(queries >= 30, `${queries} queries checked`);
   });
 });
-
-/** SANs of a PEM certificate file, in Node's `subjectAltName` form. */
-const sansOf = (file: string): string => new X509Certificate(readFileSync(file)).subjectAltName ?? '';
 
 describe('deploy/docker', () => {
   const stages = parseDockerfile(read('docker', 'Dockerfile'));

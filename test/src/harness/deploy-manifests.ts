@@ -4,7 +4,9 @@
  * multi-document YAML, and a Kustomize tree loaded the way `kustomize build` starts — its resources
  * (recursively through bases) and the names its ConfigMap/Secret generators make, with the files
  * each generator reads. Patches are not applied; callers check them against what they target.
+ * Also: systemd unit files and their ExecStart expansion, Markdown heading anchors, certificate SANs.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -144,4 +146,48 @@ export function expandKubeVars(text: string, vars: Readonly<Record<string, strin
 /** The directory a file path is in (for "is this file under that mount"). */
 export function isUnder(file: string, dir: string): boolean {
   return dirname(file) === dir.replace(/\/$/, '');
+}
+
+/** The [Section] Key=value pairs of a unit file; repeated keys keep every value. */
+export function parseUnit(text: string): Map<string, string[]> {
+  const keys = new Map<string, string[]>();
+  let section = '';
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.trim() === '') continue;
+    const head = /^\[(\w+)\]$/.exec(line);
+    if (head) {
+      section = head[1] as string;
+      continue;
+    }
+    const kv = /^(\w+)=(.*)$/.exec(line);
+    if (!kv) throw new Error(`unit line is not Key=value: ${line}`);
+    const key = `${section}.${kv[1]}`;
+    keys.set(key, [...(keys.get(key) ?? []), kv[2] as string]);
+  }
+  return keys;
+}
+
+/** ExecStart's words after systemd's expansion: `${X}` is one word, `$X` split at whitespace, `%H` the host. */
+export function expandExecStart(line: string, env: Record<string, string>): string[] {
+  return line.split(/\s+/).flatMap((word) => {
+    const braced = /^\$\{(\w+)\}$/.exec(word);
+    if (braced) return [env[braced[1] as string] ?? ''];
+    const bare = /^\$(\w+)$/.exec(word);
+    if (bare) return (env[bare[1] as string] ?? '').split(/\s+/).filter((w) => w !== '');
+    return [word.replaceAll('%H', 'edge-1')];
+  });
+}
+
+/** GitHub's heading anchors of a Markdown file. */
+export function anchorsOf(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  for (const m of markdown.matchAll(/^#{1,6} (.+)$/gm)) {
+    anchors.add((m[1] as string).trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-'));
+  }
+  return anchors;
+}
+
+/** SANs of a PEM certificate file, in Node's `subjectAltName` form. */
+export function sansOf(file: string): string {
+  return new X509Certificate(readFileSync(file)).subjectAltName ?? '';
 }
