@@ -3,7 +3,7 @@
  * any Spooky code (plain node script; bench/README.md "HTTP/2 upstreams"):
  *
  *   node bench/src/h2-upstream.bench.ts [--rounds 3] [--ms 3000] [--bytes 1048576] [--inflight 8]
- *     [--variants h1,h1-tls,h2,h2-spooky]
+ *     [--variants h1,h1-tls,h2,h2-conn-window,h2-spooky] (also h2-win2m, h2-conn4, h2-conn8)
  *
  * One origin process (node:http cleartext, node:https HTTP/1.1 over TLS, node:http2 over TLS,
  * each answering --bytes from one prebuilt Buffer) and, per cell, a client child process: one
@@ -26,7 +26,7 @@ const values = parseBenchArgs({
     ms: { type: 'string', default: '3000' },
     bytes: { type: 'string', default: String(1 << 20) },
     inflight: { type: 'string', default: '8' },
-    variants: { type: 'string', default: 'h1,h1-tls,h2,h2-spooky' },
+    variants: { type: 'string', default: 'h1,h1-tls,h2,h2-conn-window,h2-spooky' },
     child: { type: 'string' },
     origin: { type: 'string' },
     ports: { type: 'string' },
@@ -38,10 +38,10 @@ const VARIANTS: Record<string, { readonly origin: 'h1' | 'h1tls' | 'h2'; readonl
   h1: { origin: 'h1', options: {} },
   'h1-tls': { origin: 'h1tls', options: { allowH2: false } },
   h2: { origin: 'h2', options: { allowH2: true } },
-  // What the data plane builds today (dataplane/src/forwarding/undici-transport.ts).
-  'h2-spooky': { origin: 'h2', options: { allowH2: true, h2Options: { connectionWindowSize: 4 * 1024 * 1024 } } },
-  // The same with a 1 MiB stream window (undici: 256 KiB).
-  'h2-win': { origin: 'h2', options: { allowH2: true, h2Options: { connectionWindowSize: 4 * 1024 * 1024, initialWindowSize: 1024 * 1024 } } },
+  // The data plane before its stream window was raised: connection window 4 MiB only.
+  'h2-conn-window': { origin: 'h2', options: { allowH2: true, h2Options: { connectionWindowSize: 4 * 1024 * 1024 } } },
+  // What the data plane builds (H2_OPTIONS in dataplane/src/forwarding/undici-transport.ts).
+  'h2-spooky': { origin: 'h2', options: { allowH2: true, h2Options: { connectionWindowSize: 4 * 1024 * 1024, initialWindowSize: 1024 * 1024 } } },
   'h2-win2m': { origin: 'h2', options: { allowH2: true, h2Options: { connectionWindowSize: 8 * 1024 * 1024, initialWindowSize: 2 * 1024 * 1024 } } },
   // Streams spread over 4 connections (at most 2 streams each) instead of one connection.
   'h2-conn4': { origin: 'h2', options: { allowH2: true, connections: 4, h2Options: { connectionWindowSize: 4 * 1024 * 1024, maxConcurrentStreams: 2 } } },
