@@ -23,7 +23,7 @@ function h(tag, attrs = {}, ...children) {
     else if (k === 'class') el.className = v;
     else el.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  for (const c of children.flat(Infinity)) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
   return el;
 }
 
@@ -243,7 +243,7 @@ async function historyPage(view) {
         g.seq === a.seq ? null : activateButton(g.seq, a.version),
         h('a', { href: `#/diff?from=${a.seq ?? ''}&to=${g.seq}` }, 'Diff vs active')),
     ]),
-  ), list.body.next ? h('p', {}, `Showing the newest ${list.body.items.length}.`) : null);
+  ), ...(list.body.next ? [h('p', {}, `Showing the newest ${list.body.items.length}.`)] : []));
 }
 
 async function diffPage(view, params) {
@@ -335,7 +335,11 @@ async function eventsPage(view) {
   const list = h('ol', { class: 'events', id: 'event-list', 'aria-live': 'polite', 'aria-relevant': 'additions' });
   const state = h('p', { id: 'event-state' }, 'Connecting…');
   view.append(h('h2', {}, `Live events of ${scope()}`), state, list);
-  const signal = pageAbort.signal;
+  // Not awaited: the page counts as rendered while the stream runs (until the page changes).
+  follow(list, state, pageAbort.signal);
+}
+
+async function follow(list, state, signal) {
   let lastId = null;
   // Reconnects after a dropped stream (bounded backoff), resuming after the last id seen.
   for (let attempt = 0; !signal.aborted; attempt++) {
@@ -426,7 +430,10 @@ function start() {
     sessionStorage.setItem(SCOPE_KEY, value);
     render();
   });
-  window.addEventListener('hashchange', () => render().then(() => $('view').focus()));
+  window.addEventListener('hashchange', () => {
+    say('');
+    render().then(() => $('view').focus());
+  });
   render();
 }
 
