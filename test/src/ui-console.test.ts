@@ -4,7 +4,8 @@
  * real data plane connected over gRPC. The operator picks the scope, enters the token, opens
  * every page, watches the live event feed, and rolls back through the UI (dialog, a reason
  * that is required, confirm); the REST API then shows the pointer moved with that reason, and
- * the data plane applied the generation. A screenshot of each page (desktop, plus the history
+ * the data plane applied the generation; then it pauses, resumes and aborts a staged rollout
+ * with the rollout controls, each checked over REST. A screenshot of each page (desktop, plus the history
  * on a phone viewport) is saved under test/artifacts/ui/ and its path printed. The tests run in
  * order and build on each other. Skipped, with the reason, when Chromium does not run here.
  */
@@ -193,7 +194,7 @@ describe('operator console in headless Chromium', { skip: unavailable ?? false }
 
   test('rollback through the UI: dialog takes focus, a reason is required, the pointer moves and the node converges', async () => {
     await open('#/scopes');
-    await ui.click('button.danger:not([form])');
+    await ui.click('[data-action="rollback-previous"]');
     await ui.waitFor(`document.getElementById('confirm').open`, 'the confirmation dialog');
     assert.equal(await ui.evaluate<string>('document.activeElement.id'), 'confirm-reason', 'focus is in the dialog');
     await ui.click('#confirm-ok');
@@ -221,10 +222,40 @@ describe('operator console in headless Chromium', { skip: unavailable ?? false }
     await shot('09-fleet-after-rollback');
   });
 
+  test('rollout controls through the UI: pause, resume and abort a staged rollout', async () => {
+    const policy = { version: 1, stages: [{ name: 'fleet', percent: 100, soak_ms: 600_000 }], canary: { percent: 5 } };
+    const stored = await cp.api('PUT', `/v1/scopes/${SCOPE}/rollout-policy`, { body: policy, reason: 'ui e2e: long soak', headers: { 'if-match': '"0"' } });
+    assert.equal(stored.status, 200, JSON.stringify(stored.body));
+    const { version } = await active();
+    const started = await cp.api<{ id: string }>('PUT', `/v1/scopes/${SCOPE}/active`, {
+      body: { seq: 2, strategy: 'staged' },
+      reason: 'ui e2e: staged seq 2',
+      headers: { 'if-match': `"${version}"` },
+    });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const id = started.body.id;
+    const status = async (): Promise<{ status: string; final: boolean }> => (await cp.api<{ status: string; final: boolean }>('GET', `/v1/rollouts/${id}`)).body;
+    await open('#/scopes');
+    for (const [action, expected] of [['pause', 'paused'], ['resume', 'running'], ['abort', 'aborted']] as const) {
+      await ui.waitFor(`document.querySelector('[data-action="rollout-${action}"]')`, `the ${action} button`);
+      await ui.click(`[data-action="rollout-${action}"]`);
+      await ui.waitFor(`document.getElementById('confirm').open`, 'the confirmation dialog');
+      await ui.type('#confirm-reason', `ui e2e: ${action}`);
+      if (action === 'pause') await shot('10-rollout-dialog');
+      await ui.click('#confirm-ok');
+      await ui.waitFor(`/Rollout ${action}: done/.test(document.getElementById('status').textContent)`, `the ${action} outcome`);
+      assert.equal((await status()).status, expected);
+    }
+    assert.equal((await status()).final, true);
+    await ui.waitFor(`document.querySelector('[data-page="scopes"][data-loaded]')`, 'the scope page re-rendered');
+    assert.match(await ui.evaluate<string>(`document.getElementById('view').innerText`), /aborted/);
+    await shot('11-scope-after-abort');
+  });
+
   test('Escape cancels the dialog and moves nothing; "Forget token" signs out', async () => {
     const before = await active();
     await open('#/scopes');
-    await ui.click('button.danger:not([form])');
+    await ui.click('[data-action="rollback-previous"]');
     await ui.waitFor(`document.getElementById('confirm').open`, 'the confirmation dialog');
     await ui.press('Escape');
     await ui.waitFor(`!document.getElementById('confirm').open && /Cancelled/.test(document.getElementById('status').textContent)`, 'the dialog cancelled');

@@ -149,12 +149,14 @@ function rollback(to, version) {
 }
 
 const activateButton = (seq, version) => h('button', { type: 'button', onclick: () => activate(seq, version) }, `Activate seq ${seq}`);
-const rollbackButton = (to, label, version) => h('button', { type: 'button', class: 'danger', onclick: () => rollback(to, version) }, label);
+const rollbackButton = (to, label, version) =>
+  h('button', { type: 'button', class: 'danger', 'data-action': `rollback-${to}`, onclick: () => rollback(to, version) }, label);
 
 function rolloutButton(rollout, action) {
   return h('button', {
     type: 'button',
     class: action === 'abort' ? 'danger' : undefined,
+    'data-action': `rollout-${action}`,
     onclick: () =>
       act(`Rollout ${action}`, `${action[0].toUpperCase()}${action.slice(1)} rollout ${rollout.id} (seq ${rollout.targetSeq}, ${rollout.status})?`, (reason) =>
         api('POST', `/v1/rollouts/${enc(rollout.id)}/${action}`, { reason }),
@@ -220,11 +222,19 @@ async function scopePage(view) {
     view.append(h('p', {}, rollouts.error.status === 501 ? 'Staged rollouts are not enabled on this control plane.' : `Rollouts unavailable: ${rollouts.error.message}`));
     return;
   }
+  // The list holds summaries; the live rollout (at most one per scope) is read in full for its stage.
+  const live = (r) => r.status === 'running' || r.status === 'paused';
+  const details = new Map();
+  for (const r of rollouts.body.items.filter(live)) details.set(r.id, (await api('GET', `/v1/rollouts/${enc(r.id)}`)).body);
+  const stage = (r) => {
+    const d = details.get(r.id);
+    const current = d?.stages?.[d.currentStage];
+    return current ? `${d.currentStage + 1}/${d.stages.length} ${current.name} (${current.state})` : '—';
+  };
+  const controls = (r) => (r.status === 'running' ? ['pause', 'promote', 'abort'] : ['resume', 'promote', 'abort']);
   view.append(table(['Id', 'Target seq', 'Status', 'Stage', 'Updated', 'Controls'], rollouts.body.items.map((r) => [
-    h('code', {}, r.id), r.targetSeq, h('span', { class: 'tag' }, r.status),
-    r.stages[r.currentStage] ? `${r.currentStage + 1}/${r.stages.length} ${r.stages[r.currentStage].name}` : '—',
-    when(r.updatedAt),
-    r.final ? '—' : h('div', { class: 'actions' }, ['pause', 'resume', 'promote', 'abort'].map((x) => rolloutButton(r, x))),
+    h('code', {}, r.id), r.targetSeq, h('span', { class: 'tag' }, r.status), stage(r), when(r.updatedAt),
+    live(r) ? h('div', { class: 'actions' }, controls(r).map((x) => rolloutButton(r, x))) : '—',
   ])));
 }
 
