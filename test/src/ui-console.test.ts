@@ -264,4 +264,15 @@ describe('operator console in headless Chromium', { skip: unavailable ?? false }
     await ui.waitFor(`!document.getElementById('login').hidden`, 'the sign-in form again');
     assert.equal(await ui.evaluate<string | null>(`sessionStorage.getItem('spooky.token')`), null);
   });
+
+  test('the whole session ran without a script error or a CSP violation; the CSP blocks an injected inline script', async () => {
+    assert.deepEqual(ui.errors, []);
+    await ui.evaluate(`document.head.append(Object.assign(document.createElement('script'), { textContent: 'window.injected = 1' }))`);
+    assert.equal(await ui.evaluate<unknown>(`window.injected ?? null`), null, 'the inline script did not run');
+    const deadline = Date.now() + 5_000;
+    while (!ui.errors.some((e) => /Content Security Policy/.test(e))) {
+      assert.ok(Date.now() < deadline, `no CSP violation reported: ${JSON.stringify(ui.errors)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
 });

@@ -14,20 +14,32 @@ export class UiPage {
   readonly #browser: Chromium;
   readonly #sessionId: string;
   readonly page: Page;
+  /** Uncaught exceptions and browser error log entries (CSP violations among them), as they happen. */
+  readonly errors: string[] = [];
 
   private constructor(browser: Chromium, sessionId: string) {
     this.#browser = browser;
     this.#sessionId = sessionId;
     this.page = new Page(browser, sessionId);
+    browser.on('Runtime.exceptionThrown', sessionId, (p) => {
+      const d = p['exceptionDetails'] as { text?: string; exception?: { description?: string } } | undefined;
+      this.errors.push(`exception: ${d?.exception?.description ?? d?.text ?? 'unknown'}`);
+    });
+    browser.on('Log.entryAdded', sessionId, (p) => {
+      const entry = p['entry'] as { level: string; text: string; url?: string };
+      if (entry.level === 'error') this.errors.push(`${entry.text}${entry.url ? ` (${entry.url})` : ''}`);
+    });
   }
 
-  /** A new attached tab with the Page and Runtime domains enabled. */
+  /** A new attached tab with the Page, Runtime and Log domains enabled. */
   static async open(browser: Chromium): Promise<UiPage> {
     const { targetId } = (await browser.send('Target.createTarget', { url: 'about:blank' })) as { targetId: string };
     const { sessionId } = (await browser.send('Target.attachToTarget', { targetId, flatten: true })) as { sessionId: string };
+    const ui = new UiPage(browser, sessionId);
     await browser.send('Page.enable', {}, sessionId);
     await browser.send('Runtime.enable', {}, sessionId);
-    return new UiPage(browser, sessionId);
+    await browser.send('Log.enable', {}, sessionId);
+    return ui;
   }
 
   send(method: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
