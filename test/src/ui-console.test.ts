@@ -167,6 +167,13 @@ describe('operator console in headless Chromium', { skip: unavailable ?? false }
     assert.match(text, /\/upstream\/app\/route\/path_prefix/);
     const cells = await ui.evaluate<string[]>(`[...document.querySelectorAll('.diff pre')].map((p) => p.textContent)`);
     assert.deepEqual(cells.slice(0, 2), ['"/a"', '"/b"']);
+    await ui.type('#probe-requests', 'GET localhost /a/x\nget localhost /b/y\nGET localhost /c');
+    await ui.click(`form:has(#probe-requests) button[type="submit"]`);
+    await ui.waitFor(`document.querySelectorAll('#probe-results tbody tr').length === 3`, 'the behaviour results');
+    const probes = await ui.evaluate<string[]>(`[...document.querySelectorAll('#probe-results tbody tr')].map((r) => r.innerText.replace(/\\s+/g, ' '))`);
+    assert.match(probes[0]!, /^GET localhost\/a\/x .*"app".* changed$/);
+    assert.match(probes[1]!, /^GET localhost\/b\/y .* changed$/);
+    assert.match(probes[2]!, /^GET localhost\/c null null same$/);
     await shot('04-diff');
   });
 
@@ -174,6 +181,13 @@ describe('operator console in headless Chromium', { skip: unavailable ?? false }
     const text = await open('#/fleet');
     assert.match(text, new RegExp(`${NODE}\\s+connected\\s+seq 2`));
     await shot('05-fleet');
+    await ui.click(`a[href="#/node?id=${NODE}"]`);
+    await ui.waitFor(`document.querySelector('[data-page="node"][data-loaded]')`, 'the node page');
+    const node = await ui.evaluate<string>(`document.getElementById('view').innerText`);
+    assert.match(node, new RegExp(`Node ${NODE}`));
+    assert.match(node, /Serving\s+seq 2 \([0-9a-f]{12}\) from \w+/);
+    assert.match(node, /History[\s\S]*\backed\s+2\b/);
+    await shot('05-node');
   });
 
   test('audit page: entries and a verified hash chain', async () => {

@@ -277,6 +277,35 @@ async function diffPage(view, params) {
     );
   }
   view.append(h('p', {}, `${d.totalChanges ?? d.changes.length} change(s)${d.truncated ? ' (truncated)' : ''}; secrets are redacted.`), grid);
+  view.append(behaviourForm(from.value.trim(), to.value.trim()));
+}
+
+/** `active` stays a word; a seq becomes the integer the strict JSON body requires. */
+const selector = (text) => (text === 'active' ? 'active' : Number(text));
+
+/** Sample requests (`METHOD HOST PATH`, one a line) routed by both generations: which change upstream. */
+function behaviourForm(from, to) {
+  const input = h('textarea', { id: 'probe-requests', rows: 3, spellcheck: 'false', placeholder: 'GET example.com /api/users' });
+  const out = h('div', { id: 'probe-results' });
+  const run = async (e) => {
+    e.preventDefault();
+    const requests = input.value.split('\n').map((l) => l.trim()).filter((l) => l !== '').map((l) => {
+      const [method = 'GET', host = '', path = '/'] = l.split(/\s+/);
+      return { method: method.toUpperCase(), host, path };
+    });
+    try {
+      const r = (await api('POST', `/v1/scopes/${enc(scope())}/diff/behaviour`, { body: { from: selector(from), to: selector(to), requests } })).body;
+      out.replaceChildren(table(['Request', 'Before', 'After', 'Changed'], r.results.map((x) => [
+        `${x.request.method} ${x.request.host}${x.request.path}`, h('code', {}, json(x.before)), h('code', {}, json(x.after)),
+        x.changed ? h('span', { class: 'tag bad' }, 'changed') : 'same',
+      ])));
+    } catch (err) {
+      out.replaceChildren(h('p', { class: 'bad' }, err.message));
+    }
+  };
+  return h('section', { 'aria-labelledby': 'probe-title' }, h('h3', { id: 'probe-title' }, 'Behaviour for sample requests'),
+    h('form', { onsubmit: run }, h('label', { for: 'probe-requests' }, 'Requests, one per line: METHOD HOST PATH'), input,
+      h('button', { type: 'submit' }, 'Route with both')), out);
 }
 
 async function fleetPage(view) {
@@ -284,10 +313,23 @@ async function fleetPage(view) {
   const nack = (n) => (n.lastNack ? h('div', {}, `seq ${n.lastNack.seq} at ${n.lastNack.phase}${n.lastNack.retryable ? ' (retryable)' : ''}, ${when(n.lastNack.at)}`,
     h('ul', {}, n.lastNack.issues.map((i) => h('li', {}, h('code', {}, i.pointer), ` ${i.code}: ${i.message}`)))) : '—');
   view.append(h('h2', {}, `Fleet of ${scope()}`), table(['Node', 'State', 'Serving', 'Source', 'Labels', 'Last seen', 'Last NACK'], nodes.map((n) => [
-    h('code', {}, n.nodeId), h('span', { class: `tag state-${n.state}` }, n.state),
+    h('a', { href: `#/node?id=${enc(n.nodeId)}` }, h('code', {}, n.nodeId)), h('span', { class: `tag state-${n.state}` }, n.state),
     n.serving ? `seq ${n.serving.seq}` : 'nothing', n.source,
     Object.entries(n.labels).map(([k, v]) => h('span', { class: 'tag' }, `${k}=${v}`)), when(n.lastSeenAt), nack(n),
   ])));
+}
+
+async function nodePage(view, params) {
+  const id = params.get('id') ?? '';
+  const n = (await api('GET', `/v1/nodes/${enc(id)}`)).body;
+  view.append(h('h2', {}, `Node ${n.nodeId}`), facts([
+    ['State', h('span', { class: `tag state-${n.state}` }, n.state)], ['Scope', n.scope], ['Boot id', h('code', {}, n.bootId)],
+    ['Serving', n.serving ? `seq ${n.serving.seq} (${short(n.serving.digest)}) from ${n.source}` : 'nothing'],
+    ['Labels', Object.entries(n.labels).map(([k, v]) => h('span', { class: 'tag' }, `${k}=${v}`))],
+    ['Schema', `${n.schemaMin}–${n.schemaMax}`], ['Build', n.build], ['Connected', when(n.connectedAt)], ['Last seen', when(n.lastSeenAt)],
+    ['Last ACK', n.lastAck ? `seq ${n.lastAck.seq}, ${when(n.lastAck.at)}` : '—'],
+    ['Last NACK', n.lastNack ? `seq ${n.lastNack.seq} at ${n.lastNack.phase}: ${n.lastNack.issues.map((i) => `${i.pointer} ${i.code}`).join('; ')}` : '—'],
+  ]), h('h3', {}, 'History'), table(['At', 'Event', 'Seq', 'Phase'], n.history.map((e) => [when(e.at), e.kind, e.seq ?? '—', e.phase ?? '—'])));
 }
 
 async function auditPage(view) {
@@ -377,7 +419,7 @@ async function follow(list, state, signal) {
   }
 }
 
-const PAGES = { scopes: scopePage, history: historyPage, diff: diffPage, fleet: fleetPage, audit: auditPage, events: eventsPage };
+const PAGES = { scopes: scopePage, history: historyPage, diff: diffPage, fleet: fleetPage, node: nodePage, audit: auditPage, events: eventsPage };
 
 // ---- shell ---------------------------------------------------------------------------------
 
@@ -395,8 +437,9 @@ async function render() {
   pageAbort = new AbortController();
   const [route, query = ''] = location.hash.replace(/^#\/?/, '').split('?');
   const name = PAGES[route] ? route : 'scopes';
+  const section = name === 'node' ? 'fleet' : name;
   for (const a of document.querySelectorAll('nav a')) {
-    if (a.getAttribute('href') === `#/${name}`) a.setAttribute('aria-current', 'page');
+    if (a.getAttribute('href') === `#/${section}`) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
   $('scope-input').value = scope();
