@@ -35,7 +35,7 @@ interface ActiveBody {
   readonly reason: string | null;
 }
 
-describe('operator console in headless Chromium', { skip: unavailable ?? false }, () => {
+describe('operator console in headless Chromium', { skip: unavailable ? `Chromium unavailable: ${unavailable}` : false }, () => {
   let dir: string;
   let cert: CertFiles;
   let origin: Origin;
