@@ -77,6 +77,12 @@ describe('operator console in headless Chromium', { skip: unavailable ? `Chromiu
     await ui.waitFor(`document.querySelector('[data-page="${name}"][data-loaded]')`, `page ${route} rendered`);
     const text = await ui.evaluate<string>(`document.getElementById('view').innerText`);
     assert.doesNotMatch(text, /Could not load/, `${route}: ${text.slice(0, 300)}`);
+    const unlabelled = await ui.evaluate<string[]>(
+      `[...document.querySelectorAll('input, textarea, select')].filter((el) => el.labels.length === 0 && !el.getAttribute('aria-label')).map((el) => el.outerHTML)`,
+    );
+    assert.deepEqual(unlabelled, [], `${route}: every control has a label`);
+    const unnamed = await ui.evaluate<string[]>(`[...document.querySelectorAll('button')].filter((b) => b.textContent.trim() === '').map((b) => b.outerHTML)`);
+    assert.deepEqual(unnamed, [], `${route}: every button has a name`);
     return text;
   }
 
@@ -264,6 +270,9 @@ describe('operator console in headless Chromium', { skip: unavailable ? `Chromiu
     await ui.waitFor(`document.querySelector('[data-page="scopes"][data-loaded]')`, 'the scope page re-rendered');
     assert.match(await ui.evaluate<string>(`document.getElementById('view').innerText`), /aborted/);
     await shot('11-scope-after-abort');
+    await ui.viewport(PHONE);
+    await shot('11-scope-phone');
+    await ui.viewport(DESKTOP);
   });
 
   test('Escape cancels the dialog and moves nothing; "Forget token" signs out', async () => {
