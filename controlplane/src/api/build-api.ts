@@ -23,6 +23,7 @@ import { generationRoutes } from './routes/generation-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { rolloutPolicyRoutes } from './routes/rollout-policy-routes.ts';
 import { rolloutRoutes } from './routes/rollout-routes.ts';
+import { uiRoutes } from '../ui/ui-routes.ts';
 import { strictValidatorCompiler } from './validators.ts';
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
@@ -60,5 +61,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.register(fleetRoutes, deps);
   app.register(auditRoutes, deps);
   app.register(eventRoutes, deps);
+  // The operator console (static, public: it calls the routes above with the operator's token).
+  app.register(uiRoutes);
   return app;
 }
