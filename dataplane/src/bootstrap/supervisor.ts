@@ -31,7 +31,6 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type pino from 'pino';
-import { workerMallocEnv } from '../runtime/worker-malloc-env.ts';
 import { CrashWindow, MAX_CRASHES, WINDOW_MS } from './crash-window.ts';
 import { type PrimaryToWorker, WORKER_SLOT_ENV, type WorkerToPrimary } from './worker-protocol.ts';
 
@@ -83,8 +82,7 @@ export function startSupervisor(opts: SupervisorOptions): Supervisor {
   };
 
   const fork = (slot: number): void => {
-    // Added to the primary's environment; malloc settings must be there when the worker starts.
-    const worker = cluster.fork({ ...workerMallocEnv(process.env), [WORKER_SLOT_ENV]: String(slot) });
+    const worker = cluster.fork({ [WORKER_SLOT_ENV]: String(slot) });
     live.add(worker);
     let ready = false;
     const pid = worker.process.pid;
