@@ -13,7 +13,7 @@
  * added; both get the same load, interleaved in --rounds cells, so CPU µs/req compares too.
  *
  *   node bench/src/memory.bench.ts [--load 20] [--after 10] [--rounds 4] [--rate 800|0]
- *     [--workload small-get|get-64k|get-1m|post-1k] [--h2] [--env K=V] [--node-options=…]
+ *     [--workload small-get|get-64k|get-1m|post-1k|mix] [--sequential] [--h2] [--env K=V] [--node-options=…]
  *     [--b-env K=V] [--b-node-options=--max-semi-space-size=16]
  */
 import { readFileSync, truncateSync } from 'node:fs';
@@ -33,13 +33,14 @@ import { median } from './proxy/summary.ts';
 import { startNodeOrigins, startSpooky } from './proxy/targets.ts';
 import { OPEN_LOOP_WORKLOAD, WORKLOADS } from './proxy/workloads.ts';
 
-const USAGE = 'usage: node bench/src/memory.bench.ts [--load S] [--after S] [--rounds N] [--rate N|0] [--workload small-get|get-64k|get-1m|post-1k] [--h2] [--env K=V] [--node-options=…] [--b-env K=V] [--b-node-options=…] [--max-minutes N]';
+const USAGE = 'usage: node bench/src/memory.bench.ts [--load S] [--after S] [--rounds N] [--rate N|0] [--workload small-get|get-64k|get-1m|post-1k|mix] [--sequential] [--h2] [--env K=V] [--node-options=…] [--b-env K=V] [--b-node-options=…] [--max-minutes N]';
 const values = parseBenchArgs({
     load: { type: 'string', default: '20' },
     after: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '4' },
     rate: { type: 'string', default: '800' },
     workload: { type: 'string', default: 'small-get' },
+    sequential: { type: 'boolean', default: false },
     h2: { type: 'boolean', default: false },
     'node-options': { type: 'string' },
     env: { type: 'string', multiple: true },
@@ -51,11 +52,14 @@ const loadMs = Number(values.load) * 1000;
 const afterMs = Number(values.after) * 1000;
 const rounds = Number(values.rounds);
 const rate = Number(values.rate);
-const found = rate > 0 ? OPEN_LOOP_WORKLOAD : WORKLOADS.find((w) => w.name === values.workload);
+// `--workload mix`: each cell runs small GETs, 1 MiB GETs and 1 KiB POSTs, a third of it each.
+const MIX = ['small-get', 'get-1m', 'post-1k'].map((n) => WORKLOADS.find((w) => w.name === n)!);
+const found = rate > 0 ? OPEN_LOOP_WORKLOAD : values.workload === 'mix' ? MIX[0] : WORKLOADS.find((w) => w.name === values.workload);
 if (!found || !(loadMs > 0) || !(afterMs >= 0) || !(rounds >= 1) || !(rate >= 0)) {
-  throw new Error('usage: memory.bench.ts [--load S] [--after S] [--rounds N] [--rate N|0] [--workload small-get|get-64k|get-1m|post-1k] [--h2] [--env K=V] [--node-options=…] [--b-env K=V] [--b-node-options=…]');
+  throw new Error(USAGE);
 }
-const workload = found;
+const workloads = rate === 0 && values.workload === 'mix' ? MIX : [found];
+const workloadLabel = workloads.length > 1 ? `mix: ${workloads.map((w) => w.label).join(' + ')}` : rate > 0 ? `open loop at ${rate} req/s over ${found.connections} connections` : found.label;
 
 /** Environment added to a data plane's: --env K=V (repeatable), --node-options → NODE_OPTIONS. */
 function envOf(pairs: readonly string[] | undefined, nodeOptions: string | undefined): Record<string, string> {
@@ -181,26 +185,34 @@ async function run(): Promise<void> {
   t0 = performance.now();
   await new Promise((resolve) => setTimeout(resolve, 2000));
   for (const r of runs) r.points.push(await point(`${r.name} before load (idle)`, r.spooky.admin, r.spooky.rootPid));
-  // Interleaved: every variant gets the same load in the same minutes (rotating order).
-  for (let round = 0; round < rounds; round++) {
-    for (const [position, r] of rotate(runs, round).entries()) {
-      const cell = await measureCell(pool, { round, position, workload, target: r.spooky, ratePerSec: rate, warmupMs: 300, durationMs: loadMs / rounds });
-      r.cells.push(cell);
-      truncateSync(r.spooky.logFile, 0);
-      console.error(`round ${round + 1} ${r.name}: ${cell.reqPerSec.toFixed(0)} req/s, ${cell.cpuUsPerReq.toFixed(0)} µs/req, p99 ${cell.p99Ms.toFixed(1)} ms`);
+  // Interleaved (default): every variant gets the same load in the same minutes (rotating
+  // order), then all idle together. --sequential: one variant's load and idle after the
+  // other's, so a variant that acts when idle is not idle during the other's cells.
+  const loadAndIdle = async (group: readonly Run[]): Promise<void> => {
+    for (let round = 0; round < rounds; round++) {
+      for (const [position, r] of rotate(group, round).entries()) {
+        for (const workload of workloads) {
+          const cell = await measureCell(pool, { round, position, workload, target: r.spooky, ratePerSec: rate, warmupMs: 300, durationMs: loadMs / rounds / workloads.length });
+          r.cells.push(cell);
+          truncateSync(r.spooky.logFile, 0);
+          console.error(`round ${round + 1} ${r.name} ${workload.name}: ${cell.reqPerSec.toFixed(0)} req/s, ${cell.cpuUsPerReq.toFixed(0)} µs/req, p99 ${cell.p99Ms.toFixed(1)} ms`);
+        }
+      }
     }
-  }
-  for (const r of runs) r.points.push(await point(`${r.name} end of load`, r.spooky.admin, r.spooky.rootPid));
-  for (let s = 1; s <= afterMs / 1000; s++) {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    for (const r of runs) {
-      const p = await point(`${s} s after load`, r.spooky.admin, r.spooky.rootPid);
-      if (s === afterMs / 1000 || s % 5 === 0) r.points.push(p);
+    for (const r of group) r.points.push(await point(`${r.name} end of load`, r.spooky.admin, r.spooky.rootPid));
+    for (let s = 1; s <= afterMs / 1000; s++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      for (const r of group) {
+        const p = await point(`${s} s after load`, r.spooky.admin, r.spooky.rootPid);
+        if (s === afterMs / 1000 || s % 5 === 0) r.points.push(p);
+      }
     }
-  }
+  };
+  if (values.sequential) for (const r of runs) await loadAndIdle([r]);
+  else await loadAndIdle(runs);
   await pool.stop();
   const report = [
-    `Spooky memory after load, ${new Date().toISOString()}: Spooky → ${values.h2 ? 'H2' : 'H1'} (--workers 1, CPU 1), ${rate > 0 ? `open loop at ${rate} req/s over ${workload.connections} connections` : workload.label}, ${loadMs / 1000} s of load in ${rounds} cells per variant (interleaved), then idle ${afterMs / 1000} s; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+    `Spooky memory after load, ${new Date().toISOString()}: Spooky → ${values.h2 ? 'H2' : 'H1'} (--workers 1, CPU 1), ${workloadLabel}, ${loadMs / 1000} s of load in ${rounds} rounds per variant (${values.sequential ? 'one variant after the other' : 'interleaved'}), then idle ${afterMs / 1000} s; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
     '',
     ...runs.map(table),
     ...(runs.length === 2 ? [cpuRatioLine(runs[0]!, runs[1]!), ''] : []),

@@ -40,6 +40,7 @@ import { serveOverIpc } from './bootstrap/worker-ipc.ts';
 import { WORKER_SLOT_ENV } from './bootstrap/worker-protocol.ts';
 import { createLogDestination, createLogger } from './observability/logger.ts';
 import { applyGcTuning } from './runtime/gc-tuning.ts';
+import { startIdleMemoryRelease } from './runtime/idle-memory.ts';
 
 applyGcTuning(process.env);
 
@@ -51,6 +52,8 @@ if (!flags.ok) {
 const settings = flags.settings;
 const logDestination = createLogDestination();
 const logger = createLogger(settings.logLevel, logDestination);
+// Gives back what a load left in V8's heap once this process is idle (runtime/idle-memory.ts).
+startIdleMemoryRelease(process.env, { onRelease: (ms) => logger.debug({ ms: Math.round(ms) }, 'idle memory released') });
 // Crash barrier, last line: everything per request, connection and library object is
 // contained where it happens (barrier/internal-error.ts). An exception that still gets here
 // means unknown state: log it, count it, and exit non-zero so the supervisor starts a clean
