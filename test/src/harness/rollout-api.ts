@@ -118,7 +118,7 @@ export async function waitFinal(cp: ControlPlane, id: string, timeoutMs = 60_000
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const left = Math.max(1, Math.min(10_000, deadline - Date.now()));
-    const res = await cp.api<RolloutView>('GET', `/v1/rollouts/${encodeURIComponent(id)}/wait?timeout=${left}`);
+    const res = await cp.api<RolloutView>('GET', `/v1/rollouts/${encodeURIComponent(id)}/wait?timeout=${left}ms`);
     if (res.status !== 200) throw new Error(`wait ${id}: ${res.status} ${JSON.stringify(res.body)}`);
     if (res.body.final) return res.body;
     if (Date.now() >= deadline) throw new Error(`rollout ${id} not final within ${timeoutMs} ms: ${summary(res.body)}`);
