@@ -11,9 +11,11 @@
  *      is rolled back automatically within soak + one report interval (+ scheduling slack);
  *      no other node is ever pushed it or shows it; their clients see zero errors; it is then
  *      refused as a target (marked failed);
- *  (c) SIGKILL of the control plane in stage 2 and a restart on the same database and ports:
- *      resumes in stage 2 (`resumed_after_restart`, no second `stage_started` for it), then
- *      stage 3 and `completed`;
+ *  (c) SIGKILL of the control plane in stage 2 (its node ACKed, the soak runs) and a restart on
+ *      the same database and ports: resumes in stage 2 (`resumed_after_restart`, no second
+ *      `stage_started` for it), then stage 3 and `completed`; clients see no error meanwhile;
+ *  (c′) the same with the kill between the stage-2 push and its ACK (todo: a known product gap,
+ *      see the case);
  *  (d) a node wedged (SIGSTOP of its namespace wrapper) just before a one-stage rollout over the
  *      fleet starts is selected, never ACKs, is reported `unknown` at the ACK deadline, and the
  *      rollout still promotes (ack_quorum 0.6: 4 of 5).
@@ -95,8 +97,10 @@ describe('staged rollout over a fleet of five real data planes', { skip, timeout
 
   const startNodeLoad = (id: string) => {
     const node = fleet.node(id);
+    // n1: one request per connection, so its clients cycle through all 250 source addresses every
+    // few seconds and its candidate share is the in-node canary's share of those addresses.
     const canary = id === 'n1';
-    loads.set(id, startLoad(() => node.client(2), { path: `/load/${id}`, concurrency: canary ? 4 : 1, ratePerSec: canary ? 40 : 8 }));
+    loads.set(id, startLoad(() => node.client(canary ? 1 : 4), { path: `/load/${id}`, concurrency: canary ? 4 : 1, ratePerSec: canary ? 50 : 8 }));
   };
 
   const kinds = (view: RolloutView, kind: string): DecisionView[] => view.decisions.filter((d) => d.kind === kind);
@@ -133,7 +137,7 @@ describe('staged rollout over a fleet of five real data planes', { skip, timeout
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test('(b) a good generation promotes through every stage; the active pointer moves', { timeout: 120_000 }, async () => {
+  test('(b) a good generation promotes through every stage; the active pointer moves', { timeout: 120_000 }, async (t) => {
     const target = await create(config(b.url));
     const started = await startStaged(cp, SCOPE, target.seq, testPolicy({ soakMs: SOAK_MS }));
     assert.equal(started.res.status, 202, JSON.stringify(started.res.body));
@@ -149,6 +153,7 @@ describe('staged rollout over a fleet of five real data planes', { skip, timeout
       assert.deepEqual(view.stages[0]?.nodes, ['n1']);
       assert.deepEqual([...view.cohort].sort(), NODES.map((n) => n.id));
       const soaked = kinds(view, 'stage_passed').find((d) => d.stage === 0);
+      for (const d of kinds(view, 'stage_passed')) t.diagnostic(`stage ${d.stage} health: ${JSON.stringify(d.numbers?.health)}`);
       assert.ok((soaked?.numbers?.health?.candidate.requests ?? 0) >= 20, `stage 0 gated on real candidate traffic: ${JSON.stringify(soaked?.numbers)}`);
       const active = await cp.api<{ seq: number }>('GET', `/v1/scopes/${SCOPE}/active`);
       assert.equal(active.body.seq, target.seq, 'the active pointer moved');
@@ -218,13 +223,27 @@ describe('staged rollout over a fleet of five real data planes', { skip, timeout
     assert.ok(loads.get('n1')!.failures(since).length > 0, 'the canary node\'s candidate share did fail (the case is real)');
   });
 
-  test('(c) SIGKILL of the control plane in stage 2: the restart resumes in stage 2, no stage skipped or repeated', { timeout: 150_000 }, async () => {
+  /**
+   * Starts a good rollout, SIGKILLs the control plane in stage 2 — `soak`: once the stage's node
+   * ACKed its candidate (the soak runs); `before-ack`: as soon as the candidate push to it was
+   * sent — and restarts it on the same database and ports.
+   */
+  const restartInStage2 = async (killAt: 'soak' | 'before-ack') => {
     const since = Date.now();
-    const target = await create(config(a.url));
+    const target = await create(config(killAt === 'soak' ? a.url : b.url));
     const started = await startStaged(cp, SCOPE, target.seq, testPolicy({ soakMs: SOAK_MS }));
     assert.equal(started.res.status, 202, JSON.stringify(started.res.body));
-    await eventually('stage 2 started', async () => ((await getRollout(cp, started.id)).currentStage === 1 ? true : undefined), { timeoutMs: 60_000 });
+    const inStage2 = await eventually('stage 2 started', async () => {
+      const v = await getRollout(cp, started.id);
+      assert.equal(v.final, false, `ended before stage 2: ${summary(v)} ${JSON.stringify(v.lastEvaluation)}`);
+      return v.currentStage === 1 ? v : undefined;
+    }, { timeoutMs: 60_000, everyMs: 20 });
+    const stageNode = inStage2.stages[1]?.nodes[0];
+    assert.ok(stageNode, JSON.stringify(inStage2.stages));
     const old = cp;
+    const sent = (l: Record<string, unknown>) => l['nodeId'] === stageNode && l['seq'] === target.seq;
+    if (killAt === 'soak') await old.proc.waitForLog((l) => l.msg === 'distribution: ack' && sent(l) && l['candidate'] === true, 30_000);
+    else await old.proc.waitForLog((l) => l.msg === 'distribution: push sent' && sent(l), 30_000);
     await old.proc.kill();
     const http = old.http.replace(/^https?:\/\//, '');
     cp = await ControlPlane.start(old.dir, { http, grpc: old.grpc, token: old.token, reportIntervalMs: REPORT_MS });
@@ -244,6 +263,26 @@ describe('staged rollout over a fleet of five real data planes', { skip, timeout
       for (const [id, load] of loads) assert.deepEqual(load.failures(since), [], `${id}'s clients saw errors while the control plane restarted`);
     } finally {
       await abortLive(cp, SCOPE);
+    }
+  };
+
+  test('(c) SIGKILL of the control plane in stage 2 (soaking): the restart resumes in stage 2, no stage skipped or repeated', { timeout: 150_000 }, () =>
+    restartInStage2('soak'));
+
+  // Known product gap (found by this test): a node that applied its candidate but whose ACK was
+  // lost with the killed control plane says so in its Hello (Hello.candidate); the new control
+  // plane does not push it again (it holds it) and does not count the Hello as its answer
+  // (rollout-facts.ts answerFor reads ACK/NACK history only), so stage 2 fails ack.quorum.
+  test('(c′) SIGKILL between the stage-2 push and its ACK: the restart resumes in stage 2', {
+    timeout: 150_000,
+    todo: 'a held candidate announced in Hello after a control-plane restart is not counted as an ACK',
+  }, async () => {
+    try {
+      await restartInStage2('before-ack');
+    } finally {
+      // A failure here is an automatic rollback: do not let it count towards the next case's freeze.
+      await cp.api('POST', `/v1/scopes/${SCOPE}/unfreeze`, { reason: 'e2e: cleanup', body: {} });
+      await converged((await cp.api<{ seq: number }>('GET', `/v1/scopes/${SCOPE}/active`)).body.seq);
     }
   });
 
