@@ -169,10 +169,12 @@ describe('staged rollout over a fleet of five real data planes', { skip, timeout
     const since = Date.now();
     const bad = await create(config(`http://127.0.0.1:${deadPort}`));
     const seen: NodeItem[] = [];
+    const adminSeen: string[] = [];
     let watching = true;
     const watcher = (async () => {
       while (watching) {
         seen.push(...(await nodes()));
+        for (const id of OTHERS) adminSeen.push(`${id} ${JSON.stringify(await fleet.node(id).generation())}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     })();
@@ -210,11 +212,13 @@ describe('staged rollout over a fleet of five real data planes', { skip, timeout
       await watcher;
       await abortLive(cp, SCOPE);
     }
+    assert.ok(adminSeen.length >= OTHERS.length, 'the other nodes were watched during the rollout');
     // No other node was ever pushed the bad generation, nor showed it.
     const pushed = cp.proc.lines.filter((l) => l.msg === 'distribution: push sent' && l['seq'] === bad.seq).map((l) => String(l['nodeId']));
     assert.ok(pushed.length > 0 && pushed.every((id) => id === 'n1'), `pushed only to n1: ${pushed.join(',')}`);
     for (const id of OTHERS) {
       assert.equal(seen.filter((i) => i.nodeId === id && JSON.stringify(i).includes(bad.digest)).length, 0, `${id} never showed ${bad.seq}`);
+      assert.deepEqual(adminSeen.filter((v) => v.startsWith(`${id} `) && v.includes(bad.digest)), [], `${id}'s admin /generation never showed it`);
       const lines = fleet.node(id).dp.proc.lines.filter((l) => l['seq'] === bad.seq || JSON.stringify(l).includes(bad.digest));
       assert.deepEqual(lines, [], `${id} never received ${bad.seq}`);
       const failures = loads.get(id)!.failures(since);
