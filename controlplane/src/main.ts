@@ -3,10 +3,13 @@
  * Control-plane process: composition root. Opens the store, builds the use cases, starts the
  * REST API (HTTPS with --http-tls-*: api/rest-transport.ts) and the gRPC distribution server,
  * logs one "control plane ready" line with both addresses (a store that fails its integrity
- * check is logged and served degraded: reads only, /readyz 503). SIGTERM/SIGINT: distribution shutdown (GoAway), close fastify, close the DB,
+ * check is logged and served degraded: reads only, /readyz 503; its rollouts are not resumed).
+ * Live staged rollouts resume before serving (RolloutDriver.start). SIGTERM/SIGINT: rollout
+ * timers stop, distribution shutdown (GoAway), close fastify, close the DB,
  * exit 0. Any startup failure: one line on stderr, exit 1.
  */
 import type { FastifyInstance } from 'fastify';
+import { Gauge } from 'prom-client';
 import { buildApi } from './api/build-api.ts';
 import type { HttpTlsWatch } from './api/http-tls.ts';
 import { loadRestTransport } from './api/rest-transport.ts';
@@ -39,8 +42,10 @@ async function main(): Promise<void> {
   let api: FastifyInstance | undefined;
   let distribution: ReturnType<typeof createDistributionServer> | undefined;
   let httpTlsWatch: HttpTlsWatch | undefined;
+  let rolloutDriver: { stop(): void } | undefined;
   const stopAll = (): Promise<void> => {
     httpTlsWatch?.stop();
+    rolloutDriver?.stop();
     return stop(logger, distribution, api, store);
   };
   try {
@@ -48,7 +53,20 @@ async function main(): Promise<void> {
     const core = composeControlPlane(store, {
       reportIntervalMs: settings.reportIntervalMs,
       onListenerError: (err) => logger.error({ err }, 'active-changed listener failed'),
+      rolloutLogger: logger.child({ component: 'rollout' }),
     });
+    rolloutDriver = core.rolloutDriver;
+    const driver = core.rolloutDriver;
+    new Gauge({
+      name: 'spooky_cp_rollout_driver_errors',
+      help: 'Errors the rollout driver caught in its timers and effects since the process started (each is logged)',
+      registers: [metrics.registry],
+      collect() {
+        this.set(driver.errors);
+      },
+    });
+    // Before serving: live rollouts resume (restart) and effects a crash left pending are carried out.
+    if (health.ok) core.rolloutDriver.start();
     api = buildApi({
       ...core.api,
       auth,
@@ -66,6 +84,8 @@ async function main(): Promise<void> {
     distribution = createDistributionServer({
       source: core.active,
       recorder: core.recorder,
+      assignments: core.assignments,
+      health: core.health,
       logger: logger.child({ component: 'distribution' }),
       reportIntervalMs: settings.reportIntervalMs,
       metricsRegistry: metrics.registry,

@@ -3,9 +3,11 @@
  * (compose.ts, as main.ts wires them), and three tokens: `admin-token` (admin, all scopes),
  * `reader-token` (config:read + fleet:read), `eu-token` (admin on scope prod-eu only).
  * `tokensFile` (a path) makes the kit authenticate against that file instead (reloaded on
- * change, like main.ts). `recorder` is what the gRPC server would be given.
+ * change, like main.ts). `recorder` is what the gRPC server would be given. `rollouts` wires a
+ * rollout service (tests pass a FakeRolloutControl); without it staged activation answers 501.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -15,6 +17,7 @@ import type { ActiveService } from '../generations/active-service.ts';
 import type { FleetService } from '../generations/fleet-service.ts';
 import type { LifecycleRecorder } from '../generations/lifecycle-recorder.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { RolloutControl } from '../rollout/rollout-control.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { openStore, type SqliteStore } from '../store/open-store.ts';
 import type { AuthThrottle } from './auth-throttle.ts';
@@ -41,6 +44,8 @@ export interface ApiKitOptions {
   readonly logger?: Logger;
   /** Directory of the database (reused across kits; the caller removes it). Default: a new temp dir, removed by close. */
   readonly dir?: string;
+  /** The rollout service behind PUT active strategy staged and /v1/rollouts; default none. */
+  readonly rollouts?: RolloutControl;
 }
 
 export interface ApiKit {
@@ -74,6 +79,7 @@ export function startApiKit(options: ApiKitOptions = {}): ApiKit {
     ...(options.authThrottle ? { authThrottle: options.authThrottle } : {}),
     ...(options.sseMaxSubscribers === undefined ? {} : { sseMaxSubscribers: options.sseMaxSubscribers }),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.rollouts ? { rollouts: options.rollouts } : {}),
   });
   return {
     app,
@@ -93,4 +99,35 @@ export function startApiKit(options: ApiKitOptions = {}): ApiKit {
 /** Headers of a mutating call by `token`. */
 export function writeHeaders(token = 'admin-token', extra: Record<string, string> = {}): Record<string, string> {
   return { authorization: `Bearer ${token}`, 'spooky-change-reason': 'test change', ...extra };
+}
+
+/** Token of a pipeline that deploys but may not skip a staged rollout. */
+const BASE = ['config:read', 'config:write', 'config:activate', 'config:rollback'];
+/**
+ * KIT_TOKENS plus `deployer-token` (read, write, activate, rollback), `releaser-token` (also
+ * config:activate-immediate), `roller-token` (read + rollback), `policy-token` (read + rollout:policy).
+ */
+export const ROLLOUT_TOKENS = [
+  ...KIT_TOKENS,
+  { name: 'deployer', sha256: hashToken('deployer-token'), permissions: BASE, scopes: ['*'] },
+  { name: 'releaser', sha256: hashToken('releaser-token'), permissions: [...BASE, 'config:activate-immediate'], scopes: ['*'] },
+  { name: 'roller', sha256: hashToken('roller-token'), permissions: ['config:read', 'config:rollback'], scopes: ['*'] },
+  { name: 'policy', sha256: hashToken('policy-token'), permissions: ['config:read', 'rollout:policy'], scopes: ['*'] },
+];
+
+/** A kit whose tokens file holds ROLLOUT_TOKENS, with `rollouts` wired, and seqs 1–3 created in `default`. */
+export async function rolloutKit(dir: string, rollouts?: RolloutControl): Promise<ApiKit> {
+  const tokensFile = join(dir, 'tokens.json');
+  writeFileSync(tokensFile, JSON.stringify({ tokens: ROLLOUT_TOKENS }));
+  const kit = startApiKit({ tokensFile, dir, ...(rollouts ? { rollouts } : {}) });
+  for (const port of [7101, 7102, 7103]) {
+    const res = await kit.app.inject({
+      method: 'POST',
+      url: '/v1/scopes/default/generations',
+      headers: writeHeaders('admin-token', { 'content-type': 'application/yaml' }),
+      body: MINIMAL_YAML.replace('port: 9889', `port: ${port}`),
+    });
+    assert.equal(res.statusCode, 201, res.body);
+  }
+  return kit;
 }

@@ -22,6 +22,7 @@ import { fleetRoutes } from './routes/fleet-routes.ts';
 import { generationRoutes } from './routes/generation-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { rolloutPolicyRoutes } from './routes/rollout-policy-routes.ts';
+import { rolloutRoutes } from './routes/rollout-routes.ts';
 import { strictValidatorCompiler } from './validators.ts';
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
@@ -55,6 +56,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.register(diffRoutes, deps);
   app.register(activeRoutes, deps);
   app.register(rolloutPolicyRoutes, deps);
+  app.register(rolloutRoutes, deps);
   app.register(fleetRoutes, deps);
   app.register(auditRoutes, deps);
   app.register(eventRoutes, deps);

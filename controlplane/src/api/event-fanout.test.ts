@@ -30,6 +30,7 @@ describe('SSE fan-out', () => {
       scope,
       dropped: false,
       accepts: (e: CpEvent) => e.scope !== 'hidden',
+      seesScope: (s: string) => s !== 'hidden',
       write: (frame: Buffer) => {
         frames.push(frame);
         return queued();

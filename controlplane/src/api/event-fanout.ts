@@ -15,6 +15,8 @@ export interface Subscriber {
   cursor: number;
   readonly scope: string | null;
   accepts(event: CpEvent): boolean;
+  /** May this subscriber see events of `scope` (its token's scopes)? For frames outside the log. */
+  seesScope(scope: string): boolean;
   /** Queues bytes on the subscriber's socket; returns the bytes now queued there. */
   write(frame: Buffer): number;
   /** Ends the stream of a subscriber that fell behind. */
@@ -52,6 +54,22 @@ export class EventFanout {
     }
   }
 
+  /**
+   * Writes a frame that is not in the event log (a rollout decision, see rolloutFrame) to every
+   * subscriber of `scope` now live. Such frames carry no `id:`, so a client's Last-Event-ID
+   * stays that of the last log event; they are not replayed on resume (GET /v1/rollouts/{id}
+   * holds the whole decision log).
+   */
+  broadcast(scope: string, frame: Buffer): void {
+    for (const s of [...this.#subscribers]) {
+      if ((s.scope !== null && s.scope !== scope) || !s.seesScope(scope)) continue;
+      if (s.write(frame) > this.#maxBufferedBytes) {
+        this.remove(s);
+        s.drop();
+      }
+    }
+  }
+
   /** Sends every event newer than the subscribers' cursors (called on each append poke). */
   deliver(): void {
     for (;;) {
@@ -80,4 +98,11 @@ export class EventFanout {
 export function sseFrame(event: CpEvent): string {
   const data = JSON.stringify({ id: event.id, type: event.type, scope: event.scope, at: event.at, data: event.data });
   return `id: ${event.id}\nevent: ${event.type}\ndata: ${data}\n\n`;
+}
+
+/** The SSE frame of one rollout decision: `event: rollout.<kind>`, no id (see EventFanout.broadcast). */
+export function rolloutFrame(rollout: { readonly id: string; readonly scope: string }, decision: { readonly kind: string; readonly at: string }): string {
+  const type = `rollout.${decision.kind}`;
+  const data = JSON.stringify({ type, scope: rollout.scope, at: decision.at, data: { rolloutId: rollout.id, decision } });
+  return `event: ${type}\ndata: ${data}\n\n`;
 }

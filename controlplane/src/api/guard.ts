@@ -16,8 +16,8 @@ import type { AuthThrottle } from './auth-throttle.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Required permission; routes without one (health, metrics) are public. */
-    permission?: Permission;
+    /** Required permission, or a list of which any one suffices; routes without one (health, metrics) are public. */
+    permission?: Permission | readonly Permission[];
     /** Mutating routes require a Spooky-Change-Reason header. */
     mutating?: boolean;
   }
@@ -62,7 +62,8 @@ export function installGuard(app: FastifyInstance, auth: Authenticator, options:
     const principal = result.principal;
     const scope = (request.params as { scope?: string } | undefined)?.scope;
     if (scope !== undefined) assertScopeName(scope);
-    if (!hasPermission(principal, permission)) throw new CpError('forbidden', `token lacks permission ${permission}`);
+    const anyOf: readonly Permission[] = typeof permission === 'string' ? [permission] : permission;
+    if (!anyOf.some((p) => hasPermission(principal, p))) throw new CpError('forbidden', `token lacks permission ${anyOf.join(' or ')}`);
     if (scope !== undefined) assertScopeAccess(principal, scope);
     request.principal = principal;
     if (mutating) {

@@ -4,13 +4,15 @@
  * `type` is `urn:spooky:problem:<code>`; `code` repeats the stable code for scripts.
  * 5xx details are never sent to the client (they are logged), except 503's, which say what is
  * unavailable and when to retry (Retry-After). At most MAX_RESPONSE_ISSUES
- * issues are sent (`totalIssues` counts them all when some were left out).
+ * issues are sent (`totalIssues` counts them all when some were left out). The rollout
+ * service's errors are mapped by rollout-problems.ts.
  */
 
 import type { ConfigIssue } from '@spooky/config';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CpError, type CpErrorCode, ERROR_TABLE, isCorruptionError, isCpError } from '../errors.ts';
 import { capIssues } from './response-bounds.ts';
+import { problemOfRolloutError } from './rollout-problems.ts';
 
 export interface Problem {
   readonly type: string;
@@ -83,6 +85,8 @@ function escapePointer(key: string): string {
  */
 export function installProblemHandlers(app: FastifyInstance, onCorruption?: (err: unknown) => void): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const rollout = problemOfRolloutError(err);
+    if (rollout !== null) return sendProblem(reply, rollout);
     const corrupt = isCorruptionError(err);
     if (corrupt) {
       request.log.error({ err }, 'store reported corruption: writes refused from now on');

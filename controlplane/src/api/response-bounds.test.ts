@@ -4,7 +4,8 @@ import { fromWireIssues, MAX_NACK_ISSUE_TEXT, MAX_NACK_ISSUES } from '../distrib
 import { helloFacts } from '../testing/node-facts.ts';
 import { type ApiKit, startApiKit, writeHeaders } from './api-test-kit.ts';
 import { problemOf } from './problem.ts';
-import { MAX_RESPONSE_CHANGES, MAX_RESPONSE_ISSUES } from './response-bounds.ts';
+import { FakeRolloutControl } from './fake-rollout-control.ts';
+import { boundRollout, MAX_RESPONSE_CHANGES, MAX_RESPONSE_ISSUES, MAX_RESPONSE_NODES } from './response-bounds.ts';
 
 const reader = { authorization: 'Bearer reader-token' };
 const json = { 'content-type': 'application/json' };
@@ -96,5 +97,28 @@ describe('every response is bounded', () => {
     const kept = fromWireIssues(Array.from({ length: 5000 }, () => ({ pointer: long, code: long, message: long })));
     assert.equal(kept.length, MAX_NACK_ISSUES);
     for (const issue of kept) assert.ok(issue.message.length <= MAX_NACK_ISSUE_TEXT + 1 && issue.pointer.length <= MAX_NACK_ISSUE_TEXT + 1);
+  });
+});
+
+describe('rollout answers are bounded', () => {
+  it('cuts node lists and decisions, keeping the counts and the newest decisions', () => {
+    const fake = new FakeRolloutControl({ nodesOf: (stage) => Array.from({ length: 1500 }, (_, i) => `s${stage}-n${i}`) });
+    const started = fake.start({ scope: 'default', seq: 2, actor: 't' });
+    for (let i = 0; i < 30; i++) {
+      fake.operate(started.id, 'pause', 't');
+      fake.operate(started.id, 'resume', 't');
+    }
+    const view = fake.advance(started.id);
+    const bounded = boundRollout(view, MAX_RESPONSE_NODES, 10);
+    assert.equal(bounded.truncated, true);
+    assert.equal(bounded.stages[0]?.nodes.length, MAX_RESPONSE_NODES);
+    assert.equal(bounded.stages[0]?.nodeCount, 1500);
+    assert.equal(bounded.cohort.length, MAX_RESPONSE_NODES);
+    assert.equal(bounded.cohortSize, 3000);
+    assert.equal(bounded.decisions.length, 10);
+    assert.equal(bounded.totalDecisions, view.decisions.length);
+    assert.deepEqual(bounded.decisions.at(-1), view.decisions.at(-1), 'the newest decisions are kept');
+    const small = boundRollout(new FakeRolloutControl().start({ scope: 'other', seq: 2, actor: 't' }));
+    assert.equal(small.truncated, false);
   });
 });

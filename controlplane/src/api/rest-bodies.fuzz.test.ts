@@ -4,7 +4,9 @@
  * Properties: never a 5xx; every 4xx is problem+json whose status matches and whose issues
  * carry JSON Pointers; nothing changes (active pointer, generations, audit) unless the answer
  * is 2xx, the active pointer moves only on a 200 from PUT active or rollback, and a rollout
- * policy version is stored only on a 200 from PUT rollout-policy.
+ * policy version is stored only on a 200 from PUT rollout-policy. The staged-rollout bodies
+ * (strategy, policy, abort_live, operator actions, unfreeze) run against a FakeRolloutControl
+ * whose rollouts are part of the state that must not change without a 2xx.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +14,7 @@ import fc from 'fast-check';
 import { fuzzRuns } from '../testing/fuzz-runs.ts';
 import { type ApiKit, MINIMAL_YAML, startApiKit } from './api-test-kit.ts';
 import { AuthThrottle } from './auth-throttle.ts';
+import { FakeRolloutControl } from './fake-rollout-control.ts';
 
 const ROUTES = [
   { method: 'PUT', url: '/v1/scopes/default/active', valid: { seq: 1, dryRun: true } },
@@ -20,10 +23,18 @@ const ROUTES = [
   { method: 'POST', url: '/v1/scopes/default/validate', valid: null },
   { method: 'POST', url: '/v1/scopes/default/diff/behaviour', valid: { to: 1, requests: [{ method: 'GET', host: 'h', path: '/' }] } },
   { method: 'PUT', url: '/v1/scopes/default/rollout-policy', valid: {} },
+  { method: 'PUT', url: '/v1/scopes/default/active', valid: { seq: 2, strategy: 'staged', policy: {}, abort_live: false } },
+  { method: 'POST', url: '/v1/scopes/default/rollback', valid: { to: 'lkg', abort_live: true } },
+  { method: 'POST', url: '/v1/rollouts/ro-0001/pause', valid: { reason: 'fuzz' } },
+  { method: 'POST', url: '/v1/rollouts/ro-0001/abort', valid: {} },
+  { method: 'POST', url: '/v1/scopes/default/unfreeze', valid: { reason: 'fuzz' } },
 ] as const;
 
 const visible = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789 "-_:/*{}[],.;=\\'.split('')), maxLength: 40 });
-const key = fc.oneof(fc.constantFrom('seq', 'dryRun', 'force', 'to', 'from', 'requests', 'extra', 'stages', 'canary', 'freeze_after'), visible);
+const key = fc.oneof(
+  fc.constantFrom('seq', 'dryRun', 'force', 'to', 'from', 'requests', 'extra', 'stages', 'canary', 'freeze_after', 'strategy', 'policy', 'abort_live', 'reason'),
+  visible,
+);
 
 const body = (valid: unknown) =>
   fc.oneof(
@@ -49,10 +60,13 @@ const input = fc.integer({ min: 0, max: ROUTES.length - 1 }).chain((r) =>
 
 describe('REST bodies under fuzz', () => {
   let kit: ApiKit;
+  const rollouts = new FakeRolloutControl();
   before(async () => {
     // Failed authentications are part of the input; the throttle must not hide the properties.
     const generous = { burst: 1e9, perSecond: 1e9 };
-    kit = startApiKit({ authThrottle: new AuthThrottle({ perAddress: generous, perToken: generous, global: generous, maxKeys: 10 }) });
+    // Staged by default, with one live rollout (ro-0001): the staged routes and the live guard are reached.
+    rollouts.defaults.set('default', 'staged');
+    kit = startApiKit({ rollouts, authThrottle: new AuthThrottle({ perAddress: generous, perToken: generous, global: generous, maxKeys: 10 }) });
     for (const port of [7001, 7002]) {
       const res = await kit.app.inject({
         method: 'POST',
@@ -62,6 +76,7 @@ describe('REST bodies under fuzz', () => {
       });
       assert.equal(res.statusCode, 201);
     }
+    rollouts.start({ scope: 'default', seq: 2, actor: 'seed' });
   });
   after(() => kit.close());
 
@@ -73,6 +88,7 @@ describe('REST bodies under fuzz', () => {
       generations: one('SELECT scope, seq, digest FROM generations ORDER BY scope, seq'),
       audit: one('SELECT count(*) AS n FROM audit'),
       policies: one('SELECT scope, version FROM rollout_policies ORDER BY scope, version'),
+      rollouts: JSON.stringify(rollouts.list('default', 100)),
     };
   };
 

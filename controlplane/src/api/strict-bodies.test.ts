@@ -58,6 +58,13 @@ describe('strict request bodies and query strings', () => {
     assert.equal(await activeVersion(), '"0"');
   });
 
+  it('refuses a strategy or abort_live of the wrong type (staged rollouts) and moves nothing', async () => {
+    for (const strategy of ['fast', 'STAGED', null, 1, true]) assertRefused(await put({ seq: 1, strategy }), '/strategy');
+    for (const abort_live of [null, 0, 'true']) assertRefused(await put({ seq: 1, abort_live }), '/abort_live');
+    assertRefused(await put({ seq: 1, abortLive: true }), '/abortLive');
+    assert.equal(await activeVersion(), '"0"');
+  });
+
   it('refuses seq that is not an integer, a missing seq and unknown keys', async () => {
     for (const seq of ['1', 1.5, true, null, [1]]) assertRefused(await put({ seq }), '/seq');
     assertRefused(await put({}), '/seq');
@@ -72,6 +79,7 @@ describe('strict request bodies and query strings', () => {
 
   it('refuses a rollback target or force of the wrong type', async () => {
     assert.equal((await put({ seq: 2 }, 1)).statusCode, 200);
+    assertRefused(await rollback({ to: 'lkg', abort_live: 'yes' }), '/abort_live');
     for (const to of [true, '1', null, 1.5, 0, 'latest']) {
       const res = await rollback({ to });
       assert.equal(res.statusCode, 400, `to ${JSON.stringify(to)}`);

@@ -4,6 +4,8 @@ export const PERMISSIONS = [
   'config:write',
   'config:activate',
   'config:rollback',
+  /** Activate without a staged rollout where the scope's default is staged; promote a rollout stage past its soak. */
+  'config:activate-immediate',
   'fleet:read',
   'audit:read',
   /** Write a scope's rollout policy (reading it needs config:read). */

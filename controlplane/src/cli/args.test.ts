@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_SERVER, DEFAULT_WAIT_TIMEOUT_MS, parseInvocation } from './args.ts';
+import { DEFAULT_ROLLOUT_WAIT_MS, DEFAULT_SERVER, DEFAULT_WAIT_TIMEOUT_MS, parseInvocation } from './args.ts';
 import { CliError } from './cli-error.ts';
 import { parseDuration } from './duration.ts';
 
@@ -77,20 +77,67 @@ describe('parseInvocation', () => {
       force: false,
       dryRun: false,
       ifMatch: null,
+      strategy: null,
+      policyFile: null,
+      abortLive: false,
     });
     const full = parse(['activate', '7', '--reason', 'r', '--force', '--dry-run', '--if-match', '"4"']).command;
     assert.equal(full.kind === 'activate' && full.force && full.dryRun && full.ifMatch, 4);
     for (const to of ['previous', 'lkg'] as const) {
-      assert.deepEqual(parse(['rollback', '--to', to, '--reason', 'r']).command, { kind: 'rollback', to, reason: 'r', wait: null, force: false, ifMatch: null });
+      assert.deepEqual(parse(['rollback', '--to', to, '--reason', 'r']).command, { kind: 'rollback', to, reason: 'r', wait: null, force: false, ifMatch: null, abortLive: false });
     }
     const seq = parse(['rollback', '--to', '3', '--reason', 'r', '--wait', '--timeout', '500ms']).command;
-    assert.deepEqual(seq, { kind: 'rollback', to: 3, reason: 'r', wait: { timeoutMs: 500, minNodes: 0, requireNodes: [] }, force: false, ifMatch: null });
+    assert.deepEqual(seq, { kind: 'rollback', to: 3, reason: 'r', wait: { timeoutMs: 500, minNodes: 0, requireNodes: [] }, force: false, ifMatch: null, abortLive: false });
     const need = parse(['rollback', '--to', 'previous', '--reason', 'r', '--wait', '--min-nodes', '2', '--require-nodes', 'edge-1, edge-2,edge-1']).command;
     assert.deepEqual(need.kind === 'rollback' && need.wait, { timeoutMs: DEFAULT_WAIT_TIMEOUT_MS, minNodes: 2, requireNodes: ['edge-1', 'edge-2'] });
     const pushNeed = parse(['push', 'a.yaml', '--reason', 'r', '--activate', '--wait', '--min-nodes', '1']).command;
     assert.equal(pushNeed.kind === 'push' && pushNeed.wait?.minNodes, 1);
     const forced = parse(['rollback', '--to', '3', '--reason', 'r', '--force', '--if-match', '9']).command;
     assert.equal(forced.kind === 'rollback' && forced.force && forced.ifMatch, 9);
+  });
+
+  it('staged rollouts: activate --staged, rollout, policy, unfreeze', () => {
+    const staged = parse(['activate', '7', '--staged', '--policy', 'p.yaml', '--abort-live', '--reason', 'r', '--wait']).command;
+    assert.ok(staged.kind === 'activate');
+    assert.equal(staged.strategy, 'staged');
+    assert.equal(staged.policyFile, 'p.yaml');
+    assert.equal(staged.abortLive, true);
+    assert.equal(staged.wait?.timeoutMs, DEFAULT_ROLLOUT_WAIT_MS, 'a rollout wait defaults to 30 minutes');
+    const immediate = parse(['activate', '7', '--immediate', '--reason', 'r']).command;
+    assert.equal(immediate.kind === 'activate' && immediate.strategy, 'immediate');
+    assert.deepEqual(parse(['rollout', 'wait', 'ro-1', '--timeout', '2m']).command, {
+      kind: 'rollout',
+      action: 'wait',
+      id: 'ro-1',
+      limit: null,
+      timeoutMs: 120_000,
+      reason: null,
+    });
+    const pause = parse(['rollout', 'pause', 'ro-1', '--reason', 'hold']).command;
+    assert.equal(pause.kind === 'rollout' && pause.reason, 'hold');
+    const list = parse(['rollout', 'list', '--limit', '5']).command;
+    assert.equal(list.kind === 'rollout' && list.limit, 5);
+    assert.deepEqual(parse(['policy', 'get']).command, { kind: 'policy-get' });
+    assert.deepEqual(parse(['policy', 'set', 'p.yaml', '--reason', 'r', '--if-match', '"3"']).command, {
+      kind: 'policy-set',
+      file: 'p.yaml',
+      reason: 'r',
+      ifMatch: 3,
+    });
+    assert.deepEqual(parse(['unfreeze', '--reason', 'ok']).command, { kind: 'unfreeze', reason: 'ok' });
+    for (const bad of [
+      ['activate', '7', '--staged', '--immediate', '--reason', 'r'],
+      ['activate', '7', '--policy', 'p.yaml', '--reason', 'r'],
+      ['activate', '7', '--staged', '--force', '--reason', 'r'],
+      ['activate', '7', '--staged', '--wait', '--min-nodes', '2', '--reason', 'r'],
+      ['rollout', 'get'],
+      ['rollout', 'abort', 'ro-1'],
+      ['rollout', 'bogus', 'ro-1'],
+      ['rollout', 'get', 'ro-1', '--reason', 'r'],
+      ['unfreeze'],
+    ]) {
+      assert.throws(() => parse(bad), (err: CliError) => err.exitCode === 1, bad.join(' '));
+    }
   });
 
   it('read-only commands', () => {

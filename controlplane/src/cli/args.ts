@@ -50,6 +50,12 @@ export type Command =
       readonly force: boolean;
       readonly dryRun: boolean;
       readonly ifMatch: number | null;
+      /** --staged / --immediate; null = the scope's default (the server decides). */
+      readonly strategy: 'staged' | 'immediate' | null;
+      /** --policy FILE: this rollout's policy (YAML or JSON), staged only. */
+      readonly policyFile: string | null;
+      /** --abort-live: abort the scope's live rollout instead of answering 409. */
+      readonly abortLive: boolean;
     }
   | {
       readonly kind: 'rollback';
@@ -58,6 +64,7 @@ export type Command =
       readonly wait: WaitOptions | null;
       readonly force: boolean;
       readonly ifMatch: number | null;
+      readonly abortLive: boolean;
     }
   | { readonly kind: 'status' }
   | { readonly kind: 'nodes' }
@@ -81,7 +88,26 @@ export type Command =
     }
   | { readonly kind: 'tokens-revoke'; readonly name: string; readonly file: string }
   | { readonly kind: 'tokens-list'; readonly file: string }
-  | ({ readonly kind: 'pki' } & PkiCommand);
+  | ({ readonly kind: 'pki' } & PkiCommand)
+  | RolloutCommand
+  | { readonly kind: 'policy-get' }
+  | { readonly kind: 'policy-set'; readonly file: string; readonly reason: string; readonly ifMatch: number | null }
+  | { readonly kind: 'unfreeze'; readonly reason: string };
+
+export type RolloutAction = 'list' | 'get' | 'wait' | 'pause' | 'resume' | 'promote' | 'abort';
+
+/** `rollout ACTION [ID]`: list (--limit), get ID, wait ID (--timeout), and the operator actions ID (--reason). */
+export interface RolloutCommand {
+  readonly kind: 'rollout';
+  readonly action: RolloutAction;
+  /** null for list. */
+  readonly id: string | null;
+  readonly limit: number | null;
+  /** wait: how long to wait in all (default DEFAULT_ROLLOUT_WAIT_MS). */
+  readonly timeoutMs: number;
+  /** The operator actions: --reason (required). */
+  readonly reason: string | null;
+}
 
 export interface Invocation {
   readonly command: Command;
@@ -91,6 +117,11 @@ export interface Invocation {
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 export const DEFAULT_SCOPE = 'default';
 export const DEFAULT_WAIT_TIMEOUT_MS = 60_000;
+/**
+ * --wait of a staged rollout (activate --staged, rollout wait): a rollout soaks for minutes per
+ * stage (the default policy: 5 + 10 min), so the fleet wait's 60 s would always time out.
+ */
+export const DEFAULT_ROLLOUT_WAIT_MS = 30 * 60_000;
 const SCOPE_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** Every option spookyctl knows, with its parseArgs type (help --json lists them). */
@@ -127,6 +158,10 @@ export const OPTIONS = {
   san: { type: 'string' },
   'node-id': { type: 'string' },
   days: { type: 'string' },
+  staged: { type: 'boolean' },
+  immediate: { type: 'boolean' },
+  policy: { type: 'string' },
+  'abort-live': { type: 'boolean' },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -142,8 +177,8 @@ export const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionName[]>> = 
   lint: [],
   plan: ['detailed-exitcode'],
   push: ['reason', 'activate', ...WAIT_OPTIONS],
-  activate: ['reason', 'force', 'dry-run', 'if-match', ...WAIT_OPTIONS],
-  rollback: ['reason', 'to', 'force', 'if-match', ...WAIT_OPTIONS],
+  activate: ['reason', 'force', 'dry-run', 'if-match', 'staged', 'immediate', 'policy', 'abort-live', ...WAIT_OPTIONS],
+  rollback: ['reason', 'to', 'force', 'if-match', 'abort-live', ...WAIT_OPTIONS],
   status: [],
   nodes: [],
   diff: ['requests', 'detailed-exitcode'],
@@ -156,6 +191,16 @@ export const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionName[]>> = 
   'pki server': ['dir', 'name', 'san', 'days', 'force'],
   'pki node': ['dir', 'node-id', 'name', 'days', 'force'],
   'pki client': ['dir', 'name', 'san', 'days', 'force'],
+  'rollout list': ['limit'],
+  'rollout get': [],
+  'rollout wait': ['timeout'],
+  'rollout pause': ['reason'],
+  'rollout resume': ['reason'],
+  'rollout promote': ['reason'],
+  'rollout abort': ['reason'],
+  'policy get': [],
+  'policy set': ['reason', 'if-match'],
+  unfreeze: ['reason'],
 };
 
 function usage(message: string): CliError {
@@ -186,7 +231,7 @@ export function parseInvocation(argv: readonly string[], env: Readonly<Record<st
 
 function commandName(positionals: readonly string[]): [string, string[]] {
   const [first = '', second, ...more] = positionals;
-  if (first === 'audit' || first === 'tokens' || first === 'pki') {
+  if (first === 'audit' || first === 'tokens' || first === 'pki' || first === 'rollout' || first === 'policy') {
     const name = `${first} ${second ?? ''}`;
     if (!(name in COMMAND_OPTIONS)) throw usage(`unknown command: ${name.trim()} (see spookyctl help)`);
     return [name, more];
@@ -254,14 +299,24 @@ function parseCommand(name: string, args: readonly string[], v: Values): Command
     }
     case 'activate': {
       const seq = seqOf(positional(1, 'one SEQ')[0]!, 'SEQ');
+      if (v.staged && v.immediate) throw usage('activate takes --staged or --immediate, not both');
+      const strategy = v.staged ? 'staged' : v.immediate ? 'immediate' : null;
+      if (v.policy !== undefined && strategy !== 'staged') throw usage('--policy needs --staged');
+      if (strategy === 'staged' && (v.force || v['dry-run'])) throw usage('--staged does not take --force or --dry-run');
+      if (strategy === 'staged' && (v['min-nodes'] !== undefined || v['require-nodes'] !== undefined)) {
+        throw usage('--staged --wait waits for the rollout; --min-nodes/--require-nodes belong to the rollout policy');
+      }
       return {
         kind: 'activate',
         seq,
         reason: reason(v),
-        wait: waitOptions(v),
+        wait: strategy === 'staged' ? waitOptions(v, DEFAULT_ROLLOUT_WAIT_MS) : waitOptions(v),
         force: v.force === true,
         dryRun: v['dry-run'] === true,
         ifMatch: ifMatch(v),
+        strategy,
+        policyFile: v.policy ?? null,
+        abortLive: v['abort-live'] === true,
       };
     }
     case 'rollback': {
@@ -269,7 +324,15 @@ function parseCommand(name: string, args: readonly string[], v: Values): Command
       const to = v.to;
       if (to === undefined) throw usage('rollback needs --to previous|lkg|SEQ');
       const target: RollbackTo = to === 'previous' || to === 'lkg' ? to : seqOf(to, '--to');
-      return { kind: 'rollback', to: target, reason: reason(v), wait: waitOptions(v), force: v.force === true, ifMatch: ifMatch(v) };
+      return {
+        kind: 'rollback',
+        to: target,
+        reason: reason(v),
+        wait: waitOptions(v),
+        force: v.force === true,
+        ifMatch: ifMatch(v),
+        abortLive: v['abort-live'] === true,
+      };
     }
     case 'status':
     case 'nodes':
@@ -332,9 +395,37 @@ function parseCommand(name: string, args: readonly string[], v: Values): Command
         days: v.days ?? null,
         force: v.force === true,
       };
+    case 'policy get':
+      positional(0, 'no further arguments');
+      return { kind: 'policy-get' };
+    case 'policy set':
+      return { kind: 'policy-set', file: positional(1, 'one FILE')[0]!, reason: reason(v), ifMatch: ifMatch(v, 'the rollout policy version') };
+    case 'unfreeze':
+      positional(0, 'no arguments');
+      return { kind: 'unfreeze', reason: reason(v) };
     default:
+      if (name.startsWith('rollout ')) return rolloutCommand(name.slice('rollout '.length) as RolloutAction, args, v);
       throw usage(`unknown command: ${name}`);
   }
+}
+
+function rolloutCommand(action: RolloutAction, args: readonly string[], v: Values): RolloutCommand {
+  if (action === 'list') {
+    if (args.length !== 0) throw usage('rollout list takes no positional arguments');
+    const limit = v.limit === undefined ? null : seqOf(v.limit, '--limit');
+    if (limit !== null && limit > 100) throw usage('--limit is at most 100');
+    return { kind: 'rollout', action, id: null, limit, timeoutMs: DEFAULT_ROLLOUT_WAIT_MS, reason: null };
+  }
+  const [id] = args;
+  if (args.length !== 1 || id === undefined || !/^[A-Za-z0-9._-]{1,128}$/.test(id)) throw usage(`rollout ${action} takes one rollout ID`);
+  let timeoutMs = DEFAULT_ROLLOUT_WAIT_MS;
+  if (v.timeout !== undefined) {
+    const ms = parseDuration(v.timeout);
+    if (ms === null) throw usage(`--timeout is not a duration (e.g. 60s, 2m, 500ms): ${v.timeout}`);
+    timeoutMs = ms;
+  }
+  const operator = action !== 'get' && action !== 'wait';
+  return { kind: 'rollout', action, id, limit: null, timeoutMs, reason: operator ? reason(v) : null };
 }
 
 function required(value: string | undefined, flag: string): string {
@@ -358,22 +449,22 @@ function seqOf(text: string, what: string): number {
   return Number(text);
 }
 
-function ifMatch(v: Values): number | null {
+function ifMatch(v: Values, what = 'the active pointer version'): number | null {
   const text = v['if-match'];
   if (text === undefined) return null;
   const bare = text.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
-  if (!/^\d{1,15}$/.test(bare)) throw usage('--if-match must be the active pointer version (a number, 0 before the first activation)');
+  if (!/^\d{1,15}$/.test(bare)) throw usage(`--if-match must be ${what} (a number, 0 before the first)`);
   return Number(bare);
 }
 
-function waitOptions(v: Values): WaitOptions | null {
+function waitOptions(v: Values, defaultTimeoutMs = DEFAULT_WAIT_TIMEOUT_MS): WaitOptions | null {
   if (v.wait !== true) {
     for (const flag of ['timeout', 'min-nodes', 'require-nodes'] as const) {
       if (v[flag] !== undefined) throw usage(`--${flag} needs --wait`);
     }
     return null;
   }
-  let timeoutMs = DEFAULT_WAIT_TIMEOUT_MS;
+  let timeoutMs = defaultTimeoutMs;
   if (v.timeout !== undefined) {
     const ms = parseDuration(v.timeout);
     if (ms === null) throw usage(`--timeout is not a duration (e.g. 60s, 2m, 500ms): ${v.timeout}`);

@@ -29,7 +29,8 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 /**
  * Problem codes whose meaning is not their HTTP status: an Idempotency-Key reused for another
  * request is a conflict (422 on the wire), a config the connected nodes' schema range cannot run
- * is an invalid config for this fleet (422, issues or not).
+ * is an invalid config for this fleet (422, issues or not), a frozen scope (423) refuses
+ * activation like a guard (conflict), an invalid rollout policy is an invalid document.
  */
 const EXIT_BY_PROBLEM_CODE: Readonly<Record<string, ExitCode>> = {
   idempotency_key_reused: EXIT.conflict,
@@ -38,6 +39,8 @@ const EXIT_BY_PROBLEM_CODE: Readonly<Record<string, ExitCode>> = {
   config_invalid: EXIT.invalid,
   config_unparseable: EXIT.invalid,
   payload_too_large: EXIT.invalid,
+  scope_frozen: EXIT.conflict,
+  rollout_policy_invalid: EXIT.invalid,
 };
 
 /**

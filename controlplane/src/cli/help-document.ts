@@ -41,7 +41,10 @@ export const COMMAND_HELP: Readonly<Record<string, { readonly arguments: string;
   lint: { arguments: 'FILE', summary: 'validate FILE --offline: the same checks locally, no server and no token' },
   plan: { arguments: 'FILE', summary: 'validate + what would change against the active generation' },
   push: { arguments: 'FILE', summary: 'store FILE as a generation (idempotent per file + reason); --activate also activates it' },
-  activate: { arguments: 'SEQ', summary: 'make generation SEQ the active one' },
+  activate: {
+    arguments: 'SEQ',
+    summary: 'make generation SEQ the active one; --staged starts a staged rollout (--wait: 0 promoted, 5 rolled back, 6 timed out)',
+  },
   rollback: { arguments: '', summary: 'activate an earlier generation (--to previous|lkg|SEQ)' },
   status: { arguments: '', summary: 'fleet convergence of the scope' },
   nodes: { arguments: '', summary: 'data planes of the scope' },
@@ -55,6 +58,16 @@ export const COMMAND_HELP: Readonly<Record<string, { readonly arguments: string;
   'pki server': { arguments: '', summary: 'issue a server certificate (serverAuth, --san) signed by the dev CA' },
   'pki node': { arguments: '', summary: 'issue a data-plane certificate for --scope/--node-id (SAN spiffe://spooky/scope/S/node/N, clientAuth)' },
   'pki client': { arguments: '', summary: 'issue a client certificate (clientAuth) for REST mTLS callers' },
+  'rollout list': { arguments: '', summary: 'staged rollouts of the scope, newest first' },
+  'rollout get': { arguments: 'ID', summary: 'one rollout: stages, node counts, failed gate numbers, last decision' },
+  'rollout wait': { arguments: 'ID', summary: 'wait until the rollout is final (exit 0 promoted, 5 rolled back or aborted, 6 timed out)' },
+  'rollout pause': { arguments: 'ID', summary: 'hold the rollout after its current stage (a failed gate still rolls back)' },
+  'rollout resume': { arguments: 'ID', summary: 'let a paused rollout go on' },
+  'rollout promote': { arguments: 'ID', summary: 'skip the current stage soak and health gate (needs config:activate-immediate)' },
+  'rollout abort': { arguments: 'ID', summary: 'roll the cohort back to the LKG and end the rollout' },
+  'policy get': { arguments: '', summary: 'the scope rollout policy (version 0 = the default) with its ETag' },
+  'policy set': { arguments: 'FILE', summary: 'store a rollout policy (YAML or JSON) as the next version (If-Match from a get, or --if-match)' },
+  unfreeze: { arguments: '', summary: 'lift the freeze left by automatic rollbacks in a row (needs rollout:policy)' },
 };
 
 const ENV: Partial<Record<OptionName, string>> = {

@@ -12,6 +12,8 @@ import { behaviourDiffCommand } from './commands/behaviour-diff-command.ts';
 import { planCommand, pushCommand, validateCommand } from './commands/config-commands.ts';
 import { nodesCommand, statusCommand } from './commands/fleet-commands.ts';
 import { auditVerifyCommand, diffCommand, historyCommand } from './commands/history-commands.ts';
+import { policyGetCommand, policySetCommand, unfreezeCommand } from './commands/policy-commands.ts';
+import { rolloutCommand } from './commands/rollout-commands.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { helpDocument } from './help-document.ts';
 import { type CommandResult, type Io, render, renderError } from './output.ts';
@@ -93,6 +95,14 @@ function dispatch(ctx: CliContext, command: Exclude<Command, { kind: 'help' }>):
       return import('./commands/token-commands.ts').then((m) => m.tokensRevokeCommand(command));
     case 'tokens-list':
       return import('./commands/token-commands.ts').then((m) => m.tokensListCommand(command));
+    case 'rollout':
+      return rolloutCommand(ctx, command);
+    case 'policy-get':
+      return policyGetCommand(ctx);
+    case 'policy-set':
+      return policySetCommand(ctx, command);
+    case 'unfreeze':
+      return unfreezeCommand(ctx, command.reason);
     // Loaded on demand: only pki runs openssl.
     case 'pki':
       return import('./commands/pki-commands.ts').then((m) => m.pkiCommand(command, ctx.globals.scope));

@@ -11,10 +11,23 @@ Config
   push FILE --reason R [--activate [--wait [--timeout D] [--min-nodes N] [--require-nodes a,b]]]
                                      store FILE as a generation (idempotent per file + reason)
 Activation
-  activate SEQ --reason R [--wait …] [--force] [--dry-run] [--if-match VERSION]
+  activate SEQ --reason R [--wait …] [--force] [--dry-run] [--if-match VERSION] [--immediate]
+  activate SEQ --staged --reason R [--policy FILE] [--abort-live] [--wait [--timeout D]]
+                                     staged rollout (202): --wait exits 0 promoted, 5 rolled back
+                                     or aborted, 6 timed out (default 30m); without --staged or
+                                     --immediate the scope's default applies
   rollback --to previous|lkg|SEQ --reason R [--wait …] [--force] [--if-match VERSION]
                                      previous = the newest earlier generation the scope did not
                                      leave by a rollback (twice: 3 → 2 → 1, never back to 3)
+Staged rollouts
+  rollout list [--limit N]           rollouts of the scope, newest first
+  rollout get ID                     stages, node counts, failed gate numbers
+  rollout wait ID [--timeout D]      exit 0 promoted, 5 rolled back or aborted, 6 timed out
+  rollout pause|resume|promote|abort ID --reason R
+  policy get                         the scope's rollout policy and its ETag
+  policy set FILE --reason R [--if-match VERSION]
+                                     store a rollout policy (YAML or JSON)
+  unfreeze --reason R                lift a freeze left by automatic rollbacks
 Inspection
   status                             fleet convergence of the scope
   nodes                              data planes of the scope
@@ -60,7 +73,8 @@ it (exit 5, with the node's issues) or the timeout passes (exit 6; default 60s).
 (default 0) and --require-nodes a,b also need at least N connected nodes serving the target and
 each named node among them, else exit 6 at the timeout. With no connected node and no
 --min-nodes it succeeds at once with a warning (nothing verified); stale and disconnected nodes
-are listed, not awaited. --force activates a generation marked failed.
+are listed, not awaited. --force activates a generation marked failed. --abort-live (activate
+--immediate, rollback) aborts the scope's live staged rollout instead of failing with exit 4.
 
 Exit codes: 0 ok · 1 error (network, TLS, server, usage) · 2 changes pending (plan --detailed-exitcode)
 · 3 config invalid · 4 conflict or precondition failed · 5 rejected by the fleet (NACK) or rolled

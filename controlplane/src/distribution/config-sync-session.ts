@@ -4,6 +4,10 @@
  * wire-refs.ts and hello-facts.ts, what a Nack records in record-nack.ts, push framing in
  * push-messages.ts (encoded once per generation and shared: push-plan.ts, desired-snapshots.ts).
  *
+ * What the node should hold comes from node-desired-state.ts (the scope's active generation,
+ * or a staged rollout's assignment of this node) and what to send from sync-decision.ts (a Push
+ * SERVE or CANDIDATE, or a Promote of a generation the node holds already).
+ *
  * Life: the first message must be Hello (else the stream ends with FAILED_PRECONDITION) →
  * with `requireNodeIdentity`, the client certificate must name the Hello's scope and node id
  * (node-identity.ts; else PERMISSION_DENIED before anything is recorded: no fleet entry, and no
@@ -13,41 +17,50 @@
  * A push unanswered after `pushTimeoutMs` is abandoned: logged, counted, and the next trigger
  * (Report, activation) may push again.
  *
- * Log lines: "distribution: push sent" {nonce, seq, digest, bytes (on the wire), encoding, messages} per push;
+ * Log lines: "distribution: push sent" {nonce, seq, digest, mode, bytes (on the wire), encoding, messages} per push;
+ * "distribution: promote sent" {nonce, seq, digest}; "distribution: promote refused (not held), pushing instead";
  * "distribution: push abandoned (no answer)"; "distribution: schema version outside the node's
- * range, not pushed" (once per digest per stream).
+ * range, not pushed" (once per digest per stream); "distribution: assigned generation does not
+ * exist, following the active one" (once per seq per stream); "distribution: malformed health
+ * windows dropped" (debug, health-windows.ts).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type ServerDuplexStream, status } from '@grpc/grpc-js';
 import type { Ack, FromDataPlane, Hello, Nack, Report } from '@spooky/proto';
 import type pino from 'pino';
-import type { DesiredSnapshot, DesiredSnapshots } from './desired-snapshots.ts';
-import { helloFacts, isValidHello } from './hello-facts.ts';
+import type { DesiredSnapshot } from './desired-snapshots.ts';
+import { type DropReason, forwardHealthWindows } from './health-windows.ts';
+import { heldCandidate, helloFacts, isValidHello } from './hello-facts.ts';
+import { type DesiredSources, type ResolvedDesired, resolveDesired } from './node-desired-state.ts';
 import type { NodeAuthReason } from './node-identity.ts';
 import { OneShotTimer } from './one-shot-timer.ts';
 import type { OutgoingMessage } from './outgoing-messages.ts';
 import type { NodeParking } from './parking.ts';
 import { checkPeerIdentity } from './peer-identity.ts';
-import type { GenerationRef, NodeRecorder, NodeServingSource } from './ports.ts';
-import { afterAck, afterNack, afterPush, afterPushTimeout, afterReport, decidePush, type SessionView } from './push-decision.ts';
+import type { GenerationRef, HealthSink, NodeRecorder, NodeServingSource } from './ports.ts';
+import { afterPushTimeout, type SessionView } from './push-decision.ts';
 import { chooseEncoding, type PushEncoding } from './push-encoding.ts';
-import { planMessages } from './push-plan.ts';
+import { promoteMessage } from './push-messages.ts';
+import { type PushHow, planMessages } from './push-plan.ts';
 import { recordNack } from './record-nack.ts';
 import { StreamWriter } from './stream-writer.ts';
+import { afterAnswerAck, afterAnswerNack, afterNodeState, afterSend, decideSync, type SyncDecision } from './sync-decision.ts';
 import { fromWireRef, fromWireSource } from './wire-refs.ts';
 
 export type SessionCall = ServerDuplexStream<FromDataPlane, OutgoingMessage>;
 
-export interface SessionDeps {
-  /** The scopes' desired generations, held in memory with their pushes encoded once. */
-  readonly snapshots: Pick<DesiredSnapshots, 'desired'>;
+export interface SessionDeps extends DesiredSources {
   readonly recorder: NodeRecorder;
+  /** Receives each Report's valid health windows; absent: they are dropped unread. */
+  readonly health?: HealthSink;
+  /** Called once per malformed health window dropped (for the counter). */
+  readonly onHealthDropped?: (reason: DropReason) => void;
   readonly parking: NodeParking;
   readonly logger: pino.Logger;
   readonly reportIntervalMs: number;
   /** How long a push may stay unanswered before it is abandoned. */
   readonly pushTimeoutMs: number;
-  /** Called after each push is queued for writing (for counters). */
+  /** Called after each push or Promote is queued for writing (for counters). */
   readonly onPushSent?: (session: ConfigSyncSession, target: GenerationRef) => void;
   /** Called when a push is abandoned for lack of an answer. */
   readonly onPushAbandoned?: (session: ConfigSyncSession, target: GenerationRef) => void;
@@ -73,7 +86,7 @@ export class ConfigSyncSession {
   readonly #now: () => number;
   #hello: Hello | null = null;
   #log: pino.Logger;
-  #view: SessionView = { serving: null, pending: null, queued: null };
+  #view: SessionView = { serving: null, pending: null, queued: null, candidate: null, promoteRefused: null };
   readonly #retryTimer = new OneShotTimer();
   /** Armed while a push waits for its Ack/Nack. */
   readonly #pushTimer = new OneShotTimer();
@@ -82,6 +95,10 @@ export class ConfigSyncSession {
   #encoding: PushEncoding = '';
   /** Digest whose schema refusal was logged last (log once, not on every Report). */
   #schemaRefusalLogged: string | null = null;
+  /** Assigned seq whose absence from the source was logged last (log once). */
+  #missingLogged: number | null = null;
+  /** The non-active generation this node was last assigned (snapshot retention); null: none. */
+  #assignedSeq: number | null = null;
   #closed = false;
   #superseded = false;
 
@@ -110,45 +127,61 @@ export class ConfigSyncSession {
     return this.#hello?.scope ?? '';
   }
 
-  /** Decide again (activation changed, answer received, retry time reached) and push if due. */
+  /** The seq of the non-active generation this node is assigned, null when none (see GenerationSnapshots.retain). */
+  get assignedSeq(): number | null {
+    return this.#closed ? null : this.#assignedSeq;
+  }
+
+  /** Decide again (activation or assignment changed, answer received, retry time reached) and send if due. */
   evaluate(): void {
     const hello = this.#hello;
     if (this.#closed || hello === null) return;
-    let desired: DesiredSnapshot | null;
+    let resolved: ResolvedDesired;
     try {
-      desired = this.#deps.snapshots.desired(hello.scope);
+      resolved = resolveDesired(this.#deps, hello.scope, hello.nodeId);
     } catch (err) {
       this.#log.error({ err }, 'distribution: reading the desired generation failed');
       return;
     }
+    this.#assignedSeq = resolved.assignedSeq;
+    if (resolved.missingSeq !== null && this.#missingLogged !== resolved.missingSeq) {
+      this.#missingLogged = resolved.missingSeq;
+      this.#log.warn({ seq: resolved.missingSeq }, 'distribution: assigned generation does not exist, following the active one');
+    }
     const nowMs = this.#now();
-    const parked = desired ? this.#deps.parking.get(hello.nodeId, hello.bootId, desired.digest) : undefined;
-    const decision = decidePush({
-      desired,
+    const decision = decideSync({
+      desired: resolved.state,
       session: this.#view,
-      parked,
+      parkedOf: (digest) => this.#deps.parking.get(hello.nodeId, hello.bootId, digest),
       nowMs,
       servingSource: this.#servingSource,
       schemaRange: { min: hello.schemaMin, max: hello.schemaMax },
     });
     switch (decision.kind) {
-      case 'schema-unsupported':
-        if (desired !== null && this.#schemaRefusalLogged !== desired.digest) {
-          this.#schemaRefusalLogged = desired.digest;
+      case 'schema-unsupported': {
+        const target = decision.target;
+        if (this.#schemaRefusalLogged !== target.digest) {
+          this.#schemaRefusalLogged = target.digest;
           this.#log.warn(
-            { seq: desired.seq, digest: desired.digest, schemaVersion: decision.schemaVersion, schemaMin: hello.schemaMin, schemaMax: hello.schemaMax },
+            { seq: target.seq, digest: target.digest, schemaVersion: decision.schemaVersion, schemaMin: hello.schemaMin, schemaMax: hello.schemaMax },
             "distribution: schema version outside the node's range, not pushed",
           );
         }
         return;
+      }
       case 'wait-pending':
         this.#view = { ...this.#view, queued: decision.queued };
         return;
       case 'backoff':
         this.#retryTimer.start(decision.retryAtMs - nowMs, () => this.evaluate());
         return;
-      case 'push':
-        if (desired !== null) this.#push(desired, decision.target);
+      case 'push': {
+        const snapshot = resolved.snapshots.find((snap) => snap.digest === decision.target.digest);
+        if (snapshot !== undefined) this.#push(snapshot, decision);
+        return;
+      }
+      case 'promote':
+        this.#promote(decision);
         return;
       default:
         return;
@@ -212,7 +245,7 @@ export class ConfigSyncSession {
     this.#hello = hello;
     this.#log = this.#log.child({ nodeId: hello.nodeId, bootId: hello.bootId, scope: hello.scope });
     const serving = fromWireRef(hello.serving);
-    this.#view = { serving, pending: null, queued: null };
+    this.#view = afterNodeState({ serving, pending: null, queued: null, promoteRefused: null }, serving, heldCandidate(hello.candidate, hello.candidatePercent));
     this.#servingSource = fromWireSource(hello.source);
     this.#encoding = chooseEncoding(hello.acceptEncodings);
     this.#deps.parking.enterBoot(hello.nodeId, hello.bootId);
@@ -233,13 +266,14 @@ export class ConfigSyncSession {
   #onAck(hello: Hello, ack: Ack): void {
     const applied = fromWireRef(ack.applied);
     const at = new Date(this.#now()); // control-plane clock (see #onReport)
-    const effect = afterAck(this.#view, ack.nonce, applied);
+    const effect = afterAnswerAck(this.#view, ack.nonce, applied, ack.candidate);
     const ref = applied ?? (effect.matched ? this.#view.pending?.target : undefined);
-    if (ref) this.#deps.recorder.acked(hello.nodeId, hello.bootId, ref, at);
-    this.#log.info({ nonce: ack.nonce, seq: ref?.seq, digest: ref?.digest, current: effect.matched }, 'distribution: ack');
+    if (ref) this.#deps.recorder.acked(hello.nodeId, hello.bootId, ref, at, ack.candidate);
+    this.#log.info({ nonce: ack.nonce, seq: ref?.seq, digest: ref?.digest, candidate: ack.candidate, current: effect.matched }, 'distribution: ack');
     if (!effect.matched) return;
     this.#view = effect.session;
-    this.#servingSource = 'control-plane';
+    // A candidate is held beside what the node served; where that came from is unchanged.
+    if (!ack.candidate) this.#servingSource = 'control-plane';
     this.#pushTimer.clear();
     if (ref) this.#deps.parking.release(hello.nodeId, hello.bootId, ref.digest);
     this.evaluate();
@@ -250,12 +284,18 @@ export class ConfigSyncSession {
     const rejected = fromWireRef(nack.rejected) ?? matchedPending?.target ?? null;
     const stillServing = fromWireRef(nack.stillServing);
     const nowMs = this.#now();
-    if (rejected !== null) recordNack(this.#deps, this.#log, hello, nack, rejected, stillServing, nowMs);
-    const effect = afterNack(this.#view, nack.nonce, stillServing);
-    if (!effect.matched) return;
+    const effect = afterAnswerNack(this.#view, nack.nonce, rejected, stillServing, nack.phase);
+    if (effect.refusedPromote) {
+      // Not a rejection of the generation: the node does not hold it, so it is pushed instead
+      // (neither recorded as a NACK, which would count against a rollout, nor parked).
+      this.#log.info({ nonce: nack.nonce, seq: rejected?.seq, digest: rejected?.digest }, 'distribution: promote refused (not held), pushing instead');
+    } else if (rejected !== null) {
+      recordNack(this.#deps, this.#log, hello, nack, rejected, stillServing, nowMs);
+    }
+    const changed = effect.session !== this.#view;
     this.#view = effect.session;
-    this.#pushTimer.clear();
-    this.evaluate();
+    if (effect.matched) this.#pushTimer.clear();
+    if (effect.matched || changed) this.evaluate();
   }
 
   #onReport(hello: Hello, report: Report): void {
@@ -264,22 +304,37 @@ export class ConfigSyncSession {
     // and a node's clock may be skewed.
     const at = new Date(this.#now());
     this.#deps.recorder.reported(hello.nodeId, hello.bootId, serving, fromWireSource(report.source), at);
-    this.#view = afterReport(this.#view, serving);
+    this.#view = afterNodeState(this.#view, serving, heldCandidate(report.candidate, report.candidatePercent));
     this.#servingSource = fromWireSource(report.source);
+    if (report.generationHealth.length > 0) forwardHealthWindows(this.#deps, this.#log, hello.nodeId, hello.scope, report.generationHealth, at);
     this.evaluate();
   }
 
-  /** Sends the snapshot's shared, pre-encoded push under a nonce of this push's own. */
-  #push(desired: DesiredSnapshot, target: GenerationRef): void {
+  /** Sends the snapshot's shared, pre-encoded push under a nonce of this push's own, in the decided mode. */
+  #push(snapshot: DesiredSnapshot, decision: Extract<SyncDecision, { kind: 'push' }>): void {
     const nonce = randomBytes(12).toString('hex');
-    this.#view = afterPush(this.#view, { nonce, target });
-    const plan = desired.planFor(this.#encoding);
-    const messages = planMessages(plan, nonce);
+    const target = decision.target;
+    const how: PushHow = decision.how;
+    this.#view = afterSend(this.#view, nonce, decision);
+    const plan = snapshot.planFor(this.#encoding);
+    const messages = planMessages(plan, nonce, how);
+    const canary = how.mode === 'candidate' ? { canaryPercent: how.canary.percent } : {};
     this.#log.info(
-      { nonce, seq: target.seq, digest: target.digest, bytes: plan.totalSize, encoding: plan.encoding || 'identity', messages: messages.length },
+      { nonce, seq: target.seq, digest: target.digest, mode: how.mode, ...canary, bytes: plan.totalSize, encoding: plan.encoding || 'identity', messages: messages.length },
       'distribution: push sent',
     );
     void this.#writer.send(messages);
+    this.#deps.onPushSent?.(this, target);
+    this.#pushTimer.start(this.#deps.pushTimeoutMs, () => this.#abandon(nonce, target));
+  }
+
+  /** Tells the node to serve a generation it holds already; answered like a push (timeout included). */
+  #promote(decision: Extract<SyncDecision, { kind: 'promote' }>): void {
+    const nonce = randomBytes(12).toString('hex');
+    const target = decision.target;
+    this.#view = afterSend(this.#view, nonce, decision);
+    this.#log.info({ nonce, seq: target.seq, digest: target.digest }, 'distribution: promote sent');
+    void this.#writer.send([promoteMessage(nonce, target)]);
     this.#deps.onPushSent?.(this, target);
     this.#pushTimer.start(this.#deps.pushTimeoutMs, () => this.#abandon(nonce, target));
   }

@@ -17,7 +17,7 @@
  * process per store); a pointer moved behind its back would not be seen until the next event.
  */
 import { PUSH_CHUNK_BYTES } from '@spooky/proto';
-import type { DistributionSource, GenerationRef } from './ports.ts';
+import type { DesiredGeneration, DistributionSource, GenerationRef } from './ports.ts';
 import type { PushEncoding } from './push-encoding.ts';
 import { type PushPlan, pushPlan } from './push-plan.ts';
 
@@ -56,16 +56,7 @@ export class DesiredSnapshots {
     if (held !== undefined) return held;
     const generation = this.#source.desired(scope);
     this.#builds++;
-    const snapshot: DesiredSnapshot | null =
-      generation === null
-        ? null
-        : {
-            scope: generation.scope,
-            seq: generation.seq,
-            digest: generation.digest,
-            ...(generation.schemaVersion !== undefined ? { schemaVersion: generation.schemaVersion } : {}),
-            ...lazyPlans(generation, generation.payload, this.#chunkBytes),
-          };
+    const snapshot = generation === null ? null : snapshotOf(generation, this.#chunkBytes);
     this.#byScope.set(scope, snapshot);
     return snapshot;
   }
@@ -102,6 +93,17 @@ export class DesiredSnapshots {
   get builds(): number {
     return this.#builds;
   }
+}
+
+/** A snapshot of `generation`: keeps its payload, encodes each push plan when first asked. */
+export function snapshotOf(generation: DesiredGeneration, chunkBytes: number): DesiredSnapshot {
+  return {
+    scope: generation.scope,
+    seq: generation.seq,
+    digest: generation.digest,
+    ...(generation.schemaVersion !== undefined ? { schemaVersion: generation.schemaVersion } : {}),
+    ...lazyPlans(generation, generation.payload, chunkBytes),
+  };
 }
 
 /** planFor/heldBytes of one snapshot; keeps the canonical payload (one copy) to build a plan when first asked. */

@@ -7,6 +7,13 @@
  * are PERMISSION_DENIED, logged and counted in spooky_cp_node_auth_failures_total{reason});
  * the files are reloaded on change without dropping sessions (grpc-tls.ts). Without `tls`:
  * plaintext, no identity checks (settings allow it on loopback, or with --allow-insecure-grpc).
+ *
+ * Staged rollouts: with `assignments`, each session follows its node's assignment instead of
+ * the active generation (node-desired-state.ts); `onAssignmentsChanged(scope, nodes)` makes
+ * only those nodes' sessions decide again. Snapshots of assigned non-active generations are
+ * kept per (scope, seq) while a session of the scope names them (generation-snapshots.ts).
+ * With `health`, each Report's valid health windows go to it (health-windows.ts; malformed
+ * ones are dropped and counted in spooky_cp_health_windows_dropped_total{reason}).
  */
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { MAX_MESSAGE_BYTES } from '@spooky/proto';
@@ -15,7 +22,9 @@ import type { Registry } from 'prom-client';
 import type { GrpcTlsFiles } from '../settings/grpc-tls-settings.ts';
 import { ConfigSyncSession, type SessionCall } from './config-sync-session.ts';
 import { DesiredSnapshots } from './desired-snapshots.ts';
+import { GenerationSnapshots } from './generation-snapshots.ts';
 import { createGrpcTlsCredentials, type GrpcTlsCredentials } from './grpc-tls.ts';
+import { healthDropCounter } from './health-windows.ts';
 import { nodeAuthFailureCounter } from './node-auth-failures.ts';
 import { ConfigSyncServerDefinition } from './outgoing-messages.ts';
 import { NodeParking } from './parking.ts';
@@ -43,6 +52,8 @@ export interface DistributionServer {
   pushesAbandoned(nodeId: string): number;
   /** Desired-generation snapshots held in memory (scopes, bytes of their encoded pushes). */
   snapshotsHeld(): { readonly scopes: number; readonly bytes: number };
+  /** Snapshots of assigned non-active generations held (a rollout's target), and their bytes. */
+  generationSnapshotsHeld(): { readonly generations: number; readonly bytes: number };
 }
 
 export function createDistributionServer(opts: {
@@ -70,6 +81,18 @@ export function createDistributionServer(opts: {
   const parking = new NodeParking();
   /** One in-memory snapshot per scope with live sessions; dropped on every move of its pointer. */
   const snapshots = new DesiredSnapshots(opts.source);
+  /** Assigned generations other than the active one, while a session of their scope names them. */
+  const generations = new GenerationSnapshots(opts.source);
+  const countHealthDropped = healthDropCounter(opts.metricsRegistry);
+  /** Drops the generation snapshots of `scope` no session names any more. */
+  const retainGenerations = (scope: string): void => {
+    const needed = new Set<number>();
+    for (const session of registry.inScope(scope)) {
+      const seq = session.assignedSeq;
+      if (seq !== null) needed.add(seq);
+    }
+    generations.retain(scope, needed);
+  };
   const reportIntervalMs = opts.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS;
   const pushTimeoutMs = opts.pushTimeoutMs ?? DEFAULT_PUSH_TIMEOUT_MS;
   const counters = new PushCounters(opts.metricsRegistry);
@@ -86,6 +109,10 @@ export function createDistributionServer(opts: {
     session: (call: SessionCall) => {
       const session = new ConfigSyncSession(call, {
         snapshots,
+        generations,
+        ...(opts.assignments !== undefined ? { assignments: opts.assignments } : {}),
+        ...(opts.health !== undefined ? { health: opts.health } : {}),
+        onHealthDropped: countHealthDropped,
         recorder: opts.recorder,
         parking,
         logger,
@@ -100,6 +127,7 @@ export function createDistributionServer(opts: {
           live.delete(s);
           registry.remove(s);
           if (s.scope !== '' && registry.inScope(s.scope).length === 0) snapshots.evict(s.scope);
+          if (s.scope !== '') retainGenerations(s.scope);
         },
       });
       live.add(session);
@@ -107,14 +135,24 @@ export function createDistributionServer(opts: {
     },
   });
 
-  const unsubscribe = snapshots.onActiveChanged((scope) => {
+  const unsubscribeActive = snapshots.onActiveChanged((scope) => {
     for (const session of registry.inScope(scope)) session.evaluate();
+    retainGenerations(scope);
   });
+  const unsubscribeAssignments =
+    opts.assignments?.onAssignmentsChanged((scope, nodes) => {
+      for (const nodeId of new Set(nodes)) {
+        const session = registry.ofNode(nodeId);
+        if (session?.scope === scope) session.evaluate();
+      }
+      retainGenerations(scope);
+    }) ?? (() => {});
 
   return {
     pushesSent: (nodeId) => counters.sentTo(nodeId),
     pushesAbandoned: (nodeId) => counters.abandonedFor(nodeId),
     snapshotsHeld: () => snapshots.held(),
+    generationSnapshotsHeld: () => generations.held(),
     listen(host, port) {
       if (opts.tls !== undefined && tls === null) {
         tls = createGrpcTlsCredentials(opts.tls, logger, opts.tlsReloadPollMs);
@@ -133,8 +171,10 @@ export function createDistributionServer(opts: {
       if (shuttingDown) return;
       shuttingDown = true;
       tls?.stop();
-      unsubscribe();
+      unsubscribeActive();
+      unsubscribeAssignments();
       snapshots.close();
+      generations.close();
       const sessions = [...live];
       await new Promise<void>((resolve) => {
         // One deadline for both steps: a node too slow to take its GoAway must not hold us up.

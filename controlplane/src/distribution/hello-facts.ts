@@ -2,9 +2,10 @@
  * What a node's Hello tells the control plane: whether it may open a session at all, and the
  * facts the NodeRecorder (ports.ts) keeps about the node, converted from the wire message.
  */
-import type { Hello } from '@spooky/proto';
+import type { Hello, GenerationRef as WireRef } from '@spooky/proto';
 import type { GenerationRef, NodeHelloFacts } from './ports.ts';
-import { fromWireSource } from './wire-refs.ts';
+import type { HeldCandidate } from './push-decision.ts';
+import { fromWireRef, fromWireSource } from './wire-refs.ts';
 
 const SCOPE_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -28,6 +29,13 @@ export function helloFacts(hello: Hello, serving: GenerationRef | null, at: Date
     build: hello.build,
     serving,
     source: fromWireSource(hello.source),
+    candidate: fromWireRef(hello.candidate),
     at,
   };
+}
+
+/** The candidate a Hello or Report says the node holds (absent ref: none), with its share. */
+export function heldCandidate(ref: WireRef | undefined, percent: number): HeldCandidate | null {
+  const candidate = fromWireRef(ref);
+  return candidate === null ? null : { ref: candidate, percent };
 }

@@ -22,6 +22,10 @@ import { sameDigest } from './wire-refs.ts';
 export interface PendingPush {
   readonly nonce: string;
   readonly target: GenerationRef;
+  /** What was sent (sync-decision.ts); absent: a SERVE push. */
+  readonly kind?: 'serve' | 'candidate' | 'promote';
+  /** The canary share of a candidate push (what the node holds once it ACKs). */
+  readonly percent?: number;
 }
 
 export interface SessionView {
@@ -29,6 +33,15 @@ export interface SessionView {
   readonly pending: PendingPush | null;
   /** Newest target seen while a push was pending; informational, re-decided on answer. */
   readonly queued: GenerationRef | null;
+  /** The candidate the node holds beside `serving` (sync-decision.ts); absent or null: none. */
+  readonly candidate?: HeldCandidate | null;
+  /** Digest of a Promote the node refused (does not hold it): serve it by a push instead. */
+  readonly promoteRefused?: string | null;
+}
+
+export interface HeldCandidate {
+  readonly ref: GenerationRef;
+  readonly percent: number;
 }
 
 export type PushDecision =
@@ -84,7 +97,7 @@ export function decidePush(input: DecideInput): PushDecision {
 
 /** The session after a push was sent. */
 export function afterPush(session: SessionView, pending: PendingPush): SessionView {
-  return { serving: session.serving, pending, queued: null };
+  return { ...session, pending, queued: null };
 }
 
 export type AnswerEffect = { readonly session: SessionView; readonly matched: boolean };
@@ -96,7 +109,7 @@ export type AnswerEffect = { readonly session: SessionView; readonly matched: bo
 export function afterAck(session: SessionView, nonce: string, applied: GenerationRef | null): AnswerEffect {
   if (session.pending === null || session.pending.nonce !== nonce) return { session, matched: false };
   const serving = applied ?? session.pending.target;
-  return { session: { serving, pending: null, queued: session.queued }, matched: true };
+  return { session: { ...session, serving, pending: null }, matched: true };
 }
 
 /**
@@ -105,7 +118,7 @@ export function afterAck(session: SessionView, nonce: string, applied: Generatio
  */
 export function afterNack(session: SessionView, nonce: string, stillServing: GenerationRef | null): AnswerEffect {
   if (session.pending === null || session.pending.nonce !== nonce) return { session, matched: false };
-  return { session: { serving: stillServing, pending: null, queued: session.queued }, matched: true };
+  return { session: { ...session, serving: stillServing, pending: null }, matched: true };
 }
 
 /**
@@ -115,10 +128,10 @@ export function afterNack(session: SessionView, nonce: string, stillServing: Gen
  */
 export function afterPushTimeout(session: SessionView, nonce: string): AnswerEffect {
   if (session.pending === null || session.pending.nonce !== nonce) return { session, matched: false };
-  return { session: { serving: session.serving, pending: null, queued: session.queued }, matched: true };
+  return { session: { ...session, pending: null }, matched: true };
 }
 
 /** A Report says what the node serves now; pending and queued are untouched. */
 export function afterReport(session: SessionView, serving: GenerationRef | null): SessionView {
-  return { serving, pending: session.pending, queued: session.queued };
+  return { ...session, serving };
 }

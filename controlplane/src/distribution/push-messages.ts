@@ -5,8 +5,9 @@
  * stays under MAX_MESSAGE_BYTES whatever the generation's size. `payload` is the bytes on the
  * wire: already encoded when `encoding` is not "" (then `decodedSize` is the canonical size).
  */
-import { type FromControlPlane, PUSH_CHUNK_BYTES, PushMode } from '@spooky/proto';
+import { type FromControlPlane, PUSH_CHUNK_BYTES } from '@spooky/proto';
 import type { GenerationRef } from './ports.ts';
+import { type PushHow, SERVE, wireMode } from './push-plan.ts';
 import { toWireRef } from './wire-refs.ts';
 
 export function pushMessages(
@@ -16,7 +17,9 @@ export function pushMessages(
   chunkBytes: number = PUSH_CHUNK_BYTES,
   encoding = '',
   decodedSize = 0,
+  how: PushHow = SERVE,
 ): FromControlPlane[] {
+  const { mode, canary } = wireMode(how);
   const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   const wireTarget = toWireRef(target);
   if (bytes.byteLength <= chunkBytes) {
@@ -24,7 +27,7 @@ export function pushMessages(
       {
         msg: {
           $case: 'push',
-          value: { nonce, target: wireTarget, payload: bytes, chunkCount: 0, totalSize: bytes.byteLength, encoding, decodedSize, mode: PushMode.PUSH_MODE_SERVE, canary: undefined },
+          value: { nonce, target: wireTarget, payload: bytes, chunkCount: 0, totalSize: bytes.byteLength, encoding, decodedSize, mode, canary },
         },
       },
     ];
@@ -34,7 +37,7 @@ export function pushMessages(
     {
       msg: {
         $case: 'push',
-        value: { nonce, target: wireTarget, payload: Buffer.alloc(0), chunkCount, totalSize: bytes.byteLength, encoding, decodedSize, mode: PushMode.PUSH_MODE_SERVE, canary: undefined },
+        value: { nonce, target: wireTarget, payload: Buffer.alloc(0), chunkCount, totalSize: bytes.byteLength, encoding, decodedSize, mode, canary },
       },
     },
   ];
@@ -43,4 +46,9 @@ export function pushMessages(
     messages.push({ msg: { $case: 'chunk', value: { nonce, index, data } } });
   }
   return messages;
+}
+
+/** A Promote of `target` (the node holds it already: serve it fully, drop every other generation). */
+export function promoteMessage(nonce: string, target: GenerationRef): FromControlPlane {
+  return { msg: { $case: 'promote', value: { nonce, target: toWireRef(target) } } };
 }

@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { zstdDecompressSync } from 'node:zlib';
-import { FromControlPlane } from '@spooky/proto';
+import { FromControlPlane, PushMode } from '@spooky/proto';
 import { pushMessages } from './push-messages.ts';
-import { planMessages, pushPlan } from './push-plan.ts';
+import { type PushHow, planMessages, pushPlan } from './push-plan.ts';
 
 const target = { scope: 'prod', seq: 7, digest: `sha256:${'a'.repeat(64)}` };
 const encode = (m: FromControlPlane): Buffer => Buffer.from(FromControlPlane.encode(m).finish());
 
 /** The shared encoding must be exactly what encoding pushMessages' objects would send. */
-function assertSameAsReference(payload: Uint8Array, nonce: string, chunkBytes: number): void {
+function assertSameAsReference(payload: Uint8Array, nonce: string, chunkBytes: number, how?: PushHow): void {
   const plan = pushPlan(target, payload, chunkBytes);
-  const encoded = planMessages(plan, nonce).map((m) => m.toBuffer());
-  const reference = pushMessages(nonce, target, payload, chunkBytes);
+  const encoded = planMessages(plan, nonce, how).map((m) => m.toBuffer());
+  const reference = pushMessages(nonce, target, payload, chunkBytes, '', 0, how);
   assert.equal(encoded.length, reference.length);
   for (const [i, message] of reference.entries()) {
     assert.deepEqual(encoded[i], encode(message), `message ${i} differs from FromControlPlane.encode`);
@@ -65,6 +65,29 @@ describe('pushPlan / planMessages', () => {
   it('handles lengths whose varints take several bytes (long nonce, 300 KB chunks)', () => {
     assertSameAsReference(new Uint8Array(700_000).fill(9), 'x'.repeat(200), 300_000);
     assertSameAsReference(new Uint8Array(0), 'n', 10);
+  });
+
+  it('a CANDIDATE push shares the plan: mode and canary numbers ride in the tail, byte for byte like encode', () => {
+    const canary = { percent: 2.5, crashWindowMs: 120_000, minRequests: 200, maxErrorRatio: 0.05, maxErrorIncrease: 0.01, maxP99Factor: 1.5, minP99IncreaseMs: 20 };
+    const how: PushHow = { mode: 'candidate', canary };
+    assertSameAsReference(Buffer.from('{"version":1}'), 'n0nce', 1024, how);
+    const payload = new Uint8Array(250).fill(7);
+    assertSameAsReference(payload, randomHex(12), 100, how);
+    const plan = pushPlan(target, payload, 100);
+    const candidate = planMessages(plan, 'n', how);
+    const serve = planMessages(plan, 'n');
+    assert.equal(candidate[0]?.body, serve[0]?.body, 'one shared body for both modes');
+    const head = FromControlPlane.decode(candidate[0]?.toBuffer() ?? Buffer.alloc(0)).msg;
+    assert.ok(head?.$case === 'push');
+    assert.equal(head.value.mode, PushMode.PUSH_MODE_CANDIDATE);
+    assert.deepEqual(head.value.canary, canary);
+    assert.equal(head.value.chunkCount, 3);
+    const served = FromControlPlane.decode(serve[0]?.toBuffer() ?? Buffer.alloc(0)).msg;
+    assert.ok(served?.$case === 'push');
+    assert.equal(served.value.mode, PushMode.PUSH_MODE_SERVE);
+    assert.equal(served.value.canary, undefined);
+    // Chunks carry no mode.
+    assert.deepEqual(candidate.slice(1).map((m) => m.toBuffer()), serve.slice(1).map((m) => m.toBuffer()));
   });
 
   it('shares its encoded bodies: two pushes differ only in their nonce bytes', () => {

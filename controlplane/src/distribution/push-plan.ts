@@ -12,9 +12,14 @@
  * The plan does not keep the payload itself: its message bodies are the one copy a snapshot
  * holds (desired-snapshots.ts). A plan is for one encoding (push-encoding.ts): with zstd, the
  * payload is compressed once here and the compressed bytes are what is chunked and shared.
+ *
+ * The Push body is encoded without its mode (fields 8 and 9): `planMessages` appends them per
+ * push as a small tail (pushTail), so one shared plan serves SERVE pushes and CANDIDATE pushes
+ * with any canary numbers. Fields 1 (nonce, head) … 7 (body), 8–9 (tail) are in field order,
+ * which is what Push.encode writes, so the bytes stay identical to it.
  */
-import { Chunk, PUSH_CHUNK_BYTES, Push, PushMode } from '@spooky/proto';
-import type { GenerationRef } from './ports.ts';
+import { type CanaryAssignment, Chunk, PUSH_CHUNK_BYTES, Push, PushMode } from '@spooky/proto';
+import type { CanarySpec, GenerationRef } from './ports.ts';
 import { encodePayload, type PushEncoding } from './push-encoding.ts';
 import { toWireRef } from './wire-refs.ts';
 
@@ -60,11 +65,11 @@ export function pushPlan(
   const totalSize = bytes.byteLength;
   const bodies: EncodedBody[] = [];
   if (totalSize <= chunkBytes) {
-    bodies.push(body(PUSH_FIELD, Push.encode({ nonce: '', target: wireTarget, payload: bytes, chunkCount: 0, totalSize, encoding, decodedSize, mode: PushMode.PUSH_MODE_SERVE, canary: undefined }).finish()));
+    bodies.push(body(PUSH_FIELD, Push.encode({ nonce: '', target: wireTarget, payload: bytes, chunkCount: 0, totalSize, encoding, decodedSize, mode: PushMode.PUSH_MODE_UNSPECIFIED, canary: undefined }).finish()));
   } else {
     const chunkCount = Math.ceil(totalSize / chunkBytes);
     bodies.push(
-      body(PUSH_FIELD, Push.encode({ nonce: '', target: wireTarget, payload: Buffer.alloc(0), chunkCount, totalSize, encoding, decodedSize, mode: PushMode.PUSH_MODE_SERVE, canary: undefined }).finish()),
+      body(PUSH_FIELD, Push.encode({ nonce: '', target: wireTarget, payload: Buffer.alloc(0), chunkCount, totalSize, encoding, decodedSize, mode: PushMode.PUSH_MODE_UNSPECIFIED, canary: undefined }).finish()),
     );
     for (let index = 0; index < chunkCount; index++) {
       const data = bytes.subarray(index * chunkBytes, (index + 1) * chunkBytes);
@@ -83,36 +88,61 @@ export function pushPlan(
 export class EncodedMessage {
   readonly head: Buffer;
   readonly body: Buffer;
+  /** Per-push fields after the shared body (the Push's mode and canary); empty for a Chunk. */
+  readonly tail: Buffer;
   readonly byteLength: number;
 
-  constructor(head: Buffer, body: Buffer) {
+  constructor(head: Buffer, body: Buffer, tail: Buffer = EMPTY) {
     this.head = head;
     this.body = body;
-    this.byteLength = head.byteLength + body.byteLength;
+    this.tail = tail;
+    this.byteLength = head.byteLength + body.byteLength + tail.byteLength;
   }
 
   /** Writes the message at `targetStart` of `target` (Buffer#copy's contract); returns its length. */
   copy(target: Uint8Array, targetStart = 0): number {
     target.set(this.head, targetStart);
     target.set(this.body, targetStart + this.head.byteLength);
+    if (this.tail.byteLength > 0) target.set(this.tail, targetStart + this.head.byteLength + this.body.byteLength);
     return this.byteLength;
   }
 
   /** The message as one Buffer (tests, diagnostics). */
   toBuffer(): Buffer {
-    return Buffer.concat([this.head, this.body]);
+    return Buffer.concat([this.head, this.body, this.tail]);
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/** How the node is to take a push: serve it (dropping any candidate), or hold it as its candidate. */
+export type PushHow = { readonly mode: 'serve' } | { readonly mode: 'candidate'; readonly canary: CanarySpec };
+
+export const SERVE: PushHow = { mode: 'serve' };
+
+/** The Push's mode and canary fields (8, 9) as the wire carries them. */
+export function wireMode(how: PushHow): { mode: PushMode; canary: CanaryAssignment | undefined } {
+  if (how.mode === 'serve') return { mode: PushMode.PUSH_MODE_SERVE, canary: undefined };
+  return { mode: PushMode.PUSH_MODE_CANDIDATE, canary: { ...how.canary } };
+}
+
+/** Fields 8 and 9 of a Push encoded alone (every other field at its default is omitted). */
+export function pushTail(how: PushHow): Buffer {
+  const encoded = Push.encode(Push.fromPartial(wireMode(how))).finish();
+  return Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+}
+
 /**
- * The encoded FromControlPlane messages of one push with `nonce`: each equals
- * FromControlPlane.encode of the matching pushMessages(nonce, …) message, byte for byte.
+ * The encoded FromControlPlane messages of one push with `nonce`, taken as `how` says: each
+ * equals FromControlPlane.encode of the matching pushMessages(nonce, …, how) message, byte for byte.
  */
-export function planMessages(plan: PushPlan, nonce: string): EncodedMessage[] {
+export function planMessages(plan: PushPlan, nonce: string, how: PushHow = SERVE): EncodedMessage[] {
   const nonceBytes = Buffer.from(nonce, 'utf8');
   const nonceField = 1 + varintSize(nonceBytes.byteLength) + nonceBytes.byteLength;
+  const modeTail = pushTail(how);
   return plan.bodies.map(({ field, bytes }) => {
-    const inner = nonceField + bytes.byteLength;
+    const tail = field === PUSH_FIELD ? modeTail : EMPTY;
+    const inner = nonceField + bytes.byteLength + tail.byteLength;
     const head = Buffer.allocUnsafe(1 + varintSize(inner) + nonceField);
     let at = 0;
     head[at++] = (field << 3) | WIRE_LEN;
@@ -120,7 +150,7 @@ export function planMessages(plan: PushPlan, nonce: string): EncodedMessage[] {
     head[at++] = NONCE_TAG;
     at = writeVarint(head, at, nonceBytes.byteLength);
     nonceBytes.copy(head, at);
-    return new EncodedMessage(head, bytes);
+    return new EncodedMessage(head, bytes, tail);
   });
 }
 

@@ -35,6 +35,11 @@ export class SessionRegistry<S extends RegisteredSession> {
     if (set.size === 0) this.#byScope.delete(session.scope);
   }
 
+  /** The live session of `nodeId`, if any. */
+  ofNode(nodeId: string): S | undefined {
+    return this.#byNode.get(nodeId);
+  }
+
   inScope(scope: string): S[] {
     return [...(this.#byScope.get(scope) ?? [])];
   }

@@ -83,7 +83,7 @@ export interface NodeHistoryEntry {
   readonly bootId: string;
   readonly seq: number | null;
   readonly digest: string | null;
-  /** NACK phase; null for other kinds. */
+  /** NACK phase; "candidate" for an ACK of a candidate (held beside the serving generation, not served); null otherwise. */
   readonly phase: string | null;
   readonly at: string;
 }

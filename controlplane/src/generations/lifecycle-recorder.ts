@@ -8,6 +8,11 @@
  *   - after every fact (and after every activation, via `reevaluate`), the active generation
  *     becomes the scope's LKG when nextLkg says so (audit `generation.lkg`, event).
  * Facts from an older boot update nothing here either.
+ *
+ * A candidate ACK (staged rollout, in-node canary: the node holds the generation beside the one
+ * it serves) is history and an event (`node.acked` with `candidate: true`; history phase
+ * "candidate"), but NOT a serve: the node record keeps what the node serves, so neither the
+ * LKG rule nor the fleet's convergence counts a node that only holds a generation as serving it.
  */
 import type {
   GenerationRef,
@@ -32,6 +37,8 @@ export interface LifecycleRecorderDeps {
 }
 
 const MAX_REASON_CHARS = 500;
+/** History `phase` of an ACK of a candidate (lifecycle-ports.ts NodeHistoryEntry). */
+export const CANDIDATE_ACK_PHASE = 'candidate';
 
 export class LifecycleRecorder implements NodeRecorder {
   readonly #d: LifecycleRecorderDeps;
@@ -69,15 +76,17 @@ export class LifecycleRecorder implements NodeRecorder {
     });
   }
 
-  acked(nodeId: string, bootId: string, applied: GenerationRef, at: Date): void {
+  /** A candidate ACK (in-node canary) is recorded as an ACK in the history; the node's `serving` stays. */
+  acked(nodeId: string, bootId: string, applied: GenerationRef, at: Date, candidate = false): void {
     this.#d.repo.transaction(() => {
       const node = this.#current(nodeId, bootId);
-      this.#d.registry.acked(nodeId, bootId, applied, at);
+      this.#d.registry.acked(nodeId, bootId, applied, at, candidate);
       if (!node) return;
       const when = at.toISOString();
-      this.#d.history.record(nodeId, { kind: 'acked', bootId, seq: applied.seq, digest: applied.digest, phase: null, at: when });
-      this.#event('node.acked', node.scope, when, { nodeId, seq: applied.seq, digest: applied.digest });
-      this.#evaluate(node.scope);
+      const phase = candidate ? CANDIDATE_ACK_PHASE : null;
+      this.#d.history.record(nodeId, { kind: 'acked', bootId, seq: applied.seq, digest: applied.digest, phase, at: when });
+      this.#event('node.acked', node.scope, when, { nodeId, seq: applied.seq, digest: applied.digest, ...(candidate ? { candidate: true } : {}) });
+      if (!candidate) this.#evaluate(node.scope);
     });
   }
 

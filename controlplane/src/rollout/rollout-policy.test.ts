@@ -16,6 +16,14 @@ describe('parseRolloutPolicy: defaults', () => {
     assert.deepEqual(parseRolloutPolicy({}), { ok: true, policy: DEFAULT_ROLLOUT_POLICY });
   });
 
+  it('default_strategy is normalised to staged, and immediate is kept', () => {
+    const staged = parseRolloutPolicy({});
+    const immediate = parseRolloutPolicy({ default_strategy: 'immediate' });
+    assert.ok(staged.ok && immediate.ok);
+    assert.equal(staged.policy.default_strategy, 'staged');
+    assert.equal(immediate.policy.default_strategy, 'immediate');
+  });
+
   it('fills every absent member of a stage, the gates and the canary', () => {
     const result = parseRolloutPolicy({ stages: [{}], gates: { health: { p99: { max_factor: 2 } } } });
     assert.ok(result.ok);
@@ -59,6 +67,8 @@ describe('parseRolloutPolicy: issues carry JSON Pointers and stable codes', () =
     { name: 'null', input: null, issues: [' rollout.type'] },
     { name: 'unknown top-level key', input: { stage: [] }, issues: ['/stage rollout.unknown_key'] },
     { name: 'unknown version', input: { version: 2 }, issues: ['/version rollout.range'] },
+    { name: 'unknown default strategy', input: { default_strategy: 'yolo' }, issues: ['/default_strategy rollout.pattern'] },
+    { name: 'default strategy not a string', input: { default_strategy: 1 }, issues: ['/default_strategy rollout.type'] },
     { name: 'stages not an array', input: { stages: {} }, issues: ['/stages rollout.type'] },
     { name: 'no stages', input: { stages: [] }, issues: ['/stages rollout.stages.count'] },
     {

@@ -81,6 +81,13 @@ export interface RolloutPolicy {
   readonly freeze_after: number;
   /** After a control-plane restart the ACK deadline of the current stage is at least now + this. */
   readonly resume_grace_ms: number;
+  /**
+   * What `PUT …/active` without `strategy` does in the scope that stores this policy. Default
+   * `staged`: storing a policy is what makes a scope a production scope. (A scope with no stored
+   * policy activates `immediate`ly, whatever DEFAULT_ROLLOUT_POLICY says.) Policies stored
+   * before this member existed read as `staged`.
+   */
+  readonly default_strategy: 'staged' | 'immediate';
 }
 
 export const GATE_DEFAULTS: GatePolicy = {
@@ -109,6 +116,7 @@ export const DEFAULT_ROLLOUT_POLICY: RolloutPolicy = {
   canary: CANARY_DEFAULTS,
   freeze_after: 2,
   resume_grace_ms: 30_000,
+  default_strategy: 'staged',
 };
 
 export type PolicyResult =
@@ -118,6 +126,7 @@ export type PolicyResult =
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
 const LABEL_VALUE = /^[A-Za-z0-9._-]{0,63}$/;
 const STAGE_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+const STRATEGY = /^(staged|immediate)$/;
 
 /**
  * Validates a parsed policy document and fills defaults. Every problem is reported (not only the
@@ -129,7 +138,15 @@ const STAGE_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 export function parseRolloutPolicy(input: unknown): PolicyResult {
   const issues: ConfigIssue[] = [];
   const r: Reader = { issues };
-  const root = readObject(r, input, '', ['version', 'stages', 'gates', 'canary', 'freeze_after', 'resume_grace_ms']);
+  const root = readObject(r, input, '', [
+    'version',
+    'stages',
+    'gates',
+    'canary',
+    'freeze_after',
+    'resume_grace_ms',
+    'default_strategy',
+  ]);
   if (root === null) return { ok: false, issues };
   const version = readNumber(r, root, 'version', '', 1, { min: 1, max: 1, int: true });
   const stages = readStages(r, root['stages']);
@@ -141,11 +158,20 @@ export function parseRolloutPolicy(input: unknown): PolicyResult {
     int: true,
   });
   const resumeGrace = readIntMs(r, root, 'resume_grace_ms', '', DEFAULT_ROLLOUT_POLICY.resume_grace_ms, MAX_DURATION_MS);
+  const strategy = readString(r, root, 'default_strategy', '', DEFAULT_ROLLOUT_POLICY.default_strategy, STRATEGY);
   if (issues.length === 0) checkBaseline(r, stages, canary);
   if (issues.length > 0) return { ok: false, issues };
   return {
     ok: true,
-    policy: { version: version as 1, stages, gates, canary, freeze_after: freezeAfter, resume_grace_ms: resumeGrace },
+    policy: {
+      version: version as 1,
+      stages,
+      gates,
+      canary,
+      freeze_after: freezeAfter,
+      resume_grace_ms: resumeGrace,
+      default_strategy: strategy as RolloutPolicy['default_strategy'],
+    },
   };
 }
 

@@ -99,6 +99,8 @@ export interface RolloutRepo {
   list(scope: string, limit?: number): RolloutSummary[];
   /** The scope's running or paused rollout, or null; there is never more than one. */
   live(scope: string): StoredRollout | null;
+  /** Every running or paused rollout of every scope, oldest first (the driver loads them at start). */
+  allLive(): StoredRollout[];
 
   /** Every effect not yet marked done, oldest first (in the order they were written). */
   pendingEffects(): PendingEffect[];

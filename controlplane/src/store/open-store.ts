@@ -12,6 +12,7 @@ import { MIGRATIONS } from './migrations/index.ts';
 import { SqliteAuditLog } from './sqlite-audit-log.ts';
 import { SqliteEventLog } from './sqlite-event-log.ts';
 import { SqliteGenerationRepo } from './sqlite-generation-repo.ts';
+import { SqliteHealthWindows } from './sqlite-health-windows.ts';
 import { SqliteIdempotencyStore } from './sqlite-idempotency-store.ts';
 import { SqliteLifecycleRepo } from './sqlite-lifecycle-repo.ts';
 import { SqliteNodeHistory } from './sqlite-node-history.ts';
@@ -30,6 +31,8 @@ export interface SqliteStore {
   readonly idempotency: SqliteIdempotencyStore;
   /** Rollout policies, rollouts, their decision log and outbox, the freeze state (migration 3). */
   readonly rollouts: SqliteRolloutRepo;
+  /** Per-generation health windows from Reports, for the rollout gates (migration 4). */
+  readonly healthWindows: SqliteHealthWindows;
   /** Migration versions applied by this open (empty when the schema was already current). */
   readonly appliedMigrations: readonly number[];
   /** True while the database is open, migrated and intact (readiness). */
@@ -68,6 +71,7 @@ export function openStore(path: string, options: OpenStoreOptions = {}): SqliteS
       events: new SqliteEventLog(db, options.eventRetention === undefined ? {} : { retain: options.eventRetention }),
       idempotency: new SqliteIdempotencyStore(db),
       rollouts: new SqliteRolloutRepo(db, now),
+      healthWindows: new SqliteHealthWindows(db),
       appliedMigrations,
       isReady: () => db.open && health.ok,
       health: () => (db.open ? health : { ok: false, reason: 'store is closed' }),

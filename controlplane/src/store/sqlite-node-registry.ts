@@ -55,6 +55,10 @@ export class SqliteNodeRegistry implements NodeRecorder, NodeReader {
         `UPDATE nodes SET serving_seq = @seq, serving_digest = @digest, source = 'control-plane',
            last_ack = @ack, last_seen_at = @at WHERE node_id = @nodeId AND boot_id = @bootId`,
       ),
+      // A candidate ACK (in-node canary): the node holds it beside what it serves, which stays.
+      candidateAck: db.prepare(
+        'UPDATE nodes SET last_ack = @ack, last_seen_at = @at WHERE node_id = @nodeId AND boot_id = @bootId',
+      ),
       nack: db.prepare(
         `UPDATE nodes SET serving_seq = @servingSeq, serving_digest = @servingDigest, last_nack = @nack,
            last_seen_at = @at WHERE node_id = @nodeId AND boot_id = @bootId`,
@@ -87,16 +91,15 @@ export class SqliteNodeRegistry implements NodeRecorder, NodeReader {
     });
   }
 
-  acked(nodeId: string, bootId: string, applied: GenerationRef, at: Date): void {
+  /** `candidate`: the node holds `applied` as its candidate; `serving` is left as it is. */
+  acked(nodeId: string, bootId: string, applied: GenerationRef, at: Date, candidate = false): void {
     const when = at.toISOString();
-    this.#stmts.ack.run({
-      nodeId,
-      bootId,
-      seq: applied.seq,
-      digest: applied.digest,
-      ack: JSON.stringify({ seq: applied.seq, digest: applied.digest, at: when }),
-      at: when,
-    });
+    const ack = JSON.stringify({ seq: applied.seq, digest: applied.digest, at: when });
+    if (candidate) {
+      this.#stmts.candidateAck.run({ nodeId, bootId, ack, at: when });
+      return;
+    }
+    this.#stmts.ack.run({ nodeId, bootId, seq: applied.seq, digest: applied.digest, ack, at: when });
   }
 
   nacked(facts: NodeNackFacts): void {

@@ -180,6 +180,10 @@ export class SqliteRolloutRepo implements RolloutRepo {
     return row ? this.#full(row) : null;
   }
 
+  allLive(): StoredRollout[] {
+    return (this.#stmts.allLive.all() as RolloutRow[]).map((row) => this.#full(row));
+  }
+
   pendingEffects(): PendingEffect[] {
     const rows = this.#stmts.pending.all() as { rollout_id: string; n: number; effect: string }[];
     return rows.map((r) => ({ rolloutId: r.rollout_id, n: r.n, effect: JSON.parse(r.effect) as RolloutEffect }));
@@ -278,6 +282,7 @@ function prepare(db: Database.Database) {
     updateRollout: db.prepare('UPDATE rollouts SET status = @status, state = @state, updated_at = @at WHERE id = @id'),
     get: db.prepare('SELECT * FROM rollouts WHERE id = ?'),
     live: db.prepare(`SELECT * FROM rollouts WHERE scope = ? AND ${LIVE}`),
+    allLive: db.prepare(`SELECT * FROM rollouts WHERE ${LIVE} ORDER BY ord`),
     list: db.prepare(`SELECT ${SUMMARY} FROM rollouts WHERE scope = ? ORDER BY ord DESC LIMIT ?`),
     lines: db.prepare('SELECT line FROM rollout_decisions WHERE rollout_id = ? ORDER BY n'),
     lineCount: db.prepare('SELECT count(*) AS n FROM rollout_decisions WHERE rollout_id = ?'),

@@ -54,6 +54,10 @@ class FakeWorker implements WorkerHandle {
   async abort(): Promise<void> {
     this.prepared = null;
   }
+  async promote(): Promise<ApplyResult> {
+    return { ok: true };
+  }
+  async dropCandidate(): Promise<void> {}
   status = async () => ({ serving: null, listeners: [], healthUnreadyReason: null });
   metrics = async () => [];
   counters = () => ({ requestsTotal: 0, inflight: 0 });
@@ -82,6 +86,9 @@ function memoryJournal(): ApplyJournal & { refused: Set<string>; begun: number; 
     refuse: (r: GenerationRef) => {
       refused.add(r.digest);
     },
+    holdCandidate: async () => undefined,
+    cleanStop: async () => undefined,
+    clearCandidate: async () => undefined,
   };
   return j;
 }

@@ -24,6 +24,16 @@
  * window decides about restarting it). A worker does not listen on any port before it applied
  * a generation, so it serves nothing until it serves the current one.
  *
+ * hold(payload, ref, canary) (a candidate, docs/rollout.md §5): the same two phases, with the
+ * commit holding it beside the served generation on every worker; it counts as held only when
+ * every worker holds it: a refusal, a lost worker or a failed commit drops it on all (a lost
+ * worker also refuses it for the life of the primary, as above). Held, the journal records it
+ * for the crash window (holdCandidate). promote(): every worker promotes; one that fails is
+ * killed and, restarted, joins on the promoted generation (the same bytes). dropCandidate(): every worker drops it. apply, promote and drop clear the journal's candidate
+ * record. A worker that joins while a candidate is held holds it too, or the candidate is
+ * dropped on all — unless it replaces a worker that died within the candidate's crash window:
+ * then the candidate is dropped on all and `onCandidateCrash` NACKs it.
+ *
  * Log lines (component "fleet"): "generation applied by all workers" {seq, digest, source,
  * workers: [pid]}; "crashed while applying a generation" {seq, digest, workerPid};
  * "generation rejected" {seq, digest, source, phase, retryable, issues} when the refusal is the
@@ -35,6 +45,7 @@ import type pino from 'pino';
 import type { ApplyJournal } from '../cache/apply-journal.ts';
 import { CRASHED_CODE } from '../cache/apply-journal.ts';
 import type { ApplyPhase, ApplyResult, GenerationApplier, GenerationRef, ServingSource } from '../control/generation-applier.ts';
+import type { CanaryAssignment } from '../rollout/in-node-canary.ts';
 import { WorkerGoneError, type WorkerHandle, WorkerTimeoutError } from './worker-handle.ts';
 
 export interface FleetApplierOptions {
@@ -45,6 +56,13 @@ export interface FleetApplierOptions {
   readonly prepareTimeoutMs?: number;
   /** Bound on commit and abort, which do no parsing. Default 10 s. */
   readonly commitTimeoutMs?: number;
+  /**
+   * A worker was replaced (it died) within the candidate's crash window: the candidate has
+   * been dropped on every worker; the caller NACKs it (control client `nackCandidate`).
+   */
+  readonly onCandidateCrash?: (candidate: GenerationRef, issues: readonly ConfigIssue[]) => void;
+  /** Clock for the crash window; Date.now by default. */
+  readonly now?: () => number;
 }
 
 export interface FleetApplier extends GenerationApplier {
@@ -58,6 +76,8 @@ interface Current {
   readonly payload: Uint8Array;
   readonly ref: GenerationRef;
   readonly source: ServingSource;
+  /** Present on a held candidate. */
+  readonly canary?: CanaryAssignment;
 }
 
 type Prepared = { readonly worker: WorkerHandle; readonly outcome: { kind: 'result'; result: ApplyResult } | { kind: 'lost'; err: Error } };
@@ -68,6 +88,10 @@ export function createFleetApplier(opts: FleetApplierOptions): FleetApplier {
   const commitMs = opts.commitTimeoutMs ?? 10_000;
   const joined = new Set<WorkerHandle>();
   let current: Current | null = null;
+  let candidate: Current | null = null;
+  /** When every worker held the current candidate. */
+  let heldAtMs = 0;
+  const now = opts.now ?? Date.now;
   let queue: Promise<unknown> = Promise.resolve();
 
   const serialized = <T>(work: () => Promise<T>): Promise<T> => {
@@ -83,7 +107,7 @@ export function createFleetApplier(opts: FleetApplierOptions): FleetApplier {
 
   const prepareOn = async (worker: WorkerHandle, c: Current): Promise<Prepared> => {
     try {
-      return { worker, outcome: { kind: 'result', result: await worker.prepare(c.payload, c.ref, c.source, prepareMs) } };
+      return { worker, outcome: { kind: 'result', result: await worker.prepare(c.payload, c.ref, c.source, prepareMs, c.canary) } };
     } catch (err) {
       if (err instanceof WorkerTimeoutError) worker.kill();
       return { worker, outcome: { kind: 'lost', err: err as Error } };
@@ -121,9 +145,97 @@ export function createFleetApplier(opts: FleetApplierOptions): FleetApplier {
     ]);
   };
 
+  /** Drops the candidate on every worker (a worker that does not answer is killed and rejoins without it). */
+  const dropEverywhere = async (): Promise<void> => {
+    await Promise.all(
+      [...joined].map(async (w) => {
+        try {
+          await w.dropCandidate(commitMs);
+        } catch (err) {
+          if (!(err instanceof WorkerGoneError)) w.kill();
+        }
+      }),
+    );
+    if (candidate !== null) await opts.journal?.clearCandidate();
+    candidate = null;
+  };
+
+  const holdNow = async (next: Current): Promise<ApplyResult> => {
+    const { ref, source } = next;
+    if (candidate !== null && candidate.ref.digest === ref.digest && candidate.canary?.percent === next.canary?.percent) {
+      log.info({ seq: ref.seq, digest: ref.digest }, 'candidate already held');
+      return { ok: true };
+    }
+    const refusal = opts.journal?.refusal(ref) ?? null;
+    if (refusal !== null) return refuse(ref, source, 'compile', false, [refusal]);
+    if (current === null) return refuse(ref, source, 'apply', true, [{ pointer: '', code: 'canary.nothing_served', message: 'a candidate needs a serving generation beside it' }]);
+    const targets = [...joined];
+    if (targets.length === 0) {
+      return refuse(ref, source, 'apply', true, [{ pointer: '', code: 'apply.no_workers', message: 'no serving worker is running (restarting); retry' }]);
+    }
+    await opts.journal?.begin(ref);
+    try {
+      const prepared = await Promise.all(targets.map((w) => prepareOn(w, next)));
+      const ready = prepared.filter((p) => p.outcome.kind === 'result' && p.outcome.result.ok).map((p) => p.worker);
+      const lost = prepared.find((p) => p.outcome.kind === 'lost');
+      const refused = prepared.find((p) => p.outcome.kind === 'result' && !p.outcome.result.ok);
+      if (lost !== undefined || refused !== undefined) {
+        await Promise.all(ready.map((w) => settle(w, 'abort')));
+        // Any earlier candidate: the workers still hold it (an aborted prepare keeps it).
+        if (lost !== undefined) return crashedOn(ref, source, lost.worker, lost.outcome.kind === 'lost' ? lost.outcome.err.message : '');
+        return refused?.outcome.kind === 'result' ? refused.outcome.result : { ok: false, phase: 'apply', retryable: true, issues: [] };
+      }
+      const answered = await Promise.all(targets.map((w) => settle(w, 'commit')));
+      const died = targets.find((_, i) => !answered[i]);
+      if (died !== undefined) {
+        await dropEverywhere();
+        return crashedOn(ref, source, died, 'exited while holding the candidate');
+      }
+      candidate = next;
+      heldAtMs = now();
+      await opts.journal?.holdCandidate(ref, next.canary?.crashWindowMs ?? 0);
+      log.info({ seq: ref.seq, digest: ref.digest, percent: next.canary?.percent, workers: targets.map((w) => w.pid) }, 'candidate held by all workers');
+      return { ok: true };
+    } finally {
+      await opts.journal?.end();
+    }
+  };
+
+  const promoteNow = async (): Promise<ApplyResult> => {
+    const next = candidate;
+    if (next === null) {
+      return { ok: false, phase: 'apply', retryable: true, issues: [{ pointer: '', code: 'canary.no_candidate', message: 'no candidate is held to promote' }] };
+    }
+    const targets = [...joined];
+    const results = await Promise.all(
+      targets.map(async (w): Promise<ApplyResult | null> => {
+        try {
+          return await w.promote(commitMs);
+        } catch (err) {
+          if (!(err instanceof WorkerGoneError)) w.kill();
+          return null;
+        }
+      }),
+    );
+    // The candidate now serves on the workers that promoted; one that could not is killed and
+    // rejoins on the promoted generation (the same bytes), so no worker stays behind.
+    targets.forEach((w, i) => {
+      const r = results[i];
+      if (r === null || r === undefined || !r.ok) {
+        log.warn({ workerPid: w.pid, seq: next.ref.seq }, 'worker failed to promote the candidate');
+        w.kill();
+      }
+    });
+    current = { payload: next.payload, ref: next.ref, source: 'control-plane' };
+    candidate = null;
+    await opts.journal?.clearCandidate();
+    log.info({ seq: next.ref.seq, digest: next.ref.digest, workers: targets.map((w) => w.pid) }, 'candidate promoted by all workers');
+    return { ok: true };
+  };
+
   const applyNow = async (next: Current): Promise<ApplyResult> => {
     const { ref, source } = next;
-    if (current !== null && current.source === source && current.ref.digest === ref.digest && current.ref.seq === ref.seq) {
+    if (candidate === null && current !== null && current.source === source && current.ref.digest === ref.digest && current.ref.seq === ref.seq) {
       log.info({ seq: ref.seq, digest: ref.digest, source }, 'generation already serving');
       return { ok: true };
     }
@@ -155,6 +267,8 @@ export function createFleetApplier(opts: FleetApplierOptions): FleetApplier {
         return crashedOn(ref, source, died, 'exited while committing');
       }
       current = next;
+      if (candidate !== null) await opts.journal?.clearCandidate();
+      candidate = null;
       log.info({ seq: ref.seq, digest: ref.digest, source, workers: targets.map((w) => w.pid) }, 'generation applied by all workers');
       return { ok: true };
     } finally {
@@ -187,13 +301,42 @@ export function createFleetApplier(opts: FleetApplierOptions): FleetApplier {
     }
     if (!(await settle(worker, 'commit'))) return { ok: false, phase: 'apply', retryable: true, issues: [] };
     admit();
+    const held = candidate;
+    const windowMs = held?.canary?.crashWindowMs ?? 0;
+    // Workers join while a candidate is held only as replacements of workers that died.
+    if (held !== null && now() - heldAtMs < windowMs) {
+      const sinceMs = now() - heldAtMs;
+      log.warn({ workerPid: worker.pid, seq: held.ref.seq, sinceMs, crashWindowMs: windowMs }, 'worker died within the crash window of the candidate: dropped on all');
+      await dropEverywhere();
+      opts.onCandidateCrash?.(held.ref, [
+        {
+          pointer: '',
+          code: 'canary.crashed',
+          message: `a serving worker died ${sinceMs} ms after this candidate was held, within the crash window of ${windowMs} ms; the node serves its previous generation`,
+        },
+      ]);
+    } else if (held !== null) {
+      // The candidate counts as held only when every worker holds it.
+      const p = await prepareOn(worker, held);
+      const ok = p.outcome.kind === 'result' && p.outcome.result.ok && (await settle(worker, 'commit'));
+      if (!ok) {
+        log.warn({ workerPid: worker.pid, seq: held.ref.seq }, 'joining worker could not hold the candidate: dropped on all');
+        await dropEverywhere();
+      }
+    }
     log.info({ workerPid: worker.pid, slot: worker.slot, seq: c.ref.seq }, 'worker joined');
     return { ok: true };
   };
 
   return {
-    serving: () => (current === null ? null : { ref: current.ref, source: current.source }),
+    serving: () =>
+      current === null
+        ? null
+        : { ref: current.ref, source: current.source, ...(candidate !== null ? { candidate: { ref: candidate.ref, percent: candidate.canary?.percent ?? 0 } } : {}) },
     apply: (payload, ref, source) => serialized(() => applyNow({ payload, ref, source })),
+    hold: (payload, ref, canary) => serialized(() => holdNow({ payload, ref, source: 'control-plane', canary })),
+    promote: () => serialized(promoteNow),
+    dropCandidate: () => serialized(dropEverywhere),
     join: (worker) => serialized(() => joinNow(worker)),
     workers: () => [...joined].sort((a, b) => a.slot - b.slot),
   };

@@ -16,14 +16,33 @@
  *
  * Logs exactly one line per apply: "generation applied" (seq, digest, source, listeners) or
  * "generation rejected" (phase, issues).
+ *
+ * Candidates (staged rollout, docs/rollout.md §5): prepare(..., canary) compiles exactly as an
+ * apply (journal, budget) but commit() holds the generation beside the serving one
+ * (store.hold) instead of swapping it in. One listener set serves both generations, so a
+ * candidate whose `listeners` differ from the serving generation's is refused (phase apply,
+ * non-retryable, `canary.listeners_differ`): such a change is rolled out with
+ * `canary.percent: 0`. promote() swaps the candidate in (its listener settings committed);
+ * dropCandidate() forgets it. After each of them state.retain keeps the pools of every
+ * generation still held. Log lines: "candidate held" {seq, digest, percent}, "candidate
+ * promoted" {seq, digest}, "candidate dropped" {seq, digest}.
  */
 import { type Config, type ConfigIssue, parseConfig, upstreamTls } from '@spooky/config';
 import type pino from 'pino';
 import type { ApplyJournal } from '../cache/apply-journal.ts';
 import { compileGeneration } from '../compile/compile-generation.ts';
-import type { ApplyPhase, ApplyResult, GenerationApplier, GenerationRef, ServingSource } from '../control/generation-applier.ts';
+import {
+  type ApplyPhase,
+  type ApplyResult,
+  type GenerationApplier,
+  type GenerationRef,
+  type HeldCandidateInfo,
+  LISTENERS_DIFFER_CODE,
+  type ServingSource,
+} from '../control/generation-applier.ts';
 import type { ListenerInfo, ListenerManager } from '../ingress/listener-manager.ts';
 import type { ApplyObserver } from '../observability/metrics.ts';
+import type { CanaryAssignment } from '../rollout/in-node-canary.ts';
 import type { GenerationStore } from '../runtime/generation-store.ts';
 import type { LongLivedState } from '../runtime/long-lived-state.ts';
 import { countGeneration, overBudget } from './generation-budget.ts';
@@ -58,15 +77,36 @@ export interface PreparedApply {
 export interface ServingApplier extends GenerationApplier {
   /** Listeners of the served generation, with bound ports. */
   listeners(): ListenerInfo[];
-  /** Prepares without swapping (see PreparedApply); apply() is prepare() then commit(). */
-  prepare(payload: Uint8Array, ref: GenerationRef, source: ServingSource): Promise<PreparedApply>;
+  /**
+   * Prepares without swapping (see PreparedApply); apply() is prepare() then commit(). With
+   * `canary`, commit() holds the generation as the candidate instead (hold() is that).
+   */
+  prepare(payload: Uint8Array, ref: GenerationRef, source: ServingSource, canary?: CanaryAssignment): Promise<PreparedApply>;
 }
 
 export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
   const { store, state, listeners, logger, observer, journal } = deps;
   const budget = deps.maxGenerationBytes ?? Number.POSITIVE_INFINITY;
   let serving: { ref: GenerationRef; source: ServingSource } | null = null;
+  let candidate: HeldCandidateInfo | null = null;
   let queue: Promise<unknown> = Promise.resolve();
+
+  /** Runs `work` after every apply, hold, promote and drop before it. */
+  const serialized = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = queue.then(work);
+    queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  };
+
+  /** Keeps the pools, health checks and stats of every generation still held. */
+  const retain = (): void => {
+    const current = store.current();
+    if (current === null) return;
+    void state.retain(current, store.candidate()?.generation ?? null).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'closing retired transports failed'));
+  };
 
   const reject = (ref: GenerationRef, source: ServingSource, phase: ApplyPhase, retryable: boolean, issues: readonly ConfigIssue[]): ApplyResult => {
     observer?.rejected();
@@ -76,12 +116,16 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
 
   const settled = (result: ApplyResult): PreparedApply => ({ result, commit: () => undefined, abort: async () => undefined, flushed: async () => undefined });
 
-  const prepareNow = async (payload: Uint8Array, ref: GenerationRef, source: ServingSource): Promise<PreparedApply> => {
+  const prepareNow = async (payload: Uint8Array, ref: GenerationRef, source: ServingSource, canary: CanaryAssignment | undefined): Promise<PreparedApply> => {
+    if (canary !== undefined && candidate !== null && candidate.ref.digest === ref.digest && candidate.percent === canary.percent) {
+      logger.info({ scope: ref.scope, seq: ref.seq, digest: ref.digest }, 'candidate already held');
+      return settled({ ok: true });
+    }
     // The same generation from the same source again (a push re-sent after a reconnect raced
     // its ack): it is already swapped in; applying twice would only churn. A different source
     // (the control plane confirming what the disk cache gave us) re-applies, so the cache is
     // re-saved and the source is reported truthfully.
-    if (serving !== null && serving.source === source && serving.ref.digest === ref.digest && serving.ref.seq === ref.seq) {
+    if (canary === undefined && serving !== null && serving.source === source && serving.ref.digest === ref.digest && serving.ref.seq === ref.seq && candidate === null) {
       logger.info({ scope: ref.scope, seq: ref.seq, digest: ref.digest, source }, 'generation already serving');
       return settled({ ok: true });
     }
@@ -95,7 +139,7 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
     await journal?.begin(ref);
     let prepared: PreparedApply;
     try {
-      prepared = await parseCompilePrepare(payload, ref, source);
+      prepared = await parseCompilePrepare(payload, ref, source, canary);
     } catch (err) {
       await journal?.end();
       throw err;
@@ -127,7 +171,7 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
     };
   };
 
-  const parseCompilePrepare = async (payload: Uint8Array, ref: GenerationRef, source: ServingSource): Promise<PreparedApply> => {
+  const parseCompilePrepare = async (payload: Uint8Array, ref: GenerationRef, source: ServingSource, canary: CanaryAssignment | undefined): Promise<PreparedApply> => {
     let input: unknown;
     try {
       input = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
@@ -140,8 +184,42 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
     const over = overBudget(countGeneration(parsed.config, payload.byteLength), budget);
     if (over !== null) return settled(reject(ref, source, 'compile', false, [over]));
 
+    const baseline = store.current();
+    if (canary !== undefined) {
+      if (baseline === null) {
+        return settled(reject(ref, source, 'apply', true, [{ pointer: '', code: 'canary.nothing_served', message: 'a candidate needs a serving generation beside it' }]));
+      }
+      if (JSON.stringify(baseline.config.listeners) !== JSON.stringify(parsed.config.listeners)) {
+        return settled(
+          reject(ref, source, 'apply', false, [
+            {
+              pointer: '/listeners',
+              code: LISTENERS_DIFFER_CODE,
+              message: 'the candidate listens differently from the serving generation; one listener set serves both, so roll such a change out with canary.percent: 0',
+            },
+          ]),
+        );
+      }
+    }
+
     const compiled = compileGeneration(parsed.config, { scope: ref.scope, seq: ref.seq, digest: ref.digest }, state);
     if (!compiled.ok) return settled(reject(ref, source, 'compile', false, compiled.issues));
+
+    if (canary !== undefined) {
+      return {
+        result: { ok: true },
+        flushed: async () => undefined,
+        commit() {
+          store.hold(compiled.generation, canary);
+          candidate = { ref: { scope: ref.scope, seq: ref.seq, digest: ref.digest }, percent: canary.percent };
+          // retain() starts the candidate's health checkers synchronously, still inside the marker.
+          retain();
+          logger.info({ scope: ref.scope, seq: ref.seq, digest: ref.digest, percent: canary.percent }, 'candidate held');
+        },
+        // Nothing was opened: the candidate's pools are dropped by the next retain().
+        abort: async () => undefined,
+      };
+    }
 
     const prepared = await listeners.prepare(parsed.config.listeners, parsed.config.performance);
     if (!prepared.ok) return settled(reject(ref, source, 'apply', prepared.retryable, prepared.issues));
@@ -152,9 +230,10 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
       commit() {
         store.swap(compiled.generation);
         serving = { ref: { scope: ref.scope, seq: ref.seq, digest: ref.digest }, source };
+        candidate = null;
         listeners.commit(prepared.prepared);
         // retain() starts new health checkers (probe pools) synchronously, still inside the marker.
-        void state.retain(compiled.generation).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'closing retired transports failed'));
+        retain();
         observer?.applied(ref);
         logger.info({ scope: ref.scope, seq: ref.seq, digest: ref.digest, source, listeners: listeners.serving() }, 'generation applied');
         const unverified = unverifiedHttpsUpstreams(parsed.config);
@@ -171,12 +250,12 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
   };
 
   /** Runs prepare in the serialized queue, which stays held until the commit or abort. */
-  const prepare = (payload: Uint8Array, ref: GenerationRef, source: ServingSource): Promise<PreparedApply> => {
+  const prepare = (payload: Uint8Array, ref: GenerationRef, source: ServingSource, canary?: CanaryAssignment): Promise<PreparedApply> => {
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const run = queue.then(() => prepareNow(payload, ref, source));
+    const run = queue.then(() => prepareNow(payload, ref, source, canary));
     queue = run.then(
       (p) => (p.result.ok ? held : undefined),
       () => undefined,
@@ -211,21 +290,57 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
     );
   };
 
+  const commitNow = async (prepared: PreparedApply, ref: GenerationRef, source: ServingSource): Promise<ApplyResult> => {
+    if (!prepared.result.ok) return prepared.result;
+    try {
+      prepared.commit();
+    } catch (err) {
+      logger.error({ err: (err as Error).message, stack: (err as Error).stack }, 'apply failed unexpectedly');
+      return reject(ref, source, 'apply', true, [{ pointer: '', code: 'apply.internal', message: 'internal error while applying' }]);
+    }
+    await prepared.flushed();
+    return prepared.result;
+  };
+
+  const promoteNow = async (): Promise<ApplyResult> => {
+    const held = store.candidate();
+    const info = candidate;
+    if (held === null || info === null) {
+      return { ok: false, phase: 'apply', retryable: true, issues: [{ pointer: '', code: 'canary.no_candidate', message: 'no candidate is held to promote' }] };
+    }
+    const config = held.generation.config;
+    // Same listener set (checked at hold): this keeps every socket and commits the candidate's settings.
+    const prepared = await listeners.prepare(config.listeners, config.performance);
+    if (!prepared.ok) return reject(info.ref, 'control-plane', 'apply', prepared.retryable, prepared.issues);
+    store.promote();
+    serving = { ref: info.ref, source: 'control-plane' };
+    candidate = null;
+    listeners.commit(prepared.prepared);
+    retain();
+    observer?.applied(info.ref);
+    logger.info({ scope: info.ref.scope, seq: info.ref.seq, digest: info.ref.digest }, 'candidate promoted');
+    return { ok: true };
+  };
+
+  const dropNow = async (): Promise<void> => {
+    const info = candidate;
+    if (store.dropCandidate() === null || info === null) return;
+    candidate = null;
+    retain();
+    logger.info({ scope: info.ref.scope, seq: info.ref.seq, digest: info.ref.digest }, 'candidate dropped');
+  };
+
   return {
-    serving: () => serving,
+    serving: () => (serving === null || candidate === null ? serving : { ...serving, candidate }),
     listeners: () => listeners.serving(),
     prepare,
+    async hold(payload, ref, canary) {
+      return commitNow(await prepare(payload, ref, 'control-plane', canary), ref, 'control-plane');
+    },
+    promote: () => serialized(promoteNow),
+    dropCandidate: () => serialized(dropNow),
     async apply(payload, ref, source) {
-      const prepared = await prepare(payload, ref, source);
-      if (!prepared.result.ok) return prepared.result;
-      try {
-        prepared.commit();
-      } catch (err) {
-        logger.error({ err: (err as Error).message, stack: (err as Error).stack }, 'apply failed unexpectedly');
-        return reject(ref, source, 'apply', true, [{ pointer: '', code: 'apply.internal', message: 'internal error while applying' }]);
-      }
-      await prepared.flushed();
-      return prepared.result;
+      return commitNow(await prepare(payload, ref, source), ref, source);
     },
   };
 }

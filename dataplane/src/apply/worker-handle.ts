@@ -5,12 +5,13 @@
  * rejects with WorkerGoneError when the worker exits (or is killed) before answering, and with
  * WorkerTimeoutError when it does not answer within the request's bound.
  */
-import type { ApplyResult, GenerationRef, ServingSource } from '../control/generation-applier.ts';
+import type { ApplyResult, GenerationRef, ServingInfo, ServingSource } from '../control/generation-applier.ts';
 import type { ListenerInfo } from '../ingress/listener-manager.ts';
+import type { CanaryAssignment } from '../rollout/in-node-canary.ts';
 
 /** One worker's answer to a status request. */
 export interface WorkerStatus {
-  readonly serving: { readonly ref: GenerationRef; readonly source: ServingSource } | null;
+  readonly serving: ServingInfo | null;
   readonly listeners: readonly ListenerInfo[];
   /** Why the served generation cannot serve in this worker (every backend unhealthy), or null. */
   readonly healthUnreadyReason: string | null;
@@ -25,9 +26,16 @@ export interface WorkerHandle {
   /** The worker's stable slot, 0..workers-1: a replacement takes the slot of the worker it replaces. */
   readonly slot: number;
   readonly pid: number;
-  /** First phase of an apply (parse, budget, compile, listeners opened, no swap). */
-  prepare(payload: Uint8Array, ref: GenerationRef, source: ServingSource, timeoutMs: number): Promise<ApplyResult>;
-  /** Swaps in what the last successful prepare built. */
+  /**
+   * First phase of an apply (parse, budget, compile, listeners opened, no swap). With `canary`
+   * the commit holds it as the candidate instead of swapping it in.
+   */
+  prepare(payload: Uint8Array, ref: GenerationRef, source: ServingSource, timeoutMs: number, canary?: CanaryAssignment): Promise<ApplyResult>;
+  /** The held candidate serves fully (ServingApplier.promote). */
+  promote(timeoutMs: number): Promise<ApplyResult>;
+  /** Drops the held candidate; a no-op when none. */
+  dropCandidate(timeoutMs: number): Promise<void>;
+  /** Swaps in (or holds, see prepare) what the last successful prepare built. */
   commit(timeoutMs: number): Promise<void>;
   /** Drops what the last successful prepare built; the served generation stays. */
   abort(timeoutMs: number): Promise<void>;

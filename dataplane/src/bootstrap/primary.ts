@@ -12,6 +12,14 @@
  * Standalone, every worker thus serves the same bytes, and a restarted worker gets the file as
  * it was read at start (not as it is on disk now).
  *
+ * In-node canary crash window (docs/rollout.md §5): the apply journal's candidate record
+ * (cache/apply-journal.ts) is judged at start with decideAtStart: `fall-back` (the previous
+ * process died within the crash window after holding the candidate, without a clean stop)
+ * serves the disk cache (the serving generation N, never a candidate) at once and NACKs the
+ * candidate after the first Hello (phase "canary", `canary.crashed`); `resume-candidate` serves
+ * N as usual (the control plane re-asserts the candidate). A clean shutdown records
+ * `cleanStop` before exiting.
+ *
  * Exit codes: 0 after a clean shutdown, 1 on a startup failure (admin port, standalone config
  * rejected, a worker that died before serving), a stuck shutdown or a crash loop.
  * Log lines: "data plane started" {admin, bootId, mode, build, workers}; "config file
@@ -31,6 +39,8 @@ import { type ColdStart, startColdStart } from '../cache/cold-start.ts';
 import { createGenerationCache } from '../cache/generation-cache.ts';
 import { type ControlClient, createControlClient } from '../control/control-client.ts';
 import type { LineSink } from '../observability/batched-lines.ts';
+import { wireCanaryInPrimary } from '../rollout/canary-wiring.ts';
+import { decideAtStart, type StartDecision } from '../rollout/in-node-canary.ts';
 import { type ControlTlsMaterial, controlTlsReader, loadControlTls } from './control-tls.ts';
 import type { Settings } from './flags.ts';
 import { fleetMetrics, workersView } from './fleet-view.ts';
@@ -54,9 +64,11 @@ export async function runPrimary(settings: Settings, argv: readonly string[], lo
     registers: [registry],
   });
   restarts.inc(0);
+  const canary = wireCanaryInPrimary({ registry, logger });
 
   let journal: ApplyJournal | undefined;
   let crashedOn: ReturnType<typeof openApplyJournal>['crashedOn'] = null;
+  let candidateAtBoot: ReturnType<typeof openApplyJournal>['candidateAtBoot'] = null;
   let controlTls: ControlTlsMaterial | null = null;
   if (settings.mode === 'control-plane') {
     try {
@@ -67,9 +79,24 @@ export async function runPrimary(settings: Settings, argv: readonly string[], lo
       process.exit(1);
     }
     await mkdir(settings.cacheDir, { recursive: true });
-    ({ journal, crashedOn } = openApplyJournal(settings.cacheDir, logger));
+    ({ journal, crashedOn, candidateAtBoot } = openApplyJournal(settings.cacheDir, logger));
   }
-  const fleet = createFleetApplier({ logger, ...(journal ? { journal } : {}) });
+  const atStart: StartDecision =
+    candidateAtBoot === null
+      ? { kind: 'no-candidate' }
+      : decideAtStart(
+          { candidateDigest: candidateAtBoot.digest, appliedAtMs: candidateAtBoot.appliedAtMs, cleanStop: candidateAtBoot.cleanStop },
+          Date.now(),
+          candidateAtBoot.crashWindowMs,
+        );
+  // The record is judged once: what this process holds is recorded anew.
+  if (candidateAtBoot !== null) await journal?.clearCandidate();
+  const fleet = createFleetApplier({
+    logger,
+    ...(journal ? { journal } : {}),
+    // A worker that died within the candidate's crash window: NACKed like a crashed process.
+    onCandidateCrash: (ref, issues) => control?.nackCandidate(ref, issues),
+  });
   new Gauge({
     name: 'spooky_workers',
     help: 'Serving workers holding the current generation.',
@@ -109,7 +136,9 @@ export async function runPrimary(settings: Settings, argv: readonly string[], lo
     void control?.stop().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'control client stop failed'));
   };
   const finish = (code: number): void => {
-    void admin.close().finally(() => {
+    // The drain finished: a restart now is not a crash of the candidate held (if any).
+    const recorded = code === 0 ? (journal?.cleanStop() ?? Promise.resolve()) : Promise.resolve();
+    void recorded.then(() => admin.close()).finally(() => {
       logger.info({ code }, 'data plane stopped');
       process.exit(code);
     });
@@ -192,6 +221,7 @@ export async function runPrimary(settings: Settings, argv: readonly string[], lo
     build: BUILD,
     applier: caching,
     logger,
+    health: canary.health,
     ...(controlTls && settings.controlTls
       ? {
           tls: controlTlsReader(settings.controlTls, controlTls, (reason) =>
@@ -210,12 +240,24 @@ export async function runPrimary(settings: Settings, argv: readonly string[], lo
       return { requestsTotal, inflight };
     },
   });
+  if (atStart.kind === 'fall-back' && candidateAtBoot !== null) {
+    const { seq, digest, crashWindowMs } = candidateAtBoot;
+    logger.warn({ seq, digest, sinceApplyMs: atStart.sinceApplyMs, crashWindowMs }, 'crashed soon after holding a candidate: serving the cached generation');
+    control.nackCandidate({ scope: candidateAtBoot.scope, seq, digest }, [
+      {
+        pointer: '',
+        code: 'canary.crashed',
+        message: `the data plane restarted ${atStart.sinceApplyMs} ms after holding this candidate, within the crash window of ${crashWindowMs} ms, without a clean stop; it serves its previous generation`,
+      },
+    ]);
+  }
   control.start();
+  canary.useFallback(control);
   coldStart = startColdStart({
     applier: caching,
     cache,
     scope: settings.scope,
-    graceMs: crashedOn !== null ? 0 : settings.cacheGraceMs,
+    graceMs: crashedOn !== null || atStart.kind === 'fall-back' ? 0 : settings.cacheGraceMs,
     maxAgeMs: settings.cacheMaxAgeMs,
     logger,
   });

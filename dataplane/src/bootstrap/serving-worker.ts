@@ -28,6 +28,8 @@ import { startInternalErrorLog } from '../observability/internal-error-log.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { watchRuntimeStalls } from '../observability/runtime-stalls.ts';
 import { createRequestHandler } from '../pipeline/request-handler.ts';
+import { wireCanaryInWorker } from '../rollout/canary-wiring.ts';
+import type { CanaryAssignment } from '../rollout/in-node-canary.ts';
 import { startRouteTrace } from '../routing/route-trace.ts';
 import { GenerationStore } from '../runtime/generation-store.ts';
 import { LongLivedState } from '../runtime/long-lived-state.ts';
@@ -50,8 +52,12 @@ export interface ServingWorkerOptions {
 }
 
 export interface ServingWorker {
-  /** First phase of an apply; one at a time (the primary serializes). */
-  prepare(payload: Uint8Array, ref: GenerationRef, source: ServingSource): Promise<ApplyResult>;
+  /** First phase of an apply (with `canary`: of a hold); one at a time (the primary serializes). */
+  prepare(payload: Uint8Array, ref: GenerationRef, source: ServingSource, canary?: CanaryAssignment): Promise<ApplyResult>;
+  /** The held candidate serves fully. */
+  promote(): Promise<ApplyResult>;
+  /** Drops the held candidate; a no-op when none. */
+  dropCandidate(): Promise<void>;
   /** Swaps in the last successful prepare; a no-op when there is none. */
   commit(): void;
   abort(): Promise<void>;
@@ -92,7 +98,8 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
   const store = new GenerationStore();
   const state = new LongLivedState({ dns: { report: dnsRefreshObserver(logger, metrics.registry) } });
   metrics.watchResilience(state);
-  const handleRequest = createRequestHandler({ store, state, logger });
+  const canary = wireCanaryInWorker(store);
+  const handleRequest = createRequestHandler({ store, state, logger, outcome: canary.outcome });
   const listeners = new ListenerManager({
     handler: (exchange) => metrics.trackInflight(() => handleRequest(exchange)),
     logger,
@@ -116,12 +123,14 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
   };
 
   return {
-    async prepare(payload, ref, source) {
+    async prepare(payload, ref, source, canary) {
       if (pending !== null) await pending.abort();
-      const prepared = await applier.prepare(payload, ref, source);
+      const prepared = await applier.prepare(payload, ref, source, canary);
       pending = prepared.result.ok ? prepared : null;
       return prepared.result;
     },
+    promote: () => applier.promote(),
+    dropCandidate: () => applier.dropCandidate(),
     commit() {
       const p = pending;
       pending = null;
@@ -159,6 +168,7 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
       clearTimeout(timer);
       if (!closed) logger.warn({ waitedMs: STATE_CLOSE_MS }, 'upstream pools did not close in time');
       for (const stop of stopLogs) stop();
+      canary.stop();
       unsubscribe('spooky:request:end', onEnd);
       stopStalls();
       metrics.close();

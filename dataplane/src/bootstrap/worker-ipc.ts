@@ -24,7 +24,11 @@ export function serveOverIpc(worker: ServingWorker, slot: number, logger: pino.L
   const answer = async (req: WorkerRequest): Promise<unknown> => {
     switch (req.kind) {
       case 'prepare':
-        return worker.prepare(Buffer.from(req.payload, 'utf8'), req.ref, req.source);
+        return worker.prepare(Buffer.from(req.payload, 'utf8'), req.ref, req.source, req.canary);
+      case 'promote':
+        return worker.promote();
+      case 'drop-candidate':
+        return worker.dropCandidate();
       case 'commit':
         return worker.commit();
       case 'abort':
@@ -58,7 +62,7 @@ export function serveOverIpc(worker: ServingWorker, slot: number, logger: pino.L
       void stop(m.signal);
       return;
     }
-    if (!['prepare', 'commit', 'abort', 'status', 'metrics'].includes(m.kind)) return;
+    if (!['prepare', 'promote', 'drop-candidate', 'commit', 'abort', 'status', 'metrics'].includes(m.kind)) return;
     answer(m).then(
       (body) => send({ kind: 'reply', id: m.id, ok: true, body: body ?? null }),
       (err: unknown) => send({ kind: 'reply', id: m.id, ok: false, error: (err as Error).message }),

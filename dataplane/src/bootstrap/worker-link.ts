@@ -73,8 +73,13 @@ export function linkWorker(worker: Worker, slot: number): WorkerHandle {
     slot,
     pid,
     gone,
-    prepare: (payload, ref, source, timeoutMs) =>
-      request<ApplyResult>({ kind: 'prepare', ref, source, payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8') }, timeoutMs),
+    prepare: (payload, ref, source, timeoutMs, canary) =>
+      request<ApplyResult>(
+        { kind: 'prepare', ref, source, payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'), ...(canary ? { canary } : {}) },
+        timeoutMs,
+      ),
+    promote: (timeoutMs) => request<ApplyResult>({ kind: 'promote' }, timeoutMs),
+    dropCandidate: (timeoutMs) => request<void>({ kind: 'drop-candidate' }, timeoutMs),
     commit: (timeoutMs) => request<void>({ kind: 'commit' }, timeoutMs),
     abort: (timeoutMs) => request<void>({ kind: 'abort' }, timeoutMs),
     status: (timeoutMs) => request<WorkerStatus>({ kind: 'status' }, timeoutMs),

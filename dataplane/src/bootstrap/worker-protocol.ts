@@ -6,12 +6,23 @@
  * applier decodes it the same way), so it costs its size once, not a JSON array of bytes.
  */
 import type { ApplyResult, GenerationRef, ServingSource } from '../control/generation-applier.ts';
+import type { CanaryAssignment } from '../rollout/in-node-canary.ts';
 
 /** Environment variable carrying a worker's slot (0..workers-1) to the forked process. */
 export const WORKER_SLOT_ENV = 'SPOOKY_WORKER_SLOT';
 
 export type WorkerRequest =
-  | { readonly kind: 'prepare'; readonly id: number; readonly ref: GenerationRef; readonly source: ServingSource; readonly payload: string }
+  | {
+      readonly kind: 'prepare';
+      readonly id: number;
+      readonly ref: GenerationRef;
+      readonly source: ServingSource;
+      readonly payload: string;
+      /** Present: the commit holds the generation as the candidate. */
+      readonly canary?: CanaryAssignment;
+    }
+  | { readonly kind: 'promote'; readonly id: number }
+  | { readonly kind: 'drop-candidate'; readonly id: number }
   | { readonly kind: 'commit'; readonly id: number }
   | { readonly kind: 'abort'; readonly id: number }
   | { readonly kind: 'status'; readonly id: number }

@@ -19,6 +19,13 @@
  * - With `--workers N` the primary owns the journal (apply/fleet-applier.ts): a worker that dies
  *   while the others live on makes the primary `refuse(ref)` the generation directly.
  *
+ * - The crash window of the in-node canary (docs/rollout.md §5): `holdCandidate(ref,
+ *   crashWindowMs)` durably writes `<cache-dir>/candidate.json` {scope, seq, digest,
+ *   appliedAtMs, crashWindowMs, cleanStop: false} once a candidate is held; `cleanStop()`
+ *   rewrites it with `cleanStop: true` after a finished drain; `clearCandidate()` removes it
+ *   (promoted, dropped, or replaced by a SERVE apply). At boot `candidateAtBoot` is what the
+ *   previous process left, for decideAtStart (rollout/in-node-canary.ts).
+ *
  * Marker I/O failures never block an apply: they are logged ("apply marker write failed") and
  * the apply goes on unprotected.
  */
@@ -31,6 +38,7 @@ import type { GenerationRef } from '../control/generation-applier.ts';
 import { syncDirectory, writeFileAtomically } from './atomic-file.ts';
 
 export const MARKER_FILE = 'applying.json';
+export const CANDIDATE_FILE = 'candidate.json';
 export const CRASHED_CODE = 'generation.crashed_while_applying';
 /** Refusals carried from marker to marker (oldest dropped first). */
 const MAX_REFUSED = 16;
@@ -47,12 +55,27 @@ export interface ApplyJournal {
    * worker died applying it while this process (the supervisor primary) lived on.
    */
   refuse(ref: GenerationRef): void;
+  /** Durably records `ref` as the held candidate (not stopped cleanly yet). Never rejects. */
+  holdCandidate(ref: GenerationRef, crashWindowMs: number): Promise<void>;
+  /** Marks the recorded candidate as stopped cleanly (drain finished); a no-op without one. Never rejects. */
+  cleanStop(): Promise<void>;
+  /** Removes the candidate record (promoted, dropped, replaced). Never rejects. */
+  clearCandidate(): Promise<void>;
+}
+
+/** candidate.json: the candidate held when the previous process stopped (or died). */
+export interface CandidateJournalRecord extends GenerationRef {
+  readonly appliedAtMs: number;
+  readonly crashWindowMs: number;
+  readonly cleanStop: boolean;
 }
 
 export interface OpenedJournal {
   readonly journal: ApplyJournal;
   /** The generation the previous process died applying, or null when it left no marker. */
   readonly crashedOn: (GenerationRef & { readonly startedAt: string }) | null;
+  /** The candidate record the previous process left (candidate.json), or null. */
+  readonly candidateAtBoot: CandidateJournalRecord | null;
 }
 
 interface Marker {
@@ -77,10 +100,38 @@ export function openApplyJournal(dir: string, logger: pino.Logger): OpenedJourna
   }
 
   const write = (text: string): Promise<void> => writeFileAtomically(path, `${path}.tmp-${process.pid}`, text);
+  const candidatePath = join(dir, CANDIDATE_FILE);
+  const candidateAtBoot = readCandidate(candidatePath);
+  let candidate: CandidateJournalRecord | null = null;
+  /** Candidate writes in call order: a clear never lands before the hold it follows. */
+  let candidateWrites: Promise<void> = Promise.resolve();
+  const writeCandidate = (record: CandidateJournalRecord | null): Promise<void> => {
+    candidate = record;
+    const run = candidateWrites.then(async () => {
+      try {
+        if (record !== null) {
+          await writeFileAtomically(candidatePath, `${candidatePath}.tmp-${process.pid}`, JSON.stringify(record));
+          return;
+        }
+        await unlink(candidatePath);
+        await syncDirectory(dir);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        log.warn({ code: (err as NodeJS.ErrnoException).code, err: (err as Error).message }, 'candidate record write failed');
+      }
+    });
+    candidateWrites = run;
+    return run;
+  };
 
   return {
     crashedOn,
+    candidateAtBoot,
     journal: {
+      holdCandidate: (ref, crashWindowMs) =>
+        writeCandidate({ scope: ref.scope, seq: ref.seq, digest: ref.digest, appliedAtMs: Date.now(), crashWindowMs, cleanStop: false }),
+      cleanStop: () => (candidate === null ? candidateWrites : writeCandidate({ ...candidate, cleanStop: true })),
+      clearCandidate: () => writeCandidate(null),
       refusal(ref) {
         const known = refused.get(ref.digest);
         if (known === undefined) return null;
@@ -118,6 +169,23 @@ export function openApplyJournal(dir: string, logger: pino.Logger): OpenedJourna
       },
     },
   };
+}
+
+function readCandidate(path: string): CandidateJournalRecord | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+  try {
+    const r = JSON.parse(text) as Partial<CandidateJournalRecord>;
+    if (typeof r.digest !== 'string' || typeof r.scope !== 'string' || typeof r.seq !== 'number') return null;
+    if (typeof r.appliedAtMs !== 'number' || typeof r.crashWindowMs !== 'number') return null;
+    return { scope: r.scope, seq: r.seq, digest: r.digest, appliedAtMs: r.appliedAtMs, crashWindowMs: r.crashWindowMs, cleanStop: r.cleanStop === true };
+  } catch {
+    return null;
+  }
 }
 
 function readMarker(path: string): Marker | null {

@@ -6,6 +6,10 @@
  * remembers the facts cold-start.ts needs: whether the control plane delivered anything yet,
  * and the last rejected apply (to say why nothing is served).
  *
+ * The cache holds the SERVING generation only, never a candidate (cold start must not come
+ * back on a generation still soaking): hold() keeps the candidate's bytes in memory and a
+ * successful promote() writes them.
+ *
  * Logs "generation cached" {seq, digest, path, ms} after each durable write, or
  * "generation cache write failed" {code, err}: a failed write never changes what is served.
  */
@@ -35,6 +39,23 @@ export function withGenerationCache(inner: GenerationApplier, cache: GenerationC
   let delivered = false;
   let rejection: Rejection | null = null;
   let writes: Promise<void> = Promise.resolve();
+  /** The bytes of the held candidate, written once it is promoted. */
+  let held: { ref: GenerationRef; payload: Uint8Array } | null = null;
+
+  const save = (ref: GenerationRef, payload: Uint8Array): void => {
+    const started = Date.now();
+    // Encoding the file (JSON.stringify of the ~4 MiB payload: tens of ms) waits for the
+    // next turn of the event loop, so the Ack the caller writes on return goes out first.
+    const write = nextTurn().then(() => cache.save(ref, payload)).then(
+      () => log.info({ seq: ref.seq, digest: ref.digest, path: cache.path, ms: Date.now() - started }, 'generation cached'),
+      (err: unknown) =>
+        log.warn(
+          { seq: ref.seq, digest: ref.digest, path: cache.path, code: (err as NodeJS.ErrnoException).code, err: (err as Error).message },
+          'generation cache write failed',
+        ),
+    );
+    writes = writes.then(() => write);
+  };
 
   return {
     serving: () => inner.serving(),
@@ -50,21 +71,26 @@ export function withGenerationCache(inner: GenerationApplier, cache: GenerationC
         return result;
       }
       rejection = null;
-      if (source === 'control-plane') {
-        const started = Date.now();
-        // Encoding the file (JSON.stringify of the ~4 MiB payload: tens of ms) waits for the
-        // next turn of the event loop, so the Ack the caller writes on return goes out first.
-        const write = nextTurn().then(() => cache.save(ref, payload)).then(
-          () => log.info({ seq: ref.seq, digest: ref.digest, path: cache.path, ms: Date.now() - started }, 'generation cached'),
-          (err: unknown) =>
-            log.warn(
-              { seq: ref.seq, digest: ref.digest, path: cache.path, code: (err as NodeJS.ErrnoException).code, err: (err as Error).message },
-              'generation cache write failed',
-            ),
-        );
-        writes = writes.then(() => write);
-      }
+      held = null;
+      if (source === 'control-plane') save(ref, payload);
       return result;
+    },
+    async hold(payload, ref, canary) {
+      delivered = true;
+      const result = await inner.hold(payload, ref, canary);
+      if (result.ok) held = { ref, payload };
+      return result;
+    },
+    async promote() {
+      const result = await inner.promote();
+      const promoted = held;
+      if (result.ok && promoted !== null && inner.serving()?.ref.digest === promoted.ref.digest) save(promoted.ref, promoted.payload);
+      if (result.ok) held = null;
+      return result;
+    },
+    async dropCandidate() {
+      await inner.dropCandidate();
+      held = null;
     },
   };
 }

@@ -30,6 +30,13 @@ class FakeApplier implements GenerationApplier {
     this.#serving = { ref, source };
     return { ok: true };
   }
+  async hold(): Promise<ApplyResult> {
+    return { ok: false, phase: 'apply', retryable: false, issues: [] };
+  }
+  async promote(): Promise<ApplyResult> {
+    return { ok: false, phase: 'apply', retryable: true, issues: [] };
+  }
+  async dropCandidate(): Promise<void> {}
 }
 
 function gen(seq: number, scope = 'prod') {

@@ -26,6 +26,29 @@ describe('ChunkAssembler', () => {
     assert.deepEqual(r.target, target);
   });
 
+  it('a CANDIDATE push carries its canary assignment (salted by the target digest) through the chunks', () => {
+    const canary = { percent: 5, crashWindowMs: 30_000, minRequests: 100, maxErrorRatio: 0.05, maxErrorIncrease: 0.02, maxP99Factor: 2, minP99IncreaseMs: 50 };
+    const a = new ChunkAssembler();
+    assert.equal(a.push(push({ chunkCount: 1, totalSize: 2, mode: PushMode.PUSH_MODE_CANDIDATE, canary })).kind, 'partial');
+    const r = a.chunk({ nonce: 'n1', index: 0, data: Buffer.from('ab') });
+    assert.ok(r.kind === 'complete');
+    assert.deepEqual(r.canary, {
+      candidateDigest: target.digest,
+      percent: 5,
+      crashWindowMs: 30_000,
+      thresholds: { minRequests: 100, maxErrorRatio: 0.05, maxErrorIncrease: 0.02, maxP99Factor: 2, minP99IncreaseMs: 50 },
+    });
+    const serve = new ChunkAssembler().push(push({ payload: Buffer.from('x'), totalSize: 1 }));
+    assert.ok(serve.kind === 'complete');
+    assert.equal(serve.canary, null);
+  });
+
+  it('a CANDIDATE push without an assignment is a broken transfer', () => {
+    const r = new ChunkAssembler().push(push({ payload: Buffer.from('x'), totalSize: 1, mode: PushMode.PUSH_MODE_CANDIDATE }));
+    assert.ok(r.kind === 'failed');
+    assert.match(r.reason, /canary assignment/);
+  });
+
   it('reassembles chunks in order', () => {
     const a = new ChunkAssembler();
     assert.equal(a.push(push({ chunkCount: 2, totalSize: 5 })).kind, 'partial');

@@ -4,18 +4,28 @@
  * order, adding up to exactly total_size bytes. The control plane sends at most one push at a
  * time, so a new Push drops any unfinished one. total_size counts the bytes on the wire; an
  * encoded push (Push.encoding, payload-decoding.ts) is decoded once complete, so `complete`
- * always carries the canonical bytes (digest not checked here: push-answer.ts). No I/O.
+ * always carries the canonical bytes (digest not checked here: push-answer.ts). A CANDIDATE
+ * push (Push.mode) carries its canary assignment through to `complete`; one without the
+ * assignment is a broken transfer. No I/O.
  */
-import type { Chunk, Push } from '@spooky/proto';
+import { type Chunk, type Push, PushMode } from '@spooky/proto';
+import type { CanaryAssignment } from '../rollout/in-node-canary.ts';
 import type { GenerationRef } from './generation-applier.ts';
 import { decodePayload } from './payload-decoding.ts';
-import { fromWireRef } from './wire-refs.ts';
+import { fromWireCanary, fromWireRef } from './wire-refs.ts';
 
 /** Largest generation accepted over the wire (a transfer guard; the config budget is smaller). */
 export const MAX_ASSEMBLED_BYTES = 64 * 1024 * 1024;
 
 export type AssemblyResult =
-  | { readonly kind: 'complete'; readonly nonce: string; readonly target: GenerationRef; readonly payload: Buffer }
+  | {
+      readonly kind: 'complete';
+      readonly nonce: string;
+      readonly target: GenerationRef;
+      readonly payload: Buffer;
+      /** A CANDIDATE push: hold the target beside the serving generation; null: serve it. */
+      readonly canary: CanaryAssignment | null;
+    }
   /** More chunks are expected. */
   | { readonly kind: 'partial' }
   /** A chunk that belongs to no push in progress (e.g. after a failure): nothing to answer. */
@@ -30,6 +40,7 @@ interface InProgress {
   readonly totalSize: number;
   readonly encoding: string;
   readonly decodedSize: number;
+  readonly canary: CanaryAssignment | null;
   readonly parts: Buffer[];
   received: number;
 }
@@ -41,6 +52,8 @@ export class ChunkAssembler {
     this.#current = null;
     const target = fromWireRef(push.target);
     if (target === null) return failed(push.nonce, null, 'push without a target');
+    if (push.mode === PushMode.PUSH_MODE_CANDIDATE && push.canary === undefined) return failed(push.nonce, target, 'candidate push without a canary assignment');
+    const canary = push.mode === PushMode.PUSH_MODE_CANDIDATE && push.canary !== undefined ? fromWireCanary(push.canary, target.digest) : null;
     if (push.totalSize > MAX_ASSEMBLED_BYTES) {
       return failed(push.nonce, target, `total_size ${push.totalSize} exceeds ${MAX_ASSEMBLED_BYTES}`);
     }
@@ -48,7 +61,7 @@ export class ChunkAssembler {
       if (push.totalSize !== 0 && push.payload.byteLength !== push.totalSize) {
         return failed(push.nonce, target, `payload is ${push.payload.byteLength} bytes, total_size says ${push.totalSize}`);
       }
-      return complete(push.nonce, target, push.payload, push.encoding, push.decodedSize);
+      return complete(push.nonce, target, push.payload, push.encoding, push.decodedSize, canary);
     }
     this.#current = {
       nonce: push.nonce,
@@ -57,6 +70,7 @@ export class ChunkAssembler {
       totalSize: push.totalSize,
       encoding: push.encoding,
       decodedSize: push.decodedSize,
+      canary,
       parts: [],
       received: 0,
     };
@@ -81,14 +95,14 @@ export class ChunkAssembler {
     if (current.received !== current.totalSize) {
       return failed(current.nonce, current.target, `received ${current.received} bytes, total_size says ${current.totalSize}`);
     }
-    return complete(current.nonce, current.target, Buffer.concat(current.parts), current.encoding, current.decodedSize);
+    return complete(current.nonce, current.target, Buffer.concat(current.parts), current.encoding, current.decodedSize, current.canary);
   }
 }
 
-function complete(nonce: string, target: GenerationRef, wire: Buffer, encoding: string, decodedSize: number): AssemblyResult {
+function complete(nonce: string, target: GenerationRef, wire: Buffer, encoding: string, decodedSize: number, canary: CanaryAssignment | null): AssemblyResult {
   const decoded = decodePayload(wire, encoding, decodedSize, MAX_ASSEMBLED_BYTES);
   if (!decoded.ok) return failed(nonce, target, decoded.reason);
-  return { kind: 'complete', nonce, target, payload: decoded.payload };
+  return { kind: 'complete', nonce, target, payload: decoded.payload, canary };
 }
 
 function failed(nonce: string, target: GenerationRef | null, reason: string): AssemblyResult {

@@ -13,8 +13,22 @@
  * (PERMISSION_DENIED: the certificate does not name this scope or node id) is logged as an
  * error with the control plane's reason and retried with backoff like any other loss, so a
  * certificate fixed on the control plane's side (a new CA) is picked up without a restart.
+ *
+ * Staged rollouts (docs/rollout.md §5): a CANDIDATE push is held beside the serving generation
+ * (Ack.candidate = true); a SERVE push applies as before and drops any candidate. A Promote of
+ * the held candidate promotes it; a Promote of the serving generation drops the candidate
+ * beside it (a rollback without a transfer); any other target is NACKed (phase "transfer",
+ * retryable: the control plane pushes it instead). Hello and Report carry the candidate and
+ * its share. The client is also the node's CanaryFallback: `fallBack` drops the candidate and
+ * NACKs it (phase "canary", non-retryable, `canary.<rule>` issues with the numbers);
+ * `nackCandidate` NACKs one the node fell back from at start (crash window). Such NACKs are
+ * queued while the stream is down and sent right after the next Hello; one written on a stream
+ * that is lost before it lived a whole report interval more is sent again after the next
+ * Hello (at least once: the control plane may see it twice). A digest that fell back is never
+ * held again by this process: a re-push of it as a candidate gets the same NACK.
  */
 import { type ClientDuplexStream, credentials, type ServiceError, status } from '@grpc/grpc-js';
+import type { ConfigIssue } from '@spooky/config';
 import {
   CONFIG_SYNC_FLOW_CONTROL_WINDOW,
   ConfigSyncClient,
@@ -24,12 +38,14 @@ import {
   MAX_MESSAGE_BYTES,
 } from '@spooky/proto';
 import type pino from 'pino';
+import type { CanaryFallback } from '../rollout/candidate-ports.ts';
+import { CanaryNacks, findingIssue } from './canary-nacks.ts';
 import { type AssemblyResult, ChunkAssembler } from './chunk-assembler.ts';
-import type { GenerationApplier } from './generation-applier.ts';
+import type { GenerationApplier, GenerationRef } from './generation-applier.ts';
 import { ACCEPTED_ENCODINGS } from './payload-decoding.ts';
-import { answerPush, nack } from './push-answer.ts';
+import { ack, answerPush, nack } from './push-answer.ts';
 import { reconnectDelayMs } from './reconnect-backoff.ts';
-import { toWireRef, toWireSource } from './wire-refs.ts';
+import { fromWireRef, toWireRef, toWireSource } from './wire-refs.ts';
 
 type Stream = ClientDuplexStream<FromDataPlane, FromControlPlane>;
 
@@ -60,9 +76,15 @@ export interface ControlClientOptions {
   readonly tls?: () => { readonly ca: Buffer; readonly cert: Buffer; readonly key: Buffer };
 }
 
-export interface ControlClient {
+export interface ControlClient extends CanaryFallback {
   /** Opens the stream; reconnects by itself until stop(). Idempotent. */
   start(): void;
+  /**
+   * NACKs `rejected` (phase "canary", non-retryable, `issues`) after the next Hello, and refuses
+   * to hold it again in this process: the node fell back from it without holding it (crash
+   * window at start).
+   */
+  nackCandidate(rejected: GenerationRef, issues: readonly ConfigIssue[]): void;
   /** Ends the stream, cancels timers and closes the channel. The applier keeps serving. */
   stop(): Promise<void>;
 }
@@ -79,12 +101,33 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
   let goAwayHintMs: number | null = null;
   /** Pushes are applied strictly one after another, in arrival order. */
   let applying: Promise<void> = Promise.resolve();
+  /** The stream whose Hello is written: canary NACKs may follow it. */
+  let greeted: Stream | null = null;
+  const canaryNacks = new CanaryNacks<Stream>();
+
+  /** Runs `work` after every apply, hold and promote before it; the chain survives a failure. */
+  const serially = (work: () => Promise<void>): void => {
+    applying = applying.catch(() => undefined).then(work);
+  };
 
   const send = (s: Stream, message: FromDataPlane): void => {
     if (stream === s && !s.writableEnded && !s.destroyed) s.write(message);
   };
 
+  const flushCanaryNacks = (): void => {
+    const s = stream;
+    if (s === null || greeted !== s || s.writableEnded || s.destroyed) return;
+    for (const message of canaryNacks.due(s)) s.write(message);
+  };
+
+  const queueCanaryNack = (rejected: GenerationRef, issues: readonly ConfigIssue[]): void => {
+    canaryNacks.queue(rejected, issues, (nonce) => nack(opts.applier, nonce, rejected, 'canary', false, issues));
+    log.warn({ seq: rejected.seq, digest: rejected.digest, issues }, 'control: candidate fell back (nack queued)');
+    flushCanaryNacks();
+  };
+
   const report = (s: Stream): void => {
+    canaryNacks.tick(s);
     const serving = opts.applier.serving();
     const counters = opts.counters?.() ?? { requestsTotal: 0, inflight: 0 };
     send(s, {
@@ -96,8 +139,8 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
           requestsTotal: counters.requestsTotal,
           inflight: counters.inflight,
           atUnixMs: Date.now(),
-          candidate: undefined,
-          candidatePercent: 0,
+          candidate: toWireRef(serving?.candidate?.ref),
+          candidatePercent: serving?.candidate?.percent ?? 0,
           generationHealth: [...(opts.health?.() ?? [])],
         },
       },
@@ -112,20 +155,62 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
       send(s, nack(opts.applier, result.nonce, result.target, 'transfer', true, [issue]));
       return;
     }
-    const { nonce, target, payload } = result;
+    const { nonce, target, payload, canary } = result;
     // The chain survives a failed step: one broken apply must not stop later pushes.
-    applying = applying.catch(() => undefined).then(async () => {
+    serially(async () => {
       const started = Date.now();
-      const answer = await answerPush(opts.applier, nonce, target, payload);
+      const refused = canary !== null ? canaryNacks.refusal(target.digest) : undefined;
+      if (refused !== undefined) {
+        log.warn({ nonce, seq: target.seq, digest: target.digest }, 'control: candidate fell back earlier in this boot (nack)');
+        send(s, nack(opts.applier, nonce, target, 'canary', false, refused));
+        return;
+      }
+      const answer = await answerPush(opts.applier, nonce, target, payload, Date.now, canary);
+      if (canary !== null && answer.msg?.$case === 'ack') canaryNacks.held(target.digest, nonce);
       const fields = { nonce, seq: target.seq, digest: target.digest, ms: Date.now() - started };
       if (answer.msg?.$case === 'nack') {
         const { phase, retryable, issues } = answer.msg.value;
         log.warn({ ...fields, phase, retryable, issues: issues.length }, 'control: generation rejected (nack)');
       } else {
-        log.info(fields, 'control: generation applied (ack)');
+        log.info({ ...fields, candidate: canary !== null }, canary !== null ? 'control: candidate held (ack)' : 'control: generation applied (ack)');
       }
       // An answer for a stream that is gone is dropped: the next Hello says what we serve.
       send(s, answer);
+    });
+  };
+
+  const onPromote = (s: Stream, nonce: string, target: GenerationRef | null): void => {
+    serially(async () => {
+      const serving = opts.applier.serving();
+      const held = serving?.candidate?.ref ?? null;
+      if (target !== null && held !== null && held.digest === target.digest) {
+        const result = await opts.applier.promote();
+        if (!result.ok) {
+          log.warn({ nonce, seq: target.seq, digest: target.digest, phase: result.phase }, 'control: promote failed (nack)');
+          send(s, nack(opts.applier, nonce, target, result.phase, result.retryable, result.issues));
+          return;
+        }
+        canaryNacks.forget(target.digest);
+        log.info({ nonce, seq: target.seq, digest: target.digest }, 'control: candidate promoted (ack)');
+        send(s, ack(nonce, target, Date.now(), false));
+        return;
+      }
+      if (target !== null && serving !== null && serving.ref.digest === target.digest) {
+        if (held !== null) {
+          await opts.applier.dropCandidate();
+          canaryNacks.forget(held.digest);
+          log.info({ nonce, seq: target.seq, digest: target.digest, dropped: held.digest }, 'control: candidate dropped, serving generation kept (ack)');
+        }
+        send(s, ack(nonce, target, Date.now(), false));
+        return;
+      }
+      log.warn({ nonce, seq: target?.seq, digest: target?.digest }, 'control: promote of a generation not held (nack)');
+      send(
+        s,
+        nack(opts.applier, nonce, target, 'transfer', true, [
+          { pointer: '', code: 'transfer.not_held', message: 'this node holds no such generation (neither as candidate nor serving); push it' },
+        ]),
+      );
     });
   };
 
@@ -152,6 +237,10 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
         return;
       case 'chunk':
         onAssembly(s, assembler.chunk(msg.value));
+        return;
+      case 'promote':
+        log.info({ nonce: msg.value.nonce, seq: msg.value.target?.seq, digest: msg.value.target?.digest }, 'control: promote received');
+        onPromote(s, msg.value.nonce, fromWireRef(msg.value.target));
         return;
       case 'goAway':
         log.info({ reconnectAfterMs: msg.value.reconnectAfterMs, reason: msg.value.reason }, 'control: goaway');
@@ -229,14 +318,27 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
           serving: toWireRef(serving?.ref),
           source: toWireSource(serving?.source ?? 'none'),
           acceptEncodings: [...ACCEPTED_ENCODINGS],
-          candidate: undefined,
-          candidatePercent: 0,
+          candidate: toWireRef(serving?.candidate?.ref),
+          candidatePercent: serving?.candidate?.percent ?? 0,
         },
       },
     });
+    greeted = s;
+    flushCanaryNacks();
   };
 
   return {
+    fallBack(candidateDigest, findings) {
+      serially(async () => {
+        const held = opts.applier.serving()?.candidate?.ref ?? null;
+        if (held === null || held.digest !== candidateDigest) return;
+        await opts.applier.dropCandidate();
+        queueCanaryNack(held, findings.map((f) => findingIssue(f, opts.nodeId)));
+      });
+    },
+    nackCandidate(rejected, issues) {
+      queueCanaryNack(rejected, issues);
+    },
     start() {
       if (running) return;
       running = true;

@@ -18,6 +18,9 @@ function applier(result: ApplyResult | Error): GenerationApplier & { calls: numb
       if (result instanceof Error) throw result;
       return result;
     },
+    hold: async () => ({ ok: true }),
+    promote: async () => ({ ok: true }),
+    dropCandidate: async () => undefined,
   };
 }
 
@@ -26,6 +29,19 @@ describe('answerPush', () => {
     const a = applier({ ok: true });
     const answer = await answerPush(a, 'n', target, payload, () => 42);
     assert.deepEqual(answer.msg, { $case: 'ack', value: { nonce: 'n', applied: target, servingAtUnixMs: 42, candidate: false } });
+  });
+
+  it('holds a candidate push and acks it with candidate: true', async () => {
+    const held: string[] = [];
+    const hold = async (_p: Uint8Array, ref: GenerationRef): Promise<ApplyResult> => {
+      held.push(ref.digest);
+      return { ok: true };
+    };
+    const a = { ...applier({ ok: true }), hold };
+    const answer = await answerPush(a, 'n', target, payload, () => 7, { candidateDigest: target.digest, percent: 5 });
+    assert.deepEqual(answer.msg, { $case: 'ack', value: { nonce: 'n', applied: target, servingAtUnixMs: 7, candidate: true } });
+    assert.deepEqual(held, [target.digest]);
+    assert.equal(a.calls, 0, 'apply is not called for a candidate');
   });
 
   it('nacks a digest mismatch (retryable) without calling the applier', async () => {

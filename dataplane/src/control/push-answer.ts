@@ -1,16 +1,18 @@
 /**
  * Turns one fully received push into its answer: verify the bytes' digest, hand them to the
- * GenerationApplier, then Ack (after the swap) or Nack (the old generation keeps serving).
+ * GenerationApplier (apply, or hold for a CANDIDATE push), then Ack (after the swap / once
+ * held, `candidate: true`) or Nack (the old generation keeps serving).
  */
 
 import type { ConfigIssue } from '@spooky/config';
 import { digest } from '@spooky/config';
 import { type FromDataPlane, MAX_NACK_ISSUES } from '@spooky/proto';
+import type { CanaryAssignment } from '../rollout/in-node-canary.ts';
 import type { GenerationApplier, GenerationRef } from './generation-applier.ts';
 import { toWireIssues, toWireRef } from './wire-refs.ts';
 
-/** Nack phases on the wire: the applier's three plus the two owned by control/. */
-export type NackPhase = 'transfer' | 'digest' | 'parse' | 'compile' | 'apply';
+/** Nack phases on the wire: the applier's three plus the three owned by control/. */
+export type NackPhase = 'transfer' | 'digest' | 'parse' | 'compile' | 'apply' | 'canary';
 
 export async function answerPush(
   applier: GenerationApplier,
@@ -18,6 +20,7 @@ export async function answerPush(
   target: GenerationRef,
   payload: Uint8Array,
   now: () => number = Date.now,
+  canary: CanaryAssignment | null = null,
 ): Promise<FromDataPlane> {
   const actual = digest(payload);
   if (actual !== target.digest) {
@@ -27,7 +30,7 @@ export async function answerPush(
   }
   let result: Awaited<ReturnType<GenerationApplier['apply']>>;
   try {
-    result = await applier.apply(payload, target, 'control-plane');
+    result = canary === null ? await applier.apply(payload, target, 'control-plane') : await applier.hold(payload, target, canary);
   } catch {
     // The applier's contract is to resolve with a result; a throw is a bug there, not bad config.
     return nack(applier, nonce, target, 'apply', true, [
@@ -35,7 +38,11 @@ export async function answerPush(
     ]);
   }
   if (!result.ok) return nack(applier, nonce, target, result.phase, result.retryable, result.issues);
-  return { msg: { $case: 'ack', value: { nonce, applied: toWireRef(target), servingAtUnixMs: now(), candidate: false } } };
+  return ack(nonce, target, now(), canary !== null);
+}
+
+export function ack(nonce: string, applied: GenerationRef, atUnixMs: number, candidate: boolean): FromDataPlane {
+  return { msg: { $case: 'ack', value: { nonce, applied: toWireRef(applied), servingAtUnixMs: atUnixMs, candidate } } };
 }
 
 export function nack(

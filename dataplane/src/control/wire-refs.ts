@@ -3,7 +3,8 @@
  * wire uses absent messages for "nothing"; the port uses null.
  */
 import type { ConfigIssue } from '@spooky/config';
-import { ServingSource, type ConfigIssue as WireIssue, type GenerationRef as WireRef } from '@spooky/proto';
+import { ServingSource, type CanaryAssignment as WireCanary, type ConfigIssue as WireIssue, type GenerationRef as WireRef } from '@spooky/proto';
+import type { CanaryAssignment } from '../rollout/in-node-canary.ts';
 import type { GenerationRef, ServingSource as PortServingSource } from './generation-applier.ts';
 
 export function toWireRef(ref: GenerationRef | null | undefined): WireRef | undefined {
@@ -13,6 +14,22 @@ export function toWireRef(ref: GenerationRef | null | undefined): WireRef | unde
 export function fromWireRef(ref: WireRef | undefined): GenerationRef | null {
   if (ref === undefined || ref.digest === '') return null;
   return { scope: ref.scope, seq: ref.seq, digest: ref.digest };
+}
+
+/** A CANDIDATE push's assignment for the candidate `candidateDigest` (the push's target). */
+export function fromWireCanary(canary: WireCanary, candidateDigest: string): CanaryAssignment {
+  return {
+    candidateDigest,
+    percent: canary.percent,
+    crashWindowMs: canary.crashWindowMs,
+    thresholds: {
+      minRequests: canary.minRequests,
+      maxErrorRatio: canary.maxErrorRatio,
+      maxErrorIncrease: canary.maxErrorIncrease,
+      maxP99Factor: canary.maxP99Factor,
+      minP99IncreaseMs: canary.minP99IncreaseMs,
+    },
+  };
 }
 
 export function toWireSource(source: PortServingSource): ServingSource {

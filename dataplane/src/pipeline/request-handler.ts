@@ -1,5 +1,6 @@
 /**
- * The pipeline runner: one call per exchange. Pins the current generation at accept time,
+ * The pipeline runner: one call per exchange. Pins a generation at accept time (the serving
+ * one, or the in-node canary's candidate for its share of clients: GenerationStore.pick),
  * runs THE stage list in order, funnels every reply and every thrown error into one place
  * (local reply, or a reset when the head was already sent), then records the outcome exactly
  * once. Never throws; always finishes the response.
@@ -24,6 +25,12 @@ export interface RequestHandlerDeps {
   readonly state: LongLivedState;
   readonly logger: Logger;
   readonly compat?: CompatOptions;
+  /**
+   * Called once per request that pinned a generation, right after its outcome was recorded
+   * (status, outcome and the winner are final): the per-generation health windows
+   * (rollout/canary-wiring.ts). Must not throw; absent = nothing is called.
+   */
+  readonly outcome?: (ctx: RequestContext) => void;
 }
 
 export type RequestHandler = (exchange: Exchange) => Promise<void>;
@@ -75,7 +82,8 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
     let requestId = '';
     try {
       requestId = requestIdFor(headerValue(head.headers, 'x-request-id'));
-      const generation = deps.store.current();
+      // The serving generation, or the held candidate for its share of clients (in-node canary).
+      const generation = deps.store.pick(exchange.remoteAddress ?? exchange.connectionId ?? null);
       if (generation === null) {
         answerWithoutGeneration(exchange, requestId, startedAt);
         return;
@@ -101,6 +109,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
       for (const attempt of ctx.attempts) if (!attempt.ended) attempt.end(null);
       runDeferred(ctx);
       recordOutcome(ctx);
+      deps.outcome?.(ctx);
     } catch (err) {
       // Last resort (a bug in the funnel or in recordOutcome's subscribers): never throw.
       reportInternalError('exchange_handler', err, requestId);

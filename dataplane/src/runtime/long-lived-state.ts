@@ -139,27 +139,38 @@ export class LongLivedState {
   }
 
   /**
-   * Keeps exactly what `generation` names; closes dropped transports in the background
-   * (in-flight requests on them finish first). The promise resolves when they are closed.
+   * Keeps exactly what `generation` (the serving one) and `candidate` (a candidate held beside
+   * it, in-node canary) name; closes dropped transports in the background (in-flight requests
+   * on them finish first). The promise resolves when they are closed. Process-wide settings
+   * and DNS refresh follow the serving generation only.
    */
-  retain(generation: Generation): Promise<void> {
+  retain(generation: Generation, candidate: Generation | null = null): Promise<void> {
     this.configure(generation);
+    const held = candidate === null ? [generation] : [generation, candidate];
     const closing: Promise<void>[] = [];
     for (const [key, transport] of this.#transports) {
-      if (generation.stateKeys.transports.has(key)) continue;
+      if (held.some((g) => g.stateKeys.transports.has(key))) continue;
       this.#transports.delete(key);
       closing.push(transport.close().catch(() => undefined));
     }
     for (const key of this.#cursors.keys()) {
-      if (!generation.stateKeys.cursors.has(key)) this.#cursors.delete(key);
+      if (!held.some((g) => g.stateKeys.cursors.has(key))) this.#cursors.delete(key);
     }
     const named = new Set<string>();
-    for (const [name, upstream] of generation.upstreams) for (const b of upstream.backends) named.add(backendStatsKey(name, b.address));
+    const upstreams = new Set<string>();
+    for (const g of held) {
+      for (const [name, upstream] of g.upstreams) {
+        upstreams.add(name);
+        for (const b of upstream.backends) named.add(backendStatsKey(name, b.address));
+      }
+    }
     for (const key of this.#stats.keys()) if (!named.has(key)) this.#stats.delete(key);
     this.breakers.retain(named);
-    this.budgets.retain(new Set(generation.upstreams.keys()));
-    this.inflight.retain(new Set(generation.upstreams.keys()), named);
-    closing.push(this.health.reconcile(generation.stateKeys.health));
+    this.budgets.retain(upstreams);
+    this.inflight.retain(upstreams, named);
+    // A backend named by both keeps the serving generation's health spec.
+    const health = candidate === null ? generation.stateKeys.health : new Map([...candidate.stateKeys.health, ...generation.stateKeys.health]);
+    closing.push(this.health.reconcile(health));
     const perf = generation.config.performance;
     this.dns.configure(perf.backend_dns_refresh_enabled, perf.backend_dns_refresh_interval_ms, perf.backend_dns_refresh_enabled ? backendAddresses(generation) : []);
     return Promise.all(closing).then(() => undefined);

@@ -5,6 +5,12 @@
  * new ETag; `changes` = the field-level diff from the previously active generation to the
  * target (what a dry run would change), [] when the target was active already; at most
  * MAX_RESPONSE_CHANGES of them, with `truncated` and `totalChanges`.
+ *
+ * Staged rollouts (docs/rollout.md §6): PUT takes `strategy` ("staged" → 202 + Location
+ * /v1/rollouts/{id} + the rollout; "immediate" → the move above), `policy` (this rollout's
+ * policy, staged only) and `abort_live`; activation-strategy.ts decides which applies and
+ * what permission it needs. While a rollout of the scope is live, an immediate move (activate
+ * or rollback) answers 409 rollout_in_progress unless `abort_live` aborts the rollout first.
  */
 import type { FastifyInstance } from 'fastify';
 import { CpError } from '../../errors.ts';
@@ -14,10 +20,19 @@ import { actorOf } from '../guard.ts';
 import { ifMatchVersion } from '../if-match.ts';
 import { capChanges } from '../response-bounds.ts';
 import { activeEtag, activeView } from '../views.ts';
+import { type ActivateBody, chooseStrategy, guardLiveRollout, startStaged } from './activation-strategy.ts';
 
 const activateBody = {
   type: 'object',
-  properties: { seq: { type: 'integer', minimum: 1 }, dryRun: { type: 'boolean' }, force: { type: 'boolean' } },
+  properties: {
+    seq: { type: 'integer', minimum: 1 },
+    dryRun: { type: 'boolean' },
+    force: { type: 'boolean' },
+    strategy: { type: 'string', enum: ['staged', 'immediate'] },
+    // Any JSON here; parseRolloutPolicy checks it (422 rollout_policy_invalid, pointers under /policy).
+    policy: {},
+    abort_live: { type: 'boolean' },
+  },
   required: ['seq'],
   additionalProperties: false,
 } as const;
@@ -27,6 +42,7 @@ const rollbackBody = {
   properties: {
     to: { anyOf: [{ type: 'string', enum: ['previous', 'lkg'] }, { type: 'integer', minimum: 1 }] },
     force: { type: 'boolean' },
+    abort_live: { type: 'boolean' },
   },
   required: ['to'],
   additionalProperties: false,
@@ -46,7 +62,7 @@ export async function activeRoutes(app: FastifyInstance, deps: ApiDeps): Promise
     },
   );
 
-  app.put<{ Params: { scope: string }; Body: { seq: number; dryRun?: boolean; force?: boolean } }>(
+  app.put<{ Params: { scope: string }; Body: ActivateBody }>(
     '/v1/scopes/:scope/active',
     { config: { permission: 'config:activate', mutating: true }, schema: { body: activateBody } },
     async (request, reply) => {
@@ -55,6 +71,13 @@ export async function activeRoutes(app: FastifyInstance, deps: ApiDeps): Promise
       const { scope } = request.params;
       const dryRun = request.body.dryRun === true;
       const force = request.body.force === true;
+      const strategy = chooseStrategy(deps, request, scope, expected);
+      if (strategy.kind === 'staged') return startStaged(deps, request, reply, scope, strategy.policy);
+      if (!dryRun) {
+        const who = actorOf(request);
+        const precheck = () => void deps.active.activate(scope, request.body.seq, expected, who, { dryRun: true, force });
+        guardLiveRollout(deps, request, scope, request.body.abort_live === true, precheck);
+      }
       const result = deps.active.activate(scope, request.body.seq, expected, actorOf(request), { dryRun, force });
       if (result.moved) deps.metrics.activeMoves.inc({ scope, kind: 'activate' });
       reply.header('etag', activeEtag(result.active));
@@ -62,13 +85,14 @@ export async function activeRoutes(app: FastifyInstance, deps: ApiDeps): Promise
     },
   );
 
-  app.post<{ Params: { scope: string }; Body: { to: 'previous' | 'lkg' | number; force?: boolean } }>(
+  app.post<{ Params: { scope: string }; Body: { to: 'previous' | 'lkg' | number; force?: boolean; abort_live?: boolean } }>(
     '/v1/scopes/:scope/rollback',
     { config: { permission: 'config:rollback', mutating: true }, schema: { body: rollbackBody } },
     async (request, reply) => {
       const { scope } = request.params;
       const force = request.body.force === true;
       const expected = ifMatchVersion(request.headers['if-match']);
+      guardLiveRollout(deps, request, scope, request.body.abort_live === true);
       const result = deps.active.rollback(scope, request.body.to, expected, actorOf(request), { force });
       if (result.moved) deps.metrics.activeMoves.inc({ scope, kind: 'rollback' });
       reply.header('etag', activeEtag(result.active));

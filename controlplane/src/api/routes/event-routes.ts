@@ -10,6 +10,9 @@
  * errors are still problem+json. At most --sse-max-subscribers streams are open at once (one
  * more → 503 too_many_subscribers + Retry-After); events are serialised once and fanned out
  * (event-fanout.ts); a stream whose socket stops draining is disconnected.
+ * With a rollout service, every decision appended to a rollout's log is also sent live as
+ * `event: rollout.<kind>` (data {type, scope, at, data: {rolloutId, decision}}) to the streams
+ * that may see its scope; those frames have no `id` and are not replayed on resume.
  */
 
 import type { ServerResponse } from 'node:http';
@@ -18,7 +21,7 @@ import { canAccessScope } from '../../auth/permissions.ts';
 import { CpError } from '../../errors.ts';
 import type { CpEvent } from '../../generations/lifecycle-ports.ts';
 import type { ApiDeps } from '../api-deps.ts';
-import { EventFanout, type Subscriber, sseFrame } from '../event-fanout.ts';
+import { EventFanout, rolloutFrame, type Subscriber, sseFrame } from '../event-fanout.ts';
 import { assertScopeAccess, assertScopeName } from '../guard.ts';
 
 export const SSE_HEARTBEAT_MS = 15_000;
@@ -39,6 +42,10 @@ export async function eventRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   const maxSubscribers = deps.sseMaxSubscribers ?? SSE_MAX_SUBSCRIBERS;
   const fanout = new EventFanout(deps.events, { maxBufferedBytes: SSE_MAX_BUFFERED_BYTES });
   const open = new Set<ServerResponse>();
+  const offDecisions = deps.rollouts?.onDecision((rollout, decision) => {
+    if (fanout.size > 0) fanout.broadcast(rollout.scope, Buffer.from(rolloutFrame(rollout, decision)));
+  });
+  if (offDecisions) app.addHook('onClose', async () => offDecisions());
   // Open streams would keep server.close() waiting forever: end them first.
   app.addHook('preClose', async () => {
     for (const raw of open) raw.end();
@@ -76,6 +83,7 @@ export async function eventRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
         cursor: start,
         scope,
         accepts: visible,
+        seesScope: (s) => canAccessScope(principal, s),
         write: (frame) => {
           if (!raw.writableEnded && !raw.destroyed) raw.write(frame);
           return raw.writableLength;

@@ -9,6 +9,11 @@
  * reported as "already rolled back … nothing moved" (exit 0) while the pointer is still where
  * that rollback left it, and refused (exit 4) when it has moved since, so a stale replay never
  * passes for a fresh rollback.
+ *
+ * Staged rollouts: `activate --staged` (or no flag in a scope whose default is staged: the server
+ * answers 202) starts a rollout instead of moving the pointer; with --wait it waits for the
+ * rollout (rollout-commands.ts: exit 0 promoted, 5 rolled back or aborted, 6 timed out).
+ * `--immediate` asks for today's move; `--abort-live` aborts the scope's live rollout first.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { RollbackTo, WaitOptions } from '../args.ts';
@@ -18,6 +23,9 @@ import { EXIT } from '../exit-codes.ts';
 import { type CommandResult, quoted, shortDigest } from '../output.ts';
 import { waitForFleet } from '../wait-for-fleet.ts';
 import { changeLines, changesOf } from './change-lines.ts';
+import { readPolicyFile } from './policy-commands.ts';
+import { rolloutResult, waitRollout } from './rollout-commands.ts';
+import type { RolloutViewBody } from './rollout-lines.ts';
 
 /** The header a replayed idempotent answer carries (api/idempotency.ts; the CLI imports no server code). */
 const REPLAYED_HEADER = 'idempotent-replayed';
@@ -46,6 +54,10 @@ export interface ActivateRequest {
   readonly ifMatch: number | null;
   /** null = the global --idempotency-key, else a random one. */
   readonly idempotencyKey?: string | null;
+  /** --staged / --immediate; null or absent = the scope's default. */
+  readonly strategy?: 'staged' | 'immediate' | null;
+  readonly policyFile?: string | null;
+  readonly abortLive?: boolean;
 }
 
 /** The If-Match value to send: the pinned version, else the current pointer's ETag. */
@@ -61,14 +73,28 @@ function keyFor(ctx: CliContext, explicit: string | null | undefined): string {
 
 /** activate SEQ: PUT active {seq} with If-Match; then optionally wait for the fleet. */
 export async function activateSeq(ctx: CliContext, req: ActivateRequest): Promise<CommandResult> {
+  const policy = req.policyFile ? await readPolicyFile(req.policyFile) : undefined;
   const ifMatch = await ifMatchFor(ctx, req.ifMatch);
-  const answer = await ctx.api.call<MoveBody>('PUT', `${scopePath(ctx)}/active`, {
-    json: { seq: req.seq, ...(req.dryRun ? { dryRun: true } : {}), ...(req.force ? { force: true } : {}) },
+  const answer = await ctx.api.call<MoveBody | RolloutViewBody>('PUT', `${scopePath(ctx)}/active`, {
+    json: {
+      seq: req.seq,
+      ...(req.dryRun ? { dryRun: true } : {}),
+      ...(req.force ? { force: true } : {}),
+      ...(req.strategy ? { strategy: req.strategy } : {}),
+      ...(policy === undefined ? {} : { policy }),
+      ...(req.abortLive ? { abort_live: true } : {}),
+    },
     reason: req.reason,
     ifMatch,
     idempotencyKey: keyFor(ctx, req.idempotencyKey),
   });
-  const move = answer.body;
+  if (answer.status === 202) {
+    const started = answer.body as RolloutViewBody;
+    const lead = [`started staged rollout ${started.id} of seq ${req.seq} (${answer.headers.get('location') ?? ''})`];
+    if (req.wait === null) return rolloutResult(started, lead, false);
+    return rolloutResult(await waitRollout(ctx, started.id, req.wait.timeoutMs), lead, true);
+  }
+  const move = answer.body as MoveBody;
   const changes = changesOf(move.changes);
   const lines: string[] = [];
   if (req.dryRun) {
@@ -93,12 +119,12 @@ export function rollbackIdempotencyKey(scope: string, to: RollbackTo, force: boo
 
 export async function rollbackCommand(
   ctx: CliContext,
-  cmd: { to: RollbackTo; reason: string; wait: WaitOptions | null; force: boolean; ifMatch: number | null },
+  cmd: { to: RollbackTo; reason: string; wait: WaitOptions | null; force: boolean; ifMatch: number | null; abortLive?: boolean },
 ): Promise<CommandResult> {
   const ifMatch = await ifMatchFor(ctx, cmd.ifMatch);
   const key = ctx.globals.idempotencyKey ?? rollbackIdempotencyKey(ctx.globals.scope, cmd.to, cmd.force, cmd.reason);
   const answer = await ctx.api.call<MoveBody>('POST', `${scopePath(ctx)}/rollback`, {
-    json: { to: cmd.to, ...(cmd.force ? { force: true } : {}) },
+    json: { to: cmd.to, ...(cmd.force ? { force: true } : {}), ...(cmd.abortLive ? { abort_live: true } : {}) },
     reason: cmd.reason,
     ifMatch,
     idempotencyKey: key,
