@@ -100,7 +100,7 @@ describe('staged rollout over a fleet of five real data planes', { skip, timeout
     // n1: one request per connection, so its clients cycle through all 250 source addresses every
     // few seconds and its candidate share is the in-node canary's share of those addresses.
     const canary = id === 'n1';
-    loads.set(id, startLoad(() => node.client(canary ? 1 : 4), { path: `/load/${id}`, concurrency: canary ? 4 : 1, ratePerSec: canary ? 50 : 8 }));
+    loads.set(id, startLoad(() => node.client(canary ? 1 : 4), { path: `/load/${id}`, concurrency: canary ? 5 : 1, ratePerSec: canary ? 70 : 8 }));
   };
 
   const kinds = (view: RolloutView, kind: string): DecisionView[] => view.decisions.filter((d) => d.kind === kind);
