@@ -7,12 +7,13 @@
  *  2. HTTPS GETs through every node's listener reach the real origin, verified against the test
  *     CA; each new connection comes from another client address (the origin's x-forwarded-for);
  *  3. the fault origin fails exactly its share through the proxy (503 and connection reset);
- *  4. a wedged node (SIGSTOP of its namespace wrapper) goes stale at the control plane while
+ *  4. a fleet whose second node fails to start rejects and leaves no process behind;
+ *  5. a wedged node (SIGSTOP of its namespace wrapper) goes stale at the control plane while
  *     the others stay connected, and comes back connected after SIGCONT.
  * Skipped with a message where `unshare -n` is not allowed.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -142,6 +143,31 @@ describe('netns fleet: five data planes, one config, one host', { skip }, () => 
     }
     assert.equal(flaky.counts.failed, 4);
     assert.ok(resets.counts.failed >= 2);
+  });
+
+  test('a node that fails to start: startFleet rejects and leaves none of its processes behind', async () => {
+    const cacheRoot = join(dir, 'cache-failing');
+    await assert.rejects(
+      startFleet({
+        controlPlaneGrpc: cp.grpc,
+        scope: 'fleet-failing',
+        nodes: [{ id: 'ok-1' }, { id: 'bad-1', labels: { 'not a key': 'x' } }],
+        cacheRoot,
+        listenerPort: await freePort(),
+        caFile: ca.cert,
+      }),
+      /exited .* before the awaited log line/,
+    );
+    const mine = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(cacheRoot);
+        } catch {
+          return false; // exited meanwhile
+        }
+      });
+    assert.deepEqual(mine, [], 'no process of the failed fleet is left');
   });
 
   test('a wedged node (SIGSTOP of its wrapper) goes stale; the others stay connected; SIGCONT brings it back', async () => {

@@ -25,6 +25,7 @@ import { DataPlane, type GenerationView } from './data-plane.ts';
 import { freePort } from './free-port.ts';
 import type { NetnsNodeSpec } from './netns-node.ts';
 import { type Bridge, unixToTcp } from './unix-bridge.ts';
+import type { SpawnedProcess } from './spawned-process.ts';
 import { httpGetOverUnix, type SimpleResponse, UnixHttpsClient } from './unix-https-client.ts';
 
 export const NETNS_NODE_MAIN = join(import.meta.dirname, 'netns-node.ts');
@@ -165,6 +166,16 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Ends a node whose start failed: SIGCONT + SIGTERM through its wrapper (forwarded to the data
+ * plane), then SIGKILL of every data-plane pid it logged (primary, workers) that is still there.
+ */
+async function endStarting(proc: SpawnedProcess): Promise<void> {
+  await proc.stop(5_000).catch(() => undefined);
+  const pids = proc.lines.filter((l) => l.msg === 'data plane started' || l.msg === 'worker ready').map((l) => Number(l['pid']));
+  for (const pid of pids) if (Number.isInteger(pid)) signal(pid, 'SIGKILL');
+}
+
 function portOf(hostPort: string): number {
   const port = Number(hostPort.slice(hostPort.lastIndexOf(':') + 1));
   if (!Number.isInteger(port) || port <= 0) throw new Error(`not host:port: ${hostPort}`);
@@ -180,9 +191,12 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const hostPorts = [grpcPort, ...(opts.hostPorts ?? [])];
   const bridges: Bridge[] = [];
   const nodes: FleetNode[] = [];
+  /** The node being started: ended by `stop` when its start fails (it is not in `nodes` yet). */
+  let starting: SpawnedProcess | undefined;
   const stop = async () => {
     const errors: unknown[] = [];
     for (const n of nodes) await n.stop().catch((e: unknown) => errors.push(e));
+    if (starting) await endStarting(starting);
     await Promise.all(bridges.map((b) => b.close()));
     rmSync(dir, { recursive: true, force: true });
     if (errors.length > 0) throw errors[0];
@@ -209,7 +223,11 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
         admin: `127.0.0.1:${adminPort}`,
         extra: [...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), ...(opts.extra ?? [])],
         launcher: ['unshare', '-n', process.execPath, NETNS_NODE_MAIN, JSON.stringify(netns)],
+        onSpawn: (proc) => {
+          starting = proc;
+        },
       });
+      starting = undefined;
       nodes.push(new FleetNode(spec.id, labels, dp, nodeDir, ca, opts.servername ?? 'localhost'));
     }
   } catch (err) {
