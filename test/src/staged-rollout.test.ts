@@ -19,10 +19,13 @@
  *  (d) a node wedged (SIGSTOP of its namespace wrapper) just before a one-stage rollout over the
  *      fleet starts is selected, never ACKs, is reported `unknown` at the ACK deadline, and the
  *      rollout still promotes (ack_quorum 0.6: 4 of 5).
+ *  (e) the same from CI's side: `spookyctl activate SEQ --staged --policy FILE --wait` exits 0
+ *      when promoted, 6 when --timeout passes first, 5 when rolled back.
  * Skipped with a message where `unshare -n` is not allowed.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -36,6 +39,7 @@ import { makeCa, makeLeaf, type Pem } from './harness/pki.ts';
 import { ControlPlane } from './harness/planes.ts';
 import { abortLive, type DecisionView, getRollout, type RolloutView, startStaged, summary, testPolicy, waitFinal } from './harness/rollout-api.ts';
 
+const SPOOKYCTL = join(import.meta.dirname, '..', '..', 'controlplane', 'src', 'cli', 'spookyctl.ts');
 const SCOPE = 'staged';
 const REPORT_MS = 500;
 const SOAK_MS = 5_000;
@@ -325,5 +329,46 @@ describe('staged rollout over a fleet of five real data planes', { skip, timeout
     }
     await converged(target.seq);
     startNodeLoad(wedgedId);
+  });
+
+  test('(e) spookyctl activate --staged --policy --wait: exit 0 when promoted, 6 at the timeout, 5 when rolled back', { timeout: 180_000 }, async () => {
+    const policyFile = join(dir, 'policy.json');
+    writeFileSync(policyFile, JSON.stringify(testPolicy({ soakMs: SOAK_MS })));
+    const ctl = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [SPOOKYCTL, ...args], {
+          env: { ...process.env, SPOOKY_SERVER: cp.http, SPOOKY_TOKEN: cp.token, SPOOKY_SCOPE: SCOPE },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.once('error', reject);
+        child.once('close', (code) => resolve({ code, stdout, stderr }));
+      });
+    const activate = (seq: number, timeout: string) =>
+      ctl(['activate', String(seq), '--staged', '--policy', policyFile, '--reason', `e2e: spookyctl ${seq}`, '--wait', '--timeout', timeout]);
+    try {
+      const good = await create(config(a.url));
+      const promoted = await activate(good.seq, '90s');
+      assert.equal(promoted.code, 0, `${promoted.stdout}\n${promoted.stderr}`);
+      assert.equal((await cp.api<{ seq: number }>('GET', `/v1/scopes/${SCOPE}/active`)).body.seq, good.seq);
+      await converged(good.seq);
+
+      const slow = await create(config(b.url));
+      const timedOut = await activate(slow.seq, '1s');
+      assert.equal(timedOut.code, 6, `${timedOut.stdout}\n${timedOut.stderr}`);
+      await abortLive(cp, SCOPE);
+      await converged(good.seq);
+
+      const bad = await create(config(`http://127.0.0.1:${deadPort}`));
+      const rolledBack = await activate(bad.seq, '90s');
+      assert.equal(rolledBack.code, 5, `${rolledBack.stdout}\n${rolledBack.stderr}`);
+      assert.equal((await cp.api<{ seq: number }>('GET', `/v1/scopes/${SCOPE}/active`)).body.seq, good.seq, 'the pointer stayed on the LKG');
+      for (const out of [promoted, timedOut, rolledBack]) assert.ok(!`${out.stdout}${out.stderr}`.includes(cp.token), 'the token is never printed');
+    } finally {
+      await abortLive(cp, SCOPE);
+    }
   });
 });
