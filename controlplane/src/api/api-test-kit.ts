@@ -44,8 +44,12 @@ export interface ApiKitOptions {
   readonly logger?: Logger;
   /** Directory of the database (reused across kits; the caller removes it). Default: a new temp dir, removed by close. */
   readonly dir?: string;
-  /** The rollout service behind PUT active strategy staged and /v1/rollouts; default none. */
-  readonly rollouts?: RolloutControl;
+  /**
+   * The rollout service behind PUT active strategy staged and /v1/rollouts: default the real one
+   * composeControlPlane builds (its driver is not started: tests of a restart call start());
+   * null: none (the 501 answers).
+   */
+  readonly rollouts?: RolloutControl | null;
 }
 
 export interface ApiKit {
@@ -69,8 +73,10 @@ export function startApiKit(options: ApiKitOptions = {}): ApiKit {
   const auth = options.tokensFile
     ? TokenAuthenticator.fromFile(options.tokensFile, tokenOptions)
     : TokenAuthenticator.fromJson(JSON.stringify({ tokens: KIT_TOKENS }), tokenOptions);
+  const { rollouts: realRollouts, ...coreApi } = core.api;
+  const rollouts = options.rollouts === undefined ? realRollouts : options.rollouts;
   const app = buildApi({
-    ...core.api,
+    ...coreApi,
     auth,
     metrics: createMetrics({ defaults: false }),
     storeHealth: () => store.health(),
@@ -79,7 +85,7 @@ export function startApiKit(options: ApiKitOptions = {}): ApiKit {
     ...(options.authThrottle ? { authThrottle: options.authThrottle } : {}),
     ...(options.sseMaxSubscribers === undefined ? {} : { sseMaxSubscribers: options.sseMaxSubscribers }),
     ...(options.logger ? { logger: options.logger } : {}),
-    ...(options.rollouts ? { rollouts: options.rollouts } : {}),
+    ...(rollouts ? { rollouts } : {}),
   });
   return {
     app,
@@ -116,10 +122,10 @@ export const ROLLOUT_TOKENS = [
 ];
 
 /** A kit whose tokens file holds ROLLOUT_TOKENS, with `rollouts` wired, and seqs 1–3 created in `default`. */
-export async function rolloutKit(dir: string, rollouts?: RolloutControl): Promise<ApiKit> {
+export async function rolloutKit(dir: string, rollouts?: RolloutControl | null): Promise<ApiKit> {
   const tokensFile = join(dir, 'tokens.json');
   writeFileSync(tokensFile, JSON.stringify({ tokens: ROLLOUT_TOKENS }));
-  const kit = startApiKit({ tokensFile, dir, ...(rollouts ? { rollouts } : {}) });
+  const kit = startApiKit({ tokensFile, dir, ...(rollouts === undefined ? {} : { rollouts }) });
   for (const port of [7101, 7102, 7103]) {
     const res = await kit.app.inject({
       method: 'POST',

@@ -182,7 +182,7 @@ describe('REST API: PUT active with staged rollouts', () => {
 
   it('answers 501 rollouts_unavailable without a rollout service, and still activates immediately', async () => {
     const dir2 = mkdtempSync(join(tmpdir(), 'spooky-rollout-api-'));
-    const bare = await rolloutKit(dir2);
+    const bare = await rolloutKit(dir2, null);
     try {
       const headers = writeHeaders('admin-token', { ...json, 'if-match': '"0"' });
       const staged = await bare.app.inject({ method: 'PUT', url: '/v1/scopes/default/active', headers, payload: { seq: 1, strategy: 'staged' } });

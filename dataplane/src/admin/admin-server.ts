@@ -7,9 +7,10 @@
  *                    sees it); else 503 with the reason in the body.
  * - GET /metrics     Prometheus text: the primary's registry and every worker's, aggregated
  *                    (bootstrap/fleet-view.ts).
- * - GET /generation  {serving: {scope, seq, digest, source} | null, listeners: [{address, port}],
- *                    workers: [{slot, pid, seq}]} plus `reason` (why nothing is served) when
- *                    serving is null.
+ * - GET /generation  {serving: {scope, seq, digest, source} | null, candidate: {scope, seq, digest,
+ *                    percent} | null (staged rollout: held beside serving), listeners:
+ *                    [{address, port}], workers: [{slot, pid, seq}]} plus `reason` (why nothing is
+ *                    served) when serving is null.
  *
  * The server lives in the supervisor primary (one address per host, surviving worker
  * restarts); worker facts are asked for per request over IPC, bounded.
@@ -18,7 +19,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { GenerationApplier } from '../control/generation-applier.ts';
+import type { GenerationApplier, HeldCandidateInfo } from '../control/generation-applier.ts';
 import type { ListenerInfo } from '../ingress/listener-manager.ts';
 
 /** What the workers say right now (bootstrap/fleet-view.ts). */
@@ -86,6 +87,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: AdminDeps
       const body = {
         serving: serving ? { scope: serving.ref.scope, seq: serving.ref.seq, digest: serving.ref.digest, source: serving.source } : null,
         ...(serving ? {} : { reason: deps.notServingReason?.() ?? 'no generation applied yet' }),
+        candidate: candidateView(serving?.candidate ?? null),
         listeners: view.listeners,
         workers: view.workers,
       };
@@ -94,6 +96,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: AdminDeps
     default:
       return send(res, 404, 'text/plain', 'not found\n');
   }
+}
+
+function candidateView(held: HeldCandidateInfo | null) {
+  return held === null ? null : { scope: held.ref.scope, seq: held.ref.seq, digest: held.ref.digest, percent: held.percent };
 }
 
 /** null when ready; otherwise the first reason it is not. */
