@@ -119,6 +119,8 @@ describe('in-node canary with a single data plane', { timeout: 600_000 }, () => 
     const started = await startStaged(cp, SCOPE, next.seq, policy(5));
     assert.equal(started.res.status, 202, JSON.stringify(started.res.body));
     await candidateHeld(started.id);
+    const held = (await adminGeneration(dp.admin)).candidate;
+    assert.deepEqual([held?.seq, held?.percent], [next.seq, 5], `admin shows the held candidate: ${JSON.stringify(held)}`);
 
     const answers = await fresh(5_000, '/split');
     const failed = answers.filter((r) => r.status !== 200);
@@ -143,7 +145,9 @@ describe('in-node canary with a single data plane', { timeout: 600_000 }, () => 
       const res = await fresh(100, '/after-abort');
       return res.every((r) => r.headers['x-origin'] === 'origin-a') ? true : undefined;
     }, { timeoutMs: 20_000 });
-    assert.equal((await adminGeneration(dp.admin)).serving?.seq, 1);
+    const after = await adminGeneration(dp.admin);
+    assert.equal(after.serving?.seq, 1);
+    assert.equal(after.candidate, null, 'the candidate is dropped');
   });
 
   test('2. a failing candidate, control plane unreachable: the node falls back to N on its own and NACKs (phase canary)', { timeout: 180_000 }, async () => {
@@ -190,7 +194,9 @@ describe('in-node canary with a single data plane', { timeout: 600_000 }, () => 
     await rolledBackByNack(started.id);
     const res = await fresh(200, '/after-crash');
     assert.ok(res.every((r) => r.status === 200 && r.headers['x-origin'] === 'origin-a'), 'every client served by N');
-    assert.equal((await adminGeneration(dp.admin)).serving?.seq, 1);
+    const view = await adminGeneration(dp.admin);
+    assert.equal(view.serving?.seq, 1);
+    assert.equal(view.candidate, null, 'the restarted node holds no candidate');
   });
 
   test('4. two automatic rollbacks in a row froze the scope: a staged activation answers 423', async () => {

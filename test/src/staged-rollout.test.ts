@@ -207,6 +207,7 @@ describe('staged rollout over a fleet of five real data planes', { skip, timeout
       // The canary node serves the LKG again, fully.
       await converged(lkg);
       const n1 = fleet.node('n1');
+      assert.equal((await n1.generation()).candidate, null, 'n1 dropped the candidate');
       for (let i = 0; i < 10; i++) assert.equal((await n1.request(`/after-rollback/${i}`)).status, 200);
       // Marked failed: not a rollout target again.
       const again = await startStaged(cp, SCOPE, bad.seq, testPolicy({ soakMs: SOAK_MS }));

@@ -80,6 +80,8 @@ export class DataPlane {
 /** The admin server's `GET /generation` answer. */
 export interface GenerationView {
   serving: { scope: string; seq: number; digest: string; source: string } | null;
+  /** A candidate held beside `serving` during a staged rollout (in-node canary), or null. */
+  candidate?: { scope: string; seq: number; digest: string; percent: number } | null;
   reason?: string;
   listeners: { address: string; port: number }[];
 }
