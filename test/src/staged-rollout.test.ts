@@ -6,7 +6,8 @@
  * Policy (harness/rollout-api.ts testPolicy): canary (role=canary) soak 5 s → 40 % soak 5 s →
  * 100 %, in-node canary 20 %, min_requests 20. Cases, one fleet, in this order:
  *  (b) a good generation promotes through every stage, each stage started and passed once, the
- *      active pointer moves and every node serves it;
+ *      active pointer moves and every node serves it; /v1/events sent one `rollout.<kind>`
+ *      frame per decision, in order;
  *  (a) a generation routing to a dead backend (so the canary node's 20 % candidate share fails)
  *      is rolled back automatically within soak + one report interval (+ scheduling slack);
  *      no other node is ever pushed it or shows it; their clients see zero errors; it is then
@@ -38,6 +39,7 @@ import { type Origin, startH1Origin } from './harness/origins.ts';
 import { makeCa, makeLeaf, type Pem } from './harness/pki.ts';
 import { ControlPlane } from './harness/planes.ts';
 import { abortLive, type DecisionView, getRollout, type RolloutView, startStaged, summary, testPolicy, waitFinal } from './harness/rollout-api.ts';
+import { openEvents } from './harness/sse-reader.ts';
 
 const SPOOKYCTL = join(import.meta.dirname, '..', '..', 'controlplane', 'src', 'cli', 'spookyctl.ts');
 const SCOPE = 'staged';
@@ -143,6 +145,7 @@ describe('staged rollout over a fleet of five real data planes', { skip, timeout
 
   test('(b) a good generation promotes through every stage; the active pointer moves', { timeout: 120_000 }, async (t) => {
     const target = await create(config(b.url));
+    const events = await openEvents(cp, SCOPE);
     const started = await startStaged(cp, SCOPE, target.seq, testPolicy({ soakMs: SOAK_MS }));
     assert.equal(started.res.status, 202, JSON.stringify(started.res.body));
     assert.match(started.res.headers.get('location') ?? '', /^\/v1\/rollouts\/[^/]+$/);
@@ -163,7 +166,13 @@ describe('staged rollout over a fleet of five real data planes', { skip, timeout
       assert.equal(active.body.seq, target.seq, 'the active pointer moved');
       await converged(target.seq);
       for (const n of fleet.nodes) assert.equal((await n.request(`/after-promote/${n.id}`)).headers['x-origin'], 'origin-b');
+      // One SSE frame `rollout.<kind>` per decision line, in order.
+      const ofRollout = () =>
+        events.frames.filter((f) => f.event.startsWith('rollout.') && (f.data as { data?: { rolloutId?: string } }).data?.rolloutId === started.id);
+      await eventually('an SSE frame for every decision', () => (ofRollout().length >= view.decisions.length ? true : undefined), { timeoutMs: 10_000 });
+      assert.deepEqual(ofRollout().map((f) => f.event), view.decisions.map((d) => `rollout.${d.kind}`));
     } finally {
+      await events.close();
       await abortLive(cp, SCOPE);
     }
   });
