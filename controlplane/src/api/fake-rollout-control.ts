@@ -21,7 +21,7 @@ import {
   type StartRolloutRequest,
 } from '../rollout/rollout-control.ts';
 import { DEFAULT_ROLLOUT_POLICY, type RolloutPolicy } from '../rollout/rollout-policy.ts';
-import { type FreezeState, LiveRolloutConflict, type RolloutSummary, RolloutNotFound } from '../rollout/rollout-ports.ts';
+import { type FreezeState, LiveRolloutConflict, RolloutNotFound, type RolloutSummary } from '../rollout/rollout-ports.ts';
 import type { Decision, DecisionKind, Refusal, RolloutStatus } from '../rollout/rollout-state.ts';
 
 interface FakeRollout {

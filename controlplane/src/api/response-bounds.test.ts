@@ -3,8 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { fromWireIssues, MAX_NACK_ISSUE_TEXT, MAX_NACK_ISSUES } from '../distribution/wire-refs.ts';
 import { helloFacts } from '../testing/node-facts.ts';
 import { type ApiKit, startApiKit, writeHeaders } from './api-test-kit.ts';
-import { problemOf } from './problem.ts';
 import { FakeRolloutControl } from './fake-rollout-control.ts';
+import { problemOf } from './problem.ts';
 import { boundRollout, MAX_RESPONSE_CHANGES, MAX_RESPONSE_ISSUES, MAX_RESPONSE_NODES } from './response-bounds.ts';
 
 const reader = { authorization: 'Bearer reader-token' };

@@ -15,11 +15,11 @@ import {
   type FromControlPlane,
   type FromDataPlane,
   type GenerationHealth,
-  type GenerationRef as WireRef,
   LATENCY_BUCKET_BOUNDS_MS,
   type Push,
   PushMode,
   ServingSource,
+  type GenerationRef as WireRef,
 } from '@spooky/proto';
 import pino from 'pino';
 import { Registry } from 'prom-client';

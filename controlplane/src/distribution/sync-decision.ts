@@ -18,11 +18,11 @@
 import type { ParkedDigest } from './parking.ts';
 import type { CanarySpec, GenerationRef, NodeServingSource } from './ports.ts';
 import {
+  type AnswerEffect,
   afterAck,
   afterNack,
   afterPush,
   decidePush,
-  type AnswerEffect,
   type HeldCandidate,
   type PendingPush,
   type PushDecision,

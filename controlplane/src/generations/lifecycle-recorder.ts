@@ -66,6 +66,12 @@ export class LifecycleRecorder implements NodeRecorder {
         phase: null,
         at,
       });
+      // A candidate the node says it holds (Hello.candidate) is as good as its candidate ACK, which
+      // may have been lost with the stream (the control plane restarted between push and ACK).
+      const held = facts.candidate ?? null;
+      if (held !== null) {
+        this.#d.history.record(facts.nodeId, { kind: 'acked', bootId: facts.bootId, seq: held.seq, digest: held.digest, phase: CANDIDATE_ACK_PHASE, at });
+      }
       this.#event('node.connected', facts.scope, at, {
         nodeId: facts.nodeId,
         bootId: facts.bootId,

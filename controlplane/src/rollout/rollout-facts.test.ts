@@ -26,7 +26,9 @@ describe('answerFor: the latest answer to the target digest since the rollout st
       history: [e('nacked', 'd9', 9, 'transfer'), e('acked', 'd9', 5)],
       want: { kind: 'ack', atMs: T + 5 },
     },
-    { name: 'connects and disconnects are not answers', history: [e('disconnected', null, 9), e('connected', 'd9', 5)], want: { kind: 'none' } },
+    { name: 'disconnects are not answers', history: [e('disconnected', null, 9)], want: { kind: 'none' } },
+    { name: 'a Hello serving the target is an ACK (its ACK was lost with a restart)', history: [e('disconnected', null, 9), e('connected', 'd9', 5)], want: { kind: 'ack', atMs: T + 5 } },
+    { name: 'a Hello serving another digest is no answer', history: [e('connected', 'd8', 5)], want: { kind: 'none' } },
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(answerFor(c.history, 'd9', T), c.want));
 });

@@ -41,7 +41,9 @@ export function answerFor(history: readonly NodeHistoryEntry[], digest: string, 
     const atMs = Date.parse(e.at);
     if (!(atMs >= sinceMs)) continue;
     if (e.digest !== digest) continue;
-    if (e.kind === 'acked') return { kind: 'ack', atMs };
+    // A Hello that says the node serves the target is an answer too: its ACK may have been lost
+    // with the stream (a control-plane restart between push and ACK); the node has it applied.
+    if (e.kind === 'acked' || e.kind === 'connected') return { kind: 'ack', atMs };
     if (e.kind === 'nacked' && e.phase !== 'transfer') return { kind: 'nack', atMs };
   }
   return { kind: 'none' };

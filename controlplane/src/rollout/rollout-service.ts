@@ -16,11 +16,11 @@ import { isCpError } from '../errors.ts';
 import type { ActiveService } from '../generations/active-service.ts';
 import type { AuditLog, Clock, GenerationRepo, NodeReader } from '../generations/ports.ts';
 import {
+  type DecisionView,
   FleetNotConverged,
   type OperateResult,
   type OperatorAction,
   type RolloutControl,
-  type DecisionView,
   RolloutTargetInvalid,
   type RolloutView,
   ScopeFrozen,

@@ -6,8 +6,9 @@
  * beyond the newest `perNodeCap`. Malformed windows (negative counts, a histogram of another
  * layout, end before start) are dropped here: the gates would drop them anyway.
  */
-import type Database from 'better-sqlite3';
+
 import { LATENCY_BUCKET_BOUNDS_MS } from '@spooky/proto';
+import type Database from 'better-sqlite3';
 import type { GenerationHealthFacts, HealthSink } from '../distribution/ports.ts';
 import type { HealthWindow } from '../rollout/health-gate.ts';
 import type { HealthWindowReader } from '../rollout/rollout-facts.ts';
