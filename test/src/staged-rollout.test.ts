@@ -15,8 +15,8 @@
  *  (c) SIGKILL of the control plane in stage 2 (its node ACKed, the soak runs) and a restart on
  *      the same database and ports: resumes in stage 2 (`resumed_after_restart`, no second
  *      `stage_started` for it), then stage 3 and `completed`; clients see no error meanwhile;
- *  (c′) the same with the kill between the stage-2 push and its ACK (todo: a known product gap,
- *      see the case);
+ *  (c′) the same with the kill between the stage-2 push and its ACK (the node's Hello, holding
+ *      the candidate, is its answer);
  *  (d) a node wedged (SIGSTOP of its namespace wrapper) just before a one-stage rollout over the
  *      fleet starts is selected, never ACKs, is reported `unknown` at the ACK deadline, and the
  *      rollout still promotes (ack_quorum 0.6: 4 of 5).
@@ -267,7 +267,7 @@ describe('staged rollout over a fleet of five real data planes', { skip, timeout
     cp = await ControlPlane.start(old.dir, { http, grpc: old.grpc, token: old.token, reportIntervalMs: REPORT_MS });
     try {
       const view = await waitFinal(cp, started.id, 90_000);
-      assert.equal(view.status, 'promoted', summary(view));
+      assert.equal(view.status, 'promoted', `${summary(view)} ${JSON.stringify(kinds(view, 'gate_failed')[0]?.numbers)}`);
       const resumed = kinds(view, 'resumed_after_restart');
       assert.equal(resumed.length, 1, summary(view));
       assert.equal(resumed[0]!.stage, 1, 'resumed in stage 2 (index 1)');
@@ -287,14 +287,10 @@ describe('staged rollout over a fleet of five real data planes', { skip, timeout
   test('(c) SIGKILL of the control plane in stage 2 (soaking): the restart resumes in stage 2, no stage skipped or repeated', { timeout: 150_000 }, () =>
     restartInStage2('soak'));
 
-  // Known product gap (found by this test): a node that applied its candidate but whose ACK was
-  // lost with the killed control plane says so in its Hello (Hello.candidate); the new control
-  // plane does not push it again (it holds it) and does not count the Hello as its answer
-  // (rollout-facts.ts answerFor reads ACK/NACK history only), so stage 2 fails ack.quorum.
-  test('(c′) SIGKILL between the stage-2 push and its ACK: the restart resumes in stage 2', {
-    timeout: 150_000,
-    todo: 'a held candidate announced in Hello after a control-plane restart is not counted as an ACK',
-  }, async () => {
+  // A node that applied its candidate but whose ACK was lost with the killed control plane says
+  // so in its Hello (Hello.candidate); the new control plane does not push it again (it holds
+  // it), so that Hello must count as its answer, or stage 2 would fail ack.quorum.
+  test('(c′) SIGKILL between the stage-2 push and its ACK: the restart resumes in stage 2', { timeout: 150_000 }, async () => {
     try {
       await restartInStage2('before-ack');
     } finally {
