@@ -26,7 +26,7 @@ import { freePort } from './harness/free-port.ts';
 import { type Origin, startH1Origin } from './harness/origins.ts';
 import { makeCa, makeLeaf, type Pem } from './harness/pki.ts';
 import { ControlPlane } from './harness/planes.ts';
-import { getRollout, operate, type RolloutView, startStaged, summary, testPolicy, waitFinal } from './harness/rollout-api.ts';
+import { getRollout, operate, type RolloutView, startStaged, summary, testPolicy, waitFinal, waitLkg } from './harness/rollout-api.ts';
 import { sweep } from './harness/sourced-https.ts';
 
 const SCOPE = 'solo';
@@ -102,6 +102,7 @@ describe('in-node canary with a single data plane', { timeout: 600_000 }, () => 
     assert.equal(await cp.pushAndActivate(SCOPE, config(a.url), 'e2e: N (immediate)'), 1);
     dp = await startDataPlane();
     await dp.waitForApplied(1, 30_000);
+    await waitLkg(cp, SCOPE, 1);
   });
 
   after(async () => {

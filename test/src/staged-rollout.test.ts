@@ -38,7 +38,7 @@ import { type Fleet, NETNS_SKIP, netnsAvailable, startFleet } from './harness/ne
 import { type Origin, startH1Origin } from './harness/origins.ts';
 import { makeCa, makeLeaf, type Pem } from './harness/pki.ts';
 import { ControlPlane } from './harness/planes.ts';
-import { abortLive, type DecisionView, getRollout, type RolloutView, startStaged, summary, testPolicy, waitFinal } from './harness/rollout-api.ts';
+import { abortLive, type DecisionView, getRollout, type RolloutView, startStaged, summary, testPolicy, waitFinal, waitLkg } from './harness/rollout-api.ts';
 import { openEvents } from './harness/sse-reader.ts';
 
 const SPOOKYCTL = join(import.meta.dirname, '..', '..', 'controlplane', 'src', 'cli', 'spookyctl.ts');
@@ -133,6 +133,7 @@ describe('staged rollout over a fleet of five real data planes', { skip, timeout
       caFile: ca.cert,
     });
     await converged(1);
+    await waitLkg(cp, SCOPE, 1);
     for (const n of NODES) startNodeLoad(n.id);
   });
 

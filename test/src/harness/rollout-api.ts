@@ -4,6 +4,7 @@
  * long-poll it, operate on it, and a short test policy (snake_case, docs/rollout.md §1) whose
  * soaks and deadlines fit in a test. Views are typed as far as the suites read them.
  */
+import { eventually } from './eventually.ts';
 import type { ApiResponse, ControlPlane } from './planes.ts';
 
 export type RolloutStatus = 'running' | 'paused' | 'promoted' | 'rolled_back' | 'aborted';
@@ -140,4 +141,18 @@ export async function abortLive(cp: ControlPlane, scope: string): Promise<void> 
 export function summary(view: RolloutView): string {
   const lines = view.decisions.map((d) => `${d.stage}:${d.kind}${d.nodes ? `[${d.nodes.join(',')}]` : ''}${d.failures ? ` ${JSON.stringify(d.failures)}` : ''}`);
   return `${view.status} stage ${view.currentStage}: ${lines.join(' | ')}`;
+}
+
+/**
+ * Resolves once the scope's last known good is `seq` (GET …/active `lkgSeq`): the control plane
+ * sets it when the fleet's ACKs arrive, a moment after a node logged the apply, and a staged
+ * start before it answers 409 fleet_not_converged.
+ */
+export async function waitLkg(cp: ControlPlane, scope: string, seq: number, timeoutMs = 20_000): Promise<void> {
+  let last: unknown;
+  await eventually(`scope ${scope} LKG ${seq}`, async () => {
+    const res = await cp.api<{ lkgSeq: number | null }>('GET', `/v1/scopes/${scope}/active`);
+    last = res.body;
+    return res.body.lkgSeq === seq ? true : undefined;
+  }, { timeoutMs, last: () => last });
 }
