@@ -196,6 +196,24 @@ const cases: readonly Case[] = [
     check: (v) => assert.deepEqual(v.kind === 'fail' && v.failures[0], { rule: 'health.samples', observed: 180, limit: 200 }),
   },
   {
+    name: 'after a control-plane restart, missing data at the soak end waits for the resume grace',
+    input: input({ facts: healthyFleet({ requests: 90 }), nowMs: END, verdictNotBeforeMs: END + 30_000 }),
+    kind: 'wait',
+    check: (v) => assert.deepEqual(v.kind === 'wait' && [v.phase, v.untilMs], ['soak', END + 30_000]),
+  },
+  {
+    name: 'after the resume grace, missing data fails as usual',
+    input: input({ facts: healthyFleet({ requests: 90 }), nowMs: END + 30_000, verdictNotBeforeMs: END + 30_000 }),
+    kind: 'fail',
+    rules: ['health.samples'],
+  },
+  {
+    name: 'the resume grace never holds back a rule that fails with enough data',
+    input: input({ facts: healthyFleet({ local: 500 }), nowMs: END, verdictNotBeforeMs: END + 30_000 }),
+    kind: 'fail',
+    rules: ['health.local_5xx.ratio', 'health.local_5xx.increase'],
+  },
+  {
     name: 'a missing baseline fails at the end even with a healthy candidate',
     input: input({ facts: healthyFleet().slice(0, 2), nowMs: END }),
     kind: 'fail',

@@ -49,6 +49,13 @@ export interface StageGateInput {
   readonly promoted: boolean;
   readonly facts: readonly NodeFacts[];
   readonly nowMs: number;
+  /**
+   * The control plane restarted during this stage: until this time, a soak end whose only
+   * failures are missing data (`health.samples`, `health.p99.missing`) waits instead of failing,
+   * so nodes have had the resume grace to reconnect and report. With enough data the stage
+   * passes or fails at the soak end as usual. Absent: no restart.
+   */
+  readonly verdictNotBeforeMs?: number;
 }
 
 export interface AckNumbers {
@@ -76,6 +83,9 @@ export type GateVerdict =
   | { readonly kind: 'fail'; readonly failures: readonly GateFailure[]; readonly numbers: GateNumbers }
   /** Decide again at `untilMs` at the latest (or when facts change). */
   | { readonly kind: 'wait'; readonly phase: 'acks' | 'soak'; readonly untilMs: number; readonly numbers: GateNumbers };
+
+/** Rules that fail for want of data, not for bad data: held back by `verdictNotBeforeMs`. */
+const MISSING_DATA_RULES: ReadonlySet<string> = new Set(['health.samples', 'health.p99.missing']);
 
 export function evaluateStage(input: StageGateInput): GateVerdict {
   const byId = new Map(input.facts.map((f) => [f.id, f]));
@@ -129,6 +139,11 @@ export function evaluateStage(input: StageGateInput): GateVerdict {
   const numbers: GateNumbers = { acks, soakStartMs, soakEndMs, health };
   const final = input.nowMs >= soakEndMs;
   const failures = healthFailures(input.gates.health, health, final);
+  // After a restart, missing data is no failure until the nodes had the grace to report again.
+  const graceMs = input.verdictNotBeforeMs ?? 0;
+  if (final && input.nowMs < graceMs && failures.length > 0 && failures.every((f) => MISSING_DATA_RULES.has(f.rule))) {
+    return { kind: 'wait', phase: 'soak', untilMs: graceMs, numbers };
+  }
   if (failures.length > 0) return { kind: 'fail', failures, numbers };
   if (!final) return { kind: 'wait', phase: 'soak', untilMs: soakEndMs, numbers };
   return { kind: 'pass', numbers };

@@ -353,6 +353,18 @@ describe('rollout machine: restart mid-rollout', () => {
     assert.equal(tick(resumed, soakOver(s0)).state.stage.index, 1);
   });
 
+  it('a soak that ends while the control plane is down is judged only after the resume grace (no rollback for missing data)', () => {
+    const s0 = begin().state;
+    const restartAt = soakOver(s0) - 1;
+    const resumed = reduce(persisted(s0), { type: 'restart', nowMs: restartAt }).state;
+    const atEnd = tick(resumed, soakOver(s0), { noWindows: true });
+    assert.equal(atEnd.state.status, 'running', 'the nodes have not reported since the restart yet');
+    assert.deepEqual(ofType(atEnd, 'wake-at'), [{ type: 'wake-at', atMs: restartAt + POLICY.resume_grace_ms }]);
+    assert.equal(tick(resumed, soakOver(s0)).state.stage.index, 1, 'with their reports in, it passes at the soak end');
+    const late = tick(resumed, restartAt + POLICY.resume_grace_ms, { noWindows: true }).state;
+    assert.equal(late.status, 'rolled_back', 'missing data still fails once the grace is over');
+  });
+
   it('a restart of a paused rollout stays paused', () => {
     const paused = reduce(begin().state, { type: 'pause', nowMs: T0, actor: 'op' }).state;
     assert.equal(reduce(persisted(paused), { type: 'restart', nowMs: T0 + 1 }).state.status, 'paused');

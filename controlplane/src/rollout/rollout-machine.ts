@@ -122,6 +122,7 @@ function observe(state: RolloutState, e: ObserveEvent): Step {
     promoted: s.stage.promoted,
     facts: e.facts,
     nowMs: e.nowMs,
+    ...(s.stage.verdictNotBeforeMs === undefined ? {} : { verdictNotBeforeMs: s.stage.verdictNotBeforeMs }),
   });
   draft.state = { ...s, lastEvaluation: { atMs: e.nowMs, kind: verdict.kind, numbers: verdict.numbers } };
   if (verdict.kind === 'fail') {
@@ -208,7 +209,9 @@ function restart(state: RolloutState, e: RestartEvent): Step {
   if (isFinished(state)) return unchanged(state, null);
   const draft = new Draft(state);
   const grace = e.nowMs + state.policy.resume_grace_ms;
-  if (grace > state.stage.ackDeadlineMs) draft.state = { ...state, stage: { ...state.stage, ackDeadlineMs: grace } };
+  const ackDeadlineMs = Math.max(state.stage.ackDeadlineMs, grace);
+  const verdictNotBeforeMs = Math.max(state.stage.verdictNotBeforeMs ?? 0, grace);
+  draft.state = { ...state, stage: { ...state.stage, ackDeadlineMs, verdictNotBeforeMs } };
   draft.decide({ atMs: e.nowMs, kind: 'resumed_after_restart' });
   const current = new Set(state.stage.added);
   const earlier = state.cohort.filter((id) => !current.has(id));

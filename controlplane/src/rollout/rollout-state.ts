@@ -23,6 +23,12 @@ export interface StageState {
   readonly selected: number;
   /** An operator promoted this stage: it skips its soak and health gate. */
   readonly promoted: boolean;
+  /**
+   * Set by a control-plane restart: now + resume_grace_ms. Until then a soak end is not failed
+   * for missing data alone (gate-evaluation.ts `verdictNotBeforeMs`): the nodes could not report
+   * while the control plane was down. Absent in states saved before any restart.
+   */
+  readonly verdictNotBeforeMs?: number;
 }
 
 export type DecisionKind =

@@ -17,6 +17,17 @@ import { ForwardHandler } from './forward-handler.ts';
 import { createGuardedPool } from './guarded-pool.ts';
 import type { TransportSettings } from './transport-settings.ts';
 
+/**
+ * HTTP/2 flow-control windows of every upstream H2 connection (bench/README.md "undici HTTP/2
+ * settings" and "HTTP/2 upstreams"). Connection window 4 MiB (undici: 512 KiB): 32 streams of
+ * 64 KiB in flight no longer stall the origin for WINDOW_UPDATEs (−10–25 % CPU per 64 KiB /
+ * 1 MiB GET). Stream window 1 MiB (undici: 256 KiB; the SETTINGS_INITIAL_WINDOW_SIZE we
+ * advertise): nghttp2 sends a WINDOW_UPDATE each half window consumed, so a 1 MiB body cost
+ * ≈ 8 socket writes and as many origin wake-ups, now ≈ 2. The connection window still bounds
+ * what one connection may hold unread in the worker (4 MiB); one stream may now hold 1 MiB.
+ */
+export const H2_OPTIONS = Object.freeze({ connectionWindowSize: 4 * 1024 * 1024, initialWindowSize: 1024 * 1024 });
+
 export function createUndiciTransport(address: string, settings: TransportSettings): BackendTransport {
   const { https, hostname, connect } = backendConnection(address, settings);
   const pool = createGuardedPool(address, {
@@ -24,8 +35,7 @@ export function createUndiciTransport(address: string, settings: TransportSettin
     connect,
     headersTimeout: settings.headersTimeoutMs,
     bodyTimeout: settings.bodyIdleTimeoutMs,
-    // HTTP/2 connection window 4 MiB (undici: 512 KiB; bench/README.md "undici HTTP/2 settings": −10–25 % CPU per 64 KiB / 1 MiB GET).
-    h2Options: { connectionWindowSize: 4 * 1024 * 1024 },
+    h2Options: H2_OPTIONS,
   });
   const protocol = https ? 'h2' : 'h1';
   return {
