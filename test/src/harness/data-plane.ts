@@ -27,6 +27,8 @@ export type DataPlaneOptions = DataPlaneSource & {
   readonly env?: NodeJS.ProcessEnv;
   /** A command that execs the data plane in the same process (SpawnedProcess), e.g. into a namespace. */
   readonly launcher?: readonly string[];
+  /** Called with the process right after it is spawned, so a caller can end it if `start` then fails. */
+  readonly onSpawn?: (proc: SpawnedProcess) => void;
 };
 
 export class DataPlane {
@@ -57,6 +59,7 @@ export class DataPlane {
     const extra = opts.extra ?? [];
     const workers = extra.includes('--workers') || extra.includes('--no-supervise') ? [] : ['--workers', '1'];
     const proc = new SpawnedProcess(name, DATA_PLANE_MAIN, [...source, '--admin', opts.admin ?? '127.0.0.1:0', ...workers, ...extra], opts.env, opts.launcher);
+    opts.onSpawn?.(proc);
     const started = await proc.waitForLog((l) => l.msg === 'data plane started');
     const pid = Number(started['pid']);
     const worker = extra.includes('--no-supervise') ? started : await proc.waitForLog((l) => l.msg === 'worker ready');
@@ -77,6 +80,8 @@ export class DataPlane {
 /** The admin server's `GET /generation` answer. */
 export interface GenerationView {
   serving: { scope: string; seq: number; digest: string; source: string } | null;
+  /** A candidate held beside `serving` during a staged rollout (in-node canary), or null. */
+  candidate?: { scope: string; seq: number; digest: string; percent: number } | null;
   reason?: string;
   listeners: { address: string; port: number }[];
 }
