@@ -126,6 +126,23 @@ export function createFleetApplier(opts: FleetApplierOptions): FleetApplier {
     }
   };
 
+  /**
+   * Prepares `c` on every target (phase one of an apply or a hold). When any worker refuses or
+   * is lost, the prepared ones abort and the answer is returned: a lost worker crashed on it (the
+   * generation is refused from now on); a refusing worker logged "generation rejected" with its
+   * issues. Null when every worker is prepared.
+   */
+  const prepareAll = async (targets: readonly WorkerHandle[], c: Current): Promise<ApplyResult | null> => {
+    const prepared = await Promise.all(targets.map((w) => prepareOn(w, c)));
+    const lost = prepared.find((p) => p.outcome.kind === 'lost');
+    const refused = prepared.find((p) => p.outcome.kind === 'result' && !p.outcome.result.ok);
+    if (lost === undefined && refused === undefined) return null;
+    const ready = prepared.filter((p) => p.outcome.kind === 'result' && p.outcome.result.ok).map((p) => p.worker);
+    await Promise.all(ready.map((w) => settle(w, 'abort')));
+    if (lost !== undefined) return crashedOn(c.ref, c.source, lost.worker, lost.outcome.kind === 'lost' ? lost.outcome.err.message : '');
+    return refused?.outcome.kind === 'result' ? refused.outcome.result : { ok: false, phase: 'apply', retryable: true, issues: [] };
+  };
+
   /** Puts a worker back on `c` (after its siblings died committing a newer one); killed when it cannot. */
   const restore = async (worker: WorkerHandle, c: Current): Promise<void> => {
     const prepared = await prepareOn(worker, c);
@@ -175,16 +192,9 @@ export function createFleetApplier(opts: FleetApplierOptions): FleetApplier {
     }
     await opts.journal?.begin(ref);
     try {
-      const prepared = await Promise.all(targets.map((w) => prepareOn(w, next)));
-      const ready = prepared.filter((p) => p.outcome.kind === 'result' && p.outcome.result.ok).map((p) => p.worker);
-      const lost = prepared.find((p) => p.outcome.kind === 'lost');
-      const refused = prepared.find((p) => p.outcome.kind === 'result' && !p.outcome.result.ok);
-      if (lost !== undefined || refused !== undefined) {
-        await Promise.all(ready.map((w) => settle(w, 'abort')));
-        // Any earlier candidate: the workers still hold it (an aborted prepare keeps it).
-        if (lost !== undefined) return crashedOn(ref, source, lost.worker, lost.outcome.kind === 'lost' ? lost.outcome.err.message : '');
-        return refused?.outcome.kind === 'result' ? refused.outcome.result : { ok: false, phase: 'apply', retryable: true, issues: [] };
-      }
+      // Any earlier candidate: the workers still hold it (an aborted prepare keeps it).
+      const unprepared = await prepareAll(targets, next);
+      if (unprepared !== null) return unprepared;
       const answered = await Promise.all(targets.map((w) => settle(w, 'commit')));
       const died = targets.find((_, i) => !answered[i]);
       if (died !== undefined) {
@@ -247,16 +257,8 @@ export function createFleetApplier(opts: FleetApplierOptions): FleetApplier {
     }
     await opts.journal?.begin(ref);
     try {
-      const prepared = await Promise.all(targets.map((w) => prepareOn(w, next)));
-      const ready = prepared.filter((p) => p.outcome.kind === 'result' && p.outcome.result.ok).map((p) => p.worker);
-      const lost = prepared.find((p) => p.outcome.kind === 'lost');
-      const refused = prepared.find((p) => p.outcome.kind === 'result' && !p.outcome.result.ok);
-      if (lost !== undefined || refused !== undefined) {
-        await Promise.all(ready.map((w) => settle(w, 'abort')));
-        if (lost !== undefined) return crashedOn(ref, source, lost.worker, lost.outcome.kind === 'lost' ? lost.outcome.err.message : '');
-        // The refusing worker logged "generation rejected" with its issues.
-        return refused?.outcome.kind === 'result' ? refused.outcome.result : { ok: false, phase: 'apply', retryable: true, issues: [] };
-      }
+      const unprepared = await prepareAll(targets, next);
+      if (unprepared !== null) return unprepared;
       // A worker dying in commit (health checkers and pools start there) crashed on it too:
       // the others, already switched, go back to the previous generation.
       const answered = await Promise.all(targets.map((w) => settle(w, 'commit')));

@@ -171,37 +171,29 @@ export function openApplyJournal(dir: string, logger: pino.Logger): OpenedJourna
   };
 }
 
-function readCandidate(path: string): CandidateJournalRecord | null {
-  let text: string;
+/**
+ * The JSON object in `path`, or null when the file is missing or unreadable. A torn file cannot
+ * happen (atomic rename); anything unreadable names no generation.
+ */
+function readJsonObject<T>(path: string): Partial<T> | null {
   try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-  try {
-    const r = JSON.parse(text) as Partial<CandidateJournalRecord>;
-    if (typeof r.digest !== 'string' || typeof r.scope !== 'string' || typeof r.seq !== 'number') return null;
-    if (typeof r.appliedAtMs !== 'number' || typeof r.crashWindowMs !== 'number') return null;
-    return { scope: r.scope, seq: r.seq, digest: r.digest, appliedAtMs: r.appliedAtMs, crashWindowMs: r.crashWindowMs, cleanStop: r.cleanStop === true };
+    const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    return typeof value === 'object' && value !== null ? (value as Partial<T>) : null;
   } catch {
     return null;
   }
 }
 
+function readCandidate(path: string): CandidateJournalRecord | null {
+  const r = readJsonObject<CandidateJournalRecord>(path);
+  if (r === null || typeof r.digest !== 'string' || typeof r.scope !== 'string' || typeof r.seq !== 'number') return null;
+  if (typeof r.appliedAtMs !== 'number' || typeof r.crashWindowMs !== 'number') return null;
+  return { scope: r.scope, seq: r.seq, digest: r.digest, appliedAtMs: r.appliedAtMs, crashWindowMs: r.crashWindowMs, cleanStop: r.cleanStop === true };
+}
+
 function readMarker(path: string): Marker | null {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-  try {
-    const m = JSON.parse(text) as Partial<Marker>;
-    if (typeof m.digest !== 'string' || typeof m.scope !== 'string' || typeof m.seq !== 'number') return null;
-    const refused = Array.isArray(m.refused) ? m.refused.filter((d): d is string => typeof d === 'string') : [];
-    return { scope: m.scope, seq: m.seq, digest: m.digest, refused, startedAt: typeof m.startedAt === 'string' ? m.startedAt : '' };
-  } catch {
-    // A torn marker cannot happen (atomic rename); anything unreadable names no generation.
-    return null;
-  }
+  const m = readJsonObject<Marker>(path);
+  if (m === null || typeof m.digest !== 'string' || typeof m.scope !== 'string' || typeof m.seq !== 'number') return null;
+  const refused = Array.isArray(m.refused) ? m.refused.filter((d): d is string => typeof d === 'string') : [];
+  return { scope: m.scope, seq: m.seq, digest: m.digest, refused, startedAt: typeof m.startedAt === 'string' ? m.startedAt : '' };
 }
