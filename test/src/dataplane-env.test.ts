@@ -1,8 +1,8 @@
 /**
  * The data plane's SPOOKY_DP_* variables as the deployment material and the docs use them:
  * - every SPOOKY_DP_* name written anywhere in deploy/, README.md or docs/ is one the data plane
- *   reads (dataplane/src/bootstrap/flags.ts DATAPLANE_ENV), or the systemd unit's own
- *   SPOOKY_DP_EXTRA_ARGS;
+ *   reads (dataplane/src/bootstrap/flags.ts DATAPLANE_ENV), the systemd unit's own
+ *   SPOOKY_DP_EXTRA_ARGS, or the rule's placeholder SPOOKY_DP_FLAG_NAME;
  * - README's table lists every flag with its variable;
  * - deploy/systemd/dataplane.env, as systemd hands it to the process (plus the unit's
  *   `Environment=` default for the node id), is a whole control-plane-mode configuration over
@@ -17,7 +17,8 @@ import { DATAPLANE_ENV, parseFlags } from '../../dataplane/src/bootstrap/flags.t
 import { parseEnvFile } from './harness/deploy-manifests.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const KNOWN = new Set([...DATAPLANE_ENV.map(([, name]) => name), 'SPOOKY_DP_EXTRA_ARGS']);
+/** The variables, the unit's own SPOOKY_DP_EXTRA_ARGS, and the rule's placeholder `SPOOKY_DP_FLAG_NAME`. */
+const KNOWN = new Set([...DATAPLANE_ENV.map(([, name]) => name), 'SPOOKY_DP_EXTRA_ARGS', 'SPOOKY_DP_FLAG_NAME']);
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
