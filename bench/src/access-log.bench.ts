@@ -1,7 +1,10 @@
 /**
  * CPU per access-log line: pino's `logger.info(event, 'request')` (what the data plane did
  * before) against the fixed-shape serialiser + batched writes it uses now, both into a sink
- * that discards (so only serialisation and the write path count), interleaved rounds.
+ * that discards (so only serialisation and the write path count), interleaved rounds. The
+ * `time` variants compare the line's timestamp: the ISO text cached per millisecond
+ * (log-time.ts, what the data plane writes) against epoch ms (before) and an uncached
+ * `toISOString()` per line.
  *
  *   node bench/src/access-log.bench.ts [--lines 200000] [--rounds 5]
  */
@@ -9,6 +12,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { accessLogLine } from '../../dataplane/src/observability/access-log-line.ts';
 import { BatchedLines } from '../../dataplane/src/observability/batched-lines.ts';
+import { logTime } from '../../dataplane/src/observability/log-time.ts';
 import type { RequestEndEvent } from '../../dataplane/src/pipeline/events.ts';
 import { parseBenchArgs } from './proxy/bench-args.ts';
 
@@ -56,16 +60,18 @@ function cpuUs(): number {
   return u.user + u.system;
 }
 
-type Kind = 'pino' | 'fixed' | 'pino-devnull' | 'fixed-devnull';
-const KINDS: readonly Kind[] = ['pino', 'fixed', 'pino-devnull', 'fixed-devnull'];
+type Kind = 'pino' | 'fixed' | 'pino-devnull' | 'fixed-devnull' | 'fixed-epoch' | 'fixed-iso-uncached';
+const KINDS: readonly Kind[] = ['pino', 'fixed', 'pino-devnull', 'fixed-devnull', 'fixed-epoch', 'fixed-iso-uncached'];
 
 async function round(kind: Kind): Promise<number> {
   const start = cpuUs();
   for (let i = 0; i < LINES; i++) {
     if (kind === 'pino') logger.info(event, 'request');
-    else if (kind === 'fixed') batched.push(accessLogLine(event, Date.now(), bindings));
+    else if (kind === 'fixed') batched.push(accessLogLine(event, logTime(Date.now()), bindings));
+    else if (kind === 'fixed-epoch') batched.push(accessLogLine(event, String(Date.now()), bindings));
+    else if (kind === 'fixed-iso-uncached') batched.push(accessLogLine(event, `"${new Date().toISOString()}"`, bindings));
     else if (kind === 'pino-devnull') devNullPino.info(event, 'request');
-    else devNullBatched.push(accessLogLine(event, Date.now(), bindings));
+    else devNullBatched.push(accessLogLine(event, logTime(Date.now()), bindings));
     if ((i & 1023) === 0) await new Promise((r) => setImmediate(r));
   }
   await new Promise((r) => setImmediate(r));
@@ -85,6 +91,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 console.log(`access-log line, CPU ns per line (median of ${ROUNDS} rounds × ${LINES} lines):`);
 console.log(`  pino logger.info(event)          ${median(results.pino ?? []).toFixed(0)} ns`);
 console.log(`  fixed shape + batched writes     ${median(results.fixed ?? []).toFixed(0)} ns`);
+console.log(`    same, time as epoch ms (before)               ${median(results['fixed-epoch'] ?? []).toFixed(0)} ns`);
+console.log(`    same, time as toISOString() per line, uncached ${median(results['fixed-iso-uncached'] ?? []).toFixed(0)} ns`);
 console.log(`  pino, sync write per line, /dev/null (before)      ${median(results['pino-devnull'] ?? []).toFixed(0)} ns`);
 console.log(`  fixed + one write per turn, /dev/null (now)        ${median(results['fixed-devnull'] ?? []).toFixed(0)} ns`);
 console.log(`(${bytes} bytes discarded)`);

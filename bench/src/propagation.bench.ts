@@ -172,11 +172,11 @@ function dataPlaneCpuMs(dp: DataPlane | null): number {
   return total;
 }
 
-/** performance.now() of the real data plane's Ack of `digest` (its log line's epoch ms), or null without one. */
+/** performance.now() of the real data plane's Ack of `digest` (its log line's ISO `time`, ms precision), or null without one. */
 async function dataPlaneAck(dp: DataPlane | null, digest: string, from: number): Promise<number | null> {
   if (dp === null) return null;
   const line = await dp.proc.waitForLog((l) => l.msg === 'control: generation applied (ack)' && l['digest'] === digest, ACK_TIMEOUT_MS, from);
-  return Number(line['time']) - performance.timeOrigin;
+  return Date.parse(String(line['time'])) - performance.timeOrigin;
 }
 
 async function runWorkload(cp: ControlPlane, fleet: FakeFleet, dp: DataPlane | null, label: string, configs: [Config, Config], rounds: number) {

@@ -7,6 +7,7 @@
  *     [--cache-grace-ms 2000] [--cache-max-age 24h]
  *   node dataplane/src/main.ts --config FILE --admin HOST:PORT          (standalone)
  *   both: [--max-generation-memory-mb 1024] [--workers N] [--no-supervise]
+ *   every flag also as SPOOKY_DP_<FLAG_NAME> in the environment; the flag wins (bootstrap/flags.ts)
  *
  * Process model: this process parses the flags (exit 2 on bad ones) and becomes the primary
  * (bootstrap/primary.ts): the node identity (admin server, control-plane session, disk

@@ -27,7 +27,8 @@ export interface WorkersView {
   readonly listeners: readonly ListenerInfo[];
   /** Why the served generation cannot serve (every backend unhealthy in some worker), null when it can. */
   readonly healthUnreadyReason: string | null;
-  readonly workers: readonly { readonly slot: number; readonly pid: number; readonly seq: number | null }[];
+  /** Per worker: its served seq and the level it logs at (null when it did not answer in time). */
+  readonly workers: readonly { readonly slot: number; readonly pid: number; readonly seq: number | null; readonly logLevel: string | null }[];
 }
 
 export interface AdminDeps {
@@ -40,6 +41,8 @@ export interface AdminDeps {
   readonly draining: () => boolean;
   /** Why nothing is served (disk cache missing, stale, corrupt…); only asked while serving is null. */
   readonly notServingReason?: () => string | null;
+  /** The level the primary logs at now (`logLevel` in /generation). */
+  readonly logLevel?: () => string;
 }
 
 export interface AdminServer {
@@ -89,6 +92,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: AdminDeps
         ...(serving ? {} : { reason: deps.notServingReason?.() ?? 'no generation applied yet' }),
         candidate: candidateView(serving?.candidate ?? null),
         listeners: view.listeners,
+        ...(deps.logLevel ? { logLevel: deps.logLevel() } : {}),
         workers: view.workers,
       };
       return send(res, 200, 'application/json', `${JSON.stringify(body)}\n`);

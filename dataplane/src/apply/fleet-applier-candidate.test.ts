@@ -66,7 +66,7 @@ class FakeWorker implements WorkerHandle {
     if (this.#dead) throw new WorkerGoneError(this.pid);
     this.candidate = null;
   }
-  status = async () => ({ serving: null, listeners: [], healthUnreadyReason: null });
+  status = async () => ({ serving: null, listeners: [], healthUnreadyReason: null, logLevel: 'info' });
   metrics = async () => [];
   counters = () => ({ requestsTotal: 0, inflight: 0 });
   kill(): void {

@@ -58,7 +58,7 @@ class FakeWorker implements WorkerHandle {
     return { ok: true };
   }
   async dropCandidate(): Promise<void> {}
-  status = async () => ({ serving: null, listeners: [], healthUnreadyReason: null });
+  status = async () => ({ serving: null, listeners: [], healthUnreadyReason: null, logLevel: 'info' });
   metrics = async () => [];
   counters = () => ({ requestsTotal: 0, inflight: 0 });
   kill(): void {

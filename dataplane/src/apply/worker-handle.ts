@@ -15,6 +15,8 @@ export interface WorkerStatus {
   readonly listeners: readonly ListenerInfo[];
   /** Why the served generation cannot serve in this worker (every backend unhealthy), or null. */
   readonly healthUnreadyReason: string | null;
+  /** The level this worker logs at now (the served generation's `log.level`, or the pinned flag). */
+  readonly logLevel: string;
 }
 
 export interface WorkerCounters {

@@ -1,7 +1,7 @@
 /**
  * The primary's admin answers built from its workers (admin/admin-server.ts):
  * - workersView(): every serving worker's status, asked over IPC in parallel, each bounded by
- *   `timeoutMs`; a worker that does not answer in time is listed with seq null and is left
+ *   `timeoutMs`; a worker that does not answer in time is listed with seq (and logLevel) null and is left
  *   out of the health verdict (a crashed one is being replaced by the supervisor).
  * - fleetMetrics(): the primary's registry plus every answering worker's, merged with
  *   prom-client's AggregatorRegistry.aggregate: counters and histograms summed, gauges summed
@@ -18,7 +18,7 @@ export async function workersView(workers: readonly WorkerHandle[], timeoutMs: n
   return {
     listeners: known[0]?.listeners ?? [],
     healthUnreadyReason: known.map((a) => a.healthUnreadyReason).find((r) => r !== null) ?? null,
-    workers: workers.map((w, i) => ({ slot: w.slot, pid: w.pid, seq: answers[i]?.serving?.ref.seq ?? null })),
+    workers: workers.map((w, i) => ({ slot: w.slot, pid: w.pid, seq: answers[i]?.serving?.ref.seq ?? null, logLevel: answers[i]?.logLevel ?? null })),
   };
 }
 

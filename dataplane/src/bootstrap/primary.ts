@@ -43,6 +43,7 @@ import { wireCanaryInPrimary } from '../rollout/canary-wiring.ts';
 import { decideAtStart, type StartDecision } from '../rollout/in-node-canary.ts';
 import { type ControlTlsMaterial, controlTlsReader, loadControlTls } from './control-tls.ts';
 import type { Settings } from './flags.ts';
+import { followWorkerLogLevel } from './follow-worker-log-level.ts';
 import { fleetMetrics, workersView } from './fleet-view.ts';
 import { loadConfigFile } from './load-config-file.ts';
 import { localWorker } from './local-worker.ts';
@@ -97,6 +98,9 @@ export async function runPrimary(settings: Settings, argv: readonly string[], lo
     // A worker that died within the candidate's crash window: NACKed like a crashed process.
     onCandidateCrash: (ref, issues) => control?.nackCandidate(ref, issues),
   });
+  // What the control client, the cold start and the standalone file apply through: the fleet,
+  // with this process's log level following the workers' after each generation.
+  const served = followWorkerLogLevel(fleet, logger, () => fleet.workers(), ADMIN_ASK_MS);
   new Gauge({
     name: 'spooky_workers',
     help: 'Serving workers holding the current generation.',
@@ -123,6 +127,7 @@ export async function runPrimary(settings: Settings, argv: readonly string[], lo
       metrics: () => fleetMetrics(registry, fleet.workers(), ADMIN_ASK_MS),
       draining: () => draining,
       notServingReason: () => coldStart?.notServingReason() ?? null,
+      logLevel: () => logger.level,
     });
   } catch (err) {
     logger.fatal({ err: (err as Error).message, admin: settings.admin }, 'admin server could not listen');
@@ -194,7 +199,7 @@ export async function runPrimary(settings: Settings, argv: readonly string[], lo
 
   if (settings.mode === 'standalone') {
     if (loaded === null || !loaded.ok) return;
-    const result = await fleet.apply(loaded.payload, loaded.ref, 'local-file');
+    const result = await served.apply(loaded.payload, loaded.ref, 'local-file');
     // "generation rejected" is already logged with the issues (by the worker or the fleet).
     if (!result.ok) stopOnFailure(1);
     return;
@@ -208,7 +213,7 @@ export async function runPrimary(settings: Settings, argv: readonly string[], lo
     logger.warn({ seq: crashedOn.seq, digest: crashedOn.digest, startedAt: crashedOn.startedAt }, 'crashed while applying a generation');
   }
   const cache = createGenerationCache(settings.cacheDir);
-  const caching = withGenerationCache(fleet, cache, logger);
+  const caching = withGenerationCache(served, cache, logger);
   if (draining) return;
   control = createControlClient({
     address: settings.controlPlane,

@@ -109,7 +109,9 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
   const observer = {
     applied(ref: GenerationRef): void {
       metrics.applied(ref);
-      // The served generation's `log.level`, live; an explicit --log-level wins.
+      // The served generation's `log.level`, live, set before "generation applied" is logged (so
+      // that line obeys it); an explicit --log-level (or SPOOKY_DP_LOG_LEVEL) wins. The primary
+      // follows (follow-worker-log-level.ts).
       const level = store.current()?.config.log.level;
       if (!opts.logLevelFromFlag && level !== undefined && level !== logger.level) logger.level = level;
     },
@@ -148,6 +150,7 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
         serving,
         listeners: applier.listeners(),
         healthUnreadyReason: current === null ? null : healthUnreadyReason(current.upstreams.values(), (u, a) => state.health.isAvailable(u, a)),
+        logLevel: logger.level,
       };
     },
     metrics: () => metrics.registry.getMetricsAsJSON(),

@@ -6,6 +6,7 @@
  */
 import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Logger } from 'pino';
+import { whileLevelEnabled } from '../observability/level-gate.ts';
 
 export interface MirrorEvent {
   readonly requestId: string;
@@ -30,9 +31,15 @@ export function publishMirror(event: MirrorEvent): void {
   if (mirrorChannel.hasSubscribers) mirrorChannel.publish(event);
 }
 
-/** Logs mirror failures and skips (not `ok` or `skipped:sampled`) at debug; returns the unsubscriber. */
+/**
+ * Logs mirror failures and skips (not `ok` or `skipped:sampled`) at debug, subscribed only while
+ * `logger` is at debug (following level changes live); returns the unsubscriber.
+ */
 export function startMirrorLog(logger: Logger): () => void {
-  if (!logger.isLevelEnabled('debug')) return () => undefined;
+  return whileLevelEnabled(logger, 'debug', () => subscribeMirrorLog(logger));
+}
+
+function subscribeMirrorLog(logger: Logger): () => void {
   const onEvent = (message: unknown) => {
     const e = message as MirrorEvent;
     if (e.outcome === 'ok' || e.outcome === 'skipped:sampled') return;

@@ -31,12 +31,13 @@ function numOrNull(value: number | null): string {
 }
 
 /**
- * `prefix` is the constant start of every line: `{"level":30,"time":` is written per line,
- * then `prefix` carries `,"service":…,"pid":…` (the logger's bindings, already serialised).
+ * `time` is the line's `time` value as JSON text, quotes included (log-time.ts's `logTime`:
+ * `"2026-12-03T14:00:00.000Z"`, cached per millisecond); `bindings` carries
+ * `,"service":…,"pid":…` (the logger's bindings, already serialised).
  */
-export function accessLogLine(e: RequestEndEvent, timeMs: number, bindings: string): string {
+export function accessLogLine(e: RequestEndEvent, time: string, bindings: string): string {
   return (
-    `{"level":30,"time":${timeMs}${bindings},"requestId":${str(e.requestId)},"traceId":${strOrNull(e.traceId)},"protocol":${str(e.protocol)},` +
+    `{"level":30,"time":${time}${bindings},"requestId":${str(e.requestId)},"traceId":${strOrNull(e.traceId)},"protocol":${str(e.protocol)},` +
     `"method":${str(e.method)},"host":${strOrNull(e.host)},"path":${str(e.path)},"generationSeq":${num(e.generationSeq)},` +
     `"upstream":${strOrNull(e.upstream)},"backend":${strOrNull(e.backend)},"status":${num(e.status)},` +
     `"outcome":${str(e.outcome)},"attempts":${num(e.attempts)},"durationMs":${num(e.durationMs)},` +

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { publishRequestEnd, type RequestEndEvent } from '../pipeline/events.ts';
 import { startAccessLog } from './access-log.ts';
 import { accessLogLine } from './access-log-line.ts';
+import { logTime } from './log-time.ts';
 
 const EVENT: RequestEndEvent = {
   requestId: 'abc-1',
@@ -33,7 +34,8 @@ function pinoLine(event: RequestEndEvent, time: number): string {
       cb();
     },
   });
-  const logger = pino({ base: { service: 'spooky-dataplane', pid: 42 }, timestamp: () => `,"time":${time}` }, sink);
+  // pino's own ISO timestamp, the control plane's (pino.stdTimeFunctions.isoTime at `time`).
+  const logger = pino({ base: { service: 'spooky-dataplane', pid: 42 }, timestamp: () => `,"time":"${new Date(time).toISOString()}"` }, sink);
   logger.info(event, 'request');
   return out;
 }
@@ -51,8 +53,8 @@ describe('access log', () => {
       Object.fromEntries(Object.entries(e).filter(([k, v]) => !(v === null && optional.includes(k)) && !(k === 'hedged' && e.hedge == null))) as unknown as RequestEndEvent;
     const traced: RequestEndEvent = { ...EVENT, traceId: '4bf92f3577b34da6a3ce929d0e0e4736' };
     for (const e of [EVENT, hostile, quiet, hedged, shed, limited, traced]) {
-      const ours = accessLogLine(e, 1700000000000, bindings);
-      const theirs = pinoLine(withoutNulls(e), 1700000000000);
+      const ours = accessLogLine(e, logTime(1700000000007), bindings);
+      const theirs = pinoLine(withoutNulls(e), 1700000000007);
       // Wait a tick for pino's async-free write to land.
       await new Promise((r) => setImmediate(r));
       assert.equal(ours, theirs);
@@ -82,5 +84,7 @@ describe('access log', () => {
     assert.equal(line.msg, 'request');
     assert.equal(line.pid, 1, 'the logger bindings, pid included');
     assert.equal(line.service, 's');
+    assert.match(line.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'ISO 8601 UTC with milliseconds');
+    assert.ok(Math.abs(Date.parse(line.time) - Date.now()) < 60_000, 'the time the line was written');
   });
 });

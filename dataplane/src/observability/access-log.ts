@@ -3,8 +3,9 @@
  * `spooky:request:end` event (request id, route upstream, backend, status, durations,
  * outcome, generation seq). The pipeline publishes; this only subscribes.
  *
- * Hot path: the line is serialised in a fixed shape (access-log-line.ts) and written in
- * batches, once per event-loop turn (batched-lines.ts), to the process logger's destination.
+ * Hot path: the line is serialised in a fixed shape (access-log-line.ts), its `time` built at
+ * most once per millisecond (log-time.ts), and written in batches, once per event-loop turn
+ * (batched-lines.ts), to the process logger's destination.
  * It is written only while the logger's level enables `info`, so `log.level: warn` in the
  * config (or `--log-level warn`) turns it off, live.
  */
@@ -13,6 +14,7 @@ import pino from 'pino';
 import type { RequestEndEvent } from '../pipeline/events.ts';
 import { accessLogLine } from './access-log-line.ts';
 import { BatchedLines, type LineSink } from './batched-lines.ts';
+import { logTime } from './log-time.ts';
 
 const INFO = 30;
 
@@ -22,7 +24,7 @@ export function startAccessLog(logger: pino.Logger, sink: LineSink): () => void 
   const bindings = serialisedBindings(logger);
   const onEnd = (message: unknown): void => {
     if (logger.levelVal > INFO) return;
-    lines.push(accessLogLine(message as RequestEndEvent, Date.now(), bindings));
+    lines.push(accessLogLine(message as RequestEndEvent, logTime(Date.now()), bindings));
   };
   subscribe('spooky:request:end', onEnd);
   return () => {

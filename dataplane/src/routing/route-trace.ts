@@ -5,11 +5,12 @@
  *
  * Cost when off: none beyond one `hasSubscribers` check. resolveRoute computes the
  * explanation (a slower second pass over the index) only while the `spooky:route` channel has
- * a subscriber, and `startRouteTrace` subscribes only when the logger is at debug level (or
- * more verbose) when it is called.
+ * a subscriber, and `startRouteTrace` keeps one subscribed only while the logger is at debug
+ * level (or more verbose), following level changes live (observability/level-gate.ts).
  */
 import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Logger } from 'pino';
+import { whileLevelEnabled } from '../observability/level-gate.ts';
 import type { RouteDecision } from './route-table.ts';
 
 export interface RouteTraceEvent {
@@ -26,9 +27,12 @@ export interface RouteTraceEvent {
 export const ROUTE_TRACE_CHANNEL = 'spooky:route';
 export const routeTraceChannel = channel(ROUTE_TRACE_CHANNEL);
 
-/** Logs every RouteTraceEvent at debug while `logger` is at debug; returns the unsubscriber. */
+/** Logs every RouteTraceEvent at debug while `logger` is at debug (live); returns the unsubscriber. */
 export function startRouteTrace(logger: Logger): () => void {
-  if (!logger.isLevelEnabled('debug')) return () => undefined;
+  return whileLevelEnabled(logger, 'debug', () => subscribeRouteTrace(logger));
+}
+
+function subscribeRouteTrace(logger: Logger): () => void {
   const onEvent = (message: unknown) => {
     const e = message as RouteTraceEvent;
     const d = e.decision;
