@@ -58,6 +58,8 @@ export interface ActivationRecord {
  */
 export interface GenerationRepo {
   transaction<T>(fn: () => T): T;
+  /** Every scope that has reserved a seq, ordered by name. */
+  listScopes(): string[];
   /** Reserves and returns the next seq of `scope` (1, 2, …); a reserved seq is never reused. */
   reserveSeq(scope: string): number;
   insertGeneration(record: GenerationRecord): void;
