@@ -7,6 +7,8 @@
  * The candidate column (migration 5) is what the node last said it holds beside what it
  * serves: set by the Hello, a candidate ACK and every Report; cleared by a serve ACK (a SERVE
  * push or a Promote drops any candidate). A NACK leaves it: the next Report says what is held.
+ * A disconnect leaves it too: it is the last the node said (a node keeps its candidate and its
+ * in-node canary while the control plane is unreachable).
  */
 import type { ConfigIssue } from '@spooky/config';
 import type Database from 'better-sqlite3';
