@@ -20,6 +20,7 @@ import { freePort } from './harness/free-port.ts';
 import { type Origin, startH1Origin } from './harness/origins.ts';
 import { ControlPlane, DataPlane } from './harness/planes.ts';
 import { DESKTOP, PHONE, UiPage } from './harness/ui-page.ts';
+import { UI_ASSETS } from '../../controlplane/src/ui/ui-routes.ts';
 
 const SCOPE = 'ui-e2e';
 const NODE = 'dp-ui-1';
@@ -122,8 +123,8 @@ describe('operator console in headless Chromium', { skip: unavailable ? `Chromiu
     assert.ok(seen.every((r) => !r.path.startsWith('http')), 'only same-origin loads');
     assert.deepEqual(
       seen.map((r) => r.path).sort(),
-      ['/ui/', '/ui/console.css', '/ui/console.js'],
-      'the page is three static files and makes no API call without a token',
+      ['/ui/', ...Object.keys(UI_ASSETS).filter((f) => f !== 'index.html').map((f) => `/ui/${f}`)].sort(),
+      'the page is its static files (every module of the allow-list, nothing else) and makes no API call without a token',
     );
     await ui.type('#scope-input', SCOPE);
     await ui.press('Enter');

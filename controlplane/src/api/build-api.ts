@@ -23,6 +23,8 @@ import { generationRoutes } from './routes/generation-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { rolloutPolicyRoutes } from './routes/rollout-policy-routes.ts';
 import { rolloutRoutes } from './routes/rollout-routes.ts';
+import { scopeListRoutes } from './routes/scope-list-routes.ts';
+import { whoamiRoutes } from './routes/whoami-routes.ts';
 import { uiRoutes } from '../ui/ui-routes.ts';
 import { strictValidatorCompiler } from './validators.ts';
 
@@ -61,6 +63,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.register(fleetRoutes, deps);
   app.register(auditRoutes, deps);
   app.register(eventRoutes, deps);
+  app.register(scopeListRoutes, deps);
+  app.register(whoamiRoutes);
   // The operator console (static, public: it calls the routes above with the operator's token).
   app.register(uiRoutes);
   return app;

@@ -1,6 +1,6 @@
 /**
  * Authentication and authorization, run onRequest (before the body is read) for every route
- * that declares `config.permission`. Order: 401 no/invalid token (429 + Retry-After once the
+ * that declares `config.permission` (or `config.authenticated`: a valid token, no permission). Order: 401 no/invalid token (429 + Retry-After once the
  * caller's failures are throttled, see auth-throttle.ts) → 400 bad scope name → 403
  * permission or scope missing → 400 reason_required (mutating routes without
  * Spooky-Change-Reason). Sets request.principal and request.changeReason. A failure is
@@ -18,6 +18,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Required permission, or a list of which any one suffices; routes without one (health, metrics) are public. */
     permission?: Permission | readonly Permission[];
+    /** Needs a valid token but no permission (GET /v1/whoami); ignored when `permission` is set. */
+    authenticated?: boolean;
     /** Mutating routes require a Spooky-Change-Reason header. */
     mutating?: boolean;
   }
@@ -55,15 +57,15 @@ export function installGuard(app: FastifyInstance, auth: Authenticator, options:
   app.decorateRequest('principal', null);
   app.decorateRequest('changeReason', null);
   app.addHook('onRequest', async (request: FastifyRequest) => {
-    const { permission, mutating } = request.routeOptions.config;
-    if (!permission) return;
+    const { permission, authenticated, mutating } = request.routeOptions.config;
+    if (!permission && authenticated !== true) return;
     const result = auth.check(request.headers.authorization);
     if (!result.ok) throw failure(request, result, options);
     const principal = result.principal;
     const scope = (request.params as { scope?: string } | undefined)?.scope;
     if (scope !== undefined) assertScopeName(scope);
-    const anyOf: readonly Permission[] = typeof permission === 'string' ? [permission] : permission;
-    if (!anyOf.some((p) => hasPermission(principal, p))) throw new CpError('forbidden', `token lacks permission ${anyOf.join(' or ')}`);
+    const anyOf: readonly Permission[] = permission === undefined ? [] : typeof permission === 'string' ? [permission] : permission;
+    if (permission !== undefined && !anyOf.some((p) => hasPermission(principal, p))) throw new CpError('forbidden', `token lacks permission ${anyOf.join(' or ')}`);
     if (scope !== undefined) assertScopeAccess(principal, scope);
     request.principal = principal;
     if (mutating) {

@@ -50,6 +50,7 @@ export function nodeView(node: NodeView) {
     labels: node.labels,
     state: node.state,
     serving: node.serving,
+    candidate: node.candidate,
     source: node.source,
     schemaMin: node.schemaMin,
     schemaMax: node.schemaMax,

@@ -21,6 +21,8 @@ export interface Principal {
   readonly permissions: ReadonlySet<Permission>;
   /** Scope patterns: a name (`default`), a glob (`prod-*`, `*` matches any run of characters), or `*` (all). */
   readonly scopes: ReadonlySet<string>;
+  /** When the token stops being accepted (ISO 8601, UTC); null or absent: never. */
+  readonly expiresAt?: string | null;
 }
 
 export function hasPermission(principal: Principal, permission: Permission): boolean {

@@ -182,7 +182,12 @@ function parseEntry(raw: unknown, index: number): TokenEntry {
   }
   return {
     hash: Buffer.from(sha256.toLowerCase(), 'hex'),
-    principal: { name, permissions: new Set(permissions as Permission[]), scopes: new Set(scopes as string[]) },
+    principal: {
+      name,
+      permissions: new Set(permissions as Permission[]),
+      scopes: new Set(scopes as string[]),
+      expiresAt: expiresAtMs === null ? null : new Date(expiresAtMs).toISOString(),
+    },
     expiresAtMs,
   };
 }

@@ -30,7 +30,7 @@ import type { Ack, FromDataPlane, Hello, Nack, Report } from '@spooky/proto';
 import type pino from 'pino';
 import type { DesiredSnapshot } from './desired-snapshots.ts';
 import { type DropReason, forwardHealthWindows } from './health-windows.ts';
-import { heldCandidate, helloFacts, isValidHello } from './hello-facts.ts';
+import { heldCandidate, helloFacts, isValidHello, recordedCandidate } from './hello-facts.ts';
 import { type DesiredSources, type ResolvedDesired, resolveDesired } from './node-desired-state.ts';
 import type { NodeAuthReason } from './node-identity.ts';
 import { OneShotTimer } from './one-shot-timer.ts';
@@ -268,7 +268,9 @@ export class ConfigSyncSession {
     const at = new Date(this.#now()); // control-plane clock (see #onReport)
     const effect = afterAnswerAck(this.#view, ack.nonce, applied, ack.candidate);
     const ref = applied ?? (effect.matched ? this.#view.pending?.target : undefined);
-    if (ref) this.#deps.recorder.acked(hello.nodeId, hello.bootId, ref, at, ack.candidate);
+    // The share of a candidate ACK is the one its push asked for (known only for the current nonce).
+    const percent = effect.matched && ack.candidate ? this.#view.pending?.percent : undefined;
+    if (ref) this.#deps.recorder.acked(hello.nodeId, hello.bootId, ref, at, ack.candidate, percent);
     this.#log.info({ nonce: ack.nonce, seq: ref?.seq, digest: ref?.digest, candidate: ack.candidate, current: effect.matched }, 'distribution: ack');
     if (!effect.matched) return;
     this.#view = effect.session;
@@ -303,8 +305,9 @@ export class ConfigSyncSession {
     // The control plane's clock, not the node's: staleness is judged against these times,
     // and a node's clock may be skewed.
     const at = new Date(this.#now());
-    this.#deps.recorder.reported(hello.nodeId, hello.bootId, serving, fromWireSource(report.source), at);
-    this.#view = afterNodeState(this.#view, serving, heldCandidate(report.candidate, report.candidatePercent));
+    const held = heldCandidate(report.candidate, report.candidatePercent);
+    this.#deps.recorder.reported(hello.nodeId, hello.bootId, serving, fromWireSource(report.source), at, recordedCandidate(held));
+    this.#view = afterNodeState(this.#view, serving, held);
     this.#servingSource = fromWireSource(report.source);
     if (report.generationHealth.length > 0) forwardHealthWindows(this.#deps, this.#log, hello.nodeId, hello.scope, report.generationHealth, at);
     this.evaluate();

@@ -3,7 +3,7 @@
  * facts the NodeRecorder (ports.ts) keeps about the node, converted from the wire message.
  */
 import type { Hello, GenerationRef as WireRef } from '@spooky/proto';
-import type { GenerationRef, NodeHelloFacts } from './ports.ts';
+import type { GenerationRef, NodeCandidate, NodeHelloFacts } from './ports.ts';
 import type { HeldCandidate } from './push-decision.ts';
 import { fromWireRef, fromWireSource } from './wire-refs.ts';
 
@@ -30,6 +30,7 @@ export function helloFacts(hello: Hello, serving: GenerationRef | null, at: Date
     serving,
     source: fromWireSource(hello.source),
     candidate: fromWireRef(hello.candidate),
+    candidatePercent: hello.candidatePercent,
     at,
   };
 }
@@ -38,4 +39,9 @@ export function helloFacts(hello: Hello, serving: GenerationRef | null, at: Date
 export function heldCandidate(ref: WireRef | undefined, percent: number): HeldCandidate | null {
   const candidate = fromWireRef(ref);
   return candidate === null ? null : { ref: candidate, percent };
+}
+
+/** The same candidate as the NodeRecorder records it (ports.ts NodeCandidate), null when none. */
+export function recordedCandidate(held: HeldCandidate | null): NodeCandidate | null {
+  return held === null ? null : { seq: held.ref.seq, digest: held.ref.digest, percent: held.percent };
 }

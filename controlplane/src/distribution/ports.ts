@@ -99,7 +99,19 @@ export interface NodeHelloFacts {
   readonly source: NodeServingSource;
   /** The candidate held beside `serving` (Hello.candidate); absent or null: none. */
   readonly candidate?: GenerationRef | null;
+  /** The candidate's share of new requests (Hello.candidate_percent); absent: unknown. */
+  readonly candidatePercent?: number;
   readonly at: Date;
+}
+
+/**
+ * The candidate generation a node says it holds beside the one it serves (staged rollout,
+ * in-node canary) with its share of new requests in percent. Never counted as serving.
+ */
+export interface NodeCandidate {
+  readonly seq: number;
+  readonly digest: string;
+  readonly percent: number;
 }
 
 export interface NodeNackFacts {
@@ -117,9 +129,21 @@ export interface NodeNackFacts {
 /** Records what each node says; the REST fleet view (/v1/nodes, status) reads it back. */
 export interface NodeRecorder {
   connected(facts: NodeHelloFacts): void;
-  /** `candidate`: the node holds `applied` as its candidate (in-node canary), not serving it fully. */
-  acked(nodeId: string, bootId: string, applied: GenerationRef, at: Date, candidate?: boolean): void;
+  /**
+   * `candidate`: the node holds `applied` as its candidate (in-node canary), not serving it
+   * fully; `candidatePercent` is that candidate's share when known. A serve ACK (candidate
+   * false) means the node dropped any candidate (a SERVE push or a Promote drops it).
+   */
+  acked(nodeId: string, bootId: string, applied: GenerationRef, at: Date, candidate?: boolean, candidatePercent?: number): void;
   nacked(facts: NodeNackFacts): void;
-  reported(nodeId: string, bootId: string, serving: GenerationRef | null, source: NodeServingSource, at: Date): void;
+  /** `candidate`: what the Report says the node holds beside `serving` (null: none; absent: not told, kept). */
+  reported(
+    nodeId: string,
+    bootId: string,
+    serving: GenerationRef | null,
+    source: NodeServingSource,
+    at: Date,
+    candidate?: NodeCandidate | null,
+  ): void;
   disconnected(nodeId: string, bootId: string, at: Date): void;
 }

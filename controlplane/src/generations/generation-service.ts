@@ -128,6 +128,11 @@ export class GenerationService {
     });
   }
 
+  /** Every scope that has reserved a seq (has or had a generation), by name. */
+  scopes(): string[] {
+    return this.#repo.listScopes();
+  }
+
   /** History, newest first. `limit` is clamped to 1..MAX_PAGE_SIZE. */
   list(scope: string, limit: number = DEFAULT_PAGE_SIZE, before: number | null = null): GenerationPage {
     const size = Math.min(Math.max(Math.trunc(limit), 1), MAX_PAGE_SIZE);

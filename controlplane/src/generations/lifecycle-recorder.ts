@@ -16,6 +16,7 @@
  */
 import type {
   GenerationRef,
+  NodeCandidate,
   NodeHelloFacts,
   NodeNackFacts,
   NodeRecorder,
@@ -83,10 +84,10 @@ export class LifecycleRecorder implements NodeRecorder {
   }
 
   /** A candidate ACK (in-node canary) is recorded as an ACK in the history; the node's `serving` stays. */
-  acked(nodeId: string, bootId: string, applied: GenerationRef, at: Date, candidate = false): void {
+  acked(nodeId: string, bootId: string, applied: GenerationRef, at: Date, candidate = false, candidatePercent?: number): void {
     this.#d.repo.transaction(() => {
       const node = this.#current(nodeId, bootId);
-      this.#d.registry.acked(nodeId, bootId, applied, at, candidate);
+      this.#d.registry.acked(nodeId, bootId, applied, at, candidate, candidatePercent);
       if (!node) return;
       const when = at.toISOString();
       const phase = candidate ? CANDIDATE_ACK_PHASE : null;
@@ -117,10 +118,17 @@ export class LifecycleRecorder implements NodeRecorder {
     });
   }
 
-  reported(nodeId: string, bootId: string, serving: GenerationRef | null, source: NodeServingSource, at: Date): void {
+  reported(
+    nodeId: string,
+    bootId: string,
+    serving: GenerationRef | null,
+    source: NodeServingSource,
+    at: Date,
+    candidate?: NodeCandidate | null,
+  ): void {
     this.#d.repo.transaction(() => {
       const node = this.#current(nodeId, bootId);
-      this.#d.registry.reported(nodeId, bootId, serving, source, at);
+      this.#d.registry.reported(nodeId, bootId, serving, source, at, candidate);
       if (node) this.#evaluate(node.scope);
     });
   }

@@ -3,7 +3,7 @@
  * generations/ never imports store/ or api/.
  */
 import type { ConfigIssue } from '@spooky/config';
-import type { NodeServingSource } from '../distribution/ports.ts';
+import type { NodeCandidate, NodeServingSource } from '../distribution/ports.ts';
 
 /** A stored generation without its document. Timestamps are ISO 8601 strings (UTC). */
 export interface GenerationMeta {
@@ -58,6 +58,8 @@ export interface ActivationRecord {
  */
 export interface GenerationRepo {
   transaction<T>(fn: () => T): T;
+  /** Every scope that has reserved a seq, ordered by name. */
+  listScopes(): string[];
   /** Reserves and returns the next seq of `scope` (1, 2, …); a reserved seq is never reused. */
   reserveSeq(scope: string): number;
   insertGeneration(record: GenerationRecord): void;
@@ -128,6 +130,8 @@ export interface NodeView {
   /** As stored: connected or disconnected; FleetService derives `stale` at read time. */
   readonly state: NodeState;
   readonly serving: { readonly seq: number; readonly digest: string } | null;
+  /** The candidate held beside `serving` (staged rollout), null when none: not what it serves. */
+  readonly candidate: NodeCandidate | null;
   readonly source: NodeServingSource;
   readonly connectedAt: string;
   readonly lastSeenAt: string;

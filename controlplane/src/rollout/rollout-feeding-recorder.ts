@@ -6,7 +6,7 @@
  * `onFacts` must not throw into the distribution session; what it throws is swallowed here and
  * reported to `onError`.
  */
-import type { GenerationRef, NodeHelloFacts, NodeNackFacts, NodeServingSource } from '../distribution/ports.ts';
+import type { GenerationRef, NodeCandidate, NodeHelloFacts, NodeNackFacts, NodeServingSource } from '../distribution/ports.ts';
 import { LifecycleRecorder, type LifecycleRecorderDeps } from '../generations/lifecycle-recorder.ts';
 
 export interface FeedingRecorderOptions {
@@ -29,8 +29,8 @@ export class RolloutFeedingRecorder extends LifecycleRecorder {
     this.#tell(facts.scope);
   }
 
-  override acked(nodeId: string, bootId: string, applied: GenerationRef, at: Date, candidate?: boolean): void {
-    super.acked(nodeId, bootId, applied, at, candidate);
+  override acked(nodeId: string, bootId: string, applied: GenerationRef, at: Date, candidate?: boolean, candidatePercent?: number): void {
+    super.acked(nodeId, bootId, applied, at, candidate, candidatePercent);
     this.#tellNode(nodeId);
   }
 
@@ -39,8 +39,15 @@ export class RolloutFeedingRecorder extends LifecycleRecorder {
     this.#tellNode(facts.nodeId);
   }
 
-  override reported(nodeId: string, bootId: string, serving: GenerationRef | null, source: NodeServingSource, at: Date): void {
-    super.reported(nodeId, bootId, serving, source, at);
+  override reported(
+    nodeId: string,
+    bootId: string,
+    serving: GenerationRef | null,
+    source: NodeServingSource,
+    at: Date,
+    candidate?: NodeCandidate | null,
+  ): void {
+    super.reported(nodeId, bootId, serving, source, at, candidate);
     this.#tellNode(nodeId);
   }
 

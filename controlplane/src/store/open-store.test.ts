@@ -28,7 +28,7 @@ describe('openStore', () => {
   it('applies migrations once; reopening is a no-op and keeps data', () => {
     const path = join(dir, 'reopen.db');
     const first = services(path);
-    assert.deepEqual(first.store.appliedMigrations, [1, 2, 3, 4]);
+    assert.deepEqual(first.store.appliedMigrations, [1, 2, 3, 4, 5]);
     assert.equal(first.store.db.pragma('journal_mode', { simple: true }), 'wal');
     assert.equal(first.store.db.pragma('foreign_keys', { simple: true }), 1);
     first.generations.create('default', { text: minimalYaml, format: 'yaml' }, who);

@@ -46,6 +46,7 @@ export class SqliteGenerationRepo implements GenerationRepo {
   constructor(db: Database.Database) {
     this.#db = db;
     this.#stmts = {
+      scopes: db.prepare('SELECT scope FROM scopes ORDER BY scope'),
       upsertScope: db.prepare(
         'INSERT INTO scopes (scope, last_seq) VALUES (?, 1) ON CONFLICT (scope) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq',
       ),
@@ -75,6 +76,10 @@ export class SqliteGenerationRepo implements GenerationRepo {
 
   transaction<T>(fn: () => T): T {
     return this.#db.transaction(fn).immediate();
+  }
+
+  listScopes(): string[] {
+    return (this.#stmts.scopes.all() as { scope: string }[]).map((r) => r.scope);
   }
 
   reserveSeq(scope: string): number {

@@ -5,11 +5,11 @@
  * (no inline script, the token only in sessionStorage).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ApiKit, startApiKit } from '../api/api-test-kit.ts';
-import { loadUiAssets, UI_ASSETS_DIR, UI_CSP } from './ui-routes.ts';
+import { loadUiAssets, UI_ASSETS, UI_ASSETS_DIR, UI_CSP } from './ui-routes.ts';
 
 describe('GET /ui/', () => {
   let kit: ApiKit;
@@ -22,9 +22,7 @@ describe('GET /ui/', () => {
 
   for (const [path, type] of [
     ['/ui/', 'text/html; charset=utf-8'],
-    ['/ui/index.html', 'text/html; charset=utf-8'],
-    ['/ui/console.js', 'text/javascript; charset=utf-8'],
-    ['/ui/console.css', 'text/css; charset=utf-8'],
+    ...Object.entries(UI_ASSETS).map(([name, t]) => [`/ui/${name}`, t] as const),
   ] as const) {
     it(`serves ${path} as ${type} with the security headers, without a token`, async () => {
       const res = await get(path);
@@ -86,8 +84,21 @@ describe('GET /ui/', () => {
 
 describe('console page contract', () => {
   const html = readFileSync(join(UI_ASSETS_DIR, 'index.html'), 'utf8');
-  // The code without its comments (which name what it must not do).
-  const js = readFileSync(join(UI_ASSETS_DIR, 'console.js'), 'utf8').replace(/^\s*\/\/.*$/gm, '');
+  const modules = readdirSync(UI_ASSETS_DIR).filter((f) => f.endsWith('.js'));
+  // The code of every module without its comments (which name what it must not do).
+  const sources = new Map(modules.map((f) => [f, readFileSync(join(UI_ASSETS_DIR, f), 'utf8').replace(/^\s*\/\/.*$/gm, '')]));
+  const js = [...sources.values()].join('\n');
+
+  it('serves every module in assets/, and every module imported is one of them (no build step, no other origin)', () => {
+    assert.deepEqual(modules.sort(), Object.keys(UI_ASSETS).filter((f) => f.endsWith('.js')).sort());
+    for (const [file, text] of sources) {
+      for (const [, spec] of text.matchAll(/^import\b[^;]*?from '([^']+)';/gm)) {
+        assert.match(spec ?? '', /^\.\/[a-z-]+\.js$/, `${file} imports ${spec}`);
+        assert.ok(modules.includes((spec ?? '').slice(2)), `${file} imports ${spec}, which is not served`);
+      }
+      assert.ok(text.split('\n').length <= 300, `${file} stays small`);
+    }
+  });
 
   it('has no inline script or style (the CSP would block it)', () => {
     for (const tag of html.match(/<script\b[^>]*>/g) ?? []) assert.match(tag, /\bsrc="console\.js"/);
@@ -100,7 +111,7 @@ describe('console page contract', () => {
     assert.match(js, /sessionStorage\.setItem\(TOKEN_KEY/);
     assert.match(js, /authorization: `Bearer \$\{token\(\)\}`/);
     const forbidden = /localStorage|document\.cookie|innerHTML|outerHTML|insertAdjacentHTML|eval\(|new Function|[?&]token=/.exec(js);
-    assert.equal(forbidden, null, `console.js uses ${forbidden?.[0]}`);
+    assert.equal(forbidden, null, `a console module uses ${forbidden?.[0]}`);
   });
 
   it('loadUiAssets fails when an asset is missing (startup, not a 500 later)', () => {

@@ -17,11 +17,26 @@ import { CpError } from '../errors.ts';
 
 export const UI_ASSETS_DIR = join(import.meta.dirname, 'assets');
 
-/** Served names → content type; index.html is also the answer for `/ui/`. */
+const JS = 'text/javascript; charset=utf-8';
+
+/**
+ * Served names → content type; index.html is also the answer for `/ui/`. The page loads
+ * console.js (the shell), which imports the other modules: a new module must be listed here.
+ */
 export const UI_ASSETS: Readonly<Record<string, string>> = {
   'index.html': 'text/html; charset=utf-8',
-  'console.js': 'text/javascript; charset=utf-8',
   'console.css': 'text/css; charset=utf-8',
+  'console.js': JS,
+  'api.js': JS,
+  'dom.js': JS,
+  'permissions.js': JS,
+  'actions.js': JS,
+  'scope-page.js': JS,
+  'history-page.js': JS,
+  'diff-page.js': JS,
+  'fleet-pages.js': JS,
+  'audit-page.js': JS,
+  'events-page.js': JS,
 };
 
 export const UI_CSP = [

@@ -13,6 +13,7 @@
  * or rollback) answers 409 rollout_in_progress unless `abort_live` aborts the rollout first.
  */
 import type { FastifyInstance } from 'fastify';
+import { ACTION_PERMISSIONS } from '../../auth/action-permissions.ts';
 import { CpError } from '../../errors.ts';
 import type { MoveResult } from '../../generations/active-service.ts';
 import type { ApiDeps } from '../api-deps.ts';
@@ -64,7 +65,7 @@ export async function activeRoutes(app: FastifyInstance, deps: ApiDeps): Promise
 
   app.put<{ Params: { scope: string }; Body: ActivateBody }>(
     '/v1/scopes/:scope/active',
-    { config: { permission: 'config:activate', mutating: true }, schema: { body: activateBody } },
+    { config: { permission: ACTION_PERMISSIONS.activate, mutating: true }, schema: { body: activateBody } },
     async (request, reply) => {
       const expected = ifMatchVersion(request.headers['if-match']);
       if (expected === null) throw new CpError('precondition_required', 'send If-Match with the active ETag ("0" before the first activation)');
@@ -87,7 +88,7 @@ export async function activeRoutes(app: FastifyInstance, deps: ApiDeps): Promise
 
   app.post<{ Params: { scope: string }; Body: { to: 'previous' | 'lkg' | number; force?: boolean; abort_live?: boolean } }>(
     '/v1/scopes/:scope/rollback',
-    { config: { permission: 'config:rollback', mutating: true }, schema: { body: rollbackBody } },
+    { config: { permission: ACTION_PERMISSIONS.rollback, mutating: true }, schema: { body: rollbackBody } },
     async (request, reply) => {
       const { scope } = request.params;
       const force = request.body.force === true;

@@ -16,6 +16,7 @@
  * answers 501 rollouts_unavailable.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ACTION_PERMISSIONS } from '../../auth/action-permissions.ts';
 import type { Permission } from '../../auth/permissions.ts';
 import { CpError } from '../../errors.ts';
 import type { OperatorAction, RolloutControl, RolloutView } from '../../rollout/rollout-control.ts';
@@ -45,11 +46,12 @@ const waitQuery = {
 
 const MAX_REASON = 1024;
 
-const ACTIONS: readonly { readonly action: OperatorAction; readonly permission: Permission | readonly Permission[] }[] = [
-  { action: 'pause', permission: 'config:activate' },
-  { action: 'resume', permission: 'config:activate' },
-  { action: 'abort', permission: ['config:activate', 'config:rollback'] },
-  { action: 'promote', permission: 'config:activate-immediate' },
+/** The permissions come from the one action table (GET /v1/whoami answers from it too). */
+const ACTIONS: readonly { readonly action: OperatorAction; readonly permission: readonly Permission[] }[] = [
+  { action: 'pause', permission: ACTION_PERMISSIONS['rollout.pause'] },
+  { action: 'resume', permission: ACTION_PERMISSIONS['rollout.resume'] },
+  { action: 'abort', permission: ACTION_PERMISSIONS['rollout.abort'] },
+  { action: 'promote', permission: ACTION_PERMISSIONS['rollout.promote'] },
 ];
 
 export async function rolloutRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -121,7 +123,7 @@ export async function rolloutRoutes(app: FastifyInstance, deps: ApiDeps): Promis
 
   app.post<{ Params: { scope: string }; Body: unknown }>(
     '/v1/scopes/:scope/unfreeze',
-    { config: { permission: 'rollout:policy', mutating: true } },
+    { config: { permission: ACTION_PERMISSIONS['scope.unfreeze'], mutating: true } },
     async (request) => {
       const bodyReason = optionalReason(request.body);
       const { actor, reason } = actorOf(request);
