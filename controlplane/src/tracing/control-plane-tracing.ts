@@ -75,13 +75,16 @@ export class ControlPlaneTracing implements ActivationTracing, PushTracing {
   /** The latest activation per scope (kept after it ended: later pushes of its generation join its trace). */
   readonly #latest = new Map<string, ScopeActivation>();
 
-  constructor(settings: TracingSettings, logger: Logger) {
+  /** `provider` defaults to OTLP/HTTP export to `settings.endpoint` (tests pass one of their own). */
+  constructor(settings: TracingSettings, logger: Logger, provider?: OtlpProvider) {
     const origin = new URL(settings.endpoint).origin;
-    this.#provider = createOtlpProvider(
-      settings,
-      (report) => logger.warn({ endpoint: origin, failedBatches: report.batches, droppedSpans: report.spans, error: report.message }, 'tracing: span export failed'),
-      INSTRUMENTATION,
-    );
+    this.#provider =
+      provider ??
+      createOtlpProvider(
+        settings,
+        (report) => logger.warn({ endpoint: origin, failedBatches: report.batches, droppedSpans: report.spans, error: report.message }, 'tracing: span export failed'),
+        INSTRUMENTATION,
+      );
     this.#tracer = this.#provider.tracer;
     logger.info({ endpoint: origin, sampleRatio: settings.sampleRatio, serviceName: settings.serviceName }, 'tracing: span export on');
   }
