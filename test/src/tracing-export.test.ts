@@ -198,6 +198,17 @@ describe('OTLP span export from a real data plane', () => {
     assert.deepEqual([retry.attributes['spooky.backend'], retry.attributes['spooky.attempt.role'], retry.attributes['spooky.attempt.result'], retry.attributes['http.request.resend_count']], ['good', 'retry', '200', 1]);
     assert.equal(parts(retried.r.traceparent).parentId, retry.spanId);
   });
+
+  test('SIGTERM: the spans still queued are exported before the worker exits', async () => {
+    // Sent right before the stop: its spans are still in the batch queue (1 s delay) when the drain starts.
+    const { requestId } = await get('/plain/last');
+    await session.close().catch(() => undefined);
+    const code = await dp.proc.stop();
+    assert.equal(code, 0);
+    const server = requestSpanOf(receiver.spans, requestId);
+    assert.ok(server, 'the last request span arrived before the process exited');
+    assert.ok(receiver.spans.some((s) => s.parentSpanId === server.spanId), 'and its attempt span');
+  });
 });
 
 describe('a collector that is down or hangs never fails requests', () => {

@@ -23,6 +23,9 @@ interface Held {
   readonly tracer: RequestTracer;
 }
 
+/** How long close() waits for the last exports. */
+export const CLOSE_BOUND_MS = 2000;
+
 /** The instrumentation scope name of the data plane's spans. */
 export const INSTRUMENTATION = 'spooky-dataplane';
 
@@ -52,14 +55,25 @@ export class TracingRuntime {
     await Promise.all(this.#held.map((h) => h.provider.flush().catch(() => undefined)));
   }
 
-  /** Exports what is queued, then stops every provider; tracerFor answers null afterwards. */
-  async close(): Promise<void> {
+  /**
+   * Exports what is queued, then stops every provider; tracerFor answers null afterwards.
+   * Resolves after at most `boundMs` (a collector that does not answer must not hold up a
+   * worker's exit; what was not sent by then is lost).
+   */
+  async close(boundMs = CLOSE_BOUND_MS): Promise<void> {
     this.#closed = true;
     this.#lastGeneration = null;
     this.#lastTracer = null;
     const held = this.#held;
     this.#held = [];
-    await Promise.all(held.map((h) => h.provider.shutdown().catch(() => undefined)));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(held.map((h) => h.provider.shutdown().catch(() => undefined))),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, boundMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   #resolve(generation: Generation): RequestTracer | null {
