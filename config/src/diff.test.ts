@@ -180,6 +180,7 @@ describe('diff', () => {
       'policy upstream_tls add /upstream_tls',
       'global compat add /compat',
       'global log add /log',
+      'global observability add /observability',
       'global version add /version',
     ]);
     assert.deepEqual(

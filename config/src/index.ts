@@ -22,6 +22,7 @@ export {
 export { CLIENT_AUTH_DEFAULTS } from './listener-tls-types.ts';
 export { DEFAULTS, normalizePathPrefix, normalizeRouteHost } from './normalize-config.ts';
 export { FORWARDING_DEFAULTS } from './normalize-forwarding.ts';
+export { OBSERVABILITY_DEFAULTS } from './normalize-observability.ts';
 export { RESILIENCE_DEFAULTS } from './normalize-resilience.ts';
 export { type ConfigFormat, parseConfig, parseConfigText } from './parse-config.ts';
 export { escapePointer } from './pointer.ts';

@@ -5,6 +5,7 @@
  */
 import { parseBackendAddress } from './backend-address.ts';
 import { normalizeForwardedHeaders, normalizeTracing } from './normalize-forwarding.ts';
+import { normalizeObservability } from './normalize-observability.ts';
 import { normalizeListenerTls } from './normalize-listener-tls.ts';
 import { normalizeResilience, normalizeUpstreamResilience, normalizeUpstreamTimeouts } from './normalize-resilience.ts';
 import type { ConfigInput } from './schema.ts';
@@ -113,6 +114,7 @@ export function normalizeConfig(input: ConfigInput): Config {
     resilience,
     forwarded_headers: forwarded,
     tracing: normalizeTracing(input.tracing),
+    observability: normalizeObservability(input.observability),
   };
 }
 

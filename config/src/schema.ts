@@ -9,6 +9,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { ForwardedHeadersSchema, TracingSchema, UPSTREAM_FORWARDING_KEYS } from './forwarding-schema.ts';
+import { ObservabilitySchema } from './observability-schema.ts';
 import { ListenerTlsSchema } from './listener-tls-schema.ts';
 import { ResilienceSchema, TIMEOUT_KEYS, UpstreamResilienceSchema, UpstreamTimeoutsSchema } from './resilience-schema.ts';
 import { UpstreamTlsOverrideSchema } from './upstream-tls-schema.ts';
@@ -198,6 +199,7 @@ export const ConfigInputSchema = Type.Object(
     resilience: Type.Optional(ResilienceSchema),
     forwarded_headers: Type.Optional(ForwardedHeadersSchema),
     tracing: Type.Optional(TracingSchema),
+    observability: Type.Optional(ObservabilitySchema),
   },
   closed,
 );

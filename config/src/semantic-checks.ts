@@ -5,6 +5,7 @@
 import { parseBackendAddress } from './backend-address.ts';
 import { forwardingIssues } from './forwarding-checks.ts';
 import { listenerTlsIssues } from './listener-tls-checks.ts';
+import { observabilityIssues } from './observability-checks.ts';
 import { escapePointer } from './pointer.ts';
 import { checkRegexCost } from './regex-cost.ts';
 import { resilienceIssues } from './resilience-checks.ts';
@@ -66,6 +67,7 @@ export function semanticIssues(input: ConfigInput, config: Config): ConfigIssue[
   issues.push(...resilienceIssues(input, config));
   issues.push(...upstreamTlsIssues(input, config));
   issues.push(...forwardingIssues(input, config));
+  issues.push(...observabilityIssues(input, config));
   const p = config.performance;
   if (p.max_connections_per_ip > p.max_active_connections) {
     add(

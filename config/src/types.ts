@@ -5,11 +5,13 @@
  */
 import type { ForwardedHeaders, HostPolicy, Tracing } from './forwarding-types.ts';
 import type { ListenerTls } from './listener-tls-types.ts';
+import type { Observability } from './observability-types.ts';
 import type { Resilience, Timeouts, UpstreamResilience } from './resilience-types.ts';
 import type { UpstreamTlsOverride } from './upstream-tls-schema.ts';
 
 export type * from './forwarding-types.ts';
 export type * from './listener-tls-types.ts';
+export type * from './observability-types.ts';
 export type * from './resilience-types.ts';
 
 export type LbType = 'round-robin' | 'random' | 'consistent-hash' | 'least-connections' | 'latency-aware' | 'sticky-cid';
@@ -148,6 +150,8 @@ export interface Config {
   /** Default forwarding header policy of every upstream without its own block. */
   readonly forwarded_headers: ForwardedHeaders;
   readonly tracing: Tracing;
+  /** Span export (OTLP); propagation is `tracing`. */
+  readonly observability: Observability;
 }
 
 /** One problem with a config document. `pointer` is a JSON Pointer (RFC 6901) into the input. */

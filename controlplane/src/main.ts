@@ -4,8 +4,9 @@
  * REST API (HTTPS with --http-tls-*: api/rest-transport.ts) and the gRPC distribution server,
  * logs one "control plane ready" line with both addresses (a store that fails its integrity
  * check is logged and served degraded: reads only, /readyz 503; its rollouts are not resumed).
- * Live staged rollouts resume before serving (RolloutDriver.start). SIGTERM/SIGINT: rollout
- * timers stop, distribution shutdown (GoAway), close fastify, close the DB,
+ * Live staged rollouts resume before serving (RolloutDriver.start). With --otlp-endpoint,
+ * activations and pushes are traced (tracing/control-plane-tracing.ts). SIGTERM/SIGINT: rollout
+ * timers stop, distribution shutdown (GoAway), close fastify, queued spans exported, close the DB,
  * exit 0. Any startup failure: one line on stderr, exit 1.
  */
 import type { FastifyInstance } from 'fastify';
@@ -22,6 +23,7 @@ import { createMetrics } from './observability/metrics.ts';
 import { isLoopbackHost } from './settings/http-tls-settings.ts';
 import { parseSettings } from './settings/settings.ts';
 import { openStore, type SqliteStore } from './store/open-store.ts';
+import { ControlPlaneTracing } from './tracing/control-plane-tracing.ts';
 
 async function main(): Promise<void> {
   const settings = parseSettings(process.argv.slice(2), process.env);
@@ -43,10 +45,12 @@ async function main(): Promise<void> {
   let distribution: ReturnType<typeof createDistributionServer> | undefined;
   let httpTlsWatch: HttpTlsWatch | undefined;
   let rolloutDriver: { stop(): void } | undefined;
-  const stopAll = (): Promise<void> => {
+  const tracing = settings.tracing === null ? undefined : new ControlPlaneTracing(settings.tracing, logger.child({ component: 'tracing' }));
+  const stopAll = async (): Promise<void> => {
     httpTlsWatch?.stop();
     rolloutDriver?.stop();
-    return stop(logger, distribution, api, store);
+    await stop(logger, distribution, api, store);
+    await tracing?.close();
   };
   try {
     const metrics = createMetrics();
@@ -80,6 +84,7 @@ async function main(): Promise<void> {
       },
       logger: logger.child({ component: 'api' }),
       ...(rest.https ? { https: rest.https } : {}),
+      ...(tracing ? { tracing } : {}),
     });
     distribution = createDistributionServer({
       source: core.active,
@@ -90,6 +95,7 @@ async function main(): Promise<void> {
       reportIntervalMs: settings.reportIntervalMs,
       metricsRegistry: metrics.registry,
       ...(settings.grpcTls ? { tls: settings.grpcTls } : {}),
+      ...(tracing ? { tracing } : {}),
     });
     await api.listen({ host: settings.http.host, port: settings.http.port, listenTextResolver: () => 'http listening' });
     const httpPort = portOf(api);

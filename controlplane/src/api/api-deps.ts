@@ -12,6 +12,7 @@ import type { RolloutPolicyService } from '../rollout/rollout-policy-service.ts'
 import type { AuthThrottle } from './auth-throttle.ts';
 import type { Authenticator } from './guard.ts';
 import type { IdempotencyStore } from './idempotency.ts';
+import type { ActivationTracing } from '../tracing/control-plane-tracing.ts';
 
 export interface ApiDeps {
   readonly generations: GenerationService;
@@ -44,4 +45,6 @@ export interface ApiDeps {
   readonly sseMaxSubscribers?: number;
   /** Serve HTTPS with these options (api/http-tls.ts httpsServerOptions); omitted → plaintext HTTP. */
   readonly https?: TlsOptions;
+  /** Span export on: a span per activation / rollback (tracing/control-plane-tracing.ts); absent = none. */
+  readonly tracing?: ActivationTracing;
 }

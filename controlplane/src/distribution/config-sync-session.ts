@@ -25,58 +25,33 @@
  * windows dropped" (debug, health-windows.ts).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type ServerDuplexStream, status } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import type { Ack, FromDataPlane, Hello, Nack, Report } from '@spooky/proto';
 import type pino from 'pino';
+import type { PushMode } from '../tracing/control-plane-tracing.ts';
 import type { DesiredSnapshot } from './desired-snapshots.ts';
-import { type DropReason, forwardHealthWindows } from './health-windows.ts';
+import { forwardHealthWindows } from './health-windows.ts';
 import { heldCandidate, helloFacts, isValidHello, recordedCandidate } from './hello-facts.ts';
-import { type DesiredSources, type ResolvedDesired, resolveDesired } from './node-desired-state.ts';
-import type { NodeAuthReason } from './node-identity.ts';
+import { type ResolvedDesired, resolveDesired } from './node-desired-state.ts';
 import { OneShotTimer } from './one-shot-timer.ts';
 import type { OutgoingMessage } from './outgoing-messages.ts';
-import type { NodeParking } from './parking.ts';
 import { checkPeerIdentity } from './peer-identity.ts';
-import type { GenerationRef, HealthSink, NodeRecorder, NodeServingSource } from './ports.ts';
+import type { GenerationRef, NodeServingSource } from './ports.ts';
 import { afterPushTimeout, type SessionView } from './push-decision.ts';
 import { chooseEncoding, type PushEncoding } from './push-encoding.ts';
 import { promoteMessage } from './push-messages.ts';
+import { PushSpanSlot } from './push-span-slot.ts';
 import { type PushHow, planMessages } from './push-plan.ts';
 import { recordNack } from './record-nack.ts';
+import type { SessionCall, SessionPorts } from './session-deps.ts';
 import { StreamWriter } from './stream-writer.ts';
 import { afterAnswerAck, afterAnswerNack, afterNodeState, afterSend, decideSync, type SyncDecision } from './sync-decision.ts';
 import { fromWireRef, fromWireSource } from './wire-refs.ts';
 
-export type SessionCall = ServerDuplexStream<FromDataPlane, OutgoingMessage>;
+export type { SessionCall } from './session-deps.ts';
 
-export interface SessionDeps extends DesiredSources {
-  readonly recorder: NodeRecorder;
-  /** Receives each Report's valid health windows; absent: they are dropped unread. */
-  readonly health?: HealthSink;
-  /** Called once per malformed health window dropped (for the counter). */
-  readonly onHealthDropped?: (reason: DropReason) => void;
-  readonly parking: NodeParking;
-  readonly logger: pino.Logger;
-  readonly reportIntervalMs: number;
-  /** How long a push may stay unanswered before it is abandoned. */
-  readonly pushTimeoutMs: number;
-  /** Called after each push or Promote is queued for writing (for counters). */
-  readonly onPushSent?: (session: ConfigSyncSession, target: GenerationRef) => void;
-  /** Called when a push is abandoned for lack of an answer. */
-  readonly onPushAbandoned?: (session: ConfigSyncSession, target: GenerationRef) => void;
-  /** Called once the Hello is accepted; may supersede an older session of the same node. */
-  readonly onIdentified: (session: ConfigSyncSession) => void;
-  /** Called once when the stream is over, whatever the reason. */
-  readonly onClosed: (session: ConfigSyncSession) => void;
-  readonly now?: () => number;
-  /**
-   * True when the listener is mutual TLS: each Hello is checked against the peer certificate's
-   * identities. False (plaintext loopback dev): no certificate exists, identity is not checked.
-   */
-  readonly requireNodeIdentity?: boolean;
-  /** Called once per Hello refused for its certificate (for the failure counter). */
-  readonly onAuthRefused?: (reason: NodeAuthReason) => void;
-}
+/** The ports a session is given (session-deps.ts). */
+export type SessionDeps = SessionPorts<ConfigSyncSession>;
 
 export class ConfigSyncSession {
   readonly sessionId = randomUUID();
@@ -101,6 +76,8 @@ export class ConfigSyncSession {
   #assignedSeq: number | null = null;
   #closed = false;
   #superseded = false;
+  /** The span of the push awaiting its answer (span export on). */
+  readonly #pushSpan = new PushSpanSlot();
 
   constructor(call: SessionCall, deps: SessionDeps) {
     this.#call = call;
@@ -273,6 +250,7 @@ export class ConfigSyncSession {
     if (ref) this.#deps.recorder.acked(hello.nodeId, hello.bootId, ref, at, ack.candidate, percent);
     this.#log.info({ nonce: ack.nonce, seq: ref?.seq, digest: ref?.digest, candidate: ack.candidate, current: effect.matched }, 'distribution: ack');
     if (!effect.matched) return;
+    this.#pushSpan.take(ack.nonce)?.acked(ref?.seq ?? null);
     this.#view = effect.session;
     // A candidate is held beside what the node served; where that came from is unchanged.
     if (!ack.candidate) this.#servingSource = 'control-plane';
@@ -296,7 +274,10 @@ export class ConfigSyncSession {
     }
     const changed = effect.session !== this.#view;
     this.#view = effect.session;
-    if (effect.matched) this.#pushTimer.clear();
+    if (effect.matched) {
+      this.#pushTimer.clear();
+      this.#pushSpan.take(nack.nonce)?.nacked({ phase: nack.phase, retryable: nack.retryable, issues: nack.issues.length });
+    }
     if (effect.matched || changed) this.evaluate();
   }
 
@@ -326,6 +307,7 @@ export class ConfigSyncSession {
       { nonce, seq: target.seq, digest: target.digest, mode: how.mode, ...canary, bytes: plan.totalSize, encoding: plan.encoding || 'identity', messages: messages.length },
       'distribution: push sent',
     );
+    this.#startPushSpan(nonce, target, how.mode);
     void this.#writer.send(messages);
     this.#deps.onPushSent?.(this, target);
     this.#pushTimer.start(this.#deps.pushTimeoutMs, () => this.#abandon(nonce, target));
@@ -337,6 +319,7 @@ export class ConfigSyncSession {
     const target = decision.target;
     this.#view = afterSend(this.#view, nonce, decision);
     this.#log.info({ nonce, seq: target.seq, digest: target.digest }, 'distribution: promote sent');
+    this.#startPushSpan(nonce, target, 'promote');
     void this.#writer.send([promoteMessage(nonce, target)]);
     this.#deps.onPushSent?.(this, target);
     this.#pushTimer.start(this.#deps.pushTimeoutMs, () => this.#abandon(nonce, target));
@@ -348,11 +331,18 @@ export class ConfigSyncSession {
     const effect = afterPushTimeout(this.#view, nonce);
     if (!effect.matched) return;
     this.#view = effect.session;
+    this.#pushSpan.take(nonce)?.ended('abandoned');
     this.#log.warn(
       { nonce, seq: target.seq, digest: target.digest, timeoutMs: this.#deps.pushTimeoutMs },
       'distribution: push abandoned (no answer)',
     );
     this.#deps.onPushAbandoned?.(this, target);
+  }
+
+  #startPushSpan(nonce: string, target: GenerationRef, mode: PushMode): void {
+    const hello = this.#hello;
+    if (this.#deps.tracing === undefined || hello === null) return;
+    this.#pushSpan.start(this.#deps.tracing, { scope: hello.scope, nodeId: hello.nodeId, bootId: hello.bootId, seq: target.seq, digest: target.digest, nonce, mode });
   }
 
   #fail(code: status, details: string): void {
@@ -368,6 +358,7 @@ export class ConfigSyncSession {
     this.#writer.close();
     this.#retryTimer.clear();
     this.#pushTimer.clear();
+    this.#pushSpan.takeAny()?.ended(this.#superseded ? 'superseded' : 'closed');
     this.#deps.onClosed(this);
     const hello = this.#hello;
     if (hello !== null && !this.#superseded) {

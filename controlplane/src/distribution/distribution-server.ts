@@ -20,6 +20,7 @@ import { MAX_MESSAGE_BYTES } from '@spooky/proto';
 import type pino from 'pino';
 import type { Registry } from 'prom-client';
 import type { GrpcTlsFiles } from '../settings/grpc-tls-settings.ts';
+import type { PushTracing } from '../tracing/control-plane-tracing.ts';
 import { ConfigSyncSession, type SessionCall } from './config-sync-session.ts';
 import { DesiredSnapshots } from './desired-snapshots.ts';
 import { GenerationSnapshots } from './generation-snapshots.ts';
@@ -73,6 +74,8 @@ export function createDistributionServer(opts: {
   assignments?: NodeAssignments;
   /** Receives each Report's per-generation health windows (rollout/); absent = they are dropped. */
   health?: HealthSink;
+  /** Span export on: a span per push, ended by the node's Ack/Nack (tracing/); absent = no spans. */
+  tracing?: PushTracing;
 }): DistributionServer {
   const logger = opts.logger;
   const registry = new SessionRegistry<ConfigSyncSession>();
@@ -112,6 +115,7 @@ export function createDistributionServer(opts: {
         generations,
         ...(opts.assignments !== undefined ? { assignments: opts.assignments } : {}),
         ...(opts.health !== undefined ? { health: opts.health } : {}),
+        ...(opts.tracing !== undefined ? { tracing: opts.tracing } : {}),
         onHealthDropped: countHealthDropped,
         recorder: opts.recorder,
         parking,

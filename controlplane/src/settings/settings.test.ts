@@ -17,6 +17,7 @@ describe('parseSettings', () => {
       allowInsecureHttp: false,
       grpcTls: null,
       allowInsecureGrpc: false,
+      tracing: null,
     });
     assert.equal(parseSettings(['--db', 'x', '--http', '127.0.0.1:0', '--grpc', '127.0.0.1:0', '--tokens', 't', '--sse-max-subscribers', '5'], {}).sseMaxSubscribers, 5);
     assert.throws(() => parseSettings(['--db', 'x', '--http', '127.0.0.1:0', '--grpc', '127.0.0.1:0', '--tokens', 't', '--sse-max-subscribers', '0'], {}), { code: 'settings_invalid' });

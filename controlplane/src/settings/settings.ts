@@ -6,12 +6,14 @@
  *   --sse-max-subscribers N (SPOOKY_CP_SSE_MAX_SUBSCRIBERS, default 1000): GET /v1/events streams open at once
  *   REST transport: --http-tls-cert/--http-tls-key/--http-client-ca/--allow-insecure-http, see http-tls-settings.ts
  *   gRPC transport: --grpc-tls-cert/--grpc-tls-key/--grpc-client-ca/--allow-insecure-grpc, see grpc-tls-settings.ts
+ *   span export: --otlp-endpoint/--otlp-sample-ratio/--otlp-service-name, see tracing-settings.ts
  * Port 0 = any free port. Pure: throws settings_invalid with a one-line message.
  */
 import { parseArgs } from 'node:util';
 import { CpError } from '../errors.ts';
 import { GRPC_TLS_OPTIONS, GRPC_TLS_USAGE, type GrpcTlsFiles, parseGrpcTransport } from './grpc-tls-settings.ts';
 import { HTTP_TLS_OPTIONS, HTTP_TLS_USAGE, type HttpTlsFiles, parseHttpTransport } from './http-tls-settings.ts';
+import { parseTracingSettings, TRACING_OPTIONS, TRACING_USAGE, type TracingSettings } from './tracing-settings.ts';
 
 export interface HostPort {
   readonly host: string;
@@ -33,12 +35,14 @@ export interface Settings {
   /** gRPC over mutual TLS with node identity; null = plaintext, loopback unless allowInsecureGrpc. */
   readonly grpcTls: GrpcTlsFiles | null;
   readonly allowInsecureGrpc: boolean;
+  /** OTLP span export (activation → push → ack); null = off. */
+  readonly tracing: TracingSettings | null;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export const USAGE =
-  'usage: main.ts --db PATH --http HOST:PORT --grpc HOST:PORT --tokens FILE [--log-level info] [--report-interval-ms 10000] [--sse-max-subscribers 1000] ' + HTTP_TLS_USAGE + ' ' + GRPC_TLS_USAGE;
+  'usage: main.ts --db PATH --http HOST:PORT --grpc HOST:PORT --tokens FILE [--log-level info] [--report-interval-ms 10000] [--sse-max-subscribers 1000] ' + HTTP_TLS_USAGE + ' ' + GRPC_TLS_USAGE + ' ' + TRACING_USAGE;
 
 export function parseSettings(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Settings {
   let values: Record<string, string | boolean | undefined>;
@@ -55,6 +59,7 @@ export function parseSettings(argv: readonly string[], env: Readonly<Record<stri
         'sse-max-subscribers': { type: 'string' },
         ...HTTP_TLS_OPTIONS,
         ...GRPC_TLS_OPTIONS,
+        ...TRACING_OPTIONS,
       },
       strict: true,
       allowPositionals: false,
@@ -95,6 +100,7 @@ export function parseSettings(argv: readonly string[], env: Readonly<Record<stri
     ...parseHttpTransport(values, env, http.host),
     grpc,
     ...parseGrpcTransport(values, env, grpc.host),
+    ...parseTracingSettings(values, env),
     tokensFile: required('tokens', 'SPOOKY_CP_TOKENS'),
     logLevel,
   };

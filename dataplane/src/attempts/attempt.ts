@@ -22,6 +22,7 @@ import { type BreakerPermit, type BreakerVerdict, breakerVerdict } from '../resi
 import type { InflightGauge } from '../resilience/inflight-limiter.ts';
 import type { RouteQueue } from '../resilience/route-queue.ts';
 import type { CompiledBackend } from '../runtime/generation.ts';
+import type { AttemptSpan } from '../tracing/request-spans.ts';
 import type { BodyWatch } from './body-idle-watch.ts';
 
 /** Errors that are ours (client gone, deadline, client body limits): they say nothing about the backend. */
@@ -49,6 +50,8 @@ export class Attempt {
   bytesReceived = 0;
   /** The client-body idle bound while this try sends a body; stopped when the try ends. */
   bodyWatch: BodyWatch | null = null;
+  /** This try's span when the request's generation exports spans (set at dispatch); ended with the try. */
+  span: AttemptSpan | null = null;
   #ended = false;
   readonly #permit: BreakerPermit;
   readonly #count5xx: boolean;
@@ -115,6 +118,7 @@ export class Attempt {
     if (this.status !== null) this.#health.reportTraffic(this.upstream, this.backend.address, { kind: 'response', status: this.status });
     else if (error !== null) this.#health.reportTraffic(this.upstream, this.backend.address, { kind: 'error', code: error.code });
     this.backend.breaker.release(this.#permit, this.verdict(error, ours), now);
+    if (this.span !== null) this.span.end(this.status, this.error?.code ?? null);
   }
 
   /** The breaker's reading of this try. */

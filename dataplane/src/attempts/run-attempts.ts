@@ -37,6 +37,8 @@ import { Attempt } from './attempt.ts';
 import { bodyIdleWatch } from './body-idle-watch.ts';
 import { alternates, type Empty, pickable } from './candidates.ts';
 import { raceWithHedge } from './hedge-attempt.ts';
+import type { AttemptRole } from '../tracing/request-spans.ts';
+import { withTraceparent } from '../tracing/with-traceparent.ts';
 import { ReplayableBody } from './replay-body.ts';
 
 /** The retry_on condition a try's error stands for; null = not a retryable kind. */
@@ -70,7 +72,8 @@ async function runAttempts(ctx: RequestContext, deps: StageDeps): Promise<StageR
     { head: exchange.head, protocol: exchange.protocol, remoteAddress: exchange.remoteAddress, requestId: ctx.requestId },
     upstream.forwarding,
   );
-  ctx.traceId = forwarded.traceId;
+  // With span export the request span's trace id was set at accept (the one every try carries).
+  if (ctx.trace === null) ctx.traceId = forwarded.traceId;
   const headers = forwarded.headers;
   const performanceConfig = ctx.generation.config.performance;
   const maxBody = performanceConfig.max_request_body_bytes;
@@ -117,7 +120,7 @@ async function runAttempts(ctx: RequestContext, deps: StageDeps): Promise<StageR
       return retryAfterReply(503, empty, ctx.generation.config.resilience.route_queue.shed_retry_after_seconds);
     }
     if (tried === null) tried = new Set();
-    const attempt = begin(ctx, deps, upstream, backendIndex, now, tried, bodyIdleMs);
+    const attempt = begin(ctx, deps, upstream, backendIndex, now, tried, bodyIdleMs, ctx.attempts.length === 0 ? 'primary' : 'retry');
     const pending = send(ctx, attempt, headers, replay, maxBody);
     let winner = attempt;
     let response: UpstreamResponse;
@@ -133,7 +136,7 @@ async function runAttempts(ctx: RequestContext, deps: StageDeps): Promise<StageR
         deadlineAt,
         tried: firstTried,
         dispatch: (index, at) => {
-          const hedge = begin(ctx, deps, upstream, index, at, firstTried, bodyIdleMs);
+          const hedge = begin(ctx, deps, upstream, index, at, firstTried, bodyIdleMs, 'hedge');
           return { attempt: hedge, pending: send(ctx, hedge, headers, null, maxBody) };
         },
       });
@@ -181,9 +184,19 @@ async function runAttempts(ctx: RequestContext, deps: StageDeps): Promise<StageR
  * Dispatches one try to backend `backendIndex`: the Attempt (breaker permit, backend permit
  * when the gauge has room), counted in the budget when it is not the first, marked tried, with
  * the client-body idle bound while it sends a body (408 before the head, a reset after it;
- * body-idle-watch.ts, no timer of its own; the try's end stops it).
+ * body-idle-watch.ts, no timer of its own; the try's end stops it). With span export, the try's
+ * CLIENT span (ended by the try's end; its context is the traceparent this try sends).
  */
-function begin(ctx: RequestContext, deps: StageDeps, upstream: CompiledUpstream, backendIndex: number, now: number, tried: Set<number>, bodyIdleMs: number): Attempt {
+function begin(
+  ctx: RequestContext,
+  deps: StageDeps,
+  upstream: CompiledUpstream,
+  backendIndex: number,
+  now: number,
+  tried: Set<number>,
+  bodyIdleMs: number,
+  role: AttemptRole,
+): Attempt {
   const backend = upstream.backends[backendIndex];
   if (backend === undefined) throw new SpookyError('internal', 'picked backend out of range');
   tried.add(backendIndex);
@@ -201,6 +214,16 @@ function begin(ctx: RequestContext, deps: StageDeps, upstream: CompiledUpstream,
     requestSignal: ctx.signal,
   });
   ctx.attempts.push(attempt);
+  if (ctx.trace !== null) {
+    attempt.span = ctx.trace.startAttempt({
+      upstream: upstream.name,
+      backendId: backend.id,
+      backendAddress: backend.address,
+      index: attempt.index,
+      role,
+      method: ctx.exchange.head.method,
+    });
+  }
   if (attempt.index > 0) deps.state.budgets.recordRetry(upstream.retryWindow, now);
   attempt.bodyWatch =
     ctx.exchange.body === null
@@ -217,10 +240,11 @@ function send(ctx: RequestContext, attempt: Attempt, headers: HeaderList, replay
   // host_policy upstream: the headers carry backend 0's Host; any other backend gets a copy with its own.
   const hosts = ctx.upstream?.forwarding.backendHosts ?? null;
   const host = hosts === null || attempt.backendIndex === 0 ? undefined : hosts[attempt.backendIndex];
+  const hosted = host === undefined ? headers : withHost(headers, host);
   return attempt.backend.transport.forward({
     method: exchange.head.method,
     path: exchange.head.path,
-    headers: host === undefined ? headers : withHost(headers, host),
+    headers: attempt.span === null ? hosted : withTraceparent(hosted, attempt.span.traceparent),
     body: replay === null ? exchange.body : replay.reader(),
     signal: attempt.controller.signal,
     onRequestStart: () => {

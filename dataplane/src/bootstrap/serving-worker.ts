@@ -33,6 +33,7 @@ import type { CanaryAssignment } from '../rollout/in-node-canary.ts';
 import { startRouteTrace } from '../routing/route-trace.ts';
 import { GenerationStore } from '../runtime/generation-store.ts';
 import { LongLivedState } from '../runtime/long-lived-state.ts';
+import { TracingRuntime } from '../tracing/tracing-runtime.ts';
 
 /** Bound on closing the upstream pools and health checks at shutdown, after the listeners. */
 const STATE_CLOSE_MS = 2_000;
@@ -99,7 +100,8 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
   const state = new LongLivedState({ dns: { report: dnsRefreshObserver(logger, metrics.registry) } });
   metrics.watchResilience(state);
   const canary = wireCanaryInWorker(store);
-  const handleRequest = createRequestHandler({ store, state, logger, outcome: canary.outcome });
+  const tracing = new TracingRuntime(logger);
+  const handleRequest = createRequestHandler({ store, state, logger, outcome: canary.outcome, tracing });
   const listeners = new ListenerManager({
     handler: (exchange) => metrics.trackInflight(() => handleRequest(exchange)),
     logger,
@@ -170,6 +172,8 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
       ]);
       clearTimeout(timer);
       if (!closed) logger.warn({ waitedMs: STATE_CLOSE_MS }, 'upstream pools did not close in time');
+      // Queued spans go out (bounded: tracing-runtime.ts CLOSE_BOUND_MS).
+      await tracing.close();
       for (const stop of stopLogs) stop();
       canary.stop();
       unsubscribe('spooky:request:end', onEnd);

@@ -15,7 +15,8 @@
  *    the inbound ones passed unchanged, nothing added.
  *  - Via `<client protocol version> <pseudonym>` (`3 spooky`) after any inbound Via, unless off.
  *  - traceparent / tracestate (trace-context.ts) when tracing is on; passed as any other
- *    header when it is off.
+ *    header when it is off. With span export each try replaces the traceparent with its own
+ *    span's (tracing/with-traceparent.ts).
  * Cost: O(headers) with one Set lookup per header; the trusted-proxy check runs only in
  * append / preserve mode; a generated trace id ~0.6 µs (pooled random bytes).
  */

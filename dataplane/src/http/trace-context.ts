@@ -3,7 +3,8 @@
  *
  * A valid inbound `traceparent` (version 00, 32 lowercase hex trace-id not all zero, 16 hex
  * parent-id not all zero, 2 hex flags; exactly one header) is propagated UNCHANGED, with its
- * `tracestate`. Why unchanged rather than with a new parent-id: Spooky records no spans, so a
+ * `tracestate`. Why unchanged rather than with a new parent-id: without span export
+ * (`observability.tracing`, tracing/) Spooky records no spans, so a
  * parent-id of its own would name a span no collector ever receives and every trace view
  * would show the backend's span with a missing parent; passing the client's parent-id keeps
  * the tree intact, and the access log's `traceId` still ties Spooky's line to the trace.

@@ -10,6 +10,7 @@ import type { Exchange } from '../http/exchange.ts';
 import type { HedgeResult } from '../resilience/hedge-results.ts';
 import type { RouteEntry } from '../routing/route-table.ts';
 import type { CompiledUpstream, Generation } from '../runtime/generation.ts';
+import type { RequestSpan } from '../tracing/request-spans.ts';
 import { type Deadline, requestDeadlines } from './deadline-queue.ts';
 
 /** Rust-Spooky compatibility switches (all off by default). */
@@ -75,6 +76,8 @@ export interface RequestContext {
   rateLimitMode: 'enforce' | 'shadow' | null;
   /** The trace id sent upstream (set by runAttempts when tracing is on), null before or without one. */
   traceId: string | null;
+  /** The request's span when the generation exports spans (tracing/request-spans.ts), else null; the runner starts and ends it. */
+  trace: RequestSpan | null;
   /**
    * Registers cleanup (admission permits, rate-limit tokens, replay buffers) for when the
    * request is finished: the runner runs every registered function exactly once, in reverse
@@ -150,6 +153,7 @@ export function createContext(exchange: Exchange, generation: Generation, reques
     rateLimitRule: null,
     rateLimitMode: null,
     traceId: null,
+    trace: null,
     deferred: null,
     defer(fn: () => void): void {
       if (this.deferred === null) this.deferred = [fn];

@@ -15,6 +15,8 @@ import { normalizeRequestHost } from '../http/request-host.ts';
 import { requestIdFor } from '../http/request-id.ts';
 import type { GenerationStore } from '../runtime/generation-store.ts';
 import type { LongLivedState } from '../runtime/long-lived-state.ts';
+import type { RequestSpan, RequestTracer } from '../tracing/request-spans.ts';
+import { TracingRuntime } from '../tracing/tracing-runtime.ts';
 import { type CompatOptions, createContext, type RequestContext } from './context.ts';
 import { recordBareOutcome, recordOutcome } from './record-outcome.ts';
 import { CONTINUE } from './stage.ts';
@@ -31,6 +33,8 @@ export interface RequestHandlerDeps {
    * (rollout/canary-wiring.ts). Must not throw; absent = nothing is called.
    */
   readonly outcome?: (ctx: RequestContext) => void;
+  /** Span export per generation (tracing/tracing-runtime.ts); default: one of this handler's own. */
+  readonly tracing?: TracingRuntime;
 }
 
 export type RequestHandler = (exchange: Exchange) => Promise<void>;
@@ -38,6 +42,7 @@ export type RequestHandler = (exchange: Exchange) => Promise<void>;
 export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
   const compat = deps.compat ?? {};
   const log = deps.logger;
+  const tracing = deps.tracing ?? new TracingRuntime(log);
   // Built once per handler (process): stages hold the long-lived state they need.
   const stages = createStages({ state: deps.state, random: Math.random, logger: log });
   const tunnelStages = createTunnelStages({ state: deps.state, random: Math.random, logger: log }, stages);
@@ -89,6 +94,9 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
         return;
       }
       const ctx = createContext(exchange, generation, requestId, startedAt);
+      // Span export on for this generation: the request's span (null → nothing of tracing runs).
+      const tracer = tracing.tracerFor(generation);
+      if (tracer !== null) startRequestSpan(ctx, tracer);
       try {
         // Tunnels (WebSocket upgrade, CONNECT; ingress/tcp) end in runTunnel instead.
         for (const stage of exchange.tunnel === undefined ? stages : tunnelStages) {
@@ -109,6 +117,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
       for (const attempt of ctx.attempts) if (!attempt.ended) attempt.end(null);
       runDeferred(ctx);
       recordOutcome(ctx);
+      if (ctx.trace !== null) endRequestSpan(ctx, ctx.trace);
       deps.outcome?.(ctx);
     } catch (err) {
       // Last resort (a bug in the funnel or in recordOutcome's subscribers): never throw.
@@ -158,4 +167,39 @@ function answerWithoutGeneration(exchange: Exchange, requestId: string, startedA
     },
     bytesOut,
   );
+}
+
+/** The request's SERVER span, parented by a valid single inbound traceparent; its trace id is the one logged. */
+function startRequestSpan(ctx: RequestContext, tracer: RequestTracer): void {
+  const head = ctx.exchange.head;
+  let traceparent: string | null = null;
+  let count = 0;
+  let tracestate: string | null = null;
+  for (const [name, value] of head.headers) {
+    if (name === 'traceparent') {
+      traceparent = value;
+      count++;
+    } else if (name === 'tracestate') tracestate = tracestate === null ? value : `${tracestate},${value}`;
+  }
+  const span = tracer.startRequest({
+    method: head.method,
+    protocol: ctx.exchange.protocol,
+    requestId: ctx.requestId,
+    startedAt: ctx.startedAt,
+    traceparent: count === 1 ? traceparent : null,
+    tracestate: count === 1 ? tracestate : null,
+  });
+  ctx.trace = span;
+  ctx.traceId = span.traceId;
+}
+
+function endRequestSpan(ctx: RequestContext, span: RequestSpan): void {
+  span.end({
+    host: ctx.host,
+    status: ctx.status,
+    outcome: ctx.outcome,
+    upstream: ctx.upstream?.name ?? ctx.route?.upstream ?? null,
+    generationSeq: ctx.generation.ref?.seq ?? 0,
+    attempts: ctx.attempts.length,
+  });
 }

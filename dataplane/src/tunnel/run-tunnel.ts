@@ -40,6 +40,7 @@ import type { RequestContext } from '../pipeline/context.ts';
 import { CONTINUE, type Stage, type StageResult } from '../pipeline/stage.ts';
 import type { StageDeps } from '../pipeline/stage-deps.ts';
 import type { CompiledUpstream } from '../runtime/generation.ts';
+import { withTraceparent } from '../tracing/with-traceparent.ts';
 import { relayBytes } from './byte-relay.ts';
 import { connectTunnel, type ResponseHead, readResponseHead, type TunnelTls } from './tunnel-upstream.ts';
 import { acceptMatches, h2ClientHeaders, h2UpstreamHeaders, serializeRequestHead, websocketClientHeaders, websocketUpstreamHeaders } from './tunnel-wire.ts';
@@ -67,8 +68,9 @@ async function runTunnel(ctx: RequestContext, deps: StageDeps): Promise<StageRes
       { head: ctx.exchange.head, protocol: ctx.exchange.protocol, remoteAddress: ctx.exchange.remoteAddress, requestId: ctx.requestId },
       upstream.forwarding,
     );
-    ctx.traceId = forwardedRequest.traceId;
-    const forwarded = forwardedRequest.headers;
+    // With span export the handshake carries the request span's context (a tunnel has no try span).
+    if (ctx.trace === null) ctx.traceId = forwardedRequest.traceId;
+    const forwarded = ctx.trace === null ? forwardedRequest.headers : withTraceparent(forwardedRequest.headers, ctx.trace.traceparent);
     // An RFC 8441 client sends no key (its stream needs none): the backend's handshake gets ours.
     const key = tunnel.handshake === 'h2' ? randomBytes(16).toString('base64') : '';
     const headers = websocketUpstreamHeaders(tunnel.handshake === 'h2' ? h2UpstreamHeaders(forwarded, key) : forwarded);

@@ -16,6 +16,7 @@ import type { FastifyInstance } from 'fastify';
 import { ACTION_PERMISSIONS } from '../../auth/action-permissions.ts';
 import { CpError } from '../../errors.ts';
 import type { MoveResult } from '../../generations/active-service.ts';
+import type { MoveKind } from '../../tracing/control-plane-tracing.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { actorOf } from '../guard.ts';
 import { ifMatchVersion } from '../if-match.ts';
@@ -79,7 +80,9 @@ export async function activeRoutes(app: FastifyInstance, deps: ApiDeps): Promise
         const precheck = () => void deps.active.activate(scope, request.body.seq, expected, who, { dryRun: true, force });
         guardLiveRollout(deps, request, scope, request.body.abort_live === true, precheck);
       }
-      const result = deps.active.activate(scope, request.body.seq, expected, actorOf(request), { dryRun, force });
+      const result = dryRun
+        ? deps.active.activate(scope, request.body.seq, expected, actorOf(request), { dryRun, force })
+        : traced(deps, scope, 'activate', String(request.body.seq), actorOf(request).actor, () => deps.active.activate(scope, request.body.seq, expected, actorOf(request), { dryRun, force }));
       if (result.moved) deps.metrics.activeMoves.inc({ scope, kind: 'activate' });
       reply.header('etag', activeEtag(result.active));
       return moveBody(result, lkgSeq(scope), dryRun);
@@ -94,12 +97,29 @@ export async function activeRoutes(app: FastifyInstance, deps: ApiDeps): Promise
       const force = request.body.force === true;
       const expected = ifMatchVersion(request.headers['if-match']);
       guardLiveRollout(deps, request, scope, request.body.abort_live === true);
-      const result = deps.active.rollback(scope, request.body.to, expected, actorOf(request), { force });
+      const result = traced(deps, scope, 'rollback', String(request.body.to), actorOf(request).actor, () => deps.active.rollback(scope, request.body.to, expected, actorOf(request), { force }));
       if (result.moved) deps.metrics.activeMoves.inc({ scope, kind: 'rollback' });
       reply.header('etag', activeEtag(result.active));
       return moveBody(result, lkgSeq(scope), false);
     },
   );
+}
+
+/**
+ * Runs one move of the pointer inside an activation span when span export is on: the pushes
+ * the move triggers (synchronously, from the active-changed listeners) are its children.
+ */
+function traced(deps: ApiDeps, scope: string, kind: MoveKind, target: string, actor: string, move: () => MoveResult): MoveResult {
+  if (deps.tracing === undefined) return move();
+  const span = deps.tracing.startActivation(scope, kind, target, actor);
+  try {
+    const result = move();
+    span.moved(result.target.seq, result.target.digest, result.moved);
+    return result;
+  } catch (err) {
+    span.failed(err instanceof CpError ? err.code : 'internal');
+    throw err;
+  }
 }
 
 function moveBody(result: MoveResult, lkgSeq: number | null, dryRun: boolean) {
