@@ -9,9 +9,11 @@ export const ALL_TARGETS = ['direct', 'direct-aa', 'spooky-h1', 'spooky-h2', 'ca
 /**
  * Opt-in targets (named in --targets, never in the default set): Spooky → H1 with every
  * resilience feature off (`spooky-h1-bare`) and with every one configured but not triggering
- * (`spooky-h1-full`), for issue 9's "what the features cost" comparison in one run.
+ * (`spooky-h1-full`), for issue 9's "what the features cost" comparison in one run; Spooky and
+ * Caddy → HTTP/1.1 over TLS (`spooky-h1tls`, `caddy-h1tls`: a node:https origin whose ALPN
+ * offers only http/1.1), which splits the H2 rows' extra cost into TLS and HTTP/2.
  */
-export const EXTRA_TARGETS = ['spooky-h1-bare', 'spooky-h1-full'] as const;
+export const EXTRA_TARGETS = ['spooky-h1-bare', 'spooky-h1-full', 'spooky-h1tls', 'caddy-h1tls'] as const;
 
 export interface BenchOptions {
   readonly quick: boolean;
