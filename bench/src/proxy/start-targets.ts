@@ -56,6 +56,11 @@ export async function startTargets(
       const t = await startSpooky(reg, dir, key, certs, h1tls, origins, cpus.sut, { label: 'Spooky → H1 over TLS' });
       logFiles.push(t.logFile);
       targets.push(t);
+    } else if (key === 'spooky-h1-v8gc') {
+      // The A/B of gc-tuning.ts's heap growing factor: V8's own choice instead.
+      const t = await startSpooky(reg, dir, key, certs, h1, origins, cpus.sut, { label: "Spooky → H1, V8's own heap growing factor", env: { SPOOKY_GC_HEAP_GROWING_PERCENT: '0' } });
+      logFiles.push(t.logFile);
+      targets.push(t);
     } else if (key === 'spooky-h1-bare' || key === 'spooky-h1-full') {
       const full = key.endsWith('full');
       const label = full ? 'Spooky → H1, every resilience feature configured (not triggering)' : 'Spooky → H1, resilience features off';
