@@ -19,8 +19,8 @@
  * after a few tens of MB of relayed bodies — each one marking the whole ≈ 50 MB live heap on
  * V8's helper threads. Still ≈ 3 majors a second under 1 MiB GETs, and the helpers' CPU was
  * ≈ 30 % of the worker's (bench/README.md "64 KiB and 1 MiB over H1"). A fixed factor of 4
- * (live + 300 %): ≈ −20 % CPU per 1 MiB GET in both slot orders, no measurable change for
- * small or 64 KiB GETs, peak RSS within the runs' spread. The limit follows the live heap, so a
+ * (live + 300 %): −20–30 % CPU per 64 KiB and 1 MiB GET (the helpers' share from ≈ 30 % to
+ * ≈ 7–10 %), small GETs about the same, peak RSS within the runs' spread. The limit follows the live heap, so a
  * proxy's steady live set (config, pools) bounds it; the idle release (idle-memory.ts) still
  * returns it after load. V8 reads the flag at each limit computation, so run time works here
  * too. `SPOOKY_GC_HEAP_GROWING_PERCENT=<n>` sets another factor, `0` leaves V8's own choice.
