@@ -20,7 +20,7 @@ import type { CellResult } from './proxy/cell-result.ts';
 import { measureCell } from './proxy/cell-runner.ts';
 import { GeneratorPool } from './proxy/generator-pool.ts';
 import { startTargets } from './proxy/start-targets.ts';
-import { closedLoopTable, noiseFloorLines, openLoopTable, summarise } from './proxy/summary.ts';
+import { closedLoopTable, noiseFloorLines, openLoopTable, summarise, threadTable } from './proxy/summary.ts';
 import type { Target } from './proxy/targets.ts';
 import { OPEN_LOOP_WORKLOAD, WORKLOADS, type Workload } from './proxy/workloads.ts';
 
@@ -125,6 +125,10 @@ async function run(): Promise<void> {
     `Machine: ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, ${machine.caddy ? `Caddy ${machine.caddy.split(' ')[0]}` : 'no Caddy'}, commit ${machine.commit ?? '?'}, load average ${loadAvgBefore.map((l) => l.toFixed(1)).join(' ')} before / ${machine.loadAvgAfter.map((l) => l.toFixed(1)).join(' ')} after; ${machine.pinned ? `SUT on CPU ${machine.pinned.sut}, load on CPU ${machine.pinned.load}` : 'not pinned'}`,
     '',
     closedLoopTable(all.filter((r) => r.workload !== OPEN_LOOP_WORKLOAD.name), labels, workloadLabels),
+    '',
+    'CPU µs/req of the system under test by thread (closed loop; medians over rounds):',
+    '',
+    threadTable(all.filter((r) => r.workload !== OPEN_LOOP_WORKLOAD.name), labels, workloadLabels),
     '',
     'Noise floor (direct measured twice per round):',
     ...noiseFloorLines(all, 'direct-aa', workloadLabels),

@@ -22,6 +22,10 @@ describe('bench options', () => {
     assert.deepEqual(o.targets, ['direct', 'spooky-h1']);
     assert.equal(o.rate, 1500);
     assert.equal(o.sutCpu, null);
+    // Opt-in targets follow the default ones, never in the default set.
+    const tls = parseBenchOptions(['--targets', 'spooky-h2,spooky-h1tls,direct,spooky-h1']);
+    assert.deepEqual(tls.targets, ['direct', 'spooky-h1', 'spooky-h2', 'spooky-h1tls']);
+    assert.ok(!parseBenchOptions([]).targets.includes('spooky-h1tls'));
   });
 
   it('refuses unknown flags, unknown targets, a run without direct and bad numbers', () => {

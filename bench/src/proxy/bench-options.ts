@@ -9,9 +9,13 @@ export const ALL_TARGETS = ['direct', 'direct-aa', 'spooky-h1', 'spooky-h2', 'ca
 /**
  * Opt-in targets (named in --targets, never in the default set): Spooky → H1 with every
  * resilience feature off (`spooky-h1-bare`) and with every one configured but not triggering
- * (`spooky-h1-full`), for issue 9's "what the features cost" comparison in one run.
+ * (`spooky-h1-full`), for issue 9's "what the features cost" comparison in one run; Spooky and
+ * Caddy → HTTP/1.1 over TLS (`spooky-h1tls`, `caddy-h1tls`: a node:https origin whose ALPN
+ * offers only http/1.1), which splits the H2 rows' extra cost into TLS and HTTP/2; Spooky → H1
+ * with V8's own heap growing factor (`spooky-h1-v8gc`: SPOOKY_GC_HEAP_GROWING_PERCENT=0), the
+ * A/B of the data plane's GC tuning (dataplane/src/runtime/gc-tuning.ts).
  */
-export const EXTRA_TARGETS = ['spooky-h1-bare', 'spooky-h1-full'] as const;
+export const EXTRA_TARGETS = ['spooky-h1-bare', 'spooky-h1-full', 'spooky-h1tls', 'caddy-h1tls', 'spooky-h1-v8gc'] as const;
 
 export interface BenchOptions {
   readonly quick: boolean;

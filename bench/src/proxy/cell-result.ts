@@ -22,6 +22,13 @@ export interface CellResult {
   readonly mbitPerSec: number;
   /** CPU (user + system) of the SUT's whole process tree in the window ÷ completed, µs. */
   readonly cpuUsPerReq: number;
+  /**
+   * The same CPU split by thread class of the SUT's processes (proc-cpu.ts ThreadClass: `js`
+   * the JavaScript threads, `v8` GC and compiler helpers, `libuv` its pool, `native` the QUIC
+   * library's worker and other native threads), ÷ completed, µs. Threads that exited inside
+   * the window are missing (their time is in cpuUsPerReq only).
+   */
+  readonly threadUsPerReq: Readonly<Record<string, number>>;
   /** The same CPU ÷ window, in % of one core (the SUT is pinned to one). */
   readonly sutCorePct: number;
   /** All load generator processes' CPU ÷ window, % of one core. */

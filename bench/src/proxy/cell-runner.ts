@@ -4,7 +4,7 @@
  */
 import type { CellResult } from './cell-result.ts';
 import type { GeneratorPool } from './generator-pool.ts';
-import { clockTicksPerSecond, sampleTrees, type TreeSample } from './proc-cpu.ts';
+import { clockTicksPerSecond, sampleTrees, THREAD_CLASSES, type TreeSample } from './proc-cpu.ts';
 import type { Target } from './targets.ts';
 import type { Workload } from './workloads.ts';
 
@@ -41,8 +41,8 @@ export async function measureCell(pool: GeneratorPool, plan: CellPlan): Promise<
       durationMs: plan.durationMs,
     },
     (edge) => {
-      if (edge === 'start') first = sampleTrees(roots);
-      else last = sampleTrees(roots);
+      if (edge === 'start') first = sampleTrees(roots, [target.rootPid]);
+      else last = sampleTrees(roots, [target.rootPid]);
     },
   );
   const a = first as TreeSample | null;
@@ -53,6 +53,13 @@ export async function measureCell(pool: GeneratorPool, plan: CellPlan): Promise<
   const load = pool.pids.reduce((sum, pid) => sum + cpuSeconds(a, b, pid), 0);
   const origin = target.originPid === null ? null : cpuSeconds(a, b, target.originPid);
   const h = merged.latency;
+  const threadUsPerReq: Record<string, number> = {};
+  const ta = a.threads.get(target.rootPid);
+  const tb = b.threads.get(target.rootPid);
+  for (const cls of THREAD_CLASSES) {
+    const ticks = (tb?.get(cls) ?? 0) - (ta?.get(cls) ?? 0);
+    threadUsPerReq[cls] = merged.completed > 0 ? (ticks / clockTicksPerSecond()) * 1e6 / merged.completed : Number.NaN;
+  }
   return {
     round: plan.round,
     position: plan.position,
@@ -68,6 +75,7 @@ export async function measureCell(pool: GeneratorPool, plan: CellPlan): Promise<
     servedPerSec: open ? merged.served / (plan.durationMs / 1000) : 0,
     mbitPerSec: (merged.bytes * 8) / 1e6 / (plan.durationMs / 1000),
     cpuUsPerReq: merged.completed > 0 ? (sut * 1e6) / merged.completed : Number.NaN,
+    threadUsPerReq,
     sutCorePct: (100 * sut) / windowSec,
     loadCorePct: (100 * load) / windowSec,
     originCorePct: origin === null ? null : (100 * origin) / windowSec,

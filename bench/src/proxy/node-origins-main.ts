@@ -1,12 +1,14 @@
 /**
  * Child process: the Node origins every proxy target forwards to, node:http (HTTP/1.1,
- * cleartext) and node:http2 (TLS), both on 127.0.0.1 port 0. Prints one JSON line
- * `{"h1": port, "h2": port}` once both listen; exits on SIGTERM.
+ * cleartext), node:https (HTTP/1.1 over TLS, ALPN offers only `http/1.1`, so a client that
+ * would take h2 falls back to HTTP/1.1) and node:http2 (TLS), all on 127.0.0.1 port 0. Prints
+ * one JSON line `{"h1": port, "h1tls": port, "h2": port}` once all listen; exits on SIGTERM.
  *
  *   node bench/src/proxy/node-origins-main.ts <cert.pem> <key.pem>
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { constants, createSecureServer, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { bodyForPath } from './workloads.ts';
@@ -58,13 +60,19 @@ function h2(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
   stream.end(body);
 }
 
+const tls = { cert: readFileSync(certPath), key: readFileSync(keyPath) };
 const h1Server = createServer({ keepAliveTimeout: 120_000 }, h1);
-const h2Server = createSecureServer({ cert: readFileSync(certPath), key: readFileSync(keyPath), allowHTTP1: false });
+// The same HTTP/1.1 handler over TLS: Spooky's `https://` backends offer h2 by ALPN, and only
+// an origin that answers `http/1.1` keeps them on HTTP/1.1 (the "H1 over TLS" rows).
+const h1TlsServer = createHttpsServer({ ...tls, ALPNProtocols: ['http/1.1'], keepAliveTimeout: 120_000 }, h1);
+const h2Server = createSecureServer({ ...tls, allowHTTP1: false });
 h2Server.on('stream', h2);
 h2Server.on('sessionError', () => {});
 await Promise.all([
   new Promise<void>((resolve) => h1Server.listen(0, '127.0.0.1', resolve)),
+  new Promise<void>((resolve) => h1TlsServer.listen(0, '127.0.0.1', resolve)),
   new Promise<void>((resolve) => h2Server.listen(0, '127.0.0.1', resolve)),
 ]);
 process.on('SIGTERM', () => process.exit(0));
-console.log(JSON.stringify({ h1: (h1Server.address() as AddressInfo).port, h2: (h2Server.address() as AddressInfo).port }));
+const port = (s: { address(): unknown }): number => (s.address() as AddressInfo).port;
+console.log(JSON.stringify({ h1: port(h1Server), h1tls: port(h1TlsServer), h2: port(h2Server) }));

@@ -2,13 +2,25 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
-import { parseStat, processTree, readStat, sampleTrees } from './proc-cpu.ts';
+import { parseStat, processTree, readStat, sampleTrees, threadClass, threadTicks } from './proc-cpu.ts';
 
 describe('proc-cpu', () => {
   it('parses a stat line whose command name holds spaces and parentheses', () => {
     const line = '4242 (node (worker) x) S 4200 4242 4242 0 -1 4194560 1 0 0 0 150 25 3 4 20 0 11 0 987654 1000 100';
     assert.deepEqual(parseStat(line), { pid: 4242, ppid: 4200, ticks: 175, startTime: 987654 });
     assert.equal(parseStat('garbage'), null);
+  });
+
+  it('classes threads by name: the process thread is JS, V8Worker V8, libuv-worker libuv, the rest native', () => {
+    assert.equal(threadClass(10, 10, 'MainThread'), 'js');
+    assert.equal(threadClass(10, 11, 'V8Worker'), 'v8');
+    assert.equal(threadClass(10, 12, 'DelayedTaskSche'), 'v8');
+    assert.equal(threadClass(10, 13, 'libuv-worker'), 'libuv');
+    assert.equal(threadClass(10, 14, 'MainThread'), 'native', "the QUIC library's worker inherits the main thread's name");
+    // This process: its own thread is busy running this test, so the JS class has ticks or none yet, never undefined.
+    const own = threadTicks([process.pid]);
+    assert.ok((own.get('js') ?? -1) >= 0);
+    assert.ok((own.get('v8') ?? 0) >= 0);
   });
 
   it('builds the tree from parent links, root first, and ignores other processes', () => {

@@ -70,26 +70,84 @@ export function processTree(rootPid: number, stats: readonly ProcStat[] = allSta
   return tree;
 }
 
+/**
+ * Thread classes of a Node process, by the thread's name (/proc/<pid>/task/<tid>/comm): the
+ * process's own thread (tid = pid) runs JavaScript; `V8Worker` / `DelayedTaskSche` are V8's
+ * helpers (concurrent and parallel GC, compilation); `libuv-worker` is the libuv pool; any
+ * other thread is native code's own — in the data plane and the direct origin that is the
+ * QUIC library's worker (it inherits the name `MainThread`) and its allocator's threads. For a
+ * non-Node target (Caddy) the split means little: every Go thread but the first is "native".
+ */
+export const THREAD_CLASSES = ['js', 'v8', 'libuv', 'native'] as const;
+export type ThreadClass = (typeof THREAD_CLASSES)[number];
+
+export function threadClass(pid: number, tid: number, comm: string): ThreadClass {
+  if (tid === pid) return 'js';
+  if (comm === 'V8Worker' || comm.startsWith('DelayedTaskSch')) return 'v8';
+  if (comm === 'libuv-worker') return 'libuv';
+  return 'native';
+}
+
+/** Ticks by thread class over the given processes' live threads. */
+export function threadTicks(pids: readonly number[]): Map<ThreadClass, number> {
+  const out = new Map<ThreadClass, number>();
+  for (const pid of pids) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // the process is gone
+    }
+    for (const name of tids) {
+      const tid = Number(name);
+      const stat = taskStat(pid, tid);
+      if (!stat) continue;
+      let comm: string;
+      try {
+        comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'latin1').trim();
+      } catch {
+        continue;
+      }
+      const cls = threadClass(pid, tid, comm);
+      out.set(cls, (out.get(cls) ?? 0) + stat.ticks);
+    }
+  }
+  return out;
+}
+
+/** One thread's stat (/proc/<pid>/task/<tid>/stat: that thread's own times only). */
+function taskStat(pid: number, tid: number): ProcStat | null {
+  try {
+    return parseStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1'));
+  } catch {
+    return null;
+  }
+}
+
 /** A snapshot of several trees' CPU at one instant (one /proc scan for all of them). */
 export interface TreeSample {
   /** Root pid → summed ticks of its tree. */
   readonly ticks: ReadonlyMap<number, number>;
   /** Root pid → "pid:startTime" of each member, to detect a tree that changed. */
   readonly members: ReadonlyMap<number, string>;
+  /** Root pid → ticks by thread class of its tree (only for the roots asked for). */
+  readonly threads: ReadonlyMap<number, ReadonlyMap<ThreadClass, number>>;
   readonly atMs: number;
 }
 
-export function sampleTrees(roots: readonly number[]): TreeSample {
+export function sampleTrees(roots: readonly number[], threadRoots: readonly number[] = []): TreeSample {
   const stats = allStats();
   const atMs = performance.timeOrigin + performance.now();
   const ticks = new Map<number, number>();
   const members = new Map<number, string>();
+  const threads = new Map<number, ReadonlyMap<ThreadClass, number>>();
   for (const root of roots) {
     const tree = processTree(root, stats);
     ticks.set(root, tree.reduce((sum, s) => sum + s.ticks, 0));
     members.set(root, tree.map((s) => `${s.pid}:${s.startTime}`).sort().join(','));
+    if (threadRoots.includes(root)) threads.set(root, threadTicks(tree.map((s) => s.pid)));
   }
-  return { ticks, members, atMs };
+  return { ticks, members, threads, atMs };
 }
 
 let clockTicks: number | null = null;

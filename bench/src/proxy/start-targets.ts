@@ -35,6 +35,7 @@ export async function startTargets(
   const origins = await startNodeOrigins(reg, certs, cpus.load);
   const h1 = `http://127.0.0.1:${origins.h1}`;
   const h2 = `https://127.0.0.1:${origins.h2}`;
+  const h1tls = `https://127.0.0.1:${origins.h1tls}`;
   const targets: Target[] = [];
   const logFiles: string[] = [];
   const skipped: string[] = [];
@@ -50,18 +51,29 @@ export async function startTargets(
       const t = await startSpooky(reg, dir, key, certs, key.endsWith('h1') ? h1 : h2, origins, cpus.sut);
       logFiles.push(t.logFile);
       targets.push(t);
+    } else if (key === 'spooky-h1tls') {
+      // An `https://` backend (allowH2, as for H2) whose origin's ALPN offers only http/1.1.
+      const t = await startSpooky(reg, dir, key, certs, h1tls, origins, cpus.sut, { label: 'Spooky → H1 over TLS' });
+      logFiles.push(t.logFile);
+      targets.push(t);
+    } else if (key === 'spooky-h1-v8gc') {
+      // The A/B of gc-tuning.ts's heap growing factor: V8's own choice instead.
+      const t = await startSpooky(reg, dir, key, certs, h1, origins, cpus.sut, { label: "Spooky → H1, V8's own heap growing factor", env: { SPOOKY_GC_HEAP_GROWING_PERCENT: '0' } });
+      logFiles.push(t.logFile);
+      targets.push(t);
     } else if (key === 'spooky-h1-bare' || key === 'spooky-h1-full') {
       const full = key.endsWith('full');
       const label = full ? 'Spooky → H1, every resilience feature configured (not triggering)' : 'Spooky → H1, resilience features off';
       const t = await startSpooky(reg, dir, key, certs, h1, origins, cpus.sut, { label, resilience: full ? 'full' : 'bare' });
       logFiles.push(t.logFile);
       targets.push(t);
-    } else if (key === 'caddy-h1' || key === 'caddy-h2') {
+    } else if (key === 'caddy-h1' || key === 'caddy-h2' || key === 'caddy-h1tls') {
       if (version === null) {
         skipped.push(`${key}: no \`${caddy}\` executable (Debian: apt-get install -y caddy)`);
         continue;
       }
-      targets.push(await startCaddy(reg, caddy, dir, key, certs, key.endsWith('h1') ? h1 : h2, origins, cpus.sut));
+      const more = key === 'caddy-h1tls' ? { label: 'Caddy → H1 over TLS', h1OverTls: true } : {};
+      targets.push(await startCaddy(reg, caddy, dir, key, certs, key === 'caddy-h1tls' ? h1tls : key.endsWith('h1') ? h1 : h2, origins, cpus.sut, more));
     }
   }
   return { origins, targets, logFiles, caddyVersion: version, skipped };

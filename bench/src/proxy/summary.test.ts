@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CellResult } from './cell-result.ts';
-import { closedLoopTable, median, noiseFloorLines, summarise } from './summary.ts';
+import { closedLoopTable, median, noiseFloorLines, summarise, threadTable } from './summary.ts';
 
 function cell(round: number, workload: string, target: string, reqPerSec: number, extra: Partial<CellResult> = {}): CellResult {
   return {
     round, position: 0, workload, target, mode: 'closed', connections: 16, streams: 16, offeredRate: 0, windowSec: 4,
-    completed: reqPerSec * 4, reqPerSec, servedPerSec: 0, mbitPerSec: 1, cpuUsPerReq: 100, sutCorePct: 90, loadCorePct: 50,
+    completed: reqPerSec * 4, reqPerSec, servedPerSec: 0, mbitPerSec: 1, cpuUsPerReq: 100, threadUsPerReq: { js: 60, v8: 10, native: 30, libuv: 0 }, sutCorePct: 90, loadCorePct: 50,
     originCorePct: null, p50Ms: 1, p90Ms: 2, p99Ms: 3, maxMs: 4, errors: {}, sendLagP99Ms: 0, sendLagMaxMs: 0, treeChanged: false,
     ...extra,
   };
@@ -49,5 +49,16 @@ describe('summary', () => {
     assert.match(table, /\| Workload \| direct \| 1,000 \| 1 \|/);
     assert.match(table, /\| {2}\| Proxy \| 100 \| 0\.10 \(0\.10–0\.10\) \|.*status:502 3, timeout 1 \|/);
     assert.deepEqual(noiseFloorLines(rows, 'direct-aa', new Map()), ['- w: A/A 1.00 (0.90–1.10)']);
+  });
+
+  it('the thread split is the median per class over rounds', () => {
+    const cells = [
+      cell(0, 'w', 'p', 100, { threadUsPerReq: { js: 50, v8: 5, native: 40, libuv: 0 } }),
+      cell(1, 'w', 'p', 100, { threadUsPerReq: { js: 70, v8: 15, native: 20, libuv: 1 } }),
+      cell(2, 'w', 'p', 100, { threadUsPerReq: { js: 60, v8: 10, native: 30, libuv: 2 } }),
+    ];
+    const [p] = summarise(cells);
+    assert.deepEqual(p!.threadUsPerReq, { js: 60, v8: 10, native: 30, libuv: 1 });
+    assert.match(threadTable([p!], new Map([['p', 'Proxy']]), new Map()), /\| w \| Proxy \| 100 \| 60 \| 10 \| 30 \| 1 \|/);
   });
 });

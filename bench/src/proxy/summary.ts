@@ -4,6 +4,7 @@
  * (with its min–max spread), and the Markdown tables. Pure functions.
  */
 import type { CellResult } from './cell-result.ts';
+import { THREAD_CLASSES } from './proc-cpu.ts';
 
 export const BASELINE = 'direct';
 
@@ -30,6 +31,8 @@ export interface Row {
   readonly ratioMin: number;
   readonly ratioMax: number;
   readonly cpuUsPerReq: number;
+  /** Median over rounds of each thread class's CPU µs/req (cell-result.ts threadUsPerReq). */
+  readonly threadUsPerReq: Readonly<Record<string, number>>;
   readonly sutCorePct: number;
   readonly loadCorePct: number;
   readonly p50Ms: number;
@@ -67,6 +70,7 @@ export function summarise(cells: readonly CellResult[]): Row[] {
         ratioMin: ratios.length ? Math.min(...ratios) : Number.NaN,
         ratioMax: ratios.length ? Math.max(...ratios) : Number.NaN,
         cpuUsPerReq: median(mine.map((c) => c.cpuUsPerReq)),
+        threadUsPerReq: Object.fromEntries(THREAD_CLASSES.map((k) => [k, median(mine.map((c) => c.threadUsPerReq?.[k] ?? Number.NaN))])),
         sutCorePct: median(mine.map((c) => c.sutCorePct)),
         loadCorePct: median(mine.map((c) => c.loadCorePct)),
         p50Ms: median(mine.map((c) => c.p50Ms)),
@@ -117,6 +121,25 @@ export function closedLoopTable(rows: readonly Row[], labels: ReadonlyMap<string
     out.push(
       `| ${w} | ${labels.get(r.target) ?? r.target} | ${fmt(r.reqPerSec)} | ${ratioCell(r)} | ${fmt(r.cpuUsPerReq)} | ${fmt(r.sutCorePct)} % | ${fmt(r.loadCorePct)} % | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${fmt(r.mbitPerSec)} | ${errorCell(r)} |`,
     );
+  }
+  return out.join('\n');
+}
+
+/**
+ * CPU µs/req of the system under test split by thread class (proc-cpu.ts): where a target's
+ * CPU goes — JavaScript, V8's GC / compiler helpers, the QUIC library's native worker.
+ */
+export function threadTable(rows: readonly Row[], labels: ReadonlyMap<string, string>, workloadLabels: ReadonlyMap<string, string>): string {
+  const out = [
+    '| workload | target | CPU µs/req | JS threads | V8 helpers (GC, compiler) | native threads (QUIC library worker) | libuv pool |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  let last = '';
+  for (const r of rows) {
+    const w = r.workload === last ? '' : (workloadLabels.get(r.workload) ?? r.workload);
+    last = r.workload;
+    const t = r.threadUsPerReq;
+    out.push(`| ${w} | ${labels.get(r.target) ?? r.target} | ${fmt(r.cpuUsPerReq)} | ${fmt(t['js'] ?? Number.NaN)} | ${fmt(t['v8'] ?? Number.NaN)} | ${fmt(t['native'] ?? Number.NaN)} | ${fmt(t['libuv'] ?? Number.NaN)} |`);
   }
   return out.join('\n');
 }

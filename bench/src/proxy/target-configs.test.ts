@@ -40,5 +40,8 @@ describe('target configs', () => {
     const h2 = JSON.parse(caddyJson({ cert: 'c', key: 'k', upstream: 'https://127.0.0.1:8443', port: 9000, storageDir: '/tmp/s' }));
     assert.deepEqual(h2.apps.http.servers.bench.routes[0].handle[0].transport.versions, ['2']);
     assert.deepEqual(h2.apps.http.servers.bench.routes[0].handle[0].transport.tls.root_ca_pem_files, ['c']);
+    const h1tls = JSON.parse(caddyJson({ cert: 'c', key: 'k', upstream: 'https://127.0.0.1:8444', port: 9000, storageDir: '/tmp/s', h1OverTls: true }));
+    assert.deepEqual(h1tls.apps.http.servers.bench.routes[0].handle[0].transport.versions, ['1.1']);
+    assert.deepEqual(h1tls.apps.http.servers.bench.routes[0].handle[0].transport.tls.root_ca_pem_files, ['c']);
   });
 });

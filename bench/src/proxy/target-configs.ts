@@ -8,7 +8,10 @@
 export interface ProxySpec {
   readonly cert: string;
   readonly key: string;
-  /** `http://127.0.0.1:p` (HTTP/1.1 upstream) or `https://127.0.0.1:p` (HTTP/2 upstream). */
+  /**
+   * `http://127.0.0.1:p` (HTTP/1.1 upstream) or `https://127.0.0.1:p` (HTTP/2 upstream, or
+   * HTTP/1.1 over TLS when the origin's ALPN offers only `http/1.1`).
+   */
   readonly upstream: string;
 }
 
@@ -85,13 +88,14 @@ export function spookyYaml(spec: ProxySpec & { readonly port: number; readonly r
  * server has `logs`), runtime log (INFO: startup and shutdown lines only) to stderr, automatic HTTPS off (the certificate is
  * loaded from the bench's files), protocols h1+h2+h3 on `127.0.0.1:port` (TCP and UDP), one
  * `reverse_proxy` route. The HTTP/2 upstream is pinned to h2 (`versions: ["2"]`) and the
- * HTTP/1.1 one to 1.1, so each row measures the upstream protocol it names.
+ * HTTP/1.1 one to 1.1, so each row measures the upstream protocol it names; `h1OverTls` pins an
+ * `https://` upstream to HTTP/1.1 (the "H1 over TLS" row).
  */
-export function caddyJson(spec: ProxySpec & { readonly port: number; readonly storageDir: string }): string {
+export function caddyJson(spec: ProxySpec & { readonly port: number; readonly storageDir: string; readonly h1OverTls?: boolean }): string {
   const url = new URL(spec.upstream);
-  const h2 = url.protocol === 'https:';
-  const transport: Record<string, unknown> = h2
-    ? { protocol: 'http', versions: ['2'], tls: { root_ca_pem_files: [spec.cert], server_name: 'localhost' } }
+  const tls = url.protocol === 'https:';
+  const transport: Record<string, unknown> = tls
+    ? { protocol: 'http', versions: [spec.h1OverTls ? '1.1' : '2'], tls: { root_ca_pem_files: [spec.cert], server_name: 'localhost' } }
     : { protocol: 'http', versions: ['1.1'] };
   const config = {
     admin: { disabled: true, config: { persist: false } },

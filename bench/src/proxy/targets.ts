@@ -16,7 +16,7 @@ const START_TIMEOUT_MS = 30_000;
 export type TargetKind = 'direct' | 'spooky' | 'caddy';
 
 export interface Target {
-  /** Stable key: `direct`, `direct-aa`, `spooky-h1`, `spooky-h2`, `caddy-h1`, `caddy-h2`. */
+  /** Stable key: `direct`, `direct-aa`, `spooky-h1`, `spooky-h2`, `caddy-h1`, `caddy-h2` (and the opt-in ones, bench-options.ts). */
   readonly key: string;
   readonly label: string;
   readonly kind: TargetKind;
@@ -34,6 +34,8 @@ export interface Certs {
 export interface NodeOrigins {
   readonly pid: number;
   readonly h1: number;
+  /** HTTP/1.1 over TLS (ALPN `http/1.1` only). */
+  readonly h1tls: number;
   readonly h2: number;
 }
 
@@ -44,7 +46,7 @@ function jsonLine(proc: Tracked): Promise<Record<string, number>> {
 export async function startNodeOrigins(reg: ProcessRegistry, certs: Certs, cpu: string | null): Promise<NodeOrigins> {
   const proc = reg.spawn('node origins', process.execPath, [join(HERE, 'node-origins-main.ts'), certs.cert, certs.key], { cpu, stdout: 'pipe' });
   const ports = await jsonLine(proc);
-  return { pid: proc.pid, h1: Number(ports['h1']), h2: Number(ports['h2']) };
+  return { pid: proc.pid, h1: Number(ports['h1']), h1tls: Number(ports['h1tls']), h2: Number(ports['h2']) };
 }
 
 export async function startDirect(reg: ProcessRegistry, certs: Certs, cpu: string | null): Promise<Omit<Target, 'key' | 'label'>> {
@@ -139,6 +141,7 @@ export async function startCaddy(
   upstream: string,
   origins: NodeOrigins,
   cpu: string | null,
+  more: { readonly label?: string; readonly h1OverTls?: boolean } = {},
 ): Promise<Target> {
   let lastError: unknown = null;
   // The port is chosen before Caddy binds it: another process may take it in between, so retry.
@@ -146,13 +149,13 @@ export async function startCaddy(
     const port = await freePort();
     const configFile = join(dir, `${name}.json`);
     const home = join(dir, `${name}-home`);
-    writeFileSync(configFile, caddyJson({ ...certs, upstream, port, storageDir: join(home, 'data') }));
+    writeFileSync(configFile, caddyJson({ ...certs, upstream, port, storageDir: join(home, 'data'), h1OverTls: more.h1OverTls === true }));
     const env = { HOME: home, XDG_DATA_HOME: join(home, 'data'), XDG_CONFIG_HOME: join(home, 'config') };
     const proc = reg.spawn(name, caddy, ['run', '--config', configFile], { cpu, stdout: 'ignore', env });
     try {
       await proc.waitForLine((l) => l.includes('serving initial configuration'), START_TIMEOUT_MS);
       const h2 = upstream.startsWith('https:');
-      return { key: name, label: `Caddy → ${h2 ? 'H2' : 'H1'}`, kind: 'caddy', port, authority: `localhost:${port}`, rootPid: proc.pid, originPid: origins.pid };
+      return { key: name, label: more.label ?? `Caddy → ${h2 ? 'H2' : 'H1'}`, kind: 'caddy', port, authority: `localhost:${port}`, rootPid: proc.pid, originPid: origins.pid };
     } catch (err) {
       lastError = err;
       proc.child.kill('SIGKILL');

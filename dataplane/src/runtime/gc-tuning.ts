@@ -11,17 +11,41 @@
  * half the GC time, for ≈ 40–70 MB more peak RSS under that load (bench/README.md, "Large
  * bodies and GC"). The flag cannot be set through NODE_OPTIONS (Node refuses it there), so it
  * is set here at run time; V8 reads it at each allocation-limit decision.
+ * `SPOOKY_GC_EXTERNAL_IN_GLOBAL=0` in the environment leaves V8's default.
  *
- * `SPOOKY_GC_EXTERNAL_IN_GLOBAL=0` in the environment leaves V8's default (for A/B runs and
- * for operators who prefer the lower peak RSS).
+ * `--heap-growing-percent=300`: after each mark-compact V8 sets the next limit to the live
+ * size × a growing factor it picks from its GC and mutator speeds (≈ 1.1–4); with the flag
+ * above that limit also bounds the garbage body Buffers, so a small factor means a major GC
+ * after a few tens of MB of relayed bodies — each one marking the whole ≈ 50 MB live heap on
+ * V8's helper threads. Still ≈ 3 majors a second under 1 MiB GETs, and the helpers' CPU was
+ * ≈ 30 % of the worker's (bench/README.md "64 KiB and 1 MiB over H1"). A fixed factor of 4
+ * (live + 300 %): −20–30 % CPU per 64 KiB and 1 MiB GET (the helpers' share from ≈ 30 % to
+ * ≈ 7–10 %), small GETs about the same, peak RSS within the runs' spread. The limit follows the live heap, so a
+ * proxy's steady live set (config, pools) bounds it; the idle release (idle-memory.ts) still
+ * returns it after load. V8 reads the flag at each limit computation, so run time works here
+ * too. `SPOOKY_GC_HEAP_GROWING_PERCENT=<n>` sets another factor, `0` leaves V8's own choice.
  */
 import { setFlagsFromString } from 'node:v8';
 
 export const GC_EXTERNAL_IN_GLOBAL_ENV = 'SPOOKY_GC_EXTERNAL_IN_GLOBAL';
+export const GC_HEAP_GROWING_PERCENT_ENV = 'SPOOKY_GC_HEAP_GROWING_PERCENT';
+export const DEFAULT_HEAP_GROWING_PERCENT = 300;
 
-/** Applies the tuning unless the environment opts out; returns whether it was applied. */
-export function applyGcTuning(env: NodeJS.ProcessEnv): boolean {
-  if (env[GC_EXTERNAL_IN_GLOBAL_ENV] === '0') return false;
-  setFlagsFromString('--external-memory-accounted-in-global-limit');
-  return true;
+/** The V8 flags the environment asks for (pure: what applyGcTuning sets). */
+export function gcTuningFlags(env: NodeJS.ProcessEnv): string[] {
+  const flags: string[] = [];
+  if (env[GC_EXTERNAL_IN_GLOBAL_ENV] !== '0') flags.push('--external-memory-accounted-in-global-limit');
+  const raw = env[GC_HEAP_GROWING_PERCENT_ENV];
+  const asked = raw === undefined || raw === '' ? DEFAULT_HEAP_GROWING_PERCENT : Number(raw);
+  // Not a whole number in 1..1000: the default, rather than a flag V8 would reject or misread.
+  const percent = Number.isInteger(asked) && asked >= 0 && asked <= 1000 ? asked : DEFAULT_HEAP_GROWING_PERCENT;
+  if (percent > 0) flags.push(`--heap-growing-percent=${percent}`);
+  return flags;
+}
+
+/** Applies the tuning the environment asks for; returns the flags set. */
+export function applyGcTuning(env: NodeJS.ProcessEnv): string[] {
+  const flags = gcTuningFlags(env);
+  for (const flag of flags) setFlagsFromString(flag);
+  return flags;
 }
