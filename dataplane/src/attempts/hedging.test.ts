@@ -132,9 +132,11 @@ describe('hedging', () => {
   });
 
   it('the first head wins even when it is the first try: the hedge is cancelled at its origin', async () => {
-    // Both answer after 150 ms; the hedge starts 50 ms later, so the first try's head comes first.
+    // The first try's origin answers after 150 ms, the hedge's (started at 50 ms) after 1 s: the
+    // first try's head comes first by a margin a loaded machine cannot close (with both at 150 ms
+    // the hedge could finish before its cancel arrived, and no cancellation was seen).
     const a = await origin(150);
-    const b = await origin(150);
+    const b = await origin(1000);
     cleanups.push(() => a.close(), () => b.close());
     const p = await proxy([a.address, b.address], { hedging: HEDGE });
     const r = await p.send();
