@@ -13,13 +13,18 @@
  * - The port freed, generation 2 (same listener) is applied by both workers — the same two
  *   pids as at start — and both serve it: HTTP/3 over 16 connections (the kernel spreads them
  *   by 4-tuple hash; both pids in the access log) and HTTP/1.1 over TLS on the TCP side.
+ * - A new default certificate on that port (a listener handover in each worker: close, then
+ *   reopen the port; the TCP socket comes from the primary again): both workers apply it, every
+ *   new TLS handshake presents it, HTTP/3 answers, no worker exits.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import type { Http3ClientSession } from '@currentspace/http3';
 import { type CertFiles, ensureSelfSignedCert } from './harness/certs.ts';
 import { adminGeneration, DataPlane } from './harness/data-plane.ts';
@@ -59,9 +64,9 @@ describe('--workers 2: a listener bind that fails, then succeeds once the port i
   /** The two workers' pids, from the supervisor's "worker started" lines. */
   let workerPids: number[] = [];
 
-  const config = (tag: string) => ({
+  const config = (tag: string, tls: CertFiles = cert) => ({
     version: 1,
-    listen: { address: '127.0.0.1', port, tls: { cert: cert.cert, key: cert.key } },
+    listen: { address: '127.0.0.1', port, tls: { cert: tls.cert, key: tls.key } },
     upstream: { app: { route: { path_prefix: '/' }, backends: [{ id: `o-${tag}`, address: h1.url }] } },
   });
   const exits = () => dp.proc.lines.filter((l) => l.msg === 'worker exited' || l.msg === 'worker failed to start');
@@ -170,4 +175,80 @@ describe('--workers 2: a listener bind that fails, then succeeds once the port i
     assert.deepEqual(exits(), [], 'no worker exited');
     assert.equal((await fetch(`${dp.admin}/ready`, { signal: AbortSignal.timeout(5_000) })).status, 200);
   });
+
+  test('a new default certificate on that port: both workers hand the listener over (same pids), TLS serves it, HTTP/3 answers', async (t) => {
+    const renewed = ensureSelfSignedCert(join(dir, 'certs-renewed'));
+    const expected = new X509Certificate(readFileSync(renewed.cert)).fingerprint256;
+    assert.notEqual(expected, new X509Certificate(readFileSync(cert.cert)).fingerprint256);
+    // TCP connects during the handover: counted and printed, not asserted (the shared socket
+    // stays open while either worker still holds it; both closing before either reopens leaves
+    // the port without a listening socket for a moment).
+    let probing = true;
+    const probes = { accepted: 0, refused: 0 };
+    const probe = (async () => {
+      while (probing) {
+        const ok = await tcpConnects(port);
+        if (ok) probes.accepted++;
+        else probes.refused++;
+        await new Promise((resolve) => setTimeout(resolve, 5)); // pacing, not a wait for state
+      }
+    })();
+    const from = dp.proc.lines.length;
+    try {
+      assert.equal(await cp.pushAndActivate(SCOPE, config('three', renewed), 'workers-bind: renewed certificate'), 3);
+      await dp.proc.waitForLog((l) => l.msg === 'generation applied by all workers' && l['seq'] === 3, 20_000, from);
+    } finally {
+      probing = false;
+      await bounded(probe, 5_000, 'the connect probe');
+    }
+    t.diagnostic(`workers-bind handover: TCP connects during it ${probes.accepted} accepted, ${probes.refused} refused`);
+    const applied = dp.proc.lines.slice(from).filter((l) => l.msg === 'generation applied' && l['seq'] === 3);
+    assert.deepEqual(new Set(applied.map((l) => Number(l['pid']))), new Set(workerPids), 'both workers applied it');
+
+    const served: string[] = [];
+    for (let i = 0; i < 8; i++) served.push(await peerFingerprint(port));
+    assert.deepEqual(served, served.map(() => expected), 'every new TLS handshake gets the renewed certificate');
+    const sessions: Http3ClientSession[] = [];
+    try {
+      for (let i = 0; i < CONNECTIONS; i++) sessions.push(await connectH3(port));
+      const statuses = await Promise.all(sessions.map((s, i) => h3Request(s, port, { path: `/r${i}/h3`, timeoutMs: 10_000 }).then((r) => r.status)));
+      assert.deepEqual(statuses, sessions.map(() => 200));
+    } finally {
+      await Promise.all(sessions.map((s) => bounded(s.close(), 5_000, 'close an HTTP/3 session').catch(() => {})));
+    }
+    assert.deepEqual(exits(), [], 'no worker exited');
+  });
 });
+
+/** One TCP connect to 127.0.0.1:port, closed at once: true when accepted within 2 s. */
+function tcpConnects(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.setTimeout(2_000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** The SHA-256 fingerprint of the certificate a fresh TLS handshake (SNI localhost) presents. */
+function peerFingerprint(port: number): Promise<string> {
+  return bounded(
+    new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect({ port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+      socket.once('secureConnect', () => {
+        const fingerprint = socket.getPeerX509Certificate()?.fingerprint256 ?? '';
+        socket.destroy();
+        resolve(fingerprint);
+      });
+      socket.once('error', reject);
+    }),
+    5_000,
+    'a TLS handshake',
+  );
+}
