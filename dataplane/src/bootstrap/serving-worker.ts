@@ -34,6 +34,7 @@ import { startRouteTrace } from '../routing/route-trace.ts';
 import { GenerationStore } from '../runtime/generation-store.ts';
 import { LongLivedState } from '../runtime/long-lived-state.ts';
 import { TracingRuntime } from '../tracing/tracing-runtime.ts';
+import { guardClusterListen } from './cluster-listen-guard.ts';
 
 /** Bound on closing the upstream pools and health checks at shutdown, after the listeners. */
 const STATE_CLOSE_MS = 2_000;
@@ -81,6 +82,8 @@ export interface ServingWorker {
 
 export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
   const { logger } = opts;
+  // Before any listener opens: a failed bind must not poison the cluster's handle tables.
+  guardClusterListen();
   const metrics = createMetrics();
   const served = new Counter({
     name: 'spooky_worker_requests_total',
