@@ -33,6 +33,7 @@ import type { CanaryAssignment } from '../rollout/in-node-canary.ts';
 import { startRouteTrace } from '../routing/route-trace.ts';
 import { GenerationStore } from '../runtime/generation-store.ts';
 import { LongLivedState } from '../runtime/long-lived-state.ts';
+import { CHANNELS } from '../telemetry/channel-names.ts';
 
 /** Bound on closing the upstream pools and health checks at shutdown, after the listeners. */
 const STATE_CLOSE_MS = 2_000;
@@ -93,7 +94,7 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
   const onEnd = (): void => {
     mine.inc();
   };
-  subscribe('spooky:request:end', onEnd);
+  subscribe(CHANNELS.requestEnd, onEnd);
   const stopLogs = [startAccessLog(logger, opts.logDestination), startRouteTrace(logger), startMirrorLog(logger), startHealthLog(logger), startInternalErrorLog(logger)];
   const store = new GenerationStore();
   const state = new LongLivedState({ dns: { report: dnsRefreshObserver(logger, metrics.registry) } });
@@ -169,7 +170,7 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
       if (!closed) logger.warn({ waitedMs: STATE_CLOSE_MS }, 'upstream pools did not close in time');
       for (const stop of stopLogs) stop();
       canary.stop();
-      unsubscribe('spooky:request:end', onEnd);
+      unsubscribe(CHANNELS.requestEnd, onEnd);
       stopStalls();
       metrics.close();
     },

@@ -6,6 +6,7 @@
  */
 import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Logger } from 'pino';
+import { CHANNELS } from '../telemetry/channel-names.ts';
 
 export interface MirrorEvent {
   readonly requestId: string;
@@ -23,7 +24,7 @@ export interface MirrorEvent {
   readonly status: number | null;
 }
 
-export const MIRROR_CHANNEL = 'spooky:mirror';
+export const MIRROR_CHANNEL = CHANNELS.mirror;
 export const mirrorChannel = channel(MIRROR_CHANNEL);
 
 export function publishMirror(event: MirrorEvent): void {

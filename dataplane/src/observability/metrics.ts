@@ -48,6 +48,7 @@ import type { Brownout } from '../resilience/brownout.ts';
 import { BREAKER_STATE_VALUE, type BreakerRegistry } from '../resilience/circuit-breaker.ts';
 import type { InflightLimiter } from '../resilience/inflight-limiter.ts';
 import type { RouteQueue } from '../resilience/route-queue.ts';
+import { CHANNELS } from '../telemetry/channel-names.ts';
 
 /** What the serving applier reports (see apply/serving-applier.ts). */
 export interface ApplyObserver {
@@ -148,8 +149,8 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     if (e.change === 'added') backendHealthy.set(labels, e.available ? 1 : 0);
     else backendHealthy.remove(labels);
   };
-  subscribe('spooky:health:transition', onHealthTransition);
-  subscribe('spooky:health:membership', onHealthMembership);
+  subscribe(CHANNELS.healthTransition, onHealthTransition);
+  subscribe(CHANNELS.healthMembership, onHealthMembership);
 
   const mirrors = new Counter({
     name: 'spooky_mirror_requests_total',
@@ -311,7 +312,7 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     if (e.shed != null) shed.inc({ reason: e.shed });
     if (e.rateLimitRule != null) rateLimited.inc({ rule: e.rateLimitRule, mode: e.rateLimitMode ?? 'enforce' });
   };
-  subscribe('spooky:request:end', onEnd);
+  subscribe(CHANNELS.requestEnd, onEnd);
   const requestSettled = (): void => {
     inflightNow--;
   };
@@ -337,9 +338,9 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
       applies.inc({ result: 'rejected' });
     },
     close() {
-      unsubscribe('spooky:request:end', onEnd);
-      unsubscribe('spooky:health:transition', onHealthTransition);
-      unsubscribe('spooky:health:membership', onHealthMembership);
+      unsubscribe(CHANNELS.requestEnd, onEnd);
+      unsubscribe(CHANNELS.healthTransition, onHealthTransition);
+      unsubscribe(CHANNELS.healthMembership, onHealthMembership);
       unsubscribe(MIRROR_CHANNEL, onMirror);
       unsubscribe(INTERNAL_ERROR_CHANNEL, onInternalError);
     },

@@ -5,6 +5,7 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import type { ClientProtocol } from '../http/exchange.ts';
+import { CHANNELS } from '../telemetry/channel-names.ts';
 
 /** Published exactly once per request, after the response finished or failed. */
 export interface RequestEndEvent {
@@ -42,7 +43,7 @@ export interface RequestEndEvent {
   readonly rateLimitMode?: 'enforce' | 'shadow' | null;
 }
 
-export const requestEndChannel = channel('spooky:request:end');
+export const requestEndChannel = channel(CHANNELS.requestEnd);
 
 export function publishRequestEnd(event: RequestEndEvent): void {
   if (requestEndChannel.hasSubscribers) requestEndChannel.publish(event);

@@ -10,6 +10,7 @@
  */
 import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Logger } from 'pino';
+import { CHANNELS } from '../telemetry/channel-names.ts';
 import type { RouteDecision } from './route-table.ts';
 
 export interface RouteTraceEvent {
@@ -23,7 +24,7 @@ export interface RouteTraceEvent {
   readonly target: string | null;
 }
 
-export const ROUTE_TRACE_CHANNEL = 'spooky:route';
+export const ROUTE_TRACE_CHANNEL = CHANNELS.route;
 export const routeTraceChannel = channel(ROUTE_TRACE_CHANNEL);
 
 /** Logs every RouteTraceEvent at debug while `logger` is at debug; returns the unsubscriber. */
