@@ -9,7 +9,7 @@
  * drain said keep-alive). Cost per request: one property read per head and per close.
  *
  * Contract: called synchronously from the `request` event; returns null when ingress answered
- * the request itself (request target not in origin form → 400).
+ * the request itself (request target not in origin form → 400, recorded by ingress-reject.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
@@ -17,6 +17,7 @@ import { reportInternalError } from '../../barrier/internal-error.ts';
 import type { Exchange, HeaderList, ResponseSink } from '../../http/exchange.ts';
 import { waitForDrain } from '../../http/wait-for-drain.ts';
 import { requestHeadFromHttp1 } from '../h3/request-head.ts';
+import { answerIngressReject, type RejectedRequest, singleValue } from '../ingress-reject.ts';
 import { relayBody } from '../request-body.ts';
 import type { Http1Drain } from './tcp-connection-guard.ts';
 
@@ -32,6 +33,7 @@ export function createHttp1Exchange(req: IncomingMessage, res: ServerResponse, a
 }
 
 function adaptRequest(req: IncomingMessage, res: ServerResponse, altSvc: string, drain: Http1Drain): Exchange | null {
+  const startedAt = performance.now();
   const sink = new Http1ResponseSink(res, altSvc, drain);
   const controller = new AbortController();
   const goneBeforeEnd = (): void => {
@@ -47,9 +49,7 @@ function adaptRequest(req: IncomingMessage, res: ServerResponse, altSvc: string,
 
   const parsed = requestHeadFromHttp1(req.method ?? 'GET', req.url ?? '', req.rawHeaders);
   if (!parsed.ok) {
-    sink.sendHead(400, [['content-type', 'text/plain'], ['spooky-reason', parsed.reason]], false);
-    sink.write(Buffer.from(`bad request: ${parsed.reason}\n`));
-    sink.end();
+    answerIngressReject(sink, rejectedHttp1(req), 400, parsed.reason, startedAt);
     req.resume();
     return null;
   }
@@ -183,4 +183,16 @@ class Http1ResponseSink implements ResponseSink {
     this.#aborted = true;
     this.#res.destroy();
   }
+}
+
+/** What ingress-reject.ts records of an HTTP/1.1 request whose head ingress refused. */
+export function rejectedHttp1(req: IncomingMessage): RejectedRequest {
+  return {
+    protocol: 'http/1.1',
+    method: req.method ?? null,
+    path: req.url ?? null,
+    authority: singleValue(req.headers.host),
+    requestId: singleValue(req.headers['x-request-id']),
+    accept: singleValue(req.headers.accept),
+  };
 }
