@@ -17,6 +17,7 @@ import { TokenAuthenticator } from './auth/token-authenticator.ts';
 import { composeControlPlane } from './compose.ts';
 import { createDistributionServer } from './distribution/distribution-server.ts';
 import { isCpError } from './errors.ts';
+import { watchFleet } from './observability/fleet-metrics.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { isLoopbackHost } from './settings/http-tls-settings.ts';
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
         this.set(driver.errors);
       },
     });
+    const countNack = watchFleet(metrics.registry, core.api.fleet);
     // Before serving: live rollouts resume (restart) and effects a crash left pending are carried out.
     if (health.ok) core.rolloutDriver.start();
     api = buildApi({
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
       logger: logger.child({ component: 'distribution' }),
       reportIntervalMs: settings.reportIntervalMs,
       metricsRegistry: metrics.registry,
+      onNack: countNack,
       ...(settings.grpcTls ? { tls: settings.grpcTls } : {}),
     });
     await api.listen({ host: settings.http.host, port: settings.http.port, listenTextResolver: () => 'http listening' });

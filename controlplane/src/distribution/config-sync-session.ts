@@ -76,6 +76,8 @@ export interface SessionDeps extends DesiredSources {
   readonly requireNodeIdentity?: boolean;
   /** Called once per Hello refused for its certificate (for the failure counter). */
   readonly onAuthRefused?: (reason: NodeAuthReason) => void;
+  /** Called once per NACK recorded (a refused promote is not one), for spooky_cp_nacks_total. */
+  readonly onNack?: (scope: string, phase: string) => void;
 }
 
 export class ConfigSyncSession {
@@ -291,6 +293,7 @@ export class ConfigSyncSession {
       this.#log.info({ nonce: nack.nonce, seq: rejected?.seq, digest: rejected?.digest }, 'distribution: promote refused (not held), pushing instead');
     } else if (rejected !== null) {
       recordNack(this.#deps, this.#log, hello, nack, rejected, stillServing, nowMs);
+      this.#deps.onNack?.(hello.scope, nack.phase);
     }
     const changed = effect.session !== this.#view;
     this.#view = effect.session;

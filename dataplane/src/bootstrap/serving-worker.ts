@@ -108,13 +108,13 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
     registry: metrics.registry,
   });
   const observer = {
-    applied(ref: GenerationRef): void {
-      metrics.applied(ref);
+    applied(ref: GenerationRef, seconds: number): void {
+      metrics.applied(ref, seconds);
       // The served generation's `log.level`, live; an explicit --log-level wins.
       const level = store.current()?.config.log.level;
       if (!opts.logLevelFromFlag && level !== undefined && level !== logger.level) logger.level = level;
     },
-    rejected: (): void => metrics.rejected(),
+    rejected: (seconds: number): void => metrics.rejected(seconds),
   };
   const applier = createServingApplier({ store, state, listeners, logger, observer, maxGenerationBytes: opts.maxGenerationBytes });
   let pending: PreparedApply | null = null;

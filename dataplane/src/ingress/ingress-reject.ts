@@ -8,7 +8,9 @@
  * the access log writes its line and spooky_requests_total counts it (upstream "none").
  *
  * The facts are what ingress could read: the head did not parse, so method, path and host are
- * taken as sent (`-` / `` when absent) and only serve the log line; generation seq is 0.
+ * taken as sent (`-` / `` when absent) and only serve the log line; generation seq is 0. The
+ * duration starts when ingress decided to refuse (callers pass that `performance.now()`), so a
+ * request that is served pays no clock read for it.
  */
 import type { ClientProtocol, ResponseSink } from '../http/exchange.ts';
 import { renderLocalReply, sendLocalReply } from '../http/local-reply.ts';

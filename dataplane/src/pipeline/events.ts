@@ -17,7 +17,12 @@ export interface RequestEndEvent {
   readonly host: string | null;
   readonly path: string;
   readonly generationSeq: number;
-  /** Upstream (route) name, null when no route matched. */
+  /** The matched route, named by the upstream that owns it in the config; null when no route matched. */
+  readonly route: string | null;
+  /**
+   * The upstream whose backends served the request: the route's own, or its traffic_split pick;
+   * null when no route matched.
+   */
   readonly upstream: string | null;
   /** Backend id of the attempt whose response was relayed, null when none. */
   readonly backend: string | null;

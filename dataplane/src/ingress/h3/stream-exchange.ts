@@ -51,7 +51,6 @@ function resetQuietly(stream: ServerHttp3Stream): void {
 }
 
 function adaptStream(stream: ServerHttp3Stream, headers: IncomingHeaders, flags: StreamFlags, ctx: StreamExchangeContext): Exchange | null {
-  const startedAt = performance.now();
   const http2 = isHttp2Adapted(stream);
   const sink = new StreamResponseSink(stream, ctx.altSvc, http2);
   const controller = new AbortController();
@@ -81,7 +80,7 @@ function adaptStream(stream: ServerHttp3Stream, headers: IncomingHeaders, flags:
       requestId: singleValue(headers['x-request-id']),
       accept: singleValue(headers['accept']),
     } as const;
-    answerIngressReject(sink, request, 400, parsed.reason, startedAt);
+    answerIngressReject(sink, request, 400, parsed.reason, performance.now());
     if (!flags.endStream) stream.resume(); // discard any body
     return null;
   }

@@ -33,7 +33,6 @@ export function createHttp1Exchange(req: IncomingMessage, res: ServerResponse, a
 }
 
 function adaptRequest(req: IncomingMessage, res: ServerResponse, altSvc: string, drain: Http1Drain): Exchange | null {
-  const startedAt = performance.now();
   const sink = new Http1ResponseSink(res, altSvc, drain);
   const controller = new AbortController();
   const goneBeforeEnd = (): void => {
@@ -49,7 +48,7 @@ function adaptRequest(req: IncomingMessage, res: ServerResponse, altSvc: string,
 
   const parsed = requestHeadFromHttp1(req.method ?? 'GET', req.url ?? '', req.rawHeaders);
   if (!parsed.ok) {
-    answerIngressReject(sink, rejectedHttp1(req), 400, parsed.reason, startedAt);
+    answerIngressReject(sink, rejectedHttp1(req), 400, parsed.reason, performance.now());
     req.resume();
     return null;
   }

@@ -39,7 +39,6 @@ export function createHttp1TunnelExchange(kind: 'upgrade' | 'connect', req: Inco
 }
 
 function adapt(kind: 'upgrade' | 'connect', req: IncomingMessage, socket: Socket, head: Buffer, altSvc: string): Exchange | null {
-  const startedAt = performance.now();
   const controller = new AbortController();
   const gone = (): void => {
     if (!controller.signal.aborted) controller.abort(new Error('client went away'));
@@ -51,8 +50,8 @@ function adapt(kind: 'upgrade' | 'connect', req: IncomingMessage, socket: Socket
   const url = req.url ?? '';
   // CONNECT's target is an authority (`host:port`); it is routed like a request to that host.
   const parsed = kind === 'connect' ? connectHead(url, req.rawHeaders) : requestHeadFromHttp1(method, url, req.rawHeaders);
-  if (!parsed.ok) return refuse(sink, req, parsed.reason, startedAt);
-  if (kind === 'upgrade' && !isWebSocketUpgrade(method, parsed.head.headers)) return refuse(sink, req, 'bad_upgrade', startedAt);
+  if (!parsed.ok) return refuse(sink, req, parsed.reason);
+  if (kind === 'upgrade' && !isWebSocketUpgrade(method, parsed.head.headers)) return refuse(sink, req, 'bad_upgrade');
   return {
     protocol: 'http/1.1',
     head: parsed.head,
@@ -81,7 +80,7 @@ function connectHead(target: string, rawHeaders: readonly string[]): Parsed {
   return { ok: true, head: { ...checked.head, authority: target } };
 }
 
-function refuse(sink: RawSocketSink, req: IncomingMessage, reason: IngressRejection, startedAt: number): null {
-  answerIngressReject(sink, rejectedHttp1(req), 400, reason, startedAt);
+function refuse(sink: RawSocketSink, req: IncomingMessage, reason: IngressRejection): null {
+  answerIngressReject(sink, rejectedHttp1(req), 400, reason, performance.now());
   return null;
 }
