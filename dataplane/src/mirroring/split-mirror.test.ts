@@ -149,7 +149,8 @@ describe('traffic_split and mirror against real origins', () => {
       const { sink, event } = await run({ path: `/web/page?i=${i}`, authority: 'shop.test' });
       assert.equal(sink.status, 200);
       assert.equal(sink.body.toString(), `from ${sink.header('x-origin')}`);
-      assert.equal(event.upstream, 'web', 'metrics name the route, not the split target');
+      assert.equal(event.route, 'web', 'the route is named by its owner');
+      assert.equal(event.upstream, sink.header('x-origin') === 'canary' ? 'canary' : 'web', 'the upstream is the split target that served it');
       origins.push(sink.header('x-origin') ?? '?');
     }
     assert.deepEqual(origins, ['stable', 'stable', 'canary', 'stable', 'stable', 'stable', 'canary', 'stable']);
