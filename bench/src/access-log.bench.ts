@@ -29,6 +29,7 @@ const event: RequestEndEvent = {
   host: 'app.example.com',
   path: '/api/v1/items?page=2',
   generationSeq: 12,
+  route: 'app',
   upstream: 'app',
   backend: 'app-1',
   status: 200,

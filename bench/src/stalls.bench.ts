@@ -54,7 +54,7 @@ interface Runtime {
   /** Of gcMs: major (mark-compact) pauses. */
   readonly gcMajorMs: number;
   readonly gcCount: number;
-  /** Requests the data plane shed in the window, by reason (spooky_shed_total); {} elsewhere. */
+  /** Requests the data plane shed in the window, by reason (spooky_overload_shed_by_reason_total); {} elsewhere. */
   readonly shed: Readonly<Record<string, number>>;
 }
 
@@ -66,9 +66,9 @@ interface Probe {
 }
 
 function shedDelta(before: readonly Sample[], after: readonly Sample[]): Record<string, number> {
-  const was = byLabel(before, 'spooky_shed_total', 'reason');
+  const was = byLabel(before, 'spooky_overload_shed_by_reason_total', 'reason');
   const out: Record<string, number> = {};
-  for (const [reason, n] of byLabel(after, 'spooky_shed_total', 'reason')) if (n > (was.get(reason) ?? 0)) out[reason] = n - (was.get(reason) ?? 0);
+  for (const [reason, n] of byLabel(after, 'spooky_overload_shed_by_reason_total', 'reason')) if (n > (was.get(reason) ?? 0)) out[reason] = n - (was.get(reason) ?? 0);
   return out;
 }
 

@@ -18,6 +18,7 @@ import { TokenAuthenticator } from './auth/token-authenticator.ts';
 import { composeControlPlane } from './compose.ts';
 import { createDistributionServer } from './distribution/distribution-server.ts';
 import { isCpError } from './errors.ts';
+import { watchFleet } from './observability/fleet-metrics.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { isLoopbackHost } from './settings/http-tls-settings.ts';
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
         this.set(driver.errors);
       },
     });
+    const countNack = watchFleet(metrics.registry, core.api.fleet);
     // Before serving: live rollouts resume (restart) and effects a crash left pending are carried out.
     if (health.ok) core.rolloutDriver.start();
     api = buildApi({
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
       logger: logger.child({ component: 'distribution' }),
       reportIntervalMs: settings.reportIntervalMs,
       metricsRegistry: metrics.registry,
+      onNack: countNack,
       ...(settings.grpcTls ? { tls: settings.grpcTls } : {}),
       ...(tracing ? { tracing } : {}),
     });

@@ -118,7 +118,7 @@ describe('data plane process (standalone)', () => {
     assert.equal(serving['scope'], 'local');
     assert.match(String(serving['digest']), /^sha256:[0-9a-f]{64}$/);
     const metrics = await (await fetch(`${admin}/metrics`)).text();
-    assert.match(metrics, /spooky_requests_total\{upstream="app",status_class="2xx",outcome="ok"\} \d+/);
+    assert.match(metrics, /spooky_requests_total\{route="app",upstream="app",status_class="2xx",outcome="ok"\} \d+/);
     assert.match(metrics, /spooky_generation_info\{seq="0",digest="sha256:[0-9a-f]{64}"\} 1/);
     // Two workers, aggregated: each applied the generation once; the info gauge is not summed.
     assert.match(metrics, /spooky_generation_applies_total\{result="ok"\} 2/);

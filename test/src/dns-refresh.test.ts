@@ -29,9 +29,10 @@ import { freePort } from './harness/free-port.ts';
 import { connectH3, h3Request } from './harness/h3-client.ts';
 
 /** Sum of a counter's samples with `label` in the Prometheus text. */
+/** Sum of the samples of `name` (labelled or not) whose text includes `label` ('' = all). */
 function counter(metrics: string, name: string, label: string): number {
   let sum = 0;
-  for (const line of metrics.split('\n')) if (line.startsWith(`${name}{`) && line.includes(label)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  for (const line of metrics.split('\n')) if ((line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(label)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   return sum;
 }
 
@@ -91,13 +92,13 @@ describe('backend DNS refresh end to end (standalone data plane)', () => {
     let metrics = '';
     for (;;) {
       metrics = await (await fetch(`${dp.admin}/metrics`)).text();
-      const ok = counter(metrics, 'spooky_backend_dns_refreshes_total', 'result="unchanged"');
-      const failed = counter(metrics, 'spooky_backend_dns_refreshes_total', 'result="failed"');
+      const ok = counter(metrics, 'spooky_backend_dns_refresh_success_total', '');
+      const failed = counter(metrics, 'spooky_backend_dns_refresh_failure_total', '');
       if (ok >= 3 && failed >= 3) break;
-      assert.ok(Date.now() < deadline, `refresh rounds did not run: unchanged ${ok}, failed ${failed}`);
+      assert.ok(Date.now() < deadline, `refresh rounds did not run: success ${ok}, failed ${failed}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    assert.equal(counter(metrics, 'spooky_backend_dns_refreshes_total', 'result="changed"'), 0);
+    assert.equal(counter(metrics, 'spooky_backend_dns_address_set_changes_total', ''), 0);
 
     const again = await h3Request(session, port, { path: '/b', timeoutMs: 30_000 });
     assert.equal(again.status, 200);
@@ -211,7 +212,7 @@ describe('backend DNS refresh: a changed address set (data plane in a mount name
 
     // Both names have their baseline (a first round reported) before the move.
     const deadline = Date.now() + 30_000;
-    while (counter(await (await fetch(`${dp.admin}/metrics`)).text(), 'spooky_backend_dns_refreshes_total', 'result="unchanged"') < 2) {
+    while (counter(await (await fetch(`${dp.admin}/metrics`)).text(), 'spooky_backend_dns_refresh_success_total', '') < 2) {
       assert.ok(Date.now() < deadline, 'no refresh round within 30 s');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -219,7 +220,7 @@ describe('backend DNS refresh: a changed address set (data plane in a mount name
     const changed = await dp.proc.waitForLog((l) => String(l.msg).startsWith('backend addresses changed'), 30_000);
     assert.equal(changed['host'], 'moving.spooky.test');
     const metrics = await (await fetch(`${dp.admin}/metrics`)).text();
-    assert.ok(counter(metrics, 'spooky_backend_dns_refreshes_total', 'result="changed"') >= 1, 'the change is counted');
+    assert.ok(counter(metrics, 'spooky_backend_dns_address_set_changes_total', '') >= 1, 'the change is counted');
 
     const moved = await h3Request(session, port, { path: '/moving/2', timeoutMs: 30_000 });
     assert.equal(moved.status, 200);

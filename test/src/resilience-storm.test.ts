@@ -133,7 +133,7 @@ describe('a 50 % failure storm stays within the retry budget (counted at the ori
     const windows = Math.ceil(buckets / 10);
     const bound = primaries + Math.floor((primaries * RATIO) / 100) + windows * CONCURRENCY;
     const metrics = await (await fetch(`${dp.admin}/metrics`)).text();
-    const refusedByBudget = counter(metrics, 'spooky_retries_total', 'reason="budget"');
+    const refusedByBudget = counter(metrics, 'spooky_retry_denied_total', 'reason="budget"');
     t.diagnostic(
       `${REQUESTS} requests in ${elapsedMs.toFixed(0)} ms: ${attempts} attempts at the origins (${retries} retries); ` +
         `bound ${bound} (${windows} window(s)); statuses ${JSON.stringify(Object.fromEntries(statuses))}; budget refusals ${refusedByBudget}`,

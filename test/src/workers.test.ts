@@ -24,6 +24,7 @@ import { freePort } from './harness/free-port.ts';
 import { connectH3, h3Request } from './harness/h3-client.ts';
 import { type Origin, startH1Origin } from './harness/origins.ts';
 import { ControlPlane } from './harness/planes.ts';
+import { bounded } from './harness/spawned-process.ts';
 
 const CONNECTIONS = 16;
 const LOAD_MS = 10_000;
@@ -76,12 +77,17 @@ describe('--workers 2', () => {
     await dp.proc.waitForLog((l) => l.msg === 'generation applied by all workers' && l['seq'] === 1);
   });
 
+  // Every step bounded (a session to a worker that died, a plane that ignores SIGTERM): the
+  // processes are SIGKILLed with what they started (harness/spawned-process.ts).
   after(async () => {
-    for (const s of sessions) await s.close().catch(() => {});
-    await dp?.proc.stop();
-    await cp?.proc.stop();
-    await h1?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await Promise.all(sessions.map((s) => bounded(s.close(), 5_000, 'close an HTTP/3 session').catch(() => {})));
+    try {
+      await dp?.proc.stop();
+    } finally {
+      await cp?.proc.stop();
+      await bounded(h1?.close() ?? Promise.resolve(), 5_000, 'close the origin').catch(() => {});
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('every worker applies each generation before the Ack; /generation lists both', async () => {
@@ -186,9 +192,9 @@ describe('--workers 2', () => {
       const statuses = await Promise.all(fresh.map((s, i) => h3Request(s, port, { path: `/n${i}/`, timeoutMs: 10_000 }).then((r) => r.status)));
       assert.deepEqual(statuses, fresh.map(() => 200));
     } finally {
-      for (const s of fresh) await s.close().catch(() => {});
+      await Promise.all(fresh.map((s) => bounded(s.close(), 5_000, 'close an HTTP/3 session').catch(() => {})));
     }
     await dp.proc.waitForLog((l) => l.msg === 'request' && typeof l['path'] === 'string' && l['path'].startsWith('/n') && l['pid'] === replacement, 10_000, freshFrom);
-    assert.equal((await fetch(`${dp.admin}/ready`)).status, 200);
+    assert.equal((await fetch(`${dp.admin}/ready`, { signal: AbortSignal.timeout(10_000) })).status, 200);
   });
 });

@@ -271,6 +271,7 @@ export class ConfigSyncSession {
       this.#log.info({ nonce: nack.nonce, seq: rejected?.seq, digest: rejected?.digest }, 'distribution: promote refused (not held), pushing instead');
     } else if (rejected !== null) {
       recordNack(this.#deps, this.#log, hello, nack, rejected, stillServing, nowMs);
+      this.#deps.onNack?.(hello.scope, nack.phase);
     }
     const changed = effect.session !== this.#view;
     this.#view = effect.session;

@@ -66,6 +66,8 @@ export function createDistributionServer(opts: {
   pushTimeoutMs?: number;
   /** When given, push counters are also exported there (spooky_cp_pushes_*_total{scope}). */
   metricsRegistry?: Registry;
+  /** Called once per NACK recorded (observability/fleet-metrics.ts spooky_cp_nacks_total); absent = not counted. */
+  onNack?: (scope: string, phase: string) => void;
   /** Mutual TLS with node identity; absent = plaintext without identity checks. */
   tls?: GrpcTlsFiles;
   /** How often the TLS files are polled for a change (default grpc-tls.ts RELOAD_POLL_MS). */
@@ -124,6 +126,7 @@ export function createDistributionServer(opts: {
         pushTimeoutMs,
         requireNodeIdentity: opts.tls !== undefined,
         onAuthRefused: countAuthRefused,
+        ...(opts.onNack !== undefined ? { onNack: opts.onNack } : {}),
         onPushSent: (s) => counters.sent(s.scope, s.nodeId),
         onPushAbandoned: (s) => counters.abandoned(s.scope, s.nodeId),
         onIdentified: (s) => registry.add(s)?.supersede(),

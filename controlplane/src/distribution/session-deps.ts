@@ -44,6 +44,8 @@ export interface SessionPorts<S> extends DesiredSources {
   readonly requireNodeIdentity?: boolean;
   /** Called once per Hello refused for its certificate (for the failure counter). */
   readonly onAuthRefused?: (reason: NodeAuthReason) => void;
+  /** Called once per NACK recorded (a refused promote is not one), for spooky_cp_nacks_total. */
+  readonly onNack?: (scope: string, phase: string) => void;
   /** Span export on: a span per push, ended by the node's answer (tracing/control-plane-tracing.ts). */
   readonly tracing?: PushTracing;
 }

@@ -108,8 +108,15 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
     void state.retain(current, store.candidate()?.generation ?? null).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'closing retired transports failed'));
   };
 
+  /**
+   * When the apply running now started (prepareNow / promoteNow; the queue runs one at a time):
+   * the observer's apply duration (spooky_config_apply_duration_seconds) is measured from it.
+   */
+  let applyStartedAt = 0;
+  const sinceStart = (from: number): number => (performance.now() - from) / 1000;
+
   const reject = (ref: GenerationRef, source: ServingSource, phase: ApplyPhase, retryable: boolean, issues: readonly ConfigIssue[]): ApplyResult => {
-    observer?.rejected();
+    observer?.rejected(sinceStart(applyStartedAt));
     logger.warn({ seq: ref.seq, digest: ref.digest, source, phase, retryable, issues }, 'generation rejected');
     return { ok: false, phase, retryable, issues };
   };
@@ -117,6 +124,7 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
   const settled = (result: ApplyResult): PreparedApply => ({ result, commit: () => undefined, abort: async () => undefined, flushed: async () => undefined });
 
   const prepareNow = async (payload: Uint8Array, ref: GenerationRef, source: ServingSource, canary: CanaryAssignment | undefined): Promise<PreparedApply> => {
+    applyStartedAt = performance.now();
     if (canary !== undefined && candidate !== null && candidate.ref.digest === ref.digest && candidate.percent === canary.percent) {
       logger.info({ scope: ref.scope, seq: ref.seq, digest: ref.digest }, 'candidate already held');
       return settled({ ok: true });
@@ -172,6 +180,8 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
   };
 
   const parseCompilePrepare = async (payload: Uint8Array, ref: GenerationRef, source: ServingSource, canary: CanaryAssignment | undefined): Promise<PreparedApply> => {
+    // Commit runs later (after every worker prepared): the duration includes that wait.
+    const startedAt = applyStartedAt;
     let input: unknown;
     try {
       input = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
@@ -234,7 +244,7 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
         listeners.commit(prepared.prepared);
         // retain() starts new health checkers (probe pools) synchronously, still inside the marker.
         retain();
-        observer?.applied(ref);
+        observer?.applied(ref, sinceStart(startedAt));
         logger.info({ scope: ref.scope, seq: ref.seq, digest: ref.digest, source, listeners: listeners.serving() }, 'generation applied');
         const unverified = unverifiedHttpsUpstreams(parsed.config);
         if (unverified.length > 0) {
@@ -303,6 +313,7 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
   };
 
   const promoteNow = async (): Promise<ApplyResult> => {
+    applyStartedAt = performance.now();
     const held = store.candidate();
     const info = candidate;
     if (held === null || info === null) {
@@ -317,7 +328,7 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
     candidate = null;
     listeners.commit(prepared.prepared);
     retain();
-    observer?.applied(info.ref);
+    observer?.applied(info.ref, sinceStart(applyStartedAt));
     logger.info({ scope: info.ref.scope, seq: info.ref.seq, digest: info.ref.digest }, 'candidate promoted');
     return { ok: true };
   };

@@ -9,6 +9,7 @@
  * The `where` vocabulary is closed: add a value here, never invent one at a call site.
  */
 import { channel } from 'node:diagnostics_channel';
+import { CHANNELS } from '../telemetry/channel-names.ts';
 
 export type InternalErrorWhere =
   /** Building an Exchange from a library stream or a node:http request threw. */
@@ -32,7 +33,7 @@ export interface InternalErrorEvent {
   readonly err: unknown;
 }
 
-export const INTERNAL_ERROR_CHANNEL = 'spooky:internal:error';
+export const INTERNAL_ERROR_CHANNEL = CHANNELS.internalError;
 const internalErrorChannel = channel(INTERNAL_ERROR_CHANNEL);
 
 /** Publishes one internal error; safe to call from any callback, never throws. */

@@ -34,6 +34,8 @@ import { startRouteTrace } from '../routing/route-trace.ts';
 import { GenerationStore } from '../runtime/generation-store.ts';
 import { LongLivedState } from '../runtime/long-lived-state.ts';
 import { TracingRuntime } from '../tracing/tracing-runtime.ts';
+import { guardClusterListen } from './cluster-listen-guard.ts';
+import { CHANNELS } from '../telemetry/channel-names.ts';
 
 /** Bound on closing the upstream pools and health checks at shutdown, after the listeners. */
 const STATE_CLOSE_MS = 2_000;
@@ -81,6 +83,8 @@ export interface ServingWorker {
 
 export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
   const { logger } = opts;
+  // Before any listener opens: a failed bind must not poison the cluster's handle tables.
+  guardClusterListen();
   const metrics = createMetrics();
   const served = new Counter({
     name: 'spooky_worker_requests_total',
@@ -94,7 +98,7 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
   const onEnd = (): void => {
     mine.inc();
   };
-  subscribe('spooky:request:end', onEnd);
+  subscribe(CHANNELS.requestEnd, onEnd);
   const stopLogs = [startAccessLog(logger, opts.logDestination), startRouteTrace(logger), startMirrorLog(logger), startHealthLog(logger), startInternalErrorLog(logger)];
   const store = new GenerationStore();
   const state = new LongLivedState({ dns: { report: dnsRefreshObserver(logger, metrics.registry) } });
@@ -109,15 +113,15 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
     registry: metrics.registry,
   });
   const observer = {
-    applied(ref: GenerationRef): void {
-      metrics.applied(ref);
+    applied(ref: GenerationRef, seconds: number): void {
+      metrics.applied(ref, seconds);
       // The served generation's `log.level`, live, set before "generation applied" is logged (so
       // that line obeys it); an explicit --log-level (or SPOOKY_DP_LOG_LEVEL) wins. The primary
       // follows (follow-worker-log-level.ts).
       const level = store.current()?.config.log.level;
       if (!opts.logLevelFromFlag && level !== undefined && level !== logger.level) logger.level = level;
     },
-    rejected: (): void => metrics.rejected(),
+    rejected: (seconds: number): void => metrics.rejected(seconds),
   };
   const applier = createServingApplier({ store, state, listeners, logger, observer, maxGenerationBytes: opts.maxGenerationBytes });
   let pending: PreparedApply | null = null;
@@ -176,7 +180,7 @@ export function startServingWorker(opts: ServingWorkerOptions): ServingWorker {
       await tracing.close();
       for (const stop of stopLogs) stop();
       canary.stop();
-      unsubscribe('spooky:request:end', onEnd);
+      unsubscribe(CHANNELS.requestEnd, onEnd);
       stopStalls();
       metrics.close();
     },

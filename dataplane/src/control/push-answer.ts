@@ -8,11 +8,12 @@ import type { ConfigIssue } from '@spooky/config';
 import { digest } from '@spooky/config';
 import { type FromDataPlane, MAX_NACK_ISSUES } from '@spooky/proto';
 import type { CanaryAssignment } from '../rollout/in-node-canary.ts';
+import type { NackPhase } from '../telemetry/reason-vocabulary.ts';
 import type { GenerationApplier, GenerationRef } from './generation-applier.ts';
 import { toWireIssues, toWireRef } from './wire-refs.ts';
 
-/** Nack phases on the wire: the applier's three plus the three owned by control/. */
-export type NackPhase = 'transfer' | 'digest' | 'parse' | 'compile' | 'apply' | 'canary';
+/** Nack phases on the wire (telemetry/reason-vocabulary.ts NACK_PHASES). */
+export type { NackPhase };
 
 export async function answerPush(
   applier: GenerationApplier,

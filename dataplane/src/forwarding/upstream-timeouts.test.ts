@@ -15,6 +15,7 @@ import type { RequestEndEvent } from '../pipeline/events.ts';
 import { createRequestHandler } from '../pipeline/request-handler.ts';
 import { GenerationStore } from '../runtime/generation-store.ts';
 import { LongLivedState } from '../runtime/long-lived-state.ts';
+import { CHANNELS } from '../telemetry/channel-names.ts';
 import { type Origins, startOrigins } from '../testing/origins.ts';
 
 const GLOBAL_REQUEST_MS = 1500;
@@ -47,10 +48,10 @@ describe('per-upstream timeouts in the pipeline', () => {
     const compiled = compileGeneration(parsed.config, { scope: 'test', seq: 1, digest: 'a'.repeat(64) }, state);
     assert.ok(compiled.ok);
     store.swap(compiled.generation);
-    subscribe('spooky:request:end', onEvent);
+    subscribe(CHANNELS.requestEnd, onEvent);
   });
   after(async () => {
-    unsubscribe('spooky:request:end', onEvent);
+    unsubscribe(CHANNELS.requestEnd, onEvent);
     await state.close();
     await origins.close();
   });

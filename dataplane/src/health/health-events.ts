@@ -3,6 +3,7 @@
  * observability/ (metrics, the "health transition" log line) subscribes.
  */
 import { channel } from 'node:diagnostics_channel';
+import { CHANNELS } from '../telemetry/channel-names.ts';
 import type { HealthStatus, TransitionReason } from './health-state.ts';
 
 /** One status change of one backend. */
@@ -30,8 +31,8 @@ export interface HealthMembershipEvent {
   readonly available: boolean;
 }
 
-export const healthTransitionChannel = channel('spooky:health:transition');
-export const healthMembershipChannel = channel('spooky:health:membership');
+export const healthTransitionChannel = channel(CHANNELS.healthTransition);
+export const healthMembershipChannel = channel(CHANNELS.healthMembership);
 
 export function publishHealthTransition(event: HealthTransitionEvent): void {
   if (healthTransitionChannel.hasSubscribers) healthTransitionChannel.publish(event);

@@ -5,6 +5,7 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type pino from 'pino';
+import { CHANNELS } from '../telemetry/channel-names.ts';
 import type { HealthTransitionEvent } from './health-events.ts';
 
 /** Starts logging transitions; the returned function stops it. */
@@ -16,8 +17,8 @@ export function startHealthLog(logger: pino.Logger): () => void {
       'health transition',
     );
   };
-  subscribe('spooky:health:transition', onTransition);
+  subscribe(CHANNELS.healthTransition, onTransition);
   return () => {
-    unsubscribe('spooky:health:transition', onTransition);
+    unsubscribe(CHANNELS.healthTransition, onTransition);
   };
 }

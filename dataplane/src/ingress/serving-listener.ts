@@ -35,6 +35,7 @@ import type { Socket } from 'node:net';
 import { createSecureServer, type Http3SecureServer } from '@currentspace/http3';
 import type { Logger } from 'pino';
 import type { Exchange } from '../http/exchange.ts';
+import { headerValue } from '../http/hop-by-hop.ts';
 import { applyClientCertHeaders } from './client-cert-headers.ts';
 import { PeerBook, tcpServerOf, tlsSocketOfStream } from './h3/library-internals.ts';
 import { warnIfPathMtuAboveSafe } from './h3/path-mtu-warning.ts';
@@ -42,6 +43,7 @@ import { createQuicGuard } from './h3/quic-connection-guard.ts';
 import { createStreamExchange } from './h3/stream-exchange.ts';
 import { shareStreamTeardownError } from './h3/stream-teardown.ts';
 import { InflightTracker } from './inflight-tracker.ts';
+import { answerIngressReject } from './ingress-reject.ts';
 import { ConnectionAdmission } from './limits/connection-admission.ts';
 import { NO_CONNECTION_EVENTS } from './limits/connection-metrics.ts';
 import type { GuardContext } from './limits/guard-context.ts';
@@ -49,6 +51,7 @@ import type { ListenerSpec } from './listener-spec.ts';
 import { altSvcValue } from './response-headers.ts';
 import { clientIdentityOf, watchClientCertificates } from './tcp/client-cert-identity.ts';
 import { H3Coverage, h3Uncovered, markH3Coverage } from './tcp/h3-coverage.ts';
+import { answerHttp1ClientErrors } from './tcp/http1-client-error.ts';
 import { createHttp1Exchange } from './tcp/http1-exchange.ts';
 import { createHttp1TunnelExchange } from './tcp/http1-tunnel-exchange.ts';
 import { guardTcpServer, type Http1Drain, type TcpGuard } from './tcp/tcp-connection-guard.ts';
@@ -165,6 +168,7 @@ export async function openServingListener(
     h2 = tcpServer;
     applyTcpTls(tcpServer, spec);
     watchClientCertificates(tcpServer, () => current.clientAuth);
+    answerHttp1ClientErrors(tcpServer, () => altSvc);
     markH3Coverage(tcpServer, () => coverage);
     tunnels(tcpServer);
   });
@@ -229,14 +233,16 @@ function altSvcFor(spec: ListenerSpec, port: number): string {
 }
 
 async function refuseWithoutClientCert(exchange: Exchange): Promise<void> {
-  exchange.response.sendComplete(
-    421,
-    [
-      ['content-type', 'text/plain'],
-      ['spooky-reason', 'client_cert_required'],
-    ],
-    Buffer.from('client certificate required: use HTTPS over TCP (HTTP/1.1 or HTTP/2)\n'),
-  );
+  const head = exchange.head;
+  const request = {
+    protocol: exchange.protocol,
+    method: head.method,
+    path: head.path,
+    authority: head.authority ?? headerValue(head.headers, 'host'),
+    requestId: headerValue(head.headers, 'x-request-id'),
+    accept: headerValue(head.headers, 'accept'),
+  };
+  answerIngressReject(exchange.response, request, 421, 'client_cert_required', performance.now());
 }
 
 /**

@@ -7,6 +7,7 @@
 import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Logger } from 'pino';
 import { whileLevelEnabled } from '../observability/level-gate.ts';
+import { CHANNELS } from '../telemetry/channel-names.ts';
 
 export interface MirrorEvent {
   readonly requestId: string;
@@ -24,7 +25,7 @@ export interface MirrorEvent {
   readonly status: number | null;
 }
 
-export const MIRROR_CHANNEL = 'spooky:mirror';
+export const MIRROR_CHANNEL = CHANNELS.mirror;
 export const mirrorChannel = channel(MIRROR_CHANNEL);
 
 export function publishMirror(event: MirrorEvent): void {

@@ -17,6 +17,7 @@ import { createRequestHandler } from '../pipeline/request-handler.ts';
 import { routeTraceChannel, startRouteTrace } from '../routing/route-trace.ts';
 import { GenerationStore } from '../runtime/generation-store.ts';
 import { LongLivedState } from '../runtime/long-lived-state.ts';
+import { CHANNELS } from '../telemetry/channel-names.ts';
 import { capturedLogger } from '../testing/captured-logger.ts';
 import { closedTcpPort } from '../testing/free-port.ts';
 import { MIRROR_CHANNEL, type MirrorEvent } from './mirror-events.ts';
@@ -121,13 +122,13 @@ describe('traffic_split and mirror against real origins', () => {
     const compiled = compileGeneration(config, { scope: 'test', seq: 1, digest: 'd'.repeat(64) }, state);
     assert.ok(compiled.ok, JSON.stringify(compiled.ok ? [] : compiled.issues));
     store.swap(compiled.generation);
-    subscribe('spooky:request:end', onEnd);
+    subscribe(CHANNELS.requestEnd, onEnd);
     stopTrace = startRouteTrace(logger);
   });
 
   after(async () => {
     stopTrace();
-    unsubscribe('spooky:request:end', onEnd);
+    unsubscribe(CHANNELS.requestEnd, onEnd);
     await mirrorRequest.idle();
     await state.close();
     await Promise.all([stable.close(), canary.close(), shadow.close()]);
@@ -148,7 +149,8 @@ describe('traffic_split and mirror against real origins', () => {
       const { sink, event } = await run({ path: `/web/page?i=${i}`, authority: 'shop.test' });
       assert.equal(sink.status, 200);
       assert.equal(sink.body.toString(), `from ${sink.header('x-origin')}`);
-      assert.equal(event.upstream, 'web', 'metrics name the route, not the split target');
+      assert.equal(event.route, 'web', 'the route is named by its owner');
+      assert.equal(event.upstream, sink.header('x-origin') === 'canary' ? 'canary' : 'web', 'the upstream is the split target that served it');
       origins.push(sink.header('x-origin') ?? '?');
     }
     assert.deepEqual(origins, ['stable', 'stable', 'canary', 'stable', 'stable', 'stable', 'canary', 'stable']);

@@ -39,7 +39,7 @@ export function accessLogLine(e: RequestEndEvent, time: string, bindings: string
   return (
     `{"level":30,"time":${time}${bindings},"requestId":${str(e.requestId)},"traceId":${strOrNull(e.traceId)},"protocol":${str(e.protocol)},` +
     `"method":${str(e.method)},"host":${strOrNull(e.host)},"path":${str(e.path)},"generationSeq":${num(e.generationSeq)},` +
-    `"upstream":${strOrNull(e.upstream)},"backend":${strOrNull(e.backend)},"status":${num(e.status)},` +
+    `"route":${strOrNull(e.route)},"upstream":${strOrNull(e.upstream)},"backend":${strOrNull(e.backend)},"status":${num(e.status)},` +
     `"outcome":${str(e.outcome)},"attempts":${num(e.attempts)},"durationMs":${num(e.durationMs)},` +
     `"upstreamHeadersMs":${numOrNull(e.upstreamHeadersMs)},"bytesIn":${num(e.bytesIn)},"bytesOut":${num(e.bytesOut)}` +
     `${resilienceFields(e)},"msg":"request"}\n`

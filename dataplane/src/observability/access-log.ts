@@ -12,6 +12,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import pino from 'pino';
 import type { RequestEndEvent } from '../pipeline/events.ts';
+import { CHANNELS } from '../telemetry/channel-names.ts';
 import { accessLogLine } from './access-log-line.ts';
 import { BatchedLines, type LineSink } from './batched-lines.ts';
 import { logTime } from './log-time.ts';
@@ -26,9 +27,9 @@ export function startAccessLog(logger: pino.Logger, sink: LineSink): () => void 
     if (logger.levelVal > INFO) return;
     lines.push(accessLogLine(message as RequestEndEvent, logTime(Date.now()), bindings));
   };
-  subscribe('spooky:request:end', onEnd);
+  subscribe(CHANNELS.requestEnd, onEnd);
   return () => {
-    unsubscribe('spooky:request:end', onEnd);
+    unsubscribe(CHANNELS.requestEnd, onEnd);
     lines.close();
   };
 }

@@ -1,7 +1,9 @@
 /**
  * Where backend DNS refresh results go (runtime/backend-dns-refresher.ts reports them):
- *   - `spooky_backend_dns_refreshes_total{result}` counts every lookup: `unchanged`, `changed`
- *     (that host's pools were re-created), `failed` (the last good set is kept);
+ *   - every lookup counts in `spooky_backend_dns_refresh_success_total` or
+ *     `spooky_backend_dns_refresh_failure_total` (the last good set is kept), and a lookup that
+ *     changed the address set (that host's pools were re-created) also in
+ *     `spooky_backend_dns_address_set_changes_total` (the Rust Spooky's names);
  *   - one log line per change of a name's state, never per round: `warn` when it starts
  *     failing (with the error code), `info` when it recovers or its address set changes.
  * Host names and resolved addresses are not secrets; nothing else is logged.
@@ -11,15 +13,14 @@ import { Counter, type Registry } from 'prom-client';
 import type { DnsRefreshReport } from '../runtime/backend-dns-refresher.ts';
 
 export function dnsRefreshObserver(logger: pino.Logger, registry: Registry): (report: DnsRefreshReport) => void {
-  const refreshes = new Counter({
-    name: 'spooky_backend_dns_refreshes_total',
-    help: 'Backend host name re-resolutions (performance.backend_dns_refresh_enabled), by result: unchanged, changed (pools re-created), failed (last good set kept).',
-    labelNames: ['result'] as const,
-    registers: [registry],
-  });
-  const byResult = { unchanged: refreshes.labels({ result: 'unchanged' }), changed: refreshes.labels({ result: 'changed' }), failed: refreshes.labels({ result: 'failed' }) };
+  const counter = (name: string, help: string): Counter => new Counter({ name, help, registers: [registry] });
+  const success = counter('spooky_backend_dns_refresh_success_total', 'Backend host name re-resolutions that answered (performance.backend_dns_refresh_enabled), the address set changed or not.');
+  const failure = counter('spooky_backend_dns_refresh_failure_total', 'Backend host name re-resolutions that failed (the last good address set is kept).');
+  const changes = counter('spooky_backend_dns_address_set_changes_total', "Re-resolutions that changed a host's address set (that host's pools were re-created).");
   return (report) => {
-    byResult[report.result].inc();
+    if (report.result === 'failed') failure.inc();
+    else success.inc();
+    if (report.result === 'changed') changes.inc();
     if (!report.stateChanged) return;
     const { host, addresses, error } = report;
     if (report.result === 'failed') logger.warn({ host, error, addresses }, 'backend DNS refresh failed: keeping the last good addresses');

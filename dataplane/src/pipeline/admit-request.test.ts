@@ -223,7 +223,7 @@ describe('admitRequest in the pipeline', () => {
     const text = await scrape();
     metrics.close();
     assert.match(text, /^spooky_brownout_active 0$/m);
-    assert.match(text, /^spooky_shed_total\{reason="brownout"\} 3$/m);
+    assert.match(text, /^spooky_overload_shed_by_reason_total\{reason="brownout"\} 3$/m);
     assert.match(text, /^spooky_admission_limit 64$/m, 'min_limit (64) above the global cap: the global cap rules');
     assert.match(text, /^spooky_route_queue_waiting\{lane="upstream"\} 0$/m);
   });

@@ -5,6 +5,7 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import type { ClientProtocol } from '../http/exchange.ts';
+import { CHANNELS } from '../telemetry/channel-names.ts';
 
 /** Published exactly once per request, after the response finished or failed. */
 export interface RequestEndEvent {
@@ -16,7 +17,12 @@ export interface RequestEndEvent {
   readonly host: string | null;
   readonly path: string;
   readonly generationSeq: number;
-  /** Upstream (route) name, null when no route matched. */
+  /** The matched route, named by the upstream that owns it in the config; null when no route matched. */
+  readonly route: string | null;
+  /**
+   * The upstream whose backends served the request: the route's own, or its traffic_split pick;
+   * null when no route matched.
+   */
   readonly upstream: string | null;
   /** Backend id of the attempt whose response was relayed, null when none. */
   readonly backend: string | null;
@@ -42,7 +48,7 @@ export interface RequestEndEvent {
   readonly rateLimitMode?: 'enforce' | 'shadow' | null;
 }
 
-export const requestEndChannel = channel('spooky:request:end');
+export const requestEndChannel = channel(CHANNELS.requestEnd);
 
 export function publishRequestEnd(event: RequestEndEvent): void {
   if (requestEndChannel.hasSubscribers) requestEndChannel.publish(event);

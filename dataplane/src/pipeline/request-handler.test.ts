@@ -13,6 +13,7 @@ import { compileGeneration } from '../compile/compile-generation.ts';
 import { createMemoryExchange, type MemoryExchangeOptions } from '../http/memory-exchange.ts';
 import { GenerationStore } from '../runtime/generation-store.ts';
 import { LongLivedState } from '../runtime/long-lived-state.ts';
+import { CHANNELS } from '../telemetry/channel-names.ts';
 import { bigBody, MIB, type Origins, startOrigins } from '../testing/origins.ts';
 import type { RequestEndEvent } from './events.ts';
 import { createRequestHandler } from './request-handler.ts';
@@ -54,10 +55,10 @@ describe('request handler against real origins', () => {
     const compiled = compileGeneration(configFor(origins), { scope: 'test', seq: 7, digest: 'd'.repeat(64) }, state);
     assert.ok(compiled.ok);
     store.swap(compiled.generation);
-    subscribe('spooky:request:end', onEvent);
+    subscribe(CHANNELS.requestEnd, onEvent);
   });
   after(async () => {
-    unsubscribe('spooky:request:end', onEvent);
+    unsubscribe(CHANNELS.requestEnd, onEvent);
     await state.close();
     await origins.close();
   });

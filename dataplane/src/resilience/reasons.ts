@@ -4,12 +4,12 @@
  * may be emitted under these labels.
  *
  * Metric families labelled with these values (registered in observability/metrics.ts):
- *   spooky_retries_total{reason}          counter: retries done (`reason="retried"`) and refused
- *                                         (`reason` ∈ RETRY_REFUSALS)
+ *   spooky_retries_total                  counter: retries sent
+ *   spooky_retry_denied_total{reason}     counter: retries refused (`reason` ∈ RETRY_REFUSALS)
  *   spooky_hedges_total{upstream,result}  counter: hedges sent and their results (HEDGE_RESULTS, hedge-results.ts)
  *   spooky_breaker_state{upstream,backend} gauge: BREAKER_STATE_VALUE (0 closed, 1 open, 2 half-open)
- *   spooky_shed_total{reason}             counter: requests shed with 503 (`reason` ∈ SHED_REASONS)
- *   spooky_ratelimited_total{rule,mode}   counter: refusals per rule (`mode` enforce | shadow)
+ *   spooky_overload_shed_by_reason_total{reason} counter: requests shed with 503 (`reason` ∈ SHED_REASONS)
+ *   spooky_request_rate_limited{rule,mode}   counter: refusals per rule (`mode` enforce | shadow)
  *   spooky_inflight_permits{scope,upstream} gauge: permits held, `scope` global | upstream
  *   spooky_admission_limit                gauge: the adaptive concurrency limit
  *   spooky_brownout_active                gauge: 0 / 1

@@ -186,7 +186,7 @@ const ALLOW: RateLimitDecision = Object.freeze({ verdict: 'allow' });
 
 /**
  * Every rule of a generation, in config order. `check` applies them all to one request; shadow
- * refusals are reported through `onShadow(rule)` (for `spooky_ratelimited_total{mode="shadow"}`).
+ * refusals are reported through `onShadow(rule)` (for `spooky_request_rate_limited{mode="shadow"}`).
  * `reconfigure` keeps buckets of rules whose name stays (state survives swaps), drops the rest.
  */
 export class ScopedRateLimiters {

@@ -4,8 +4,8 @@ import type { GenerationHealth } from '@spooky/proto';
 import pino from 'pino';
 import { LATENCY_BUCKETS, latencyBucket } from '../observability/generation-health.ts';
 import { capturedLogger } from '../testing/captured-logger.ts';
-import type { CanaryFallback } from './candidate-ports.ts';
 import { CanaryMonitor, type RepeatTimer } from './canary-monitor.ts';
+import type { CanaryFallback } from './candidate-ports.ts';
 import type { HealthFeedMessage, HeldReport } from './health-feed.ts';
 import type { CanaryThresholds, RegressionFinding } from './in-node-canary.ts';
 

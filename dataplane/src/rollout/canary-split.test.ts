@@ -18,9 +18,9 @@ import type { Generation } from '../runtime/generation.ts';
 import { GenerationStore } from '../runtime/generation-store.ts';
 import { LongLivedState } from '../runtime/long-lived-state.ts';
 import { closedTcpPort } from '../testing/free-port.ts';
-import type { CanaryFallback } from './candidate-ports.ts';
 import { CanaryMonitor } from './canary-monitor.ts';
 import { wireCanaryInWorker } from './canary-wiring.ts';
+import type { CanaryFallback } from './candidate-ports.ts';
 import type { HealthFeedMessage } from './health-feed.ts';
 import type { CanaryThresholds, RegressionFinding } from './in-node-canary.ts';
 

@@ -10,8 +10,8 @@ import type { RequestContext } from '../pipeline/context.ts';
 import type { Generation } from '../runtime/generation.ts';
 import { GenerationStore } from '../runtime/generation-store.ts';
 import { capturedLogger } from '../testing/captured-logger.ts';
-import type { RegressionFinding } from './in-node-canary.ts';
 import { wireCanaryInPrimary, wireCanaryInWorker } from './canary-wiring.ts';
+import type { RegressionFinding } from './in-node-canary.ts';
 
 const gen = (seq: number, digest: string): Generation => ({ ref: { scope: 's', seq, digest } }) as unknown as Generation;
 /** The fields the outcome hook reads. */

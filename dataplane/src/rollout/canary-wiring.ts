@@ -26,8 +26,8 @@ import { Counter, type Registry } from 'prom-client';
 import { GenerationHealthRecorder } from '../observability/generation-health.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import type { GenerationStore } from '../runtime/generation-store.ts';
-import type { CanaryFallback } from './candidate-ports.ts';
 import { CanaryMonitor } from './canary-monitor.ts';
+import type { CanaryFallback } from './candidate-ports.ts';
 import { FleetHealth } from './fleet-health.ts';
 import { HEALTH_FEED_KIND, type HealthFeedMessage, type HeldReport, healthFeedChannel, isHealthFeedMessage } from './health-feed.ts';
 

@@ -12,10 +12,11 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import type { GenerationHealth } from '@spooky/proto';
+import { CHANNELS } from '../telemetry/channel-names.ts';
 import type { CanaryThresholds } from './in-node-canary.ts';
 
 export const HEALTH_FEED_KIND = 'generation-health';
-export const healthFeedChannel = channel('spooky:rollout:health-feed');
+export const healthFeedChannel = channel(CHANNELS.rolloutHealthFeed);
 
 /** The candidate a process holds, as the monitor needs it. */
 export interface HeldReport {

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type ServerDuplexStream, Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
 import { canonicalJson, digest } from '@spooky/config';
 import { ConfigSyncService, type FromControlPlane, type FromDataPlane, type GenerationHealth, PushMode } from '@spooky/proto';
 import { h1Request } from '../testing/clients.ts';

@@ -11,6 +11,7 @@
 import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Logger } from 'pino';
 import { whileLevelEnabled } from '../observability/level-gate.ts';
+import { CHANNELS } from '../telemetry/channel-names.ts';
 import type { RouteDecision } from './route-table.ts';
 
 export interface RouteTraceEvent {
@@ -24,7 +25,7 @@ export interface RouteTraceEvent {
   readonly target: string | null;
 }
 
-export const ROUTE_TRACE_CHANNEL = 'spooky:route';
+export const ROUTE_TRACE_CHANNEL = CHANNELS.route;
 export const routeTraceChannel = channel(ROUTE_TRACE_CHANNEL);
 
 /** Logs every RouteTraceEvent at debug while `logger` is at debug (live); returns the unsubscriber. */

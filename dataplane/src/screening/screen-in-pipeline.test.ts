@@ -38,8 +38,8 @@ describe('screening through the listener and the pipeline', () => {
     for (const [head, status, reason] of cases) {
       assert.deepEqual(await h1(head), { status, reason }, JSON.stringify(head));
     }
-    // node's HTTP/1.1 parser knows no TRACK: it answers 400 itself, before Spooky sees it.
-    assert.deepEqual(await h1('TRACK /m HTTP/1.1\r\nHost: localhost\r\n\r\n'), { status: 400, reason: null });
+    // node's HTTP/1.1 parser knows no TRACK: ingress answers its refusal (ingress/tcp/http1-client-error.ts).
+    assert.deepEqual(await h1('TRACK /m HTTP/1.1\r\nHost: localhost\r\n\r\n'), { status: 400, reason: 'malformed_request' });
     assert.equal(proxy.origin.seen.length, 0, 'the origin saw none of them');
     assert.deepEqual(await h1('GET /fine HTTP/1.1\r\nHost: localhost\r\n\r\n'), { status: 200, reason: null });
     assert.deepEqual(

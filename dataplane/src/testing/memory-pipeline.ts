@@ -15,6 +15,7 @@ import type { RequestEndEvent } from '../pipeline/events.ts';
 import { createRequestHandler } from '../pipeline/request-handler.ts';
 import { GenerationStore } from '../runtime/generation-store.ts';
 import { LongLivedState } from '../runtime/long-lived-state.ts';
+import { CHANNELS } from '../telemetry/channel-names.ts';
 
 export interface PipelineReply {
   readonly status: number;
@@ -42,9 +43,9 @@ export async function memoryPipeline(input: Record<string, unknown>, cleanups: (
   const onEnd = (m: unknown): void => {
     events.push(m as RequestEndEvent);
   };
-  subscribe('spooky:request:end', onEnd);
+  subscribe(CHANNELS.requestEnd, onEnd);
   cleanups.push(async () => {
-    unsubscribe('spooky:request:end', onEnd);
+    unsubscribe(CHANNELS.requestEnd, onEnd);
     await state.close();
   });
   async function send(options: { method?: string; body?: Buffer } = {}): Promise<PipelineReply> {

@@ -86,8 +86,11 @@ export interface GenerationView {
   listeners: { address: string; port: number }[];
 }
 
+/** Bound on one admin request (a hung data plane fails the test instead of stalling it). */
+const ADMIN_FETCH_MS = 10_000;
+
 export async function adminGeneration(admin: string): Promise<GenerationView> {
-  const res = await fetch(`${admin}/generation`);
+  const res = await fetch(`${admin}/generation`, { signal: AbortSignal.timeout(ADMIN_FETCH_MS) });
   return (await res.json()) as GenerationView;
 }
 
@@ -107,7 +110,7 @@ export async function waitUntilReady(admin: string, timeoutMs = 10_000): Promise
 
 /** The status code of `GET /ready` (200 serving, 503 not). */
 export async function adminReadyStatus(admin: string): Promise<number> {
-  const res = await fetch(`${admin}/ready`);
+  const res = await fetch(`${admin}/ready`, { signal: AbortSignal.timeout(ADMIN_FETCH_MS) });
   await res.arrayBuffer();
   return res.status;
 }

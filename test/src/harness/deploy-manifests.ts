@@ -1,5 +1,5 @@
 /**
- * Readers for deploy/'s container material, for test/src/deploy-files.test.ts (no Docker engine,
+ * Readers for deploy/'s container material, for test/src/deploy-*.test.ts (no Docker engine,
  * no kubectl or kustomize binary is assumed): a Dockerfile split into stages and instructions,
  * multi-document YAML, and a Kustomize tree loaded the way `kustomize build` starts — its resources
  * (recursively through bases) and the names its ConfigMap/Secret generators make, with the files

@@ -44,12 +44,14 @@ export async function h3Request(session: Http3ClientSession, port: number, opts:
     ...(opts.headers ?? {}),
   };
   const hasBody = opts.body !== undefined;
-  const stream = await session.requestAsync(headers, { endStream: !hasBody });
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+  // The wait for stream capacity is bounded by the same timeout (the library's default is 30 s).
+  const stream = await session.requestAsync(headers, { endStream: !hasBody, timeoutMs });
   return await new Promise<H3Response>((resolve, reject) => {
     const timer = setTimeout(() => {
       stream.destroy();
       reject(new Error(`HTTP/3 ${method} ${headers[':path']} timed out`));
-    }, opts.timeoutMs ?? 15_000);
+    }, timeoutMs);
     let status = 0;
     let respHeaders: Record<string, string | string[]> = {};
     let trailers: H3Response['trailers'] = null;

@@ -1,6 +1,6 @@
 /**
  * Runs deploy/docker/docker-compose.yml with podman, for the opt-in container test of
- * deploy-files.test.ts: the images are built from the Dockerfile targets the services name, then
+ * deploy-containers.test.ts: the images are built from the Dockerfile targets the services name, then
  * each service is started as written (environment, entrypoint, command, named volumes, bind mounts,
  * compose-level health checks) on a private bridge network where the service name is its DNS name,
  * in depends_on order with the conditions honoured (service_completed_successfully: exit 0;

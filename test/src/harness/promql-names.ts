@@ -1,7 +1,7 @@
 /**
  * What deploy/'s alert rules and dashboard may name, and what they do name: the metric families a
  * plane's /metrics really serves (parsed from the Prometheus text format), and the metric names
- * and label names a PromQL expression uses. Used by test/src/deploy-files.test.ts so that a rule
+ * and label names a PromQL expression uses. Used by test/src/deploy-observability.test.ts so that a rule
  * or panel naming a metric no plane exports (a typo, a renamed family) fails a test instead of
  * silently matching nothing.
  */

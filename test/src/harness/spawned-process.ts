@@ -1,8 +1,14 @@
 /**
  * A real child process (a plane, run with this Node) whose stdout carries pino JSON lines.
  * Tests wait on log lines, never on sleeps.
+ *
+ * Every wait here is bounded. The child leads its own process group (`detached`), so the
+ * SIGKILL that ends a stop or a kill reaches what it started too (a data plane's cluster
+ * workers): a worker outliving its primary would hold the stdout pipe open and keep the test
+ * process from ever exiting.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 export type LogLine = Record<string, unknown> & { msg?: string };
@@ -12,6 +18,21 @@ export function isUncaughtLine(line: LogLine): boolean {
   // "internal error" is the data plane's crash barrier containing a bug: the process survives
   // it, a test must not (dataplane/src/barrier/internal-error.ts).
   return typeof line.msg === 'string' && /^(uncaught exception|unhandled rejection|internal error)$/i.test(line.msg);
+}
+
+/** How long a process may take to be gone once SIGKILLed before stop()/kill() throw. */
+const KILL_WAIT_MS = 5_000;
+
+/**
+ * Resolves or rejects as `promise` does, or rejects after `ms` with "`what`: not done within
+ * ms" (the promise is left to settle on its own). For teardown steps that must not hang.
+ */
+export function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 interface Waiter {
@@ -37,6 +58,7 @@ export class SpawnedProcess {
     this.child = spawn(argv[0] as string, argv.slice(1), {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
     createInterface({ input: this.child.stdout! }).on('line', (text) => {
@@ -89,29 +111,62 @@ export class SpawnedProcess {
   }
 
   /**
-   * SIGTERM and wait for exit (SIGKILL after the grace period). Returns the exit code. Throws
-   * when the process logged an uncaught exception (or node printed its crash report), so the
-   * test that stops it fails: an unexpected error must never pass unnoticed.
+   * SIGTERM and wait for exit; after `graceMs` SIGKILL to the process group (the child and
+   * whatever it started), then at most KILL_WAIT_MS more (else this throws). Returns the exit
+   * code. Throws when the process logged an uncaught exception (or node printed its crash
+   * report), so the test that stops it fails: an unexpected error must never pass unnoticed.
    */
   async stop(graceMs = 10_000): Promise<number | null> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) {
-      this.#failOnUncaught();
-      return this.child.exitCode;
+    if (!this.#gone()) {
+      this.child.kill('SIGTERM');
+      const exited = await bounded(this.exited, graceMs, `${this.name}: exit after SIGTERM`).then(
+        () => true,
+        () => false,
+      );
+      if (!exited) await this.#killGroup();
     }
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
-    const code = await this.exited;
-    clearTimeout(timer);
+    this.#sweepGroup();
     this.#failOnUncaught();
-    return code;
+    return this.child.exitCode;
   }
 
+  /** SIGKILL to the process group; resolves once the child is gone (throws after KILL_WAIT_MS). */
   async kill(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill('SIGKILL');
-      await this.exited;
-    }
+    if (!this.#gone()) await this.#killGroup();
+    this.#sweepGroup();
     this.#failOnUncaught();
+  }
+
+  #gone(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
+  async #killGroup(): Promise<void> {
+    this.#signalGroup('SIGKILL');
+    this.child.kill('SIGKILL'); // the child itself, should it have left the group
+    await bounded(this.exited, KILL_WAIT_MS, `${this.name}: exit after SIGKILL`);
+  }
+
+  /**
+   * After the child is gone: SIGKILL to what is left of its group (workers of a primary that
+   * was killed). Only while the group is provably ours: a live process with the child's pid
+   * means the pid was reused, and with it possibly the group id (then nothing is signalled).
+   */
+  #sweepGroup(): void {
+    const pid = this.child.pid;
+    if (pid === undefined || existsSync(`/proc/${pid}`)) return;
+    this.#signalGroup('SIGKILL');
+  }
+
+  /** Signals the child's process group; a group already empty (ESRCH) is fine. */
+  #signalGroup(signal: NodeJS.Signals): void {
+    const pid = this.child.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'ESRCH') throw err;
+    }
   }
 
   #failOnUncaught(): void {

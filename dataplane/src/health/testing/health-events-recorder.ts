@@ -1,5 +1,6 @@
 /** Collects health events published while a test runs (subscribe in before, stop in after). */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { CHANNELS } from '../../telemetry/channel-names.ts';
 import type { HealthMembershipEvent, HealthTransitionEvent } from '../health-events.ts';
 
 export class HealthEventsRecorder {
@@ -9,8 +10,8 @@ export class HealthEventsRecorder {
   readonly #onMembership = (m: unknown) => this.membership.push(m as HealthMembershipEvent);
 
   constructor() {
-    subscribe('spooky:health:transition', this.#onTransition);
-    subscribe('spooky:health:membership', this.#onMembership);
+    subscribe(CHANNELS.healthTransition, this.#onTransition);
+    subscribe(CHANNELS.healthMembership, this.#onMembership);
   }
 
   /** "backend:from>to" for each transition so far. */
@@ -24,7 +25,7 @@ export class HealthEventsRecorder {
   }
 
   stop(): void {
-    unsubscribe('spooky:health:transition', this.#onTransition);
-    unsubscribe('spooky:health:membership', this.#onMembership);
+    unsubscribe(CHANNELS.healthTransition, this.#onTransition);
+    unsubscribe(CHANNELS.healthMembership, this.#onMembership);
   }
 }

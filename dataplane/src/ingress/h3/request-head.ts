@@ -12,21 +12,14 @@
  */
 import type { IncomingHeaders } from '@currentspace/http3';
 import type { HeaderList, RequestHead } from '../../http/exchange.ts';
+import type { HeadRejection } from '../../telemetry/reason-vocabulary.ts';
 
 export type HeadResult =
   | { readonly ok: true; readonly head: RequestHead }
   | { readonly ok: false; readonly reason: HeadRejection };
 
-/** Closed vocabulary, sent as `spooky-reason` on the 400. */
-export type HeadRejection =
-  | 'pseudo_header_duplicate'
-  | 'pseudo_header_missing'
-  | 'pseudo_header_unknown'
-  | 'pseudo_header_after_regular'
-  | 'path_invalid'
-  | 'scheme_invalid'
-  | 'header_name_invalid'
-  | 'header_value_invalid';
+/** Closed vocabulary (telemetry/reason-vocabulary.ts HEAD_REJECTIONS), sent as `spooky-reason` on the 400. */
+export type { HeadRejection };
 
 const REQUIRED = [':method', ':scheme', ':path'] as const;
 const KNOWN = new Set<string>([':method', ':scheme', ':path', ':authority']);

@@ -2,8 +2,8 @@
  * Library stream (HTTP/3, or HTTP/2 through the library's adapter) → Exchange.
  *
  * Contract: called synchronously from the server's `stream` event. Returns null when ingress
- * answered the request itself (malformed pseudo-headers → 400 with `spooky-reason`); the
- * pipeline then never sees it.
+ * answered the request itself (malformed pseudo-headers → 400 with `spooky-reason`, a request
+ * id and a RequestEndEvent: ingress-reject.ts); the pipeline then never sees it.
  *
  * Body: a relay of the stream's readable side (see request-body.ts), with the stream paused
  * before this returns. The library resumes a never-read stream when the request's FIN
@@ -13,6 +13,7 @@ import type { Readable } from 'node:stream';
 import type { IncomingHeaders, ServerHttp3Stream, StreamFlags } from '@currentspace/http3';
 import { reportInternalError } from '../../barrier/internal-error.ts';
 import type { Exchange, HeaderList } from '../../http/exchange.ts';
+import { answerIngressReject, singleValue } from '../ingress-reject.ts';
 import { relayBody } from '../request-body.ts';
 import type { PeerBook } from './library-internals.ts';
 import { http2StreamOf, isHttp2Adapted } from './library-internals.ts';
@@ -71,9 +72,15 @@ function adaptStream(stream: ServerHttp3Stream, headers: IncomingHeaders, flags:
   }
   const parsed = requestHeadFromHeaders(headers);
   if (!parsed.ok) {
-    sink.sendHead(400, [['content-type', 'text/plain'], ['spooky-reason', parsed.reason]], false);
-    sink.write(Buffer.from(`bad request: ${parsed.reason}\n`));
-    sink.end();
+    const request = {
+      protocol: http2 ? 'h2' : 'h3',
+      method: singleValue(headers[':method']),
+      path: singleValue(headers[':path']),
+      authority: singleValue(headers[':authority']) ?? singleValue(headers['host']),
+      requestId: singleValue(headers['x-request-id']),
+      accept: singleValue(headers['accept']),
+    } as const;
+    answerIngressReject(sink, request, 400, parsed.reason, performance.now());
     if (!flags.endStream) stream.resume(); // discard any body
     return null;
   }

@@ -9,7 +9,7 @@
  * drain said keep-alive). Cost per request: one property read per head and per close.
  *
  * Contract: called synchronously from the `request` event; returns null when ingress answered
- * the request itself (request target not in origin form → 400).
+ * the request itself (request target not in origin form → 400, recorded by ingress-reject.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
@@ -17,6 +17,7 @@ import { reportInternalError } from '../../barrier/internal-error.ts';
 import type { Exchange, HeaderList, ResponseSink } from '../../http/exchange.ts';
 import { waitForDrain } from '../../http/wait-for-drain.ts';
 import { requestHeadFromHttp1 } from '../h3/request-head.ts';
+import { answerIngressReject, type RejectedRequest, singleValue } from '../ingress-reject.ts';
 import { relayBody } from '../request-body.ts';
 import type { Http1Drain } from './tcp-connection-guard.ts';
 
@@ -47,9 +48,7 @@ function adaptRequest(req: IncomingMessage, res: ServerResponse, altSvc: string,
 
   const parsed = requestHeadFromHttp1(req.method ?? 'GET', req.url ?? '', req.rawHeaders);
   if (!parsed.ok) {
-    sink.sendHead(400, [['content-type', 'text/plain'], ['spooky-reason', parsed.reason]], false);
-    sink.write(Buffer.from(`bad request: ${parsed.reason}\n`));
-    sink.end();
+    answerIngressReject(sink, rejectedHttp1(req), 400, parsed.reason, performance.now());
     req.resume();
     return null;
   }
@@ -183,4 +182,16 @@ class Http1ResponseSink implements ResponseSink {
     this.#aborted = true;
     this.#res.destroy();
   }
+}
+
+/** What ingress-reject.ts records of an HTTP/1.1 request whose head ingress refused. */
+export function rejectedHttp1(req: IncomingMessage): RejectedRequest {
+  return {
+    protocol: 'http/1.1',
+    method: req.method ?? null,
+    path: req.url ?? null,
+    authority: singleValue(req.headers.host),
+    requestId: singleValue(req.headers['x-request-id']),
+    accept: singleValue(req.headers.accept),
+  };
 }

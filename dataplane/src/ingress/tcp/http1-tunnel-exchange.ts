@@ -17,9 +17,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { reportInternalError } from '../../barrier/internal-error.ts';
-import type { Exchange, HeaderList } from '../../http/exchange.ts';
+import type { Exchange } from '../../http/exchange.ts';
+import type { IngressRejection } from '../../telemetry/reason-vocabulary.ts';
 import { isWebSocketUpgrade } from '../../tunnel/tunnel-wire.ts';
 import { requestHeadFromHttp1 } from '../h3/request-head.ts';
+import { answerIngressReject } from '../ingress-reject.ts';
+import { rejectedHttp1 } from './http1-exchange.ts';
 import { RawSocketSink } from './raw-socket-sink.ts';
 
 const AUTHORITY_FORM = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
@@ -47,8 +50,8 @@ function adapt(kind: 'upgrade' | 'connect', req: IncomingMessage, socket: Socket
   const url = req.url ?? '';
   // CONNECT's target is an authority (`host:port`); it is routed like a request to that host.
   const parsed = kind === 'connect' ? connectHead(url, req.rawHeaders) : requestHeadFromHttp1(method, url, req.rawHeaders);
-  if (!parsed.ok) return refuse(sink, parsed.reason);
-  if (kind === 'upgrade' && !isWebSocketUpgrade(method, parsed.head.headers)) return refuse(sink, 'bad_upgrade');
+  if (!parsed.ok) return refuse(sink, req, parsed.reason);
+  if (kind === 'upgrade' && !isWebSocketUpgrade(method, parsed.head.headers)) return refuse(sink, req, 'bad_upgrade');
   return {
     protocol: 'http/1.1',
     head: parsed.head,
@@ -77,11 +80,7 @@ function connectHead(target: string, rawHeaders: readonly string[]): Parsed {
   return { ok: true, head: { ...checked.head, authority: target } };
 }
 
-function refuse(sink: RawSocketSink, reason: string): null {
-  const headers: HeaderList = [
-    ['content-type', 'text/plain'],
-    ['spooky-reason', reason],
-  ];
-  sink.sendComplete(400, headers, Buffer.from(`bad request: ${reason}\n`));
+function refuse(sink: RawSocketSink, req: IncomingMessage, reason: IngressRejection): null {
+  answerIngressReject(sink, rejectedHttp1(req), 400, reason, performance.now());
   return null;
 }
