@@ -33,7 +33,7 @@ describe('gRPC transport settings', () => {
     for (const grpc of ['0.0.0.0:7000', '[::]:7000', '10.1.2.3:0', 'cp.example.com:7000']) {
       refused(['--grpc', grpc], [/--grpc host .* is not loopback/, /--grpc-tls-cert FILE --grpc-tls-key FILE --grpc-client-ca FILE/, /--allow-insecure-grpc/]);
     }
-    assert.throws(() => parseGrpcTransport({}, {}, '0.0.0.0'), { code: 'settings_invalid' });
+    assert.throws(() => parseGrpcTransport({}, new Set(), '0.0.0.0'), { code: 'settings_invalid' });
   });
 
   it('--allow-insecure-grpc (or SPOOKY_CP_ALLOW_INSECURE_GRPC) lets plaintext bind anywhere', () => {
@@ -59,6 +59,6 @@ describe('gRPC transport settings', () => {
   it('all or none: an incomplete set is refused, naming what is missing (the client CA is mandatory)', () => {
     refused(['--grpc', '127.0.0.1:0', '--grpc-tls-cert', 'c.pem', '--grpc-tls-key', 'k.pem'], [/^--grpc-tls-cert and --grpc-tls-key need --grpc-client-ca FILE \(or SPOOKY_CP_GRPC_CLIENT_CA\)/, /mutual/]);
     refused(['--grpc', '127.0.0.1:0', '--grpc-client-ca', 'ca.pem'], [/^--grpc-client-ca needs --grpc-tls-cert FILE .* and --grpc-tls-key FILE/]);
-    refused(['--grpc', '127.0.0.1:0'], [/^--grpc-tls-key needs --grpc-tls-cert FILE .* and --grpc-client-ca FILE/], { SPOOKY_CP_GRPC_TLS_KEY: 'k.pem' });
+    refused(['--grpc', '127.0.0.1:0'], [/^SPOOKY_CP_GRPC_TLS_KEY needs --grpc-tls-cert FILE .* and --grpc-client-ca FILE/], { SPOOKY_CP_GRPC_TLS_KEY: 'k.pem' });
   });
 });

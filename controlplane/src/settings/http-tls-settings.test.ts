@@ -42,8 +42,8 @@ describe('REST transport settings', () => {
       refused(['--http', http], [/not loopback/, /--http-tls-cert FILE --http-tls-key FILE/, /--allow-insecure-http/]);
     }
     // The pure function alone, for the wildcard addresses.
-    assert.throws(() => parseHttpTransport({}, {}, '0.0.0.0'), { code: 'settings_invalid' });
-    assert.throws(() => parseHttpTransport({}, {}, '::'), { code: 'settings_invalid' });
+    assert.throws(() => parseHttpTransport({}, new Set(), '0.0.0.0'), { code: 'settings_invalid' });
+    assert.throws(() => parseHttpTransport({}, new Set(), '::'), { code: 'settings_invalid' });
   });
 
   it('--allow-insecure-http (or SPOOKY_CP_ALLOW_INSECURE_HTTP) lets plaintext bind anywhere', () => {
@@ -75,7 +75,7 @@ describe('REST transport settings', () => {
     refused(['--http', '127.0.0.1:0', '--http-tls-cert', 'c.pem'], [/^--http-tls-cert needs --http-tls-key FILE/]);
     refused(['--http', '127.0.0.1:0', '--http-tls-key', 'k.pem'], [/^--http-tls-key needs --http-tls-cert FILE/]);
     refused(['--http', '127.0.0.1:0', '--http-client-ca', 'ca.pem'], [/^--http-client-ca needs --http-tls-cert FILE --http-tls-key FILE/]);
-    refused(['--http', '127.0.0.1:0'], [/^--http-tls-cert needs/], { SPOOKY_CP_HTTP_TLS_CERT: 'c.pem' });
+    refused(['--http', '127.0.0.1:0'], [/^SPOOKY_CP_HTTP_TLS_CERT needs --http-tls-key FILE/], { SPOOKY_CP_HTTP_TLS_CERT: 'c.pem' });
     refused(['--http', '127.0.0.1:0', '--http-tls-cert'], [/--http-tls-cert/]);
   });
 });

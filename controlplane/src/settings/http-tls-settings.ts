@@ -7,11 +7,13 @@
  *   --allow-insecure-http (SPOOKY_CP_ALLOW_INSECURE_HTTP=1): plaintext REST on a non-loopback host
  * Plaintext REST is refused on any host but a loopback one (127.0.0.0/8, ::1, `localhost`):
  * bearer tokens would cross the network in clear. `0.0.0.0` and `::` are not loopback. Pure:
- * every refusal is settings_invalid with one line naming the flag to pass. The files are read
- * later (api/http-tls.ts), so a missing file is reported by the startup that loads it.
+ * every refusal is settings_invalid with one line naming the flag (or the variable it came from)
+ * and the flags to pass. The files are read later (api/http-tls.ts), so a missing file is
+ * reported by the startup that loads it.
  */
 import { BlockList, isIP } from 'node:net';
 import { CpError } from '../errors.ts';
+import { type FlagValue, sourceName } from './flag-env.ts';
 
 export interface HttpTlsFiles {
   readonly certFile: string;
@@ -51,41 +53,32 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /**
- * The REST transport for the `--http` host `httpHost`, from parsed flag values (strings and the
- * boolean) with env fallbacks.
+ * The REST transport for the `--http` host `httpHost`, from the flag values with their
+ * SPOOKY_CP_* fallbacks already merged in (flag-env.ts); `fromEnv` holds the flags whose value
+ * came from a variable, so an error names that variable instead of the flag.
  */
-export function parseHttpTransport(
-  values: Readonly<Record<string, string | boolean | undefined>>,
-  env: Readonly<Record<string, string | undefined>>,
-  httpHost: string,
-): HttpTransportSettings {
-  const text = (flag: string, envName: string): string | null => {
+export function parseHttpTransport(values: Readonly<Record<string, FlagValue>>, fromEnv: ReadonlySet<string>, httpHost: string): HttpTransportSettings {
+  const text = (flag: string): string | null => {
     const v = values[flag];
-    const chosen = typeof v === 'string' ? v : env[envName];
-    return chosen === undefined || chosen === '' ? null : chosen;
+    return typeof v === 'string' && v !== '' ? v : null;
   };
-  const certFile = text('http-tls-cert', 'SPOOKY_CP_HTTP_TLS_CERT');
-  const keyFile = text('http-tls-key', 'SPOOKY_CP_HTTP_TLS_KEY');
-  const clientCaFile = text('http-client-ca', 'SPOOKY_CP_HTTP_CLIENT_CA');
-  const allowInsecureHttp = values['allow-insecure-http'] === true || envFlag(env['SPOOKY_CP_ALLOW_INSECURE_HTTP']);
-  if (certFile !== null && keyFile === null) throw invalid('--http-tls-cert needs --http-tls-key FILE (or SPOOKY_CP_HTTP_TLS_KEY)');
-  if (keyFile !== null && certFile === null) throw invalid('--http-tls-key needs --http-tls-cert FILE (or SPOOKY_CP_HTTP_TLS_CERT)');
+  const src = (flag: string): string => sourceName(flag, fromEnv);
+  const certFile = text('http-tls-cert');
+  const keyFile = text('http-tls-key');
+  const clientCaFile = text('http-client-ca');
+  const allowInsecureHttp = values['allow-insecure-http'] === true;
+  if (certFile !== null && keyFile === null) throw invalid(`${src('http-tls-cert')} needs --http-tls-key FILE (or SPOOKY_CP_HTTP_TLS_KEY)`);
+  if (keyFile !== null && certFile === null) throw invalid(`${src('http-tls-key')} needs --http-tls-cert FILE (or SPOOKY_CP_HTTP_TLS_CERT)`);
   if (certFile === null || keyFile === null) {
-    if (clientCaFile !== null) throw invalid('--http-client-ca needs --http-tls-cert FILE --http-tls-key FILE: client certificates are a TLS feature');
+    if (clientCaFile !== null) throw invalid(`${src('http-client-ca')} needs --http-tls-cert FILE --http-tls-key FILE: client certificates are a TLS feature`);
     if (!allowInsecureHttp && !isLoopbackHost(httpHost)) {
       throw invalid(
-        `--http host ${httpHost} is not loopback and REST would be plaintext (tokens in clear): pass --http-tls-cert FILE --http-tls-key FILE, or --allow-insecure-http to serve plaintext anyway`,
+        `${src('http')} host ${httpHost} is not loopback and REST would be plaintext (tokens in clear): pass --http-tls-cert FILE --http-tls-key FILE, or --allow-insecure-http to serve plaintext anyway`,
       );
     }
     return { httpTls: null, allowInsecureHttp };
   }
   return { httpTls: { certFile, keyFile, clientCaFile }, allowInsecureHttp };
-}
-
-function envFlag(value: string | undefined): boolean {
-  if (value === undefined || value === '' || value === '0' || value === 'false') return false;
-  if (value === '1' || value === 'true') return true;
-  throw invalid(`SPOOKY_CP_ALLOW_INSECURE_HTTP must be 1, true, 0 or false (got ${JSON.stringify(value)})`);
 }
 
 function invalid(message: string): CpError {

@@ -5,10 +5,11 @@
  *       endpoint (a URL without a path gets /v1/traces); absent = no spans (the default)
  *   --otlp-sample-ratio R (SPOOKY_CP_OTLP_SAMPLE_RATIO, default 1): share of activations traced
  *   --otlp-service-name NAME (SPOOKY_CP_OTLP_SERVICE_NAME, default spooky-controlplane)
- * Pure: a refusal is settings_invalid naming the flag; the URL is never echoed (it may carry a
+ * Pure: a refusal is settings_invalid naming the flag or its variable; the URL is never echoed (it may carry a
  * user:password, which is refused).
  */
 import { CpError } from '../errors.ts';
+import { type FlagValue, sourceName } from './flag-env.ts';
 
 export interface TracingSettings {
   /** The traces endpoint posted to. */
@@ -25,28 +26,27 @@ export const TRACING_OPTIONS = {
 
 export const TRACING_USAGE = '[--otlp-endpoint URL [--otlp-sample-ratio 1] [--otlp-service-name spooky-controlplane]]';
 
-export function parseTracingSettings(
-  values: Readonly<Record<string, string | boolean | undefined>>,
-  env: Readonly<Record<string, string | undefined>>,
-): { readonly tracing: TracingSettings | null } {
-  const pick = (flag: string, envName: string): string | undefined => {
+/** `values` has the SPOOKY_CP_* fallbacks merged in (flag-env.ts); errors name the flag or variable the value came from. */
+export function parseTracingSettings(values: Readonly<Record<string, FlagValue>>, fromEnv: ReadonlySet<string>): { readonly tracing: TracingSettings | null } {
+  const pick = (flag: string): string | undefined => {
     const v = values[flag];
-    return typeof v === 'string' ? v : env[envName];
+    return typeof v === 'string' ? v : undefined;
   };
-  const endpoint = pick('otlp-endpoint', 'SPOOKY_CP_OTLP_ENDPOINT');
+  const src = (flag: string): string => sourceName(flag, fromEnv);
+  const endpoint = pick('otlp-endpoint');
   if (endpoint === undefined || endpoint === '') return { tracing: null };
   const url = URL.canParse(endpoint) ? new URL(endpoint) : null;
   if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new CpError('settings_invalid', '--otlp-endpoint must be an http:// or https:// URL');
+    throw new CpError('settings_invalid', `${src('otlp-endpoint')} must be an http:// or https:// URL`);
   }
-  if (url.username !== '' || url.password !== '') throw new CpError('settings_invalid', '--otlp-endpoint must not carry a user or password');
-  const ratioText = pick('otlp-sample-ratio', 'SPOOKY_CP_OTLP_SAMPLE_RATIO') ?? '1';
+  if (url.username !== '' || url.password !== '') throw new CpError('settings_invalid', `${src('otlp-endpoint')} must not carry a user or password`);
+  const ratioText = pick('otlp-sample-ratio') ?? '1';
   const sampleRatio = Number(ratioText);
   if (ratioText.trim() === '' || !Number.isFinite(sampleRatio) || sampleRatio < 0 || sampleRatio > 1) {
-    throw new CpError('settings_invalid', '--otlp-sample-ratio must be a number from 0 to 1');
+    throw new CpError('settings_invalid', `${src('otlp-sample-ratio')} must be a number from 0 to 1`);
   }
-  const serviceName = pick('otlp-service-name', 'SPOOKY_CP_OTLP_SERVICE_NAME') ?? 'spooky-controlplane';
-  if (serviceName.length < 1 || serviceName.length > 128) throw new CpError('settings_invalid', '--otlp-service-name must be 1 to 128 characters');
+  const serviceName = pick('otlp-service-name') ?? 'spooky-controlplane';
+  if (serviceName.length < 1 || serviceName.length > 128) throw new CpError('settings_invalid', `${src('otlp-service-name')} must be 1 to 128 characters`);
   const traces = url.pathname === '/' && url.search === '' ? `${url.origin}/v1/traces` : url.href;
   return { tracing: { endpoint: traces, sampleRatio, serviceName } };
 }

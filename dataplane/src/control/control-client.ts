@@ -26,6 +26,9 @@
  * that is lost before it lived a whole report interval more is sent again after the next
  * Hello (at least once: the control plane may see it twice). A digest that fell back is never
  * held again by this process: a re-push of it as a candidate gets the same NACK.
+ *
+ * The answers are built by push-answer.ts and promote-answer.ts, the Hello and the Report by
+ * session-messages.ts; this file owns the stream, its timers and the order of the steps.
  */
 import { type ClientDuplexStream, credentials, type ServiceError, status } from '@grpc/grpc-js';
 import type { ConfigIssue } from '@spooky/config';
@@ -42,27 +45,20 @@ import type { CanaryFallback } from '../rollout/candidate-ports.ts';
 import { CanaryNacks, findingIssue } from './canary-nacks.ts';
 import { type AssemblyResult, ChunkAssembler } from './chunk-assembler.ts';
 import type { GenerationApplier, GenerationRef } from './generation-applier.ts';
-import { ACCEPTED_ENCODINGS } from './payload-decoding.ts';
-import { ack, answerPush, nack } from './push-answer.ts';
+import { answerPromote } from './promote-answer.ts';
+import { answerPush, nack } from './push-answer.ts';
 import { reconnectDelayMs } from './reconnect-backoff.ts';
-import { fromWireRef, toWireRef, toWireSource } from './wire-refs.ts';
+import { helloMessage, type NodeIdentity, reportMessage } from './session-messages.ts';
+import { fromWireRef } from './wire-refs.ts';
 
 type Stream = ClientDuplexStream<FromDataPlane, FromControlPlane>;
 
 /** Used when the Welcome carries no report interval. */
 const FALLBACK_REPORT_INTERVAL_MS = 10_000;
 
-export interface ControlClientOptions {
+export interface ControlClientOptions extends NodeIdentity {
   /** host:port of the control plane's ConfigSync server. */
   readonly address: string;
-  readonly nodeId: string;
-  /** Random per process start; the control plane parks NACKed digests per boot. */
-  readonly bootId: string;
-  readonly scope: string;
-  readonly labels: Record<string, string>;
-  readonly schemaMin: number;
-  readonly schemaMax: number;
-  readonly build: string;
   readonly applier: GenerationApplier;
   readonly logger: pino.Logger;
   /** Traffic counters for Reports; zeros when not given. */
@@ -128,23 +124,7 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
 
   const report = (s: Stream): void => {
     canaryNacks.tick(s);
-    const serving = opts.applier.serving();
-    const counters = opts.counters?.() ?? { requestsTotal: 0, inflight: 0 };
-    send(s, {
-      msg: {
-        $case: 'report',
-        value: {
-          serving: toWireRef(serving?.ref),
-          source: toWireSource(serving?.source ?? 'none'),
-          requestsTotal: counters.requestsTotal,
-          inflight: counters.inflight,
-          atUnixMs: Date.now(),
-          candidate: toWireRef(serving?.candidate?.ref),
-          candidatePercent: serving?.candidate?.percent ?? 0,
-          generationHealth: [...(opts.health?.() ?? [])],
-        },
-      },
-    });
+    send(s, reportMessage(opts.applier.serving(), opts.counters?.() ?? { requestsTotal: 0, inflight: 0 }, opts.health?.() ?? []));
   };
 
   const onAssembly = (s: Stream, result: AssemblyResult): void => {
@@ -180,38 +160,7 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
   };
 
   const onPromote = (s: Stream, nonce: string, target: GenerationRef | null): void => {
-    serially(async () => {
-      const serving = opts.applier.serving();
-      const held = serving?.candidate?.ref ?? null;
-      if (target !== null && held !== null && held.digest === target.digest) {
-        const result = await opts.applier.promote();
-        if (!result.ok) {
-          log.warn({ nonce, seq: target.seq, digest: target.digest, phase: result.phase }, 'control: promote failed (nack)');
-          send(s, nack(opts.applier, nonce, target, result.phase, result.retryable, result.issues));
-          return;
-        }
-        canaryNacks.forget(target.digest);
-        log.info({ nonce, seq: target.seq, digest: target.digest }, 'control: candidate promoted (ack)');
-        send(s, ack(nonce, target, Date.now(), false));
-        return;
-      }
-      if (target !== null && serving !== null && serving.ref.digest === target.digest) {
-        if (held !== null) {
-          await opts.applier.dropCandidate();
-          canaryNacks.forget(held.digest);
-          log.info({ nonce, seq: target.seq, digest: target.digest, dropped: held.digest }, 'control: candidate dropped, serving generation kept (ack)');
-        }
-        send(s, ack(nonce, target, Date.now(), false));
-        return;
-      }
-      log.warn({ nonce, seq: target?.seq, digest: target?.digest }, 'control: promote of a generation not held (nack)');
-      send(
-        s,
-        nack(opts.applier, nonce, target, 'transfer', true, [
-          { pointer: '', code: 'transfer.not_held', message: 'this node holds no such generation (neither as candidate nor serving); push it' },
-        ]),
-      );
-    });
+    serially(async () => send(s, await answerPromote(opts.applier, nonce, target, (digest) => canaryNacks.forget(digest), log)));
   };
 
   const onMessage = (s: Stream, assembler: ChunkAssembler, message: FromControlPlane): void => {
@@ -303,26 +252,7 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
 
   const sendHello = (s: Stream): void => {
     if (stream !== s || s.writableEnded || s.destroyed) return;
-    const serving = opts.applier.serving();
-    s.write({
-      msg: {
-        $case: 'hello',
-        value: {
-          nodeId: opts.nodeId,
-          bootId: opts.bootId,
-          scope: opts.scope,
-          labels: { ...opts.labels },
-          schemaMin: opts.schemaMin,
-          schemaMax: opts.schemaMax,
-          build: opts.build,
-          serving: toWireRef(serving?.ref),
-          source: toWireSource(serving?.source ?? 'none'),
-          acceptEncodings: [...ACCEPTED_ENCODINGS],
-          candidate: toWireRef(serving?.candidate?.ref),
-          candidatePercent: serving?.candidate?.percent ?? 0,
-        },
-      },
-    });
+    s.write(helloMessage(opts, opts.applier.serving()));
     greeted = s;
     flushCanaryNacks();
   };
