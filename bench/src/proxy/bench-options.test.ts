@@ -36,6 +36,16 @@ describe('bench options', () => {
     assert.throws(() => parseBenchOptions(['--rounds', '0']), /at least 1/);
   });
 
+  it('spooky-h1-baseline needs --baseline naming a checkout with the data plane', () => {
+    assert.throws(() => parseBenchOptions(['--targets', 'direct,spooky-h1-baseline']), /needs --baseline/);
+    assert.throws(() => parseBenchOptions(['--targets', 'direct,spooky-h1-baseline', '--baseline', '/nonexistent']), /no dataplane\/src\/main\.ts/);
+    const here = new URL('../../..', import.meta.url).pathname;
+    const o = parseBenchOptions(['--targets', 'direct,spooky-h1,spooky-h1-baseline', '--baseline', here]);
+    assert.deepEqual(o.targets, ['direct', 'spooky-h1', 'spooky-h1-baseline']);
+    assert.equal(o.baseline, here);
+    assert.equal(parseBenchOptions([]).baseline, null);
+  });
+
   it('rotate, cpuCount and splitEvenly', () => {
     assert.deepEqual(rotate([1, 2, 3], 1), [2, 3, 1]);
     assert.deepEqual(rotate([1, 2, 3], 4), [2, 3, 1]);

@@ -2,6 +2,8 @@
  * Command line of the side-by-side proxy bench (`npm run bench -- [flags]`). Defaults are the
  * full suite; `--quick` shrinks rounds and windows so a run ends in under two minutes.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WORKLOADS } from './workloads.ts';
 
@@ -13,9 +15,11 @@ export const ALL_TARGETS = ['direct', 'direct-aa', 'spooky-h1', 'spooky-h2', 'ca
  * Caddy → HTTP/1.1 over TLS (`spooky-h1tls`, `caddy-h1tls`: a node:https origin whose ALPN
  * offers only http/1.1), which splits the H2 rows' extra cost into TLS and HTTP/2; Spooky → H1
  * with V8's own heap growing factor (`spooky-h1-v8gc`: SPOOKY_GC_HEAP_GROWING_PERCENT=0), the
- * A/B of the data plane's GC tuning (dataplane/src/runtime/gc-tuning.ts).
+ * A/B of the data plane's GC tuning (dataplane/src/runtime/gc-tuning.ts); Spooky → H1 run from
+ * another checkout (`spooky-h1-baseline`, with `--baseline <dir>`: e.g. a worktree of main), the
+ * side-by-side A/B of a hot-path change against the code it replaces, same config, same run.
  */
-export const EXTRA_TARGETS = ['spooky-h1-bare', 'spooky-h1-full', 'spooky-h1tls', 'caddy-h1tls', 'spooky-h1-v8gc'] as const;
+export const EXTRA_TARGETS = ['spooky-h1-bare', 'spooky-h1-full', 'spooky-h1tls', 'caddy-h1tls', 'spooky-h1-v8gc', 'spooky-h1-baseline'] as const;
 
 export interface BenchOptions {
   readonly quick: boolean;
@@ -46,13 +50,15 @@ export interface BenchOptions {
   readonly maxMinutes: number;
   /** Caddy executable. */
   readonly caddy: string;
+  /** Checkout whose `dataplane/src/main.ts` the `spooky-h1-baseline` target runs (null: none given). */
+  readonly baseline: string | null;
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--warmup S] [--duration S]
   [--open-rounds N] [--open-duration S] [--rate auto|N] [--targets ${ALL_TARGETS.join(',')}; also ${EXTRA_TARGETS.join(',')}]
   [--workloads ${WORKLOADS.map((w) => w.name).join(',')}] [--generators N]
   [--sut-cpu 1] [--load-cpu 0] [--no-pin] [--out report.md] [--json rounds.json]
-  [--max-minutes M] [--caddy /usr/bin/caddy]`;
+  [--max-minutes M] [--caddy /usr/bin/caddy] [--baseline <checkout dir> (for spooky-h1-baseline)]`;
 
 function positive(name: string, value: string | undefined, fallback: number, integer: boolean): number {
   if (value === undefined) return fallback;
@@ -91,6 +97,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       json: { type: 'string' },
       'max-minutes': { type: 'string' },
       caddy: { type: 'string' },
+      baseline: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -101,6 +108,9 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const rate = values.rate === undefined || values.rate === 'auto' ? 'auto' : positive('rate', values.rate, 0, false);
   const rounds = positive('rounds', values.rounds, quick ? 2 : 5, true);
   if (rounds < 1) throw new Error('--rounds must be at least 1');
+  const baseline = values.baseline ?? null;
+  if (targets.includes('spooky-h1-baseline') && baseline === null) throw new Error('--targets spooky-h1-baseline needs --baseline <checkout with node_modules>');
+  if (baseline !== null && !existsSync(join(baseline, 'dataplane', 'src', 'main.ts'))) throw new Error(`--baseline: no dataplane/src/main.ts under ${JSON.stringify(baseline)}`);
   return {
     quick,
     rounds,
@@ -118,6 +128,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     json: values.json ?? null,
     maxMinutes: positive('max-minutes', values['max-minutes'], quick ? 3 : 40, false),
     caddy: values.caddy ?? 'caddy',
+    baseline,
   };
 }
 

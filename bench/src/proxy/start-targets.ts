@@ -4,6 +4,7 @@
  * Caddy is skipped (with the reason) when its executable is missing.
  */
 import { execFileSync } from 'node:child_process';
+import { basename, join } from 'node:path';
 import type { ProcessRegistry } from './process-registry.ts';
 import { type Certs, type NodeOrigins, startCaddy, startDirect, startNodeOrigins, startSpooky, type Target } from './targets.ts';
 
@@ -31,6 +32,7 @@ export async function startTargets(
   selected: readonly string[],
   cpus: { readonly sut: string | null; readonly load: string | null },
   caddy: string,
+  baseline: string | null = null,
 ): Promise<StartedTargets> {
   const origins = await startNodeOrigins(reg, certs, cpus.load);
   const h1 = `http://127.0.0.1:${origins.h1}`;
@@ -61,6 +63,13 @@ export async function startTargets(
       const t = await startSpooky(reg, dir, key, certs, h1, origins, cpus.sut, { label: "Spooky → H1, V8's own heap growing factor", env: { SPOOKY_GC_HEAP_GROWING_PERCENT: '0' } });
       logFiles.push(t.logFile);
       targets.push(t);
+    } else if (key === 'spooky-h1-baseline') {
+      // The same target from another checkout: the A/B of a change against the code it replaces.
+      if (baseline === null) throw new Error('spooky-h1-baseline needs --baseline');
+      const main = join(baseline, 'dataplane', 'src', 'main.ts');
+      const t = await startSpooky(reg, dir, key, certs, h1, origins, cpus.sut, { label: `Spooky → H1, baseline (${baselineName(baseline)})`, main });
+      logFiles.push(t.logFile);
+      targets.push(t);
     } else if (key === 'spooky-h1-bare' || key === 'spooky-h1-full') {
       const full = key.endsWith('full');
       const label = full ? 'Spooky → H1, every resilience feature configured (not triggering)' : 'Spooky → H1, resilience features off';
@@ -77,4 +86,13 @@ export async function startTargets(
     }
   }
   return { origins, targets, logFiles, caddyVersion: version, skipped };
+}
+
+/** The baseline checkout's commit (short hash) when it is a git tree, else its directory name. */
+function baselineName(dir: string): string {
+  try {
+    return execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return basename(dir);
+  }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CellResult } from './cell-result.ts';
-import { closedLoopTable, median, noiseFloorLines, summarise, threadTable } from './summary.ts';
+import { closedLoopTable, median, noiseFloorLines, pairLines, summarise, threadTable } from './summary.ts';
 
 function cell(round: number, workload: string, target: string, reqPerSec: number, extra: Partial<CellResult> = {}): CellResult {
   return {
@@ -49,6 +49,16 @@ describe('summary', () => {
     assert.match(table, /\| Workload \| direct \| 1,000 \| 1 \|/);
     assert.match(table, /\| {2}\| Proxy \| 100 \| 0\.10 \(0\.10–0\.10\) \|.*status:502 3, timeout 1 \|/);
     assert.deepEqual(noiseFloorLines(rows, 'direct-aa', new Map()), ['- w: A/A 1.00 (0.90–1.10)']);
+  });
+
+  it('the A/B line pairs the two targets round by round (CPU and req/s ratios, median and range)', () => {
+    const cells = [
+      cell(0, 'w', 'a', 500, { cpuUsPerReq: 90 }), cell(0, 'w', 'b', 400, { cpuUsPerReq: 100 }),
+      cell(1, 'w', 'a', 300, { cpuUsPerReq: 160 }), cell(1, 'w', 'b', 300, { cpuUsPerReq: 200 }),
+      cell(2, 'w', 'a', 100, { cpuUsPerReq: 100 }), // no b in round 2: left out
+      cell(0, 'x', 'a', 100), // workload without b: no line
+    ];
+    assert.deepEqual(pairLines(cells, 'a', 'b', new Map([['w', 'W']])), ['- W: CPU µs/req 0.850 (0.800–0.900), req/s 1.125 (1.000–1.250) over 2 rounds']);
   });
 
   it('the thread split is the median per class over rounds', () => {

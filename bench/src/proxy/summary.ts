@@ -167,3 +167,28 @@ export function noiseFloorLines(rows: readonly Row[], aaTarget: string, workload
     .filter((r) => r.target === aaTarget && Number.isFinite(r.ratio))
     .map((r) => `- ${workloadLabels.get(r.workload) ?? r.workload}: A/A ${fmt(r.ratio, 2)} (${fmt(r.ratioMin, 2)}–${fmt(r.ratioMax, 2)})`);
 }
+
+/**
+ * A side-by-side A/B of two targets measured in the same rounds (e.g. `spooky-h1` against
+ * `spooky-h1-baseline`): per workload, the median and min–max over rounds of the per-round
+ * ratios a ÷ b of CPU µs/req and of req/s. Below 1 on CPU = a is cheaper. Empty when either
+ * target is missing.
+ */
+export function pairLines(cells: readonly CellResult[], a: string, b: string, workloadLabels: ReadonlyMap<string, string>): string[] {
+  const out: string[] = [];
+  for (const workload of [...new Set(cells.map((c) => c.workload))]) {
+    const theirs = new Map(cells.filter((c) => c.workload === workload && c.target === b).map((c) => [c.round, c]));
+    const cpu: number[] = [];
+    const rps: number[] = [];
+    for (const mine of cells.filter((c) => c.workload === workload && c.target === a)) {
+      const other = theirs.get(mine.round);
+      if (other === undefined) continue;
+      if (other.cpuUsPerReq > 0) cpu.push(mine.cpuUsPerReq / other.cpuUsPerReq);
+      if (other.reqPerSec > 0) rps.push(mine.reqPerSec / other.reqPerSec);
+    }
+    if (cpu.length === 0) continue;
+    const range = (v: readonly number[]): string => `${fmt(median(v), 3)} (${fmt(Math.min(...v), 3)}–${fmt(Math.max(...v), 3)})`;
+    out.push(`- ${workloadLabels.get(workload) ?? workload}: CPU µs/req ${range(cpu)}, req/s ${range(rps)} over ${cpu.length} rounds`);
+  }
+  return out;
+}

@@ -70,7 +70,7 @@ export async function startSpooky(
   upstream: string,
   origins: NodeOrigins,
   cpu: string | null,
-  more: { readonly args?: readonly string[]; readonly label?: string; readonly env?: NodeJS.ProcessEnv; readonly resilience?: ResilienceVariant } = {},
+  more: { readonly args?: readonly string[]; readonly label?: string; readonly env?: NodeJS.ProcessEnv; readonly resilience?: ResilienceVariant; readonly main?: string } = {},
 ): Promise<Target & { readonly logFile: string; readonly admin: string }> {
   const configFile = join(dir, `${name}.yaml`);
   const logFile = join(dir, `${name}.log`);
@@ -81,7 +81,7 @@ export async function startSpooky(
     const port = await freePort();
     writeFileSync(configFile, spookyYaml({ ...certs, upstream, port, ...(more.resilience ? { resilience: more.resilience } : {}) }));
     const fd = openSync(logFile, 'w');
-    const proc = reg.spawn(name, process.execPath, [DATA_PLANE_MAIN, '--config', configFile, '--admin', '127.0.0.1:0', ...(more.args ?? [])], { cpu, stdout: fd, ...(more.env ? { env: more.env } : {}) });
+    const proc = reg.spawn(name, process.execPath, [more.main ?? DATA_PLANE_MAIN, '--config', configFile, '--admin', '127.0.0.1:0', ...(more.args ?? [])], { cpu, stdout: fd, ...(more.env ? { env: more.env } : {}) });
     closeSync(fd);
     try {
       const started = await waitForFileLine(logFile, proc, (l) => l.includes('"data plane started"'));
