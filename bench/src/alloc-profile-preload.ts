@@ -12,9 +12,11 @@
  * worker; every other process of the run loads this file and does nothing). Sampling starts
  * `SPOOKY_ALLOC_PROFILE_START_MS` after start (default 3000: start-up left out) and the
  * profile is written `SPOOKY_ALLOC_PROFILE_MS` later (default 20000) to
- * `$SPOOKY_ALLOC_PROFILE/alloc.<pid>.heapprofile`. Bench tooling only: never loaded by the
- * data plane itself.
+ * `$SPOOKY_ALLOC_PROFILE/alloc.<pid>.heapprofile`, with the number of requests the process
+ * finished while sampling (its `spooky:request:end` events) in `alloc.<pid>.requests` — the
+ * `--requests` of alloc-summary.ts. Bench tooling only: never loaded by the data plane itself.
  */
+import { subscribe } from 'node:diagnostics_channel';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
@@ -32,19 +34,28 @@ if (dir !== undefined && dir !== '' && /dataplane[/\\]src[/\\]main\.ts$/.test(sc
     process.stderr.write(`alloc-profile: ${step} failed: ${err.message}\n`);
     return true;
   };
+  let sampling = false;
+  let requests = 0;
+  // The data plane's request-end channel (dataplane/src/telemetry/channel-names.ts).
+  subscribe('spooky:request:end', () => {
+    if (sampling) requests++;
+  });
   setTimeout(() => {
+    sampling = true;
     session.post(
       'HeapProfiler.startSampling',
       { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true },
       (err) => {
         if (fail('start', err)) return;
         setTimeout(() => {
+          sampling = false;
           session.post('HeapProfiler.stopSampling', (stopErr, result) => {
             if (fail('stop', stopErr)) return;
             mkdirSync(dir, { recursive: true });
             const file = join(dir, `alloc.${process.pid}.heapprofile`);
             writeFileSync(file, JSON.stringify(result.profile));
-            process.stderr.write(`alloc-profile: ${file} (${lengthMs} ms)\n`);
+            writeFileSync(join(dir, `alloc.${process.pid}.requests`), `${requests}\n`);
+            process.stderr.write(`alloc-profile: ${file} (${lengthMs} ms, ${requests} requests)\n`);
           });
         }, lengthMs).unref();
       },

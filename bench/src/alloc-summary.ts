@@ -7,9 +7,10 @@
  * Owners are profile-summary.ts's (the script URL of the allocating frame); a frame without a
  * URL (a builtin such as `Promise` or `Array.prototype.push`) is charged to its nearest caller
  * that has one, and the site names both ("push < onResponseData forward-handler.ts:98").
- * `--requests N` (requests served while sampling) adds bytes per request.
+ * `--requests N` (requests served while sampling) adds bytes per request; without it the count
+ * the preload wrote next to the profile (`alloc.<pid>.requests`) is used when present.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { ownerOf } from './profile-summary.ts';
 import { parseBenchArgs } from './proxy/bench-args.ts';
 
@@ -71,7 +72,8 @@ if (import.meta.main) {
     process.stderr.write(`${USAGE}\n`);
     process.exit(2);
   }
-  const requests = Number(values.requests);
+  const sidecar = file.replace(/\.heapprofile$/, '.requests');
+  const requests = Number(values.requests) > 0 ? Number(values.requests) : existsSync(sidecar) ? Number(readFileSync(sidecar, 'utf8').trim()) : 0;
   const profile = JSON.parse(readFileSync(file, 'utf8')) as { head: HeapNode };
   const s = summariseAllocations(profile.head);
   const perReq = requests > 0 ? ` = ${(s.totalBytes / requests).toFixed(0)} bytes per request over ${requests}` : '';
