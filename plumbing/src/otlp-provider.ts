@@ -40,7 +40,7 @@ export interface OtlpProvider {
   readonly tracer: Tracer;
   /** Exports what is queued (bounded by the export timeout), then stops; spans ended later are dropped. */
   shutdown(): Promise<void>;
-  /** Exports what is queued now. */
+  /** Exports what is queued now; rejects when that export fails (it is reported as well). */
   flush(): Promise<void>;
 }
 
