@@ -18,7 +18,7 @@ fi
 echo "== proto/gen freshness"; npm run --silent generate:check -w @spooky/proto
 echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
 echo "== lint"; npx biome lint --error-on-warnings .
-echo "== dependency rule"; npx depcruise --config .dependency-cruiser.cjs config proto dataplane controlplane test bench
+echo "== dependency rule"; npx depcruise --config .dependency-cruiser.cjs config proto plumbing dataplane controlplane test bench
 echo "== tests"
 node --test --test-concurrency=1 --test-timeout=120000 \
-  'config/src/**/*.test.ts' 'dataplane/src/**/*.test.ts' 'controlplane/src/**/*.test.ts' 'bench/src/**/*.test.ts' 'test/src/**/*.test.ts'
+  'config/src/**/*.test.ts' 'plumbing/src/**/*.test.ts' 'dataplane/src/**/*.test.ts' 'controlplane/src/**/*.test.ts' 'bench/src/**/*.test.ts' 'test/src/**/*.test.ts'

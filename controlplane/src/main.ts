@@ -9,6 +9,7 @@
  * timers stop, distribution shutdown (GoAway), close fastify, queued spans exported, close the DB,
  * exit 0. Any startup failure: one line on stderr, exit 1.
  */
+import { isLoopbackHost } from '@spooky/plumbing';
 import type { FastifyInstance } from 'fastify';
 import { Gauge } from 'prom-client';
 import { buildApi } from './api/build-api.ts';
@@ -21,7 +22,6 @@ import { isCpError } from './errors.ts';
 import { watchFleet } from './observability/fleet-metrics.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
-import { isLoopbackHost } from './settings/http-tls-settings.ts';
 import { parseSettings } from './settings/settings.ts';
 import { openStore, type SqliteStore } from './store/open-store.ts';
 import { ControlPlaneTracing } from './tracing/control-plane-tracing.ts';

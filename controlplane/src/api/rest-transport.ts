@@ -4,9 +4,9 @@
  * http-tls.ts).
  */
 import type { TlsOptions, Server as TlsServer } from 'node:tls';
+import { isLoopbackHost } from '@spooky/plumbing';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../observability/logger.ts';
-import { isLoopbackHost } from '../settings/http-tls-settings.ts';
 import type { Settings } from '../settings/settings.ts';
 import { filesStamp, type HttpTlsWatch, httpsServerOptions, loadHttpTls, watchHttpTls } from './http-tls.ts';
 

@@ -14,38 +14,31 @@
  * later Nack or schema range of that stream counts) → Welcome → Push whenever the desired generation differs from what the node serves → Ack/Nack
  * answer it → Reports keep the node's view fresh. The stream's end, cancellation or error
  * records the node as disconnected (unless a newer stream of the same node superseded it).
- * A push unanswered after `pushTimeoutMs` is abandoned: logged, counted, and the next trigger
- * (Report, activation) may push again.
+ * Sending, the answer deadline (`pushTimeoutMs`) and the push's span are push-outbox.ts's.
  *
- * Log lines: "distribution: push sent" {nonce, seq, digest, mode, bytes (on the wire), encoding, messages} per push;
- * "distribution: promote sent" {nonce, seq, digest}; "distribution: promote refused (not held), pushing instead";
- * "distribution: push abandoned (no answer)"; "distribution: schema version outside the node's
- * range, not pushed" (once per digest per stream); "distribution: assigned generation does not
- * exist, following the active one" (once per seq per stream); "distribution: malformed health
- * windows dropped" (debug, health-windows.ts).
+ * Log lines (the sends' are push-outbox.ts's): "distribution: promote refused (not held), pushing
+ * instead"; "distribution: schema version outside the node's range, not pushed" (once per digest
+ * per stream); "distribution: assigned generation does not exist, following the active one" (once
+ * per seq per stream); "distribution: malformed health windows dropped" (debug, health-windows.ts).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import type { Ack, FromDataPlane, Hello, Nack, Report } from '@spooky/proto';
 import type pino from 'pino';
-import type { PushMode } from '../tracing/control-plane-tracing.ts';
-import type { DesiredSnapshot } from './desired-snapshots.ts';
 import { forwardHealthWindows } from './health-windows.ts';
 import { heldCandidate, helloFacts, isValidHello, recordedCandidate } from './hello-facts.ts';
 import { type ResolvedDesired, resolveDesired } from './node-desired-state.ts';
 import { OneShotTimer } from './one-shot-timer.ts';
 import type { OutgoingMessage } from './outgoing-messages.ts';
 import { checkPeerIdentity } from './peer-identity.ts';
-import type { GenerationRef, NodeServingSource } from './ports.ts';
+import type { NodeServingSource } from './ports.ts';
 import { afterPushTimeout, type SessionView } from './push-decision.ts';
 import { chooseEncoding, type PushEncoding } from './push-encoding.ts';
-import { promoteMessage } from './push-messages.ts';
-import { PushSpanSlot } from './push-span-slot.ts';
-import { type PushHow, planMessages } from './push-plan.ts';
+import { PushOutbox } from './push-outbox.ts';
 import { recordNack } from './record-nack.ts';
 import type { SessionCall, SessionPorts } from './session-deps.ts';
 import { StreamWriter } from './stream-writer.ts';
-import { afterAnswerAck, afterAnswerNack, afterNodeState, afterSend, decideSync, type SyncDecision } from './sync-decision.ts';
+import { afterAnswerAck, afterAnswerNack, afterNodeState, afterSend, decideSync } from './sync-decision.ts';
 import { fromWireRef, fromWireSource } from './wire-refs.ts';
 
 export type { SessionCall } from './session-deps.ts';
@@ -63,8 +56,7 @@ export class ConfigSyncSession {
   #log: pino.Logger;
   #view: SessionView = { serving: null, pending: null, queued: null, candidate: null, promoteRefused: null };
   readonly #retryTimer = new OneShotTimer();
-  /** Armed while a push waits for its Ack/Nack. */
-  readonly #pushTimer = new OneShotTimer();
+  readonly #outbox: PushOutbox<ConfigSyncSession>;
   #servingSource: NodeServingSource = 'none';
   /** Push encoding this node accepts (from its Hello); identity for nodes that list none. */
   #encoding: PushEncoding = '';
@@ -76,8 +68,6 @@ export class ConfigSyncSession {
   #assignedSeq: number | null = null;
   #closed = false;
   #superseded = false;
-  /** The span of the push awaiting its answer (span export on). */
-  readonly #pushSpan = new PushSpanSlot();
 
   constructor(call: SessionCall, deps: SessionDeps) {
     this.#call = call;
@@ -85,6 +75,19 @@ export class ConfigSyncSession {
     this.#now = deps.now ?? Date.now;
     this.#writer = new StreamWriter(call);
     this.#log = deps.logger.child({ sessionId: this.sessionId });
+    this.#outbox = new PushOutbox<ConfigSyncSession>(this.#writer, deps, {
+      session: this,
+      log: () => this.#log,
+      sent: (nonce, decision) => {
+        this.#view = afterSend(this.#view, nonce, decision);
+      },
+      abandon: (nonce) => {
+        if (this.#closed) return false;
+        const effect = afterPushTimeout(this.#view, nonce);
+        if (effect.matched) this.#view = effect.session;
+        return effect.matched;
+      },
+    });
     call.on('data', (message: FromDataPlane) => this.#onMessage(message));
     call.on('end', () => {
       // The data plane half-closed: finish our side with OK.
@@ -154,11 +157,11 @@ export class ConfigSyncSession {
         return;
       case 'push': {
         const snapshot = resolved.snapshots.find((snap) => snap.digest === decision.target.digest);
-        if (snapshot !== undefined) this.#push(snapshot, decision);
+        if (snapshot !== undefined) this.#outbox.push(hello, snapshot, decision, this.#encoding);
         return;
       }
       case 'promote':
-        this.#promote(decision);
+        this.#outbox.promote(hello, decision);
         return;
       default:
         return;
@@ -250,11 +253,10 @@ export class ConfigSyncSession {
     if (ref) this.#deps.recorder.acked(hello.nodeId, hello.bootId, ref, at, ack.candidate, percent);
     this.#log.info({ nonce: ack.nonce, seq: ref?.seq, digest: ref?.digest, candidate: ack.candidate, current: effect.matched }, 'distribution: ack');
     if (!effect.matched) return;
-    this.#pushSpan.take(ack.nonce)?.acked(ref?.seq ?? null);
+    this.#outbox.answered(ack.nonce)?.acked(ref?.seq ?? null);
     this.#view = effect.session;
     // A candidate is held beside what the node served; where that came from is unchanged.
     if (!ack.candidate) this.#servingSource = 'control-plane';
-    this.#pushTimer.clear();
     if (ref) this.#deps.parking.release(hello.nodeId, hello.bootId, ref.digest);
     this.evaluate();
   }
@@ -275,10 +277,7 @@ export class ConfigSyncSession {
     }
     const changed = effect.session !== this.#view;
     this.#view = effect.session;
-    if (effect.matched) {
-      this.#pushTimer.clear();
-      this.#pushSpan.take(nack.nonce)?.nacked({ phase: nack.phase, retryable: nack.retryable, issues: nack.issues.length });
-    }
+    if (effect.matched) this.#outbox.answered(nack.nonce)?.nacked({ phase: nack.phase, retryable: nack.retryable, issues: nack.issues.length });
     if (effect.matched || changed) this.evaluate();
   }
 
@@ -295,57 +294,6 @@ export class ConfigSyncSession {
     this.evaluate();
   }
 
-  /** Sends the snapshot's shared, pre-encoded push under a nonce of this push's own, in the decided mode. */
-  #push(snapshot: DesiredSnapshot, decision: Extract<SyncDecision, { kind: 'push' }>): void {
-    const nonce = randomBytes(12).toString('hex');
-    const target = decision.target;
-    const how: PushHow = decision.how;
-    this.#view = afterSend(this.#view, nonce, decision);
-    const plan = snapshot.planFor(this.#encoding);
-    const messages = planMessages(plan, nonce, how);
-    const canary = how.mode === 'candidate' ? { canaryPercent: how.canary.percent } : {};
-    this.#log.info(
-      { nonce, seq: target.seq, digest: target.digest, mode: how.mode, ...canary, bytes: plan.totalSize, encoding: plan.encoding || 'identity', messages: messages.length },
-      'distribution: push sent',
-    );
-    this.#startPushSpan(nonce, target, how.mode);
-    void this.#writer.send(messages);
-    this.#deps.onPushSent?.(this, target);
-    this.#pushTimer.start(this.#deps.pushTimeoutMs, () => this.#abandon(nonce, target));
-  }
-
-  /** Tells the node to serve a generation it holds already; answered like a push (timeout included). */
-  #promote(decision: Extract<SyncDecision, { kind: 'promote' }>): void {
-    const nonce = randomBytes(12).toString('hex');
-    const target = decision.target;
-    this.#view = afterSend(this.#view, nonce, decision);
-    this.#log.info({ nonce, seq: target.seq, digest: target.digest }, 'distribution: promote sent');
-    this.#startPushSpan(nonce, target, 'promote');
-    void this.#writer.send([promoteMessage(nonce, target)]);
-    this.#deps.onPushSent?.(this, target);
-    this.#pushTimer.start(this.#deps.pushTimeoutMs, () => this.#abandon(nonce, target));
-  }
-
-  /** No answer in time: free the slot; the next Report or activation decides again. */
-  #abandon(nonce: string, target: GenerationRef): void {
-    if (this.#closed) return;
-    const effect = afterPushTimeout(this.#view, nonce);
-    if (!effect.matched) return;
-    this.#view = effect.session;
-    this.#pushSpan.take(nonce)?.ended('abandoned');
-    this.#log.warn(
-      { nonce, seq: target.seq, digest: target.digest, timeoutMs: this.#deps.pushTimeoutMs },
-      'distribution: push abandoned (no answer)',
-    );
-    this.#deps.onPushAbandoned?.(this, target);
-  }
-
-  #startPushSpan(nonce: string, target: GenerationRef, mode: PushMode): void {
-    const hello = this.#hello;
-    if (this.#deps.tracing === undefined || hello === null) return;
-    this.#pushSpan.start(this.#deps.tracing, { scope: hello.scope, nodeId: hello.nodeId, bootId: hello.bootId, seq: target.seq, digest: target.digest, nonce, mode });
-  }
-
   #fail(code: status, details: string): void {
     if (this.#closed) return;
     this.#log.warn({ code: status[code], details }, 'distribution: ending stream');
@@ -358,8 +306,7 @@ export class ConfigSyncSession {
     this.#closed = true;
     this.#writer.close();
     this.#retryTimer.clear();
-    this.#pushTimer.clear();
-    this.#pushSpan.takeAny()?.ended(this.#superseded ? 'superseded' : 'closed');
+    this.#outbox.close(this.#superseded);
     this.#deps.onClosed(this);
     const hello = this.#hello;
     if (hello !== null && !this.#superseded) {

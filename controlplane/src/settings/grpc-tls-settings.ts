@@ -12,9 +12,9 @@
  * with one line naming the flag (or the variable it came from) and the flags to pass; the files
  * are read by the startup that loads them.
  */
+import { isLoopbackHost } from '@spooky/plumbing';
 import { CpError } from '../errors.ts';
-import { envNameOf, type FlagValue, sourceName } from './flag-env.ts';
-import { isLoopbackHost } from './http-tls-settings.ts';
+import { envNameOf, type FlagValue, sourceName } from './cp-flag-env.ts';
 
 export interface GrpcTlsFiles {
   readonly certFile: string;
@@ -43,7 +43,7 @@ const FILE_FLAGS = ['grpc-tls-cert', 'grpc-tls-key', 'grpc-client-ca'] as const;
 
 /**
  * The gRPC transport for the `--grpc` host `grpcHost`, from the flag values with their
- * SPOOKY_CP_* fallbacks already merged in (flag-env.ts); `fromEnv` holds the flags whose value
+ * SPOOKY_CP_* fallbacks already merged in (cp-flag-env.ts); `fromEnv` holds the flags whose value
  * came from a variable, so an error names that variable instead of the flag.
  */
 export function parseGrpcTransport(values: Readonly<Record<string, FlagValue>>, fromEnv: ReadonlySet<string>, grpcHost: string): GrpcTransportSettings {

@@ -11,9 +11,9 @@
  * and the flags to pass. The files are read later (api/http-tls.ts), so a missing file is
  * reported by the startup that loads it.
  */
-import { BlockList, isIP } from 'node:net';
+import { isLoopbackHost } from '@spooky/plumbing';
 import { CpError } from '../errors.ts';
-import { type FlagValue, sourceName } from './flag-env.ts';
+import { type FlagValue, sourceName } from './cp-flag-env.ts';
 
 export interface HttpTlsFiles {
   readonly certFile: string;
@@ -38,23 +38,9 @@ export const HTTP_TLS_OPTIONS = {
 
 export const HTTP_TLS_USAGE = '[--http-tls-cert FILE --http-tls-key FILE [--http-client-ca FILE]] [--allow-insecure-http]';
 
-const LOOPBACK = new BlockList();
-LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
-LOOPBACK.addAddress('::1', 'ipv6');
-
-/** True for `localhost`, an IPv4 address in 127.0.0.0/8, `::1` (any spelling) or an IPv4-mapped 127.x. */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.toLowerCase().replace(/\.$/, '');
-  if (bare === 'localhost') return true;
-  const family = isIP(bare);
-  if (family === 4) return LOOPBACK.check(bare, 'ipv4');
-  if (family === 6) return LOOPBACK.check(bare, 'ipv6');
-  return false;
-}
-
 /**
  * The REST transport for the `--http` host `httpHost`, from the flag values with their
- * SPOOKY_CP_* fallbacks already merged in (flag-env.ts); `fromEnv` holds the flags whose value
+ * SPOOKY_CP_* fallbacks already merged in (cp-flag-env.ts); `fromEnv` holds the flags whose value
  * came from a variable, so an error names that variable instead of the flag.
  */
 export function parseHttpTransport(values: Readonly<Record<string, FlagValue>>, fromEnv: ReadonlySet<string>, httpHost: string): HttpTransportSettings {

@@ -9,12 +9,12 @@
  *   span export: --otlp-endpoint/--otlp-sample-ratio/--otlp-service-name, see tracing-settings.ts
  * Every flag has its variable, `--flag-name` → `SPOOKY_CP_FLAG_NAME` (`SPOOKY_CP_ALLOW_INSECURE_HTTP=1`
  * for a switch): the flag wins, an empty variable is unset, and a bad value is an error naming
- * the variable (flag-env.ts).
+ * the variable (cp-flag-env.ts).
  * Port 0 = any free port. Pure: throws settings_invalid with a one-line message.
  */
 import { parseArgs } from 'node:util';
 import { CpError } from '../errors.ts';
-import { envNameOf, type FlagValue, mergeEnvFallbacks, sourceName } from './flag-env.ts';
+import { envNameOf, type FlagValue, mergeEnvFallbacks, sourceName } from './cp-flag-env.ts';
 import { GRPC_TLS_OPTIONS, GRPC_TLS_USAGE, type GrpcTlsFiles, parseGrpcTransport } from './grpc-tls-settings.ts';
 import { HTTP_TLS_OPTIONS, HTTP_TLS_USAGE, type HttpTlsFiles, parseHttpTransport } from './http-tls-settings.ts';
 import { parseTracingSettings, TRACING_OPTIONS, TRACING_USAGE, type TracingSettings } from './tracing-settings.ts';
@@ -65,7 +65,7 @@ export const CONTROLPLANE_OPTIONS = {
 /** [flag, variable] for every flag, in the option table's order (README's flags table lists them). */
 export const CONTROLPLANE_ENV: readonly (readonly [string, string])[] = Object.keys(CONTROLPLANE_OPTIONS).map((flag) => [flag, envNameOf(flag)] as const);
 
-/** `env` supplies the SPOOKY_CP_* fallbacks (main passes process.env; flag-env.ts has the rules). */
+/** `env` supplies the SPOOKY_CP_* fallbacks (main passes process.env; cp-flag-env.ts says where the rules are). */
 export function parseSettings(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Settings {
   let parsed: Record<string, FlagValue>;
   try {

@@ -9,7 +9,7 @@
  * user:password, which is refused).
  */
 import { CpError } from '../errors.ts';
-import { type FlagValue, sourceName } from './flag-env.ts';
+import { type FlagValue, sourceName } from './cp-flag-env.ts';
 
 export interface TracingSettings {
   /** The traces endpoint posted to. */
@@ -26,7 +26,7 @@ export const TRACING_OPTIONS = {
 
 export const TRACING_USAGE = '[--otlp-endpoint URL [--otlp-sample-ratio 1] [--otlp-service-name spooky-controlplane]]';
 
-/** `values` has the SPOOKY_CP_* fallbacks merged in (flag-env.ts); errors name the flag or variable the value came from. */
+/** `values` has the SPOOKY_CP_* fallbacks merged in (cp-flag-env.ts); errors name the flag or variable the value came from. */
 export function parseTracingSettings(values: Readonly<Record<string, FlagValue>>, fromEnv: ReadonlySet<string>): { readonly tracing: TracingSettings | null } {
   const pick = (flag: string): string | undefined => {
     const v = values[flag];

@@ -17,9 +17,9 @@
  * Nothing here is called when span export is off (main.ts passes no tracing).
  */
 import { type Context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import { createOtlpProvider, type OtlpProvider } from '@spooky/plumbing';
 import type { Logger } from 'pino';
 import type { TracingSettings } from '../settings/tracing-settings.ts';
-import { createOtlpProvider, type OtlpProvider } from './otlp-provider.ts';
 
 export type MoveKind = 'activate' | 'rollback';
 export type PushMode = 'serve' | 'candidate' | 'promote';

@@ -12,7 +12,8 @@
  * All-or-nothing: any failure before the swap leaves the served generation, its listeners and
  * LongLivedState's serving entries as they were, and returns {ok:false, phase, retryable,
  * issues}. (A compile that fails creates nothing; one that succeeds but whose listeners fail
- * leaves transport entries for new backends, without pools, which the next retain() drops.) Apply calls are serialized: one runs at a time, in call order.
+ * leaves transport entries for new backends, without pools, which the next retain() drops.)
+ * Apply calls are serialized: one runs at a time, in call order (apply-queue.ts).
  *
  * Logs exactly one line per apply: "generation applied" (seq, digest, source, listeners) or
  * "generation rejected" (phase, issues).
@@ -27,7 +28,7 @@
  * generation still held. Log lines: "candidate held" {seq, digest, percent}, "candidate
  * promoted" {seq, digest}, "candidate dropped" {seq, digest}.
  */
-import { type Config, type ConfigIssue, parseConfig, upstreamTls } from '@spooky/config';
+import { type ConfigIssue, parseConfig } from '@spooky/config';
 import type pino from 'pino';
 import type { ApplyJournal } from '../cache/apply-journal.ts';
 import { compileGeneration } from '../compile/compile-generation.ts';
@@ -45,7 +46,12 @@ import type { ApplyObserver } from '../observability/metrics.ts';
 import type { CanaryAssignment } from '../rollout/in-node-canary.ts';
 import type { GenerationStore } from '../runtime/generation-store.ts';
 import type { LongLivedState } from '../runtime/long-lived-state.ts';
+import { ApplyQueue } from './apply-queue.ts';
 import { countGeneration, overBudget } from './generation-budget.ts';
+import type { PreparedApply } from './prepared-apply.ts';
+import { unverifiedHttpsUpstreams } from './unverified-https-upstreams.ts';
+
+export type { PreparedApply } from './prepared-apply.ts';
 
 export interface ServingApplierDeps {
   readonly store: GenerationStore;
@@ -57,21 +63,6 @@ export interface ServingApplierDeps {
   readonly maxGenerationBytes?: number;
   /** The "applying" marker (cache/apply-journal.ts); none in standalone mode. */
   readonly journal?: ApplyJournal;
-}
-
-/**
- * The first half of a two-phase apply (a supervisor primary applying one generation on N
- * workers, apply/fleet-applier.ts): everything up to the swap is done. On ok, exactly one of
- * commit() / abort() must follow; until then this applier takes no other apply.
- */
-export interface PreparedApply {
-  readonly result: ApplyResult;
-  /** Swaps the prepared generation in (synchronous; a no-op when `result` is not ok). */
-  commit(): void;
-  /** Drops the prepared generation: new listeners closed, the served one untouched. */
-  abort(): Promise<void>;
-  /** Resolves once the apply marker of a committed apply is removed (cache/apply-journal.ts). */
-  flushed(): Promise<void>;
 }
 
 export interface ServingApplier extends GenerationApplier {
@@ -89,17 +80,8 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
   const budget = deps.maxGenerationBytes ?? Number.POSITIVE_INFINITY;
   let serving: { ref: GenerationRef; source: ServingSource } | null = null;
   let candidate: HeldCandidateInfo | null = null;
-  let queue: Promise<unknown> = Promise.resolve();
-
-  /** Runs `work` after every apply, hold, promote and drop before it. */
-  const serialized = <T>(work: () => Promise<T>): Promise<T> => {
-    const run = queue.then(work);
-    queue = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
-  };
+  /** Every apply, hold, promote and drop runs after those called before it. */
+  const queue = new ApplyQueue();
 
   /** Keeps the pools, health checks and stats of every generation still held. */
   const retain = (): void => {
@@ -260,45 +242,15 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
   };
 
   /** Runs prepare in the serialized queue, which stays held until the commit or abort. */
-  const prepare = (payload: Uint8Array, ref: GenerationRef, source: ServingSource, canary?: CanaryAssignment): Promise<PreparedApply> => {
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const run = queue.then(() => prepareNow(payload, ref, source, canary));
-    queue = run.then(
-      (p) => (p.result.ok ? held : undefined),
-      () => undefined,
-    );
-    return run.then(
-      (p) => {
-        if (!p.result.ok) return p;
-        return {
-          result: p.result,
-          flushed: () => p.flushed(),
-          commit() {
-            try {
-              p.commit();
-            } finally {
-              void p.flushed().finally(release);
-            }
-          },
-          async abort() {
-            try {
-              await p.abort();
-            } finally {
-              release();
-            }
-          },
-        };
-      },
+  const prepare = (payload: Uint8Array, ref: GenerationRef, source: ServingSource, canary?: CanaryAssignment): Promise<PreparedApply> =>
+    queue.runPrepared(
+      () => prepareNow(payload, ref, source, canary),
       (err: unknown) => {
         // A bug, not a config problem: report it as a rejected apply, keep serving.
         logger.error({ err: (err as Error).message, stack: (err as Error).stack }, 'apply failed unexpectedly');
         return settled(reject(ref, source, 'apply', true, [{ pointer: '', code: 'apply.internal', message: 'internal error while applying' }]));
       },
     );
-  };
 
   const commitNow = async (prepared: PreparedApply, ref: GenerationRef, source: ServingSource): Promise<ApplyResult> => {
     if (!prepared.result.ok) return prepared.result;
@@ -348,24 +300,10 @@ export function createServingApplier(deps: ServingApplierDeps): ServingApplier {
     async hold(payload, ref, canary) {
       return commitNow(await prepare(payload, ref, 'control-plane', canary), ref, 'control-plane');
     },
-    promote: () => serialized(promoteNow),
-    dropCandidate: () => serialized(dropNow),
+    promote: () => queue.run(promoteNow),
+    dropCandidate: () => queue.run(dropNow),
     async apply(payload, ref, source) {
       return commitNow(await prepare(payload, ref, source), ref, source);
     },
   };
-}
-
-/**
- * Upstreams with an https backend while certificate verification is off for them (their own
- * `tls.verify_certificates`, else `upstream_tls`'s), at most 20 named.
- */
-function unverifiedHttpsUpstreams(config: Config): string[] {
-  const out: string[] = [];
-  for (const [name, upstream] of Object.entries(config.upstream)) {
-    if (upstreamTls(config, name).verify_certificates) continue;
-    if (upstream.backends.some((b) => b.address.startsWith('https://'))) out.push(name);
-    if (out.length === 20) break;
-  }
-  return out;
 }

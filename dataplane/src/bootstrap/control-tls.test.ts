@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { makeCa, makeLeaf } from '../../../test/src/harness/pki.ts';
-import { controlTlsReader, decideControlTls, isLoopbackHost, loadControlTls } from './control-tls.ts';
+import { controlTlsReader, decideControlTls, loadControlTls } from './control-tls.ts';
 import { parseFlags } from './flags.ts';
 
 const base = (cp: string): string[] => ['--control-plane', cp, '--node-id', 'n1', '--scope', 'prod', '--cache-dir', '/tmp/c', '--admin', '127.0.0.1:0'];
@@ -13,8 +13,6 @@ const TLS = ['--ca-file', 'ca.pem', '--cert', 'n1.crt', '--key', 'n1.key'];
 
 describe('control-plane transport of the data plane', () => {
   it('loopback: plaintext without flags; anything else is not loopback', () => {
-    for (const h of ['127.0.0.1', '127.3.2.1', '::1', 'localhost', 'LOCALHOST.']) assert.equal(isLoopbackHost(h), true, h);
-    for (const h of ['10.0.0.1', '0.0.0.0', '::', 'cp.example.com', 'localhost.example.com']) assert.equal(isLoopbackHost(h), false, h);
     const r = parseFlags(base('127.0.0.1:7000'), 1);
     assert.ok(r.ok && r.settings.mode === 'control-plane');
     assert.equal(r.settings.controlTls, null);

@@ -16,7 +16,7 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { BlockList, isIP } from 'node:net';
+import { isLoopbackHost } from '@spooky/plumbing';
 
 export interface ControlTlsFiles {
   readonly caFile: string;
@@ -47,20 +47,6 @@ const FLAGS = [
   ['cert', 'SPOOKY_DP_CERT'],
   ['key', 'SPOOKY_DP_KEY'],
 ] as const;
-
-const LOOPBACK = new BlockList();
-LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
-LOOPBACK.addAddress('::1', 'ipv6');
-
-/** True for `localhost`, an IPv4 address in 127.0.0.0/8 or `::1` (any spelling). */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.toLowerCase().replace(/\.$/, '');
-  if (bare === 'localhost') return true;
-  const family = isIP(bare);
-  if (family === 4) return LOOPBACK.check(bare, 'ipv4');
-  if (family === 6) return LOOPBACK.check(bare, 'ipv6');
-  return false;
-}
 
 /**
  * TLS files for a session to `controlPlaneHost`, from parsed flag values with env fallbacks, or

@@ -15,8 +15,9 @@
  * Every flag has an environment fallback, `--flag-name` → `SPOOKY_DP_FLAG_NAME`
  * (`SPOOKY_DP_LABEL=zone=a,rack=r1` for the repeatable `--label`, `SPOOKY_DP_NO_SUPERVISE=1` for
  * a switch): the flag wins, an empty variable is unset, and a bad value is an error naming the
- * variable (flag-env.ts). A value from the environment counts as given: it clashes, and it
- * wins over the served generation (`--log-level`, `--drain-timeout-ms`), exactly as the flag.
+ * variable (@spooky/plumbing's flag-env.ts). A value from the environment counts as given: it
+ * clashes, and it wins over the served generation (`--log-level`, `--drain-timeout-ms`),
+ * exactly as the flag.
  *
  * `--workers N` (1..1024): serving processes on this host, default the number of cores
  * (`os.availableParallelism()`, passed in so this stays pure). `--no-supervise` serves in the
@@ -24,10 +25,13 @@
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { type FlagValue, flagEnv } from '@spooky/plumbing';
 import { DEFAULT_MAX_GENERATION_MEMORY_MB } from '../apply/generation-budget.ts';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.ts';
 import { CONTROL_TLS_OPTIONS, CONTROL_TLS_USAGE, type ControlTlsFiles, decideControlTls } from './control-tls.ts';
-import { envNameOf, type FlagValue, mergeEnvFallbacks, sourceName } from './flag-env.ts';
+
+/** The SPOOKY_DP_* fallback rules (the control plane's SPOOKY_CP_* follow the same ones). */
+const { envNameOf, mergeEnvFallbacks, sourceName } = flagEnv('SPOOKY_DP');
 
 export interface HostPort {
   readonly host: string;

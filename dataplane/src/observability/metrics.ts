@@ -17,11 +17,8 @@
  * - spooky_generation_applies_total{result}                 counter, result ok | rejected
  * - spooky_config_apply_duration_seconds{result}            histogram, push received → swapped in (ok)
  *                                                           or refused (rejected), per process
- * - spooky_health_transitions_total{upstream,backend,to}    counter, fed by `spooky:health:transition`
- * - spooky_backend_healthy{upstream,backend}                gauge, 1 while the backend takes traffic
- *                                                           (health/health-monitor.ts), removed when untracked
- * - spooky_internal_errors_total{where}                     counter, crash-barrier reports
- *                                                           (barrier/internal-error.ts); 0 in a healthy process
+ * - spooky_health_transitions_total, spooky_backend_healthy, spooky_mirror_requests_total,
+ *   spooky_internal_errors_total (0 in a healthy process): fed by their own events (event-families.ts)
  * - spooky_retries_total                                    counter, retries sent (hedges not included)
  * - spooky_retry_denied_total{reason}                       counter, decideRetry refusals (RETRY_REFUSALS)
  * - spooky_hedges_total{upstream,result}                   counter, `sent` per hedge sent, then its result
@@ -29,16 +26,9 @@
  *                                                           (HEDGE_RESULTS, resilience/hedge-results.ts)
  * - spooky_overload_shed_by_reason_total{reason}            counter, 503 sheds (SHED_REASONS)
  * - spooky_request_rate_limited{rule,mode}                  counter, mode enforce (429) | shadow (counted only)
- * - spooky_breaker_state{upstream,backend}                  gauge, 0 closed / 1 open / 2 half-open (`backend`
- *                                                           is the address: breakers are keyed by it); after
- *                                                           `watchResilience`
- * - spooky_inflight_permits{scope,upstream}                 gauge, permits held: scope global (upstream "")
- *                                                           or upstream; after `watchResilience`
- * - spooky_admission_limit                                  gauge, the adaptive concurrency limit now
- *                                                           (resilience/adaptive-admission.ts); after `watchResilience`
- * - spooky_brownout_active                                  gauge, 1 while brownout sheds non-core upstreams
- * - spooky_route_queue_waiting{lane}                        gauge, requests waiting in the route queue, lane
- *                                                           upstream (upstream cap) | backend (backend caps)
+ * - spooky_breaker_state, spooky_inflight_permits, spooky_admission_limit, spooky_brownout_active,
+ *   spooky_route_queue_waiting: read at scrape from the state given to `watchResilience`
+ *   (resilience-gauges.ts)
  * plus prom-client's default process metrics (spooky_process_*, spooky_nodejs_*).
  * `route` and `upstream` are "none" when no route matched. `route` is the upstream name that owns
  * the route in the config (bounded by the config, like `upstream`); `upstream` is the one whose
@@ -46,17 +36,13 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { INTERNAL_ERROR_CHANNEL, type InternalErrorEvent } from '../barrier/internal-error.ts';
 import type { GenerationRef } from '../control/generation-applier.ts';
-import type { HealthMembershipEvent, HealthTransitionEvent } from '../health/health-events.ts';
-import { MIRROR_CHANNEL, type MirrorEvent } from '../mirroring/mirror-events.ts';
 import type { RequestEndEvent } from '../pipeline/events.ts';
-import type { AdaptiveAdmission } from '../resilience/adaptive-admission.ts';
-import type { Brownout } from '../resilience/brownout.ts';
-import { BREAKER_STATE_VALUE, type BreakerRegistry } from '../resilience/circuit-breaker.ts';
-import type { InflightLimiter } from '../resilience/inflight-limiter.ts';
-import type { RouteQueue } from '../resilience/route-queue.ts';
 import { CHANNELS } from '../telemetry/channel-names.ts';
+import { registerEventFamilies } from './event-families.ts';
+import { registerResilienceGauges, type WatchedResilience } from './resilience-gauges.ts';
+
+export type { WatchedResilience } from './resilience-gauges.ts';
 
 /** What the serving applier reports (see apply/serving-applier.ts); `seconds`: time since the push was received. */
 export interface ApplyObserver {
@@ -74,15 +60,6 @@ export interface DataPlaneMetrics extends ApplyObserver {
   watchResilience(state: WatchedResilience): void;
   /** Stops listening to pipeline events. */
   close(): void;
-}
-
-/** The parts of LongLivedState the resilience gauges read at scrape time. */
-export interface WatchedResilience {
-  readonly breakers: BreakerRegistry;
-  readonly inflight: InflightLimiter;
-  readonly admission: AdaptiveAdmission;
-  readonly brownout: Brownout;
-  readonly routeQueue: RouteQueue<unknown, unknown>;
 }
 
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -156,56 +133,7 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     registers: [registry],
   });
 
-  const healthTransitions = new Counter({
-    name: 'spooky_health_transitions_total',
-    help: 'Backend health status changes, by upstream, backend id and new status.',
-    labelNames: ['upstream', 'backend', 'to'] as const,
-    registers: [registry],
-  });
-  const backendHealthy = new Gauge({
-    name: 'spooky_backend_healthy',
-    help: 'Whether a backend takes traffic (1) or is ejected by health checking (0).',
-    labelNames: ['upstream', 'backend'] as const,
-    // Across workers: 1 only while every worker's own health checks let it take traffic.
-    aggregator: 'min',
-    registers: [registry],
-  });
-  const onHealthTransition = (message: unknown): void => {
-    const e = message as HealthTransitionEvent;
-    healthTransitions.inc({ upstream: e.upstream, backend: e.backend, to: e.to });
-    backendHealthy.set({ upstream: e.upstream, backend: e.backend }, e.available ? 1 : 0);
-  };
-  const onHealthMembership = (message: unknown): void => {
-    const e = message as HealthMembershipEvent;
-    const labels = { upstream: e.upstream, backend: e.backend };
-    if (e.change === 'added') backendHealthy.set(labels, e.available ? 1 : 0);
-    else backendHealthy.remove(labels);
-  };
-  subscribe(CHANNELS.healthTransition, onHealthTransition);
-  subscribe(CHANNELS.healthMembership, onHealthMembership);
-
-  const mirrors = new Counter({
-    name: 'spooky_mirror_requests_total',
-    help: 'Mirror decisions by outcome: ok, error:<code>, skipped:body|sampled|busy|no_backend.',
-    labelNames: ['route', 'mirror', 'outcome'] as const,
-    registers: [registry],
-  });
-  const onMirror = (message: unknown): void => {
-    const e = message as MirrorEvent;
-    mirrors.inc({ route: e.route, mirror: e.upstream, outcome: e.outcome });
-  };
-  subscribe(MIRROR_CHANNEL, onMirror);
-
-  const internalErrors = new Counter({
-    name: 'spooky_internal_errors_total',
-    help: 'Errors contained by the crash barrier (bugs or library defects), by where they happened.',
-    labelNames: ['where'] as const,
-    registers: [registry],
-  });
-  const onInternalError = (message: unknown): void => {
-    internalErrors.inc({ where: (message as InternalErrorEvent).where });
-  };
-  subscribe(INTERNAL_ERROR_CHANNEL, onInternalError);
+  const closeEventFamilies = registerEventFamilies(registry);
 
   const retries = new Counter({ name: 'spooky_retries_total', help: 'Retries sent (hedges not included).', registers: [registry] });
   const retryDenied = new Counter({
@@ -227,60 +155,7 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     labelNames: ['rule', 'mode'] as const,
     registers: [registry],
   });
-  let watched: WatchedResilience | null = null;
-  new Gauge({
-    name: 'spooky_breaker_state',
-    help: 'Circuit breaker state per backend: 0 closed, 1 open, 2 half-open.',
-    labelNames: ['upstream', 'backend'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      if (watched === null) return;
-      for (const [key, state] of watched.breakers.states(performance.now())) {
-        const cut = key.indexOf('\u0000');
-        this.set({ upstream: key.slice(0, cut), backend: key.slice(cut + 1) }, BREAKER_STATE_VALUE[state]);
-      }
-    },
-  });
-  new Gauge({
-    name: 'spooky_inflight_permits',
-    help: 'In-flight permits held, globally (upstream "") and per upstream.',
-    labelNames: ['scope', 'upstream'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      if (watched === null) return;
-      this.set({ scope: 'global', upstream: '' }, watched.inflight.global.active);
-      for (const [name, gauge] of watched.inflight.upstreams()) this.set({ scope: 'upstream', upstream: name }, gauge.active);
-    },
-  });
-  new Gauge({
-    name: 'spooky_admission_limit',
-    help: 'The adaptive admission concurrency limit now (requests to upstreams beyond it get 503 admission_limit).',
-    registers: [registry],
-    collect() {
-      if (watched !== null) this.set(watched.admission.limit);
-    },
-  });
-  new Gauge({
-    name: 'spooky_brownout_active',
-    help: '1 while brownout sheds requests to non-core upstreams, else 0.',
-    registers: [registry],
-    collect() {
-      this.set(watched?.brownout.active === true ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'spooky_route_queue_waiting',
-    help: 'Requests waiting in the route queue: lane upstream (per-upstream cap full) or backend (every backend cap full).',
-    labelNames: ['lane'] as const,
-    registers: [registry],
-    collect() {
-      const upstreamLane = watched?.routeQueue.upstreamWaiting ?? 0;
-      this.set({ lane: 'upstream' }, upstreamLane);
-      this.set({ lane: 'backend' }, (watched?.routeQueue.length() ?? 0) - upstreamLane);
-    },
-  });
+  const watchResilience = registerResilienceGauges(registry);
 
   let requestsTotal = 0;
   // Label children resolved once per label set (prom-client hashes the label object on every
@@ -377,9 +252,7 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
       return settled;
     },
     counters: () => ({ requestsTotal, inflight: inflightNow }),
-    watchResilience(state) {
-      watched = state;
-    },
+    watchResilience,
     applied(ref, seconds) {
       generation.reset();
       generation.set({ seq: String(ref.seq), digest: ref.digest }, 1);
@@ -393,10 +266,7 @@ export function createMetrics(options: { readonly defaultMetrics?: boolean } = {
     },
     close() {
       unsubscribe(CHANNELS.requestEnd, onEnd);
-      unsubscribe(CHANNELS.healthTransition, onHealthTransition);
-      unsubscribe(CHANNELS.healthMembership, onHealthMembership);
-      unsubscribe(MIRROR_CHANNEL, onMirror);
-      unsubscribe(INTERNAL_ERROR_CHANNEL, onInternalError);
+      closeEventFamilies();
     },
   };
 }

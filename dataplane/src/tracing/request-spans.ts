@@ -5,9 +5,9 @@
  * same trace under the try that reached it.
  *
  * The request span's parent is a valid inbound traceparent (remote, its flags and tracestate
- * kept), else none (a new trace). Sampling is the provider's (otlp-provider.ts): an unsampled
- * request still gets span ids (non-recording spans) so what goes upstream is well-formed, with
- * the sampled flag cleared.
+ * kept), else none (a new trace). Sampling is the provider's (@spooky/plumbing's
+ * otlp-provider.ts): an unsampled request still gets span ids (non-recording spans) so what
+ * goes upstream is well-formed, with the sampled flag cleared.
  *
  * Attributes — request: http.request.method, network.protocol.name/version, spooky.request_id,
  * server.address (the request host), http.response.status_code, spooky.outcome (the closed

@@ -12,9 +12,9 @@
  *
  * Disabled (the default): tracerFor answers null and nothing of the SDK is created.
  */
+import { createOtlpProvider, type OtlpProvider } from '@spooky/plumbing';
 import type { Logger } from 'pino';
 import type { Generation } from '../runtime/generation.ts';
-import { createOtlpProvider, type OtlpProvider } from './otlp-provider.ts';
 import { RequestTracer } from './request-spans.ts';
 
 interface Held {
@@ -91,7 +91,7 @@ export class TracingRuntime {
     }
     const origin = new URL(endpoint).origin;
     const provider = createOtlpProvider(
-      { ...settings, otlp_endpoint: endpoint },
+      { endpoint, sampleRatio: settings.sample_ratio, serviceName: settings.service_name },
       (report) => this.#logger.warn({ endpoint: origin, failedBatches: report.batches, droppedSpans: report.spans, error: report.message }, 'tracing: span export failed'),
       INSTRUMENTATION,
     );

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { envNameOf, mergeEnvFallbacks, sourceName } from './flag-env.ts';
+import { flagEnv } from './flag-env.ts';
 
-const OPTIONS = { db: { type: 'string' }, 'log-level': { type: 'string' }, 'allow-insecure-http': { type: 'boolean' } } as const;
+const OPTIONS = { db: { type: 'string' }, 'log-level': { type: 'string' }, 'allow-insecure-http': { type: 'boolean' }, label: { type: 'string', multiple: true } } as const;
+const { envNameOf, mergeEnvFallbacks, sourceName } = flagEnv('SPOOKY_CP');
 
-describe('SPOOKY_CP_* fallback rules', () => {
-  it('names: SPOOKY_CP_ + the flag in upper snake case; errors name the source of the value', () => {
+describe('flag environment fallback rules', () => {
+  it('names: the prefix + _ + the flag in upper snake case; errors name the source of the value', () => {
+    assert.equal(flagEnv('SPOOKY_DP').envNameOf('cache-max-age'), 'SPOOKY_DP_CACHE_MAX_AGE');
     assert.equal(envNameOf('report-interval-ms'), 'SPOOKY_CP_REPORT_INTERVAL_MS');
     assert.equal(envNameOf('db'), 'SPOOKY_CP_DB');
     assert.equal(sourceName('db', new Set(['db'])), 'SPOOKY_CP_DB');
@@ -39,5 +41,23 @@ describe('SPOOKY_CP_* fallback rules', () => {
       const r = mergeEnvFallbacks({}, OPTIONS, { SPOOKY_CP_ALLOW_INSECURE_HTTP: text });
       assert.deepEqual(r, { ok: false, error: `SPOOKY_CP_ALLOW_INSECURE_HTTP must be 1, true, 0 or false (got ${JSON.stringify(text)})` });
     }
+  });
+
+  it('a repeatable flag takes a comma-separated list (blank items dropped); a flag given replaces the whole list', () => {
+    const r = mergeEnvFallbacks({}, OPTIONS, { SPOOKY_CP_LABEL: 'zone=a, rack=r1,,' });
+    assert.ok(r.ok);
+    assert.deepEqual(r.values['label'], ['zone=a', 'rack=r1']);
+    const blank = mergeEnvFallbacks({}, OPTIONS, { SPOOKY_CP_LABEL: ' , ' });
+    assert.ok(blank.ok);
+    assert.deepEqual([blank.values['label'], blank.fromEnv.size], [undefined, 0]);
+    const flag = mergeEnvFallbacks({ label: ['zone=b'] }, OPTIONS, { SPOOKY_CP_LABEL: 'zone=a' });
+    assert.ok(flag.ok);
+    assert.deepEqual(flag.values['label'], ['zone=b']);
+  });
+
+  it('prefixes are independent: one plane never reads the other plane\'s variables', () => {
+    const r = flagEnv('SPOOKY_DP').mergeEnvFallbacks({}, OPTIONS, { SPOOKY_CP_DB: 'cp.db' });
+    assert.ok(r.ok);
+    assert.deepEqual(r.values, {});
   });
 });

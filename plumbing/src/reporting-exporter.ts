@@ -4,12 +4,11 @@
  * `intervalMs` as one line with how many batches and spans failed since the last line. Why:
  * an unreachable collector fails every batch (one per second at the default delay); one log
  * line per batch would flood the log for as long as it is down. The report names the
- * endpoint's origin only (config validation refuses a user:password in it) and the error's
- * message, never span content.
+ * endpoint's origin only (both planes' settings validation refuses a user:password in it) and
+ * the error's message, never span content.
  */
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
-
 
 export interface ExportFailureReport {
   /** Batches that failed since the previous report (this one included). */
