@@ -91,9 +91,11 @@ export interface RequestContext {
 }
 
 /**
- * One AbortController per request (no `AbortSignal.any` chain, no timer of its own): the
- * client's abort is forwarded to it by one listener, the deadline comes from the shared
- * deadline queue (deadline-queue.ts). Measured on small GETs: the composite signal plus a
+ * One Cancellation per request (http/cancellation.ts: no EventTarget, no `AbortSignal.any`
+ * chain, no timer of its own): the client's abort is forwarded to it by one listener, the
+ * deadline comes from the shared deadline queue (deadline-queue.ts). Measured on small GETs:
+ * an AbortController per request and per try with their listeners ≈ 2 KB of heap and ≈ 5 µs;
+ * before that, the composite signal plus a
  * timer per request cost ~15–26 µs of CPU per request.
  */
 export function createContext(exchange: Exchange, generation: Generation, requestId: string, startedAt: number): RequestContext {
