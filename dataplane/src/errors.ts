@@ -87,7 +87,7 @@ export function isSpookyError(err: unknown): err is SpookyError {
  * The error an aborted request signal stands for: the reason itself when it is a SpookyError
  * (the request deadline, a body over its limit), else the client went away.
  */
-export function abortError(signal: AbortSignal): SpookyError {
+export function abortError(signal: { readonly reason: unknown }): SpookyError {
   const reason: unknown = signal.reason;
   return reason instanceof SpookyError ? reason : new SpookyError('client_aborted', 'client aborted');
 }

@@ -15,9 +15,11 @@
  * both ways, and owns its cancellation (`controller`; the request's abort reaches it from the
  * context, which aborts every open try in `ctx.attempts`: no listener per try).
  */
+
 import { type SpookyError, SpookyError as SpookyErrorClass } from '../errors.ts';
 import type { HealthView } from '../health/health-monitor.ts';
 import type { BodyConsumer, UpstreamResponse } from '../http/backend-transport.ts';
+import { Cancellation, type CancelSignal } from '../http/cancellation.ts';
 import { type BreakerPermit, type BreakerVerdict, breakerVerdict } from '../resilience/circuit-breaker.ts';
 import type { InflightGauge } from '../resilience/inflight-limiter.ts';
 import type { RouteQueue } from '../resilience/route-queue.ts';
@@ -37,7 +39,7 @@ export class Attempt {
   /** performance.now() at dispatch. */
   readonly startedAt: number;
   /** Cancels this try only (retried status, lost hedge); the request's abort also reaches it. */
-  readonly controller = new AbortController();
+  readonly controller = new Cancellation();
   /** performance.now() when the response head arrived; null while waiting or when it failed. */
   headersAt: number | null = null;
   /** The response head's status, null before / without one. */
@@ -71,7 +73,7 @@ export class Attempt {
     /** Woken (oldest waiter of this upstream) when the backend permit is returned. */
     readonly queue: RouteQueue<() => void>;
     /** Already aborted → this try starts aborted; later aborts come from the context (see above). */
-    readonly requestSignal: AbortSignal;
+    readonly requestSignal: CancelSignal;
   }) {
     this.index = init.index;
     this.upstream = init.upstream;

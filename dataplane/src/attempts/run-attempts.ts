@@ -25,6 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { abortError, SpookyError, toSpookyError } from '../errors.ts';
 import { upstreamRequestHeaders, withHost } from '../forwarding/upstream-request-headers.ts';
 import type { UpstreamResponse } from '../http/backend-transport.ts';
+import { abortSignalOf } from '../http/cancellation.ts';
 import type { HeaderList } from '../http/exchange.ts';
 import { headerValue } from '../http/hop-by-hop.ts';
 import { retryAfterReply } from '../pipeline/admit-request.ts';
@@ -33,12 +34,12 @@ import { CONTINUE, type Stage, type StageResult } from '../pipeline/stage.ts';
 import type { StageDeps } from '../pipeline/stage-deps.ts';
 import { type AttemptFailure, decideRetry, type RetryDecision } from '../resilience/decide-retry.ts';
 import type { CompiledUpstream } from '../runtime/generation.ts';
+import type { AttemptRole } from '../tracing/request-spans.ts';
+import { withTraceparent } from '../tracing/with-traceparent.ts';
 import { Attempt } from './attempt.ts';
 import { bodyIdleWatch } from './body-idle-watch.ts';
 import { alternates, type Empty, pickable } from './candidates.ts';
 import { raceWithHedge } from './hedge-attempt.ts';
-import type { AttemptRole } from '../tracing/request-spans.ts';
-import { withTraceparent } from '../tracing/with-traceparent.ts';
 import { ReplayableBody } from './replay-body.ts';
 
 /** The retry_on condition a try's error stands for; null = not a retryable kind. */
@@ -327,7 +328,7 @@ async function backoff(ctx: RequestContext, ms: number): Promise<void> {
   if (ctx.signal.aborted) throw abortError(ctx.signal);
   if (ms <= 0) return;
   try {
-    await sleep(ms, undefined, { signal: ctx.signal });
+    await sleep(ms, undefined, { signal: abortSignalOf(ctx.signal) });
   } catch {
     throw abortError(ctx.signal);
   }

@@ -7,6 +7,7 @@
  * (connect / TLS / timeout / protocol failure, client abort) before any head.
  */
 import type { Readable } from 'node:stream';
+import type { CancelSignal } from './cancellation.ts';
 import type { HeaderList } from './exchange.ts';
 
 export interface UpstreamRequest {
@@ -21,7 +22,7 @@ export interface UpstreamRequest {
    */
   readonly body: Readable | AsyncIterable<Uint8Array> | null;
   /** Aborts the upstream request (client went away, hedge lost, request timeout). */
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
   /** Counts request body bytes as they are handed to the transport. */
   readonly onBodyBytes?: (n: number) => void;
   /** The whole request body was handed to the transport. */

@@ -3,6 +3,7 @@
  * turn a QUIC stream or an HTTP/2 / HTTP/1.1 request into an Exchange; nothing past ingress
  * knows which protocol the client spoke.
  */
+import type { CancelSignal } from './cancellation.ts';
 import type { Duplex, Readable } from 'node:stream';
 
 /** Header list: lowercase names, in arrival order, repeated names allowed. No pseudo-headers. */
@@ -92,7 +93,7 @@ export interface Exchange {
   /** Request body, paused until consumed; null when the request ended with its headers. */
   readonly body: Readable | null;
   /** Aborted when the client resets the stream or the connection goes away. */
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
   readonly response: ResponseSink;
   /** Set only on tunnel requests (see ClientTunnel); they run the tunnel stage list. */
   readonly tunnel?: ClientTunnel;

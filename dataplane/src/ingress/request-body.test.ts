@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { connect } from 'node:tls';
 import { SpookyError } from '../errors.ts';
+import { abortSignalOf } from '../http/cancellation.ts';
 import type { Exchange } from '../http/exchange.ts';
 import { h1Request } from '../testing/clients.ts';
 import { openTestListener } from '../testing/test-listener.ts';
@@ -57,7 +58,7 @@ describe('request-body relay', () => {
       });
       const handler = async (exchange: Exchange): Promise<void> => {
         if (exchange.head.path === '/x') {
-          await Promise.race([gate, once(exchange.signal, 'abort')]);
+          await Promise.race([gate, once(abortSignalOf(exchange.signal), 'abort')]);
           if (exchange.body) for await (const _ of exchange.body.on('error', () => undefined)) break;
           exchange.response.sendHead(200, [], true);
           return;

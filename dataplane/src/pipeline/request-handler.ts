@@ -19,7 +19,7 @@ import type { RequestSpan, RequestTracer } from '../tracing/request-spans.ts';
 import { TracingRuntime } from '../tracing/tracing-runtime.ts';
 import { type CompatOptions, createContext, type RequestContext } from './context.ts';
 import { recordBareOutcome, recordOutcome } from './record-outcome.ts';
-import { CONTINUE } from './stage.ts';
+import { CONTINUE, type Stage } from './stage.ts';
 import { createStages, createTunnelStages } from './stages.ts';
 
 export interface RequestHandlerDeps {
@@ -99,9 +99,11 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
       if (tracer !== null) startRequestSpan(ctx, tracer);
       try {
         // Tunnels (WebSocket upgrade, CONNECT; ingress/tcp) end in runTunnel instead.
-        for (const stage of exchange.tunnel === undefined ? stages : tunnelStages) {
+        // An index loop: an array iterator live across an await is a heap object per request.
+        const list = exchange.tunnel === undefined ? stages : tunnelStages;
+        for (let i = 0; i < list.length; i++) {
           // A synchronous stage (screening, routing) is not awaited: no promise, no tick.
-          const ran = stage.run(ctx);
+          const ran = (list[i] as Stage).run(ctx);
           const result = ran instanceof Promise ? await ran : ran;
           if (result !== CONTINUE) {
             finish(ctx, result, `rejected:${result.code}`);

@@ -15,6 +15,7 @@
  * Never rejects. Costs per tunnel: one 'data' listener per side (byte counts), two socket
  * timeouts, a handful of closures.
  */
+import type { CancelSignal } from '../http/cancellation.ts';
 import type { TunnelEnd } from '../http/exchange.ts';
 
 export type RelayEnd = 'client_closed' | 'upstream_closed' | 'client_error' | 'upstream_error' | 'idle_timeout' | 'stopped';
@@ -26,7 +27,7 @@ export interface RelayResult {
   readonly bytesFromUpstream: number;
 }
 
-export function relayBytes(client: TunnelEnd, upstream: TunnelEnd, idleMs: number, signal: AbortSignal): Promise<RelayResult> {
+export function relayBytes(client: TunnelEnd, upstream: TunnelEnd, idleMs: number, signal: CancelSignal): Promise<RelayResult> {
   return new Promise((resolve) => {
     let end: RelayEnd | null = null;
     let fromClient = 0;

@@ -27,12 +27,14 @@
  * The request ends (one access-log line, status 101 / 200, bytes both ways) when the tunnel
  * is closed. Failures before the head are SpookyErrors → the runner's local reply.
  */
+
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { Attempt } from '../attempts/attempt.ts';
 import { type Empty, pickable } from '../attempts/candidates.ts';
 import { SpookyError, toSpookyError } from '../errors.ts';
 import { upstreamRequestHeaders } from '../forwarding/upstream-request-headers.ts';
+import type { CancelSignal } from '../http/cancellation.ts';
 import type { ClientTunnel, HeaderList } from '../http/exchange.ts';
 import { endToEndHeaders, headerValue } from '../http/hop-by-hop.ts';
 import { retryAfterReply } from '../pipeline/admit-request.ts';
@@ -193,7 +195,7 @@ async function relayRefusal(ctx: RequestContext, socket: Socket, head: ResponseH
 }
 
 /** Reads until `want` bytes (or the backend closes, goes idle `idleMs`, or the client leaves). */
-function readMore(socket: Socket, have: Buffer, want: number, idleMs: number, signal: AbortSignal): Promise<Buffer> {
+function readMore(socket: Socket, have: Buffer, want: number, idleMs: number, signal: CancelSignal): Promise<Buffer> {
   return new Promise((resolve) => {
     const parts: Buffer[] = [have];
     let size = have.length;

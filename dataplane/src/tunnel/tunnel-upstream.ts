@@ -15,11 +15,13 @@
  * Every failure is a SpookyError (classify-upstream-error.ts codes); the socket is destroyed
  * on failure and always carries an error listener.
  */
+
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { abortError, SpookyError } from '../errors.ts';
 import type { ClientCertificate } from '../forwarding/backend-connector.ts';
 import { classifyUpstreamError } from '../forwarding/classify-upstream-error.ts';
+import type { CancelSignal } from '../http/cancellation.ts';
 import { parseResponseHead, type ResponseHeadParse } from './tunnel-wire.ts';
 
 /** How tunnels reach HTTPS backends (the upstream's resolved TLS material). */
@@ -39,7 +41,7 @@ export interface TunnelConnect {
   /** TLS for https:// backends (WebSocket); false = plain TCP whatever the scheme (CONNECT). */
   readonly tls: TunnelTls | null;
   readonly connectTimeoutMs: number;
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
 }
 
 export function connectTunnel(options: TunnelConnect): Promise<Socket> {
@@ -91,7 +93,7 @@ export function connectTunnel(options: TunnelConnect): Promise<Socket> {
 export type ResponseHead = Extract<ResponseHeadParse, { kind: 'head' }>;
 
 /** Reads until the head is complete; the socket is left paused, its remaining bytes in `rest`. */
-export function readResponseHead(socket: Socket, headersTimeoutMs: number, signal: AbortSignal): Promise<ResponseHead> {
+export function readResponseHead(socket: Socket, headersTimeoutMs: number, signal: CancelSignal): Promise<ResponseHead> {
   if (signal.aborted) return Promise.reject(abortError(signal));
   return new Promise((resolve, reject) => {
     let received: Buffer = Buffer.alloc(0);

@@ -9,6 +9,7 @@
  * before this returns. The library resumes a never-read stream when the request's FIN
  * arrives (0.9.0), which silently drops POST bodies unless the stream is paused at once.
  */
+import { type CancelSignal, Cancellation } from '../../http/cancellation.ts';
 import type { Readable } from 'node:stream';
 import type { IncomingHeaders, ServerHttp3Stream, StreamFlags } from '@currentspace/http3';
 import { reportInternalError } from '../../barrier/internal-error.ts';
@@ -53,7 +54,7 @@ function resetQuietly(stream: ServerHttp3Stream): void {
 function adaptStream(stream: ServerHttp3Stream, headers: IncomingHeaders, flags: StreamFlags, ctx: StreamExchangeContext): Exchange | null {
   const http2 = isHttp2Adapted(stream);
   const sink = new StreamResponseSink(stream, ctx.altSvc, http2);
-  const controller = new AbortController();
+  const controller = new Cancellation();
   const goneBeforeEnd = (): void => {
     sink.markGone();
     if (!sink.finishedByServer && !controller.signal.aborted) controller.abort(new Error('client went away'));
@@ -117,7 +118,7 @@ function adaptStream(stream: ServerHttp3Stream, headers: IncomingHeaders, flags:
  * the inner node:http2 stream (library-internals.ts, 6). null when the head is malformed (the
  * caller's parse then answers 400) or the inner stream cannot be reached.
  */
-function websocketOverHttp2(stream: ServerHttp3Stream, headers: IncomingHeaders, signal: AbortSignal, sink: StreamResponseSink, ctx: StreamExchangeContext): Exchange | null {
+function websocketOverHttp2(stream: ServerHttp3Stream, headers: IncomingHeaders, signal: CancelSignal, sink: StreamResponseSink, ctx: StreamExchangeContext): Exchange | null {
   const inner = http2StreamOf(stream);
   if (inner === null) return null;
   const { ':protocol': _protocol, ...rest } = headers;

@@ -11,6 +11,7 @@
  * Contract: called synchronously from the `request` event; returns null when ingress answered
  * the request itself (request target not in origin form → 400, recorded by ingress-reject.ts).
  */
+import { Cancellation } from '../../http/cancellation.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { reportInternalError } from '../../barrier/internal-error.ts';
@@ -34,7 +35,7 @@ export function createHttp1Exchange(req: IncomingMessage, res: ServerResponse, a
 
 function adaptRequest(req: IncomingMessage, res: ServerResponse, altSvc: string, drain: Http1Drain): Exchange | null {
   const sink = new Http1ResponseSink(res, altSvc, drain);
-  const controller = new AbortController();
+  const controller = new Cancellation();
   const goneBeforeEnd = (): void => {
     sink.markGone();
     if (drain.draining) drain.responseDone();

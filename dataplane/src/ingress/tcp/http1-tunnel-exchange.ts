@@ -14,6 +14,7 @@
  *    request.
  * The socket gets an error listener at once: a client reset never reaches the process.
  */
+import { Cancellation } from '../../http/cancellation.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { reportInternalError } from '../../barrier/internal-error.ts';
@@ -39,7 +40,7 @@ export function createHttp1TunnelExchange(kind: 'upgrade' | 'connect', req: Inco
 }
 
 function adapt(kind: 'upgrade' | 'connect', req: IncomingMessage, socket: Socket, head: Buffer, altSvc: string): Exchange | null {
-  const controller = new AbortController();
+  const controller = new Cancellation();
   const gone = (): void => {
     if (!controller.signal.aborted) controller.abort(new Error('client went away'));
   };
