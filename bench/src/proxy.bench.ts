@@ -56,7 +56,7 @@ async function run(): Promise<void> {
   if (options.loadCpu !== null) execFileSync('taskset', ['-a', '-p', '-c', options.loadCpu, String(process.pid)], { stdio: 'ignore' });
   const certs = ensureSelfSignedCert(join(dir, 'certs'));
   const loadAvgBefore = loadavg();
-  const started = await startTargets(reg, dir, certs, options.targets, { sut: options.sutCpu, load: options.loadCpu }, options.caddy, options.baseline);
+  const started = await startTargets(reg, dir, certs, options.targets, { sut: options.sutCpu, load: options.loadCpu }, options.caddy, options.baseline, options.bNodeOptions);
   for (const s of started.skipped) console.error(`bench: skipped ${s}`);
   const pool = GeneratorPool.start(reg, options.generators, options.loadCpu);
   const targets = started.targets;
@@ -134,6 +134,9 @@ async function run(): Promise<void> {
     ...noiseFloorLines(all, 'direct-aa', workloadLabels),
     ...(options.targets.includes('spooky-h1-baseline')
       ? ['', 'A/B: Spooky → H1 ÷ the baseline checkout, per round (closed loop):', ...pairLines(cells.filter((c) => c.workload !== OPEN_LOOP_WORKLOAD.name), 'spooky-h1', 'spooky-h1-baseline', workloadLabels)]
+      : []),
+    ...(options.targets.includes('spooky-h1-b')
+      ? ['', `A/B: Spooky → H1 with NODE_OPTIONS=${options.bNodeOptions} ÷ without, per round (closed loop):`, ...pairLines(cells.filter((c) => c.workload !== OPEN_LOOP_WORKLOAD.name), 'spooky-h1-b', 'spooky-h1', workloadLabels)]
       : []),
     ...(options.openRounds > 0
       ? ['', `Open loop: small GETs at a fixed ${rate} req/s (${options.rate === 'auto' ? '70 % of the slower Caddy row above' : '--rate'}), ${OPEN_LOOP_WORKLOAD.connections} connections, latency from the scheduled send time, ${options.openRounds} rounds × ${options.openDurationMs / 1000} s:`, '', openLoopTable(all.filter((r) => r.workload === OPEN_LOOP_WORKLOAD.name), labels)]

@@ -46,6 +46,13 @@ describe('bench options', () => {
     assert.equal(parseBenchOptions([]).baseline, null);
   });
 
+  it('spooky-h1-b needs --b-node-options', () => {
+    assert.throws(() => parseBenchOptions(['--targets', 'direct,spooky-h1-b']), /needs --b-node-options/);
+    const o = parseBenchOptions(['--targets', 'direct,spooky-h1,spooky-h1-b', '--b-node-options=--max-semi-space-size=64']);
+    assert.equal(o.bNodeOptions, '--max-semi-space-size=64');
+    assert.deepEqual(o.targets, ['direct', 'spooky-h1', 'spooky-h1-b']);
+  });
+
   it('rotate, cpuCount and splitEvenly', () => {
     assert.deepEqual(rotate([1, 2, 3], 1), [2, 3, 1]);
     assert.deepEqual(rotate([1, 2, 3], 4), [2, 3, 1]);

@@ -17,9 +17,11 @@ export const ALL_TARGETS = ['direct', 'direct-aa', 'spooky-h1', 'spooky-h2', 'ca
  * with V8's own heap growing factor (`spooky-h1-v8gc`: SPOOKY_GC_HEAP_GROWING_PERCENT=0), the
  * A/B of the data plane's GC tuning (dataplane/src/runtime/gc-tuning.ts); Spooky → H1 run from
  * another checkout (`spooky-h1-baseline`, with `--baseline <dir>`: e.g. a worktree of main), the
- * side-by-side A/B of a hot-path change against the code it replaces, same config, same run.
+ * side-by-side A/B of a hot-path change against the code it replaces, same config, same run;
+ * Spooky → H1 with other Node options (`spooky-h1-b`, with `--b-node-options "<flags>"`: its
+ * NODE_OPTIONS, e.g. a V8 heap flag to try before making it a default).
  */
-export const EXTRA_TARGETS = ['spooky-h1-bare', 'spooky-h1-full', 'spooky-h1tls', 'caddy-h1tls', 'spooky-h1-v8gc', 'spooky-h1-baseline'] as const;
+export const EXTRA_TARGETS = ['spooky-h1-bare', 'spooky-h1-full', 'spooky-h1tls', 'caddy-h1tls', 'spooky-h1-v8gc', 'spooky-h1-baseline', 'spooky-h1-b'] as const;
 
 export interface BenchOptions {
   readonly quick: boolean;
@@ -52,13 +54,16 @@ export interface BenchOptions {
   readonly caddy: string;
   /** Checkout whose `dataplane/src/main.ts` the `spooky-h1-baseline` target runs (null: none given). */
   readonly baseline: string | null;
+  /** NODE_OPTIONS of the `spooky-h1-b` target (null: none given). */
+  readonly bNodeOptions: string | null;
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--warmup S] [--duration S]
   [--open-rounds N] [--open-duration S] [--rate auto|N] [--targets ${ALL_TARGETS.join(',')}; also ${EXTRA_TARGETS.join(',')}]
   [--workloads ${WORKLOADS.map((w) => w.name).join(',')}] [--generators N]
   [--sut-cpu 1] [--load-cpu 0] [--no-pin] [--out report.md] [--json rounds.json]
-  [--max-minutes M] [--caddy /usr/bin/caddy] [--baseline <checkout dir> (for spooky-h1-baseline)]`;
+  [--max-minutes M] [--caddy /usr/bin/caddy] [--baseline <checkout dir> (for spooky-h1-baseline)]
+  [--b-node-options=<node flags> (for spooky-h1-b)]`;
 
 function positive(name: string, value: string | undefined, fallback: number, integer: boolean): number {
   if (value === undefined) return fallback;
@@ -98,6 +103,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       'max-minutes': { type: 'string' },
       caddy: { type: 'string' },
       baseline: { type: 'string' },
+      'b-node-options': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -110,6 +116,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   if (rounds < 1) throw new Error('--rounds must be at least 1');
   const baseline = values.baseline ?? null;
   if (targets.includes('spooky-h1-baseline') && baseline === null) throw new Error('--targets spooky-h1-baseline needs --baseline <checkout with node_modules>');
+  const bNodeOptions = values['b-node-options'] ?? null;
+  if (targets.includes('spooky-h1-b') && bNodeOptions === null) throw new Error('--targets spooky-h1-b needs --b-node-options "<node flags>"');
   if (baseline !== null && !existsSync(join(baseline, 'dataplane', 'src', 'main.ts'))) throw new Error(`--baseline: no dataplane/src/main.ts under ${JSON.stringify(baseline)}`);
   return {
     quick,
@@ -129,6 +137,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     maxMinutes: positive('max-minutes', values['max-minutes'], quick ? 3 : 40, false),
     caddy: values.caddy ?? 'caddy',
     baseline,
+    bNodeOptions,
   };
 }
 

@@ -33,6 +33,7 @@ export async function startTargets(
   cpus: { readonly sut: string | null; readonly load: string | null },
   caddy: string,
   baseline: string | null = null,
+  bNodeOptions: string | null = null,
 ): Promise<StartedTargets> {
   const origins = await startNodeOrigins(reg, certs, cpus.load);
   const h1 = `http://127.0.0.1:${origins.h1}`;
@@ -68,6 +69,11 @@ export async function startTargets(
       if (baseline === null) throw new Error('spooky-h1-baseline needs --baseline');
       const main = join(baseline, 'dataplane', 'src', 'main.ts');
       const t = await startSpooky(reg, dir, key, certs, h1, origins, cpus.sut, { label: `Spooky → H1, baseline (${baselineName(baseline)})`, main });
+      logFiles.push(t.logFile);
+      targets.push(t);
+    } else if (key === 'spooky-h1-b') {
+      if (bNodeOptions === null) throw new Error('spooky-h1-b needs --b-node-options');
+      const t = await startSpooky(reg, dir, key, certs, h1, origins, cpus.sut, { label: `Spooky → H1, NODE_OPTIONS=${bNodeOptions}`, env: { NODE_OPTIONS: bNodeOptions } });
       logFiles.push(t.logFile);
       targets.push(t);
     } else if (key === 'spooky-h1-bare' || key === 'spooky-h1-full') {
