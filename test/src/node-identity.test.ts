@@ -78,6 +78,19 @@ describe('node identity on ConfigSync (real processes, mutual TLS)', () => {
     assert.equal(res.status, 200);
     return res.body.items.map((n) => n.nodeId);
   };
+  /**
+   * The control plane's node list converges after the data plane logged its apply (the Ack and
+   * the next Report are processed asynchronously; slow on a loaded machine): poll it, bounded.
+   */
+  const fleetSettles = async (scope: string, want: readonly string[], ms = 20_000): Promise<string[]> => {
+    const deadline = Date.now() + ms;
+    let seen = await fleet(scope);
+    while (JSON.stringify(seen) !== JSON.stringify(want) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      seen = await fleet(scope);
+    }
+    return seen;
+  };
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'spooky-node-identity-'));
@@ -126,7 +139,7 @@ describe('node identity on ConfigSync (real processes, mutual TLS)', () => {
     // used on the next reconnect (backoff ≤ 10 s), no restart.
     makeLeaf(pki, 'dp-ab', 'dp-a', `URI:spiffe://spooky/scope/${A}/node/dp-a,URI:spiffe://spooky/scope/${B}/node/dp-a`, nodeCa);
     await dp.waitForApplied(seqB, 30_000);
-    assert.deepEqual(await fleet(B), ['dp-a']);
+    assert.deepEqual(await fleetSettles(B, ['dp-a']), ['dp-a']);
     await dp.proc.stop();
   });
 
@@ -135,7 +148,7 @@ describe('node identity on ConfigSync (real processes, mutual TLS)', () => {
     const refused = await dp.proc.waitForLog((l) => l.msg === 'control: refused by the control plane (node identity), retrying');
     assert.match(String(refused['details']), /Hello node id dp-x does not match the client certificate/);
     await cp.proc.waitForLog((l) => l['reason'] === 'node_id_mismatch');
-    assert.deepEqual(await fleet(A), ['dp-a']);
+    assert.deepEqual(await fleetSettles(A, ['dp-a']), ['dp-a']);
     await dp.proc.stop();
   });
 
@@ -147,7 +160,7 @@ describe('node identity on ConfigSync (real processes, mutual TLS)', () => {
       assert.equal(lost['code'], status.UNAVAILABLE);
       assert.ok(!dp.proc.lines.some((l) => l.msg === 'control: session established'));
     }
-    assert.deepEqual(await fleet(A), ['dp-a']);
+    assert.deepEqual(await fleetSettles(A, ['dp-a']), ['dp-a']);
     await plain.proc.stop();
     await expiredDp.proc.stop();
   });
