@@ -141,6 +141,12 @@ async function run(): Promise<void> {
     ...(options.targets.includes('spooky-h1-baseline')
       ? ['', 'A/B: Spooky → H1 ÷ the baseline checkout, per round (closed loop):', ...pairLines(cells.filter((c) => c.workload !== OPEN_LOOP_WORKLOAD.name), 'spooky-h1', 'spooky-h1-baseline', workloadLabels)]
       : []),
+    ...(options.targets.includes('spooky-h1-nobatch')
+      ? ['', 'A/B: Spooky → H1 (SCHED_BATCH, the default) ÷ the default scheduling policy, per round (closed loop):', ...pairLines(cells.filter((c) => c.workload !== OPEN_LOOP_WORKLOAD.name), 'spooky-h1', 'spooky-h1-nobatch', workloadLabels)]
+      : []),
+    ...(options.targets.includes('caddy-h2-batch') && options.targets.includes('caddy-h2')
+      ? ['', 'A/B: Caddy → H2 under SCHED_BATCH ÷ Caddy → H2, per round (closed loop):', ...pairLines(cells.filter((c) => c.workload !== OPEN_LOOP_WORKLOAD.name), 'caddy-h2-batch', 'caddy-h2', workloadLabels)]
+      : []),
     ...(options.targets.includes('spooky-h1-b')
       ? ['', `A/B: Spooky → H1 with NODE_OPTIONS=${options.bNodeOptions} ÷ without, per round (closed loop):`, ...pairLines(cells.filter((c) => c.workload !== OPEN_LOOP_WORKLOAD.name), 'spooky-h1-b', 'spooky-h1', workloadLabels)]
       : []),

@@ -42,6 +42,7 @@ import { WORKER_SLOT_ENV } from './bootstrap/worker-protocol.ts';
 import { createLogDestination, createLogger } from './observability/logger.ts';
 import { applyGcTuning } from './runtime/gc-tuning.ts';
 import { startIdleMemoryRelease } from './runtime/idle-memory.ts';
+import { applySchedBatch } from './runtime/sched-tuning.ts';
 
 applyGcTuning(process.env);
 
@@ -78,5 +79,9 @@ if (cluster.isWorker) {
   });
   serveOverIpc(worker, slot, logger);
 } else {
+  // Before any worker is forked: the workers and every later thread inherit the policy.
+  const sched = applySchedBatch(process.env);
+  if (sched.applied) logger.debug({ policy: 'batch' }, 'scheduling policy set');
+  else if (sched.reason === 'failed') logger.warn({ policy: 'batch', detail: sched.detail }, 'scheduling policy not set; serving with the default one');
   await runPrimary(settings, process.argv.slice(2), logger, logDestination);
 }

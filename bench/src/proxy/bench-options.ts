@@ -19,9 +19,12 @@ export const ALL_TARGETS = ['direct', 'direct-aa', 'spooky-h1', 'spooky-h2', 'ca
  * another checkout (`spooky-h1-baseline`, with `--baseline <dir>`: e.g. a worktree of main), the
  * side-by-side A/B of a hot-path change against the code it replaces, same config, same run;
  * Spooky → H1 with other Node options (`spooky-h1-b`, with `--b-node-options "<flags>"`: its
- * NODE_OPTIONS, e.g. a V8 heap flag to try before making it a default).
+ * NODE_OPTIONS, e.g. a V8 heap flag to try before making it a default); Spooky → H1 under the
+ * default scheduling policy (`spooky-h1-nobatch`: SPOOKY_SCHED_BATCH=0, the A/B of
+ * dataplane/src/runtime/sched-tuning.ts) and Caddy → H2 under SCHED_BATCH (`caddy-h2-batch`,
+ * started with `chrt --batch 0`), so the comparison can be made like for like.
  */
-export const EXTRA_TARGETS = ['spooky-h1-bare', 'spooky-h1-full', 'spooky-h1tls', 'caddy-h1tls', 'spooky-h1-v8gc', 'spooky-h1-baseline', 'spooky-h1-b'] as const;
+export const EXTRA_TARGETS = ['spooky-h1-bare', 'spooky-h1-full', 'spooky-h1tls', 'caddy-h1tls', 'spooky-h1-v8gc', 'spooky-h1-baseline', 'spooky-h1-b', 'spooky-h1-nobatch', 'caddy-h2-batch'] as const;
 
 export interface BenchOptions {
   readonly quick: boolean;

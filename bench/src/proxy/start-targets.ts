@@ -71,6 +71,11 @@ export async function startTargets(
       const t = await startSpooky(reg, dir, key, certs, h1, origins, cpus.sut, { label: `Spooky → H1, baseline (${baselineName(baseline)})`, main });
       logFiles.push(t.logFile);
       targets.push(t);
+    } else if (key === 'spooky-h1-nobatch') {
+      // The A/B of runtime/sched-tuning.ts: the default scheduling policy instead of SCHED_BATCH.
+      const t = await startSpooky(reg, dir, key, certs, h1, origins, cpus.sut, { label: 'Spooky → H1, default scheduling policy (SPOOKY_SCHED_BATCH=0)', env: { SPOOKY_SCHED_BATCH: '0' } });
+      logFiles.push(t.logFile);
+      targets.push(t);
     } else if (key === 'spooky-h1-b') {
       if (bNodeOptions === null) throw new Error('spooky-h1-b needs --b-node-options');
       const t = await startSpooky(reg, dir, key, certs, h1, origins, cpus.sut, { label: `Spooky → H1, NODE_OPTIONS=${bNodeOptions}`, env: { NODE_OPTIONS: bNodeOptions } });
@@ -82,12 +87,12 @@ export async function startTargets(
       const t = await startSpooky(reg, dir, key, certs, h1, origins, cpus.sut, { label, resilience: full ? 'full' : 'bare' });
       logFiles.push(t.logFile);
       targets.push(t);
-    } else if (key === 'caddy-h1' || key === 'caddy-h2' || key === 'caddy-h1tls') {
+    } else if (key === 'caddy-h1' || key === 'caddy-h2' || key === 'caddy-h1tls' || key === 'caddy-h2-batch') {
       if (version === null) {
         skipped.push(`${key}: no \`${caddy}\` executable (Debian: apt-get install -y caddy)`);
         continue;
       }
-      const more = key === 'caddy-h1tls' ? { label: 'Caddy → H1 over TLS', h1OverTls: true } : {};
+      const more = key === 'caddy-h1tls' ? { label: 'Caddy → H1 over TLS', h1OverTls: true } : key === 'caddy-h2-batch' ? { label: 'Caddy → H2 under SCHED_BATCH', schedBatch: true } : {};
       targets.push(await startCaddy(reg, caddy, dir, key, certs, key === 'caddy-h1tls' ? h1tls : key.endsWith('h1') ? h1 : h2, origins, cpus.sut, more));
     }
   }

@@ -141,7 +141,7 @@ export async function startCaddy(
   upstream: string,
   origins: NodeOrigins,
   cpu: string | null,
-  more: { readonly label?: string; readonly h1OverTls?: boolean } = {},
+  more: { readonly label?: string; readonly h1OverTls?: boolean; readonly schedBatch?: boolean } = {},
 ): Promise<Target> {
   let lastError: unknown = null;
   // The port is chosen before Caddy binds it: another process may take it in between, so retry.
@@ -151,7 +151,9 @@ export async function startCaddy(
     const home = join(dir, `${name}-home`);
     writeFileSync(configFile, caddyJson({ ...certs, upstream, port, storageDir: join(home, 'data'), h1OverTls: more.h1OverTls === true }));
     const env = { HOME: home, XDG_DATA_HOME: join(home, 'data'), XDG_CONFIG_HOME: join(home, 'config') };
-    const proc = reg.spawn(name, caddy, ['run', '--config', configFile], { cpu, stdout: 'ignore', env });
+    // schedBatch: under SCHED_BATCH like the data plane's own default (runtime/sched-tuning.ts), for a like-for-like row.
+    const [cmd, args] = more.schedBatch === true ? ['chrt', ['--batch', '0', caddy, 'run', '--config', configFile]] : [caddy, ['run', '--config', configFile]];
+    const proc = reg.spawn(name, cmd, args, { cpu, stdout: 'ignore', env });
     try {
       await proc.waitForLine((l) => l.includes('serving initial configuration'), START_TIMEOUT_MS);
       const h2 = upstream.startsWith('https:');
