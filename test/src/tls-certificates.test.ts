@@ -271,19 +271,19 @@ describe('listener certificates: SNI, reload, client certificates', () => {
     assert.equal(reply.upstream?.['x-client-cert-sha256'], undefined);
   });
 
-  // Last: it replaces listener 1's server (HTTP/3 can only change its certificate that way).
-  test('a replaced default certificate reaches new HTTP/2 and HTTP/3 handshakes (server hand-over)', async (t) => {
+  // Last: it swaps listener 1's QUIC server (HTTP/3 can only change its certificate that way).
+  test('a replaced default certificate reaches new HTTP/2 and HTTP/3 handshakes (certificate swap)', async (t) => {
     const replaced = makeLeaf(dir, 'default', 'default-2.test', 'DNS:localhost,IP:127.0.0.1');
     const fresh = new X509Certificate(readFileSync(replaced.cert)).fingerprint256;
     const took = await until(5_000, 'new default certificate served', async () => {
       try {
         return (await servedCert(sniPort, 'unknown.example')).fingerprint256 === fresh;
       } catch {
-        return false; // the port is briefly closed while the server is handed over
+        return false; // any handshake failure is retried within the bound
       }
     });
     t.diagnostic(`new default certificate served over TCP ${took} ms after the files were replaced`);
-    assert.equal((await servedCert(sniPort, 'a.test')).subject, 'CN=a.test', 'SNI certificates survive the hand-over');
+    assert.equal((await servedCert(sniPort, 'a.test')).subject, 'CN=a.test', 'SNI certificates survive the swap');
     // HTTP/3: the new certificate verifies (a connection may meet the old server's GOAWAY
     // for a moment while the library releases its UDP socket: retry like a client, bounded).
     await until(5_000, 'HTTP/3 handshake verifies against the new certificate', async () => {

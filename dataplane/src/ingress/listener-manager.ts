@@ -3,17 +3,23 @@
  * the generation swap:
  *
  * - `prepare(listeners)` (before the swap, all-or-nothing): reads every cert/key file, opens
- *   every new listener, and — last, only when everything else succeeded — closes then reopens
- *   listeners whose port must be reused (a changed certificate on the same address:port, or a
- *   changed address on the same port). On any failure it closes what it opened, reopens what
- *   it closed, and returns the issues: the old set keeps serving.
+ *   every new listener, opens the new server of every listener whose default certificate
+ *   changes on the same address:port (a certificate swap: its TCP socket stays open, see
+ *   serving-listener.ts), and — last, only when everything else succeeded — closes then
+ *   reopens listeners whose port must be reused by another address (a changed address on the
+ *   same port). On any failure it closes what it opened, undoes the swaps, reopens what it
+ *   closed, and returns the issues: the old set keeps serving.
  * - `commit(prepared)` (after the swap): the new set becomes current and the generation's
- *   connection limits (`performance`) apply to new connections on every listener; listeners
- *   no longer named close once their in-flight requests finish (up to the drain timeout).
+ *   connection limits (`performance`) apply to new connections on every listener; swapped
+ *   listeners serve new connections with the new certificate while their old server drains
+ *   (up to the drain timeout); listeners no longer named close once their in-flight requests
+ *   finish (up to the drain timeout).
  * - `abort(prepared)`: undo a successful prepare whose generation was not swapped in.
  * - SNI certificates and client-certificate settings of a listener that stays open are
- *   applied to its TCP side at commit, in place (no socket closed); only a new *default*
- *   certificate (the one HTTP/3 serves) needs a new server, done as a replacement.
+ *   applied to its TCP side at commit, in place (no socket closed); a new *default*
+ *   certificate (the one HTTP/3 serves) needs a new QUIC server, done as a swap (no socket
+ *   closed either: the TCP socket is kept, the new UDP socket joins the port's SO_REUSEPORT
+ *   group before the old one leaves).
  * - Certificate files are polled (certificate-watcher.ts, every `certificatePollMs`): a
  *   change re-runs prepare/commit with the last committed listeners, so new handshakes get
  *   the new files within about one poll, and files that fail their checks are not loaded
@@ -24,7 +30,6 @@
 import type { ConfigIssue, Listener, Performance } from '@spooky/config';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { lastResortGc } from '../runtime/idle-memory.ts';
 import { CertificateWatcher } from './certificate-watcher.ts';
 import { ConnectionAdmission } from './limits/connection-admission.ts';
 import { type ConnectionLimits, connectionLimitsOf } from './limits/connection-limits.ts';
@@ -33,7 +38,8 @@ import { type ListenerIssue, openIssue } from './listener-issues.ts';
 import { planListeners } from './listener-plan.ts';
 import { type ListenerSpec, sameTcpTls } from './listener-spec.ts';
 import { readListenerSpec } from './read-listener-spec.ts';
-import { type ExchangeHandler, type ListenerGuards, openServingListener, type ServingListener } from './serving-listener.ts';
+import { releaseQuicSockets } from './release-quic-sockets.ts';
+import { type CertificateSwap, type ExchangeHandler, type ListenerGuards, openServingListener, type ServingListener } from './serving-listener.ts';
 
 export interface ListenerInfo {
   readonly address: string;
@@ -48,6 +54,8 @@ export interface PreparedListeners {
   readonly closeAfterSwap: readonly ServingListener[];
   /** The generation's connection limits, applied at commit (null: keep the current ones). */
   readonly limits: ConnectionLimits | null;
+  /** Kept listeners whose default certificate changes: committed or aborted with the set. */
+  readonly swaps: readonly CertificateSwap[];
   /** Kept listeners whose TCP TLS material (SNI, client auth) changes at commit. */
   readonly tlsUpdates: ReadonlyArray<readonly [ServingListener, ListenerSpec]>;
   /** The listeners config this set serves (re-read on certificate file changes). */
@@ -63,7 +71,7 @@ export interface ListenerManagerOptions {
   readonly logger: Logger;
   /** How long a closing listener lets in-flight requests run. Default 5000 ms. */
   readonly drainMs?: number;
-  /** Drain for a listener closed only to reopen its port (a gap in service). Default 1000 ms. */
+  /** Drain for a listener closed only to reopen its port on another address (a gap in service). Default 1000 ms. */
   readonly replaceDrainMs?: number;
   /** Where spooky_connections_{rejected,closed}_total are registered; none → not counted. */
   readonly registry?: Registry;
@@ -153,8 +161,8 @@ export class ListenerManager {
       }
       const p = outcome.prepared;
       this.#install(p);
-      if (p.opened.length === 0 && p.tlsUpdates.length === 0) return { status: 'unchanged' };
-      this.#logger.info({ replaced: p.replaced.length, updated: p.tlsUpdates.length }, 'certificates reloaded');
+      if (p.opened.length === 0 && p.swaps.length === 0 && p.tlsUpdates.length === 0) return { status: 'unchanged' };
+      this.#logger.info({ swapped: p.swaps.length, replaced: p.replaced.length, updated: p.tlsUpdates.length }, 'certificates reloaded');
       return { status: 'reloaded' };
     })();
     this.#reloading = run;
@@ -185,9 +193,13 @@ export class ListenerManager {
     }
 
     const opened: ServingListener[] = [];
+    const swaps: CertificateSwap[] = [];
     const failures: ListenerIssue[] = [];
-    await Promise.all(
-      plan.openFirst.map(async (di) => {
+    const undo = async (): Promise<void> => {
+      await Promise.all([...opened.map((l) => l.close(0)), ...swaps.map((s) => s.abort())]);
+    };
+    await Promise.all([
+      ...plan.openFirst.map(async (di) => {
         const spec = specs[di] as ListenerSpec;
         try {
           const l = await openServingListener(spec, this.#handler, this.#logger, this.#guards);
@@ -197,16 +209,27 @@ export class ListenerManager {
           failures.push(openIssue(di, spec.address, spec.port, err, spec.keyPath));
         }
       }),
-    );
+      ...plan.swap.map(async ([di, ci]) => {
+        const kept = current[ci] as ServingListener;
+        const spec = specs[di] as ListenerSpec;
+        try {
+          swaps.push(await kept.prepareSwap(spec, this.#drainMs));
+          next[di] = kept;
+        } catch (err) {
+          failures.push(openIssue(di, spec.address, spec.port, err, spec.keyPath));
+        }
+      }),
+    ]);
     if (failures.length > 0) {
-      await Promise.all(opened.map((l) => l.close(0)));
+      await undo();
       return fail(failures);
     }
 
     const replaced = plan.closeForReplace.map((ci) => current[ci] as ServingListener);
     if (replaced.length > 0) {
       await Promise.all(replaced.map((l) => l.close(this.#replaceDrainMs)));
-      releaseClosedServers();
+      // Before the new servers bind: the closed ones' UDP sockets must leave the port's group.
+      releaseQuicSockets();
       for (const di of plan.openAfterClose) {
         const spec = specs[di] as ListenerSpec;
         try {
@@ -219,13 +242,13 @@ export class ListenerManager {
         }
       }
       if (failures.length > 0) {
-        await Promise.all(opened.map((l) => l.close(0)));
+        await undo();
         await this.#restore(replaced);
         return fail(failures);
       }
     }
     const closeAfterSwap = plan.closeAfterSwap.map((ci) => current[ci] as ServingListener);
-    return { ok: true, prepared: { next: next as ServingListener[], opened, replaced, closeAfterSwap, limits, tlsUpdates, listeners } };
+    return { ok: true, prepared: { next: next as ServingListener[], opened, swaps, replaced, closeAfterSwap, limits, tlsUpdates, listeners } };
   }
 
   /** Makes the prepared set current; closes listeners no longer named (in the background). */
@@ -238,6 +261,7 @@ export class ListenerManager {
   #install(prepared: PreparedListeners): void {
     this.#current = prepared.next;
     this.#listeners = prepared.listeners;
+    for (const swap of prepared.swaps) swap.commit();
     for (const [l, spec] of prepared.tlsUpdates) {
       try {
         l.updateTls(spec);
@@ -256,7 +280,7 @@ export class ListenerManager {
   /** Undoes a successful prepare that was not committed. */
   async abort(prepared: PreparedListeners): Promise<void> {
     this.#pending = Math.max(0, this.#pending - 1);
-    await Promise.all(prepared.opened.map((l) => l.close(0)));
+    await Promise.all([...prepared.opened.map((l) => l.close(0)), ...prepared.swaps.map((s) => s.abort())]);
     await this.#restore(prepared.replaced);
   }
 
@@ -314,20 +338,6 @@ export class ListenerManager {
   }
 }
 
-/**
- * Makes the servers just closed for a replacement give up their UDP sockets now. The library
- * (0.9.0) closes a QUIC server's sockets only when its native object is garbage-collected, not
- * in close(): until a GC runs they stay in the port's SO_REUSEPORT group with nobody reading
- * them, and every new QUIC connection the kernel hashes to one of them (about half, right after
- * a swap) waits for retransmissions — 1 s, 3 s, 7 s… for as long as no GC happens (seen: > 10 s
- * in a quiet process). One major GC before the new server binds releases them (measured with
- * /proc/net/udp: 4 sockets on the port → 2). A replacement is rare (a new default certificate
- * or address), so its pause is paid rarely.
- */
-function releaseClosedServers(): void {
-  lastResortGc()({ type: 'major' });
-}
-
 /** How long a close-then-reopen on the same port keeps retrying a bind that meets EADDRINUSE. */
 const REOPEN_RETRY_MS = 3000;
 
@@ -335,8 +345,8 @@ type ReadResult = { ok: true; specs: ListenerSpec[] } | { ok: false; failures: L
 
 /**
  * Reads and checks every listener's files (read-listener-spec.ts) before anything is closed:
- * a listener whose certificate changes on the same port is closed and reopened, and a bad
- * key found only at reopen would leave that port dark until the old listener is restored.
+ * a listener whose address changes on the same port is closed and reopened, and a bad key
+ * found only at reopen would leave that port dark until the old listener is restored.
  */
 async function readSpecs(listeners: readonly Listener[]): Promise<ReadResult> {
   const results = await Promise.all(listeners.map((l, i) => readListenerSpec(l, i)));

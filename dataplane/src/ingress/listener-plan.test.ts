@@ -10,12 +10,17 @@ const l = (address: string, port: number, cert = A): ListenerIdentity => ({ addr
 describe('planListeners', () => {
   it('keeps identical listeners', () => {
     const p = planListeners([l('127.0.0.1', 1)], [l('127.0.0.1', 1)]);
-    assert.deepEqual(p, { keep: [[0, 0]], openFirst: [], closeForReplace: [], openAfterClose: [], closeAfterSwap: [] });
+    assert.deepEqual(p, { keep: [[0, 0]], swap: [], openFirst: [], closeForReplace: [], openAfterClose: [], closeAfterSwap: [] });
   });
 
-  it('replaces a listener whose certificate changed (close then open)', () => {
+  it('swaps the certificate of a listener whose default certificate changed (no socket closed)', () => {
     const p = planListeners([l('127.0.0.1', 1)], [l('127.0.0.1', 1, B)]);
-    assert.deepEqual(p, { keep: [], openFirst: [], closeForReplace: [0], openAfterClose: [0], closeAfterSwap: [] });
+    assert.deepEqual(p, { keep: [], swap: [[0, 0]], openFirst: [], closeForReplace: [], openAfterClose: [], closeAfterSwap: [] });
+  });
+
+  it('swaps each of several listeners on their own ports, keeping the unchanged ones', () => {
+    const p = planListeners([l('127.0.0.1', 1), l('127.0.0.1', 2)], [l('127.0.0.1', 2, B), l('127.0.0.1', 1)]);
+    assert.deepEqual(p, { keep: [[1, 0]], swap: [[0, 1]], openFirst: [], closeForReplace: [], openAfterClose: [], closeAfterSwap: [] });
   });
 
   it('replaces across addresses on the same port', () => {
@@ -26,11 +31,12 @@ describe('planListeners', () => {
 
   it('opens new ports first and closes removed ones after the swap', () => {
     const p = planListeners([l('127.0.0.1', 1), l('127.0.0.1', 2)], [l('127.0.0.1', 2), l('127.0.0.1', 3)]);
-    assert.deepEqual(p, { keep: [[0, 1]], openFirst: [1], closeForReplace: [], openAfterClose: [], closeAfterSwap: [0] });
+    assert.deepEqual(p, { keep: [[0, 1]], swap: [], openFirst: [1], closeForReplace: [], openAfterClose: [], closeAfterSwap: [0] });
   });
 
   it('never treats port 0 as a conflict', () => {
     const p = planListeners([l('127.0.0.1', 0, B)], [l('127.0.0.1', 0)]);
+    assert.deepEqual(p.swap, []);
     assert.deepEqual(p.openFirst, [0]);
     assert.deepEqual(p.closeAfterSwap, [0]);
   });

@@ -2,10 +2,13 @@
  * Pure: which listeners a new generation keeps, opens and closes.
  *
  * A desired listener whose address, port and certificate/key bytes equal an open one keeps
- * that listener's sockets. A desired listener that needs a port an open, not-kept listener
- * holds (same port number, any address: 0.0.0.0 overlaps everything) can only open after that
- * one closed — the library cannot open one port twice — so it is a *replacement*. Every other
- * new listener opens while the old ones keep serving. Port 0 (ephemeral) never conflicts.
+ * that listener's sockets. One that differs from an open listener only in its default
+ * certificate/key (same address, same non-zero port) *swaps* it: the open listener keeps its
+ * TCP socket and gets a new QUIC server beside the old one (serving-listener.ts). A desired
+ * listener that needs a port another open, leaving listener holds (same port number, another
+ * address: 0.0.0.0 overlaps everything) can only open after that one closed — the TCP port
+ * cannot be bound twice — so it is a *replacement*. Every other new listener opens while the
+ * old ones keep serving. Port 0 (ephemeral) never conflicts.
  */
 
 export interface ListenerIdentity {
@@ -18,6 +21,8 @@ export interface ListenerIdentity {
 export interface ListenerPlan {
   /** [desired index, current index] pairs whose sockets stay as they are. */
   readonly keep: ReadonlyArray<readonly [desired: number, current: number]>;
+  /** [desired index, current index] pairs: same address and port, a new default certificate. */
+  readonly swap: ReadonlyArray<readonly [desired: number, current: number]>;
   /** Desired indices opened before anything closes. */
   readonly openFirst: readonly number[];
   /** Current indices closed right before `openAfterClose` (ports they hold are reused). */
@@ -40,6 +45,16 @@ export function planListeners(current: readonly ListenerIdentity[], desired: rea
       keptDesired.add(di);
     }
   });
+  const swap: Array<readonly [number, number]> = [];
+  desired.forEach((d, di) => {
+    if (keptDesired.has(di) || d.port === 0) return;
+    const ci = current.findIndex((c, i) => !keptCurrent.has(i) && c.address === d.address && c.port === d.port);
+    if (ci >= 0) {
+      swap.push([di, ci]);
+      keptCurrent.add(ci);
+      keptDesired.add(di);
+    }
+  });
   const leaving = current.map((_, i) => i).filter((i) => !keptCurrent.has(i));
   const arriving = desired.map((_, i) => i).filter((i) => !keptDesired.has(i));
   const portsInUse = new Set(leaving.map((i) => (current[i] as ListenerIdentity).port).filter((p) => p !== 0));
@@ -48,7 +63,7 @@ export function planListeners(current: readonly ListenerIdentity[], desired: rea
   const replacedPorts = new Set(openAfterClose.map((i) => (desired[i] as ListenerIdentity).port));
   const closeForReplace = leaving.filter((i) => replacedPorts.has((current[i] as ListenerIdentity).port));
   const closeAfterSwap = leaving.filter((i) => !closeForReplace.includes(i));
-  return { keep, openFirst, closeForReplace, openAfterClose, closeAfterSwap };
+  return { keep, swap, openFirst, closeForReplace, openAfterClose, closeAfterSwap };
 }
 
 function sameIdentity(a: ListenerIdentity, b: ListenerIdentity): boolean {

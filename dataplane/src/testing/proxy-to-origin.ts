@@ -17,7 +17,7 @@ export interface ProxyToOrigin {
   readonly port: number;
   readonly origin: RecordingOrigin;
   /** The listener's in-flight requests (wait on `idle(ms)` before reading what the origin saw). */
-  readonly inflight: InflightTracker;
+  readonly inflight: Pick<InflightTracker, 'count' | 'idle'>;
   close(): Promise<void>;
 }
 

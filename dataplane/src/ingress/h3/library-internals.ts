@@ -207,3 +207,40 @@ export function tlsSocketOfStream(stream: ServerHttp3Stream): object | null {
 export function connectionHandleOf(x: Http3ServerSession | ServerHttp3Stream): number | null {
   return connHandleOf(x);
 }
+
+/**
+ * 7. A server whose TLS TCP side binds nothing. `listen()` creates its node:http2 server with
+ *    `this._createH2Server()` and binds it on the UDP port; a listener instead owns one TCP
+ *    socket for its whole life (serving-listener.ts), so that a new default certificate (a
+ *    new QUIC server: 0.9.0 has one certificate per server and no reload) closes no TCP
+ *    socket. The instance's `_createH2Server` is shadowed by one returning the library's own
+ *    node:http2 server with a `listen` that binds nothing (it still emits 'listening', which
+ *    starts node's HTTP/1.1 timeout sweep) and a `close` that reports success (node answers
+ *    ERR_SERVER_NOT_RUNNING for a server that never bound, and the library would then skip the
+ *    rest of its close). Connections reach that server through node's public
+ *    `emit('connection', socket)`. Throws (nothing changed) when the library has no such
+ *    method: the listener then refuses to open.
+ */
+export function detachTcpListener(server: Http3SecureServer): void {
+  const target = server as unknown as { _createH2Server?: unknown };
+  const create = target._createH2Server;
+  if (typeof create !== 'function') throw new Error('@currentspace/http3: no _createH2Server to detach the TCP listener from');
+  target._createH2Server = function detachedH2Server(this: unknown): unknown {
+    const h2 = (create as () => Http2SecureServer).call(this);
+    const close = h2.close;
+    Object.assign(h2, {
+      listen(...args: unknown[]): Http2SecureServer {
+        const done = args.find((a) => typeof a === 'function') as (() => void) | undefined;
+        if (done) h2.once('listening', done);
+        process.nextTick(() => h2.emit('listening'));
+        return h2;
+      },
+      close(done?: (err?: Error) => void): Http2SecureServer {
+        close.call(h2);
+        if (done) h2.once('close', () => done());
+        return h2;
+      },
+    });
+    return h2;
+  };
+}

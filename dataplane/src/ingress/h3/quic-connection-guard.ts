@@ -9,11 +9,13 @@
  *   (handshake included), or has none open for `clientIdleTimeoutMs` after the last one
  *   closed, is closed with H3_NO_ERROR.
  *
- * - Drain (`drain()`, at shutdown or when the listener is replaced): every connection is closed
- *   with H3_NO_ERROR as soon as it has no request stream open (at once when idle); one that
- *   arrives during the drain is served the same way (closed once its first requests are done,
- *   or by the no-stream timeout): closing it in its handshake would fail a client that raced
- *   the signal (measured: CONNECTION_CLOSE APPLICATION_ERROR, no GOAWAY). The library's session close
+ * - Drain (`drain()`, at shutdown, when the listener is replaced or its server retired by a
+ *   certificate swap): every connection is closed with H3_NO_ERROR as soon as it has no
+ *   request stream open (at once when idle after a request); one that has not opened its
+ *   first request yet — still in its handshake when the drain starts, or arriving during it —
+ *   is served the same way (closed once its first requests are done, or by the no-stream
+ *   timeout): closing it before its first request would fail a client that raced the signal
+ *   (measured: CONNECTION_CLOSE APPLICATION_ERROR, or its first request "rejected by GOAWAY"). The library's session close
  *   sends an HTTP/3 GOAWAY and then CONNECTION_CLOSE about 30 ms later: 0.9.0 has no way to
  *   send a GOAWAY and keep the connection open for its in-flight streams, so a connection with
  *   requests running gets no GOAWAY until they are done (its new streams are still served).
@@ -33,6 +35,8 @@ const H3_EXCESSIVE_LOAD = 0x107;
 
 interface Tracked {
   open: number;
+  /** True once it opened a request stream (the drain spares connections before their first). */
+  served: boolean;
   timer: NodeJS.Timeout | null;
   readonly session: Http3ServerSession;
 }
@@ -85,7 +89,7 @@ export function createQuicGuard(ctx: GuardContext): QuicGuard {
         void session.close(H3_EXCESSIVE_LOAD).catch(() => undefined);
         return;
       }
-      const t: Tracked = { open: 0, timer: null, session };
+      const t: Tracked = { open: 0, served: false, timer: null, session };
       if (handle !== null) byHandle.set(handle, t);
       arm(t, ctx.admission.limits.clientHeaderTimeoutMs, 'no_stream_timeout');
       session.once('close', () => {
@@ -100,6 +104,7 @@ export function createQuicGuard(ctx: GuardContext): QuicGuard {
       const t = handle === null ? undefined : byHandle.get(handle);
       if (!t) return;
       t.open++;
+      t.served = true;
       if (t.timer) clearTimeout(t.timer);
       t.timer = null;
       const idleMs = ctx.admission.limits.clientIdleTimeoutMs;
@@ -113,7 +118,7 @@ export function createQuicGuard(ctx: GuardContext): QuicGuard {
     drain() {
       if (draining) return;
       draining = true;
-      for (const t of byHandle.values()) if (t.open === 0) closeForDrain(t);
+      for (const t of byHandle.values()) if (t.open === 0 && t.served) closeForDrain(t);
     },
     async cut(timeoutMs) {
       const open = [...byHandle.values()].map((t) => t.session).filter((session) => !session.closed);
