@@ -18,10 +18,14 @@
  *    header when it is off. With span export each try replaces the traceparent with its own
  *    span's (tracing/with-traceparent.ts).
  * Cost: O(headers) with one Set lookup per header; the trusted-proxy check runs only in
- * append / preserve mode; a generated trace id ~0.6 µs (pooled random bytes).
+ * append / preserve mode; a generated trace id ~0.6 µs (pooled random bytes). Allocation:
+ * the headers we add reuse the previous request's tuple while their value repeats
+ * (LastHeaderEntry; the Forwarded element likewise while peer, scheme and Host repeat), and a
+ * client's own Host entry is passed on as is.
  */
 import type { ClientProtocol, HeaderList, RequestHead } from '../http/exchange.ts';
 import { connectionTokens, isHopByHop } from '../http/hop-by-hop.ts';
+import { LastHeaderEntry } from '../http/last-header-entry.ts';
 import { type TraceContext, traceContextFor } from '../http/trace-context.ts';
 import { clientAddress, forwardedElement, forwardedFromXff, xffFromForwarded } from './forwarded-values.ts';
 import { DEFAULT_FORWARDING, type ForwardingPolicy } from './forwarding-policy.ts';
@@ -53,6 +57,30 @@ export interface ForwardedRequest {
   readonly traceId: string | null;
 }
 
+/** Holds the Host's place at the front of the list until the Host is known. */
+const HOST_SLOT: [name: string, value: string] = ['host', ''];
+const HOST = new LastHeaderEntry('host');
+const FORWARDED = new LastHeaderEntry('forwarded');
+const XFF = new LastHeaderEntry('x-forwarded-for');
+const XFP = new LastHeaderEntry('x-forwarded-proto');
+const XFH = new LastHeaderEntry('x-forwarded-host');
+const VIA = new LastHeaderEntry('via');
+
+/** The last Forwarded element built, by its inputs (the same client and Host repeat). */
+let lastPeer: string | null = null;
+let lastScheme = '';
+let lastHost: string | null = null;
+let lastElement = '';
+
+function ourForwardedElement(peer: string | null, scheme: string, host: string | null): string {
+  if (lastElement !== '' && peer === lastPeer && scheme === lastScheme && host === lastHost) return lastElement;
+  lastElement = forwardedElement(peer, scheme, host);
+  lastPeer = peer;
+  lastScheme = scheme;
+  lastHost = host;
+  return lastElement;
+}
+
 function joined(previous: string | null, value: string): string {
   return previous === null ? value : `${previous}, ${value}`;
 }
@@ -62,8 +90,8 @@ export function upstreamRequestHeaders(facts: ForwardFacts, policy: ForwardingPo
   const mode = policy.mode !== 'overwrite' && policy.trusted.trusts(remoteAddress) ? policy.mode : 'overwrite';
   const tracing = policy.tracing;
   const listed = connectionTokens(head.headers);
-  const out: HeaderList = [['host', '']];
-  let clientHost: string | null = null;
+  const out: HeaderList = [HOST_SLOT];
+  let clientHost: [name: string, value: string] | null = null;
   let forwarded: string | null = null;
   let xff: string | null = null;
   let xfp: string | null = null;
@@ -81,7 +109,7 @@ export function upstreamRequestHeaders(facts: ForwardFacts, policy: ForwardingPo
     const value = entry[1];
     switch (name) {
       case 'host':
-        clientHost ??= value;
+        clientHost ??= entry;
         break;
       case 'forwarded':
         if (mode === 'preserve') out.push(entry);
@@ -113,10 +141,10 @@ export function upstreamRequestHeaders(facts: ForwardFacts, policy: ForwardingPo
       default: // expect, x-request-id
     }
   }
-  const host = clientHost ?? head.authority;
+  const host = clientHost === null ? head.authority : clientHost[1];
   const sent = policy.hostRewrite ?? (policy.backendHosts !== null ? (policy.backendHosts[0] ?? host) : host);
   if (sent === null) out.shift();
-  else out[0] = ['host', sent];
+  else out[0] = clientHost !== null && sent === clientHost[1] ? clientHost : HOST.entry(sent);
 
   if (mode !== 'preserve') {
     const peer = remoteAddress === null ? null : clientAddress(remoteAddress);
@@ -124,15 +152,15 @@ export function upstreamRequestHeaders(facts: ForwardFacts, policy: ForwardingPo
       if (xff === null && forwarded !== null) xff = xffFromForwarded(forwarded) || null;
       else if (forwarded === null && xff !== null) forwarded = forwardedFromXff(xff) || null;
     }
-    const ours = forwardedElement(peer, head.scheme, host);
-    out.push(['forwarded', forwarded === null ? ours : `${forwarded}, ${ours}`]);
-    if (peer !== null) out.push(['x-forwarded-for', xff === null ? peer : `${xff}, ${peer}`]);
-    out.push(['x-forwarded-proto', xfp ?? head.scheme]);
+    const ours = ourForwardedElement(peer, head.scheme, host);
+    out.push(FORWARDED.entry(forwarded === null ? ours : `${forwarded}, ${ours}`));
+    if (peer !== null) out.push(XFF.entry(xff === null ? peer : `${xff}, ${peer}`));
+    out.push(XFP.entry(xfp ?? head.scheme));
     const forwardedHost = xfh ?? host;
-    if (forwardedHost !== null) out.push(['x-forwarded-host', forwardedHost]);
+    if (forwardedHost !== null) out.push(XFH.entry(forwardedHost));
   }
   out.push(['x-request-id', facts.requestId]);
-  if (policy.via !== null) out.push(['via', policy.via[facts.protocol]]);
+  if (policy.via !== null) out.push(VIA.entry(policy.via[facts.protocol]));
   let trace: TraceContext | null = null;
   if (tracing) {
     trace = traceContextFor(traceparent, traceparents, tracestate, policy.samplePercent);

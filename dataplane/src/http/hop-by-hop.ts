@@ -15,19 +15,30 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'upgrade',
 ]);
 
-/** The lowercase header names the `connection` header(s) list; empty set when none. */
+/**
+ * The lowercase header names the `connection` header(s) list, beyond those `isHopByHop` drops
+ * by name anyway (`keep-alive`, `upgrade`, `proxy-*`…, left out so the common
+ * `connection: keep-alive` costs no Set); empty set when none. Only for `isHopByHop`.
+ */
 export function connectionTokens(headers: HeaderList): ReadonlySet<string> {
   let tokens: Set<string> | null = null;
   for (const [name, value] of headers) {
     if (name !== 'connection') continue;
-    for (const raw of value.split(',')) {
-      const token = raw.trim().toLowerCase();
-      if (token === '') continue;
-      tokens ??= new Set();
-      tokens.add(token);
+    if (value.indexOf(',') === -1) {
+      tokens = listToken(tokens, value);
+      continue;
     }
+    for (const raw of value.split(',')) tokens = listToken(tokens, raw);
   }
   return tokens ?? EMPTY;
+}
+
+function listToken(tokens: Set<string> | null, raw: string): Set<string> | null {
+  const token = raw.trim().toLowerCase();
+  if (token === '' || HOP_BY_HOP.has(token) || token.startsWith('proxy-')) return tokens;
+  const set = tokens ?? new Set<string>();
+  set.add(token);
+  return set;
 }
 
 const EMPTY: ReadonlySet<string> = new Set();

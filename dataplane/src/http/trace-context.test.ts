@@ -42,6 +42,11 @@ test('generated ids are valid, distinct, and refill the pool without repeating',
   }
   assert.equal(seen.size, 1000);
   assert.ok(generateTraceContext(0).traceparent.endsWith('-00'));
+  // One scratch buffer builds every traceparent: the flag of the previous one must not stick.
+  assert.ok(generateTraceContext(100).traceparent.endsWith('-01'));
+  const earlier = generateTraceContext(100).traceparent;
+  generateTraceContext(100);
+  assert.ok(isValidTraceparent(earlier), 'an earlier traceparent is not changed by the next');
 });
 
 test('inboundTraceId', () => {

@@ -57,7 +57,27 @@ const ID_BYTES = 24; // 16 trace-id + 8 parent-id
 const pool = Buffer.allocUnsafe(PER_REFILL * ID_BYTES);
 let offset = pool.length;
 
-/** A fresh traceparent; `samplePercent` 0–100 decides the sampled flag from the trace-id. */
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+/** `00-<32 hex>-<16 hex>-<2 hex>`: the traceparent is written here, then read as one string. */
+const line = Buffer.from(`00-${'0'.repeat(32)}-${'0'.repeat(16)}-00`, 'latin1');
+
+/** `pool[from, from + n)` as lowercase hex into `line` at `to`; false when all n bytes are zero. */
+function hexInto(from: number, n: number, to: number): boolean {
+  let nonZero = 0;
+  for (let i = 0; i < n; i++) {
+    const b = pool[from + i] as number;
+    nonZero |= b;
+    line[to + 2 * i] = HEX_DIGITS[b >> 4] as number;
+    line[to + 2 * i + 1] = HEX_DIGITS[b & 15] as number;
+  }
+  return nonZero !== 0;
+}
+
+/**
+ * A fresh traceparent; `samplePercent` 0–100 decides the sampled flag from the trace-id.
+ * Allocation: the traceparent is one flat string (hex written into a scratch buffer, not
+ * concatenated) and the trace id a slice of it.
+ */
 export function generateTraceContext(samplePercent: number): TraceContext {
   for (;;) {
     if (offset === pool.length) {
@@ -66,17 +86,16 @@ export function generateTraceContext(samplePercent: number): TraceContext {
     }
     const at = offset;
     offset += ID_BYTES;
-    const traceId = pool.toString('hex', at, at + 16);
-    const parentId = pool.toString('hex', at + 16, at + 24);
     // All-zero ids are invalid (probability 2^-128 / 2^-64): draw again.
-    if (traceId === ZERO_TRACE || parentId === ZERO_PARENT) continue;
+    const traceOk = hexInto(at, 16, 3);
+    const parentOk = hexInto(at + 16, 8, 36);
+    if (!traceOk || !parentOk) continue;
     const sampled = samplePercent >= 100 || (samplePercent > 0 && pool.readUInt32BE(at + 12) < (samplePercent / 100) * 2 ** 32);
-    return { traceId, traceparent: `00-${traceId}-${parentId}-${sampled ? '01' : '00'}`, tracestate: null };
+    line[54] = sampled ? 0x31 : 0x30;
+    const traceparent = line.toString('latin1', 0, 55);
+    return { traceId: traceparent.slice(3, 35), traceparent, tracestate: null };
   }
 }
-
-const ZERO_TRACE = '0'.repeat(32);
-const ZERO_PARENT = '0'.repeat(16);
 
 /**
  * The trace context to send given the inbound traceparent value(s): `traceparent` is the

@@ -22,39 +22,52 @@ function hex(c: number): number {
   return -1;
 }
 
-/** Problem with one segment's decoded text, or null. `last`: the segment ends the path. */
-function segmentProblem(segment: string, last: boolean): string | null {
-  if (segment === '') return last ? null : 'empty segment';
-  const semi = segment.indexOf(';');
-  const name = semi === -1 ? segment : segment.slice(0, semi);
-  if (name === '.' || name === '..') return 'dot segment';
-  if (name === '') return 'parameter-only segment';
+/**
+ * Problem with one segment, from its decoded length and first three decoded characters (all
+ * that decides whether the name before `;` is empty, `.` or `..`), or null. `last`: the
+ * segment ends the path.
+ */
+function segmentProblem(length: number, c0: number, c1: number, c2: number, last: boolean): string | null {
+  if (length === 0) return last ? null : 'empty segment';
+  if (c0 === 0x3b) return 'parameter-only segment';
+  if (c0 !== 0x2e) return null;
+  if (length === 1 || c1 === 0x3b) return 'dot segment';
+  if (c1 === 0x2e && (length === 2 || c2 === 0x3b)) return 'dot segment';
   return null;
 }
 
-/** null when `target`'s path is acceptable, else a short reason (for debug logs only). */
+/**
+ * null when `target`'s path is acceptable, else a short reason (for debug logs only).
+ * Allocates nothing for a path without `%` (the decoded bytes are kept only when there is
+ * something to decode: double encoding and UTF-8 need them).
+ */
 export function pathProblem(target: string): string | null {
   if (target.charCodeAt(0) !== 0x2f) return 'must start with /';
   const q = target.indexOf('?');
-  const path = q === -1 ? target : target.slice(0, q);
-  const bytes: number[] = [];
+  const end = q === -1 ? target.length : q;
+  const pct = target.indexOf('%');
+  const bytes: number[] | null = pct !== -1 && pct < end ? [] : null;
   let nonAscii = false;
-  // Decoded text of the current segment; only its structure matters, so it is capped.
-  let segment = '';
-  for (let i = 1; i < path.length; i++) {
-    let c = path.charCodeAt(i);
+  // The current segment's decoded length (capped at 3) and first three decoded characters.
+  let length = 0;
+  let c0 = 0;
+  let c1 = 0;
+  let c2 = 0;
+  // Reading past `end` finds the `?` (never a hex digit) or NaN, as a sliced path would.
+  for (let i = 1; i < end; i++) {
+    let c = target.charCodeAt(i);
     if (c < 0x21 || c === 0x7f || c === 0x5c || c === 0x23) return 'forbidden character';
     if (c > 0x7e) return 'non-ascii character';
     if (c === 0x2f) {
-      const problem = segmentProblem(segment, false);
+      const problem = segmentProblem(length, c0, c1, c2, false);
       if (problem !== null) return problem;
-      segment = '';
-      bytes.push(c);
+      length = 0;
+      bytes?.push(c);
       continue;
     }
     if (c === 0x25) {
-      const hi = hex(path.charCodeAt(i + 1));
-      const lo = hex(path.charCodeAt(i + 2));
+      const hi = hex(target.charCodeAt(i + 1));
+      const lo = hex(target.charCodeAt(i + 2));
       if (hi < 0 || lo < 0) return 'malformed percent-encoding';
       c = hi * 16 + lo;
       if (c === 0x2f || c === 0x5c) return 'encoded separator';
@@ -62,12 +75,15 @@ export function pathProblem(target: string): string | null {
       if (c > 0x7f) nonAscii = true;
       i += 2;
     }
-    // Three decoded characters decide whether the name before `;` is empty, `.` or `..`.
-    if (segment.length < 3) segment += String.fromCharCode(c);
-    bytes.push(c);
+    if (length === 0) c0 = c;
+    else if (length === 1) c1 = c;
+    else if (length === 2) c2 = c;
+    if (length < 3) length++;
+    bytes?.push(c);
   }
-  const problem = segmentProblem(segment, true);
+  const problem = segmentProblem(length, c0, c1, c2, true);
   if (problem !== null) return problem;
+  if (bytes === null) return null;
   for (let k = 0; k + 2 < bytes.length; k++) {
     if (bytes[k] === 0x25 && hex(bytes[k + 1] as number) >= 0 && hex(bytes[k + 2] as number) >= 0) return 'double encoding';
   }
@@ -105,7 +121,8 @@ function unicodeProblem(decoded: string): string | null {
   }
   const segments = folded.split('/');
   for (let s = 0; s < segments.length; s++) {
-    const problem = segmentProblem(segments[s] as string, s === segments.length - 1);
+    const segment = segments[s] as string;
+    const problem = segmentProblem(segment.length, segment.charCodeAt(0), segment.charCodeAt(1), segment.charCodeAt(2), s === segments.length - 1);
     if (problem !== null) return `unicode-folded ${problem}`;
   }
   return null;

@@ -32,6 +32,21 @@ function screen(options: MemoryExchangeOptions): string {
 }
 
 describe('screenRequest', () => {
+  test('content-length values must be digits and agree; several Host headers are refused', () => {
+    const a = (headers: [string, string][]) => screen({ path: '/a', authority: 'app.example', headers });
+    assert.equal(a([['content-length', '10']]), 'continue app.example');
+    assert.equal(a([['content-length', ' 10 ']]), 'continue app.example');
+    assert.equal(a([['content-length', '10, 10'], ['content-length', '10']]), 'continue app.example');
+    assert.equal(a([['content-length', '10'], ['content-length', '11']]), '400 bad_content_length');
+    assert.equal(a([['content-length', '10,11']]), '400 bad_content_length');
+    assert.equal(a([['content-length', '']]), '400 bad_content_length');
+    assert.equal(a([['content-length', '-1']]), '400 bad_content_length');
+    assert.equal(a([['content-length', '1e3']]), '400 bad_content_length');
+    assert.equal(a([['content-length', '999999999999999']]), '413 body_too_large');
+    assert.equal(a([['host', 'app.example'], ['host', 'app.example']]), '400 bad_header');
+    assert.equal(a([['host', 'other.example']]), '400 authority_mismatch');
+  });
+
   test('an ordinary request continues with its normalised host', () => {
     assert.equal(screen({ path: '/a', authority: 'App.Example:443' }), 'continue app.example');
     assert.equal(screen({ path: '/a', authority: null, headers: [['host', 'app.example.']] }), 'continue app.example');

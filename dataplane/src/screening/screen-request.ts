@@ -19,7 +19,7 @@
  * `performance` section.
  */
 import { SpookyError } from '../errors.ts';
-import { headerValues } from '../http/hop-by-hop.ts';
+import type { HeaderList } from '../http/exchange.ts';
 import { normalizeRequestHost, requestHostProblem } from '../http/request-host.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import { CONTINUE, type Stage, type StageResult } from '../pipeline/stage.ts';
@@ -47,19 +47,27 @@ export const screenRequest: Stage = {
 
     if (pathProblem(head.path) !== null) throw new SpookyError('bad_path');
 
-    const hosts = headerValues(head.headers, 'host');
-    if (hosts.length > 1) throw new SpookyError('bad_header', 'several host headers');
-    if (hosts.length === 0 && head.authority === null) throw new SpookyError('bad_host', 'no host');
-    if (hosts[0] !== undefined && requestHostProblem(hosts[0]) !== null) throw new SpookyError('bad_host', 'malformed host header');
+    // One pass for the Host header(s) and whether a content-length came (no lists built).
+    let hostCount = 0;
+    let host: string | null = null;
+    let lengthSeen = false;
+    for (const entry of head.headers) {
+      const name = entry[0];
+      if (name === 'host') {
+        if (hostCount++ === 0) host = entry[1];
+      } else if (name === 'content-length') lengthSeen = true;
+    }
+    if (hostCount > 1) throw new SpookyError('bad_header', 'several host headers');
+    if (host === null && head.authority === null) throw new SpookyError('bad_host', 'no host');
+    if (host !== null && requestHostProblem(host) !== null) throw new SpookyError('bad_host', 'malformed host header');
     if (head.authority !== null && requestHostProblem(head.authority) !== null) throw new SpookyError('bad_host', 'malformed authority');
-    const hostHeader = hosts[0] === undefined ? null : normalizeRequestHost(hosts[0]);
+    const hostHeader = host === null ? null : normalizeRequestHost(host);
     const authority = head.authority === null ? null : normalizeRequestHost(head.authority);
-    if (authority !== null && hosts.length === 1 && hostHeader !== authority) throw new SpookyError('authority_mismatch');
+    if (authority !== null && hostCount === 1 && hostHeader !== authority) throw new SpookyError('authority_mismatch');
     ctx.host = authority ?? hostHeader;
 
-    const lengths = headerValues(head.headers, 'content-length');
-    if (lengths.length > 0) {
-      const declared = declaredLength(lengths);
+    if (lengthSeen) {
+      const declared = declaredLength(head.headers);
       if (declared === null) throw new SpookyError('bad_content_length');
       if (declared > perf.max_request_body_bytes) throw new SpookyError('body_too_large');
     }
@@ -78,17 +86,32 @@ function connectAllowed(ctx: RequestContext): boolean {
   return tunnel.kind === 'websocket' || ctx.generation.config.resilience.protocol.allow_connect;
 }
 
-/** The one length all content-length values agree on, or null when invalid or conflicting. */
-function declaredLength(values: readonly string[]): number | null {
+const LENGTH = /^\d{1,15}$/;
+
+/**
+ * The one length all content-length values agree on, or null when invalid or conflicting.
+ * A single value without a comma (the usual case) is checked without splitting it.
+ */
+function declaredLength(headers: HeaderList): number | null {
   let length: number | null = null;
-  for (const value of values) {
+  for (const [name, value] of headers) {
+    if (name !== 'content-length') continue;
+    if (value.indexOf(',') === -1) {
+      length = agreed(length, value.trim());
+      if (length === null) return null;
+      continue;
+    }
     for (const part of value.split(',')) {
-      const text = part.trim();
-      if (!/^\d{1,15}$/.test(text)) return null;
-      const n = Number(text);
-      if (length !== null && n !== length) return null;
-      length = n;
+      length = agreed(length, part.trim());
+      if (length === null) return null;
     }
   }
   return length;
+}
+
+/** `text` as a length when it is 1–15 digits and equal to `length` (if any), else null. */
+function agreed(length: number | null, text: string): number | null {
+  if (!LENGTH.test(text)) return null;
+  const n = Number(text);
+  return length !== null && n !== length ? null : n;
 }

@@ -30,8 +30,8 @@ export const streamResponse: Stage = {
     const response = ctx.response;
     if (response === null) return CONTINUE;
     const sink = ctx.exchange.response;
-    const declared = { length: -1 };
-    const headers = responseHeaders(response.headers, ctx.requestId, declared);
+    const headers = responseHeaders(response.headers, ctx.requestId);
+    const declared = declaredLength(response.headers);
     const bodyless = ctx.exchange.head.method === 'HEAD' || response.status === 204 || response.status === 304;
     ctx.status = response.status;
     if (sink.closed) {
@@ -43,31 +43,33 @@ export const streamResponse: Stage = {
       sink.sendComplete(response.status, headers, null);
       return new Promise((resolve) => response.stream(relay(ctx, response, sink, true, () => resolve(CONTINUE))));
     }
-    if (declared.length >= 0 && declared.length <= SMALL_BODY_BYTES) {
-      return new Promise((resolve, reject) => response.stream(new Collector(ctx, response, sink, headers, declared.length, resolve, reject)));
+    if (declared >= 0 && declared <= SMALL_BODY_BYTES) {
+      return new Promise((resolve, reject) => response.stream(new Collector(ctx, response, sink, headers, declared, resolve, reject)));
     }
     sink.sendHead(response.status, headers, false);
     return new Promise((resolve) => response.stream(relay(ctx, response, sink, false, () => resolve(CONTINUE))));
   },
 };
 
-/**
- * Upstream response headers + our request id (the upstream's own x-request-id is replaced);
- * notes a valid content-length in `declared` on the way (one pass over the list).
- */
-function responseHeaders(upstream: HeaderList, requestId: string, declared: { length: number }): HeaderList {
+/** Upstream response headers + our request id (the upstream's own x-request-id is replaced). */
+function responseHeaders(upstream: HeaderList, requestId: string): HeaderList {
   const out: HeaderList = [];
   for (const entry of upstream) {
-    const name = entry[0];
-    if (name === 'x-request-id') continue;
-    if (name === 'content-length') {
-      const n = Number(entry[1]);
-      declared.length = Number.isSafeInteger(n) && n >= 0 && entry[1] !== '' ? n : -1;
-    }
-    out.push(entry);
+    if (entry[0] !== 'x-request-id') out.push(entry);
   }
   out.push(['x-request-id', requestId]);
   return out;
+}
+
+/** The last content-length's value when it is a valid length, else -1 (none or invalid). */
+function declaredLength(upstream: HeaderList): number {
+  let length = -1;
+  for (const entry of upstream) {
+    if (entry[0] !== 'content-length') continue;
+    const n = Number(entry[1]);
+    length = Number.isSafeInteger(n) && n >= 0 && entry[1] !== '' ? n : -1;
+  }
+  return length;
 }
 
 /**

@@ -21,7 +21,6 @@ export type HeadResult =
 /** Closed vocabulary (telemetry/reason-vocabulary.ts HEAD_REJECTIONS), sent as `spooky-reason` on the 400. */
 export type { HeadRejection };
 
-const REQUIRED = [':method', ':scheme', ':path'] as const;
 const KNOWN = new Set<string>([':method', ':scheme', ':path', ':authority']);
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
@@ -34,7 +33,11 @@ const FORBIDDEN_IN_VALUE = /[\0\n\r]/;
 const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
 
 export function requestHeadFromHeaders(incoming: IncomingHeaders): HeadResult {
-  const pseudo = new Map<string, string>();
+  // The four pseudo-headers, undefined until seen (locals, not a Map: nothing per request).
+  let method: string | undefined;
+  let scheme: string | undefined;
+  let path: string | undefined;
+  let authority: string | undefined;
   const headers: HeaderList = [];
   let regularSeen = false;
   for (const name of Object.keys(incoming)) {
@@ -43,36 +46,33 @@ export function requestHeadFromHeaders(incoming: IncomingHeaders): HeadResult {
     const lower = name.toLowerCase();
     if (lower.startsWith(':')) {
       if (!KNOWN.has(lower)) return reject('pseudo_header_unknown');
-      if (Array.isArray(value) || pseudo.has(lower)) return reject('pseudo_header_duplicate');
+      const seen = lower === ':method' ? method : lower === ':scheme' ? scheme : lower === ':path' ? path : authority;
+      if (Array.isArray(value) || seen !== undefined) return reject('pseudo_header_duplicate');
       if (regularSeen) return reject('pseudo_header_after_regular');
       if (typeof value !== 'string' || FORBIDDEN_IN_VALUE.test(value)) return reject('header_value_invalid');
-      pseudo.set(lower, value);
+      if (lower === ':method') method = value;
+      else if (lower === ':scheme') scheme = value;
+      else if (lower === ':path') path = value;
+      else authority = value;
       continue;
     }
     if (!TOKEN.test(lower)) return reject('header_name_invalid');
     if (!ARRAY_INDEX.test(lower)) regularSeen = true;
-    const values: readonly unknown[] = Array.isArray(value) ? value : [value];
-    for (const v of values) {
+    if (!Array.isArray(value)) {
+      if (typeof value !== 'string' || FORBIDDEN_IN_VALUE.test(value)) return reject('header_value_invalid');
+      headers.push([lower, value]);
+      continue;
+    }
+    for (const v of value as readonly unknown[]) {
       if (typeof v !== 'string' || FORBIDDEN_IN_VALUE.test(v)) return reject('header_value_invalid');
       headers.push([lower, v]);
     }
   }
-  for (const name of REQUIRED) {
-    if (!pseudo.get(name)) return reject('pseudo_header_missing');
-  }
-  const path = pseudo.get(':path') as string;
+  // :method, :scheme and :path are required; an empty value counts as missing.
+  if (!method || !scheme || !path) return reject('pseudo_header_missing');
   if (!path.startsWith('/')) return reject('path_invalid');
-  if (!SCHEME.test(pseudo.get(':scheme') as string)) return reject('scheme_invalid');
-  return {
-    ok: true,
-    head: {
-      method: pseudo.get(':method') as string,
-      scheme: pseudo.get(':scheme') as string,
-      authority: pseudo.get(':authority') ?? null,
-      path,
-      headers,
-    },
-  };
+  if (!SCHEME.test(scheme)) return reject('scheme_invalid');
+  return { ok: true, head: { method, scheme, authority: authority ?? null, path, headers } };
 }
 
 /**
