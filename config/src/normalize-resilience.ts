@@ -30,7 +30,7 @@ export const RESILIENCE_DEFAULTS = {
   retry_budget: { enabled: true, ratio_percent: 10 },
   hedging: { enabled: false, delay_ms: 100, safe_methods: ['GET', 'HEAD'] as readonly string[] },
   adaptive_admission: { enabled: true, min_limit: 64, max_limit: null, decrease_step: 16, increase_step: 16, high_latency_ms: 500 },
-  route_queue: { default_cap: 512, global_cap: 2048, shed_retry_after_seconds: 1 },
+  route_queue: { default_cap: 512, global_cap: 2048, shed_retry_after_seconds: 1, max_wait_ms: null },
   brownout: { enabled: false, trigger_inflight_percent: 90, recover_inflight_percent: 60 },
   rate_limit_idle_ttl_secs: 300,
   protocol: { allow_0rtt: false, enforce_authority_host_match: true, allow_connect: false },
@@ -129,6 +129,7 @@ export function normalizeResilience(input: ResilienceInput | undefined): Resilie
       default_cap: rq?.default_cap ?? d.route_queue.default_cap,
       global_cap: rq?.global_cap ?? d.route_queue.global_cap,
       shed_retry_after_seconds: rq?.shed_retry_after_seconds ?? d.route_queue.shed_retry_after_seconds,
+      max_wait_ms: rq?.max_wait_ms ?? d.route_queue.max_wait_ms,
       caps: sortedRecord(rq?.caps),
     },
     brownout: {

@@ -43,7 +43,7 @@ test('without a resilience section every default of DATAPLANE.md is filled (brow
     retry_budget: { enabled: true, ratio_percent: 10, per_route_ratio_percent: {} },
     hedging: { enabled: false, delay_ms: 100, safe_methods: ['GET', 'HEAD'], route_allowlist: [] },
     adaptive_admission: { enabled: true, min_limit: 64, max_limit: null, decrease_step: 16, increase_step: 16, high_latency_ms: 500 },
-    route_queue: { default_cap: 512, global_cap: 2048, shed_retry_after_seconds: 1, caps: {} },
+    route_queue: { default_cap: 512, global_cap: 2048, shed_retry_after_seconds: 1, max_wait_ms: null, caps: {} },
     brownout: { enabled: false, trigger_inflight_percent: 90, recover_inflight_percent: 60, core_routes: [] },
     scoped_rate_limits: [],
     protocol: { allow_0rtt: false, enforce_authority_host_match: true, allow_connect: false, allowed_methods: [], denied_path_prefixes: [] },
@@ -201,4 +201,14 @@ test('retry_on order and duplicates in lists do not change the digest', () => {
   const a = accept({ ...base, resilience: { retries: { retry_on: [503, 'timeout', 'reset'] }, brownout: { core_routes: ['web', 'api'] } } });
   const b = accept({ ...base, resilience: { retries: { retry_on: ['reset', 'timeout', 503] }, brownout: { core_routes: ['api', 'web'] } } });
   assert.equal(digest(a), digest(b));
+});
+
+test('route_queue.max_wait_ms: ours, default null; a positive integer of ms or null, anything else refused at its pointer', () => {
+  assert.equal(accept(base).resilience.route_queue.max_wait_ms, null);
+  assert.equal(accept({ ...base, resilience: { route_queue: { max_wait_ms: 250 } } }).resilience.route_queue.max_wait_ms, 250);
+  assert.equal(accept({ ...base, resilience: { route_queue: { max_wait_ms: null } } }).resilience.route_queue.max_wait_ms, null);
+  for (const bad of [0, -5, 1.5, '100']) {
+    const issues = refuse({ ...base, resilience: { route_queue: { max_wait_ms: bad } } });
+    assert.ok(issues.length > 0 && issues.every((i) => i.startsWith('/resilience/route_queue/max_wait_ms ')), `${JSON.stringify(bad)}: ${issues.join(', ')}`);
+  }
 });

@@ -87,6 +87,11 @@ export const RouteQueueSchema = Type.Object(
     default_cap: int(0, 10_000_000, 'Waiting requests per upstream. Default 512.'),
     global_cap: int(0, 10_000_000, 'Waiting requests in total. Default 2048.'),
     shed_retry_after_seconds: int(0, 86_400, 'Retry-After of a shed request. Default 1.'),
+    max_wait_ms: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: 86_400_000 }), Type.Null()], {
+        description: 'ours: longest wait in the queue, then 503 queue_timeout. Default null (= bounded only by the request deadline).',
+      }),
+    ),
     caps: perUpstream(0, 10_000_000, 'default_cap for named upstreams.'),
   },
   closed,

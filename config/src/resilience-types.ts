@@ -54,6 +54,8 @@ export interface RouteQueuePolicy {
   readonly default_cap: number;
   readonly global_cap: number;
   readonly shed_retry_after_seconds: number;
+  /** ours: a waiter is shed with 503 `queue_timeout` after this long; null = only the request deadline bounds it. */
+  readonly max_wait_ms: number | null;
   readonly caps: Readonly<Record<string, number>>;
 }
 

@@ -190,6 +190,28 @@ describe('attempt loop', () => {
     assert.equal(p.state.routeQueue.length(), 0);
   });
 
+  it('route_queue.max_wait_ms on the backend lane: a request waiting for a backend permit is shed with 503 queue_timeout', async () => {
+    const releases: Array<() => void> = [];
+    const stuck = await origin((_req, res) => {
+      releases.push(() => res.end('late'));
+    });
+    cleanups.push(() => {
+      for (const release of releases.splice(0)) release();
+      return stuck.close();
+    });
+    const p = await proxy([stuck.address], { performance: { per_backend_inflight_limit: 1 }, resilience: { route_queue: { max_wait_ms: 100 } } });
+    const first = p.send();
+    for (let spins = 0; releases.length === 0; spins++) {
+      assert.ok(spins < 10_000, 'the first request reached the origin');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const second = await p.send();
+    assert.deepEqual([second.status, second.reason], [503, 'queue_timeout']);
+    assert.equal(p.state.routeQueue.length(), 0, 'out of the queue');
+    for (const release of releases.splice(0)) release();
+    assert.equal((await first).status, 200);
+  });
+
   it('a 10 req/s burst-20 rate limit admits the burst, then 429 + Retry-After; shadow only counts', async () => {
     const live = await origin(ok);
     cleanups.push(() => live.close());

@@ -30,6 +30,7 @@ import type { HeaderList } from '../http/exchange.ts';
 import { headerValue } from '../http/hop-by-hop.ts';
 import { retryAfterReply } from '../pipeline/admit-request.ts';
 import type { RequestContext } from '../pipeline/context.ts';
+import { type Deadline, queueWaitDeadlines } from '../pipeline/deadline-queue.ts';
 import { CONTINUE, type Stage, type StageResult } from '../pipeline/stage.ts';
 import type { StageDeps } from '../pipeline/stage-deps.ts';
 import { type AttemptFailure, decideRetry, type RetryDecision } from '../resilience/decide-retry.ts';
@@ -110,12 +111,12 @@ async function runAttempts(ctx: RequestContext, deps: StageDeps): Promise<StageR
       // deadline and the client) for a permit of this upstream, then pick again.
       if (empty === 'inflight_backend') {
         const waited = await waitForPermit(ctx, deps, upstream.name);
-        if (waited) {
+        if (waited === true) {
           empty = 'health';
           continue;
         }
-        ctx.shed = 'queue_full';
-        return retryAfterReply(503, 'queue_full', ctx.generation.config.resilience.route_queue.shed_retry_after_seconds);
+        ctx.shed = waited;
+        return retryAfterReply(503, waited, ctx.generation.config.resilience.route_queue.shed_retry_after_seconds);
       }
       ctx.shed = empty;
       return retryAfterReply(503, empty, ctx.generation.config.resilience.route_queue.shed_retry_after_seconds);
@@ -299,27 +300,40 @@ function decide(
 }
 
 /**
- * Queues the request for a backend permit of `upstream`: true when woken by a release, false
- * when the queue is full; throws the request's abort reason (deadline, client gone).
+ * Queues the request for a backend permit of `upstream`: true when woken by a release,
+ * `queue_full` when the queue is full, `queue_timeout` after `route_queue.max_wait_ms`; throws
+ * the request's abort reason (deadline, client gone).
  */
-function waitForPermit(ctx: RequestContext, deps: StageDeps, upstream: string): Promise<boolean> {
+function waitForPermit(ctx: RequestContext, deps: StageDeps, upstream: string): Promise<true | 'queue_full' | 'queue_timeout'> {
   if (ctx.signal.aborted) return Promise.reject(abortError(ctx.signal));
   const queue = deps.state.routeQueue;
-  return new Promise<boolean>((resolve, reject) => {
+  const maxWaitMs = ctx.generation.config.resilience.route_queue.max_wait_ms;
+  return new Promise<true | 'queue_full' | 'queue_timeout'>((resolve, reject) => {
     let onAbort: (() => void) | null = null;
+    let waitLimit: Deadline | null = null;
     const ticket = queue.enqueue(upstream, () => {
       if (onAbort !== null) ctx.signal.removeEventListener('abort', onAbort);
+      waitLimit?.cancel();
       resolve(true);
     });
     if (typeof ticket === 'string') {
-      resolve(false);
+      resolve('queue_full');
       return;
     }
-    onAbort = (): void => {
+    const abort = (): void => {
+      waitLimit?.cancel();
       queue.remove(upstream, ticket);
       reject(abortError(ctx.signal));
     };
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    onAbort = abort;
+    ctx.signal.addEventListener('abort', abort, { once: true });
+    if (maxWaitMs !== null) {
+      waitLimit = queueWaitDeadlines.add(maxWaitMs, () => {
+        if (!queue.remove(upstream, ticket)) return;
+        ctx.signal.removeEventListener('abort', abort);
+        resolve('queue_timeout');
+      });
+    }
   });
 }
 

@@ -256,6 +256,37 @@ describe('admitRequest in the pipeline', () => {
     await heldCore.done;
   });
 
+  it('route_queue.max_wait_ms: a waiter is shed with 503 queue_timeout (before the request deadline), out of the queue, holding nothing', async () => {
+    await setup({ performance: { per_upstream_inflight_limit: 1 }, resilience: { route_queue: { max_wait_ms: 100 } } });
+    const metrics = createMetrics({ defaultMetrics: false });
+    metrics.watchResilience(state);
+    const first = send('/web/hold');
+    await until(() => backends.held.length === 1, 'the first request at the backend');
+    const queuedAt = performance.now();
+    const waiting = send('/web/hold');
+    await until(() => state.routeQueue.length('web') === 1, 'one queued');
+    assert.deepEqual(await waiting.done, { status: 503, reason: 'queue_timeout', retryAfter: '1' });
+    const waitedMs = performance.now() - queuedAt;
+    assert.ok(waitedMs >= 95 && waitedMs < 5_000, `shed after ${waitedMs.toFixed(0)} ms (max_wait_ms 100, request deadline 10 s)`);
+    assert.deepEqual([state.routeQueue.length(), state.routeQueue.upstreamWaiting], [0, 0]);
+    assert.deepEqual([state.inflight.global.active, state.admission.active], [1, 1], 'only the first request holds permits');
+    // The permits of the first go back to the gauges, not to the waiter that timed out.
+    backends.releaseOne();
+    assert.equal((await first.done).status, 200);
+    assert.deepEqual([state.inflight.global.active, state.admission.active, backends.forwards], [0, 0, 1]);
+    // A waiter handed a permit in time is served; its wait limit does not fire later.
+    const again = send('/web/hold');
+    await until(() => backends.held.length === 1, 'held again');
+    const served = send('/web/fast');
+    await until(() => state.routeQueue.length('web') === 1, 'queued again');
+    backends.releaseOne();
+    assert.equal((await again.done).status, 200);
+    assert.equal((await served.done).status, 200, 'handed the permit before max_wait_ms');
+    const text = await metrics.registry.metrics();
+    metrics.close();
+    assert.match(text, /^spooky_overload_shed_by_reason_total\{reason="queue_timeout"\} 1$/m);
+  });
+
   it('a queued request is bounded by the request deadline: 504 request_timeout and out of the queue', async () => {
     await setup({ performance: { per_upstream_inflight_limit: 1, request_timeout_ms: 150 } });
     const first = send('/web/stuck');

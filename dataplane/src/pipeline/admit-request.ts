@@ -12,7 +12,8 @@
  *    Upstream full → the request waits in its upstream's route queue (upstream lane, bounded by
  *    `route_queue` caps, the request deadline and the client: an abort takes it out) holding no
  *    permit, until a finishing request of that upstream hands its permits over (FIFO); queue
- *    full → 503 `queue_full`; a queue cap of 0 → 503 `inflight_upstream` at once.
+ *    full → 503 `queue_full`; waited `route_queue.max_wait_ms` → 503 `queue_timeout`; a queue
+ *    cap of 0 → 503 `inflight_upstream` at once.
  *  - Adaptive admission: with the in-flight permits, one admission permit (`state.admission`);
  *    refused → the in-flight permits go back and the request gets 503 `admission_limit`.
  * Every 503 carries `Retry-After: route_queue.shed_retry_after_seconds` and sets `ctx.shed`.
@@ -35,6 +36,7 @@ import type { RateLimitRequest } from '../resilience/token-bucket-limiter.ts';
 import { RequestAttributes } from '../routing/request-attributes.ts';
 import type { CompiledUpstream } from '../runtime/generation.ts';
 import type { RequestContext } from './context.ts';
+import { type Deadline, queueWaitDeadlines } from './deadline-queue.ts';
 import { CONTINUE, type Stage, type StageResult } from './stage.ts';
 import type { StageDeps } from './stage-deps.ts';
 
@@ -79,15 +81,21 @@ export function createAdmitRequest(deps: StageDeps): Stage {
     return CONTINUE;
   }
 
-  /** Waits in the upstream lane of the route queue for a finishing request's permits. */
+  /**
+   * Waits in the upstream lane of the route queue for a finishing request's permits, at most
+   * `route_queue.max_wait_ms` (then 503 `queue_timeout`).
+   */
   function waitForUpstream(ctx: RequestContext, upstream: CompiledUpstream): Promise<StageResult> {
     const signal = ctx.signal;
     if (signal.aborted) throw abortError(signal);
+    const maxWaitMs = ctx.generation.config.resilience.route_queue.max_wait_ms;
     return new Promise<StageResult>((resolve, reject) => {
       let onAbort: (() => void) | null = null;
+      let waitLimit: Deadline | null = null;
       // Called by handOver with the permits already ours; false = refused (they go on to the next waiter).
       const ticket = routeQueue.enqueueUpstream(upstream.name, () => {
         if (onAbort !== null) signal.removeEventListener('abort', onAbort);
+        waitLimit?.cancel();
         if (admission.tryAcquire() !== null) {
           resolve(shed(ctx, 'admission_limit'));
           return false;
@@ -100,11 +108,20 @@ export function createAdmitRequest(deps: StageDeps): Stage {
         resolve(shed(ctx, ticket));
         return;
       }
-      onAbort = (): void => {
+      const abort = (): void => {
+        waitLimit?.cancel();
         routeQueue.remove(upstream.name, ticket);
         reject(abortError(signal));
       };
-      signal.addEventListener('abort', onAbort, { once: true });
+      onAbort = abort;
+      signal.addEventListener('abort', abort, { once: true });
+      if (maxWaitMs !== null) {
+        waitLimit = queueWaitDeadlines.add(maxWaitMs, () => {
+          if (!routeQueue.remove(upstream.name, ticket)) return;
+          signal.removeEventListener('abort', abort);
+          resolve(shed(ctx, 'queue_timeout'));
+        });
+      }
     });
   }
 

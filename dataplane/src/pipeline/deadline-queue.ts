@@ -143,3 +143,9 @@ export class DeadlineQueue {
 
 /** The process's one queue, used by every RequestContext. */
 export const requestDeadlines = new DeadlineQueue();
+
+/**
+ * The route queue's waits (`resilience.route_queue.max_wait_ms`): one entry per waiting
+ * request, added only when a request queues (overload), so never on the fast path.
+ */
+export const queueWaitDeadlines = new DeadlineQueue();

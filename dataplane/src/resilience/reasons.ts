@@ -34,6 +34,7 @@ export const SHED_REASONS = [
   'inflight_upstream',
   'inflight_backend',
   'queue_full',
+  'queue_timeout',
   'admission_limit',
   'brownout',
   'circuit_open',

@@ -66,7 +66,8 @@ test('every outcome literal the data plane assigns is in REQUEST_OUTCOMES', () =
 
 test('every shed, retry refusal, hedge result and local-reply code the code writes is in its list', () => {
   const shedCodes = new Set<string>([...SHED_REASONS, RATE_LIMITED_REASON]);
-  const sheds = literals(/\bshed\s*=\s*'([^']+)'/g);
+  // `ctx.shed = '…'` and admit-request's `shed(ctx, '…')`.
+  const sheds = [...literals(/\bshed\s*=\s*'([^']+)'/g), ...literals(/\bshed\(ctx,\s*'([^']+)'\)/g)];
   assert.ok(sheds.length > 0);
   for (const { file, value } of sheds) assert.ok((SHED_REASONS as readonly string[]).includes(value), `${file}: shed '${value}'`);
   for (const { file, value } of literals(/retryAfterReply\(\d+,\s*'([^']+)'/g)) assert.ok(shedCodes.has(value), `${file}: reply code '${value}'`);
