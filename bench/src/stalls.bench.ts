@@ -13,6 +13,7 @@
  *
  *   node bench/src/stalls.bench.ts [--rate 1000] [--rounds 3] [--duration 5] [--targets direct,spooky-h1,spooky-h2,caddy-h1]
  *     [--b-node-options=--max-semi-space-size=16]   (adds spooky-h1-b: Spooky → H1 with that NODE_OPTIONS)
+ *   target spooky-h1-qwait: Spooky → H1 with `route_queue.max_wait_ms: 50`
  */
 import { truncateSync } from 'node:fs';
 import { loadavg, } from 'node:os';
@@ -133,6 +134,9 @@ async function run(): Promise<void> {
       targets.push({ target: { key, label: 'direct HTTP/3 origin', ...d }, probe: directProbe(d.rootPid), logFile: null });
     } else if (key === 'spooky-h1' || key === 'spooky-h2') {
       const s = await startSpooky(reg, dir, key, certs, key.endsWith('h1') ? h1 : h2, origins, '1', { args: ['--workers', '1'] });
+      targets.push({ target: s, probe: spookyProbe(s.admin), logFile: s.logFile });
+    } else if (key === 'spooky-h1-qwait') {
+      const s = await startSpooky(reg, dir, key, certs, h1, origins, '1', { args: ['--workers', '1'], resilience: 'queue-wait', label: 'Spooky → H1, route_queue.max_wait_ms 50' });
       targets.push({ target: s, probe: spookyProbe(s.admin), logFile: s.logFile });
     } else if (key === 'spooky-h1-b') {
       const env = { NODE_OPTIONS: values['b-node-options'] ?? '' };

@@ -12,7 +12,7 @@ describe('target configs', () => {
     assert.equal(config.upstream['origin']?.backends[0]?.address, 'https://127.0.0.1:4443');
   });
 
-  it('the resilience variants are valid configs: bare turns the features off, full configures every one', async () => {
+  it('the resilience variants are valid configs: bare turns the features off, full configures every one, queue-wait bounds the queue wait', async () => {
     const { upstreamPolicy } = await import('@spooky/config');
     const spec = { cert: '/tmp/c.pem', key: '/tmp/k.pem', upstream: 'http://127.0.0.1:8080', port: 9443 };
     const bare = parseConfigText(spookyYaml({ ...spec, resilience: 'bare' }));
@@ -26,6 +26,9 @@ describe('target configs', () => {
     assert.equal(policy.timeouts.upstream_body_total_timeout_ms, 60000);
     assert.equal(full.config.resilience.brownout.enabled, true);
     assert.equal(full.config.resilience.scoped_rate_limits.length, 2);
+    const queueWait = parseConfigText(spookyYaml({ ...spec, resilience: 'queue-wait' }));
+    assert.ok(queueWait.ok, JSON.stringify(queueWait));
+    assert.equal(queueWait.config.resilience.route_queue.max_wait_ms, 50);
   });
 
   it('Caddy: admin off, no access log, h3 on 127.0.0.1, the upstream protocol pinned', () => {

@@ -21,12 +21,14 @@ export interface ProxySpec {
  * configures every one of them so that none triggers on a healthy origin: retries with budget,
  * breaker, hedging allow-listed (delay far above any response time), adaptive admission,
  * brownout (thresholds out of reach), two scoped rate limits far above the offered rate, the
- * upstream's own timeouts and a body total bound.
+ * upstream's own timeouts and a body total bound; `queue-wait` is the default with
+ * `route_queue.max_wait_ms: 50` (stalls.bench.ts `spooky-h1-qwait`: a burst shed while small).
  */
-export type ResilienceVariant = 'default' | 'bare' | 'full';
+export type ResilienceVariant = 'default' | 'bare' | 'full' | 'queue-wait';
 
 const RESILIENCE_YAML: Readonly<Record<ResilienceVariant, readonly string[]>> = {
   default: [],
+  'queue-wait': ['resilience:', '  route_queue: { max_wait_ms: 50 }'],
   bare: [
     'resilience:',
     '  retries: { max_attempts: 1 }',
