@@ -30,7 +30,7 @@ import type { HeaderList } from '../http/exchange.ts';
 import { headerValue } from '../http/hop-by-hop.ts';
 import { retryAfterReply } from '../pipeline/admit-request.ts';
 import type { RequestContext } from '../pipeline/context.ts';
-import { type Deadline, queueWaitDeadlines } from '../pipeline/deadline-queue.ts';
+import { boundQueueWait } from '../pipeline/queue-wait.ts';
 import { CONTINUE, type Stage, type StageResult } from '../pipeline/stage.ts';
 import type { StageDeps } from '../pipeline/stage-deps.ts';
 import { type AttemptFailure, decideRetry, type RetryDecision } from '../resilience/decide-retry.ts';
@@ -307,33 +307,17 @@ function decide(
 function waitForPermit(ctx: RequestContext, deps: StageDeps, upstream: string): Promise<true | 'queue_full' | 'queue_timeout'> {
   if (ctx.signal.aborted) return Promise.reject(abortError(ctx.signal));
   const queue = deps.state.routeQueue;
-  const maxWaitMs = ctx.generation.config.resilience.route_queue.max_wait_ms;
   return new Promise<true | 'queue_full' | 'queue_timeout'>((resolve, reject) => {
-    let onAbort: (() => void) | null = null;
-    let waitLimit: Deadline | null = null;
+    let disarm: (() => void) | null = null;
     const ticket = queue.enqueue(upstream, () => {
-      if (onAbort !== null) ctx.signal.removeEventListener('abort', onAbort);
-      waitLimit?.cancel();
+      disarm?.();
       resolve(true);
     });
     if (typeof ticket === 'string') {
       resolve('queue_full');
       return;
     }
-    const abort = (): void => {
-      waitLimit?.cancel();
-      queue.remove(upstream, ticket);
-      reject(abortError(ctx.signal));
-    };
-    onAbort = abort;
-    ctx.signal.addEventListener('abort', abort, { once: true });
-    if (maxWaitMs !== null) {
-      waitLimit = queueWaitDeadlines.add(maxWaitMs, () => {
-        if (!queue.remove(upstream, ticket)) return;
-        ctx.signal.removeEventListener('abort', abort);
-        resolve('queue_timeout');
-      });
-    }
+    disarm = boundQueueWait(ctx, () => queue.remove(upstream, ticket), reject, () => resolve('queue_timeout'));
   });
 }
 

@@ -36,7 +36,7 @@ import type { RateLimitRequest } from '../resilience/token-bucket-limiter.ts';
 import { RequestAttributes } from '../routing/request-attributes.ts';
 import type { CompiledUpstream } from '../runtime/generation.ts';
 import type { RequestContext } from './context.ts';
-import { type Deadline, queueWaitDeadlines } from './deadline-queue.ts';
+import { boundQueueWait } from './queue-wait.ts';
 import { CONTINUE, type Stage, type StageResult } from './stage.ts';
 import type { StageDeps } from './stage-deps.ts';
 
@@ -86,16 +86,12 @@ export function createAdmitRequest(deps: StageDeps): Stage {
    * `route_queue.max_wait_ms` (then 503 `queue_timeout`).
    */
   function waitForUpstream(ctx: RequestContext, upstream: CompiledUpstream): Promise<StageResult> {
-    const signal = ctx.signal;
-    if (signal.aborted) throw abortError(signal);
-    const maxWaitMs = ctx.generation.config.resilience.route_queue.max_wait_ms;
+    if (ctx.signal.aborted) throw abortError(ctx.signal);
     return new Promise<StageResult>((resolve, reject) => {
-      let onAbort: (() => void) | null = null;
-      let waitLimit: Deadline | null = null;
+      let disarm: (() => void) | null = null;
       // Called by handOver with the permits already ours; false = refused (they go on to the next waiter).
       const ticket = routeQueue.enqueueUpstream(upstream.name, () => {
-        if (onAbort !== null) signal.removeEventListener('abort', onAbort);
-        waitLimit?.cancel();
+        disarm?.();
         if (admission.tryAcquire() !== null) {
           resolve(shed(ctx, 'admission_limit'));
           return false;
@@ -108,20 +104,7 @@ export function createAdmitRequest(deps: StageDeps): Stage {
         resolve(shed(ctx, ticket));
         return;
       }
-      const abort = (): void => {
-        waitLimit?.cancel();
-        routeQueue.remove(upstream.name, ticket);
-        reject(abortError(signal));
-      };
-      onAbort = abort;
-      signal.addEventListener('abort', abort, { once: true });
-      if (maxWaitMs !== null) {
-        waitLimit = queueWaitDeadlines.add(maxWaitMs, () => {
-          if (!routeQueue.remove(upstream.name, ticket)) return;
-          signal.removeEventListener('abort', abort);
-          resolve(shed(ctx, 'queue_timeout'));
-        });
-      }
+      disarm = boundQueueWait(ctx, () => routeQueue.remove(upstream.name, ticket), reject, () => resolve(shed(ctx, 'queue_timeout')));
     });
   }
 

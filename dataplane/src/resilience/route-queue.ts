@@ -11,11 +11,11 @@
  * in-flight cap never queues (a full process sheds at once: `inflight_global`).
  *
  * Pure data structure, no timers: the caller bounds each wait (request deadline, client abort,
- * `route_queue.max_wait_ms` through pipeline/deadline-queue.ts `queueWaitDeadlines`: 503
- * `queue_timeout`) and calls `remove`, and on every permit release calls `shift` / `shiftUpstream` to hand it to
- * the oldest waiter of that lane (FIFO per upstream and lane). Cost: O(1) enqueue, shift and
- * remove; one small node per waiting request (only under overload), nothing on the fast path
- * (`upstreamWaiting` is a field read).
+ * `route_queue.max_wait_ms` → 503 `queue_timeout`; pipeline/queue-wait.ts) and calls `remove`,
+ * and on every permit release calls `shift` / `shiftUpstream` to hand it to the oldest waiter
+ * of that lane (FIFO per upstream and lane). Cost: O(1) enqueue, shift and remove; one small
+ * node per waiting request (only under overload), nothing on the fast path (`upstreamWaiting`
+ * is a field read).
  */
 import type { ShedReason } from './reasons.ts';
 
