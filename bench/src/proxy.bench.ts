@@ -17,7 +17,7 @@ import { ensureSelfSignedCert } from '../../test/src/harness/certs.ts';
 import { type BenchOptions, parseBenchOptions, rotate } from './proxy/bench-options.ts';
 import { startBenchRun } from './proxy/bench-run.ts';
 import type { CellResult } from './proxy/cell-result.ts';
-import { measureCell } from './proxy/cell-runner.ts';
+import { CellNotStarted, measureCell } from './proxy/cell-runner.ts';
 import { GeneratorPool } from './proxy/generator-pool.ts';
 import { startTargets } from './proxy/start-targets.ts';
 import { closedLoopTable, noiseFloorLines, openLoopTable, pairLines, summarise, threadTable } from './proxy/summary.ts';
@@ -83,7 +83,7 @@ async function run(): Promise<void> {
     try {
       return await measureCell(pool, { round: -1, position: 0, workload: { ...OPEN_LOOP_WORKLOAD, connections: 1, streams: 1 }, target, ratePerSec: 0, warmupMs: 100, durationMs });
     } catch (err) {
-      if (!/CPU window not sampled/.test((err as Error).message)) throw err;
+      if (!(err instanceof CellNotStarted)) throw err;
       return { completed: 0, errors: {} };
     } finally {
       afterCell();

@@ -23,6 +23,9 @@ function cpuSeconds(a: TreeSample, b: TreeSample, root: number): number {
   return ((b.ticks.get(root) ?? 0) - (a.ticks.get(root) ?? 0)) / clockTicksPerSecond();
 }
 
+/** The generator never opened the measured window (e.g. its connections never came up). */
+export class CellNotStarted extends Error {}
+
 export async function measureCell(pool: GeneratorPool, plan: CellPlan): Promise<CellResult> {
   const { target, workload } = plan;
   const open = plan.ratePerSec > 0;
@@ -47,7 +50,7 @@ export async function measureCell(pool: GeneratorPool, plan: CellPlan): Promise<
   );
   const a = first as TreeSample | null;
   const b = last as TreeSample | null;
-  if (!a || !b) throw new Error(`${target.key} ${workload.name}: CPU window not sampled`);
+  if (!a || !b) throw new CellNotStarted(`${target.key} ${workload.name}: CPU window not sampled`);
   const windowSec = (b.atMs - a.atMs) / 1000;
   const sut = cpuSeconds(a, b, target.rootPid);
   const load = pool.pids.reduce((sum, pid) => sum + cpuSeconds(a, b, pid), 0);
