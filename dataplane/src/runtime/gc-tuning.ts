@@ -24,11 +24,24 @@
  * proxy's steady live set (config, pools) bounds it; the idle release (idle-memory.ts) still
  * returns it after load. V8 reads the flag at each limit computation, so run time works here
  * too. `SPOOKY_GC_HEAP_GROWING_PERCENT=<n>` sets another factor, `0` leaves V8's own choice.
+ *
+ * `--no-allocation-site-pretenuring`: V8 switches an object or array literal's allocation site
+ * to allocate straight in the old generation once a scavenge finds nearly all of its objects
+ * alive. In a proxy that happens whenever a scavenge lands in a long turn (every in-flight
+ * request is alive then), and it picks sites in Node's streams and event emitters, the QUIC
+ * library and Spooky alike. Their objects then die in the old generation, where only a
+ * mark-compact frees them, and until it runs every young object they point to counts as live:
+ * each scavenge of a 64 MB young generation at 3 000 small GETs/s kept ≈ 10–12 MB and promoted
+ * it at the next (30–60 ms pauses on the pinned core); without pretenuring 1–2 MB. Converting
+ * Spooky's own per-request literals to classes did not change it (the other sites hold the same
+ * graphs). Closed-loop CPU per request was the same or lower with it off (bench/README.md,
+ * "Pretenuring and the survivors"). `SPOOKY_GC_PRETENURING=1` keeps V8's default.
  */
 import { setFlagsFromString } from 'node:v8';
 
 export const GC_EXTERNAL_IN_GLOBAL_ENV = 'SPOOKY_GC_EXTERNAL_IN_GLOBAL';
 export const GC_HEAP_GROWING_PERCENT_ENV = 'SPOOKY_GC_HEAP_GROWING_PERCENT';
+export const GC_PRETENURING_ENV = 'SPOOKY_GC_PRETENURING';
 export const DEFAULT_HEAP_GROWING_PERCENT = 300;
 
 /** The V8 flags the environment asks for (pure: what applyGcTuning sets). */
@@ -40,6 +53,7 @@ export function gcTuningFlags(env: NodeJS.ProcessEnv): string[] {
   // Not a whole number in 1..1000: the default, rather than a flag V8 would reject or misread.
   const percent = Number.isInteger(asked) && asked >= 0 && asked <= 1000 ? asked : DEFAULT_HEAP_GROWING_PERCENT;
   if (percent > 0) flags.push(`--heap-growing-percent=${percent}`);
+  if (env[GC_PRETENURING_ENV] !== '1') flags.push('--no-allocation-site-pretenuring');
   return flags;
 }
 
