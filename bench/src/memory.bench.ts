@@ -178,7 +178,7 @@ async function run(): Promise<void> {
   const upstream = values.h2 ? `https://127.0.0.1:${origins.h2}` : `http://127.0.0.1:${origins.h1}`;
   const runs: Run[] = [];
   for (const v of variants) {
-    const spooky = await startSpooky(reg, dir, `spooky-${v.name}`, certs, upstream, origins, '1', { args: ['--workers', '1'], env: v.env, label: `Spooky → ${values.h2 ? 'H2' : 'H1'}` });
+    const spooky = await startSpooky(reg, dir, `spooky-${v.name}`, certs, upstream, origins, '1', { args: ['--workers', '1'], env: v.env, idleRelease: true, label: `Spooky → ${values.h2 ? 'H2' : 'H1'}` });
     runs.push({ name: v.name, note: envNote(v.env), spooky, points: [], cells: [] });
   }
   const pool = GeneratorPool.start(reg, 1, '0');

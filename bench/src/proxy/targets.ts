@@ -70,7 +70,15 @@ export async function startSpooky(
   upstream: string,
   origins: NodeOrigins,
   cpu: string | null,
-  more: { readonly args?: readonly string[]; readonly label?: string; readonly env?: NodeJS.ProcessEnv; readonly resilience?: ResilienceVariant; readonly main?: string } = {},
+  more: {
+    readonly args?: readonly string[];
+    readonly label?: string;
+    readonly env?: NodeJS.ProcessEnv;
+    readonly resilience?: ResilienceVariant;
+    readonly main?: string;
+    /** Keep the data plane's idle memory release on (only the memory bench measures it). */
+    readonly idleRelease?: boolean;
+  } = {},
 ): Promise<Target & { readonly logFile: string; readonly admin: string }> {
   const configFile = join(dir, `${name}.yaml`);
   const logFile = join(dir, `${name}.log`);
@@ -81,7 +89,13 @@ export async function startSpooky(
     const port = await freePort();
     writeFileSync(configFile, spookyYaml({ ...certs, upstream, port, ...(more.resilience ? { resilience: more.resilience } : {}) }));
     const fd = openSync(logFile, 'w');
-    const proc = reg.spawn(name, process.execPath, [more.main ?? DATA_PLANE_MAIN, '--config', configFile, '--admin', '127.0.0.1:0', ...(more.args ?? [])], { cpu, stdout: fd, ...(more.env ? { env: more.env } : {}) });
+    // The idle release off unless asked for: interleaved cells leave each target idle for tens
+    // of seconds, long enough for its blocking last-resort GC to run on the shared core during
+    // another target's window, and for its own next window to start on a shrunk heap — an
+    // artefact of taking turns, not what continuous traffic sees (bench/README.md, "The idle
+    // release in interleaved runs"). The caller's env wins.
+    const env = { ...(more.idleRelease ? {} : { SPOOKY_IDLE_GC: '0' }), ...more.env };
+    const proc = reg.spawn(name, process.execPath, [more.main ?? DATA_PLANE_MAIN, '--config', configFile, '--admin', '127.0.0.1:0', ...(more.args ?? [])], { cpu, stdout: fd, env });
     closeSync(fd);
     try {
       const started = await waitForFileLine(logFile, proc, (l) => l.includes('"data plane started"'));
